@@ -1,0 +1,169 @@
+"""Application factory: create_app() wires configuration, extensions, tenancy, blueprints, errors and commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+from flask import Flask, g, request, session
+
+from config import INSTANCE_DIR, check_production, config_from_env
+
+
+def _normalise_database_url(url: str | None) -> str | None:
+    """Accept the usual postgres:// and postgresql:// forms and use psycopg 3."""
+    if url and url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def create_app(config: Mapping | type | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app.config.from_object(config_from_env())
+    if isinstance(config, type):
+        app.config.from_object(config)
+    elif config:
+        app.config.from_mapping(config)
+    check_production(app.config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
+
+    register_extensions(app)
+    register_tenancy(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_commands(app)
+    return app
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    languages = current_app.config["LANGUAGES"]
+    chosen = request.args.get("lang") or session.get("lang")
+    if chosen in languages:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def register_extensions(app: Flask) -> None:
+    from app import formatting
+    from app.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+    from app import models  # noqa: F401  (the whole schema, for Alembic and the scoping hooks)
+
+    db.init_app(app)
+    migrations = Path(app.root_path).parent / "migrations"
+    migrate.init_app(app, db, directory=str(migrations), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    from flask_babel import lazy_gettext
+
+    login_manager.login_message = lazy_gettext("Please sign in to see this page.")
+    formatting.init_app(app)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.auth.models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_tenancy(app: Flask) -> None:
+    from tenants import resolution
+
+    resolution.init_app(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.auth import bp as auth_bp
+    from app.district import bp as district_bp
+    from app.main import bp as main_bp
+    from marketplace import bp as marketplace_bp
+    from tenants.notices import bp as notices_bp
+    from tenants.views import bp as communes_bp
+
+    for bp in (main_bp, auth_bp, district_bp, communes_bp, notices_bp, marketplace_bp):
+        app.register_blueprint(bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from flask import render_template
+    from flask_wtf.csrf import CSRFError
+
+    from app.errors import DomainError, NotFound
+
+    def render_error(status: int, template: str | None = None, **context):
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return {"error": {"status": status, "message": context.get("message", "")}}, status
+        return render_template(template or f"errors/{status}.html", **context), status
+
+    @app.errorhandler(403)
+    def forbidden(err):
+        return render_error(403)
+
+    @app.errorhandler(404)
+    def not_found(err):
+        return render_error(404)
+
+    @app.errorhandler(NotFound)
+    def domain_not_found(err):
+        return render_error(404)
+
+    @app.errorhandler(DomainError)
+    def domain_error(err):
+        return render_error(err.status, "errors/400.html", message=str(err.message))
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(err):
+        from flask_babel import gettext
+
+        return render_error(400, "errors/400.html", message=gettext("The form expired or was not sent from this site. Please try again."))
+
+    @app.errorhandler(429)
+    def too_many(err):
+        from flask_babel import gettext
+
+        return render_error(429, "errors/400.html", message=gettext("Too many attempts. Please wait a minute and try again."))
+
+    @app.errorhandler(500)
+    def server_error(err):
+        from app.extensions import db
+
+        db.session.rollback()
+        return render_error(500)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "frame-ancestors 'none'; form-action 'self'",
+        )
+        if app.config.get("PRODUCTION"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+    @app.context_processor
+    def inject_globals():
+        return {"current_locale": str(get_locale()), "tenant": g.get("tenant")}
+
+
+def register_commands(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)

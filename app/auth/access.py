@@ -1,0 +1,50 @@
+"""Authorisation helpers that know the tenant. Someone else's commune answers 404: its records do not exist here."""
+
+from functools import wraps
+
+from flask import abort, g
+from flask_login import current_user
+
+from app.extensions import login_manager
+
+
+def commune_staff_required(*roles: str):
+    """The signed-in user must hold one of ``roles`` in ``g.tenant`` (district admins oversee every commune)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            tenant = g.get("tenant")
+            if tenant is None:
+                abort(404)
+            if not (current_user.is_district_admin or current_user.has_role(tenant.id, *roles)):
+                abort(404)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def district_admin_required(view):
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if not current_user.is_district_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def home_endpoint_for(user) -> tuple[str, dict]:
+    """Where a user lands after signing in: the district overview, or their (first) commune's desk."""
+    if user.is_district_admin:
+        return "district.index", {}
+    staff = [m for m in user.commune_memberships if m.role in ("commune_admin", "officer")]
+    if staff:
+        return "communes.desk", {"tenant_slug": staff[0].tenant.slug}
+    return "main.index", {}

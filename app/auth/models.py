@@ -1,0 +1,76 @@
+"""Users and their memberships: a role, in one commune or (district admins) in none."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+ROLES = ("district_admin", "commune_admin", "officer", "vendor")
+COMMUNE_ROLES = ("commune_admin", "officer", "vendor")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(5))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    @property
+    def is_district_admin(self) -> bool:
+        return any(m.role == "district_admin" for m in self.memberships)
+
+    def roles_in(self, tenant_id: int | None) -> set[str]:
+        return {m.role for m in self.memberships if m.tenant_id == tenant_id}
+
+    def has_role(self, tenant_id: int | None, *roles: str) -> bool:
+        return bool(self.roles_in(tenant_id) & set(roles))
+
+    @property
+    def commune_memberships(self) -> list[Membership]:
+        return [m for m in self.memberships if m.tenant_id is not None]
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class Membership(db.Model):
+    """Not tenant-scoped: it is read at login, before any tenant is known; services filter it by tenant."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "tenant_id", "role"),
+        CheckConstraint(
+            "(role = 'district_admin' AND tenant_id IS NULL) OR "
+            "(role IN ('commune_admin', 'officer', 'vendor') AND tenant_id IS NOT NULL)",
+            name="role_tenant",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    tenant = relationship("Tenant", lazy="joined")

@@ -1,0 +1,128 @@
+"""Account rules: authentication, passwords, staff accounts of a commune, commune admins of the district."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.auth.models import Membership, User
+from app.auth.passwords import (
+    MIN_PASSWORD_LENGTH,
+    dummy_hash,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
+from app.errors import Conflict, NotFound, ValidationError
+from app.extensions import db
+from app.text import normalize
+
+
+def normalize_email(email: str) -> str:
+    email = normalize(email).lower()
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise ValidationError(_l("Enter a valid email address."), field="email") from None
+
+
+def get_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalize(email).lower()))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The active user with this email and password, or None; constant work whether or not the email exists."""
+    user = get_user_by_email(email or "")
+    if user is None:
+        verify_password(dummy_hash(), password or "")
+        return None
+    if not verify_password(user.password_hash, password or "") or not user.active:
+        return None
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = datetime.now(timezone.utc)
+    db.session.commit()
+    return user
+
+
+def _check_new_password(password: str, confirm: str | None = None) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationError(_l("The password must have at least 8 characters."), field="password")
+    if confirm is not None and password != confirm:
+        raise ValidationError(_l("The two passwords do not match."), field="confirm")
+
+
+def create_user(email: str, name: str, password: str, phone: str | None = None) -> User:
+    email = normalize_email(email)
+    name = normalize(name)
+    if not name:
+        raise ValidationError(_l("Enter a name."), field="name")
+    _check_new_password(password)
+    if get_user_by_email(email) is not None:
+        raise Conflict(_l("An account with this email already exists."), field="email")
+    user = User(email=email, name=name, phone=normalize(phone) or None, password_hash=hash_password(password))
+    db.session.add(user)
+    return user
+
+
+def change_password(user: User, current: str, new: str, confirm: str) -> None:
+    if not verify_password(user.password_hash, current or ""):
+        raise ValidationError(_l("The current password is wrong."), field="current_password")
+    _check_new_password(new, confirm)
+    user.password_hash = hash_password(new)
+    db.session.commit()
+
+
+def add_staff(tenant, role: str, email: str, name: str, password: str, phone: str | None = None) -> User:
+    """A new commune admin or officer account of ``tenant``; the caller has checked the actor's rights."""
+    if role not in ("commune_admin", "officer"):
+        raise ValidationError(_l("Unknown role."), field="role")
+    user = create_user(email, name, password, phone)
+    user.memberships.append(Membership(tenant_id=tenant.id, role=role))
+    db.session.commit()
+    return user
+
+
+def staff_of(tenant, role: str | None = None) -> list[tuple[User, str]]:
+    """The staff of one commune (explicitly filtered: memberships are read before a tenant is known)."""
+    query = (
+        select(User, Membership.role)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.tenant_id == tenant.id)
+        .order_by(Membership.role, User.name)
+    )
+    if role:
+        query = query.where(Membership.role == role)
+    return [(user, r) for user, r in db.session.execute(query)]
+
+
+def get_staff_member(tenant, user_id: int, role: str) -> User:
+    """A user with ``role`` in ``tenant``; any other user, including one of another commune, is NotFound."""
+    user = db.session.scalar(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(User.id == user_id, Membership.tenant_id == tenant.id, Membership.role == role)
+    )
+    if user is None:
+        raise NotFound(_l("No such account in this commune."))
+    return user
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    if user.id == actor.id:
+        raise ValidationError(_l("You cannot deactivate your own account."))
+    user.active = active
+    db.session.commit()
+
+
+def commune_admins() -> list[tuple[User, Membership]]:
+    query = (
+        select(User, Membership)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.role == "commune_admin")
+        .order_by(Membership.tenant_id, User.name)
+    )
+    return [(u, m) for u, m in db.session.execute(query)]

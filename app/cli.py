@@ -1,0 +1,95 @@
+"""Command-line entry points (flask seed-demo, flask tenants ..., flask rls ...)."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from app.errors import DomainError
+from app.extensions import db
+
+tenants_cli = AppGroup("tenants", help="Manage communes (tenants).")
+rls_cli = AppGroup("rls", help="PostgreSQL row-level security helpers.")
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(seed_demo)
+    app.cli.add_command(tenants_cli)
+    app.cli.add_command(rls_cli)
+    for module in _domain_cli_modules():
+        module.register(app)
+
+
+def _domain_cli_modules():
+    return []
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has communes.")
+def seed_demo(if_empty: bool) -> None:
+    """Create the 22 Gia Lâm communes and demo accounts (idempotent; refused in production)."""
+    from app import demo
+
+    if current_app.config.get("PRODUCTION"):
+        raise click.ClickException("seed-demo is refused in production.")
+    if if_empty and not demo.is_empty():
+        click.echo("Database already has communes; demo seed skipped.")
+        return
+    password = current_app.config["DEMO_PASSWORD"]
+
+    def progress(i, n, tenant):
+        click.echo(f"  [{i:2}/{n}] {tenant.display_name}")
+
+    counts = demo.seed(password, progress=progress)
+    click.echo(f"Demo ready: {counts['tenants']} communes and {counts['users']} accounts created.")
+    click.echo(f"Sign in as district@{demo.DEMO_DOMAIN} or admin.<slug>@{demo.DEMO_DOMAIN}; password: DEMO_PASSWORD.")
+
+
+@tenants_cli.command("list")
+def tenants_list() -> None:
+    from tenants.queries import list_all
+
+    for t in list_all():
+        click.echo(f"{t.id:4}  {t.code}  {t.status:8}  {t.slug:24}  {t.display_name}")
+
+
+@tenants_cli.command("create")
+@click.argument("name")
+@click.option("--kind", type=click.Choice(["xã", "thị trấn", "phường"]), default="xã")
+@click.option("--code", required=True, help="5-digit statistics code")
+@click.option("--slug", default=None)
+def tenants_create(name: str, kind: str, code: str, slug: str | None) -> None:
+    from tenants.services import create_tenant
+
+    try:
+        tenant = create_tenant(name, kind, code, slug)
+    except DomainError as err:
+        raise click.ClickException(str(err.message)) from None
+    click.echo(f"Created {tenant.display_name} at /c/{tenant.slug}/")
+
+
+@tenants_cli.command("deactivate")
+@click.argument("slug")
+def tenants_deactivate(slug: str) -> None:
+    from tenants.services import set_status
+
+    try:
+        tenant = set_status(slug, "inactive")
+    except DomainError as err:
+        raise click.ClickException(str(err.message)) from None
+    click.echo(f"Deactivated {tenant.display_name}")
+
+
+@rls_cli.command("grant")
+@click.argument("role")
+@click.option("--password", default=None, help="Set a login password for the role (created when missing).")
+def rls_grant(role: str, password: str | None) -> None:
+    """Create (if missing) a non-superuser application ROLE that cannot bypass RLS, and grant it data access."""
+    from tenants.rls import grant_app_role
+
+    if db.engine.dialect.name != "postgresql":
+        raise click.ClickException("Row-level security needs PostgreSQL.")
+    with db.engine.begin() as conn:
+        grant_app_role(conn, role, password)
+    click.echo(f"Role {role} may read and write data; it cannot bypass row-level security.")

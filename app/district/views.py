@@ -1,0 +1,67 @@
+from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth import services as account_services
+from app.auth.access import district_admin_required
+from app.auth.forms import CommuneAdminForm, ConfirmForm
+from app.auth.models import User
+from app.district import bp
+from app.errors import DomainError, NotFound
+from app.extensions import db
+from tenants import queries as tenant_queries
+from tenants.models import Tenant
+
+
+@bp.route("/")
+@district_admin_required
+def index():
+    communes = tenant_queries.list_all()
+    admins = account_services.commune_admins()
+    admin_count: dict[int, int] = {}
+    for _user, membership in admins:
+        admin_count[membership.tenant_id] = admin_count.get(membership.tenant_id, 0) + 1
+    return render_template("district/index.html", communes=communes, admin_count=admin_count)
+
+
+@bp.route("/admins", methods=["GET", "POST"])
+@district_admin_required
+def admins():
+    form = CommuneAdminForm()
+    form.tenant.choices = [(t.id, t.display_name) for t in tenant_queries.list_active()]
+    status = 200
+    if form.validate_on_submit():
+        tenant = db.session.get(Tenant, form.tenant.data)
+        try:
+            user = account_services.add_staff(
+                tenant, "commune_admin", form.email.data, form.name.data, form.password.data, form.phone.data
+            )
+        except DomainError as err:
+            flash(str(err.message), "error")
+            status = 400
+        else:
+            flash(_("Commune admin %(email)s created.", email=user.email), "success")
+            return redirect(url_for("district.admins"))
+    elif form.errors:
+        status = 400
+    return (
+        render_template(
+            "district/admins.html", form=form, admins=account_services.commune_admins(), confirm=ConfirmForm()
+        ),
+        status,
+    )
+
+
+@bp.route("/admins/<int:user_id>/<any(activate, deactivate):action>", methods=["POST"])
+@district_admin_required
+def set_admin_active(user_id: int, action: str):
+    user = db.session.get(User, user_id)
+    if user is None or not any(m.role == "commune_admin" for m in user.memberships):
+        raise NotFound(_("No such commune admin."))
+    try:
+        account_services.set_active(current_user, user, action == "activate")
+    except DomainError as err:
+        flash(str(err.message), "error")
+    else:
+        flash(_("Account %(email)s updated.", email=user.email), "success")
+    return redirect(url_for("district.admins"))

@@ -1,0 +1,5 @@
+"""Every model, imported in one place so Alembic and create_app see the whole schema."""
+
+from app.auth.models import Membership, User  # noqa: F401
+from tenants.models import Tenant  # noqa: F401
+from tenants.notices.models import Notice  # noqa: F401

@@ -1,0 +1,361 @@
+"""Incoming bank-transaction notifications (SePay, Casso v2, payOS): verify, then parse into one shape.
+
+Views call ``verify_*`` on the raw request first, then ``parse_*``; both raise ``NotificationError`` whose
+``status`` is the HTTP answer (401: authentication/signature, 400: malformed). Everything downstream works on
+``BankTransaction`` and never on provider JSON.
+
+Authentication schemes (all comparisons constant-time, all fail closed when no secret is configured):
+
+- SePay, API key: ``Authorization: Apikey <key>``.
+- SePay, HMAC (our own definition; SePay's exact header names are not in our notes): ``X-SePay-Timestamp:
+  <unix seconds>`` and ``X-SePay-Signature: <hex HMAC-SHA256(secret, "<timestamp>." + raw body bytes)>``,
+  accepted within 5 minutes either side of now. ``sign_sepay`` produces these headers.
+- Casso v2: ``X-Casso-Signature: t=<unix ms>,v1=<hex HMAC-SHA512(key, "<t>." + canonical JSON)>`` where the
+  canonical JSON is the whole body with keys sorted recursively, no spaces, non-ASCII kept (as JavaScript's
+  ``JSON.stringify`` writes it; bodies with non-integral floats could differ, Casso sends none). 5-minute window.
+- payOS: ``signature`` in the body = hex HMAC-SHA256(key, ``k=v`` pairs of ``data`` sorted by key, joined with
+  ``&``, no URL-encoding). Values follow payOS's own SDKs: ``None``, ``"null"`` and ``"undefined"`` become ``""``;
+  booleans ``true``/``false`` (JSON spelling, not Python's ``True``); lists and objects compact JSON with sorted
+  object keys; everything else ``str()``. payOS signs no timestamp, so its notifications can be replayed: the
+  unique provider transaction id is what makes a replay harmless.
+
+Provider times are Vietnam local time without offset; ``occurred_at`` is converted to UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+try:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    VIETNAM_TZ: Any = ZoneInfo("Asia/Ho_Chi_Minh")
+except ZoneInfoNotFoundError:  # slim images without tzdata; Vietnam has had no DST since 1975
+    VIETNAM_TZ = timezone(timedelta(hours=7))
+
+SIGNATURE_WINDOW_SECONDS = 300
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I, L, O, 0, 1: nothing to misread on a memo
+REFERENCE_LENGTH = 8
+
+
+@dataclass(frozen=True)
+class BankTransaction:
+    """One bank transfer as reported by a provider; (provider, provider_txn_id) is the de-duplication key.
+
+    ``raw`` is the provider's transaction object as received (kept for the reconciliation inbox and audits).
+    """
+
+    provider: str
+    provider_txn_id: str
+    amount: int
+    content: str
+    account_number: str | None
+    bank: str | None
+    occurred_at: datetime | None
+    reference: str | None
+    raw: dict = field(repr=False, compare=False)
+    direction: str = "in"
+
+
+class NotificationError(ValueError):
+    """A notification we refuse; ``status`` is what to answer (401 auth/signature, 400 malformed)."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    """Case-insensitive lookup that works for plain dicts as well as Werkzeug headers."""
+    wanted = name.lower()
+    for key, value in headers.items():
+        if key.lower() == wanted:
+            return value
+    return None
+
+
+def _load_object(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(body, Mapping):
+        return dict(body)
+    try:
+        obj = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise NotificationError(f"Body is not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise NotificationError("Body must be a JSON object")
+    return obj
+
+
+def _require(obj: Mapping[str, Any], name: str, where: str = "") -> Any:
+    value = obj.get(name)
+    if value is None or value == "":
+        raise NotificationError(f"Missing required field {where}{name}")
+    return value
+
+
+def _txn_id(obj: Mapping[str, Any], name: str, where: str = "") -> str:
+    value = _require(obj, name, where)
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip():
+        raise NotificationError(f"Field {where}{name} must be a non-empty string or integer")
+    return str(value).strip()
+
+
+def _amount(obj: Mapping[str, Any], name: str, where: str = "", *, signed: bool = False) -> int:
+    """Integer đồng only: a float or numeric string here means a format we do not understand."""
+    value = _require(obj, name, where)
+    if isinstance(value, bool) or not isinstance(value, int) or value == 0 or (value < 0 and not signed):
+        raise NotificationError(f"Field {where}{name} must be a {'non-zero' if signed else 'positive'} integer")
+    return value
+
+
+def _text(obj: Mapping[str, Any], name: str, where: str = "") -> str:
+    """Transfer text is required but may be empty (a transfer without memo still goes to reconciliation)."""
+    value = obj.get(name)
+    if not isinstance(value, str):
+        raise NotificationError(f"Field {where}{name} is required and must be a string")
+    return value
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def _local_time(value: Any, name: str) -> datetime | None:
+    """'YYYY-MM-DD HH:MM:SS' in Vietnam time (ISO 8601 with an offset also accepted) -> aware UTC."""
+    if value is None or value == "":
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise NotificationError(f"Field {name} is not a date-time: {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=VIETNAM_TZ)
+    return parsed.astimezone(timezone.utc)
+
+
+def _check_window(stamp: int, now: float | None, units_per_second: int = 1) -> None:
+    """Integer arithmetic, so an absurd header value cannot overflow a float."""
+    current = int((time.time() if now is None else now) * units_per_second)
+    if abs(current - stamp) > SIGNATURE_WINDOW_SECONDS * units_per_second:
+        raise NotificationError("Signature timestamp outside the 5-minute window (replay or clock skew)", 401)
+
+
+def _hex_hmac(key: str, message: bytes, digest: Any) -> str:
+    return hmac.new(key.encode("utf-8"), message, digest).hexdigest()
+
+
+def _same(expected: str, given: str) -> bool:
+    return hmac.compare_digest(expected.encode("utf-8"), given.strip().lower().encode("utf-8"))
+
+
+def sign_sepay(body: bytes, secret: str, timestamp: int) -> dict[str, str]:
+    """Headers for our SePay HMAC scheme (simulate-transfer CLI, tests)."""
+    signature = _hex_hmac(secret, f"{timestamp}.".encode() + body, hashlib.sha256)
+    return {"X-SePay-Timestamp": str(timestamp), "X-SePay-Signature": signature}
+
+
+def verify_sepay(
+    headers: Mapping[str, str], body: bytes, *, api_key: str | None, webhook_secret: str | None,
+    now: float | None = None,
+) -> None:
+    """Accept the API-key header or the HMAC headers, whichever is configured and valid; else 401."""
+    if not api_key and not webhook_secret:
+        raise NotificationError("SePay webhook authentication is not configured", 401)
+    problems = []
+    if api_key:
+        authorization = _header(headers, "Authorization")
+        scheme, _, given = (authorization or "").strip().partition(" ")
+        if scheme.lower() == "apikey" and hmac.compare_digest(
+            given.strip().encode("utf-8"), api_key.encode("utf-8")
+        ):
+            return
+        problems.append("invalid API key" if authorization else "missing Authorization: Apikey header")
+    if webhook_secret:
+        try:
+            _verify_sepay_hmac(headers, body, webhook_secret, now)
+            return
+        except NotificationError as exc:
+            problems.append(exc.message)
+    raise NotificationError("SePay authentication failed: " + "; ".join(problems), 401)
+
+
+def _verify_sepay_hmac(headers: Mapping[str, str], body: bytes, secret: str, now: float | None) -> None:
+    timestamp = (_header(headers, "X-SePay-Timestamp") or "").strip()
+    signature = _header(headers, "X-SePay-Signature")
+    if not timestamp or not signature:
+        raise NotificationError("missing X-SePay-Timestamp/X-SePay-Signature headers", 401)
+    if not (timestamp.isascii() and timestamp.isdigit()):
+        raise NotificationError("X-SePay-Timestamp must be unix seconds", 401)
+    if not _same(_hex_hmac(secret, f"{timestamp}.".encode() + body, hashlib.sha256), signature):
+        raise NotificationError("signature mismatch", 401)
+    _check_window(int(timestamp), now)
+
+
+def parse_sepay(body: bytes | str) -> BankTransaction:
+    """SePay JSON -> BankTransaction; outgoing transfers come back with direction "out" for the caller to skip."""
+    obj = _load_object(body)
+    direction = _require(obj, "transferType")
+    if direction not in ("in", "out"):
+        raise NotificationError("Field transferType must be 'in' or 'out'")
+    texts = [obj.get("content"), obj.get("description")]
+    if not any(isinstance(text, str) for text in texts):
+        raise NotificationError("Field content or description is required and must be a string")
+    return BankTransaction(
+        provider="sepay",
+        provider_txn_id=_txn_id(obj, "id"),
+        amount=_amount(obj, "transferAmount"),
+        content=next((text for text in texts if isinstance(text, str) and text), ""),
+        account_number=_optional_str(obj.get("accountNumber")),
+        bank=_optional_str(obj.get("gateway")),
+        occurred_at=_local_time(obj.get("transactionDate"), "transactionDate"),
+        reference=_optional_str(obj.get("referenceCode")),
+        raw=obj,
+        direction=direction,
+    )
+
+
+def _casso_message(body_obj: Any, t_ms: int | str) -> bytes:
+    canonical = json.dumps(body_obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f"{t_ms}.{canonical}".encode("utf-8")
+
+
+def sign_casso(body_obj: Mapping[str, Any], key: str, t_ms: int) -> str:
+    """``X-Casso-Signature`` value for a body (simulate-transfer CLI, tests)."""
+    return f"t={t_ms},v1={_hex_hmac(key, _casso_message(body_obj, t_ms), hashlib.sha512)}"
+
+
+def verify_casso(
+    headers: Mapping[str, str], body: bytes, *, checksum_key: str | None, now: float | None = None
+) -> None:
+    """Check X-Casso-Signature (HMAC-SHA512 over t + canonical JSON) and its 5-minute window."""
+    if not checksum_key:
+        raise NotificationError("Casso webhook checksum key is not configured", 401)
+    header = _header(headers, "X-Casso-Signature")
+    if not header:
+        raise NotificationError("Missing X-Casso-Signature header", 401)
+    parts = [item.strip().partition("=") for item in header.split(",")]
+    stamps = [value.strip() for name, _, value in parts if name == "t"]
+    signatures = [value for name, _, value in parts if name == "v1"]
+    if len(stamps) != 1 or not (stamps[0].isascii() and stamps[0].isdigit()) or not signatures:
+        raise NotificationError("Malformed X-Casso-Signature header (want t=<unix ms>,v1=<hex>)", 401)
+    expected = _hex_hmac(checksum_key, _casso_message(_load_object(body), stamps[0]), hashlib.sha512)
+    if not any(_same(expected, given) for given in signatures):
+        raise NotificationError("Casso signature mismatch", 401)
+    _check_window(int(stamps[0]), now, 1000)
+
+
+def parse_casso(body: bytes | str) -> list[BankTransaction]:
+    """Casso body -> transactions; ``data`` is one object in v2 webhooks, a list is accepted too.
+
+    Casso reports money going out as a negative amount: returned as direction "out" with a positive amount.
+    """
+    obj = _load_object(body)
+    if obj.get("error", 0) != 0:
+        raise NotificationError(f"Casso notification reports error {obj.get('error')!r}")
+    data = obj.get("data")
+    items = data if isinstance(data, list) else [data]
+    if not items or not all(isinstance(item, dict) for item in items):
+        raise NotificationError("Field data must be an object or a list of objects")
+    return [_casso_transaction(item, index if isinstance(data, list) else None) for index, item in enumerate(items)]
+
+
+def _casso_transaction(item: dict[str, Any], index: int | None) -> BankTransaction:
+    where = "data." if index is None else f"data[{index}]."
+    signed_amount = _amount(item, "amount", where, signed=True)
+    return BankTransaction(
+        provider="casso",
+        provider_txn_id=_txn_id(item, "id", where),
+        amount=abs(signed_amount),
+        content=_text(item, "description", where),
+        account_number=_optional_str(item.get("accountNumber")),
+        bank=_optional_str(item.get("bankAbbreviation")) or _optional_str(item.get("bankName")),
+        occurred_at=_local_time(item.get("transactionDateTime"), where + "transactionDateTime"),
+        reference=_optional_str(item.get("reference")),
+        raw=item,
+        direction="in" if signed_amount > 0 else "out",
+    )
+
+
+def _payos_value(value: Any) -> str:
+    if value is None or value in ("null", "undefined"):
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return str(value)
+
+
+def sign_payos(data: Mapping[str, Any], key: str) -> str:
+    """payOS ``signature`` for a ``data`` object (simulate-transfer CLI, tests)."""
+    message = "&".join(f"{name}={_payos_value(data[name])}" for name in sorted(data))
+    return _hex_hmac(key, message.encode("utf-8"), hashlib.sha256)
+
+
+def verify_payos(body_obj: Mapping[str, Any] | bytes | str, *, checksum_key: str | None) -> None:
+    """Check the body's ``signature`` against its ``data``; the raw bytes are not signed, only the fields."""
+    if not checksum_key:
+        raise NotificationError("payOS checksum key is not configured", 401)
+    obj = _load_object(body_obj)
+    signature, data = obj.get("signature"), obj.get("data")
+    if not isinstance(signature, str) or not signature:
+        raise NotificationError("Missing payOS signature", 401)
+    if not isinstance(data, dict):
+        raise NotificationError("Field data must be an object")
+    if not _same(sign_payos(data, checksum_key), signature):
+        raise NotificationError("payOS signature mismatch", 401)
+
+
+def parse_payos(body: Mapping[str, Any] | bytes | str) -> BankTransaction:
+    """payOS body -> BankTransaction; a non-success payload (``code`` != "00") is refused with 400.
+
+    The transaction id is the bank ``reference`` when present, else the payOS ``orderCode``.
+    """
+    obj = _load_object(body)
+    if obj.get("code") != "00" or obj.get("success") is False:
+        raise NotificationError(f"payOS notification is not a success: code={obj.get('code')!r}")
+    data = obj.get("data")
+    if not isinstance(data, dict):
+        raise NotificationError("Field data must be an object")
+    reference = _optional_str(data.get("reference"))
+    return BankTransaction(
+        provider="payos",
+        provider_txn_id=reference or _txn_id(data, "orderCode", "data."),
+        amount=_amount(data, "amount", "data."),
+        content=_text(data, "description", "data."),
+        account_number=_optional_str(data.get("accountNumber")),
+        bank=None,  # payOS names the payer's bank (counterAccountBankName), not ours
+        occurred_at=_local_time(data.get("transactionDateTime"), "data.transactionDateTime"),
+        reference=reference,
+        raw=data,
+    )
+
+
+def new_reference_code(prefix: str = "GL") -> str:
+    """Prefix + 8 unambiguous characters (31**8 ≈ 8.5e11 codes), short enough for every memo limit."""
+    return prefix + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(REFERENCE_LENGTH))
+
+
+def find_reference_codes(text: str, prefix: str) -> list[str]:
+    """Candidate reference codes in bank-mangled transfer text, best first, unique.
+
+    Order: codes standing alone (no letter or digit either side), then codes glued to other text
+    ("THANHTOANGL7K3M9QXAXYZ" yields GL7K3M9QXA), then codes split by spaces or punctuation ("GL7K3 M9QXA").
+    Candidates are only candidates: the caller keeps the first one that names a real payment intent.
+    """
+    upper = (text or "").upper()
+    body = f"{re.escape(prefix.upper())}[{REFERENCE_ALPHABET}]{{{REFERENCE_LENGTH}}}"
+    standalone = re.findall(rf"(?<![A-Z0-9])({body})(?![A-Z0-9])", upper)
+    glued = re.findall(rf"(?=({body}))", upper)
+    split = re.findall(rf"(?=({body}))", re.sub(r"[^A-Z0-9]", "", upper))
+    return list(dict.fromkeys(standalone + glued + split))

@@ -1,0 +1,52 @@
+"""The Tenant: one commune-level administrative unit (xã, thị trấn, phường)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, func
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+
+KINDS = ("xã", "thị trấn", "phường")
+STATUSES = ("active", "merged", "inactive")
+
+
+class Tenant(db.Model):
+    """Surrogate id as the key: slugs and 5-digit statistics codes are reused when units merge."""
+
+    __tablename__ = "tenants"
+    __table_args__ = (
+        CheckConstraint("kind IN ('xã', 'thị trấn', 'phường')", name="kind"),
+        CheckConstraint("status IN ('active', 'merged', 'inactive')", name="status"),
+        CheckConstraint("status <> 'merged' OR successor_id IS NOT NULL", name="merged_has_successor"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(5), index=True)
+    district_name: Mapped[str] = mapped_column(String(120))
+    district_code: Mapped[str] = mapped_column(String(3))
+    province_name: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_until: Mapped[date | None] = mapped_column(Date)
+    successor_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    successor: Mapped[Tenant | None] = relationship(remote_side=[id])
+
+    @property
+    def display_name(self) -> str:
+        """"Xã Bát Tràng", "Thị trấn Trâu Quỳ"."""
+        return f"{self.kind[:1].upper()}{self.kind[1:]} {self.name}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == "active"
+
+    def __repr__(self) -> str:
+        return f"<Tenant {self.slug}>"

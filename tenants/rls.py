@@ -1,0 +1,69 @@
+"""PostgreSQL row-level security: the second wall behind the ORM scoping (tenants/scoping.py).
+
+Migrations call ``enable_rls`` for every tenant-owned table. The policy admits a row when its tenant is the one
+written into the transaction by the application (``app.tenant_id``), or when the transaction was explicitly marked
+as reading across tenants (``app.all_tenants = 'on'``, set only by ``tenants.scoping.all_tenants``). A connection
+that set nothing sees nothing. FORCE makes the policy apply to the table owner as well.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+POLICY_CONDITION = (
+    "tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::integer "
+    "OR current_setting('app.all_tenants', true) = 'on'"
+)
+
+
+def _ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"not a plain SQL identifier: {name!r}")
+    return name
+
+
+def enable_rls_statements(table: str) -> list[str]:
+    table = _ident(table)
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY tenant_isolation ON {table} USING ({POLICY_CONDITION}) WITH CHECK ({POLICY_CONDITION})",
+    ]
+
+
+def enable_rls(op, table: str) -> None:
+    """For Alembic migrations: a no-op on SQLite, RLS with the tenant policy on PostgreSQL."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for statement in enable_rls_statements(table):
+        op.execute(statement)
+
+
+def disable_rls(op, table: str) -> None:
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    table = _ident(table)
+    op.execute(f"DROP POLICY IF EXISTS tenant_isolation ON {table}")
+    op.execute(f"ALTER TABLE {table} NO FORCE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+
+
+def grant_app_role(conn, role: str, password: str | None = None) -> None:
+    """Create the application role if missing (NOSUPERUSER NOBYPASSRLS) and grant it data access, nothing more."""
+    role = _ident(role)
+    exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
+    if not exists:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"))
+    conn.execute(text(f"ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS"))
+    if password is not None:
+        literal = "'" + password.replace("'", "''") + "'"  # DDL takes no bind parameters
+        conn.execute(text(f"ALTER ROLE {role} PASSWORD {literal}"))
+    conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
+    conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"))
+    conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+    conn.execute(text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}"))
+    conn.execute(text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}"))

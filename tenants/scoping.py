@@ -1,0 +1,156 @@
+"""The one place where tenant isolation is enforced for the ORM (and, on PostgreSQL, row-level security).
+
+Every model that mixes in ``TenantScoped`` is tenant-owned:
+
+- every ORM SELECT, UPDATE and DELETE touching it is filtered to the active tenant (``with_loader_criteria``);
+- new rows are stamped with the active tenant, and a row of another tenant cannot be added or moved;
+- with no active tenant, such queries raise ``TenantRequired`` (fail closed), never return everything;
+- on PostgreSQL the active tenant is also written into the transaction (``set_config(..., true)``, i.e. SET LOCAL)
+  so the row-level-security policies created by the migrations form a second wall.
+
+Reading across tenants is explicit and named: ``with all_tenants(): ...`` (the public marketplace, district views,
+bank notifications that must find a payment before they know its commune).
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
+from sqlalchemy import ForeignKey, event, inspect
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+
+_active_tenant: ContextVar[int | None] = ContextVar("active_tenant", default=None)
+_all_tenants: ContextVar[bool] = ContextVar("all_tenants", default=False)
+
+RLS_TENANT_SETTING = "app.tenant_id"
+RLS_ALL_TENANTS_SETTING = "app.all_tenants"
+
+
+class TenantRequired(RuntimeError):
+    """A tenant-owned table was queried or written with no active tenant."""
+
+
+class TenantMismatch(RuntimeError):
+    """A row of one tenant was written while another tenant is active."""
+
+
+class TenantScoped:
+    """Mixin for tenant-owned models: a non-null tenant_id, leading the indexes."""
+
+    @declared_attr
+    def tenant_id(cls) -> Mapped[int]:
+        return mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), nullable=False, index=True)
+
+
+def current_tenant_id() -> int | None:
+    return _active_tenant.get()
+
+
+def reading_all_tenants() -> bool:
+    return _all_tenants.get()
+
+
+def _tenant_id_of(tenant) -> int:
+    tenant_id = getattr(tenant, "id", tenant)
+    if not isinstance(tenant_id, int):
+        raise TypeError("tenant_context needs a Tenant or its integer id")
+    return tenant_id
+
+
+def activate_tenant(tenant) -> object:
+    """Make a tenant active until ``deactivate_tenant(token)``; used by request resolution."""
+    return _active_tenant.set(_tenant_id_of(tenant) if tenant is not None else None)
+
+
+def deactivate_tenant(token) -> None:
+    _active_tenant.reset(token)
+
+
+@contextmanager
+def tenant_context(tenant) -> Iterator[None]:
+    """Run a block as one tenant (CLI commands, services called outside a request, tests)."""
+    token = _active_tenant.set(_tenant_id_of(tenant))
+    cross = _all_tenants.set(False)
+    try:
+        yield
+    finally:
+        _all_tenants.reset(cross)
+        _active_tenant.reset(token)
+
+
+@contextmanager
+def all_tenants() -> Iterator[None]:
+    """Explicitly read (and, for district-level jobs, write) across every tenant."""
+    token = _all_tenants.set(True)
+    try:
+        yield
+    finally:
+        _all_tenants.reset(token)
+
+
+def _is_scoped(mapper) -> bool:
+    return mapper is not None and issubclass(mapper.class_, TenantScoped)
+
+
+def _sync_rls(session: Session, connection=None) -> None:
+    """Write the active tenant into the current PostgreSQL transaction when it changed."""
+    connection = connection if connection is not None else session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    wanted = (str(current_tenant_id() or ""), "on" if reading_all_tenants() else "")
+    if connection.info.get("rls_settings") == wanted:
+        return
+    connection.exec_driver_sql(
+        "SELECT set_config(%(t_name)s, %(t)s, true), set_config(%(a_name)s, %(a)s, true)",
+        {"t_name": RLS_TENANT_SETTING, "t": wanted[0], "a_name": RLS_ALL_TENANTS_SETTING, "a": wanted[1]},
+    )
+    connection.info["rls_settings"] = wanted
+
+
+@event.listens_for(Session, "after_begin")
+def _on_begin(session, transaction, connection) -> None:
+    connection.info.pop("rls_settings", None)  # SET LOCAL ended with the previous transaction
+    _sync_rls(session, connection)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _scope_queries(state) -> None:
+    _sync_rls(state.session)
+    if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
+        return
+    if not any(_is_scoped(m) for m in state.all_mappers):
+        return
+    if reading_all_tenants() or state.execution_options.get("all_tenants"):
+        return
+    tenant_id = current_tenant_id()
+    if tenant_id is None:
+        raise TenantRequired("A tenant-owned table was queried with no active tenant.")
+    state.statement = state.statement.options(
+        with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
+    )
+
+
+@event.listens_for(Session, "before_flush")
+def _stamp_new_rows(session, flush_context, instances) -> None:
+    tenant_id = current_tenant_id()
+    crossing = reading_all_tenants()
+    for obj in session.new:
+        if not isinstance(obj, TenantScoped):
+            continue
+        if obj.tenant_id is None:
+            if tenant_id is None:
+                raise TenantRequired(f"Cannot add a {type(obj).__name__} with no active tenant.")
+            obj.tenant_id = tenant_id
+        elif tenant_id is not None and obj.tenant_id != tenant_id and not crossing:
+            raise TenantMismatch(f"Cannot add a {type(obj).__name__} of another tenant.")
+    for obj in list(session.dirty) + list(session.deleted):
+        if not isinstance(obj, TenantScoped):
+            continue
+        hist = inspect(obj).attrs.tenant_id.history
+        if hist.deleted and hist.added:
+            raise TenantMismatch(f"The tenant of a {type(obj).__name__} cannot change.")
+        if tenant_id is not None and obj.tenant_id != tenant_id and not crossing:
+            raise TenantMismatch(f"Cannot change a {type(obj).__name__} of another tenant.")
+    _sync_rls(session)

@@ -1,0 +1,77 @@
+"""Each commune's pages under /c/<slug>/: the public home, the staff desk and the commune's staff accounts."""
+
+from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth import services as account_services
+from app.auth.access import commune_staff_required
+from app.auth.forms import ConfirmForm, StaffForm
+from app.errors import DomainError
+from tenants.notices import services as notice_services
+
+bp = Blueprint("communes", __name__, url_prefix="/c/<tenant_slug>", template_folder="templates")
+
+
+@bp.route("/")
+def home():
+    return render_template(
+        "communes/home.html", tenant=g.tenant, notices=notice_services.published(limit=10)
+    )
+
+
+@bp.route("/desk")
+@commune_staff_required("commune_admin", "officer")
+def desk():
+    return render_template(
+        "communes/desk.html",
+        tenant=g.tenant,
+        staff=account_services.staff_of(g.tenant),
+        notices=notice_services.recent(limit=5),
+    )
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@commune_staff_required("commune_admin")
+def staff():
+    form = StaffForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = account_services.add_staff(
+                g.tenant, "officer", form.email.data, form.name.data, form.password.data, form.phone.data
+            )
+        except DomainError as err:
+            flash(str(err.message), "error")
+            status = 400
+        else:
+            flash(_("Officer account %(email)s created.", email=user.email), "success")
+            return redirect(url_for("communes.staff"))
+    elif form.errors:
+        status = 400
+    return (
+        render_template(
+            "communes/staff.html",
+            tenant=g.tenant,
+            form=form,
+            confirm=ConfirmForm(),
+            staff=account_services.staff_of(g.tenant),
+        ),
+        status,
+    )
+
+
+@bp.route("/staff/<int:user_id>/<any(activate, deactivate):action>", methods=["POST"])
+@commune_staff_required("commune_admin")
+def set_officer_active(user_id: int, action: str):
+    officer = account_services.get_staff_member(g.tenant, user_id, "officer")  # NotFound for other communes
+    try:
+        account_services.set_active(current_user, officer, action == "activate")
+    except DomainError as err:
+        flash(str(err.message), "error")
+        return redirect(url_for("communes.staff"))
+    if action == "activate":
+        flash(_("Account %(email)s activated.", email=officer.email), "success")
+    else:
+        flash(_("Account %(email)s deactivated.", email=officer.email), "success")
+    return redirect(url_for("communes.staff"))

@@ -1,0 +1,131 @@
+"""One app and one migrated database per test session; every test starts from empty tables.
+
+SQLite by default; PostgreSQL when TEST_DATABASE_URL is set. On PostgreSQL the schema is migrated by the owner
+(the URL's user) and the app runs as ``gialam_app``, a role that is not a superuser and cannot bypass
+row-level security, so the RLS policies are tested as production runs them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import _normalise_database_url, create_app
+from app.extensions import db, limiter
+
+APP_ROLE = "gialam_app"
+TEST_PASSWORD = "correct-horse-42"
+
+CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}
+
+
+def _test_settings(url: str) -> dict:
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "testing-secret", **CHEAP_ARGON2}
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    owner_app = create_app(_test_settings(url))
+    with owner_app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url and url.startswith(("postgres", "postgresql")):
+        owner_url = _normalise_database_url(url)
+        engine = create_engine(owner_url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        _migrate(owner_url)
+        from tenants.rls import grant_app_role
+
+        with engine.begin() as conn:
+            grant_app_role(conn, APP_ROLE)
+        app_url = make_url(owner_url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+        yield {"kind": "postgresql", "owner_url": owner_url, "app_url": app_url, "owner_engine": engine}
+        engine.dispose()
+    else:
+        path = tmp_path_factory.mktemp("db") / "test.sqlite"
+        owner_url = f"sqlite:///{path}"
+        _migrate(owner_url)
+        engine = create_engine(owner_url)
+        yield {"kind": "sqlite", "owner_url": owner_url, "app_url": owner_url, "owner_engine": engine}
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database):
+    app = create_app(_test_settings(database["app_url"]))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request, database):
+    """Empty every table after each test (truncation, not rollback: live servers and threads share the data)."""
+    yield
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        with app.app_context():
+            db.session.remove()
+        limiter.reset()
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with database["owner_engine"].begin() as conn:
+        if database["kind"] == "postgresql":
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture
+def is_postgres(database) -> bool:
+    return database["kind"] == "postgresql"
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def make(app):
+    from tests.factories import Factory
+
+    return Factory(app)
+
+
+_CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+
+
+def csrf_token(client, path: str = "/login") -> str:
+    """The CSRF token of the client's session, read from a page that has a form."""
+    html = client.get(path).get_data(as_text=True)
+    match = _CSRF.search(html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+def login(client, email: str, password: str = TEST_PASSWORD):
+    token = csrf_token(client, "/login")
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def post_form(client, path: str, data: dict | None = None, token_from: str = "/account/password"):
+    """POST a form the way a browser does: with the session's CSRF token."""
+    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, token_from)})
