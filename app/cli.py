@@ -22,7 +22,9 @@ def register(app: Flask) -> None:
 
 
 def _domain_cli_modules():
-    return []
+    from app.payments import cli as payments_cli
+
+    return [payments_cli]
 
 
 @click.command("seed-demo")

@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 from app.auth import services as account_services
 from app.auth.models import Membership, User
 from app.extensions import db
+from app.payments import accounts as payment_accounts
+from app.text import strip_diacritics
 from tenants import services as tenant_services
 from tenants.models import Tenant
 from tenants.notices.models import Notice
@@ -14,6 +16,7 @@ from tenants.queries import get_by_slug
 from tenants.scoping import tenant_context
 
 DEMO_DOMAIN = "gialam.demo"
+DEMO_BANK_BIN = "970415"  # VietinBank; the account numbers are made up for the demo
 
 
 def is_empty() -> bool:
@@ -53,6 +56,12 @@ def seed(password: str, progress=None) -> dict[str, int]:
                          "sáng 8:00–12:00, chiều 13:30–17:00. Lệ phí thanh toán bằng mã VietQR.",
                 ))
                 db.session.commit()
+        with tenant_context(tenant):
+            if payment_accounts.find_account() is None:
+                payment_accounts.create_account(
+                    f"Tài khoản thu phí {tenant.display_name}", DEMO_BANK_BIN, f"1130{tenant.code}",
+                    strip_diacritics(f"UBND {tenant.display_name}").upper(),
+                )
         slug = unit["slug"]
         for role, local, title in (("commune_admin", "admin", "Quản trị"), ("officer", "officer", "Cán bộ một cửa")):
             if _ensure_user(f"{local}.{slug}@{DEMO_DOMAIN}", f"{title} {tenant.display_name}", password, role, tenant):

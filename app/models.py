@@ -1,5 +1,15 @@
 """Every model, imported in one place so Alembic and create_app see the whole schema."""
 
 from app.auth.models import Membership, User  # noqa: F401
+from app.payments.models import (  # noqa: F401
+    ApiKey,
+    BankTransfer,
+    Event,
+    IdempotencyRecord,
+    PaymentAccount,
+    PaymentIntent,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from tenants.models import Tenant  # noqa: F401
 from tenants.notices.models import Notice  # noqa: F401

@@ -20,6 +20,7 @@ from typing import Iterator
 
 from sqlalchemy import ForeignKey, event, inspect
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
+from sqlalchemy.sql.util import find_tables
 
 _active_tenant: ContextVar[int | None] = ContextVar("active_tenant", default=None)
 _all_tenants: ContextVar[bool] = ContextVar("all_tenants", default=False)
@@ -94,6 +95,31 @@ def _is_scoped(mapper) -> bool:
     return mapper is not None and issubclass(mapper.class_, TenantScoped)
 
 
+def _scoped_table_names() -> set[str]:
+    names, pending = set(), list(TenantScoped.__subclasses__())
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        table = getattr(cls, "__table__", None)
+        if table is not None:
+            names.add(table.name)
+    return names
+
+
+def _touches_scoped(state) -> bool:
+    """Whether a statement reads or writes a tenant-owned table anywhere: in its result columns, but also in a
+    FROM, a join, a subquery, an EXISTS or a WHERE (``select(func.count()).select_from(Notice)``)."""
+    if any(_is_scoped(m) for m in state.all_mappers):
+        return True
+    names = _scoped_table_names()
+    return any(getattr(t, "name", None) in names for t in find_tables(state.statement, check_columns=True, include_crud=True))
+
+
+def _sets_tenant_id(statement) -> bool:
+    values = getattr(statement, "_values", None) or {}
+    return any(getattr(key, "key", key) == "tenant_id" for key in values)
+
+
 def _sync_rls(session: Session, connection=None) -> None:
     """Write the active tenant into the current PostgreSQL transaction when it changed."""
     connection = connection if connection is not None else session.connection()
@@ -120,13 +146,18 @@ def _scope_queries(state) -> None:
     _sync_rls(state.session)
     if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
         return
-    if not any(_is_scoped(m) for m in state.all_mappers):
-        return
     if reading_all_tenants() or state.execution_options.get("all_tenants"):
+        return
+    if not _touches_scoped(state):
         return
     tenant_id = current_tenant_id()
     if tenant_id is None:
         raise TenantRequired("A tenant-owned table was queried with no active tenant.")
+    if not state.is_orm_statement:
+        # A Core statement (Table objects, no ORM entity) would not get the loader criteria: refuse, fail closed.
+        raise TenantRequired("Query tenant-owned tables through their ORM models (or explicitly in all_tenants()).")
+    if state.is_update and _sets_tenant_id(state.statement):
+        raise TenantMismatch("A bulk UPDATE cannot move tenant-owned rows to another tenant.")
     state.statement = state.statement.options(
         with_loader_criteria(TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True)
     )

@@ -1,0 +1,96 @@
+"""Payment accounts (who is paid, into which bank account) and their API secret keys."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timezone
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.errors import NotFound, ValidationError
+from app.extensions import db
+from app.payments import vietqr
+from app.payments.banks import get_bank
+from app.payments.models import ApiKey, PaymentAccount
+from app.text import normalize
+from tenants.scoping import all_tenants
+
+
+def create_account(label: str, bank_bin: str, account_number: str, holder_name: str, *,
+                   owner_kind: str = "commune", vendor_id: int | None = None) -> PaymentAccount:
+    """A payee account of the active tenant. The bank details are checked the way the QR encoder needs them."""
+    label, holder_name = normalize(label), normalize(holder_name)
+    account_number = normalize(account_number).replace(" ", "")
+    if not label:
+        raise ValidationError(_l("Enter a name for this account."), field="label")
+    if not holder_name:
+        raise ValidationError(_l("Enter the account holder's name."), field="holder_name")
+    if get_bank(bank_bin) is None:
+        raise ValidationError(_l("Unknown bank."), field="bank_bin")
+    try:
+        vietqr.encode(bank_bin, account_number)
+    except vietqr.VietQRError as err:
+        raise ValidationError(_l("The account number is not valid: %(reason)s", reason=err.reason),
+                              field="account_number") from None
+    if owner_kind not in ("commune", "vendor"):
+        raise ValidationError(_l("Unknown owner kind."), field="owner_kind")
+    account = PaymentAccount(label=label, bank_bin=bank_bin, account_number=account_number,
+                             holder_name=holder_name, owner_kind=owner_kind, vendor_id=vendor_id, active=True)
+    db.session.add(account)
+    db.session.commit()
+    return account
+
+
+def list_accounts() -> list[PaymentAccount]:
+    return list(db.session.scalars(select(PaymentAccount).order_by(PaymentAccount.id)))
+
+
+def get_account(account_id: int) -> PaymentAccount:
+    account = db.session.scalar(select(PaymentAccount).where(PaymentAccount.id == account_id))
+    if account is None:
+        raise NotFound(_l("No such payment account."))
+    return account
+
+
+def find_account(vendor_id: int | None = None) -> PaymentAccount | None:
+    """The active tenant's commune account, or the account of one of its vendors."""
+    query = select(PaymentAccount).where(PaymentAccount.active.is_(True)).order_by(PaymentAccount.id)
+    if vendor_id is None:
+        query = query.where(PaymentAccount.owner_kind == "commune")
+    else:
+        query = query.where(PaymentAccount.vendor_id == vendor_id)
+    return db.session.scalars(query).first()
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_api_key(account: PaymentAccount) -> tuple[ApiKey, str]:
+    """A new secret key; the caller shows it once. Only its hash is stored."""
+    mode = "live" if current_app.config.get("PRODUCTION") else "test"
+    secret = f"sk_{mode}_{secrets.token_urlsafe(32).replace('-', 'x').replace('_', 'y')}"
+    key = ApiKey(tenant_id=account.tenant_id, account_id=account.id, key_hash=hash_key(secret),
+                 display_prefix=secret[:12])
+    db.session.add(key)
+    db.session.commit()
+    return key, secret
+
+
+def authenticate_api_key(secret: str | None) -> ApiKey | None:
+    """The live key with this secret, found across tenants (the key tells which tenant the request acts for)."""
+    if not secret or not secret.startswith("sk_") or len(secret) > 200:
+        return None
+    with all_tenants():
+        key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(secret)))
+        if key is None or key.revoked_at is not None or not key.account.active:
+            return None
+        now = datetime.now(timezone.utc)
+        last = key.last_used_at
+        if last is None or (now - (last if last.tzinfo else last.replace(tzinfo=timezone.utc))).total_seconds() > 60:
+            key.last_used_at = now  # written at most once a minute: no write on every request
+            db.session.commit()
+        return key

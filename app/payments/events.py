@@ -1,0 +1,70 @@
+"""Outgoing events: stored with the intent's change in the same transaction, then delivered by the worker."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.payments.models import Event, PaymentIntent, WebhookDelivery, WebhookEndpoint
+from app.payments.stripe_wire import new_id
+
+EVENT_TYPES = (
+    "payment_intent.created",
+    "payment_intent.requires_action",
+    "payment_intent.succeeded",
+    "payment_intent.canceled",
+    "payment_intent.partially_funded",  # a short transfer arrived: flagged, not paid
+    "payment_intent.overpaid",  # paid, and more arrived than asked: flagged for a refund of the difference
+    "payment_intent.late_payment",  # money arrived for a canceled or expired intent: waits for a person
+)
+
+
+def emit(intent: PaymentIntent, type_: str, *, request_id: str | None = None,
+         idempotency_key: str | None = None) -> Event:
+    from app.payments.intents import serialize
+
+    if type_ not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type_}")
+    event = Event(
+        tenant_id=intent.tenant_id,
+        public_id=new_id("evt"),
+        account_id=intent.account_id,
+        type=type_,
+        intent_id=intent.id,
+        data={"object": serialize(intent)},
+        request_id=request_id,
+        idempotency_key=idempotency_key,
+        created_at=datetime.now(timezone.utc),
+    )
+    db.session.add(event)
+    db.session.flush()
+    endpoints = db.session.scalars(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.account_id == intent.account_id,
+            WebhookEndpoint.tenant_id == intent.tenant_id,
+            WebhookEndpoint.status == "enabled",
+        )
+    )
+    for endpoint in endpoints:
+        wanted = endpoint.enabled_events or ["*"]
+        if "*" in wanted or type_ in wanted:
+            db.session.add(WebhookDelivery(tenant_id=intent.tenant_id, event_id=event.id, endpoint_id=endpoint.id,
+                                           status="pending", next_attempt_at=event.created_at))
+    return event
+
+
+def serialize_event(event: Event, pending_webhooks: int = 0) -> dict:
+    created = event.created_at if event.created_at.tzinfo else event.created_at.replace(tzinfo=timezone.utc)
+    return {
+        "id": event.public_id,
+        "object": "event",
+        "api_version": "2024-06-20",
+        "created": int(created.timestamp()),
+        "data": event.data,
+        "livemode": False,
+        "pending_webhooks": pending_webhooks,
+        "request": {"id": event.request_id, "idempotency_key": event.idempotency_key},
+        "type": event.type,
+    }

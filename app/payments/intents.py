@@ -1,0 +1,266 @@
+"""Payment intents: creation (with the VietQR payload), updates, cancellation, expiry, and the Stripe wire shape.
+
+Functions here run inside the intent's tenant (request resolution, API key or explicit tenant_context); the
+scoping mechanism filters every query, so none of them repeats a tenant filter.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import NotFound, ValidationError
+from app.extensions import db
+from app.payments import vietqr
+from app.payments.banks import get_bank
+from app.payments.events import emit
+from app.payments.models import TERMINAL_STATUSES, PaymentAccount, PaymentIntent
+from app.payments.notifications import new_reference_code
+from app.payments.stripe_wire import new_id
+from app.payments.urls import public_url
+
+MAX_AMOUNT = 10**13 - 1
+MAX_METADATA_KEYS = 50
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def check_amount(amount) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise ValidationError(_l("The amount must be a whole number of đồng."), field="amount")
+    if amount <= 0:
+        raise ValidationError(_l("The amount must be greater than zero."), field="amount")
+    if amount > MAX_AMOUNT:
+        raise ValidationError(_l("The amount is too large (13 digits at most)."), field="amount")
+    return amount
+
+
+def check_metadata(metadata: dict | None) -> dict:
+    metadata = dict(metadata or {})
+    if len(metadata) > MAX_METADATA_KEYS:
+        raise ValidationError(_l("Metadata holds at most 50 keys."), field="metadata")
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not key or len(key) > 40:
+            raise ValidationError(_l("Metadata keys have 1 to 40 characters."), field="metadata")
+        if not isinstance(value, str) or len(value) > 500:
+            raise ValidationError(_l("Metadata values are text of 500 characters at most."), field="metadata")
+    return metadata
+
+
+def _memo(reference_code: str) -> str:
+    """The reference code alone: first in the memo, short enough for every gateway's cap."""
+    return reference_code
+
+
+def create_intent(
+    account: PaymentAccount,
+    amount: int,
+    *,
+    description: str | None = None,
+    metadata: dict | None = None,
+    purpose: str = "api",
+    ttl: timedelta | None = None,
+    request_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> PaymentIntent:
+    check_amount(amount)
+    metadata = check_metadata(metadata)
+    if not account.active:
+        raise ValidationError(_l("This payment account is not active."), field="account")
+    if description is not None and len(description) > 500:
+        raise ValidationError(_l("The description is too long (500 characters at most)."), field="description")
+    ttl = ttl or timedelta(minutes=current_app.config["PAYMENT_INTENT_TTL_MINUTES"])
+    prefix = current_app.config["PAYMENT_REFERENCE_PREFIX"]
+    for _attempt in range(5):
+        reference = new_reference_code(prefix)
+        try:
+            with db.session.begin_nested():
+                intent = PaymentIntent(
+                    tenant_id=account.tenant_id,
+                    public_id=new_id("pi"),
+                    account_id=account.id,
+                    amount=amount,
+                    amount_received=0,
+                    currency="vnd",
+                    status="requires_action",
+                    reference_code=reference,
+                    description=description,
+                    purpose=purpose,
+                    metadata_=metadata,
+                    qr_payload=vietqr.encode(account.bank_bin, account.account_number, amount=amount,
+                                             memo=_memo(reference)),
+                    created_at=utcnow(),
+                    expires_at=utcnow() + ttl,
+                )
+                db.session.add(intent)
+                db.session.flush()
+            break
+        except IntegrityError:  # a reference code collision: draw again
+            continue
+    else:  # pragma: no cover - 31^8 codes make five collisions in a row practically impossible
+        raise RuntimeError("could not allocate a unique reference code")
+    emit(intent, "payment_intent.created", request_id=request_id, idempotency_key=idempotency_key)
+    emit(intent, "payment_intent.requires_action", request_id=request_id, idempotency_key=idempotency_key)
+    db.session.commit()
+    return intent
+
+
+def get_intent(public_id: str, *, for_update: bool = False) -> PaymentIntent:
+    query = select(PaymentIntent).where(PaymentIntent.public_id == public_id)
+    if for_update:
+        query = query.with_for_update()
+    intent = db.session.scalar(query)
+    if intent is None:
+        raise NotFound(_l("No such payment intent: %(id)s", id=public_id), field="intent")
+    return intent
+
+
+def get_intent_by_reference(reference_code: str) -> PaymentIntent | None:
+    return db.session.scalar(select(PaymentIntent).where(PaymentIntent.reference_code == reference_code))
+
+
+def is_expired(intent: PaymentIntent, now: datetime | None = None) -> bool:
+    return intent.status not in TERMINAL_STATUSES and as_utc(intent.expires_at) <= (now or utcnow())
+
+
+def apply_expiry(intent: PaymentIntent, now: datetime | None = None) -> bool:
+    """Expiry applied on read: an intent past its expiry is canceled (reason "abandoned", as Stripe says)."""
+    if not is_expired(intent, now):
+        return False
+    _cancel(intent, "abandoned")
+    db.session.commit()
+    return True
+
+
+def _cancel(intent: PaymentIntent, reason: str, request_id: str | None = None, idempotency_key: str | None = None):
+    intent.status = "canceled"
+    intent.cancellation_reason = reason
+    intent.canceled_at = utcnow()
+    emit(intent, "payment_intent.canceled", request_id=request_id, idempotency_key=idempotency_key)
+
+
+def cancel_intent(intent: PaymentIntent, reason: str | None = None, **request_info) -> PaymentIntent:
+    apply_expiry(intent)
+    if intent.status in TERMINAL_STATUSES:
+        raise ValidationError(
+            _l("You cannot cancel this PaymentIntent because it has a status of %(status)s.", status=intent.status),
+            field="status",
+        )
+    if intent.amount_received:
+        raise ValidationError(_l("Money has already arrived for this payment; it cannot be canceled."),
+                              field="status")
+    _cancel(intent, reason or "requested_by_customer", **request_info)
+    db.session.commit()
+    return intent
+
+
+def update_intent(intent: PaymentIntent, *, amount: int | None = None, description: str | None = None,
+                  metadata: dict | None = None) -> PaymentIntent:
+    apply_expiry(intent)
+    if intent.status in TERMINAL_STATUSES:
+        raise ValidationError(
+            _l("You cannot update this PaymentIntent because it has a status of %(status)s.", status=intent.status),
+            field="status",
+        )
+    if amount is not None and amount != intent.amount:
+        check_amount(amount)
+        if intent.amount_received:
+            raise ValidationError(_l("Money has already arrived; the amount can no longer change."), field="amount")
+        account = intent.account
+        intent.amount = amount
+        intent.qr_payload = vietqr.encode(account.bank_bin, account.account_number, amount=amount,
+                                          memo=_memo(intent.reference_code))
+    if description is not None:
+        intent.description = description or None
+    if metadata is not None:
+        merged = dict(intent.metadata_ or {})
+        for key, value in metadata.items():  # Stripe: an empty value unsets the key
+            if value == "":
+                merged.pop(key, None)
+            else:
+                merged[key] = value
+        intent.metadata_ = check_metadata(merged)
+    db.session.commit()
+    return intent
+
+
+def expire_due(now: datetime | None = None) -> int:
+    """Cancel every intent past its expiry, across all communes (the `flask payments expire` job)."""
+    from tenants.scoping import all_tenants
+
+    now = now or utcnow()
+    count = 0
+    with all_tenants():
+        due = db.session.scalars(
+            select(PaymentIntent).where(
+                PaymentIntent.status.not_in(TERMINAL_STATUSES), PaymentIntent.expires_at <= now
+            ).order_by(PaymentIntent.id)
+        ).all()
+        for intent in due:
+            _cancel(intent, "abandoned")
+            count += 1
+        db.session.commit()
+    return count
+
+
+def _timestamp(value: datetime | None) -> int | None:
+    return int(as_utc(value).timestamp()) if value else None
+
+
+def serialize(intent: PaymentIntent) -> dict:
+    """The intent in Stripe's wire shape, with the VietQR code as next_action (like PromptPay/PayNow)."""
+    account = intent.account
+    bank = get_bank(account.bank_bin)
+    next_action = None
+    if intent.status == "requires_action":
+        next_action = {
+            "type": "vietqr_display_qr_code",
+            "vietqr_display_qr_code": {
+                "data": intent.qr_payload,
+                "image_url_png": public_url("payments.qr_image", public_id=intent.public_id, kind="png"),
+                "image_url_svg": public_url("payments.qr_image", public_id=intent.public_id, kind="svg"),
+                "hosted_instructions_url": public_url("payments.hosted", public_id=intent.public_id),
+                "expires_at": _timestamp(intent.expires_at),
+                "reference": intent.reference_code,
+                "bank_bin": account.bank_bin,
+                "bank_name": bank.short_name if bank else None,
+                "account_number": account.account_number,
+                "account_name": account.holder_name,
+            },
+        }
+    return {
+        "id": intent.public_id,
+        "object": "payment_intent",
+        "amount": intent.amount,
+        "amount_received": intent.amount_received,
+        "amount_capturable": 0,
+        "canceled_at": _timestamp(intent.canceled_at),
+        "cancellation_reason": intent.cancellation_reason,
+        "capture_method": "automatic",
+        "client_secret": f"{intent.public_id}_secret_{intent.reference_code}",
+        "confirmation_method": "automatic",
+        "created": _timestamp(intent.created_at) or _timestamp(utcnow()),
+        "currency": intent.currency,
+        "description": intent.description,
+        "last_payment_error": None,
+        "livemode": False,
+        "metadata": dict(intent.metadata_ or {}),
+        "next_action": next_action,
+        "payment_method": None,
+        "payment_method_types": ["vietqr"],
+        "status": intent.status,
+        "reference": intent.reference_code,
+        "expires_at": _timestamp(intent.expires_at),
+        "reconciliation_flag": intent.flag,
+    }

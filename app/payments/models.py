@@ -1,0 +1,248 @@
+"""The payment primitive and what hangs off it.
+
+PaymentAccount   a payee's bank account (a commune's fee account, a vendor's account), owner of API keys
+PaymentIntent    one payment: amount, reference code (in the transfer memo), status, expiry, the VietQR payload
+Event            what happened to an intent (Stripe's event shape), delivered to WebhookEndpoints
+BankTransfer     one incoming transfer as reported by a bank-notification service, statement import or a person;
+                 recorded once per provider transaction id, matched to an intent or left in the reconciliation inbox
+
+Every table but bank_transfers is tenant-owned. A bank notification arrives before anyone knows its commune, so
+bank_transfers is an ingestion log with a nullable tenant_id (filled when the payee account is recognised); its
+reads go through explicit, tenant-filtered queries in payments/reconciliation.py.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from tenants.scoping import TenantScoped
+
+INTENT_STATUSES = (
+    "requires_payment_method",
+    "requires_confirmation",
+    "requires_action",
+    "processing",
+    "requires_capture",
+    "canceled",
+    "succeeded",
+)
+TERMINAL_STATUSES = ("canceled", "succeeded")
+TRANSFER_STATUSES = ("matched", "unmatched", "short", "overpaid", "late", "duplicate", "outgoing", "resolved")
+INBOX_STATUSES = ("unmatched", "short", "overpaid", "late", "duplicate")
+
+
+class PaymentAccount(TenantScoped, db.Model):
+    __tablename__ = "payment_accounts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        CheckConstraint("owner_kind IN ('commune', 'vendor')", name="owner_kind"),
+        Index("ix_payment_accounts_tenant_bank_account", "tenant_id", "bank_bin", "account_number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_kind: Mapped[str] = mapped_column(String(10), default="commune")
+    vendor_id: Mapped[int | None] = mapped_column(Integer)  # the vendor record arrives with the market issue
+    label: Mapped[str] = mapped_column(String(120))
+    bank_bin: Mapped[str] = mapped_column(String(6))
+    account_number: Mapped[str] = mapped_column(String(19), index=True)
+    holder_name: Mapped[str] = mapped_column(String(120))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Merchants who bring their own bank-notification service keep their secrets here (plaintext: HMAC needs it).
+    sepay_api_key: Mapped[str | None] = mapped_column(String(255))
+    sepay_webhook_secret: Mapped[str | None] = mapped_column(String(255))
+    casso_checksum_key: Mapped[str | None] = mapped_column(String(255))
+    payos_checksum_key: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class ApiKey(TenantScoped, db.Model):
+    """A secret key, shown once; only its SHA-256 is kept (keys are long random strings, not passwords)."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "account_id"], ["payment_accounts.tenant_id", "payment_accounts.id"],
+                             ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer, index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    display_prefix: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    account: Mapped[PaymentAccount] = relationship(
+        primaryjoin="and_(ApiKey.account_id == PaymentAccount.id, ApiKey.tenant_id == PaymentAccount.tenant_id)",
+        foreign_keys="[ApiKey.tenant_id, ApiKey.account_id]", viewonly=True, lazy="joined",
+    )
+
+
+class PaymentIntent(TenantScoped, db.Model):
+    __tablename__ = "payment_intents"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "account_id"], ["payment_accounts.tenant_id", "payment_accounts.id"]),
+        CheckConstraint("amount > 0 AND amount <= 9999999999999", name="amount_positive"),
+        CheckConstraint("amount_received >= 0", name="amount_received_nonnegative"),
+        CheckConstraint("currency = 'vnd'", name="currency_vnd"),
+        CheckConstraint(
+            "status IN ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', "
+            "'requires_capture', 'canceled', 'succeeded')",
+            name="status",
+        ),
+        Index("ix_payment_intents_tenant_account_created", "tenant_id", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    amount_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="vnd")
+    status: Mapped[str] = mapped_column(String(30))
+    reference_code: Mapped[str] = mapped_column(String(20), unique=True)
+    description: Mapped[str | None] = mapped_column(String(500))
+    purpose: Mapped[str] = mapped_column(String(30), default="api")
+    metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    qr_payload: Mapped[str] = mapped_column(String(512))
+    flag: Mapped[str | None] = mapped_column(String(20))  # short, overpaid, late: needs a person's look
+    cancellation_reason: Mapped[str | None] = mapped_column(String(30))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
+    succeeded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    canceled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    account: Mapped[PaymentAccount] = relationship(
+        primaryjoin="and_(PaymentIntent.account_id == PaymentAccount.id, "
+                    "PaymentIntent.tenant_id == PaymentAccount.tenant_id)",
+        foreign_keys="[PaymentIntent.tenant_id, PaymentIntent.account_id]", viewonly=True, lazy="joined",
+    )
+
+
+class Event(TenantScoped, db.Model):
+    __tablename__ = "payment_events"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "account_id"], ["payment_accounts.tenant_id", "payment_accounts.id"]),
+        Index("ix_payment_events_tenant_account_id", "tenant_id", "account_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(60))
+    intent_id: Mapped[int | None] = mapped_column(ForeignKey("payment_intents.id", ondelete="SET NULL"))
+    data: Mapped[dict] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(40))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WebhookEndpoint(TenantScoped, db.Model):
+    __tablename__ = "webhook_endpoints"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "account_id"], ["payment_accounts.tenant_id", "payment_accounts.id"],
+                             ondelete="CASCADE"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    account_id: Mapped[int] = mapped_column(Integer, index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(100))  # plaintext: needed to sign each delivery
+    enabled_events: Mapped[list] = mapped_column(JSON, default=lambda: ["*"])
+    description: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10), default="enabled")
+    metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WebhookDelivery(TenantScoped, db.Model):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("event_id", "endpoint_id"),
+        CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("payment_events.id", ondelete="CASCADE"))
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    event: Mapped[Event] = relationship(lazy="joined")
+    endpoint: Mapped[WebhookEndpoint] = relationship(lazy="joined")
+
+
+class IdempotencyRecord(TenantScoped, db.Model):
+    """Stripe's semantics: the first response is kept and replayed; other parameters are an error; 24 h life."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("tenant_id", "account_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(255))
+    request_fingerprint: Mapped[str] = mapped_column(String(64))
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    response_body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BankTransfer(db.Model):
+    __tablename__ = "bank_transfers"
+    __table_args__ = (
+        UniqueConstraint("provider", "provider_txn_id"),
+        CheckConstraint(
+            "status IN ('matched', 'unmatched', 'short', 'overpaid', 'late', 'duplicate', 'outgoing', 'resolved')",
+            name="status",
+        ),
+        CheckConstraint("amount >= 0", name="amount_nonnegative"),
+        Index("ix_bank_transfers_tenant_status", "tenant_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))  # sepay, casso, payos, statement, manual
+    provider_txn_id: Mapped[str] = mapped_column(String(100))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    content: Mapped[str] = mapped_column(String(1000), default="")
+    account_number: Mapped[str | None] = mapped_column(String(40))
+    bank: Mapped[str | None] = mapped_column(String(100))
+    occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    raw: Mapped[dict] = mapped_column(JSON, default=dict)
+    tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"), index=True)
+    intent_id: Mapped[int | None] = mapped_column(ForeignKey("payment_intents.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12))
+    note: Mapped[str | None] = mapped_column(String(1000))
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,225 @@
+"""Money in. Every way of learning that money arrived (SePay, Casso, payOS, a statement import, a person) ends in
+``confirm_transfer``: the transfer is recorded once per provider transaction id, matched to an intent by the
+reference code in its text, the amount checked, and whatever needs a person waits in the reconciliation inbox.
+
+It runs across tenants (a notification does not say which commune it is for) and locks the intent row, so two
+deliveries of one notification, or two transfers for one intent, cannot both count.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.errors import NotFound, ValidationError
+from app.extensions import db
+from app.payments.events import emit
+from app.payments.intents import _cancel, is_expired, utcnow
+from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentAccount, PaymentIntent
+from app.payments.notifications import BankTransaction, find_reference_codes
+from tenants.scoping import all_tenants
+
+
+@dataclass(frozen=True)
+class ConfirmOutcome:
+    transfer: BankTransfer
+    intent: PaymentIntent | None
+    duplicate: bool = False  # this provider transaction was recorded before: nothing changed
+
+
+def _existing(provider: str, provider_txn_id: str) -> BankTransfer | None:
+    return db.session.scalar(
+        select(BankTransfer).where(BankTransfer.provider == provider, BankTransfer.provider_txn_id == provider_txn_id)
+    )
+
+
+def _locked_intent(*, public_id: str | None = None, codes: list[str] | None = None) -> PaymentIntent | None:
+    query = select(PaymentIntent).with_for_update(of=PaymentIntent)
+    if public_id:
+        return db.session.scalar(query.where(PaymentIntent.public_id == public_id))
+    if not codes:
+        return None
+    found = {i.reference_code: i for i in db.session.scalars(query.where(PaymentIntent.reference_code.in_(codes)))}
+    return next((found[c] for c in codes if c in found), None)
+
+
+def _tenant_of_account(account_number: str | None) -> int | None:
+    if not account_number:
+        return None
+    tenants = set(db.session.scalars(
+        select(PaymentAccount.tenant_id).where(PaymentAccount.account_number == account_number.strip())
+    ))
+    return tenants.pop() if len(tenants) == 1 else None
+
+
+def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = None) -> ConfirmOutcome:
+    """Record ``txn`` once and apply it to its payment intent. Idempotent per (provider, provider_txn_id)."""
+    with all_tenants():
+        existing = _existing(txn.provider, txn.provider_txn_id)
+        if existing is not None:
+            return ConfirmOutcome(existing, None, duplicate=True)
+        transfer = BankTransfer(
+            provider=txn.provider, provider_txn_id=txn.provider_txn_id, amount=txn.amount,
+            content=(txn.content or "")[:1000], account_number=txn.account_number, bank=txn.bank,
+            occurred_at=txn.occurred_at, raw=txn.raw or {}, status="unmatched", received_at=utcnow(),
+        )
+        try:
+            with db.session.begin_nested():
+                db.session.add(transfer)
+                db.session.flush()  # on PostgreSQL a concurrent twin waits here for the first to commit
+        except IntegrityError:
+            existing = _existing(txn.provider, txn.provider_txn_id)
+            if existing is None:
+                raise
+            return ConfirmOutcome(existing, None, duplicate=True)
+
+        if txn.direction != "in":
+            transfer.status = "outgoing"
+            db.session.commit()
+            return ConfirmOutcome(transfer, None)
+
+        prefix = current_app.config["PAYMENT_REFERENCE_PREFIX"]
+        intent = _locked_intent(public_id=intent_public_id,
+                                codes=None if intent_public_id else find_reference_codes(txn.content or "", prefix))
+        if intent is not None and txn.account_number and intent.account.account_number != txn.account_number.strip():
+            transfer.note = "The reference code names a payment to another bank account."
+            intent = None
+        if intent is None:
+            transfer.tenant_id = _tenant_of_account(txn.account_number)
+            db.session.commit()
+            return ConfirmOutcome(transfer, None)
+
+        transfer.tenant_id = intent.tenant_id
+        transfer.intent_id = intent.id
+        _apply(intent, transfer)
+        db.session.commit()
+        return ConfirmOutcome(transfer, intent)
+
+
+def _apply(intent: PaymentIntent, transfer: BankTransfer) -> None:
+    if intent.status == "requires_action" and is_expired(intent, transfer.received_at):
+        _cancel(intent, "abandoned")  # it expired before the money came: handled as a late payment below
+    if intent.status == "canceled":
+        transfer.status = "late"
+        intent.flag = "late"
+        emit(intent, "payment_intent.late_payment")
+        return
+    if intent.status == "succeeded":
+        transfer.status = "duplicate"  # paid twice: the second transfer waits for a refund decision
+        intent.flag = "overpaid"
+        emit(intent, "payment_intent.overpaid")
+        return
+    intent.amount_received += transfer.amount
+    if intent.amount_received < intent.amount:
+        transfer.status = "short"
+        intent.flag = "short"
+        emit(intent, "payment_intent.partially_funded")
+        return
+    _succeed(intent)
+    overpaid = intent.amount_received > intent.amount
+    transfer.status = "overpaid" if overpaid else "matched"
+    intent.flag = "overpaid" if overpaid else None
+    if overpaid:
+        emit(intent, "payment_intent.overpaid")
+
+
+def _succeed(intent: PaymentIntent) -> None:
+    intent.status = "succeeded"
+    intent.succeeded_at = utcnow()
+    # Earlier short transfers of this intent are settled now that the total is reached.
+    for earlier in db.session.scalars(
+        select(BankTransfer).where(BankTransfer.intent_id == intent.id, BankTransfer.status == "short")
+    ):
+        earlier.status = "matched"
+    emit(intent, "payment_intent.succeeded")
+
+
+def confirm_by_hand(intent_public_id: str, amount: int, actor, note: str | None = None) -> ConfirmOutcome:
+    """A staff member saw the money in the bank account and says so; it goes through the same door."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise ValidationError(_l("The amount must be greater than zero."), field="amount")
+    intent = db.session.scalar(select(PaymentIntent).where(PaymentIntent.public_id == intent_public_id))
+    if intent is None:  # scoped: another commune's intent does not exist here
+        raise NotFound(_l("No such payment."))
+    txn = BankTransaction(
+        provider="manual", provider_txn_id=f"manual-{uuid.uuid4().hex}", amount=amount,
+        content=intent.reference_code, account_number=None, bank=None, occurred_at=utcnow(), reference=None,
+        raw={"confirmed_by": actor.email, "note": note or ""},
+    )
+    return confirm_transfer(txn, intent_public_id=intent.public_id)
+
+
+def inbox_query(tenant_id: int | None):
+    """Transfers waiting for a person: one commune's, or (district, tenant_id None) the unattributed ones too."""
+    query = select(BankTransfer).where(BankTransfer.status.in_(INBOX_STATUSES)).order_by(BankTransfer.id.desc())
+    if tenant_id is not None:
+        query = query.where(BankTransfer.tenant_id == tenant_id)
+    return query
+
+
+def get_inbox_transfer(transfer_id: int, tenant_id: int | None) -> BankTransfer:
+    transfer = db.session.scalar(inbox_query(tenant_id).where(BankTransfer.id == transfer_id))
+    if transfer is None:
+        raise NotFound(_l("No such transfer in the inbox."))
+    return transfer
+
+
+def resolve(transfer_id: int, tenant_id: int | None, actor, note: str) -> BankTransfer:
+    """Close an inbox item with a note (refunded by hand, ignored, paid in cash...)."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(_l("Say what was done with this transfer."), field="note")
+    transfer = get_inbox_transfer(transfer_id, tenant_id)
+    transfer.status = "resolved"
+    transfer.note = note[:1000]
+    transfer.resolved_by_id = actor.id
+    transfer.resolved_at = utcnow()
+    db.session.commit()
+    return transfer
+
+
+def assign(transfer_id: int, tenant_id: int | None, intent_public_id: str, actor) -> BankTransfer:
+    """Apply an unmatched transfer to the payment a person recognised (the memo was mistyped, say)."""
+    with all_tenants():
+        transfer = get_inbox_transfer(transfer_id, tenant_id)
+        if transfer.status != "unmatched":
+            raise ValidationError(_l("Only unmatched transfers can be assigned."), field="transfer")
+        intent = _locked_intent(public_id=(intent_public_id or "").strip())
+        if intent is None or (tenant_id is not None and intent.tenant_id != tenant_id):
+            raise NotFound(_l("No such payment."), field="intent")
+        transfer.tenant_id, transfer.intent_id = intent.tenant_id, intent.id
+        transfer.resolved_by_id = actor.id
+        _apply(intent, transfer)
+        db.session.commit()
+        return transfer
+
+
+def accept_late(transfer_id: int, tenant_id: int | None, actor) -> BankTransfer:
+    """A person accepts money that came after expiry: the intent is paid after all (flagged late)."""
+    with all_tenants():
+        transfer = get_inbox_transfer(transfer_id, tenant_id)
+        if transfer.status != "late" or transfer.intent_id is None:
+            raise ValidationError(_l("Only late payments can be accepted."), field="transfer")
+        intent = db.session.scalar(
+            select(PaymentIntent).where(PaymentIntent.id == transfer.intent_id).with_for_update()
+        )
+        if intent.status != "canceled":
+            raise ValidationError(_l("This payment is no longer canceled."), field="transfer")
+        intent.amount_received += transfer.amount
+        if intent.amount_received < intent.amount:
+            raise ValidationError(_l("The money received is less than the amount due."), field="transfer")
+        intent.canceled_at = None
+        intent.cancellation_reason = None
+        _succeed(intent)
+        intent.flag = "late"
+        transfer.status = "resolved"
+        transfer.note = "Late payment accepted."
+        transfer.resolved_by_id = actor.id
+        transfer.resolved_at = utcnow()
+        db.session.commit()
+        return transfer
