@@ -1,0 +1,52 @@
+# Two commands for a new machine:  make run   (install, migrate, seed the demo, serve)  and  make test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 5000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test install install-dev translations migrate seed serve bench e2e clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Re-install only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+translations: install
+	$(PY) scripts/i18n.py compile
+
+migrate: install
+	@mkdir -p instance
+	$(PY) -m flask db upgrade
+
+seed: migrate
+	$(PY) -m flask seed-demo --if-empty
+
+serve:
+	$(PY) -m flask run --host 127.0.0.1 --port $(PORT)
+
+run: translations seed serve
+
+test: install-dev translations
+	$(PY) -m pytest
+
+e2e: install-dev translations
+	$(PY) -m pytest tests/e2e
+
+bench: install-dev translations
+	$(PY) bench/bench_vietqr.py
+	$(PY) bench/bench_qr_endpoint.py
+
+clean:
+	rm -rf $(VENV) instance/*.sqlite* .pytest_cache
