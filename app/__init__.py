@@ -40,10 +40,11 @@ def create_app(config: Mapping | type | None = None) -> Flask:
 
 
 def _select_locale() -> str:
-    from flask import current_app
+    from flask import current_app, has_request_context
 
     languages = current_app.config["LANGUAGES"]
-    chosen = request.args.get("lang") or session.get("lang")
+    # Outside a request (CLI, jobs) messages such as domain errors are still translated: default language.
+    chosen = (request.args.get("lang") or session.get("lang")) if has_request_context() else None
     if chosen in languages:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.errors import DomainError
 from app.extensions import db
@@ -28,6 +28,7 @@ def _domain_cli_modules():
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has communes.")
 def seed_demo(if_empty: bool) -> None:
     """Create the 22 Gia Lâm communes and demo accounts (idempotent; refused in production)."""

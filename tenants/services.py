@@ -36,7 +36,7 @@ def create_tenant(
         raise ValidationError(_l("The kind must be xã, thị trấn or phường."), field="kind")
     if not (len(code) == 5 and code.isdigit()):
         raise ValidationError(_l("The statistics code has 5 digits."), field="code")
-    if slug != slugify(slug):
+    if not slug or slug != slugify(slug):  # a name of no letters or digits gives no slug: /c// is no address
         raise ValidationError(_l("The slug may hold only lowercase letters, digits and hyphens."), field="slug")
     if get_by_slug(slug) is not None:
         raise Conflict(_l("A commune with this slug already exists."), field="slug")

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app import _normalise_database_url, create_app
-from app.extensions import db, limiter
+os.environ.setdefault("APP_ENV", "testing")  # TestingConfig first; the mapping below overrides the database
+
+from werkzeug.serving import make_server  # noqa: E402
+
+from app import _normalise_database_url, create_app  # noqa: E402
+from app.extensions import db, limiter  # noqa: E402
 
 APP_ROLE = "gialam_app"
 TEST_PASSWORD = "correct-horse-42"
@@ -86,6 +91,23 @@ def _clean_tables(request, database):
         else:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The session ``app`` served over real HTTP (threaded werkzeug) on a free 127.0.0.1 port; yields the base URL.
+
+    Browser journeys, the Stripe SDK tests and the concurrency tests use it; tables are still emptied per test.
+    """
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
 
 
 @pytest.fixture

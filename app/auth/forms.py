@@ -1,16 +1,16 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from app.forms import BaseForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 
-class LoginForm(FlaskForm):
+class LoginForm(BaseForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     next = HiddenField()
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(BaseForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(min=8, max=200)])
     confirm = PasswordField(
@@ -19,7 +19,7 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
-class StaffForm(FlaskForm):
+class StaffForm(BaseForm):
     name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=120)])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
@@ -30,5 +30,5 @@ class CommuneAdminForm(StaffForm):
     tenant = SelectField(_l("Commune"), coerce=int, validators=[DataRequired()])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(BaseForm):
     """An empty form: a POST button protected by the CSRF token."""

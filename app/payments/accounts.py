@@ -16,6 +16,7 @@ from app.payments import vietqr
 from app.payments.banks import get_bank
 from app.payments.models import ApiKey, PaymentAccount
 from app.text import normalize
+from tenants.models import Tenant
 from tenants.scoping import all_tenants
 
 
@@ -87,6 +88,8 @@ def authenticate_api_key(secret: str | None) -> ApiKey | None:
     with all_tenants():
         key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(secret)))
         if key is None or key.revoked_at is not None or not key.account.active:
+            return None
+        if db.session.get(Tenant, key.tenant_id).status != "active":  # an inactive commune's keys stop working
             return None
         now = datetime.now(timezone.utc)
         last = key.last_used_at

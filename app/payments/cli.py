@@ -61,12 +61,81 @@ def create_key_cmd(slug, vendor_id):
 
 @payments_cli.command("expire")
 def expire_cmd():
-    """Cancel every payment intent past its expiry."""
+    """Cancel every payment intent past its expiry, and forget idempotency keys older than 24 hours."""
+    from app.payments.api_idempotency import prune_idempotency_records
     from app.payments.intents import expire_due
 
     click.echo(f"{expire_due()} payment intents expired.")
+    click.echo(f"{prune_idempotency_records()} idempotency keys older than 24 hours pruned.")
+
+
+@payments_cli.command("worker")
+@click.option("--once", is_flag=True, help="Run one round and exit (tests, cron).")
+@click.option("--interval", type=click.FloatRange(min=0.05), default=2.0, show_default=True,
+              help="Seconds to wait between rounds.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True,
+              help="Webhook deliveries per round.")
+def worker_cmd(once, interval, limit):
+    """Deliver due webhooks (signed, with retries) and expire overdue intents, until SIGTERM/SIGINT."""
+    from app.payments.delivery import run_worker
+
+    run_worker(once=once, interval=interval, limit=limit, echo=click.echo)
 
 
 def _refuse_in_production():
     if current_app.config.get("PRODUCTION"):
         raise click.ClickException("Simulations are refused in production.")
+
+
+@payments_cli.command("simulate-transfer")
+@click.argument("reference_code")
+@click.argument("amount", type=click.IntRange(min=1), required=False)
+@click.option("--url", default=None, metavar="URL",
+              help="Deliver over HTTP to this server (base URL, e.g. http://127.0.0.1:5000) instead of in-process.")
+def simulate_transfer_cmd(reference_code, amount, url):
+    """SIMULATE a bank transfer paying REFERENCE_CODE (AMOUNT defaults to what remains to be paid).
+
+    A signed SePay notification goes through the real /webhooks/sepay route: in-process by default (no server
+    needed), or to --url. Refused in production.
+    """
+    from app.payments.simulate import SimulationError, simulate_transfer
+
+    _refuse_in_production()
+    try:
+        result = simulate_transfer(reference_code, amount, url)
+    except SimulationError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo("SIMULATION - no real money moved.")
+    click.echo(f"  Simulated SePay notification {result['transaction_id']}: {result['amount']} VND "
+               f"into account of {result['payment_intent']}, text {result['content']!r}")
+    click.echo(f"  Delivered to {result['delivered_to']}: HTTP {result['http_status']} {result['response']}")
+    click.echo(f"  Payment intent {result['payment_intent']} ({result['reference_code']}): "
+               f"status {result['intent_status']}, received {result['amount_received']} of "
+               f"{result['intent_amount']} VND" + (f", flagged {result['flag']}" if result["flag"] else ""))
+    if not result["accepted"]:
+        raise click.ClickException("The webhook did not accept the simulated notification.")
+
+
+@payments_cli.command("import-statement")
+@click.option("--tenant", "slug", required=True, help="Commune slug")
+@click.option("--account", "account_id", type=int, default=None,
+              help="Payment account id (default: the commune's own account)")
+@click.argument("file", type=click.File("rb"))
+def import_statement_cmd(slug, account_id, file):
+    """Import a bank-statement CSV (transaction_id,date,amount,content) into a commune's payment account."""
+    from app.payments.accounts import find_account, get_account
+    from app.payments.statement import decode_statement, import_statement
+
+    with tenant_context(_tenant(slug)):
+        try:
+            account = get_account(account_id) if account_id is not None else find_account()
+            if account is None:
+                raise click.ClickException("No active payment account; create one with `flask payments create-account`.")
+            result = import_statement(decode_statement(file.read()), account)
+        except DomainError as err:
+            raise click.ClickException(str(err.message)) from None
+    for status, count in sorted(result.counts.items()):
+        click.echo(f"{status:>17}: {count}")
+    for error in result.errors:
+        click.echo(f"line {error.line}: {error.message}", err=True)
+    click.echo(f"{result.imported} rows recorded, {len(result.errors)} rows skipped.")

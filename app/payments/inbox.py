@@ -1,5 +1,336 @@
-"""Staff pages for money in: a commune's payments, confirm by hand, statement import, the reconciliation inbox."""
+"""Staff pages for money in: a commune's payments, confirm by hand, statement import, the reconciliation inbox.
 
-from flask import Blueprint
+Commune staff (commune admin, officer; district admins too) under ``/c/<tenant_slug>/payments/``; the district
+inbox, with every commune's items and the unattributed ones (tenant_id NULL), at ``/district/payments/inbox``.
+Another commune's payment or transfer is a 404 (the services look them up within the commune). Bad input is a
+flash message and changes nothing (the session is rolled back before flashing).
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import func, select
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.auth.access import commune_staff_required, district_admin_required
+from app.errors import DomainError, NotFound
+from app.extensions import db
+from app.forms import BaseForm
+from app.payments import reconciliation
+from app.payments.accounts import list_accounts
+from app.payments.intents import get_intent, is_expired
+from app.formatting import format_vnd
+from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentIntent
+from app.payments.statement import MAX_BYTES, decode_statement, import_statement, parse_amount
+from tenants.models import Tenant
+from tenants.scoping import all_tenants
 
 bp = Blueprint("reconciliation", __name__, template_folder="templates")
+
+STAFF_ROLES = ("commune_admin", "officer")
+PAGE_SIZE = 25
+
+INTENT_STATUS_LABELS = {
+    "requires_action": _l("Waiting for payment"),
+    "succeeded": _l("Paid"),
+    "canceled": _l("Canceled"),
+    "processing": _l("Processing"),
+}
+TRANSFER_STATUS_LABELS = {
+    "matched": _l("Matched"),
+    "unmatched": _l("Unmatched"),
+    "short": _l("Short payment"),
+    "overpaid": _l("Overpaid"),
+    "late": _l("Late payment"),
+    "duplicate": _l("Paid twice"),
+    "outgoing": _l("Outgoing"),
+    "resolved": _l("Resolved"),
+    "already_recorded": _l("Already recorded"),
+}
+FLAG_LABELS = {"short": _l("Short payment"), "overpaid": _l("Overpaid"), "late": _l("Late payment")}
+
+
+# --- forms -----------------------------------------------------------------------------------------------------
+
+class ConfirmByHandForm(BaseForm):
+    amount = StringField(_l("Amount received (đồng)"), validators=[DataRequired(), Length(max=30)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=500)])
+
+
+class StatementForm(BaseForm):
+    account = SelectField(_l("Bank account"), coerce=int)
+    file = FileField(_l("Statement file (CSV)"), validators=[FileRequired()],
+                     render_kw={"accept": ".csv,text/csv,text/plain"})
+
+
+class AssignForm(BaseForm):
+    payment = StringField(_l("Payment id (pi_...) or reference code"), validators=[DataRequired(), Length(max=40)])
+
+
+class ResolveForm(BaseForm):
+    note = StringField(_l("What was done"), validators=[DataRequired(), Length(max=1000)])
+
+
+class AcceptLateForm(BaseForm):
+    """Only the CSRF token."""
+
+
+def _form_errors(form) -> str:
+    return " ".join(f"{getattr(form, name).label.text}: {' '.join(map(str, errors))}"
+                    for name, errors in form.errors.items())
+
+
+def _page() -> int:
+    page = request.args.get("page", "1")
+    return max(1, min(int(page), 10_000)) if page.isdigit() else 1
+
+
+def _flash_error(err: DomainError) -> None:
+    """Bad input: undo whatever the service touched, then say why. A transfer that is not ours is a 404."""
+    db.session.rollback()
+    if isinstance(err, NotFound) and err.field is None:
+        abort(404)
+    flash(str(err.message), "error")
+
+
+def _inbox_count(tenant_id: int | None) -> int:
+    query = select(func.count()).select_from(BankTransfer).where(BankTransfer.status.in_(INBOX_STATUSES))
+    if tenant_id is not None:
+        query = query.where(BankTransfer.tenant_id == tenant_id)
+    return db.session.scalar(query)
+
+
+@bp.context_processor
+def _labels():
+    return {"intent_status_labels": INTENT_STATUS_LABELS, "transfer_status_labels": TRANSFER_STATUS_LABELS,
+            "flag_labels": FLAG_LABELS}
+
+
+# --- a commune's payments --------------------------------------------------------------------------------------
+
+@bp.route("/c/<tenant_slug>/payments/")
+@commune_staff_required(*STAFF_ROLES)
+def payments():
+    """The commune's payment intents, newest first: 3 queries whatever the page size (count, page, inbox)."""
+    page = _page()
+    total = db.session.scalar(select(func.count()).select_from(PaymentIntent))
+    intents = db.session.scalars(
+        select(PaymentIntent).order_by(PaymentIntent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    return render_template(
+        "payments/staff_payments.html", intents=intents, page=page, total=total,
+        has_next=page * PAGE_SIZE < total, inbox_count=_inbox_count(g.tenant.id), is_expired=is_expired,
+    )
+
+
+def _intent_transfers(intent: PaymentIntent) -> list[BankTransfer]:
+    return list(db.session.scalars(
+        select(BankTransfer).where(BankTransfer.intent_id == intent.id, BankTransfer.tenant_id == intent.tenant_id)
+        .order_by(BankTransfer.id)
+    ))
+
+
+@bp.route("/c/<tenant_slug>/payments/<string:public_id>")
+@commune_staff_required(*STAFF_ROLES)
+def payment(public_id: str):
+    intent = get_intent(public_id)  # scoped to the commune: another commune's payment is a 404
+    form = ConfirmByHandForm()
+    if not form.is_submitted():
+        form.amount.data = str(max(intent.amount - intent.amount_received, 0) or intent.amount)
+    return render_template("payments/staff_payment.html", intent=intent, transfers=_intent_transfers(intent),
+                           form=form, expired=is_expired(intent))
+
+
+@bp.route("/c/<tenant_slug>/payments/<string:public_id>/confirm", methods=["POST"])
+@commune_staff_required(*STAFF_ROLES)
+def confirm_by_hand(public_id: str):
+    intent = get_intent(public_id)
+    form = ConfirmByHandForm()
+    target = url_for("reconciliation.payment", public_id=intent.public_id)
+    if not form.validate_on_submit():
+        flash(_form_errors(form) or _("The form could not be read. Please try again."), "error")
+        return redirect(target)
+    try:
+        amount = parse_amount(form.amount.data)
+    except ValueError:
+        amount = 0
+    if amount <= 0:
+        flash(_("The amount must be a whole number of đồng greater than zero."), "error")
+        return redirect(target)
+    try:
+        outcome = reconciliation.confirm_by_hand(intent.public_id, amount, current_user, form.note.data)
+    except DomainError as err:
+        _flash_error(err)
+        return redirect(target)
+    label = TRANSFER_STATUS_LABELS.get(outcome.transfer.status, outcome.transfer.status)
+    flash(_("Payment of %(amount)s recorded (%(status)s).", amount=format_vnd(amount), status=label), "success")
+    return redirect(target)
+
+
+# --- statement import ------------------------------------------------------------------------------------------
+
+@bp.route("/c/<tenant_slug>/payments/statement", methods=["GET", "POST"])
+@commune_staff_required(*STAFF_ROLES)
+def statement():
+    accounts = [a for a in list_accounts() if a.active]
+    form = StatementForm()
+    form.account.choices = [(a.id, f"{a.label} · {a.account_number}") for a in accounts]
+    result, status = None, 200
+    if form.validate_on_submit():
+        account = next((a for a in accounts if a.id == form.account.data), None)
+        try:
+            if account is None:
+                raise NotFound(_l("No such payment account."), field="account")
+            result = import_statement(decode_statement(form.file.data.read(MAX_BYTES + 1)), account)
+        except DomainError as err:
+            _flash_error(err)
+            status = 400
+        else:
+            flash(_("Statement imported: %(n)d rows recorded, %(e)d rows skipped.", n=result.imported,
+                    e=len(result.errors)), "success" if not result.errors else "info")
+    elif form.is_submitted():
+        flash(_form_errors(form) or _("The form could not be read. Please try again."), "error")
+        status = 400
+    return render_template("payments/staff_statement.html", form=form, result=result, has_accounts=bool(accounts)), status
+
+
+
+# --- the reconciliation inbox ----------------------------------------------------------------------------------
+
+def _inbox_rows(tenant_id: int | None, page: int):
+    """(transfer, intent public id, intent reference, tenant) per row: one query whatever the page size."""
+    query = (
+        reconciliation.inbox_query(tenant_id)
+        .add_columns(PaymentIntent.public_id, PaymentIntent.reference_code, Tenant)
+        .outerjoin(PaymentIntent, PaymentIntent.id == BankTransfer.intent_id)
+        .outerjoin(Tenant, Tenant.id == BankTransfer.tenant_id)
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+    )
+    return db.session.execute(query).all()
+
+
+def _render_inbox(tenant_id: int | None, district: bool):
+    page = _page()
+    with all_tenants() if district else nullcontext():
+        rows = _inbox_rows(tenant_id, page)
+        total = _inbox_count(tenant_id)
+    return render_template(
+        "payments/inbox.html", rows=rows, page=page, total=total, has_next=page * PAGE_SIZE < total,
+        district=district, assign_form=AssignForm(), resolve_form=ResolveForm(), accept_form=AcceptLateForm(),
+        action=(lambda name, transfer_id: url_for(f"reconciliation.{'district_' if district else ''}{name}",
+                                                  transfer_id=transfer_id)),
+    )
+
+
+def _assign(tenant_id: int | None, transfer_id: int, back: str):
+    form = AssignForm()
+    if not form.validate_on_submit():
+        reconciliation.get_inbox_transfer(transfer_id, tenant_id)  # someone else's transfer: 404 first
+        flash(_("Enter the payment id (pi_...) or the reference code."), "error")
+        return redirect(back)
+    given = form.payment.data.strip()
+    try:
+        public_id = given if given.startswith("pi_") else _public_id_by_reference(given, tenant_id)
+        transfer = reconciliation.assign(transfer_id, tenant_id, public_id, current_user)
+    except DomainError as err:
+        _flash_error(err)
+        return redirect(back)
+    label = TRANSFER_STATUS_LABELS.get(transfer.status, transfer.status)
+    flash(_("Transfer assigned to %(payment)s (%(status)s).", payment=given, status=label), "success")
+    return redirect(back)
+
+
+def _public_id_by_reference(code: str, tenant_id: int | None) -> str:
+    with all_tenants() if tenant_id is None else nullcontext():
+        query = select(PaymentIntent.public_id).where(PaymentIntent.reference_code == code.upper())
+        public_id = db.session.scalar(query)
+    if public_id is None:
+        raise NotFound(_l("No such payment."), field="intent")
+    return public_id
+
+
+def _accept_late(tenant_id: int | None, transfer_id: int, back: str):
+    form = AcceptLateForm()
+    if not form.validate_on_submit():
+        flash(_("The form could not be read. Please try again."), "error")
+        return redirect(back)
+    try:
+        reconciliation.accept_late(transfer_id, tenant_id, current_user)
+    except DomainError as err:
+        _flash_error(err)
+        return redirect(back)
+    flash(_("Late payment accepted: the payment is marked paid."), "success")
+    return redirect(back)
+
+
+def _resolve(tenant_id: int | None, transfer_id: int, back: str):
+    form = ResolveForm()
+    if not form.validate_on_submit():
+        reconciliation.get_inbox_transfer(transfer_id, tenant_id)  # someone else's transfer: 404 first
+        flash(_("Say what was done with this transfer."), "error")
+        return redirect(back)
+    try:
+        reconciliation.resolve(transfer_id, tenant_id, current_user, form.note.data)
+    except DomainError as err:
+        _flash_error(err)
+        return redirect(back)
+    flash(_("Transfer resolved."), "success")
+    return redirect(back)
+
+
+@bp.route("/c/<tenant_slug>/payments/inbox")
+@commune_staff_required(*STAFF_ROLES)
+def inbox():
+    return _render_inbox(g.tenant.id, district=False)
+
+
+@bp.route("/c/<tenant_slug>/payments/inbox/<int:transfer_id>/assign", methods=["POST"])
+@commune_staff_required(*STAFF_ROLES)
+def assign(transfer_id: int):
+    return _assign(g.tenant.id, transfer_id, url_for("reconciliation.inbox"))
+
+
+@bp.route("/c/<tenant_slug>/payments/inbox/<int:transfer_id>/accept-late", methods=["POST"])
+@commune_staff_required(*STAFF_ROLES)
+def accept_late(transfer_id: int):
+    return _accept_late(g.tenant.id, transfer_id, url_for("reconciliation.inbox"))
+
+
+@bp.route("/c/<tenant_slug>/payments/inbox/<int:transfer_id>/resolve", methods=["POST"])
+@commune_staff_required(*STAFF_ROLES)
+def resolve(transfer_id: int):
+    return _resolve(g.tenant.id, transfer_id, url_for("reconciliation.inbox"))
+
+
+# --- the district inbox ----------------------------------------------------------------------------------------
+
+@bp.route("/district/payments/inbox")
+@district_admin_required
+def district_inbox():
+    return _render_inbox(None, district=True)
+
+
+@bp.route("/district/payments/inbox/<int:transfer_id>/assign", methods=["POST"])
+@district_admin_required
+def district_assign(transfer_id: int):
+    return _assign(None, transfer_id, url_for("reconciliation.district_inbox"))
+
+
+@bp.route("/district/payments/inbox/<int:transfer_id>/accept-late", methods=["POST"])
+@district_admin_required
+def district_accept_late(transfer_id: int):
+    return _accept_late(None, transfer_id, url_for("reconciliation.district_inbox"))
+
+
+@bp.route("/district/payments/inbox/<int:transfer_id>/resolve", methods=["POST"])
+@district_admin_required
+def district_resolve(transfer_id: int):
+    return _resolve(None, transfer_id, url_for("reconciliation.district_inbox"))
+

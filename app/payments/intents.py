@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.payments import vietqr
+from app.payments import qr, vietqr
 from app.payments.banks import get_bank
 from app.payments.events import emit
 from app.payments.models import TERMINAL_STATUSES, PaymentAccount, PaymentIntent
@@ -119,7 +119,7 @@ def create_intent(
 def get_intent(public_id: str, *, for_update: bool = False) -> PaymentIntent:
     query = select(PaymentIntent).where(PaymentIntent.public_id == public_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update(of=PaymentIntent)
     intent = db.session.scalar(query)
     if intent is None:
         raise NotFound(_l("No such payment intent: %(id)s", id=public_id), field="intent")
@@ -196,16 +196,22 @@ def update_intent(intent: PaymentIntent, *, amount: int | None = None, descripti
 
 
 def expire_due(now: datetime | None = None) -> int:
-    """Cancel every intent past its expiry, across all communes (the `flask payments expire` job)."""
+    """Cancel every intent past its expiry, across all communes (the `flask payments expire` job).
+
+    Rows are locked and re-read: an intent being paid right now is skipped (the payment holds its lock), and one
+    paid after this job locked it is handled by confirm_transfer as a late payment; neither is ever lost.
+    """
     from tenants.scoping import all_tenants
 
     now = now or utcnow()
     count = 0
     with all_tenants():
         due = db.session.scalars(
-            select(PaymentIntent).where(
-                PaymentIntent.status.not_in(TERMINAL_STATUSES), PaymentIntent.expires_at <= now
-            ).order_by(PaymentIntent.id)
+            select(PaymentIntent)
+            .where(PaymentIntent.status.not_in(TERMINAL_STATUSES), PaymentIntent.expires_at <= now)
+            .order_by(PaymentIntent.id)
+            .with_for_update(of=PaymentIntent, skip_locked=True)
+            .execution_options(populate_existing=True)
         ).all()
         for intent in due:
             _cancel(intent, "abandoned")
@@ -228,8 +234,11 @@ def serialize(intent: PaymentIntent) -> dict:
             "type": "vietqr_display_qr_code",
             "vietqr_display_qr_code": {
                 "data": intent.qr_payload,
-                "image_url_png": public_url("payments.qr_image", public_id=intent.public_id, kind="png"),
-                "image_url_svg": public_url("payments.qr_image", public_id=intent.public_id, kind="svg"),
+                # ?v= makes the image URL content-addressed, so it may be cached for a year (see payments/views.py)
+                "image_url_png": public_url("payments.qr_image", public_id=intent.public_id, kind="png",
+                                            v=qr.etag_for(intent.qr_payload, "png").strip('"')),
+                "image_url_svg": public_url("payments.qr_image", public_id=intent.public_id, kind="svg",
+                                            v=qr.etag_for(intent.qr_payload, "svg").strip('"')),
                 "hosted_instructions_url": public_url("payments.hosted", public_id=intent.public_id),
                 "expires_at": _timestamp(intent.expires_at),
                 "reference": intent.reference_code,

@@ -206,7 +206,10 @@ class IdempotencyRecord(TenantScoped, db.Model):
     """Stripe's semantics: the first response is kept and replayed; other parameters are an error; 24 h life."""
 
     __tablename__ = "idempotency_records"
-    __table_args__ = (UniqueConstraint("tenant_id", "account_id", "key"),)
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "account_id", "key"),
+        Index("ix_idempotency_records_created_at", "created_at"),  # pruning after 24 h
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     account_id: Mapped[int] = mapped_column(Integer)

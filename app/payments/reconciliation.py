@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.payments.events import emit
-from app.payments.intents import _cancel, is_expired, utcnow
+from app.payments.intents import MAX_AMOUNT, _cancel, as_utc, is_expired, utcnow
 from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentAccount, PaymentIntent
 from app.payments.notifications import BankTransaction, find_reference_codes
 from tenants.scoping import all_tenants
@@ -38,14 +38,25 @@ def _existing(provider: str, provider_txn_id: str) -> BankTransfer | None:
     )
 
 
-def _locked_intent(*, public_id: str | None = None, codes: list[str] | None = None) -> PaymentIntent | None:
-    query = select(PaymentIntent).with_for_update(of=PaymentIntent)
+def _locked_intent(*, public_id: str | None = None, codes: list[str] | None = None,
+                   account_number: str | None = None) -> PaymentIntent | None:
+    """The intent, row-locked until commit and re-read from the database.
+
+    ``populate_existing``: an intent already in the session (confirm_by_hand loads it first) must not keep the
+    amount it had before the lock was granted, or a concurrent transfer's money would be overwritten.
+    Among several candidate codes, the first naming an intent of ``account_number`` wins, else the first found.
+    """
+    query = select(PaymentIntent).with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
     if public_id:
         return db.session.scalar(query.where(PaymentIntent.public_id == public_id))
     if not codes:
         return None
     found = {i.reference_code: i for i in db.session.scalars(query.where(PaymentIntent.reference_code.in_(codes)))}
-    return next((found[c] for c in codes if c in found), None)
+    ordered = [found[c] for c in codes if c in found]
+    if account_number:
+        same_account = [i for i in ordered if i.account.account_number == account_number.strip()]
+        ordered = same_account + [i for i in ordered if i not in same_account]
+    return ordered[0] if ordered else None
 
 
 def _tenant_of_account(account_number: str | None) -> int | None:
@@ -57,15 +68,36 @@ def _tenant_of_account(account_number: str | None) -> int | None:
     return tenants.pop() if len(tenants) == 1 else None
 
 
+def _clean(text: str | None) -> str:
+    """PostgreSQL text cannot hold NUL characters; nothing legitimate in a transfer has one."""
+    return (text or "").replace("\x00", "")
+
+
+def _check_transaction(txn: BankTransaction) -> None:
+    """What the columns cannot hold is refused up front (a ValidationError, never a database error): SQLite would
+    store it silently, PostgreSQL would fail mid-transaction."""
+    txn_id = _clean(txn.provider_txn_id).strip()
+    if not txn_id or len(txn_id) > 100 or txn_id != txn.provider_txn_id:
+        raise ValidationError(_l("The bank transaction id must have 1 to 100 characters."), field="provider_txn_id")
+    if isinstance(txn.amount, bool) or not isinstance(txn.amount, int) or txn.amount <= 0:
+        raise ValidationError(_l("The amount must be greater than zero."), field="amount")
+    if txn.amount > MAX_AMOUNT:
+        raise ValidationError(_l("The amount is too large (13 digits at most)."), field="amount")
+    if txn.account_number and len(_clean(txn.account_number)) > 40:
+        raise ValidationError(_l("The account number is too long."), field="account_number")
+
+
 def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = None) -> ConfirmOutcome:
     """Record ``txn`` once and apply it to its payment intent. Idempotent per (provider, provider_txn_id)."""
+    _check_transaction(txn)
     with all_tenants():
         existing = _existing(txn.provider, txn.provider_txn_id)
         if existing is not None:
             return ConfirmOutcome(existing, None, duplicate=True)
         transfer = BankTransfer(
             provider=txn.provider, provider_txn_id=txn.provider_txn_id, amount=txn.amount,
-            content=(txn.content or "")[:1000], account_number=txn.account_number, bank=txn.bank,
+            content=_clean(txn.content)[:1000], account_number=_clean(txn.account_number) or None,
+            bank=_clean(txn.bank)[:100] or None,
             occurred_at=txn.occurred_at, raw=txn.raw or {}, status="unmatched", received_at=utcnow(),
         )
         try:
@@ -85,7 +117,8 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
 
         prefix = current_app.config["PAYMENT_REFERENCE_PREFIX"]
         intent = _locked_intent(public_id=intent_public_id,
-                                codes=None if intent_public_id else find_reference_codes(txn.content or "", prefix))
+                                codes=None if intent_public_id else find_reference_codes(txn.content or "", prefix),
+                                account_number=txn.account_number)
         if intent is not None and txn.account_number and intent.account.account_number != txn.account_number.strip():
             transfer.note = "The reference code names a payment to another bank account."
             intent = None
@@ -102,7 +135,8 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
 
 
 def _apply(intent: PaymentIntent, transfer: BankTransfer) -> None:
-    if intent.status == "requires_action" and is_expired(intent, transfer.received_at):
+    # received_at, not now: assign() applies a transfer read back from the database (naive on SQLite) later on
+    if intent.status == "requires_action" and is_expired(intent, as_utc(transfer.received_at)):
         _cancel(intent, "abandoned")  # it expired before the money came: handled as a late payment below
     if intent.status == "canceled":
         transfer.status = "late"
@@ -162,8 +196,13 @@ def inbox_query(tenant_id: int | None):
     return query
 
 
-def get_inbox_transfer(transfer_id: int, tenant_id: int | None) -> BankTransfer:
-    transfer = db.session.scalar(inbox_query(tenant_id).where(BankTransfer.id == transfer_id))
+def get_inbox_transfer(transfer_id: int, tenant_id: int | None, *, for_update: bool = False) -> BankTransfer:
+    """``for_update``: lock the row and re-read it, so two people acting on one transfer at once cannot both apply
+    it (the second waits, then finds it out of the inbox)."""
+    query = inbox_query(tenant_id).where(BankTransfer.id == transfer_id)
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    transfer = db.session.scalar(query)
     if transfer is None:
         raise NotFound(_l("No such transfer in the inbox."))
     return transfer
@@ -174,7 +213,7 @@ def resolve(transfer_id: int, tenant_id: int | None, actor, note: str) -> BankTr
     note = (note or "").strip()
     if not note:
         raise ValidationError(_l("Say what was done with this transfer."), field="note")
-    transfer = get_inbox_transfer(transfer_id, tenant_id)
+    transfer = get_inbox_transfer(transfer_id, tenant_id, for_update=True)
     transfer.status = "resolved"
     transfer.note = note[:1000]
     transfer.resolved_by_id = actor.id
@@ -186,7 +225,7 @@ def resolve(transfer_id: int, tenant_id: int | None, actor, note: str) -> BankTr
 def assign(transfer_id: int, tenant_id: int | None, intent_public_id: str, actor) -> BankTransfer:
     """Apply an unmatched transfer to the payment a person recognised (the memo was mistyped, say)."""
     with all_tenants():
-        transfer = get_inbox_transfer(transfer_id, tenant_id)
+        transfer = get_inbox_transfer(transfer_id, tenant_id, for_update=True)
         if transfer.status != "unmatched":
             raise ValidationError(_l("Only unmatched transfers can be assigned."), field="transfer")
         intent = _locked_intent(public_id=(intent_public_id or "").strip())
@@ -202,17 +241,18 @@ def assign(transfer_id: int, tenant_id: int | None, intent_public_id: str, actor
 def accept_late(transfer_id: int, tenant_id: int | None, actor) -> BankTransfer:
     """A person accepts money that came after expiry: the intent is paid after all (flagged late)."""
     with all_tenants():
-        transfer = get_inbox_transfer(transfer_id, tenant_id)
+        transfer = get_inbox_transfer(transfer_id, tenant_id, for_update=True)
         if transfer.status != "late" or transfer.intent_id is None:
             raise ValidationError(_l("Only late payments can be accepted."), field="transfer")
         intent = db.session.scalar(
-            select(PaymentIntent).where(PaymentIntent.id == transfer.intent_id).with_for_update()
+            select(PaymentIntent).where(PaymentIntent.id == transfer.intent_id)
+            .with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
         )
         if intent.status != "canceled":
             raise ValidationError(_l("This payment is no longer canceled."), field="transfer")
-        intent.amount_received += transfer.amount
-        if intent.amount_received < intent.amount:
+        if intent.amount_received + transfer.amount < intent.amount:  # checked before anything changes
             raise ValidationError(_l("The money received is less than the amount due."), field="transfer")
+        intent.amount_received += transfer.amount
         intent.canceled_at = None
         intent.cancellation_reason = None
         _succeed(intent)

@@ -1,5 +1,235 @@
-"""Public payment pages: the hosted instructions page, QR images, and the status the page polls."""
+"""Public payment pages: the hosted instructions page, QR images, and the status the page polls.
 
-from flask import Blueprint
+A payer has no account: the unguessable ``public_id`` in the URL is the capability (like Stripe's hosted URLs), so
+intents are looked up across communes with ``all_tenants()``. Expiry is applied on read.
+
+The image path is kept cheap on purpose: one indexed query (unique ``public_id``) selecting only the payload (plus
+the reference code for the PDF's file name) on a bare pooled connection, then the in-process image cache
+(``qr.qr_image``). It creates no ORM session, never touches the Flask session or ``current_user``, and skips
+rate limiting like static files do. bench/bench_qr_endpoint.py measures it against a bare Flask endpoint.
+
+Caching. The image is a pure function of the payload, but ``/pay/<id>/qr.png`` names an intent, and an intent's
+payload changes when its amount is updated. So the URL is made content-addressed with ``?v=<version>`` (the
+ETag of that payload and kind; the hosted page always links it): a request whose ``v`` is the current version is
+served ``public, max-age=31536000, immutable``. Without ``v`` (or with an outdated one) the same bytes are served
+``public, no-cache`` with the ETag, so a browser revalidates and gets a 304 (one query, no rendering) instead of
+showing a QR for an old amount for a year.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from sqlalchemy import bindparam, select
+from werkzeug.datastructures import HeaderSet
+from werkzeug.http import parse_set_header
+
+from app.errors import NotFound
+from app.extensions import db, limiter
+from app.payments import qr
+from app.payments.banks import get_bank
+from app.payments.intents import apply_expiry, as_utc, get_intent, is_expired, utcnow
+from app.payments.models import TERMINAL_STATUSES, PaymentIntent
+from tenants.scoping import RLS_ALL_TENANTS_SETTING, all_tenants
 
 bp = Blueprint("payments", __name__, template_folder="templates")
+
+IMAGE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+IMAGE_REVALIDATE = "public, no-cache"
+# Stripe-style ids are "pi_" + 24 letters and digits; anything else cannot exist, so it costs no query.
+_PUBLIC_ID = re.compile(r"[A-Za-z0-9_]{1,40}")
+
+
+class ImageResponse(Response):
+    """A response of the image route that never says ``Vary: Cookie``.
+
+    Flask-Login's app-wide after_request looks into the session on every response, and Flask (3.1.3+) then adds
+    ``Vary: Cookie``, which makes shared caches (CDNs, proxies) refuse or fragment the entry. What this route
+    answers depends on the URL alone, so the cookie is dropped from Vary for its responses only.
+    """
+
+    @property
+    def vary(self) -> HeaderSet:
+        def on_update(header_set: HeaderSet) -> None:
+            kept = [value for value in header_set if value.lower() != "cookie"]
+            if kept:
+                self.headers["Vary"] = ", ".join(kept)
+            else:
+                self.headers.pop("Vary", None)
+
+        return HeaderSet(list(parse_set_header(self.headers.get("Vary"))), on_update)
+
+
+def _valid_id(public_id: str) -> bool:
+    return _PUBLIC_ID.fullmatch(public_id) is not None
+
+
+def _plain_404() -> Response:
+    return ImageResponse("Not found\n", status=404, mimetype="text/plain")
+
+
+def _unix(value) -> int:
+    return int(as_utc(value).timestamp())
+
+
+def _expire_locked(public_id: str) -> PaymentIntent:
+    """Re-read the intent under a row lock and apply expiry, so two pollers at the deadline emit one event and a
+    bank confirmation that holds the lock (reconciliation) is never overwritten by a stale read."""
+    intent = db.session.scalar(
+        select(PaymentIntent).where(PaymentIntent.public_id == public_id)
+        .with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
+    )
+    apply_expiry(intent)
+    return intent
+
+
+# ------------------------------------------------------------------------------------------------- QR images
+
+# Built once: constructing the expression per request costs more than running the (compiled, cached) query.
+_PAYLOAD = select(PaymentIntent.qr_payload).where(PaymentIntent.public_id == bindparam("public_id"))
+_PAYLOAD_AND_REFERENCE = select(PaymentIntent.qr_payload, PaymentIntent.reference_code).where(
+    PaymentIntent.public_id == bindparam("public_id"))
+
+
+def _read_across_tenants(statement, public_id: str):
+    """The one cross-tenant read of the image path: a row by the intent's public id (the capability).
+
+    It runs on a bare pooled connection, not the ORM session: no session to create, flush or tear down, which
+    is most of what an image costs once the picture is cached. Tenancy stays explicit: on PostgreSQL the
+    transaction declares the all-tenants read that ``tenants.scoping.all_tenants()`` declares for sessions, so
+    row-level security still applies; the transaction ends (rolled back, nothing written) when the block does.
+    """
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SELECT set_config(%(name)s, 'on', true)", {"name": RLS_ALL_TENANTS_SETTING})
+        return connection.execute(statement, {"public_id": public_id}).first()
+
+
+@limiter.request_filter
+def _is_qr_image_request() -> bool:
+    """QR images skip rate limiting like static files do: cheaper than any limit check, and immutable."""
+    return request.endpoint == "payments.qr_image"
+
+
+@bp.get("/pay/<public_id>/qr.<kind>")
+def qr_image(public_id: str, kind: str):
+    """The QR image (png, svg or pdf) of an intent's payload, served from the image cache by payload."""
+    if kind not in qr.MIMETYPES or not _valid_id(public_id):
+        return _plain_404()
+    row = _read_across_tenants(_PAYLOAD_AND_REFERENCE if kind == "pdf" else _PAYLOAD, public_id)
+    if row is None:
+        return _plain_404()
+    payload = row[0]
+    etag = qr.etag_for(payload, kind)  # cheap: answers a revalidation without rendering on a cold cache
+    version = etag.strip('"')
+    if request.if_none_match.contains_weak(version):
+        response = ImageResponse(status=304)  # werkzeug sends no entity headers with a 304
+    else:
+        body, etag, mimetype = qr.qr_image(payload, kind)
+        response = ImageResponse(body, mimetype=mimetype)
+        if kind == "pdf":
+            response.headers["Content-Disposition"] = f'inline; filename="VietQR-{row[1]}.pdf"'
+    response.headers["ETag"] = etag
+    response.headers["Cache-Control"] = IMAGE_CACHE_CONTROL if request.args.get("v") == version else IMAGE_REVALIDATE
+    return response
+
+
+def image_version(payload: str, kind: str) -> str:
+    """The ``v`` query value that makes an image URL content-addressed (and so immutable)."""
+    return qr.etag_for(payload, kind).strip('"')  # the same value intents.serialize puts in the API's URLs
+
+
+def image_url(intent: PaymentIntent, kind: str, **values) -> str:
+    return url_for("payments.qr_image", public_id=intent.public_id, kind=kind,
+                   v=image_version(intent.qr_payload, kind), **values)
+
+
+# ------------------------------------------------------------------------------------------ the polled status
+
+
+_STATUS = select(PaymentIntent.status, PaymentIntent.amount, PaymentIntent.amount_received, PaymentIntent.expires_at,
+                 PaymentIntent.flag, PaymentIntent.cancellation_reason).where(
+    PaymentIntent.public_id == bindparam("public_id"))
+
+
+@bp.get("/pay/<public_id>/status")
+def status(public_id: str):
+    """What the hosted page polls every ~2 s: one small indexed query (and, at the deadline, the expiry)."""
+    if not _valid_id(public_id):
+        return _json_404()
+    with all_tenants():
+        row = db.session.execute(_STATUS, {"public_id": public_id}).first()
+        if row is None:
+            return _json_404()
+        status_, amount, amount_received, expires_at, flag, reason = row
+        if status_ not in TERMINAL_STATUSES and as_utc(expires_at) <= utcnow():
+            intent = _expire_locked(public_id)
+            status_, amount_received, flag = intent.status, intent.amount_received, intent.flag
+            reason = intent.cancellation_reason
+    response = jsonify(
+        status=status_, amount=amount, amount_received=amount_received, expires_at=_unix(expires_at), flag=flag,
+        cancellation_reason=reason,
+        now=int(time.time()),  # lets the page correct a phone clock that is off
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _json_404():
+    response = jsonify(error={"type": "invalid_request_error", "code": "resource_missing",
+                              "message": "No such payment."})
+    response.status_code = 404
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ------------------------------------------------------------------------------------------ the hosted page
+
+
+@bp.get("/pay/<public_id>")
+def hosted(public_id: str):
+    """The payer's page: QR, bank details with copy buttons, countdown, and a status that updates by itself."""
+    if not _valid_id(public_id):
+        return _missing()
+    with all_tenants():
+        try:
+            intent = get_intent(public_id)
+        except NotFound:
+            return _missing()
+        if is_expired(intent):
+            intent = _expire_locked(public_id)
+        account = intent.account
+    response = Response(render_template(
+        "payments/hosted.html",
+        intent=intent,
+        account=account,
+        bank=get_bank(account.bank_bin),
+        expires_at=_unix(intent.expires_at),
+        expires_iso=as_utc(intent.expires_at).isoformat(timespec="seconds"),
+        server_now=int(time.time()),
+        state=page_state(intent),
+        png_url=image_url(intent, "png"),
+        pdf_url=image_url(intent, "pdf"),
+    ))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"  # the URL is a capability: keep it out of search
+    return response
+
+
+def page_state(intent: PaymentIntent) -> str:
+    """The page's one visible state: waiting, paid, expired (abandoned) or canceled (by the payee)."""
+    if intent.status == "succeeded":
+        return "paid"
+    if intent.status == "canceled":
+        return "expired" if intent.cancellation_reason == "abandoned" else "canceled"
+    return "waiting"
+
+
+def _missing():
+    response = Response(render_template("payments/hosted_missing.html"), status=404)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+

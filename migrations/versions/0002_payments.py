@@ -40,6 +40,7 @@ def upgrade():
     )
     with op.batch_alter_table('idempotency_records', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_idempotency_records_tenant_id'), ['tenant_id'], unique=False)
+        batch_op.create_index('ix_idempotency_records_created_at', ['created_at'], unique=False)
 
     op.create_table('payment_accounts',
     sa.Column('id', sa.Integer(), nullable=False),

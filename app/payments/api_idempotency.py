@@ -1,0 +1,155 @@
+"""Idempotency-Key on POST requests, with Stripe's semantics.
+
+- A key is scoped to the API key's payment account (unique tenant_id, account_id, key) and lives 24 hours.
+- The record is inserted and committed in its own transaction *before* the endpoint runs; that insert is the lock.
+  A second request that hits the unique constraint reads the existing record:
+    completed, same parameters       -> the stored status and body, with ``Idempotent-Replayed: true``
+    different parameters             -> 400 idempotency_error (whether or not the first is still running)
+    not completed yet                -> 409 idempotency_error, code idempotency_key_in_use
+- Every response below 500 is stored, validation errors included, so a retry sees the same answer. A 5xx (or a
+  crash) deletes the record so that a retry runs again.
+- The fingerprint is SHA-256 of method, path and the sorted (name, value) pairs of the request.
+
+Known limit: if the process dies between the endpoint's commit and the storing of its response, the record stays
+"in progress" and the key answers 409 until it is pruned (24 h); the caller then needs a new key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime, timedelta
+from functools import wraps
+
+from flask import Response, current_app, g, request
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.payments.api_base import ApiError, current_account, error_response, request_pairs
+from app.payments.intents import as_utc, utcnow
+from app.payments.models import IdempotencyRecord
+from tenants.scoping import all_tenants
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+_CLAIM_ATTEMPTS = 3
+
+
+def idempotency_key() -> str | None:
+    """The request's Idempotency-Key (POST only; Stripe ignores it elsewhere)."""
+    if request.method != "POST":
+        return None
+    key = request.headers.get("Idempotency-Key")
+    return key or None
+
+
+def fingerprint(method: str, path: str, pairs: list[tuple[str, str]]) -> str:
+    canonical = json.dumps([method.upper(), path, sorted(pairs)], ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _find(account_id: int, key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.account_id == account_id, IdempotencyRecord.key == key)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _replay(record: IdempotencyRecord) -> Response:
+    response = current_app.response_class(record.response_body or "", status=record.response_status,
+                                          mimetype="application/json")
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def _claim(account, key: str, request_fingerprint: str) -> int | Response:
+    """Insert the record (committed), or answer from the existing one. Returns the new record's id."""
+    tenant_id, account_id = account.tenant_id, account.id  # plain values: a rollback expires the objects
+    for _attempt in range(_CLAIM_ATTEMPTS):
+        now = utcnow()
+        db.session.commit()  # end whatever read the authentication left open: the insert gets its own transaction
+        record = IdempotencyRecord(tenant_id=tenant_id, account_id=account_id, key=key,
+                                   request_fingerprint=request_fingerprint, created_at=now)
+        db.session.add(record)
+        try:
+            db.session.commit()
+            return record.id
+        except IntegrityError:
+            db.session.rollback()
+        existing = _find(account_id, key)
+        if existing is None:  # the holder failed with a 5xx and let the key go: claim it again
+            continue
+        if as_utc(existing.created_at) <= now - IDEMPOTENCY_TTL:  # an expired key is a new key
+            db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == existing.id))
+            db.session.commit()
+            continue
+        if existing.request_fingerprint != request_fingerprint:
+            raise ApiError(
+                "Keys for idempotent requests can only be used with the same parameters they were first used "
+                f"with. Try using a key other than '{key}' if you meant to execute a different request.",
+                type_="idempotency_error", code="idempotency_key_reused",
+            )
+        if existing.completed_at is None or existing.response_status is None:
+            break
+        return _replay(existing)
+    raise ApiError(
+        "There is currently another in-progress request using this Idempotent Key (that probably means you "
+        f"submitted twice, and the other request is still going through): {key}. Please try again later.",
+        status=409, type_="idempotency_error", code="idempotency_key_in_use",
+    )
+
+
+def _settle(record_id: int, response: Response) -> None:
+    db.session.rollback()  # the endpoint committed its work or failed; nothing else is pending
+    if response.status_code >= 500:
+        db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
+    else:
+        db.session.execute(
+            update(IdempotencyRecord).where(IdempotencyRecord.id == record_id).values(
+                response_status=response.status_code,
+                response_body=response.get_data(as_text=True),
+                completed_at=utcnow(),
+            )
+        )
+    db.session.commit()
+
+
+def idempotent(view):
+    """Decorate a POST endpoint of the API (after authentication: the key is scoped to the API account)."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        key = idempotency_key()
+        if key is None:
+            return view(*args, **kwargs)
+        if len(key) > MAX_KEY_LENGTH or "\x00" in key:
+            raise ApiError(f"Invalid Idempotency-Key: keys can be at most {MAX_KEY_LENGTH} characters long, "
+                           "without NUL characters.", param="Idempotency-Key", code="idempotency_key_invalid")
+        request_fingerprint = fingerprint(request.method, request.path, request_pairs())
+        claimed = _claim(current_account(), key, request_fingerprint)
+        if isinstance(claimed, Response):
+            return claimed
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except Exception as exc:  # noqa: BLE001 - stored (4xx) or released (5xx) below, then answered
+            response = error_response(exc)
+        try:
+            _settle(claimed, response)
+        except Exception:
+            current_app.logger.exception("could not store the response of idempotency key %r (request %s)",
+                                         key, g.get("request_id"))
+            db.session.rollback()
+        return response
+
+    return wrapper
+
+
+def prune_idempotency_records(now: datetime | None = None) -> int:
+    """Delete keys older than 24 hours, in every commune (for ``flask payments expire`` or a periodic job)."""
+    cutoff = (now or utcnow()) - IDEMPOTENCY_TTL
+    with all_tenants():
+        result = db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff))
+        db.session.commit()
+    return result.rowcount or 0

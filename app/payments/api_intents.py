@@ -1,0 +1,154 @@
+"""/v1/payment_intents: create, retrieve, update, list, cancel (Stripe's PaymentIntents, VietQR only)."""
+
+from __future__ import annotations
+
+from flask import g
+from sqlalchemy import select
+
+from app.extensions import db
+from app.payments.api import bp
+from app.payments.api_base import (
+    ApiError,
+    bool_param,
+    current_account,
+    get_owned,
+    int_param,
+    list_body,
+    list_param,
+    metadata_param,
+    paginate,
+    read_params,
+    require,
+    str_param,
+)
+from app.payments.api_idempotency import idempotency_key, idempotent
+from app.payments.intents import (
+    MAX_AMOUNT,
+    apply_expiry,
+    cancel_intent,
+    create_intent,
+    is_expired,
+    serialize,
+    update_intent,
+    utcnow,
+)
+from app.payments.models import TERMINAL_STATUSES, PaymentIntent
+
+NOUN = "payment_intent"
+URL = "/v1/payment_intents"
+CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
+
+CREATE_PARAMS = frozenset({"amount", "currency", "payment_method_types", "description", "metadata", "confirm",
+                           "automatic_payment_methods"})
+UPDATE_PARAMS = frozenset({"amount", "currency", "payment_method_types", "description", "metadata"})
+LIST_PARAMS = frozenset({"limit", "starting_after", "ending_before"})
+
+
+def _amount(params: dict) -> int | None:
+    return int_param(params, "amount", minimum=1, maximum=MAX_AMOUNT, too_small="amount_too_small",
+                     too_large="amount_too_large")
+
+
+def _check_currency(params: dict) -> None:
+    currency = str_param(params, "currency")
+    if currency is not None and currency.lower() != "vnd":
+        raise ApiError(f"Invalid currency: {currency.lower()}. VietQR payments are in Vietnamese đồng: use "
+                       "currency=vnd (a zero-decimal currency: amount=150000 is 150,000 ₫).",
+                       param="currency", code="parameter_invalid")
+
+
+def _check_payment_method_types(params: dict) -> None:
+    types = list_param(params, "payment_method_types")
+    if types is None:
+        return
+    wrong = [item for item in types if item != "vietqr"]
+    if not types or wrong:
+        shown = wrong[0] if wrong else ""
+        raise ApiError(f"The payment method type \"{shown}\" is not available: only \"vietqr\" is supported.",
+                       param="payment_method_types", code="payment_intent_invalid_parameter")
+
+
+def _intent(public_id: str, *, for_update: bool = False) -> PaymentIntent:
+    return get_owned(PaymentIntent, public_id, NOUN, for_update=for_update, param="intent")
+
+
+def _expire_if_due(intent: PaymentIntent) -> PaymentIntent:
+    """Expiry on read, under a row lock: two readers at the deadline emit one event, and a bank confirmation holding
+    the lock is never overwritten by a stale read."""
+    if is_expired(intent):
+        intent = _intent(intent.public_id, for_update=True)
+        apply_expiry(intent)
+    return intent
+
+
+def _expire_due_for_account() -> None:
+    """Expiry on read for a list: one query finds the account's overdue intents (usually none)."""
+    due = db.session.scalars(
+        select(PaymentIntent).where(
+            PaymentIntent.account_id == current_account().id,
+            PaymentIntent.status.not_in(TERMINAL_STATUSES),
+            PaymentIntent.expires_at <= utcnow(),
+        ).order_by(PaymentIntent.id).with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
+    ).all()
+    for intent in due:
+        apply_expiry(intent)
+
+
+@bp.post("/payment_intents")
+@idempotent
+def create_payment_intent():
+    params = read_params(CREATE_PARAMS)
+    require(params, "amount")
+    amount = _amount(params)
+    require(params, "currency")
+    _check_currency(params)
+    _check_payment_method_types(params)
+    description = str_param(params, "description", max_length=500)
+    metadata = {key: value for key, value in (metadata_param(params) or {}).items() if value != ""}
+    bool_param(params, "confirm")  # a VietQR intent waits for the bank transfer whatever confirm says
+    if "automatic_payment_methods" in params and not isinstance(params["automatic_payment_methods"], dict):
+        raise ApiError("Invalid object: automatic_payment_methods must be a hash.", param="automatic_payment_methods")
+    intent = create_intent(current_account(), amount, description=description or None, metadata=metadata,
+                           request_id=g.request_id, idempotency_key=idempotency_key())
+    return serialize(intent)
+
+
+@bp.get("/payment_intents")
+def list_payment_intents():
+    params = read_params(LIST_PARAMS)
+    _expire_due_for_account()
+    intents, has_more = paginate(PaymentIntent, params, noun=NOUN, url=URL)
+    return list_body([serialize(intent) for intent in intents], has_more, URL)
+
+
+@bp.get("/payment_intents/<public_id>")
+def retrieve_payment_intent(public_id: str):
+    read_params(frozenset({"client_secret"}))
+    return serialize(_expire_if_due(_intent(public_id)))
+
+
+@bp.post("/payment_intents/<public_id>")
+@idempotent
+def update_payment_intent(public_id: str):
+    params = read_params(UPDATE_PARAMS)
+    amount = _amount(params)
+    _check_currency(params)
+    _check_payment_method_types(params)
+    description = str_param(params, "description", max_length=500)
+    intent = _intent(public_id, for_update=True)
+    metadata = metadata_param(params, existing=intent.metadata_)
+    update_intent(intent, amount=amount, description=description, metadata=metadata)
+    return serialize(intent)
+
+
+@bp.post("/payment_intents/<public_id>/cancel")
+@idempotent
+def cancel_payment_intent(public_id: str):
+    params = read_params(frozenset({"cancellation_reason"}))
+    reason = str_param(params, "cancellation_reason")
+    if reason is not None and reason not in CANCELLATION_REASONS:
+        raise ApiError(f"Invalid cancellation_reason: must be one of {', '.join(CANCELLATION_REASONS)}.",
+                       param="cancellation_reason", code="parameter_invalid")
+    intent = _intent(public_id, for_update=True)
+    cancel_intent(intent, reason or None, request_id=g.request_id, idempotency_key=idempotency_key())
+    return serialize(intent)

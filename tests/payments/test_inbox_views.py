@@ -1,0 +1,340 @@
+"""Staff payment pages and the reconciliation inbox: what each commune sees, what it may do, 404 across communes,
+CSRF, flash messages for bad input, statement upload, and a fixed number of queries per page."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import event
+
+from app.extensions import db
+from app.payments.notifications import BankTransaction
+from app.payments.reconciliation import confirm_transfer
+from tests.conftest import csrf_token, login
+from tests.payments.test_bank_webhooks import (  # noqa: F401  (bank_secrets: an autouse fixture)
+    ACCOUNT_A,
+    ACCOUNT_B,
+    bank_secrets,
+    intent_state,
+    make_account,
+    make_intent,
+    transfers,
+)
+
+
+@pytest.fixture
+def world(app, make):
+    """Communes A and B with staff, an account and a payment each; district admin."""
+    a, b = make.tenant("xa-a", "Xã A"), make.tenant("xa-b", "Xã B")
+    account_a, account_b = make_account(app, a, ACCOUNT_A), make_account(app, b, ACCOUNT_B)
+    return {
+        "a": a, "b": b, "account_a": account_a, "account_b": account_b,
+        "intent_a": make_intent(app, account_a, 150_000), "intent_b": make_intent(app, account_b, 90_000),
+        "a_admin": make.user("admin@a.vn", "commune_admin", a),
+        "a_officer": make.user("officer@a.vn", "officer", a),
+        "b_officer": make.user("officer@b.vn", "officer", b),
+        "district": make.user("district@gialam.vn", "district_admin"),
+    }
+
+
+def arrive(app, content: str, amount: int, account_number: str | None = ACCOUNT_A) -> int:
+    with app.app_context():
+        return confirm_transfer(BankTransaction(
+            provider="sepay", provider_txn_id=uuid.uuid4().hex, amount=amount, content=content,
+            account_number=account_number, bank="Vietcombank", occurred_at=datetime.now(timezone.utc),
+            reference=None, raw={},
+        )).transfer.id
+
+
+def transfer(app, transfer_id: int) -> dict:
+    return next(t for t in transfers(app) if t["id"] == transfer_id)
+
+
+def post(client, path: str, data: dict | None = None, **kwargs):
+    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, "/account/password")},
+                       **kwargs)
+
+
+def flashes(client) -> list[str]:
+    with client.session_transaction() as session:
+        return [message for _category, message in session.get("_flashes", [])]
+
+
+# --- commune staff sees its own -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("email", ["admin@a.vn", "officer@a.vn"])
+def test_commune_staff_sees_its_payments(client, world, email):
+    login(client, email)
+    page = client.get("/c/xa-a/payments/")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert world["intent_a"].reference_code in html
+    assert "150.000 ₫" in html
+    assert world["intent_b"].reference_code not in html
+
+
+def test_commune_staff_sees_its_inbox_only(app, client, world):
+    mine = arrive(app, "tien hoc phi khong ma", 70_000, ACCOUNT_A)
+    theirs = arrive(app, "ung ho xa B", 30_000, ACCOUNT_B)
+    login(client, "officer@a.vn")
+    html = client.get("/c/xa-a/payments/inbox").get_data(as_text=True)
+    assert f'data-transfer-id="{mine}"' in html and "tien hoc phi khong ma" in html
+    assert f'data-transfer-id="{theirs}"' not in html and "ung ho xa B" not in html
+
+
+def test_payment_detail_page_shows_the_confirm_form(client, world):
+    login(client, "officer@a.vn")
+    page = client.get(f"/c/xa-a/payments/{world['intent_a'].public_id}")
+    assert page.status_code == 200
+    assert 'data-testid="confirm-form"' in page.get_data(as_text=True)
+
+
+def test_district_admin_sees_every_commune_and_unattributed_transfers(app, client, world):
+    a_item = arrive(app, "khong ma", 10_000, ACCOUNT_A)
+    nobody = arrive(app, "chuyen nham", 20_000, "555666777")
+    login(client, "district@gialam.vn")
+    html = client.get("/district/payments/inbox").get_data(as_text=True)
+    assert f'data-transfer-id="{a_item}"' in html and f'data-transfer-id="{nobody}"' in html
+    assert "Xã A" in html
+
+
+def test_commune_staff_cannot_open_the_district_inbox(client, world):
+    login(client, "admin@a.vn")
+    assert client.get("/district/payments/inbox").status_code == 403
+
+
+# --- another commune: 404, and nothing changes ----------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/c/xa-a/payments/", "/c/xa-a/payments/inbox", "/c/xa-a/payments/statement",
+                                  "/c/xa-a/payments/{pi}"])
+def test_another_communes_officer_gets_404_for_the_pages(client, world, path):
+    login(client, "officer@b.vn")
+    assert client.get(path.format(pi=world["intent_a"].public_id)).status_code == 404
+
+
+def test_another_communes_payment_by_id_is_404_from_ones_own_commune(app, client, world):
+    login(client, "officer@b.vn")
+    assert client.get(f"/c/xa-b/payments/{world['intent_a'].public_id}").status_code == 404
+    response = post(client, f"/c/xa-b/payments/{world['intent_a'].public_id}/confirm", {"amount": "150000"})
+    assert response.status_code == 404
+    assert intent_state(app, world["intent_a"].public_id)["amount_received"] == 0
+
+
+@pytest.mark.parametrize("action,data", [("resolve", {"note": "mine"}), ("assign", {"payment": "{pi_b}"}),
+                                         ("accept-late", {})])
+@pytest.mark.parametrize("commune", ["xa-a", "xa-b"])
+def test_another_communes_officer_gets_404_for_actions_on_this_communes_transfers(
+        app, client, world, action, data, commune):
+    late_intent = make_intent(app, world["account_a"], 20_000, expired=True)
+    transfer_id = arrive(app, late_intent.reference_code if action == "accept-late" else "khong ma", 20_000)
+    before = transfer(app, transfer_id)
+    login(client, "officer@b.vn")
+    data = {k: v.format(pi_b=world["intent_b"].public_id) for k, v in data.items()}
+    response = post(client, f"/c/{commune}/payments/inbox/{transfer_id}/{action}", data)
+    assert response.status_code == 404
+    assert transfer(app, transfer_id) == before
+    assert intent_state(app, world["intent_b"].public_id)["amount_received"] == 0
+
+
+def test_a_post_without_csrf_token_is_refused(app, client, world):
+    transfer_id = arrive(app, "khong ma", 20_000)
+    login(client, "officer@a.vn")
+    response = client.post(f"/c/xa-a/payments/inbox/{transfer_id}/resolve", data={"note": "done"})
+    assert response.status_code == 400
+    response = client.post(f"/c/xa-a/payments/{world['intent_a'].public_id}/confirm", data={"amount": "150000"})
+    assert response.status_code == 400
+    assert transfer(app, transfer_id)["status"] == "unmatched"
+    assert intent_state(app, world["intent_a"].public_id)["status"] == "requires_action"
+
+
+# --- confirm by hand -------------------------------------------------------------------------------------------
+
+def test_confirm_by_hand_marks_the_payment_paid(app, client, world):
+    login(client, "officer@a.vn")
+    pi = world["intent_a"].public_id
+    response = post(client, f"/c/xa-a/payments/{pi}/confirm", {"amount": "150.000", "note": "Seen in the bank app"})
+    assert response.status_code == 302
+    assert intent_state(app, pi)["status"] == "succeeded"
+    [stored] = transfers(app)
+    assert stored["provider"] == "manual" and stored["status"] == "matched"
+    assert any("recorded" in message for message in flashes(client))
+
+
+@pytest.mark.parametrize("amount", ["", "0", "-5", "abc", "12.5"])
+def test_confirm_by_hand_with_a_bad_amount_changes_nothing(app, client, world, amount):
+    login(client, "officer@a.vn")
+    pi = world["intent_a"].public_id
+    response = post(client, f"/c/xa-a/payments/{pi}/confirm", {"amount": amount})
+    assert response.status_code == 302
+    assert flashes(client)
+    assert transfers(app) == []
+    assert intent_state(app, pi)["status"] == "requires_action"
+
+
+def test_flash_messages_follow_the_ui_language(app, client, world):
+    login(client, "officer@a.vn")
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    post(client, f"/c/xa-a/payments/{world['intent_a'].public_id}/confirm", {"amount": "abc"})
+    assert "The amount must be a whole number of đồng greater than zero." in flashes(client)
+
+
+# --- the inbox actions ----------------------------------------------------------------------------------------
+
+def test_resolve_with_a_note(app, client, world):
+    transfer_id = arrive(app, "khong ma", 20_000)
+    login(client, "officer@a.vn")
+    response = post(client, f"/c/xa-a/payments/inbox/{transfer_id}/resolve", {"note": "Refunded on 25/07"})
+    assert response.status_code == 302
+    stored = transfer(app, transfer_id)
+    assert stored["status"] == "resolved" and stored["note"] == "Refunded on 25/07"
+
+
+def test_resolve_without_a_note_is_a_flash_and_changes_nothing(app, client, world):
+    transfer_id = arrive(app, "khong ma", 20_000)
+    login(client, "officer@a.vn")
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    response = post(client, f"/c/xa-a/payments/inbox/{transfer_id}/resolve", {"note": "  "})
+    assert response.status_code == 302
+    assert "Say what was done with this transfer." in flashes(client)
+    assert transfer(app, transfer_id)["status"] == "unmatched"
+
+
+@pytest.mark.parametrize("by", ["public_id", "reference_code"])
+def test_assign_by_payment_id_or_reference_code(app, client, world, by):
+    transfer_id = arrive(app, "chuyen khoan le phi", 150_000)
+    login(client, "officer@a.vn")
+    value = getattr(world["intent_a"], by)
+    response = post(client, f"/c/xa-a/payments/inbox/{transfer_id}/assign",
+                    {"payment": value.lower() if by == "reference_code" else value})
+    assert response.status_code == 302
+    assert transfer(app, transfer_id)["status"] == "matched"
+    assert intent_state(app, world["intent_a"].public_id)["status"] == "succeeded"
+
+
+@pytest.mark.parametrize("value", ["pi_doesnotexist", "GLZZZZZZZZ", "{pi_b}", "{ref_b}"])
+def test_assign_to_an_unknown_or_foreign_payment_is_a_flash(app, client, world, value):
+    transfer_id = arrive(app, "chuyen khoan", 90_000)
+    login(client, "officer@a.vn")
+    value = value.format(pi_b=world["intent_b"].public_id, ref_b=world["intent_b"].reference_code)
+    response = post(client, f"/c/xa-a/payments/inbox/{transfer_id}/assign", {"payment": value})
+    assert response.status_code == 302
+    assert flashes(client)
+    assert transfer(app, transfer_id)["status"] == "unmatched"
+    assert intent_state(app, world["intent_b"].public_id)["amount_received"] == 0
+
+
+def test_accept_a_late_payment(app, client, world):
+    late_intent = make_intent(app, world["account_a"], 20_000, expired=True)
+    transfer_id = arrive(app, late_intent.reference_code, 20_000)
+    login(client, "admin@a.vn")
+    assert 'data-testid="accept-late-form"' in client.get("/c/xa-a/payments/inbox").get_data(as_text=True)
+    response = post(client, f"/c/xa-a/payments/inbox/{transfer_id}/accept-late")
+    assert response.status_code == 302
+    state = intent_state(app, late_intent.public_id)
+    assert state["status"] == "succeeded" and state["flag"] == "late"
+    assert transfer(app, transfer_id)["status"] == "resolved"
+
+
+def test_accept_late_on_a_short_late_payment_is_a_flash_and_changes_nothing(app, client, world):
+    late_intent = make_intent(app, world["account_a"], 20_000, expired=True)
+    transfer_id = arrive(app, late_intent.reference_code, 5_000)
+    login(client, "admin@a.vn")
+    post(client, f"/c/xa-a/payments/inbox/{transfer_id}/accept-late")
+    assert flashes(client)
+    assert intent_state(app, late_intent.public_id)["amount_received"] == 0
+    assert transfer(app, transfer_id)["status"] == "late"
+
+
+def test_district_assigns_an_unattributed_transfer(app, client, world):
+    transfer_id = arrive(app, "chuyen nham", 90_000, "555666777")
+    login(client, "district@gialam.vn")
+    response = post(client, f"/district/payments/inbox/{transfer_id}/assign",
+                    {"payment": world["intent_b"].reference_code})
+    assert response.status_code == 302
+    assert intent_state(app, world["intent_b"].public_id)["status"] == "succeeded"
+    assert transfer(app, transfer_id)["tenant_id"] == world["b"].id
+
+
+# --- statement upload ------------------------------------------------------------------------------------------
+
+def upload(client, csv_text: str, account_id: int):
+    return client.post("/c/xa-a/payments/statement", data={
+        "csrf_token": csrf_token(client, "/account/password"), "account": str(account_id),
+        "file": (io.BytesIO(csv_text.encode("utf-8")), "statement.csv"),
+    }, content_type="multipart/form-data")
+
+
+def test_statement_upload_reports_good_and_bad_rows(app, client, world):
+    login(client, "officer@a.vn")
+    csv_text = ("ma_giao_dich,ngay,so_tien,noi_dung\n"
+                f"FT001,25/07/2024 14:02,150.000,MBVCB.331.{world['intent_a'].reference_code} thanh toan\n"
+                "FT002,khong phai ngay,20.000,abc\n")
+    response = upload(client, csv_text, world["account_a"].id)
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'data-testid="count-matched"' in html
+    assert "Line 3" in html or "Dòng 3" in html
+    assert intent_state(app, world["intent_a"].public_id)["status"] == "succeeded"
+    [stored] = transfers(app)
+    assert stored["provider"] == "statement" and stored["provider_txn_id"] == "FT001"
+
+
+def test_statement_without_a_header_is_refused_as_a_whole(app, client, world):
+    login(client, "officer@a.vn")
+    with client.session_transaction() as session:
+        session["lang"] = "en"
+    response = upload(client, "FT001,25/07/2024,150000,GLAAAAAAAA\n", world["account_a"].id)
+    assert response.status_code == 400
+    assert "no valid header" in response.get_data(as_text=True)
+    assert transfers(app) == []
+
+
+def test_statement_upload_into_another_communes_account_is_refused(app, client, world):
+    login(client, "officer@a.vn")
+    csv_text = f"transaction_id,date,amount,content\nFT9,2024-07-25T10:00:00,90000,{world['intent_b'].reference_code}\n"
+    response = upload(client, csv_text, world["account_b"].id)
+    assert response.status_code == 400
+    assert transfers(app) == []
+
+
+# --- a fixed number of queries per page -------------------------------------------------------------------------
+
+def count_queries(app, client, path: str) -> int:
+    statements = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(statements)
+
+
+def test_payments_list_runs_a_fixed_number_of_queries(app, client, world):
+    login(client, "officer@a.vn")
+    few = count_queries(app, client, "/c/xa-a/payments/")
+    for _ in range(20):
+        make_intent(app, world["account_a"], 10_000)
+    many = count_queries(app, client, "/c/xa-a/payments/")
+    assert many == few
+    assert few <= 8
+
+
+def test_inbox_runs_a_fixed_number_of_queries(app, client, world):
+    arrive(app, "khong ma", 1_000)
+    login(client, "officer@a.vn")
+    few = count_queries(app, client, "/c/xa-a/payments/inbox")
+    for n in range(15):
+        arrive(app, f"khong ma {n}" if n % 2 else world["intent_a"].reference_code, 1_000)
+    many = count_queries(app, client, "/c/xa-a/payments/inbox")
+    assert many == few

@@ -1,0 +1,205 @@
+"""GET /pay/<public_id>/qr.<kind>: the QR image of an intent, public, cheap and cacheable."""
+
+from __future__ import annotations
+
+import io
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+import zxingcpp
+from PIL import Image
+from sqlalchemy import event
+
+from app.extensions import db
+from app.payments import qr
+from app.payments.accounts import create_account
+from app.payments.intents import create_intent, get_intent, update_intent, utcnow
+from tenants.scoping import all_tenants, tenant_context
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@pytest.fixture
+def intent(app, make):
+    tenant = make.tenant("bat-trang", "Bát Tràng")
+    with app.app_context(), tenant_context(tenant):
+        account = create_account("Phí chứng thực", "970415", "113366668888", "UBND XA BAT TRANG")
+        created = create_intent(account, 150_000, description="Lệ phí chứng thực")
+        return {"public_id": created.public_id, "reference": created.reference_code,
+                "payload": created.qr_payload, "tenant": tenant}
+
+
+def _versioned(client, intent, kind):
+    """The image URL exactly as the hosted page links it (content-addressed with ?v=)."""
+    html = client.get(f"/pay/{intent['public_id']}").get_data(as_text=True)
+    match = re.search(rf'(/pay/{intent["public_id"]}/qr\.{kind}\?v=[0-9a-f]+)', html)
+    assert match, f"no {kind} link on the hosted page"
+    return match.group(1)
+
+
+@contextmanager
+def count_queries(app):
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def _data_statements(statements):
+    """What touches tables: PostgreSQL also runs the row-level-security set_config once per transaction."""
+    return [s for s in statements if "set_config" not in s]
+
+
+# ------------------------------------------------------------------------------------------------- content
+
+
+def test_png_decodes_back_to_the_intents_payload_exactly(client, intent):
+    response = client.get(f"/pay/{intent['public_id']}/qr.png")
+    assert response.status_code == 200
+    assert response.mimetype == "image/png"
+    image = Image.open(io.BytesIO(response.data))
+    assert image.format == "PNG" and image.width >= 200
+    results = zxingcpp.read_barcodes(image)
+    assert [r.text for r in results] == [intent["payload"]]
+    assert results[0].format == zxingcpp.BarcodeFormat.QRCode  # a full QR code, never a Micro QR
+
+
+def test_svg_and_pdf_have_their_content_types(client, intent):
+    svg = client.get(f"/pay/{intent['public_id']}/qr.svg")
+    assert svg.status_code == 200 and svg.mimetype == "image/svg+xml"
+    assert b"<svg" in svg.data[:300]
+    pdf = client.get(f"/pay/{intent['public_id']}/qr.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert pdf.data.startswith(b"%PDF")
+    disposition = pdf.headers["Content-Disposition"]
+    assert disposition.startswith("inline;") and f"VietQR-{intent['reference']}.pdf" in disposition
+
+
+def test_the_image_is_the_cached_render_of_the_payload(client, intent):
+    for kind in ("png", "svg", "pdf"):
+        body, etag, mimetype = qr.qr_image(intent["payload"], kind)
+        response = client.get(f"/pay/{intent['public_id']}/qr.{kind}")
+        assert response.data == body and response.headers["ETag"] == etag and response.mimetype == mimetype
+
+
+# ------------------------------------------------------------------------------------------------- caching
+
+
+def test_versioned_url_is_immutable_with_etag(client, intent):
+    url = _versioned(client, intent, "png")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == IMMUTABLE
+    assert response.headers["ETag"] == qr.etag_for(intent["payload"], "png")
+    pdf = client.get(_versioned(client, intent, "pdf"))
+    assert pdf.headers["Cache-Control"] == IMMUTABLE
+
+
+def test_if_none_match_gives_304_without_a_body(client, intent):
+    url = _versioned(client, intent, "png")
+    etag = client.get(url).headers["ETag"]
+    for header in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+        again = client.get(url, headers={"If-None-Match": header})
+        assert again.status_code == 304, header
+        assert again.data == b""
+        assert again.headers["ETag"] == etag
+        assert again.headers["Cache-Control"] == IMMUTABLE
+    assert client.get(url, headers={"If-None-Match": '"stale"'}).status_code == 200
+
+
+def test_each_kind_has_its_own_etag(client, intent):
+    etags = {client.get(f"/pay/{intent['public_id']}/qr.{kind}").headers["ETag"] for kind in ("png", "svg", "pdf")}
+    assert len(etags) == 3
+
+
+def test_unversioned_url_revalidates_because_the_amount_can_change(app, client, intent):
+    """The URL names an intent; updating its amount changes the payload, so only ?v= URLs are immutable."""
+    plain = client.get(f"/pay/{intent['public_id']}/qr.png")
+    assert plain.headers["Cache-Control"] == "public, no-cache"
+    old_etag = plain.headers["ETag"]
+    assert client.get(f"/pay/{intent['public_id']}/qr.png?v=outdated").headers["Cache-Control"] == "public, no-cache"
+
+    with app.app_context(), tenant_context(intent["tenant"]):
+        new_payload = update_intent(get_intent(intent["public_id"]), amount=200_000).qr_payload
+    after = client.get(f"/pay/{intent['public_id']}/qr.png", headers={"If-None-Match": old_etag})
+    assert after.status_code == 200  # the old ETag no longer matches: the new QR comes back
+    assert after.headers["ETag"] != old_etag
+    assert [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(after.data)))] == [new_payload]
+    assert "54062000005802VN" in new_payload  # tag 54 = 200000
+    new_url = _versioned(client, intent, "png")
+    assert new_url.endswith("v=" + after.headers["ETag"].strip('"'))
+
+
+def test_image_responses_never_touch_the_session(client, intent):
+    client.get("/lang/en")  # the browser now holds a session cookie
+    url = _versioned(client, intent, "png")
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "cookie" not in response.headers.get("Vary", "").lower()  # shared caches may store it
+
+
+# ------------------------------------------------------------------------------------------------- not found
+
+
+@pytest.mark.parametrize("path", [
+    "/pay/pi_doesnotexist000000000000/qr.png",
+    "/pay/pi_doesnotexist000000000000/qr.svg",
+    "/pay/{id}/qr.gif",
+    "/pay/{id}/qr.PNG",
+    "/pay/" + "x" * 41 + "/qr.png",
+    "/pay/pi_bad%27id/qr.png",
+])
+def test_unknown_intent_or_kind_is_a_plain_404(client, intent, path):
+    response = client.get(path.format(id=intent["public_id"]))
+    assert response.status_code == 404
+    assert response.mimetype == "text/plain"
+    assert "Cache-Control" not in response.headers or "immutable" not in response.headers["Cache-Control"]
+
+
+# ------------------------------------------------------------------------------------------------- cost
+
+
+def test_image_costs_one_indexed_query_for_the_payload_only(app, client, intent, is_postgres):
+    url = _versioned(client, intent, "png")
+    client.get(url)  # warm the image cache
+    with count_queries(app) as statements:
+        assert client.get(url).status_code == 200
+    data = _data_statements(statements)
+    assert len(data) == 1, statements
+    select_clause = data[0].split(" FROM ")[0].lower()
+    assert "qr_payload" in select_clause and "," not in select_clause  # only the payload column
+    assert "public_id" in data[0]
+    assert len(statements) <= (2 if is_postgres else 1)
+
+    with count_queries(app) as statements:  # a revalidation costs the same and renders nothing
+        assert client.get(url, headers={"If-None-Match": qr.etag_for(intent["payload"], "png")}).status_code == 304
+    assert len(_data_statements(statements)) == 1
+
+
+def test_cold_cache_still_one_query_and_unknown_id_one_query(app, client, intent):
+    qr.cache_clear()
+    with count_queries(app) as statements:
+        assert client.get(f"/pay/{intent['public_id']}/qr.svg").status_code == 200
+        assert client.get("/pay/pi_doesnotexist000000000000/qr.png").status_code == 404
+        assert client.get(f"/pay/{intent['public_id']}/qr.gif").status_code == 404  # refused before the database
+    assert len(_data_statements(statements)) == 2
+
+
+def test_expired_and_canceled_intents_still_serve_their_image(app, client, intent):
+    """The image is a pure function of the payload; the hosted page is what stops showing it."""
+    with app.app_context(), all_tenants():
+        found = get_intent(intent["public_id"])
+        found.expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    assert client.get(f"/pay/{intent['public_id']}/qr.png").status_code == 200

@@ -1,0 +1,103 @@
+"""Configuration: production refuses to start without a real secret and an explicit database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from config import DEFAULT_SECRET_KEY, ProductionConfig, check_production
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_SECRET = "k3Y-" + "x" * 36  # 40 characters
+
+
+def start_wsgi(tmp_path, code: str = "from wsgi import app", **env) -> subprocess.CompletedProcess:
+    """Import wsgi.py the way gunicorn does, in a clean process with exactly the given settings."""
+    clean = {k: v for k, v in os.environ.items()
+             if k not in ("SECRET_KEY", "DATABASE_URL", "APP_ENV", "TEST_DATABASE_URL")}
+    clean.update({"APP_ENV": "production", "PYTHONPATH": str(ROOT), **env})
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True,
+                          timeout=60)
+
+
+@pytest.fixture
+def database_url(tmp_path) -> str:
+    return f"sqlite:///{tmp_path / 'prod.sqlite'}"
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path, database_url):
+    result = start_wsgi(tmp_path, DATABASE_URL=database_url)
+    assert result.returncode != 0
+    assert "Production configuration refuses to start: SECRET_KEY must be set." in result.stderr
+
+
+def test_production_without_database_url_refuses_to_start(tmp_path):
+    result = start_wsgi(tmp_path, SECRET_KEY=GOOD_SECRET)
+    assert result.returncode != 0
+    assert "DATABASE_URL must be set" in result.stderr
+
+
+def test_production_with_the_default_secret_refuses_to_start(tmp_path, database_url):
+    result = start_wsgi(tmp_path, SECRET_KEY=DEFAULT_SECRET_KEY, DATABASE_URL=database_url)
+    assert result.returncode != 0
+    assert "SECRET_KEY is a default or shorter than 32 characters" in result.stderr
+
+
+def test_production_with_a_short_secret_refuses_to_start(tmp_path, database_url):
+    result = start_wsgi(tmp_path, SECRET_KEY="too-short-a-secret", DATABASE_URL=database_url)
+    assert result.returncode != 0
+    assert "shorter than 32 characters" in result.stderr
+
+
+def test_production_with_a_real_secret_starts_with_secure_cookies(tmp_path, database_url):
+    code = ("from wsgi import app; c = app.config; "
+            "print(c['PRODUCTION'], c['SESSION_COOKIE_SECURE'], c['REMEMBER_COOKIE_SECURE'], c['DEBUG'])")
+    result = start_wsgi(tmp_path, code, SECRET_KEY=GOOD_SECRET, DATABASE_URL=database_url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "False"]
+
+
+def test_unknown_app_env_is_refused_with_a_clear_message(tmp_path):
+    result = start_wsgi(tmp_path, APP_ENV="staging")
+    assert result.returncode != 0
+    assert "APP_ENV must be one of" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"SECRET_KEY": None, "SQLALCHEMY_DATABASE_URI": "sqlite://"}, "SECRET_KEY must be set"),
+        ({"SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": None}, "DATABASE_URL must be set"),
+        ({"SECRET_KEY": DEFAULT_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": "sqlite://"}, "default"),
+        ({"SECRET_KEY": "testing-secret", "SQLALCHEMY_DATABASE_URI": "sqlite://"}, "default"),
+        ({"SECRET_KEY": "x" * 31, "SQLALCHEMY_DATABASE_URI": "sqlite://"}, "shorter than 32"),
+    ],
+)
+def test_check_production_refuses_weak_settings(settings, message):
+    with pytest.raises(RuntimeError, match=message):
+        check_production({"PRODUCTION": True, **settings})
+
+
+def test_check_production_accepts_a_real_secret_and_ignores_non_production():
+    check_production({"PRODUCTION": True, "SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    check_production({"PRODUCTION": False, "SECRET_KEY": None, "SQLALCHEMY_DATABASE_URI": None})
+
+
+def test_production_app_sends_hsts_and_secure_cookies(tmp_path):
+    from app import create_app
+
+    settings = {key: getattr(ProductionConfig, key) for key in dir(ProductionConfig) if key.isupper()}
+    settings.update(SECRET_KEY=GOOD_SECRET, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite'}")
+    app = create_app(settings)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_testing_app_does_not_send_hsts(client):
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers

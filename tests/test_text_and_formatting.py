@@ -1,0 +1,128 @@
+"""Vietnamese text folding for search, and display of money and time."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from app.formatting import format_date, format_datetime, format_vnd, to_local
+from app.text import fold, normalize, slugify, strip_diacritics
+
+# --- text ------------------------------------------------------------------------------------------------------
+
+
+def test_fold_maps_d_with_stroke_which_has_no_unicode_decomposition():
+    assert fold("Đường") == "duong"
+    assert fold("đường") == "duong"
+
+
+def test_fold_drops_diacritics_and_case():
+    assert fold("Bát Tràng") == "bat trang"
+    assert fold("Kiêu Kỵ") == "kieu ky"
+    assert fold("NINH HIỆP") == "ninh hiep"
+
+
+def test_fold_gives_the_same_key_for_composed_and_decomposed_input():
+    decomposed = unicodedata.normalize("NFD", "Bát Tràng")
+    assert decomposed != "Bát Tràng"
+    assert fold(decomposed) == fold("Bát Tràng") == "bat trang"
+
+
+def test_fold_collapses_whitespace_and_handles_empty_input():
+    assert fold("  Bát   Tràng \n") == "bat trang"
+    assert fold("") == ""
+    assert fold(None) == ""
+
+
+def test_folded_query_finds_the_accented_name():
+    assert fold("duong") in fold("Phố Đường Xá")
+    assert fold("bat trang") == fold("BÁT TRÀNG")
+
+
+def test_strip_diacritics_keeps_case():
+    assert strip_diacritics("Đường Bát Tràng") == "Duong Bat Trang"
+
+
+def test_normalize_is_nfc_and_stripped():
+    decomposed = unicodedata.normalize("NFD", "  Gia Lâm ")
+    assert normalize(decomposed) == "Gia Lâm"
+    assert unicodedata.is_normalized("NFC", normalize(decomposed))
+    assert normalize(None) == ""
+
+
+@pytest.mark.parametrize(
+    "text, slug",
+    [("Thị trấn Yên Viên", "thi-tran-yen-vien"), ("Đặng Xá", "dang-xa"), ("  Bát   Tràng! ", "bat-trang"), ("!!!", "")],
+)
+def test_slugify(text, slug):
+    assert slugify(text) == slug
+
+
+# --- money -----------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    "amount, shown",
+    [(1250000, "1.250.000 ₫"), (0, "0 ₫"), (999, "999 ₫"), (1000, "1.000 ₫"), (-50000, "-50.000 ₫"),
+     (12_345_678_900, "12.345.678.900 ₫")],
+)
+def test_format_vnd(amount, shown):
+    assert format_vnd(amount) == shown
+
+
+def test_format_vnd_refuses_floats_money_is_integer_dong():
+    with pytest.raises(TypeError):
+        format_vnd(1250000.0)
+    with pytest.raises(TypeError):
+        format_vnd(True)
+
+
+def test_format_vnd_of_nothing_is_empty():
+    assert format_vnd(None) == ""
+
+
+# --- time ------------------------------------------------------------------------------------------------------
+
+def test_format_datetime_converts_utc_to_ho_chi_minh_time():
+    assert format_datetime(datetime(2025, 7, 1, 2, 30, tzinfo=timezone.utc)) == "01/07/2025 09:30"
+
+
+def test_format_datetime_crosses_midnight_into_the_next_local_day():
+    assert format_datetime(datetime(2024, 12, 31, 20, 5, tzinfo=timezone.utc)) == "01/01/2025 03:05"
+
+
+def test_format_datetime_treats_naive_values_as_utc():
+    """SQLite returns naive datetimes for what was stored in UTC."""
+    assert format_datetime(datetime(2025, 1, 31, 18, 0)) == "01/02/2025 01:00"
+
+
+def test_format_datetime_accepts_other_offsets():
+    paris = timezone(timedelta(hours=2))
+    assert format_datetime(datetime(2025, 6, 1, 12, 0, tzinfo=paris)) == "01/06/2025 17:00"
+
+
+def test_format_datetime_uses_24_hours_and_of_nothing_is_empty():
+    assert format_datetime(datetime(2025, 3, 9, 10, 45, tzinfo=timezone.utc)) == "09/03/2025 17:45"
+    assert format_datetime(None) == ""
+
+
+def test_format_date():
+    assert format_date(date(2025, 1, 1)) == "01/01/2025"
+    assert format_date(datetime(2024, 12, 31, 18, 0, tzinfo=timezone.utc)) == "01/01/2025"
+    assert format_date(None) == ""
+
+
+def test_to_local_is_utc_plus_7():
+    assert to_local(datetime(2025, 1, 1, tzinfo=timezone.utc)).utcoffset() == timedelta(hours=7)
+
+
+def test_template_filters_are_registered(app):
+    with app.test_request_context():
+        from flask import render_template_string
+
+        out = render_template_string(
+            "{{ 1250000|vnd }}|{{ t|datetime }}|{{ t|date }}|{{ 'Đường'|fold }}",
+            t=datetime(2025, 7, 1, 2, 30, tzinfo=timezone.utc),
+        )
+    assert out == "1.250.000 ₫|01/07/2025 09:30|01/07/2025|duong"
