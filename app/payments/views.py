@@ -19,7 +19,9 @@ showing a QR for an old amount for a year.
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections import OrderedDict
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from sqlalchemy import bindparam, select
@@ -107,6 +109,40 @@ def _read_across_tenants(statement, public_id: str):
         return connection.execute(statement, {"public_id": public_id}).first()
 
 
+class _VersionCache:
+    """(public id, kind, v) -> row, remembered only after the database confirmed that ``v`` is the current version.
+
+    A versioned URL names content, not state (its response is cached for a year anyway), so once confirmed it can be
+    answered again with no query at all. Bounded; least recently used first out.
+    """
+
+    def __init__(self, size: int = 4096):
+        self.size = size
+        self._rows: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            row = self._rows.get(key)
+            if row is not None:
+                self._rows.move_to_end(key)
+            return row
+
+    def put(self, key, row) -> None:
+        with self._lock:
+            self._rows[key] = row
+            self._rows.move_to_end(key)
+            while len(self._rows) > self.size:
+                self._rows.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rows.clear()
+
+
+_confirmed_versions = _VersionCache()
+
+
 @limiter.request_filter
 def _is_qr_image_request() -> bool:
     """QR images skip rate limiting like static files do: cheaper than any limit check, and immutable."""
@@ -118,12 +154,18 @@ def qr_image(public_id: str, kind: str):
     """The QR image (png, svg or pdf) of an intent's payload, served from the image cache by payload."""
     if kind not in qr.MIMETYPES or not _valid_id(public_id):
         return _plain_404()
-    row = _read_across_tenants(_PAYLOAD_AND_REFERENCE if kind == "pdf" else _PAYLOAD, public_id)
+    asked_version = request.args.get("v")
+    cache_key = (public_id, kind, asked_version)
+    row = _confirmed_versions.get(cache_key) if asked_version else None
     if row is None:
-        return _plain_404()
+        row = _read_across_tenants(_PAYLOAD_AND_REFERENCE if kind == "pdf" else _PAYLOAD, public_id)
+        if row is None:
+            return _plain_404()
     payload = row[0]
     etag = qr.etag_for(payload, kind)  # cheap: answers a revalidation without rendering on a cold cache
     version = etag.strip('"')
+    if asked_version == version:
+        _confirmed_versions.put(cache_key, tuple(row))
     if request.if_none_match.contains_weak(version):
         response = ImageResponse(status=304)  # werkzeug sends no entity headers with a 304
     else:

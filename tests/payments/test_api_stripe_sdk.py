@@ -138,3 +138,53 @@ def test_module_level_style(live_server, creds, monkeypatch):
     assert modified.amount == 30000
     assert [item.id for item in stripe.PaymentIntent.list(limit=3).auto_paging_iter()] == [intent.id]
     assert stripe.PaymentIntent.cancel(intent.id).status == "canceled"
+
+
+def test_paid_by_a_signed_bank_notification_and_the_event_verifies_with_the_sdk(client, live_server, app):
+    """The whole story with Stripe's own SDK: create, read the QR, the bank reports the transfer, the intent is
+    retrieved succeeded, and the outgoing webhook verifies with stripe.Webhook.construct_event."""
+    import json
+    import urllib.request
+
+    from app.payments.delivery import deliver_due
+    from tests.payments.test_delivery import Receiver
+
+    receiver = Receiver()
+    try:
+        endpoint = client.v1.webhook_endpoints.create(
+            params={"url": receiver.url, "enabled_events": ["payment_intent.succeeded"]}
+        )
+        intent = client.v1.payment_intents.create(params={"amount": 275000, "currency": "vnd"})
+        qr = vietqr.decode(intent.next_action["vietqr_display_qr_code"]["data"])
+        assert qr.amount == 275000 and qr.initiation == "12"
+        reference = intent["reference"]
+        assert qr.memo == reference
+
+        notification = json.dumps({
+            "id": 92704511, "gateway": "VietinBank", "transactionDate": "2026-11-27 09:15:02",
+            "accountNumber": qr.account, "code": None, "content": f"MBVCB.8812.{reference}.CT tu 0123 NGUYEN VAN A",
+            "transferType": "in", "transferAmount": 275000, "accumulated": 1275000, "subAccount": None,
+            "referenceCode": "FT26331123456", "description": "",
+        }).encode()
+        request = urllib.request.Request(
+            f"{live_server}/webhooks/sepay", data=notification, method="POST",
+            headers={"Content-Type": "application/json", "Authorization": f"Apikey {app.config['SEPAY_API_KEY']}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 200 and json.loads(response.read()) == {"success": True}
+
+        paid = client.v1.payment_intents.retrieve(intent.id)
+        assert (paid.status, paid.amount_received, paid.next_action) == ("succeeded", 275000, None)
+
+        with app.app_context():
+            assert deliver_due() == 1
+        [delivery] = receiver.received
+        event = stripe.Webhook.construct_event(
+            delivery["body"], delivery["headers"]["Stripe-Signature"], endpoint.secret
+        )
+        assert event.type == "payment_intent.succeeded"
+        assert event.data.object.id == intent.id and event.data.object.status == "succeeded"
+        with pytest.raises(stripe.SignatureVerificationError):
+            stripe.Webhook.construct_event(delivery["body"], delivery["headers"]["Stripe-Signature"], "whsec_wrong")
+    finally:
+        receiver.close()

@@ -160,7 +160,7 @@ def test_confirm_by_hand_marks_the_payment_paid(app, client, world):
     assert intent_state(app, pi)["status"] == "succeeded"
     [stored] = transfers(app)
     assert stored["provider"] == "manual" and stored["status"] == "matched"
-    assert any("recorded" in message for message in flashes(client))
+    assert any("Đã ghi nhận khoản thanh toán 150.000 ₫" in message for message in flashes(client))
 
 
 @pytest.mark.parametrize("amount", ["", "0", "-5", "abc", "12.5"])

@@ -13,7 +13,7 @@ from PIL import Image
 from sqlalchemy import event
 
 from app.extensions import db
-from app.payments import qr
+from app.payments import qr, views
 from app.payments.accounts import create_account
 from app.payments.intents import create_intent, get_intent, update_intent, utcnow
 from tenants.scoping import all_tenants, tenant_context
@@ -172,7 +172,7 @@ def test_unknown_intent_or_kind_is_a_plain_404(client, intent, path):
 
 def test_image_costs_one_indexed_query_for_the_payload_only(app, client, intent, is_postgres):
     url = _versioned(client, intent, "png")
-    client.get(url)  # warm the image cache
+    views._confirmed_versions.clear()
     with count_queries(app) as statements:
         assert client.get(url).status_code == 200
     data = _data_statements(statements)
@@ -182,8 +182,24 @@ def test_image_costs_one_indexed_query_for_the_payload_only(app, client, intent,
     assert "public_id" in data[0]
     assert len(statements) <= (2 if is_postgres else 1)
 
-    with count_queries(app) as statements:  # a revalidation costs the same and renders nothing
-        assert client.get(url, headers={"If-None-Match": qr.etag_for(intent["payload"], "png")}).status_code == 304
+    with count_queries(app) as statements:  # an unversioned revalidation costs the same and renders nothing
+        plain = url.split("?")[0]
+        assert client.get(plain, headers={"If-None-Match": qr.etag_for(intent["payload"], "png")}).status_code == 304
+    assert len(_data_statements(statements)) == 1
+
+
+def test_a_confirmed_version_is_served_again_with_no_query(app, client, intent):
+    """Once the database confirmed that ?v= is the payload's version, the URL names fixed content."""
+    url = _versioned(client, intent, "png")
+    first = client.get(url)
+    with count_queries(app) as statements:
+        again = client.get(url)
+        revalidated = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert statements == []
+    assert again.data == first.data and again.headers["Cache-Control"] == first.headers["Cache-Control"]
+    assert revalidated.status_code == 304
+    with count_queries(app) as statements:  # a version the database never confirmed is looked up every time
+        assert client.get(url.split("?")[0] + "?v=0123456789abcdef0123").headers["Cache-Control"] == "public, no-cache"
     assert len(_data_statements(statements)) == 1
 
 
