@@ -22,11 +22,11 @@ from wtforms.validators import DataRequired, Length, Optional
 from app.auth.access import commune_staff_required, district_admin_required
 from app.errors import DomainError, NotFound
 from app.extensions import db
+from app.formatting import format_vnd
 from app.forms import BaseForm
-from app.payments import reconciliation
+from app.payments import reconciliation, stats
 from app.payments.accounts import list_accounts
 from app.payments.intents import get_intent, is_expired
-from app.formatting import format_vnd
 from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentIntent
 from app.payments.statement import MAX_BYTES, decode_statement, import_statement, parse_amount
 from tenants.models import Tenant
@@ -127,6 +127,7 @@ def payments():
     return render_template(
         "payments/staff_payments.html", intents=intents, page=page, total=total,
         has_next=page * PAGE_SIZE < total, inbox_count=_inbox_count(g.tenant.id), is_expired=is_expired,
+        daily=[(day.strftime("%d/%m"), amount, format_vnd(amount)) for day, amount in stats.received_per_day()],
     )
 
 

@@ -1,0 +1,80 @@
+"""The figures behind the charts, and the charts on the pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from sqlalchemy import update
+
+from app.extensions import db
+from app.payments import stats
+from app.payments.accounts import create_account
+from app.payments.intents import create_intent
+from app.payments.models import PaymentIntent
+from tenants.scoping import all_tenants, tenant_context
+from tests.conftest import login
+
+
+def _paid(app, tenant, amount: int, at: datetime, account_number: str = "113000583") -> None:
+    with app.app_context(), tenant_context(tenant):
+        account = create_account("Phí", "970415", account_number, "UBND")
+        intent = create_intent(account, amount)
+        db.session.execute(update(PaymentIntent).where(PaymentIntent.id == intent.id).values(
+            status="succeeded", amount_received=amount, succeeded_at=at))
+        db.session.commit()
+
+
+def test_received_per_day_groups_by_vietnamese_calendar_day(app, make):
+    tenant = make.tenant("bat-trang")
+    # 23:30 UTC on 26/11 is 06:30 on 27/11 in Hà Nội.
+    _paid(app, tenant, 100_000, datetime(2026, 11, 26, 23, 30, tzinfo=timezone.utc))
+    _paid(app, tenant, 50_000, datetime(2026, 11, 27, 3, 0, tzinfo=timezone.utc), "113000584")
+    _paid(app, tenant, 70_000, datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc), "113000585")
+    with app.app_context(), tenant_context(tenant):
+        days = stats.received_per_day(days=3, today=date(2026, 11, 27))
+    assert days == [(date(2026, 11, 25), 0), (date(2026, 11, 26), 70_000), (date(2026, 11, 27), 150_000)]
+
+
+def test_received_per_day_counts_only_the_active_commune(app, make):
+    a, b = make.tenant("bat-trang"), make.tenant("kieu-ky")
+    now = datetime.now(timezone.utc)
+    _paid(app, a, 100_000, now)
+    _paid(app, b, 900_000, now)
+    with app.app_context(), tenant_context(a):
+        assert sum(amount for _day, amount in stats.received_per_day()) == 100_000
+
+
+def test_received_per_commune_ranks_every_active_commune(app, make):
+    a, b = make.tenant("bat-trang", "Bát Tràng"), make.tenant("kieu-ky", "Kiêu Kỵ")
+    make.tenant("da-ton", "Đa Tốn")
+    now = datetime.now(timezone.utc)
+    _paid(app, a, 100_000, now)
+    _paid(app, b, 900_000, now)
+    _paid(app, b, 5_000_000, now - timedelta(days=40), "113000599")  # outside the window
+    with app.app_context():
+        rows = [(t.slug, amount, count) for t, amount, count in stats.received_per_commune()]
+    assert rows == [("kieu-ky", 900_000, 1), ("bat-trang", 100_000, 1), ("da-ton", 0, 0)]
+
+
+def test_district_and_commune_pages_show_their_charts(app, client, make):
+    a = make.tenant("bat-trang", "Bát Tràng")
+    make.user("district@gialam.demo", "district_admin")
+    make.user("officer@a.vn", "officer", a)
+    _paid(app, a, 1_250_000, datetime.now(timezone.utc))
+    login(client, "district@gialam.demo")
+    page = client.get("/district/").get_data(as_text=True)
+    assert 'data-testid="district-chart"' in page and "1.250.000 ₫" in page
+    client.post("/logout", data={"csrf_token": ""})
+    client.delete_cookie("session")
+    login(client, "officer@a.vn")
+    page = client.get("/c/bat-trang/payments/").get_data(as_text=True)
+    assert 'data-testid="daily-chart"' in page and "1.250.000 ₫" in page
+
+
+def test_a_commune_with_no_money_yet_sees_a_sentence_not_an_empty_chart(app, client, make):
+    a = make.tenant("bat-trang", "Bát Tràng")
+    make.user("officer@a.vn", "officer", a)
+    login(client, "officer@a.vn")
+    page = client.get("/c/bat-trang/payments/?lang=en").get_data(as_text=True)
+    assert 'data-testid="daily-chart-empty"' in page and "Nothing received in this period." in page
+    assert "<svg" not in page.split('data-testid="daily-chart"')[1].split("</figure>")[0]
