@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 5000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test install install-dev translations migrate seed serve bench e2e clean
+.PHONY: run test lint install install-dev translations migrate seed serve bench e2e clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,7 +39,11 @@ serve:
 run: translations seed serve
 
 test: install-dev translations
+	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+lint: install-dev
+	$(PY) -m ruff check .
 
 e2e: install-dev translations
 	$(PY) -m pytest tests/e2e

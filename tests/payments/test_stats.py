@@ -11,7 +11,7 @@ from app.payments import stats
 from app.payments.accounts import create_account
 from app.payments.intents import create_intent
 from app.payments.models import PaymentIntent
-from tenants.scoping import all_tenants, tenant_context
+from tenants.scoping import tenant_context
 from tests.conftest import login
 
 
