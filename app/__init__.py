@@ -25,6 +25,7 @@ def create_app(config: Mapping | type | None = None) -> Flask:
     elif config:
         app.config.from_mapping(config)
     check_production(app.config)
+    app.json.ensure_ascii = False  # Vietnamese stays readable in JSON answers
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)

@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from app.auth import services as account_services
 from app.auth.access import commune_staff_required
+from app.auth.staff_views import create_staff_from_form
 from app.auth.forms import ConfirmForm, StaffForm
 from app.errors import DomainError
 from tenants.notices import services as notice_services
@@ -35,20 +36,12 @@ def desk():
 @commune_staff_required("commune_admin")
 def staff():
     form = StaffForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            user = account_services.add_staff(
-                g.tenant, "officer", form.email.data, form.name.data, form.password.data, form.phone.data
-            )
-        except DomainError as err:
-            flash(str(err.message), "error")
-            status = 400
-        else:
-            flash(_("Officer account %(email)s created.", email=user.email), "success")
-            return redirect(url_for("communes.staff"))
-    elif form.errors:
-        status = 400
+    outcome = create_staff_from_form(
+        form, g.tenant, "officer", lambda user: _("Officer account %(email)s created.", email=user.email),
+        "communes.staff",
+    )
+    if not isinstance(outcome, int):
+        return outcome
     return (
         render_template(
             "communes/staff.html",
@@ -57,7 +50,7 @@ def staff():
             confirm=ConfirmForm(),
             staff=account_services.staff_of(g.tenant),
         ),
-        status,
+        outcome,
     )
 
 

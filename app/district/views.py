@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from app.auth import services as account_services
 from app.auth.access import district_admin_required
+from app.auth.staff_views import create_staff_from_form
 from app.auth.forms import CommuneAdminForm, ConfirmForm
 from app.auth.models import User
 from app.district import bp
@@ -32,26 +33,18 @@ def index():
 def admins():
     form = CommuneAdminForm()
     form.tenant.choices = [(t.id, t.display_name) for t in tenant_queries.list_active()]
-    status = 200
-    if form.validate_on_submit():
-        tenant = db.session.get(Tenant, form.tenant.data)
-        try:
-            user = account_services.add_staff(
-                tenant, "commune_admin", form.email.data, form.name.data, form.password.data, form.phone.data
-            )
-        except DomainError as err:
-            flash(str(err.message), "error")
-            status = 400
-        else:
-            flash(_("Commune admin %(email)s created.", email=user.email), "success")
-            return redirect(url_for("district.admins"))
-    elif form.errors:
-        status = 400
+    tenant = db.session.get(Tenant, form.tenant.data) if form.tenant.data else None
+    outcome = create_staff_from_form(
+        form, tenant, "commune_admin", lambda user: _("Commune admin %(email)s created.", email=user.email),
+        "district.admins",
+    )
+    if not isinstance(outcome, int):
+        return outcome
     return (
         render_template(
             "district/admins.html", form=form, admins=account_services.commune_admins(), confirm=ConfirmForm()
         ),
-        status,
+        outcome,
     )
 
 

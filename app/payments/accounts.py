@@ -66,6 +66,26 @@ def find_account(vendor_id: int | None = None) -> PaymentAccount | None:
     return db.session.scalars(query).first()
 
 
+NOTIFICATION_SECRET_FIELDS = {
+    "sepay-api-key": "sepay_api_key",
+    "sepay-webhook-secret": "sepay_webhook_secret",
+    "casso": "casso_checksum_key",
+    "payos": "payos_checksum_key",
+}
+
+
+def set_notification_secret(account: PaymentAccount, provider: str, value: str | None) -> None:
+    """A merchant who links their own SePay/Casso/payOS account brings its secret; None goes back to the platform's."""
+    field = NOTIFICATION_SECRET_FIELDS.get(provider)
+    if field is None:
+        raise ValidationError(_l("Unknown notification provider."), field="provider")
+    value = (value or "").strip() or None
+    if value is not None and not (8 <= len(value) <= 255):
+        raise ValidationError(_l("A notification secret has 8 to 255 characters."), field="value")
+    setattr(account, field, value)
+    db.session.commit()
+
+
 def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 

@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.errors import DomainError
+from app.payments.accounts import NOTIFICATION_SECRET_FIELDS
 from tenants.queries import get_by_slug
 from tenants.scoping import tenant_context
 
@@ -57,6 +58,27 @@ def create_key_cmd(slug, vendor_id):
             raise click.ClickException("No active payment account; create one with `flask payments create-account`.")
         _key, secret = create_api_key(account)
     click.echo(secret)
+
+
+@payments_cli.command("set-notification-secret")
+@click.option("--tenant", "slug", required=True, help="Commune slug")
+@click.option("--vendor", "vendor_id", type=int, default=None, help="The vendor's account instead of the commune's")
+@click.option("--provider", type=click.Choice(sorted(NOTIFICATION_SECRET_FIELDS)), required=True)
+@click.option("--clear", is_flag=True, help="Forget the account's own secret (the platform's applies again)")
+def set_notification_secret_cmd(slug, vendor_id, provider, clear):
+    """Give a payment account its own bank-notification secret (read from a hidden prompt or standard input)."""
+    from app.payments.accounts import find_account, set_notification_secret
+
+    value = None if clear else click.prompt("Secret", hide_input=True)
+    with tenant_context(_tenant(slug)):
+        account = find_account(vendor_id)
+        if account is None:
+            raise click.ClickException("No active payment account; create one with `flask payments create-account`.")
+        try:
+            set_notification_secret(account, provider, value)
+        except DomainError as err:
+            raise click.ClickException(str(err.message)) from None
+    click.echo(f"{provider}: {'cleared' if clear else 'set'} for payment account {account.id}.")
 
 
 @payments_cli.command("expire")

@@ -12,6 +12,7 @@ from contextlib import nullcontext
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField, FileRequired
@@ -27,7 +28,8 @@ from app.forms import BaseForm
 from app.payments import reconciliation, stats
 from app.payments.accounts import list_accounts
 from app.payments.intents import get_intent, is_expired
-from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentIntent
+from app.payments.delivery import delivery_log
+from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentIntent, WebhookEndpoint
 from app.payments.statement import MAX_BYTES, decode_statement, import_statement, parse_amount
 from tenants.models import Tenant
 from tenants.scoping import all_tenants
@@ -194,8 +196,10 @@ def statement():
             _flash_error(err)
             status = 400
         else:
-            flash(_("Statement imported: %(n)d rows recorded, %(e)d rows skipped.", n=result.imported,
-                    e=len(result.errors)), "success" if not result.errors else "info")
+            flash(_("Statement imported: %(recorded)s, %(skipped)s.",
+                    recorded=ngettext("%(num)d row recorded", "%(num)d rows recorded", result.imported),
+                    skipped=ngettext("%(num)d row skipped", "%(num)d rows skipped", len(result.errors))),
+                  "success" if not result.errors else "info")
     elif form.is_submitted():
         flash(_form_errors(form) or _("The form could not be read. Please try again."), "error")
         status = 400
@@ -308,6 +312,14 @@ def accept_late(transfer_id: int):
 @commune_staff_required(*STAFF_ROLES)
 def resolve(transfer_id: int):
     return _resolve(g.tenant.id, transfer_id, url_for("reconciliation.inbox"))
+
+
+@bp.route("/c/<tenant_slug>/payments/webhooks")
+@commune_staff_required(*STAFF_ROLES)
+def deliveries():
+    """The delivery log of outgoing webhooks: what was sent where, how often it was tried, what came back."""
+    endpoints = db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
+    return render_template("payments/staff_deliveries.html", endpoints=endpoints, deliveries=delivery_log(limit=100))
 
 
 # --- the district inbox ----------------------------------------------------------------------------------------
