@@ -144,12 +144,16 @@ def _on_begin(session, transaction, connection) -> None:
 @event.listens_for(Session, "do_orm_execute")
 def _scope_queries(state) -> None:
     _sync_rls(state.session)
-    if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
+    if state.is_column_load or not (state.is_select or state.is_update or state.is_delete or state.is_insert):
         return
     if reading_all_tenants() or state.execution_options.get("all_tenants"):
         return
     if not _touches_scoped(state):
         return
+    if state.is_insert:
+        # Bulk INSERT statements bypass the stamping and checks of before_flush: tenant-owned rows go through
+        # session.add(), or an explicit all_tenants() block that sets tenant_id itself.
+        raise TenantMismatch("Add tenant-owned rows with session.add() (bulk INSERT is not scoped).")
     tenant_id = current_tenant_id()
     if tenant_id is None:
         raise TenantRequired("A tenant-owned table was queried with no active tenant.")

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import re
 import threading
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
 os.environ.setdefault("APP_ENV", "testing")  # TestingConfig first; the mapping below overrides the database
@@ -151,3 +152,26 @@ def login(client, email: str, password: str = TEST_PASSWORD):
 def post_form(client, path: str, data: dict | None = None, token_from: str = "/account/password"):
     """POST a form the way a browser does: with the session's CSRF token."""
     return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, token_from)})
+
+
+@contextmanager
+def count_queries(app):
+    """Record every SQL statement the app's engine runs inside the block; yields the list of statements."""
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def data_statements(statements: list[str]) -> list[str]:
+    """The statements that touch tables: PostgreSQL also runs the row-level-security set_config per transaction
+    (and again when the request's tenant becomes known), which is bookkeeping, not a query of the page."""
+    return [s for s in statements if "set_config" not in s]

@@ -14,12 +14,6 @@ from tests.conftest import TEST_PASSWORD, login, post_form
 NEW_PASSWORD = "new-password-2025"
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English (Vietnamese is the default language)."""
-    client.get("/lang/en")
-
-
 @pytest.fixture
 def commune(make):
     return make.tenant("xa-kieu-ky", "Kiêu Kỵ")

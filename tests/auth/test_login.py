@@ -11,12 +11,6 @@ from tenants.scoping import all_tenants
 from tests.conftest import TEST_PASSWORD, csrf_token, login, post_form
 
 
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English (Vietnamese is the default language)."""
-    client.get("/lang/en")
-
-
 @pytest.fixture
 def commune(make):
     return make.tenant("xa-bat-trang", "Bát Tràng")

@@ -1,4 +1,8 @@
-"""Shared payment fixtures: a live HTTP server over the session app, and API keys for payment accounts."""
+"""Shared payment fixtures: API keys for payment accounts; the bank secrets, a commune, its account and a payment.
+
+``bank_secrets`` is not autouse: a module whose tests sign bank notifications with the helpers of
+tests/payments/helpers.py asks for it with ``pytestmark = pytest.mark.usefixtures("bank_secrets")``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import pytest
 
 from app.extensions import db
 from tenants.scoping import tenant_context
+from tests.payments.helpers import CASSO_KEY, PAYOS_KEY, SEPAY_KEY, SEPAY_SECRET, make_account, make_intent
 
 
 @dataclass(frozen=True)
@@ -41,3 +46,27 @@ def make_api_key(app, make):
         return credentials
 
     return factory
+
+
+@pytest.fixture
+def bank_secrets(app, monkeypatch):
+    """The configured (global) secrets, whatever APP_ENV the suite runs under."""
+    for name, value in (("SEPAY_API_KEY", SEPAY_KEY), ("SEPAY_WEBHOOK_SECRET", SEPAY_SECRET),
+                        ("CASSO_CHECKSUM_KEY", CASSO_KEY), ("PAYOS_CHECKSUM_KEY", PAYOS_KEY),
+                        ("PRODUCTION", False)):
+        monkeypatch.setitem(app.config, name, value)
+
+
+@pytest.fixture
+def commune(make):
+    return make.tenant("xa-bat-trang", "Bát Tràng")
+
+
+@pytest.fixture
+def account(app, commune):
+    return make_account(app, commune)
+
+
+@pytest.fixture
+def intent(app, account):
+    return make_intent(app, account, 150_000)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import base64
-from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 
 from app.extensions import db
 from app.payments import vietqr
 from app.payments.intents import create_intent, utcnow
 from app.payments.models import ApiKey, PaymentAccount, PaymentIntent
 from tenants.scoping import tenant_context
+from tests.conftest import count_queries
 
 
 @pytest.fixture
@@ -402,22 +402,6 @@ def test_unexpected_error_is_json_500(client, creds, monkeypatch):
 
 
 # ------------------------------------------------------------------------------------------------ query counts
-
-
-@contextmanager
-def count_queries(app):
-    statements = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.mark.parametrize("path", ["/v1/payment_intents", "/v1/events", "/v1/webhook_endpoints"])

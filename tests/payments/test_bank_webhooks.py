@@ -1,222 +1,41 @@
 """Bank-notification receivers (/webhooks/sepay, /webhooks/casso, /webhooks/payos) end to end: signature, parsing,
 confirm_transfer, the provider's expected answer, and nothing stored on refusal.
 
-The helpers at the top (accounts, intents, signed notifications, database reads) are shared by the other
-payment test modules (test_reconciliation, test_concurrency, test_simulate, test_inbox_views).
+The helpers (accounts, intents, signed notifications, database reads) are in tests/payments/helpers.py; the fixtures
+(bank_secrets, commune, account, intent) in tests/payments/conftest.py.
 """
 
 from __future__ import annotations
 
 import json
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import func, select
 
-from app.extensions import db
-from app.payments.accounts import create_account
-from app.payments.intents import create_intent
-from app.payments.models import BankTransfer, Event, PaymentAccount, PaymentIntent
-from app.payments.notifications import sign_casso, sign_payos, sign_sepay
-from tenants.scoping import all_tenants, tenant_context
+from app.payments.notifications import sign_payos
+from tests.payments.helpers import (
+    ACCOUNT_A,
+    ACCOUNT_B,
+    PAYOS_KEY,
+    SEPAY_KEY,
+    SEPAY_SECRET,
+    casso_body,
+    event_types,
+    intent_state,
+    make_account,
+    make_intent,
+    mangle,
+    payos_body,
+    post_casso,
+    post_payos,
+    post_sepay,
+    sepay_payload,
+    sepay_request,
+    transfer_count,
+    transfers,
+)
 
-SEPAY_KEY = "test-sepay-key"
-SEPAY_SECRET = "test-sepay-secret"
-CASSO_KEY = "test-casso-key"
-PAYOS_KEY = "test-payos-key"
-ACCOUNT_A = "0011001234567"
-ACCOUNT_B = "0021009876543"
-
-
-# --- shared helpers --------------------------------------------------------------------------------------------
-
-def make_account(app, tenant, number: str = ACCOUNT_A, bank_bin: str = "970436", **secrets) -> PaymentAccount:
-    """A commune's payment account (detached); ``secrets`` sets the per-account overrides."""
-    with app.app_context(), tenant_context(tenant):
-        account = create_account("Tài khoản thu phí", bank_bin, number, "UBND XA")
-        for name, value in secrets.items():
-            setattr(account, name, value)
-        db.session.commit()
-        db.session.refresh(account)
-        db.session.expunge(account)
-        return account
-
-
-def make_intent(app, account: PaymentAccount, amount: int = 150_000, *, expired: bool = False,
-                description: str | None = "Lệ phí chứng thực") -> PaymentIntent:
-    """A requires_action intent of ``account`` (detached); ``expired`` puts expires_at in the past."""
-    with app.app_context(), tenant_context(account.tenant_id):
-        intent = create_intent(account, amount, description=description, purpose="fee")
-        if expired:
-            intent.expires_at = datetime.now(timezone.utc) - timedelta(minutes=5)
-            db.session.commit()
-        db.session.refresh(intent)
-        db.session.expunge(intent)
-        return intent
-
-
-def intent_state(app, public_id: str) -> dict:
-    with app.app_context(), all_tenants():
-        intent = db.session.scalar(select(PaymentIntent).where(PaymentIntent.public_id == public_id))
-        return {"status": intent.status, "amount_received": intent.amount_received, "flag": intent.flag,
-                "cancellation_reason": intent.cancellation_reason}
-
-
-def event_types(app, public_id: str) -> list[str]:
-    with app.app_context(), all_tenants():
-        return list(db.session.scalars(
-            select(Event.type).join(PaymentIntent, PaymentIntent.id == Event.intent_id)
-            .where(PaymentIntent.public_id == public_id).order_by(Event.id)
-        ))
-
-
-def transfers(app) -> list[dict]:
-    with app.app_context():
-        return [
-            {"id": t.id, "provider": t.provider, "provider_txn_id": t.provider_txn_id, "amount": t.amount,
-             "status": t.status, "tenant_id": t.tenant_id, "intent_id": t.intent_id, "note": t.note,
-             "content": t.content, "account_number": t.account_number}
-            for t in db.session.scalars(select(BankTransfer).order_by(BankTransfer.id))
-        ]
-
-
-def transfer_count(app) -> int:
-    with app.app_context():
-        return db.session.scalar(select(func.count()).select_from(BankTransfer))
-
-
-def mangle(code: str, style: str = "split") -> str:
-    """Transfer text the way banks pass memos along: prefixes, glued or split codes, extra words."""
-    if style == "split":
-        return f"MBVCB.3312345678.{code[:5]} {code[5:]}.CT tu 0451000123456 NGUYEN VAN A toi 0011001234567"
-    if style == "glued":
-        return f"NGUYEN VAN A chuyen tien THANHTOAN{code}FT24123 Trace 884421"
-    return f"CSHFGTY7N2 {code.lower()} thanh toan le phi"
-
-
-def sepay_payload(account_number: str | None, content: str, amount: int, *, txn_id=None,
-                  transfer_type: str = "in") -> dict:
-    return {
-        "id": txn_id if txn_id is not None else int(uuid.uuid4().int % 10**9),
-        "gateway": "Vietcombank",
-        "transactionDate": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-        "accountNumber": account_number,
-        "code": None,
-        "content": content,
-        "transferType": transfer_type,
-        "transferAmount": amount,
-        "accumulated": 19_077_000,
-        "subAccount": None,
-        "referenceCode": "MBVCB.3278907687",
-        "description": "BankAPINotify " + content,
-    }
-
-
-def sepay_request(payload, *, auth: str = "apikey", key: str = SEPAY_KEY, timestamp: int | None = None):
-    """(body, headers) of a SePay delivery; ``auth``: apikey, hmac or none."""
-    body = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
-    headers = {"Content-Type": "application/json"}
-    if auth == "apikey":
-        headers["Authorization"] = f"Apikey {key}"
-    elif auth == "hmac":
-        headers.update(sign_sepay(body, key, int(time.time()) if timestamp is None else timestamp))
-    return body, headers
-
-
-def post_sepay(client, payload, **auth):
-    body, headers = sepay_request(payload, **auth)
-    return client.post("/webhooks/sepay", data=body, headers=headers)
-
-
-def casso_body(account_number: str | None, content: str, amount: int, *, txn_id=None) -> dict:
-    return {"error": 0, "data": {
-        "id": txn_id if txn_id is not None else int(uuid.uuid4().int % 10**7),
-        "reference": "FT24123456789",
-        "description": content,
-        "amount": amount,
-        "runningBalance": 25_000_000,
-        "transactionDateTime": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-        "accountNumber": account_number,
-        "bankName": "Vietcombank",
-        "bankAbbreviation": "VCB",
-        "virtualAccountNumber": "",
-        "virtualAccountName": "",
-        "counterAccountName": "NGUYEN VAN A",
-        "counterAccountNumber": "0451000123456",
-        "counterAccountBankId": "970436",
-        "counterAccountBankName": "Vietcombank",
-    }}
-
-
-def post_casso(client, body_obj, *, key: str = CASSO_KEY, t_ms: int | None = None, raw: bytes | None = None,
-               header: str | None = None):
-    t_ms = int(time.time() * 1000) if t_ms is None else t_ms
-    headers = {"Content-Type": "application/json"}
-    if header is not None:
-        headers["X-Casso-Signature"] = header
-    elif key:
-        headers["X-Casso-Signature"] = sign_casso(body_obj, key, t_ms)
-    data = raw if raw is not None else json.dumps(body_obj, ensure_ascii=False).encode()
-    return client.post("/webhooks/casso", data=data, headers=headers)
-
-
-def payos_body(account_number: str | None, content: str, amount: int, *, reference=None, key: str | None = PAYOS_KEY,
-               order_code: int = 0, code: str = "00") -> dict:
-    data = {
-        "orderCode": order_code or int(uuid.uuid4().int % 10**6),
-        "amount": amount,
-        "description": content,
-        "accountNumber": account_number,
-        "reference": reference or "FT" + uuid.uuid4().hex[:12].upper(),
-        "transactionDateTime": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
-        "currency": "VND",
-        "paymentLinkId": uuid.uuid4().hex,
-        "code": "00",
-        "desc": "success",
-        "counterAccountBankId": "",
-        "counterAccountBankName": "",
-        "counterAccountName": None,
-        "counterAccountNumber": None,
-        "virtualAccountName": "",
-        "virtualAccountNumber": "",
-    }
-    body = {"code": code, "desc": "success", "success": code == "00", "data": data}
-    if key:
-        body["signature"] = sign_payos(data, key)
-    return body
-
-
-def post_payos(client, body_obj, raw: bytes | None = None):
-    data = raw if raw is not None else json.dumps(body_obj, ensure_ascii=False).encode()
-    return client.post("/webhooks/payos", data=data, headers={"Content-Type": "application/json"})
-
-
-# --- fixtures --------------------------------------------------------------------------------------------------
-
-@pytest.fixture(autouse=True)
-def bank_secrets(app, monkeypatch):
-    """The configured (global) secrets, whatever APP_ENV the suite runs under. Import it to use it elsewhere."""
-    for name, value in (("SEPAY_API_KEY", SEPAY_KEY), ("SEPAY_WEBHOOK_SECRET", SEPAY_SECRET),
-                        ("CASSO_CHECKSUM_KEY", CASSO_KEY), ("PAYOS_CHECKSUM_KEY", PAYOS_KEY),
-                        ("PRODUCTION", False)):
-        monkeypatch.setitem(app.config, name, value)
-
-
-@pytest.fixture
-def commune(make):
-    return make.tenant("xa-bat-trang", "Bát Tràng")
-
-
-@pytest.fixture
-def account(app, commune):
-    return make_account(app, commune)
-
-
-@pytest.fixture
-def intent(app, account):
-    return make_intent(app, account, 150_000)
+pytestmark = pytest.mark.usefixtures("bank_secrets")
 
 
 def assert_nothing_stored(app, intent):

@@ -21,9 +21,8 @@ from app.payments import reconciliation
 from app.payments.intents import get_intent
 from app.payments.notifications import BankTransaction
 from tenants.scoping import tenant_context
-from tests.payments.test_bank_webhooks import (  # noqa: F401  (bank_secrets: an autouse fixture)
+from tests.payments.helpers import (
     ACCOUNT_A,
-    bank_secrets,
     event_types,
     intent_state,
     make_account,
@@ -34,6 +33,8 @@ from tests.payments.test_bank_webhooks import (  # noqa: F401  (bank_secrets: an
     transfers,
 )
 
+pytestmark = pytest.mark.usefixtures("bank_secrets")
+
 THREADS = 8
 
 
@@ -41,16 +42,6 @@ THREADS = 8
 def _postgres_only(is_postgres):
     if not is_postgres:
         pytest.skip("concurrency tests need PostgreSQL (set TEST_DATABASE_URL)")
-
-
-@pytest.fixture
-def commune(make):
-    return make.tenant("xa-bat-trang", "Bát Tràng")
-
-
-@pytest.fixture
-def intent(app, commune):
-    return make_intent(app, make_account(app, commune), 150_000)
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int, dict]:

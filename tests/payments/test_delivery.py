@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -26,51 +25,10 @@ from app.payments.intents import create_intent, utcnow
 from app.payments.models import PaymentIntent, WebhookDelivery, WebhookEndpoint
 from app.payments.stripe_wire import new_id
 from tenants.scoping import TenantRequired, all_tenants, tenant_context
+from tests.conftest import count_queries
+from tests.payments.helpers import Receiver
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-class Receiver:
-    """A local HTTP endpoint on 127.0.0.1 that records every POST and answers ``status`` (or ``respond()``)."""
-
-    def __init__(self):
-        self.received: list[dict] = []
-        self.status = 200
-        self.delay = 0.0
-        self.headers_out: dict[str, str] = {}
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                with receiver.lock:
-                    receiver.received.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                answer = b'{"received": true}' if receiver.status < 300 else b"receiver is down"
-                self.send_response(receiver.status)
-                for name, value in receiver.headers_out.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def events(self) -> list[dict]:
-        return [json.loads(item["body"]) for item in self.received]
 
 
 @pytest.fixture
@@ -419,18 +377,9 @@ def test_worker_process_stops_cleanly_on_sigterm(app, database, shop, receiver):
 def test_claim_uses_skip_locked_on_postgresql(app, shop, receiver, is_postgres):
     if not is_postgres:
         pytest.skip("FOR UPDATE SKIP LOCKED is PostgreSQL's; SQLite workers are kept apart by the guarded lease")
-    from sqlalchemy import event
-
     shop.endpoint(receiver.url)
     shop.intent()
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
+    with count_queries(app) as statements:
         assert run(app) == 2
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
     claims = [s for s in statements if "FROM webhook_deliveries" in s and "FOR UPDATE" in s]
     assert len(claims) == 1 and "SKIP LOCKED" in claims[0] and "FOR UPDATE OF webhook_deliveries" in claims[0]

@@ -8,30 +8,27 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from app.extensions import db
 from app.payments.accounts import create_account
-from app.payments.intents import as_utc, cancel_intent, create_intent, get_intent, utcnow
+from app.payments.intents import cancel_intent, create_intent, get_intent, utcnow
 from app.payments.models import Event, PaymentIntent
 from app.payments.notifications import BankTransaction
 from app.payments.reconciliation import confirm_transfer
 from tenants.scoping import all_tenants, tenant_context
+from tests.conftest import count_queries, data_statements
+from tests.payments.helpers import PAYER_PAGE_ACCOUNT, payer_page_intent
 
 
 @pytest.fixture
 def intent(app, make):
-    tenant = make.tenant("bat-trang", "Bát Tràng")
-    with app.app_context(), tenant_context(tenant):
-        account = create_account("Phí chứng thực", "970415", "113366668888", "UBND XA BAT TRANG")
-        created = create_intent(account, 150_000, description="Lệ phí chứng thực")
-        return {"public_id": created.public_id, "reference": created.reference_code, "tenant": tenant,
-                "expires_at": int(as_utc(created.expires_at).timestamp())}
+    return payer_page_intent(app, make)
 
 
 def pay(app, intent, amount):
     txn = BankTransaction(provider="manual", provider_txn_id=f"t-{uuid.uuid4().hex}", amount=amount,
-                          content=f"{intent['reference']} chuyen tien", account_number="113366668888",
+                          content=f"{intent['reference']} chuyen tien", account_number=PAYER_PAGE_ACCOUNT,
                           bank="VietinBank", occurred_at=utcnow(), reference=None, raw={})
     with app.app_context():
         confirm_transfer(txn)
@@ -133,20 +130,10 @@ def test_vietnamese_by_default_english_on_request(client, intent):
 
 
 def test_page_costs_a_fixed_small_number_of_queries(app, client, intent):
-    statements = []
-    with app.app_context():
-        engine = db.engine
-
-    def before(conn, cursor, statement, *args):
-        if "set_config" not in statement:
-            statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
+    with count_queries(app) as recorded:
         assert client.get(f"/pay/{intent['public_id']}").status_code == 200
         assert client.get(f"/pay/{intent['public_id']}/status").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
+    statements = data_statements(recorded)
     assert len(statements) == 2, statements  # intent + account in one join; the status in one small select
 
 

@@ -8,21 +8,13 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event
 
-from app.extensions import db
 from app.payments.notifications import BankTransaction
 from app.payments.reconciliation import confirm_transfer
-from tests.conftest import csrf_token, login
-from tests.payments.test_bank_webhooks import (  # noqa: F401  (bank_secrets: an autouse fixture)
-    ACCOUNT_A,
-    ACCOUNT_B,
-    bank_secrets,
-    intent_state,
-    make_account,
-    make_intent,
-    transfers,
-)
+from tests.conftest import count_queries, csrf_token, data_statements, login, post_form
+from tests.payments.helpers import ACCOUNT_A, ACCOUNT_B, intent_state, make_account, make_intent, transfer, transfers
+
+pytestmark = pytest.mark.usefixtures("bank_secrets")
 
 
 @pytest.fixture
@@ -47,15 +39,6 @@ def arrive(app, content: str, amount: int, account_number: str | None = ACCOUNT_
             account_number=account_number, bank="Vietcombank", occurred_at=datetime.now(timezone.utc),
             reference=None, raw={},
         )).transfer.id
-
-
-def transfer(app, transfer_id: int) -> dict:
-    return next(t for t in transfers(app) if t["id"] == transfer_id)
-
-
-def post(client, path: str, data: dict | None = None, **kwargs):
-    return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, "/account/password")},
-                       **kwargs)
 
 
 def flashes(client) -> list[str]:
@@ -118,7 +101,7 @@ def test_another_communes_officer_gets_404_for_the_pages(client, world, path):
 def test_another_communes_payment_by_id_is_404_from_ones_own_commune(app, client, world):
     login(client, "officer@b.vn")
     assert client.get(f"/c/xa-b/payments/{world['intent_a'].public_id}").status_code == 404
-    response = post(client, f"/c/xa-b/payments/{world['intent_a'].public_id}/confirm", {"amount": "150000"})
+    response = post_form(client, f"/c/xa-b/payments/{world['intent_a'].public_id}/confirm", {"amount": "150000"})
     assert response.status_code == 404
     assert intent_state(app, world["intent_a"].public_id)["amount_received"] == 0
 
@@ -133,7 +116,7 @@ def test_another_communes_officer_gets_404_for_actions_on_this_communes_transfer
     before = transfer(app, transfer_id)
     login(client, "officer@b.vn")
     data = {k: v.format(pi_b=world["intent_b"].public_id) for k, v in data.items()}
-    response = post(client, f"/c/{commune}/payments/inbox/{transfer_id}/{action}", data)
+    response = post_form(client, f"/c/{commune}/payments/inbox/{transfer_id}/{action}", data)
     assert response.status_code == 404
     assert transfer(app, transfer_id) == before
     assert intent_state(app, world["intent_b"].public_id)["amount_received"] == 0
@@ -155,7 +138,7 @@ def test_a_post_without_csrf_token_is_refused(app, client, world):
 def test_confirm_by_hand_marks_the_payment_paid(app, client, world):
     login(client, "officer@a.vn")
     pi = world["intent_a"].public_id
-    response = post(client, f"/c/xa-a/payments/{pi}/confirm", {"amount": "150.000", "note": "Seen in the bank app"})
+    response = post_form(client, f"/c/xa-a/payments/{pi}/confirm", {"amount": "150.000", "note": "Seen in the bank app"})
     assert response.status_code == 302
     assert intent_state(app, pi)["status"] == "succeeded"
     [stored] = transfers(app)
@@ -167,7 +150,7 @@ def test_confirm_by_hand_marks_the_payment_paid(app, client, world):
 def test_confirm_by_hand_with_a_bad_amount_changes_nothing(app, client, world, amount):
     login(client, "officer@a.vn")
     pi = world["intent_a"].public_id
-    response = post(client, f"/c/xa-a/payments/{pi}/confirm", {"amount": amount})
+    response = post_form(client, f"/c/xa-a/payments/{pi}/confirm", {"amount": amount})
     assert response.status_code == 302
     assert flashes(client)
     assert transfers(app) == []
@@ -178,7 +161,7 @@ def test_flash_messages_follow_the_ui_language(app, client, world):
     login(client, "officer@a.vn")
     with client.session_transaction() as session:
         session["lang"] = "en"
-    post(client, f"/c/xa-a/payments/{world['intent_a'].public_id}/confirm", {"amount": "abc"})
+    post_form(client, f"/c/xa-a/payments/{world['intent_a'].public_id}/confirm", {"amount": "abc"})
     assert "The amount must be a whole number of đồng greater than zero." in flashes(client)
 
 
@@ -187,7 +170,7 @@ def test_flash_messages_follow_the_ui_language(app, client, world):
 def test_resolve_with_a_note(app, client, world):
     transfer_id = arrive(app, "khong ma", 20_000)
     login(client, "officer@a.vn")
-    response = post(client, f"/c/xa-a/payments/inbox/{transfer_id}/resolve", {"note": "Refunded on 25/07"})
+    response = post_form(client, f"/c/xa-a/payments/inbox/{transfer_id}/resolve", {"note": "Refunded on 25/07"})
     assert response.status_code == 302
     stored = transfer(app, transfer_id)
     assert stored["status"] == "resolved" and stored["note"] == "Refunded on 25/07"
@@ -198,7 +181,7 @@ def test_resolve_without_a_note_is_a_flash_and_changes_nothing(app, client, worl
     login(client, "officer@a.vn")
     with client.session_transaction() as session:
         session["lang"] = "en"
-    response = post(client, f"/c/xa-a/payments/inbox/{transfer_id}/resolve", {"note": "  "})
+    response = post_form(client, f"/c/xa-a/payments/inbox/{transfer_id}/resolve", {"note": "  "})
     assert response.status_code == 302
     assert "Say what was done with this transfer." in flashes(client)
     assert transfer(app, transfer_id)["status"] == "unmatched"
@@ -209,7 +192,7 @@ def test_assign_by_payment_id_or_reference_code(app, client, world, by):
     transfer_id = arrive(app, "chuyen khoan le phi", 150_000)
     login(client, "officer@a.vn")
     value = getattr(world["intent_a"], by)
-    response = post(client, f"/c/xa-a/payments/inbox/{transfer_id}/assign",
+    response = post_form(client, f"/c/xa-a/payments/inbox/{transfer_id}/assign",
                     {"payment": value.lower() if by == "reference_code" else value})
     assert response.status_code == 302
     assert transfer(app, transfer_id)["status"] == "matched"
@@ -221,7 +204,7 @@ def test_assign_to_an_unknown_or_foreign_payment_is_a_flash(app, client, world, 
     transfer_id = arrive(app, "chuyen khoan", 90_000)
     login(client, "officer@a.vn")
     value = value.format(pi_b=world["intent_b"].public_id, ref_b=world["intent_b"].reference_code)
-    response = post(client, f"/c/xa-a/payments/inbox/{transfer_id}/assign", {"payment": value})
+    response = post_form(client, f"/c/xa-a/payments/inbox/{transfer_id}/assign", {"payment": value})
     assert response.status_code == 302
     assert flashes(client)
     assert transfer(app, transfer_id)["status"] == "unmatched"
@@ -233,7 +216,7 @@ def test_accept_a_late_payment(app, client, world):
     transfer_id = arrive(app, late_intent.reference_code, 20_000)
     login(client, "admin@a.vn")
     assert 'data-testid="accept-late-form"' in client.get("/c/xa-a/payments/inbox").get_data(as_text=True)
-    response = post(client, f"/c/xa-a/payments/inbox/{transfer_id}/accept-late")
+    response = post_form(client, f"/c/xa-a/payments/inbox/{transfer_id}/accept-late")
     assert response.status_code == 302
     state = intent_state(app, late_intent.public_id)
     assert state["status"] == "succeeded" and state["flag"] == "late"
@@ -244,7 +227,7 @@ def test_accept_late_on_a_short_late_payment_is_a_flash_and_changes_nothing(app,
     late_intent = make_intent(app, world["account_a"], 20_000, expired=True)
     transfer_id = arrive(app, late_intent.reference_code, 5_000)
     login(client, "admin@a.vn")
-    post(client, f"/c/xa-a/payments/inbox/{transfer_id}/accept-late")
+    post_form(client, f"/c/xa-a/payments/inbox/{transfer_id}/accept-late")
     assert flashes(client)
     assert intent_state(app, late_intent.public_id)["amount_received"] == 0
     assert transfer(app, transfer_id)["status"] == "late"
@@ -253,7 +236,7 @@ def test_accept_late_on_a_short_late_payment_is_a_flash_and_changes_nothing(app,
 def test_district_assigns_an_unattributed_transfer(app, client, world):
     transfer_id = arrive(app, "chuyen nham", 90_000, "555666777")
     login(client, "district@gialam.vn")
-    response = post(client, f"/district/payments/inbox/{transfer_id}/assign",
+    response = post_form(client, f"/district/payments/inbox/{transfer_id}/assign",
                     {"payment": world["intent_b"].reference_code})
     assert response.status_code == 302
     assert intent_state(app, world["intent_b"].public_id)["status"] == "succeeded"
@@ -304,28 +287,18 @@ def test_statement_upload_into_another_communes_account_is_refused(app, client, 
 
 # --- a fixed number of queries per page -------------------------------------------------------------------------
 
-def count_queries(app, client, path: str) -> int:
-    statements = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+def queries_for_page(app, client, path: str) -> int:
+    with count_queries(app) as statements:
         assert client.get(path).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    return len(statements)
+    return len(data_statements(statements))
 
 
 def test_payments_list_runs_a_fixed_number_of_queries(app, client, world):
     login(client, "officer@a.vn")
-    few = count_queries(app, client, "/c/xa-a/payments/")
+    few = queries_for_page(app, client, "/c/xa-a/payments/")
     for _ in range(20):
         make_intent(app, world["account_a"], 10_000)
-    many = count_queries(app, client, "/c/xa-a/payments/")
+    many = queries_for_page(app, client, "/c/xa-a/payments/")
     assert many == few
     assert few <= 8
 
@@ -333,8 +306,8 @@ def test_payments_list_runs_a_fixed_number_of_queries(app, client, world):
 def test_inbox_runs_a_fixed_number_of_queries(app, client, world):
     arrive(app, "khong ma", 1_000)
     login(client, "officer@a.vn")
-    few = count_queries(app, client, "/c/xa-a/payments/inbox")
+    few = queries_for_page(app, client, "/c/xa-a/payments/inbox")
     for n in range(15):
         arrive(app, f"khong ma {n}" if n % 2 else world["intent_a"].reference_code, 1_000)
-    many = count_queries(app, client, "/c/xa-a/payments/inbox")
+    many = queries_for_page(app, client, "/c/xa-a/payments/inbox")
     assert many == few

@@ -4,31 +4,25 @@ from __future__ import annotations
 
 import io
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 import zxingcpp
 from PIL import Image
-from sqlalchemy import event
 
 from app.extensions import db
 from app.payments import qr, views
-from app.payments.accounts import create_account
-from app.payments.intents import create_intent, get_intent, update_intent, utcnow
+from app.payments.intents import get_intent, update_intent, utcnow
 from tenants.scoping import all_tenants, tenant_context
+from tests.conftest import count_queries, data_statements
+from tests.payments.helpers import payer_page_intent
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @pytest.fixture
 def intent(app, make):
-    tenant = make.tenant("bat-trang", "Bát Tràng")
-    with app.app_context(), tenant_context(tenant):
-        account = create_account("Phí chứng thực", "970415", "113366668888", "UBND XA BAT TRANG")
-        created = create_intent(account, 150_000, description="Lệ phí chứng thực")
-        return {"public_id": created.public_id, "reference": created.reference_code,
-                "payload": created.qr_payload, "tenant": tenant}
+    return payer_page_intent(app, make)
 
 
 def _versioned(client, intent, kind):
@@ -37,27 +31,6 @@ def _versioned(client, intent, kind):
     match = re.search(rf'(/pay/{intent["public_id"]}/qr\.{kind}\?v=[0-9a-f]+)', html)
     assert match, f"no {kind} link on the hosted page"
     return match.group(1)
-
-
-@contextmanager
-def count_queries(app):
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
-def _data_statements(statements):
-    """What touches tables: PostgreSQL also runs the row-level-security set_config once per transaction."""
-    return [s for s in statements if "set_config" not in s]
 
 
 # ------------------------------------------------------------------------------------------------- content
@@ -175,7 +148,7 @@ def test_image_costs_one_indexed_query_for_the_payload_only(app, client, intent,
     views._confirmed_versions.clear()
     with count_queries(app) as statements:
         assert client.get(url).status_code == 200
-    data = _data_statements(statements)
+    data = data_statements(statements)
     assert len(data) == 1, statements
     select_clause = data[0].split(" FROM ")[0].lower()
     assert "qr_payload" in select_clause and "," not in select_clause  # only the payload column
@@ -185,7 +158,7 @@ def test_image_costs_one_indexed_query_for_the_payload_only(app, client, intent,
     with count_queries(app) as statements:  # an unversioned revalidation costs the same and renders nothing
         plain = url.split("?")[0]
         assert client.get(plain, headers={"If-None-Match": qr.etag_for(intent["payload"], "png")}).status_code == 304
-    assert len(_data_statements(statements)) == 1
+    assert len(data_statements(statements)) == 1
 
 
 def test_a_confirmed_version_is_served_again_with_no_query(app, client, intent):
@@ -200,7 +173,7 @@ def test_a_confirmed_version_is_served_again_with_no_query(app, client, intent):
     assert revalidated.status_code == 304
     with count_queries(app) as statements:  # a version the database never confirmed is looked up every time
         assert client.get(url.split("?")[0] + "?v=0123456789abcdef0123").headers["Cache-Control"] == "public, no-cache"
-    assert len(_data_statements(statements)) == 1
+    assert len(data_statements(statements)) == 1
 
 
 def test_cold_cache_still_one_query_and_unknown_id_one_query(app, client, intent):
@@ -209,7 +182,7 @@ def test_cold_cache_still_one_query_and_unknown_id_one_query(app, client, intent
         assert client.get(f"/pay/{intent['public_id']}/qr.svg").status_code == 200
         assert client.get("/pay/pi_doesnotexist000000000000/qr.png").status_code == 404
         assert client.get(f"/pay/{intent['public_id']}/qr.gif").status_code == 404  # refused before the database
-    assert len(_data_statements(statements)) == 2
+    assert len(data_statements(statements)) == 2
 
 
 def test_expired_and_canceled_intents_still_serve_their_image(app, client, intent):

@@ -16,17 +16,19 @@ from app.payments import reconciliation
 from app.payments.models import BankTransfer
 from app.payments.notifications import BankTransaction
 from app.payments.statement import StatementError, decode_statement, import_statement, parse_amount, parse_date
-from tests.payments.test_bank_webhooks import (  # noqa: F401  (bank_secrets: an autouse fixture)
+from tests.payments.helpers import (
     ACCOUNT_A,
     ACCOUNT_B,
-    bank_secrets,
     event_types,
     intent_state,
     make_account,
     make_intent,
     mangle,
+    transfer,
     transfers,
 )
+
+pytestmark = pytest.mark.usefixtures("bank_secrets")
 
 
 def txn(content: str, amount: int, account_number: str | None = ACCOUNT_A, *, provider: str = "sepay",
@@ -47,10 +49,6 @@ def confirm(app, transaction: BankTransaction, **kwargs):
 def inbox_ids(app, tenant_id: int | None) -> list[int]:
     with app.app_context():
         return [t.id for t in db.session.scalars(reconciliation.inbox_query(tenant_id))]
-
-
-def transfer(app, transfer_id: int) -> dict:
-    return next(t for t in transfers(app) if t["id"] == transfer_id)
 
 
 @pytest.fixture

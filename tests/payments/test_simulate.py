@@ -3,33 +3,12 @@ over HTTP to a running server; refused in production; clear errors."""
 
 from __future__ import annotations
 
-
 import pytest
 
 from app.payments.simulate import SimulationError, simulate_transfer
-from tests.payments.test_bank_webhooks import (  # noqa: F401  (bank_secrets: an autouse fixture)
-    bank_secrets,
-    event_types,
-    intent_state,
-    make_account,
-    make_intent,
-    transfers,
-)
+from tests.payments.helpers import event_types, intent_state, make_account, make_intent, transfers
 
-
-@pytest.fixture
-def commune(make):
-    return make.tenant("xa-bat-trang", "Bát Tràng")
-
-
-@pytest.fixture
-def account(app, commune):
-    return make_account(app, commune)
-
-
-@pytest.fixture
-def intent(app, account):
-    return make_intent(app, account, 150_000)
+pytestmark = pytest.mark.usefixtures("bank_secrets")
 
 
 def test_simulate_transfer_in_process_pays_the_intent(app, runner, intent):

@@ -251,3 +251,16 @@ def test_every_tenant_owned_model_has_a_non_null_tenant_id_leading_an_index(app)
         table = model.__table__
         assert table.c.tenant_id.nullable is False, table.name
         assert any(index.columns.keys()[0] == "tenant_id" for index in table.indexes), table.name
+
+
+def test_a_bulk_insert_of_tenant_owned_rows_is_refused(app, make):
+    """INSERT statements skip the stamping of session.add(): they must not slip a row into another commune."""
+    from sqlalchemy import insert
+
+    a, b = make.tenant("xa-a"), make.tenant("xa-b")
+    with app.app_context(), tenant_context(a):
+        with pytest.raises(TenantMismatch):
+            db.session.execute(insert(Notice), [{"title": "x", "body": "", "published": True, "tenant_id": b.id}])
+        db.session.rollback()
+    with app.app_context(), all_tenants():
+        assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
