@@ -182,3 +182,19 @@ def test_pages_have_no_inline_scripts_or_styles_the_csp_would_block(app, client,
         html = client.get(path).get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
         assert " style=" not in html and "<style" not in html, path
+
+
+def test_an_unexpected_error_shows_the_styled_500_page_in_vietnamese(app, client, monkeypatch):
+    import app.main.views as main_views
+
+    def broken():
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(main_views.tenant_queries, "list_active", broken)
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    response = client.get("/")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert 'class="topbar"' in html and "500" in html
+    assert "database went away" not in html  # no internals shown to the user
+    assert 'lang="vi"' in html

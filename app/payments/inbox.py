@@ -57,6 +57,8 @@ TRANSFER_STATUS_LABELS = {
     "already_recorded": _l("Already recorded"),
 }
 FLAG_LABELS = {"short": _l("Short payment"), "overpaid": _l("Overpaid"), "late": _l("Late payment")}
+PROVIDER_LABELS = {"sepay": "SePay", "casso": "Casso", "payos": "payOS", "statement": _l("Bank statement"),
+                   "manual": _l("Confirmed by hand")}
 
 
 # --- forms -----------------------------------------------------------------------------------------------------
@@ -112,7 +114,7 @@ def _inbox_count(tenant_id: int | None) -> int:
 @bp.context_processor
 def _labels():
     return {"intent_status_labels": INTENT_STATUS_LABELS, "transfer_status_labels": TRANSFER_STATUS_LABELS,
-            "flag_labels": FLAG_LABELS}
+            "flag_labels": FLAG_LABELS, "provider_labels": PROVIDER_LABELS}
 
 
 # --- a commune's payments --------------------------------------------------------------------------------------

@@ -1,0 +1,76 @@
+"""Staff on a phone: an officer confirms a payment by hand; the district admin appoints a commune admin."""
+
+import pytest
+
+from app.payments.accounts import create_account
+from app.payments.intents import create_intent
+from tenants.scoping import tenant_context
+from tests.conftest import TEST_PASSWORD
+
+pytestmark = pytest.mark.e2e
+
+
+def _sign_in(page, email):
+    page.goto("/login")
+    page.get_by_test_id("email").fill(email)
+    page.get_by_test_id("password").fill(TEST_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+
+
+def test_officer_confirms_a_fee_by_hand_from_the_desk(app, browser_page, make):
+    tenant = make.tenant("bat-trang", name="Bát Tràng")
+    make.user("officer.bat-trang@gialam.demo", "officer", tenant)
+    with app.app_context(), tenant_context(tenant):
+        account = create_account("Phí một cửa", "970415", "113000583", "UBND XA BAT TRANG")
+        intent = create_intent(account, 30_000, description="Chứng thực bản sao")
+    page = browser_page
+
+    _sign_in(page, "officer.bat-trang@gialam.demo")
+    page.wait_for_url("**/c/bat-trang/desk")
+    page.get_by_test_id("payments-link").click()
+    row = page.get_by_test_id("payment-row").filter(has_text=intent.reference_code)
+    assert "30.000 ₫" in row.inner_text()
+    row.get_by_role("link").click()
+
+    page.get_by_test_id("amount").fill("30.000")
+    page.get_by_test_id("note").fill("Người dân nộp tại quầy, đã thấy tiền về tài khoản")
+    page.get_by_test_id("confirm-submit").click()
+    page.wait_for_load_state()
+    assert "Đã ghi nhận khoản thanh toán 30.000 ₫" in page.inner_text("main")
+    assert page.get_by_test_id("status").inner_text() == "Đã thanh toán"
+    assert page.get_by_test_id("amount-received").inner_text() == "30.000 ₫"
+    assert "Xác nhận thủ công" in page.get_by_test_id("transfers-table").inner_text()
+    assert page.get_by_test_id("confirm-form").count() == 0  # paid: nothing left to confirm
+    page.screenshot(path="/tmp/e2e_officer_confirmed.png", full_page=True)
+    assert page.js_errors == []
+
+
+def test_district_admin_appoints_a_commune_admin_who_can_then_sign_in(browser_page, make, _browser, live_server):
+    make.tenant("bat-trang", name="Bát Tràng")
+    make.tenant("kieu-ky", name="Kiêu Kỵ")
+    make.user("district@gialam.demo", "district_admin")
+    page = browser_page
+
+    _sign_in(page, "district@gialam.demo")
+    page.wait_for_url("**/district/")
+    assert page.get_by_test_id("district-chart").is_visible()
+    page.get_by_role("link", name="Quản trị xã").first.click()
+    page.get_by_test_id("tenant").select_option(label="Xã Kiêu Kỵ")
+    page.get_by_test_id("name").fill("Trần Thị Bình")
+    page.get_by_test_id("email").fill("admin.kieu-ky@gialam.demo")
+    page.get_by_test_id("password").fill("mat-khau-moi-2026")
+    page.get_by_role("button", name="Tạo tài khoản").click()
+    page.wait_for_load_state()
+    assert "admin.kieu-ky@gialam.demo" in page.inner_text("main")
+
+    other = _browser.new_context(viewport={"width": 390, "height": 844}, base_url=live_server)
+    try:
+        admin = other.new_page()
+        admin.goto("/login")
+        admin.get_by_test_id("email").fill("admin.kieu-ky@gialam.demo")
+        admin.get_by_test_id("password").fill("mat-khau-moi-2026")
+        admin.get_by_test_id("login-submit").click()
+        admin.wait_for_url("**/c/kieu-ky/desk")
+        assert admin.get_by_test_id("desk-title").inner_text() == "Xã Kiêu Kỵ"
+    finally:
+        other.close()
