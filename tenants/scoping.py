@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator
 
+from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import ForeignKey, event, inspect
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
@@ -133,6 +134,20 @@ def _sync_rls(session: Session, connection=None) -> None:
         {"t_name": RLS_TENANT_SETTING, "t": wanted[0], "a_name": RLS_ALL_TENANTS_SETTING, "a": wanted[1]},
     )
     connection.info["rls_settings"] = wanted
+
+
+class TenantSession(FlaskSession):
+    """The application's session class: ``get()`` may answer from the identity map without a query (so without
+    the hook above); for tenant-owned rows it applies the same rule: another tenant's row does not exist here."""
+
+    def get(self, entity, ident, **kwargs):
+        obj = super().get(entity, ident, **kwargs)
+        if obj is None or not isinstance(obj, TenantScoped) or reading_all_tenants():
+            return obj
+        tenant_id = current_tenant_id()
+        if tenant_id is None:
+            raise TenantRequired("A tenant-owned row was looked up with no active tenant.")
+        return obj if obj.tenant_id == tenant_id else None
 
 
 @event.listens_for(Session, "after_begin")

@@ -264,3 +264,19 @@ def test_a_bulk_insert_of_tenant_owned_rows_is_refused(app, make):
         db.session.rollback()
     with app.app_context(), all_tenants():
         assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
+
+
+def test_session_get_never_hands_back_another_tenants_row_from_the_identity_map(app, make):
+    """Session.get may answer from the identity map without a query; the session class applies the same rule."""
+    a, b = make.tenant("xa-a"), make.tenant("xa-b")
+    notice_b = make.notice(b, "Thông báo của xã B")
+    with app.app_context():
+        with all_tenants():
+            loaded = db.session.get(Notice, notice_b.id)  # now in the identity map
+            assert loaded is not None
+        with tenant_context(a):
+            assert db.session.get(Notice, notice_b.id) is None
+        with tenant_context(b):
+            assert db.session.get(Notice, notice_b.id) is loaded
+        with pytest.raises(TenantRequired):
+            db.session.get(Notice, notice_b.id)
