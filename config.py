@@ -41,6 +41,9 @@ class Config:
     PAYOS_CHECKSUM_KEY = _env("PAYOS_CHECKSUM_KEY")
     PAYMENT_REFERENCE_PREFIX = _env("PAYMENT_REFERENCE_PREFIX", "GL")
     PAYMENT_INTENT_TTL_MINUTES = int(_env("PAYMENT_INTENT_TTL_MINUTES", "30"))
+    # Behind a reverse proxy (nginx...): how many proxies to trust for X-Forwarded-For/-Proto/-Host. The login
+    # rate limit counts per client address, so this must be right in production.
+    TRUSTED_PROXY_COUNT = int(_env("TRUSTED_PROXY_COUNT", "0"))
     # PostgreSQL only: row-level security is switched on per transaction for tenant-owned tables.
     ENV_NAME = "base"
     PRODUCTION = False

@@ -31,6 +31,12 @@ def create_app(config: Mapping | type | None = None) -> Flask:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
 
+    if app.config["TRUSTED_PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
     register_extensions(app)
     register_tenancy(app)
     register_blueprints(app)

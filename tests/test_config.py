@@ -101,3 +101,19 @@ def test_production_app_sends_hsts_and_secure_cookies(tmp_path):
 
 def test_testing_app_does_not_send_hsts(client):
     assert "Strict-Transport-Security" not in client.get("/healthz").headers
+
+
+def test_behind_a_trusted_proxy_the_login_limit_counts_the_real_client(app):
+    """With TRUSTED_PROXY_COUNT, X-Forwarded-For names the client: one client's failures do not lock out another."""
+    from app import create_app
+
+    proxied = create_app({**app.config, "TRUSTED_PROXY_COUNT": 1, "WTF_CSRF_ENABLED": False})
+    client = proxied.test_client()
+
+    def attempt(ip):
+        return client.post("/login", data={"email": f"nobody-{ip}@x.vn", "password": "wrong-password"},
+                           headers={"X-Forwarded-For": ip})
+
+    assert [attempt("203.0.113.7").status_code for _ in range(5)] == [401] * 5
+    assert attempt("203.0.113.7").status_code == 429
+    assert attempt("198.51.100.9").status_code == 401  # another client behind the same proxy is not locked out
