@@ -27,6 +27,7 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "5 per minute")
     WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "600 per minute")
+    API_RATE_LIMIT = _env("API_RATE_LIMIT", "100 per second")  # per secret key, like Stripe's
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -66,6 +66,9 @@ def _from_http(err: HTTPException) -> ApiError:
     if isinstance(err, HTTPNotFound):
         return ApiError(f"Unrecognized request URL ({request.method}: {request.path}).", status=404)
     status = err.code or 500
+    if status == 429:  # Stripe's SDKs raise RateLimitError for this and retry with backoff
+        return ApiError("Too many requests hit the API too quickly. Please slow down and retry.", status=429,
+                        code="rate_limit")
     if status >= 500:
         return ApiError("An unexpected error occurred while processing your request.", status=status,
                         type_="api_error")

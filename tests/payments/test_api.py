@@ -455,3 +455,12 @@ def test_nul_characters_are_refused_not_500(client, creds):
     assert error["param"] == "starting_after"
     assert error_of(post(client, creds, "/v1/webhook_endpoints",
                          {"url": "https://x.example/\x00", "enabled_events[]": "*"}), 400)["param"] == "url"
+
+
+def test_each_key_is_rate_limited_with_a_stripe_shaped_429(app, client, make_api_key, monkeypatch):
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "3 per minute")
+    busy, calm = make_api_key("bat-trang"), make_api_key("bat-trang", "Chợ")
+    answers = [client.get("/v1/payment_intents", headers=busy.headers) for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert answers[-1].get_json()["error"]["code"] == "rate_limit"
+    assert client.get("/v1/payment_intents", headers=calm.headers).status_code == 200  # another key, its own bucket

@@ -124,6 +124,14 @@ def test_errors_map_to_the_sdks_classes(client, live_server):
     assert caught.value.param == "capture_method" and caught.value.code == "parameter_unknown"
 
 
+def test_the_sdk_sees_the_rate_limit_as_rate_limit_error(client, app, monkeypatch):
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "2 per minute")
+    client.v1.payment_intents.list()
+    client.v1.payment_intents.list()
+    with pytest.raises(stripe.RateLimitError):
+        client.v1.payment_intents.list()
+
+
 def test_module_level_style(live_server, creds, monkeypatch):
     monkeypatch.setattr(stripe, "api_key", creds.secret)
     monkeypatch.setattr(stripe, "api_base", live_server)
