@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.auth import services as account_services
-from app.auth.models import Membership, User
+from app.auth.models import Membership
 from app.extensions import db
 from app.payments import accounts as payment_accounts
 from app.text import strip_diacritics
@@ -69,7 +69,3 @@ def seed(password: str, progress=None) -> dict[str, int]:
         if progress:
             progress(index, len(data["units"]), tenant)
     return counts
-
-
-def demo_users() -> list[User]:
-    return list(db.session.scalars(select(User).where(User.email.like(f"%@{DEMO_DOMAIN}")).order_by(User.email)))

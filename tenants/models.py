@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import db, one_of
 
 KINDS = ("xã", "thị trấn", "phường")
 STATUSES = ("active", "merged", "inactive")
@@ -18,8 +18,8 @@ class Tenant(db.Model):
 
     __tablename__ = "tenants"
     __table_args__ = (
-        CheckConstraint("kind IN ('xã', 'thị trấn', 'phường')", name="kind"),
-        CheckConstraint("status IN ('active', 'merged', 'inactive')", name="status"),
+        CheckConstraint(one_of("kind", KINDS), name="kind"),
+        CheckConstraint(one_of("status", STATUSES), name="status"),
         CheckConstraint("status <> 'merged' OR successor_id IS NOT NULL", name="merged_has_successor"),
     )
 

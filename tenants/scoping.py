@@ -38,8 +38,16 @@ class TenantMismatch(RuntimeError):
     """A row of one tenant was written while another tenant is active."""
 
 
+_SCOPED_TABLES: set[str] = set()  # filled as tenant-owned models are declared; read on every query
+
+
 class TenantScoped:
     """Mixin for tenant-owned models: a non-null tenant_id, leading the indexes."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("__tablename__"):
+            _SCOPED_TABLES.add(cls.__tablename__)
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:
@@ -96,24 +104,13 @@ def _is_scoped(mapper) -> bool:
     return mapper is not None and issubclass(mapper.class_, TenantScoped)
 
 
-def _scoped_table_names() -> set[str]:
-    names, pending = set(), list(TenantScoped.__subclasses__())
-    while pending:
-        cls = pending.pop()
-        pending.extend(cls.__subclasses__())
-        table = getattr(cls, "__table__", None)
-        if table is not None:
-            names.add(table.name)
-    return names
-
-
 def _touches_scoped(state) -> bool:
     """Whether a statement reads or writes a tenant-owned table anywhere: in its result columns, but also in a
     FROM, a join, a subquery, an EXISTS or a WHERE (``select(func.count()).select_from(Notice)``)."""
     if any(_is_scoped(m) for m in state.all_mappers):
         return True
-    names = _scoped_table_names()
-    return any(getattr(t, "name", None) in names for t in find_tables(state.statement, check_columns=True, include_crud=True))
+    tables = find_tables(state.statement, check_columns=True, include_crud=True)
+    return any(getattr(t, "name", None) in _SCOPED_TABLES for t in tables)
 
 
 def _sets_tenant_id(statement) -> bool:

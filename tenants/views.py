@@ -7,7 +7,8 @@ from flask_login import current_user
 from app.auth import services as account_services
 from app.auth.access import commune_staff_required
 from app.auth.staff_views import create_staff_from_form
-from app.auth.forms import ConfirmForm, StaffForm
+from app.auth.forms import StaffForm
+from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
 from tenants.notices import services as notice_services
 
@@ -22,7 +23,7 @@ def home():
 
 
 @bp.route("/desk")
-@commune_staff_required("commune_admin", "officer")
+@commune_staff_required(*STAFF_ROLES)
 def desk():
     return render_template(
         "communes/desk.html",
@@ -47,7 +48,6 @@ def staff():
             "communes/staff.html",
             tenant=g.tenant,
             form=form,
-            confirm=ConfirmForm(),
             staff=account_services.staff_of(g.tenant),
         ),
         outcome,

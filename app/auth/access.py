@@ -5,6 +5,7 @@ from functools import wraps
 from flask import abort, g
 from flask_login import current_user
 
+from app.auth.models import STAFF_ROLES
 from app.extensions import login_manager
 
 
@@ -44,7 +45,7 @@ def home_endpoint_for(user) -> tuple[str, dict]:
     """Where a user lands after signing in: the district overview, or their (first) commune's desk."""
     if user.is_district_admin:
         return "district.index", {}
-    staff = [m for m in user.commune_memberships if m.role in ("commune_admin", "officer")]
+    staff = [m for m in user.commune_memberships if m.role in STAFF_ROLES]
     if staff:
         return "communes.desk", {"tenant_slug": staff[0].tenant.slug}
     return "main.index", {}

@@ -28,7 +28,3 @@ class StaffForm(BaseForm):
 
 class CommuneAdminForm(StaffForm):
     tenant = SelectField(_l("Commune"), coerce=int, validators=[DataRequired()])
-
-
-class ConfirmForm(BaseForm):
-    """An empty form: a POST button protected by the CSRF token."""

@@ -8,10 +8,11 @@ from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import db, one_of
 
 ROLES = ("district_admin", "commune_admin", "officer", "vendor")
 COMMUNE_ROLES = ("commune_admin", "officer", "vendor")
+STAFF_ROLES = ("commune_admin", "officer")  # the commune's own staff: the desk, notices, payments
 
 
 class User(UserMixin, db.Model):
@@ -61,7 +62,7 @@ class Membership(db.Model):
         UniqueConstraint("user_id", "tenant_id", "role"),
         CheckConstraint(
             "(role = 'district_admin' AND tenant_id IS NULL) OR "
-            "(role IN ('commune_admin', 'officer', 'vendor') AND tenant_id IS NOT NULL)",
+            f"({one_of('role', COMMUNE_ROLES)} AND tenant_id IS NOT NULL)",
             name="role_tenant",
         ),
     )

@@ -8,7 +8,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from app.auth.models import Membership, User
+from app.auth.models import STAFF_ROLES, Membership, User
 from app.auth.passwords import (
     MIN_PASSWORD_LENGTH,
     dummy_hash,
@@ -78,7 +78,7 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
 
 def add_staff(tenant, role: str, email: str, name: str, password: str, phone: str | None = None) -> User:
     """A new commune admin or officer account of ``tenant``; the caller has checked the actor's rights."""
-    if role not in ("commune_admin", "officer"):
+    if role not in STAFF_ROLES:
         raise ValidationError(_l("Unknown role."), field="role")
     user = create_user(email, name, password, phone)
     user.memberships.append(Membership(tenant_id=tenant.id, role=role))

@@ -5,7 +5,7 @@ from flask_login import current_user
 from app.auth import services as account_services
 from app.auth.access import district_admin_required
 from app.auth.staff_views import create_staff_from_form
-from app.auth.forms import CommuneAdminForm, ConfirmForm
+from app.auth.forms import CommuneAdminForm
 from app.auth.models import User
 from app.district import bp
 from app.errors import DomainError, NotFound
@@ -42,7 +42,7 @@ def admins():
         return outcome
     return (
         render_template(
-            "district/admins.html", form=form, admins=account_services.commune_admins(), confirm=ConfirmForm()
+            "district/admins.html", form=form, admins=account_services.commune_admins()
         ),
         outcome,
     )

@@ -21,6 +21,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.auth.access import commune_staff_required, district_admin_required
+from app.auth.models import STAFF_ROLES
 from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.formatting import format_vnd
@@ -36,7 +37,6 @@ from tenants.scoping import all_tenants
 
 bp = Blueprint("reconciliation", __name__, template_folder="templates")
 
-STAFF_ROLES = ("commune_admin", "officer")
 PAGE_SIZE = 25
 
 INTENT_STATUS_LABELS = {

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.extensions import db
+from app.extensions import db, one_of
 from tenants.scoping import TenantScoped
 
 INTENT_STATUSES = (
@@ -104,11 +104,7 @@ class PaymentIntent(TenantScoped, db.Model):
         CheckConstraint("amount > 0 AND amount <= 9999999999999", name="amount_positive"),
         CheckConstraint("amount_received >= 0", name="amount_received_nonnegative"),
         CheckConstraint("currency = 'vnd'", name="currency_vnd"),
-        CheckConstraint(
-            "status IN ('requires_payment_method', 'requires_confirmation', 'requires_action', 'processing', "
-            "'requires_capture', 'canceled', 'succeeded')",
-            name="status",
-        ),
+        CheckConstraint(one_of("status", INTENT_STATUSES), name="status"),
         Index("ix_payment_intents_tenant_account_created", "tenant_id", "account_id", "id"),
     )
 
@@ -225,10 +221,7 @@ class BankTransfer(db.Model):
     __tablename__ = "bank_transfers"
     __table_args__ = (
         UniqueConstraint("provider", "provider_txn_id"),
-        CheckConstraint(
-            "status IN ('matched', 'unmatched', 'short', 'overpaid', 'late', 'duplicate', 'outgoing', 'resolved')",
-            name="status",
-        ),
+        CheckConstraint(one_of("status", TRANSFER_STATUSES), name="status"),
         CheckConstraint("amount >= 0", name="amount_nonnegative"),
         Index("ix_bank_transfers_tenant_status", "tenant_id", "status"),
     )

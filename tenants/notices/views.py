@@ -3,18 +3,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.access import commune_staff_required
-from app.auth.forms import ConfirmForm
+from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
 from tenants.notices import bp, services
 from tenants.notices.forms import NoticeForm
 
-STAFF = ("commune_admin", "officer")
 
 
 @bp.route("/")
-@commune_staff_required(*STAFF)
+@commune_staff_required(*STAFF_ROLES)
 def index():
-    return render_template("notices/index.html", tenant=g.tenant, notices=services.recent(), confirm=ConfirmForm())
+    return render_template("notices/index.html", tenant=g.tenant, notices=services.recent())
 
 
 @bp.route("/<int:notice_id>")
@@ -22,7 +21,7 @@ def show(notice_id: int):
     notice = services.get(notice_id)
     if not notice.published and not (
         current_user.is_authenticated
-        and (current_user.is_district_admin or current_user.has_role(g.tenant.id, *STAFF))
+        and (current_user.is_district_admin or current_user.has_role(g.tenant.id, *STAFF_ROLES))
     ):
         return render_template("errors/404.html"), 404
     return render_template("notices/show.html", tenant=g.tenant, notice=notice)
@@ -42,7 +41,7 @@ def _save(form: NoticeForm, notice_id: int | None):
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@commune_staff_required(*STAFF)
+@commune_staff_required(*STAFF_ROLES)
 def create():
     form = NoticeForm()
     if form.validate_on_submit() and (response := _save(form, None)):
@@ -51,7 +50,7 @@ def create():
 
 
 @bp.route("/<int:notice_id>/edit", methods=["GET", "POST"])
-@commune_staff_required(*STAFF)
+@commune_staff_required(*STAFF_ROLES)
 def edit(notice_id: int):
     notice = services.get(notice_id)  # NotFound (404) for another commune's notice
     form = NoticeForm(obj=notice)
@@ -62,7 +61,7 @@ def edit(notice_id: int):
 
 
 @bp.route("/<int:notice_id>/delete", methods=["POST"])
-@commune_staff_required(*STAFF)
+@commune_staff_required(*STAFF_ROLES)
 def delete(notice_id: int):
     services.delete(notice_id)
     flash(_("Notice deleted."), "success")
