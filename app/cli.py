@@ -93,6 +93,9 @@ def rls_grant(role: str, password: str | None) -> None:
 
     if db.engine.dialect.name != "postgresql":
         raise click.ClickException("Row-level security needs PostgreSQL.")
-    with db.engine.begin() as conn:
-        grant_app_role(conn, role, password)
+    try:
+        with db.engine.begin() as conn:
+            grant_app_role(conn, role, password)
+    except ValueError as err:  # not a plain identifier: refused before any SQL runs
+        raise click.ClickException(str(err)) from None
     click.echo(f"Role {role} may read and write data; it cannot bypass row-level security.")

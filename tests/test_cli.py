@@ -200,3 +200,38 @@ def test_tenants_deactivate_unknown_slug_gives_a_clear_error(app, cli, make):
     assert result.exit_code == 1
     assert result.output.strip() == f"Error: {message(app, 'No such commune.')}"
     assert tenants_by_slug(app)["xa-mo"].status == "active"
+
+
+def test_rls_grant_needs_postgresql(app, database):
+    if database["kind"] == "postgresql":
+        pytest.skip("on PostgreSQL the command runs for real (next test)")
+    result = app.test_cli_runner().invoke(args=["rls", "grant", "gialam_other"])
+    assert result.exit_code != 0 and "needs PostgreSQL" in result.output
+
+
+def test_rls_grant_creates_a_role_that_cannot_bypass_row_level_security(app, database):
+    if database["kind"] != "postgresql":
+        pytest.skip("row-level security needs PostgreSQL (set TEST_DATABASE_URL)")
+    from sqlalchemy import text
+
+    from app import create_app
+
+    owner_app = create_app({**app.config, "SQLALCHEMY_DATABASE_URI": database["owner_url"]})
+    try:
+        result = owner_app.test_cli_runner().invoke(args=["rls", "grant", "gialam_cli_role"])
+        assert result.exit_code == 0, result.output
+        with database["owner_engine"].connect() as conn:
+            role = conn.execute(text(
+                "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = 'gialam_cli_role'"
+            )).one()
+            can_write = conn.execute(text("SELECT has_table_privilege('gialam_cli_role', 'notices', 'INSERT')")).scalar()
+        assert tuple(role) == (False, False, True) and can_write is True
+        bad = owner_app.test_cli_runner().invoke(args=["rls", "grant", "x; DROP TABLE notices"])
+        assert bad.exit_code != 0 and "not a plain SQL identifier" in bad.output and bad.exception is not None
+        assert isinstance(bad.exception, SystemExit)  # a clear message, not a traceback
+    finally:
+        with database["owner_engine"].begin() as conn:
+            conn.execute(text("DROP OWNED BY gialam_cli_role"))
+            conn.execute(text("DROP ROLE IF EXISTS gialam_cli_role"))
+        with owner_app.app_context():
+            db.engine.dispose()

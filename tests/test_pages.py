@@ -198,3 +198,19 @@ def test_an_unexpected_error_shows_the_styled_500_page_in_vietnamese(app, client
     assert 'class="topbar"' in html and "500" in html
     assert "database went away" not in html  # no internals shown to the user
     assert 'lang="vi"' in html
+
+
+def test_a_merged_communes_page_points_to_its_successor(app, client, make):
+    from sqlalchemy import update
+
+    from app.extensions import db
+    from tenants.models import Tenant
+
+    successor = make.tenant("thien-duc", "Thiên Đức")
+    merged = make.tenant("dinh-xuyen", "Đình Xuyên")
+    with app.app_context():
+        db.session.execute(update(Tenant).where(Tenant.id == merged.id).values(status="merged", successor_id=successor.id))
+        db.session.commit()
+    page = client.get("/c/dinh-xuyen/?lang=en").get_data(as_text=True)
+    assert "This unit has merged into Xã Thiên Đức." in page
+    assert 'href="/c/thien-duc/"' in page
