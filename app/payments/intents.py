@@ -58,6 +58,14 @@ def check_metadata(metadata: dict | None) -> dict:
     return metadata
 
 
+def _whole_second_up(moment: datetime) -> datetime:
+    """A deadline on a whole second, rounded up. The API and the payer's page show whole seconds; a stored
+    fraction would make them call the payment expired up to a second before the server does."""
+    if moment.microsecond:
+        moment = moment.replace(microsecond=0) + timedelta(seconds=1)
+    return moment
+
+
 def _memo(reference_code: str) -> str:
     """The reference code alone: first in the memo, short enough for every gateway's cap."""
     return reference_code
@@ -101,7 +109,7 @@ def create_intent(
                     qr_payload=vietqr.encode(account.bank_bin, account.account_number, amount=amount,
                                              memo=_memo(reference)),
                     created_at=utcnow(),
-                    expires_at=utcnow() + ttl,
+                    expires_at=_whole_second_up(utcnow() + ttl),
                 )
                 db.session.add(intent)
                 db.session.flush()

@@ -18,6 +18,7 @@ showing a QR for an old amount for a year.
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -73,7 +74,9 @@ def _plain_404() -> Response:
 
 
 def _unix(value) -> int:
-    return int(as_utc(value).timestamp())
+    """A deadline in whole seconds, rounded up: the page must never call a payment expired before the server does
+    (the clock it compares against, `now`, is rounded down for the same reason)."""
+    return math.ceil(as_utc(value).timestamp())
 
 
 def _expire_locked(public_id: str) -> PaymentIntent:

@@ -244,3 +244,14 @@ def test_any_commune_s_intent_is_reachable_by_its_public_id_only(app, client, ma
     assert client.get(f"/pay/{second.public_id}").status_code == 200
     assert client.get(f"/pay/{intent['public_id']}").status_code == 200
     assert client.get(f"/pay/{intent['reference']}").status_code == 404  # the reference code is not a key
+
+
+def test_the_deadline_shown_is_never_before_the_servers(app, client, intent):
+    """The page counts down to data-expires-at (whole seconds); the server expires at the stored moment. A stored
+    fraction of a second, shown rounded down, let the page call a payment expired while the server still took it."""
+    with app.app_context(), all_tenants():
+        stored = get_intent(intent["public_id"]).expires_at
+    assert stored.microsecond == 0
+    shown = int(attr(page(client, intent)[1], "countdown", "data-expires-at"))
+    assert shown == int(stored.timestamp())
+    assert client.get(f"/pay/{intent['public_id']}/status").get_json()["expires_at"] == shown
