@@ -33,6 +33,8 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     DEMO_PASSWORD = _env("DEMO_PASSWORD", "gialam-demo")
+    # Days of made-up fee payments `flask seed-demo` gives each commune (for the charts and the inbox); 0 = none.
+    DEMO_PAYMENT_DAYS = int(_env("DEMO_PAYMENT_DAYS", "14"))
     # The public base URL used in links that leave the request (QR hosted pages, webhooks); None = request host.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
     # Payments: bank-notification secrets (a payment account may override them).
@@ -69,6 +71,7 @@ class TestingConfig(Config):
     CASSO_CHECKSUM_KEY = "test-casso-key"
     PAYOS_CHECKSUM_KEY = "test-payos-key"
     RATELIMIT_STORAGE_URI = "memory://"
+    DEMO_PAYMENT_DAYS = 0  # seed-demo runs in many tests; tests/test_demo.py seeds the two weeks of payments
 
 
 class ProductionConfig(Config):

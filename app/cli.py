@@ -44,8 +44,9 @@ def seed_demo(if_empty: bool) -> None:
     def progress(i, n, tenant):
         click.echo(f"  [{i:2}/{n}] {tenant.display_name}")
 
-    counts = demo.seed(password, progress=progress)
-    click.echo(f"Demo ready: {counts['tenants']} communes and {counts['users']} accounts created.")
+    counts = demo.seed(password, progress=progress, payment_days=current_app.config["DEMO_PAYMENT_DAYS"])
+    click.echo(f"Demo ready: {counts['tenants']} communes, {counts['users']} accounts and "
+               f"{counts['payments']} fee payments created.")
     click.echo(f"Sign in as district@{demo.DEMO_DOMAIN} or admin.<slug>@{demo.DEMO_DOMAIN}; password: DEMO_PASSWORD.")
 
 

@@ -55,7 +55,7 @@ def message(app, msgid: str) -> str:
 def test_seed_demo_creates_22_communes_and_the_demo_accounts(app, cli):
     result = cli("seed-demo")
     assert result.exit_code == 0, result.output
-    assert "22 communes and 45 accounts created" in result.output
+    assert "22 communes, 45 accounts and " in result.output
 
     tenants = tenants_by_slug(app)
     assert sorted(tenants) == sorted(SLUGS)
@@ -103,7 +103,7 @@ def test_seed_demo_twice_creates_nothing_new(app, cli):
     before = counts(app)
     result = cli("seed-demo")
     assert result.exit_code == 0, result.output
-    assert "0 communes and 0 accounts created" in result.output
+    assert "0 communes, 0 accounts and 0 fee payments created" in result.output
     assert counts(app) == before
 
 

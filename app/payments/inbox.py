@@ -58,7 +58,7 @@ TRANSFER_STATUS_LABELS = {
 }
 FLAG_LABELS = {"short": _l("Short payment"), "overpaid": _l("Overpaid"), "late": _l("Late payment")}
 PROVIDER_LABELS = {"sepay": "SePay", "casso": "Casso", "payos": "payOS", "statement": _l("Bank statement"),
-                   "manual": _l("Confirmed by hand")}
+                   "manual": _l("Confirmed by hand"), "demo": _l("Demo data")}
 
 
 # --- forms -----------------------------------------------------------------------------------------------------
