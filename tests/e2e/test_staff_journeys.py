@@ -45,6 +45,33 @@ def test_officer_confirms_a_fee_by_hand_from_the_desk(app, browser_page, make):
     assert page.js_errors == []
 
 
+def _fits_the_phone(page) -> None:
+    """Nothing wider than the screen: no sideways scrolling to find a column."""
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
+
+
+def test_tables_turn_into_labelled_cards_on_a_phone(app, browser_page, make):
+    tenant = make.tenant("bat-trang", name="Bát Tràng")
+    make.user("admin.bat-trang@gialam.demo", "commune_admin", tenant)
+    with app.app_context(), tenant_context(tenant):
+        account = create_account("Phí một cửa", "970415", "113000583", "UBND XA BAT TRANG")
+        create_intent(account, 1_250_000, description="Lệ phí chứng thực hợp đồng, giao dịch có giá trị lớn")
+    page = browser_page
+    _sign_in(page, "admin.bat-trang@gialam.demo")
+    page.wait_for_url("**/c/bat-trang/desk")
+    for path in ("/c/bat-trang/payments/", "/c/bat-trang/staff"):
+        page.goto(path)
+        _fits_the_phone(page)
+    page.goto("/c/bat-trang/payments/")
+    amount = page.get_by_test_id("payment-row").locator("td", has_text="1.250.000 ₫").first
+    box = amount.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390  # on screen, not scrolled away
+    label = amount.evaluate("cell => getComputedStyle(cell, '::before').content")
+    assert label == '"Số tiền"'
+    assert page.locator("table.stack thead").bounding_box()["height"] <= 1  # the header is for screen readers only
+    assert page.js_errors == []
+
+
 def test_district_admin_appoints_a_commune_admin_who_can_then_sign_in(browser_page, make, _browser, live_server):
     make.tenant("bat-trang", name="Bát Tràng")
     make.tenant("kieu-ky", name="Kiêu Kỵ")
