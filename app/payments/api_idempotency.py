@@ -6,12 +6,17 @@
     completed, same parameters       -> the stored status and body, with ``Idempotent-Replayed: true``
     different parameters             -> 400 idempotency_error (whether or not the first is still running)
     not completed yet                -> 409 idempotency_error, code idempotency_key_in_use
-- Every response below 500 is stored, validation errors included, so a retry sees the same answer. A 5xx (or a
-  crash) deletes the record so that a retry runs again.
+- Every response below 500 is stored, validation errors included, so a retry sees the same answer. A 5xx deletes
+  the record so that a retry runs again, unless the endpoint had already committed its work: then the 5xx is
+  stored and replayed like any answer (as Stripe does), and the work is never done twice.
+- ``committed_at`` is written by a ``before_commit`` hook in the very transaction that commits the endpoint's work.
+  A record still in progress without it after ``IDEMPOTENCY_LEASE`` belongs to a request that died (a killed worker,
+  a lost connection) before changing anything: the next request with the key takes it over and runs. The hook's
+  UPDATE is also a fence: a request whose record was taken over finds no row to mark, and its commit is refused.
 - The fingerprint is SHA-256 of method, path and the sorted (name, value) pairs of the request.
 
-Known limit: if the process dies between the endpoint's commit and the storing of its response, the record stays
-"in progress" and the key answers 409 until it is pruned (24 h); the caller then needs a new key.
+Known limit: if the process dies after the work's commit but before its response is stored, the key answers 409
+until it is pruned (24 h): the work is done, but its response cannot be rebuilt. The caller retrieves the object.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ import json
 from datetime import datetime, timedelta
 from functools import wraps
 
-from flask import Response, current_app, g, request
-from sqlalchemy import delete, select, update
+from flask import Response, current_app, g, has_request_context, request
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.payments.api_base import ApiError, current_account, error_response, request_pairs
@@ -32,6 +38,7 @@ from app.payments.models import IdempotencyRecord
 from tenants.scoping import all_tenants
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
+IDEMPOTENCY_LEASE = timedelta(seconds=60)  # longer than any request may run (gunicorn kills a worker at 30 s)
 MAX_KEY_LENGTH = 255
 _CLAIM_ATTEMPTS = 3
 
@@ -92,18 +99,56 @@ def _claim(account, key: str, request_fingerprint: str) -> int | Response:
                 type_="idempotency_error", code="idempotency_key_reused",
             )
         if existing.completed_at is None or existing.response_status is None:
+            if existing.committed_at is None and as_utc(existing.created_at) <= now - IDEMPOTENCY_LEASE:
+                _take_over(existing.id)  # its request died before doing anything: run this one
+                continue
             break
         return _replay(existing)
-    raise ApiError(
+    raise _in_use(key)
+
+
+def _in_use(key: str) -> ApiError:
+    return ApiError(
         "There is currently another in-progress request using this Idempotent Key (that probably means you "
         f"submitted twice, and the other request is still going through): {key}. Please try again later.",
         status=409, type_="idempotency_error", code="idempotency_key_in_use",
     )
 
 
+def _take_over(record_id: int) -> None:
+    """Delete an abandoned record, unless its request has committed in the meantime (then the caller reads again)."""
+    db.session.execute(delete(IdempotencyRecord).where(
+        IdempotencyRecord.id == record_id, IdempotencyRecord.committed_at.is_(None),
+        IdempotencyRecord.completed_at.is_(None)))
+    db.session.commit()
+
+
+class LeaseLost(RuntimeError):
+    """The idempotency record of this request was taken over: its work must not be committed."""
+
+
+@event.listens_for(Session, "before_commit")
+def _mark_committed(session: Session) -> None:
+    """In the endpoint's own transaction: the work of the request holding this record is being committed."""
+    if not has_request_context():
+        return
+    record_id = g.get("idempotency_record_id")
+    if record_id is None:
+        return
+    marked = session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record_id, IdempotencyRecord.completed_at.is_(None))
+        .values(committed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if marked.rowcount != 1:
+        raise LeaseLost(f"idempotency record {record_id} was taken over; this request's work is not committed")
+
+
 def _settle(record_id: int, response: Response) -> None:
     db.session.rollback()  # the endpoint committed its work or failed; nothing else is pending
-    if response.status_code >= 500:
+    committed = db.session.scalar(select(IdempotencyRecord.committed_at).where(IdempotencyRecord.id == record_id))
+    if response.status_code >= 500 and committed is None:
         db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == record_id))
     else:
         db.session.execute(
@@ -131,10 +176,15 @@ def idempotent(view):
         claimed = _claim(current_account(), key, request_fingerprint)
         if isinstance(claimed, Response):
             return claimed
+        g.idempotency_record_id = claimed
         try:
             response = current_app.make_response(view(*args, **kwargs))
+        except LeaseLost:  # a retry took the key over while this request ran too long: it answers, not this one
+            response = error_response(_in_use(key))
         except Exception as exc:  # noqa: BLE001 - stored (4xx) or released (5xx) below, then answered
             response = error_response(exc)
+        finally:
+            g.pop("idempotency_record_id", None)
         try:
             _settle(claimed, response)
         except Exception:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 import requests
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from app.payments.api_idempotency import fingerprint, prune_idempotency_records
@@ -136,6 +136,85 @@ def test_server_errors_release_the_key(client, creds, app, monkeypatch):
     retried = post(client, creds, BODY, "retry-me")
     assert retried.status_code == 200 and "Idempotent-Replayed" not in retried.headers
     assert len(calls) == 2 and intent_count(app, creds) == 1
+
+
+def age(app, creds, key, by=timedelta(seconds=61)) -> None:
+    """Make a key's record older (by default just past the 60-second lease)."""
+    with app.app_context(), tenant_context(creds.tenant_id):
+        db.session.execute(update(IdempotencyRecord).where(IdempotencyRecord.key == key)
+                           .values(created_at=utcnow() - by))
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_key_whose_request_died_before_committing_is_taken_over_after_the_lease(client, creds, app, monkeypatch):
+    """gunicorn kills a worker that runs too long with SystemExit: no response, the record left in progress."""
+    from app.payments import api_intents
+
+    real = api_intents.create_intent
+    monkeypatch.setattr(api_intents, "create_intent", lambda *a, **kw: (_ for _ in ()).throw(SystemExit(1)))
+    with pytest.raises(SystemExit):
+        post(client, creds, BODY, "killed")
+    [record] = records(app, creds)
+    assert record.completed_at is None and record.committed_at is None
+    monkeypatch.setattr(api_intents, "create_intent", real)
+
+    assert post(client, creds, BODY, "killed").status_code == 409  # within the lease it may still be running
+    age(app, creds, "killed")
+    taken_over = post(client, creds, BODY, "killed")
+    assert taken_over.status_code == 200 and "Idempotent-Replayed" not in taken_over.headers
+    assert intent_count(app, creds) == 1
+    replay = post(client, creds, BODY, "killed")
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.get_json()["id"] == taken_over.get_json()["id"]
+
+
+def test_work_committed_but_response_lost_is_never_done_twice(client, creds, app, monkeypatch):
+    from app.payments import api_idempotency
+
+    monkeypatch.setattr(api_idempotency, "_settle", lambda *a: (_ for _ in ()).throw(SystemExit(1)))
+    with pytest.raises(SystemExit):
+        post(client, creds, BODY, "half-done")
+    monkeypatch.undo()
+    [record] = records(app, creds)
+    assert record.committed_at is not None and record.completed_at is None  # marked in the work's transaction
+    assert intent_count(app, creds) == 1
+    age(app, creds, "half-done", by=timedelta(hours=1))
+    response = post(client, creds, BODY, "half-done")
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "idempotency_key_in_use"
+    assert intent_count(app, creds) == 1
+
+
+def test_a_request_whose_key_was_taken_over_cannot_commit(client, creds, app, monkeypatch):
+    """The commit mark is a fence: the slow first request, overtaken by a retry, commits nothing."""
+    from app.payments import api_intents
+
+    real = api_intents.create_intent
+
+    def overtaken(*args, **kwargs):
+        with app.app_context(), tenant_context(creds.tenant_id):  # a retry takes the key over meanwhile
+            db.session.execute(delete(IdempotencyRecord))
+            db.session.commit()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(api_intents, "create_intent", overtaken)
+    response = post(client, creds, BODY, "slow")
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "idempotency_key_in_use"
+    assert intent_count(app, creds) == 0
+    events = client.get("/v1/events", headers=creds.headers).get_json()["data"]
+    assert events == []
+
+
+def test_a_server_error_after_the_work_committed_is_stored_not_retried(client, creds, app, monkeypatch):
+    """Releasing the key then would let a retry create a second intent; the 500 is replayed instead (as Stripe)."""
+    from app.payments import api_intents
+
+    monkeypatch.setattr(api_intents, "serialize", lambda intent: 1 / 0)
+    failed = post(client, creds, BODY, "broke-late")
+    assert failed.status_code == 500
+    monkeypatch.undo()
+    again = post(client, creds, BODY, "broke-late")
+    assert again.status_code == 500 and again.headers["Idempotent-Replayed"] == "true"
+    assert intent_count(app, creds) == 1
 
 
 def test_keys_expire_after_24_hours(client, creds, app):
