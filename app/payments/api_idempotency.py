@@ -38,7 +38,7 @@ from app.payments.models import IdempotencyRecord
 from tenants.scoping import all_tenants
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
-IDEMPOTENCY_LEASE = timedelta(seconds=60)  # longer than any request may run (gunicorn kills a worker at 30 s)
+IDEMPOTENCY_LEASE = timedelta(seconds=60)  # longer than any API request runs (they take milliseconds)
 MAX_KEY_LENGTH = 255
 _CLAIM_ATTEMPTS = 3
 

@@ -8,9 +8,11 @@ flash message and changes nothing (the session is rolled back before flashing).
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+                   stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
@@ -31,9 +33,9 @@ from app.payments.accounts import list_accounts
 from app.payments.intents import get_intent, is_expired
 from app.payments.delivery import delivery_log
 from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentIntent, WebhookEndpoint
-from app.payments.statement import MAX_BYTES, decode_statement, import_statement, parse_amount
+from app.payments.statement import MAX_BYTES, StatementImport, decode_statement, parse_amount
 from tenants.models import Tenant
-from tenants.scoping import all_tenants
+from tenants.scoping import all_tenants, tenant_context
 
 bp = Blueprint("reconciliation", __name__, template_folder="templates")
 
@@ -184,6 +186,8 @@ def confirm_by_hand(public_id: str):
 @bp.route("/c/<tenant_slug>/payments/statement", methods=["GET", "POST"])
 @commune_staff_required(*STAFF_ROLES)
 def statement():
+    """The import form. A browser with JavaScript asks for ``application/x-ndjson`` and gets the import streamed:
+    one line ``{"done", "total"}`` as rows are recorded, then the result. Without it, one page at the end."""
     accounts = [a for a in list_accounts() if a.active]
     form = StatementForm()
     form.account.choices = [(a.id, f"{a.label} · {a.account_number}") for a in accounts]
@@ -193,19 +197,65 @@ def statement():
         try:
             if account is None:
                 raise NotFound(_l("No such payment account."), field="account")
-            result = import_statement(decode_statement(form.file.data.read(MAX_BYTES + 1)), account)
+            job = StatementImport(decode_statement(form.file.data.read(MAX_BYTES + 1)), account)
         except DomainError as err:
             _flash_error(err)
             status = 400
         else:
-            flash(_("Statement imported: %(recorded)s, %(skipped)s.",
-                    recorded=ngettext("%(num)d row recorded", "%(num)d rows recorded", result.imported),
-                    skipped=ngettext("%(num)d row skipped", "%(num)d rows skipped", len(result.errors))),
-                  "success" if not result.errors else "info")
+            if request.accept_mimetypes.best == NDJSON:
+                return _streamed_import(job)
+            for _done in job.run():
+                pass
+            result = job.result
+            flash(_import_summary(result), "success" if not result.errors else "info")
     elif form.is_submitted():
         flash(_form_errors(form) or _("The form could not be read. Please try again."), "error")
         status = 400
     return render_template("payments/staff_statement.html", form=form, result=result, has_accounts=bool(accounts)), status
+
+
+NDJSON = "application/x-ndjson"
+
+
+def _import_summary(result) -> str:
+    return _("Statement imported: %(recorded)s, %(skipped)s.",
+             recorded=ngettext("%(num)d row recorded", "%(num)d rows recorded", result.imported),
+             skipped=ngettext("%(num)d row skipped", "%(num)d rows skipped", len(result.errors)))
+
+
+def _streamed_import(job) -> Response:
+    """Progress as JSON lines while the rows are recorded (about a hundred updates however long the file), then the
+    summary and the result panel's HTML. Rows are committed one by one: a connection lost halfway keeps what was
+    recorded, and importing the file again records the rest (the rows already there are recognised)."""
+    tenant_id = g.tenant.id
+
+    def line(**values) -> str:
+        return json.dumps(values, ensure_ascii=False) + "\n"
+
+    def generate():
+        with tenant_context(tenant_id):
+            yield line(done=0, total=job.total)
+            step, last = max(1, job.total // 100), 0
+            try:
+                for done in job.run():
+                    if done - last >= step:
+                        last = done
+                        yield line(done=done, total=job.total)
+            except Exception:  # noqa: BLE001 - the headers are sent: the error has to travel in the stream
+                db.session.rollback()
+                current_app.logger.exception("statement import failed after %d rows", last)
+                yield line(error=_("The import stopped because of an error. The rows before it are recorded; "
+                                   "import the same file again to record the rest."), done=last, total=job.total)
+                return
+            result = job.result
+            yield line(done=job.total, total=job.total, message=_import_summary(result),
+                       level="success" if not result.errors else "info",
+                       html=render_template("payments/_statement_result.html", result=result))
+
+    response = Response(stream_with_context(generate()), mimetype=NDJSON)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each line on at once
+    return response
 
 
 

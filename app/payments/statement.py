@@ -22,6 +22,7 @@ import csv
 import io
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -170,39 +171,69 @@ def _row_transaction(cells: list[str], columns: dict[str, int], account: Payment
     )
 
 
-def import_statement(csv_text: str, account: PaymentAccount) -> ImportResult:
-    """Import the statement of ``account``; every valid row goes through confirm_transfer (committed per row)."""
-    reader = _reader(csv_text)
-    header = None
-    for header in reader:
-        if any(cell.strip() for cell in header):
-            break
-    else:
-        raise StatementError(_l("The file is empty."))
-    columns = _columns(header)
-    counts: Counter[str] = Counter()
-    errors: list[RowError] = []
-    rows = 0
+class StatementImport:
+    """One statement file being imported into ``account``, row by row, so a page can show its progress.
+
+    Creating it reads the header and counts the rows (a file without a usable header raises StatementError before
+    anything is recorded); ``run()`` records the rows, each through ``confirm_transfer`` (committed per row), and
+    yields the number of rows done after each one; ``result`` holds the counts and the skipped rows."""
+
+    def __init__(self, csv_text: str, account: PaymentAccount):
+        self.account = account
+        self.result = ImportResult()
+        self._reader = _reader(csv_text)
+        header = None
+        for header in self._reader:
+            if any(cell.strip() for cell in header):
+                break
+        else:
+            raise StatementError(_l("The file is empty."))
+        self._columns = _columns(header)
+        self.total = min(_count_rows(csv_text) - 1, MAX_ROWS)
+
+    def run(self) -> Iterator[int]:
+        reader, counts, errors = self._reader, Counter(), self.result.errors
+        rows = 0
+        try:
+            for cells in reader:
+                if not any(cell.strip() for cell in cells):
+                    continue
+                line = reader.line_num
+                rows += 1
+                if rows > MAX_ROWS:
+                    errors.append(RowError(line, str(_l("Only the first %(n)d rows are imported.", n=MAX_ROWS))))
+                    break
+                try:
+                    txn = _row_transaction(cells, self._columns, self.account)
+                    outcome = confirm_transfer(txn)
+                except ValueError as err:
+                    errors.append(RowError(line, str(err.args[0]) if err.args else str(err)))
+                except DomainError as err:
+                    errors.append(RowError(line, str(err.message)))
+                else:
+                    counts[ALREADY_RECORDED if outcome.duplicate else outcome.transfer.status] += 1
+                self.result.counts = dict(counts)
+                yield rows
+        except csv.Error as err:
+            errors.append(RowError(reader.line_num, str(_l("The CSV cannot be read from here on: %(reason)s",
+                                                           reason=str(err)))))
+
+
+def _count_rows(csv_text: str) -> int:
+    """Non-empty records in the file, the header included (up to where the CSV cannot be read)."""
+    reader, count = _reader(csv_text), 0
     try:
         for cells in reader:
-            if not any(cell.strip() for cell in cells):
-                continue
-            line = reader.line_num
-            rows += 1
-            if rows > MAX_ROWS:
-                errors.append(RowError(line, str(_l("Only the first %(n)d rows are imported.", n=MAX_ROWS))))
-                break
-            try:
-                txn = _row_transaction(cells, columns, account)
-                outcome = confirm_transfer(txn)
-            except ValueError as err:
-                errors.append(RowError(line, str(err.args[0]) if err.args else str(err)))
-                continue
-            except DomainError as err:
-                errors.append(RowError(line, str(err.message)))
-                continue
-            counts[ALREADY_RECORDED if outcome.duplicate else outcome.transfer.status] += 1
-    except csv.Error as err:
-        errors.append(RowError(reader.line_num, str(_l("The CSV cannot be read from here on: %(reason)s",
-                                                       reason=str(err)))))
-    return ImportResult(counts=dict(counts), errors=errors)
+            if any(cell.strip() for cell in cells):
+                count += 1
+    except csv.Error:
+        pass
+    return count
+
+
+def import_statement(csv_text: str, account: PaymentAccount) -> ImportResult:
+    """Import the statement of ``account`` at once; every valid row goes through confirm_transfer."""
+    job = StatementImport(csv_text, account)
+    for _done in job.run():
+        pass
+    return job.result

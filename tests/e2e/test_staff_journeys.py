@@ -1,5 +1,7 @@
 """Staff on a phone: an officer confirms a payment by hand; the district admin appoints a commune admin."""
 
+import time
+
 import pytest
 
 from app.payments.accounts import create_account
@@ -7,6 +9,7 @@ from app.payments.intents import create_intent
 from tenants.scoping import tenant_context
 from tests.conftest import TEST_PASSWORD
 
+expect = pytest.importorskip("playwright.sync_api").expect
 pytestmark = pytest.mark.e2e
 
 
@@ -43,6 +46,60 @@ def test_officer_confirms_a_fee_by_hand_from_the_desk(app, browser_page, make):
     assert page.get_by_test_id("confirm-form").count() == 0  # paid: nothing left to confirm
     page.screenshot(path="/tmp/e2e_officer_confirmed.png", full_page=True)
     assert page.js_errors == []
+
+
+def test_officer_imports_a_bank_statement_and_watches_it_progress(app, browser_page, make, tmp_path):
+    tenant = make.tenant("bat-trang", name="Bát Tràng")
+    make.user("officer.bat-trang@gialam.demo", "officer", tenant)
+    with app.app_context(), tenant_context(tenant):
+        account = create_account("Phí một cửa", "970415", "113000583", "UBND XA BAT TRANG")
+        intent = create_intent(account, 30_000, description="Chứng thực bản sao")
+    rows = [f"FT{n:04d},27/11/2026 09:{n % 60:02d},10.000,NGUYEN VAN {n} nop phi" for n in range(400)]
+    rows[123] = f"FT0123,27/11/2026 10:00,30.000,{intent.reference_code} chung thuc"
+    statement = tmp_path / "sao-ke.csv"
+    statement.write_text("ma_giao_dich,ngay,so_tien,noi_dung\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    page = browser_page
+    _sign_in(page, "officer.bat-trang@gialam.demo")
+    page.wait_for_url("**/c/bat-trang/desk")
+    page.goto("/c/bat-trang/payments/statement")
+    page.get_by_test_id("file").set_input_files(str(statement))
+    page.get_by_test_id("statement-submit").click()
+
+    progress = page.get_by_test_id("import-progress")
+    expect(progress).to_be_visible()
+    seen = set()  # the bar's values while the rows are being recorded: it must move, not jump to the end
+    deadline = time.monotonic() + 30
+    while page.get_by_test_id("import-result").count() == 0 and time.monotonic() < deadline:
+        seen.add(page.evaluate("document.querySelector('[data-testid=import-progress] progress').value"))
+    assert any(0 < value < 400 for value in seen), seen
+    expect(page.get_by_test_id("import-result")).to_be_visible()
+    expect(page.get_by_test_id("import-progress-text")).to_have_text("400 / 400 dòng")
+    assert int(progress.get_attribute("data-updates")) > 10  # it moved while the rows were recorded
+    expect(page.get_by_test_id("import-flash")).to_have_text("Đã nhập sao kê: ghi nhận 400 dòng, bỏ qua 0 dòng.")
+    assert page.get_by_test_id("count-matched").inner_text().startswith("1")
+    assert page.get_by_test_id("count-unmatched").inner_text().startswith("399")
+    assert page.url.endswith("/c/bat-trang/payments/statement")  # no reload: the page stayed
+    expect(page.get_by_test_id("statement-submit")).to_be_enabled()
+    assert page.js_errors == []
+
+
+def test_a_refused_statement_falls_back_to_the_page_with_its_error(browser_page, make, tmp_path, app):
+    tenant = make.tenant("bat-trang", name="Bát Tràng")
+    make.user("officer.bat-trang@gialam.demo", "officer", tenant)
+    with app.app_context(), tenant_context(tenant):
+        create_account("Phí một cửa", "970415", "113000583", "UBND XA BAT TRANG")
+    statement = tmp_path / "no-header.csv"
+    statement.write_text("FT1,27/11/2026,10000,abc\n", encoding="utf-8")
+    page = browser_page
+    _sign_in(page, "officer.bat-trang@gialam.demo")
+    page.wait_for_url("**/c/bat-trang/desk")
+    page.goto("/c/bat-trang/payments/statement")
+    page.get_by_test_id("file").set_input_files(str(statement))
+    page.get_by_test_id("statement-submit").click()
+    expect(page.locator(".flash-error")).to_contain_text("dòng tiêu đề")
+    expect(page.get_by_test_id("import-result")).to_have_count(0)
+    # The browser logs the two 400 answers (the streamed try, then the plain post); no script failed.
+    assert [e for e in page.js_errors if not e.startswith("Failed to load resource")] == []
 
 
 def _fits_the_phone(page) -> None:

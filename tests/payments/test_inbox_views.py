@@ -4,6 +4,7 @@ CSRF, flash messages for bad input, statement upload, and a fixed number of quer
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from datetime import datetime, timezone
 
@@ -245,11 +246,64 @@ def test_district_assigns_an_unattributed_transfer(app, client, world):
 
 # --- statement upload ------------------------------------------------------------------------------------------
 
-def upload(client, csv_text: str, account_id: int):
+def upload(client, csv_text: str, account_id: int, headers=None):
     return client.post("/c/xa-a/payments/statement", data={
         "csrf_token": csrf_token(client, "/account/password"), "account": str(account_id),
         "file": (io.BytesIO(csv_text.encode("utf-8")), "statement.csv"),
-    }, content_type="multipart/form-data")
+    }, content_type="multipart/form-data", headers=headers)
+
+
+STREAM = {"Accept": "application/x-ndjson"}
+
+
+def test_statement_import_streams_its_progress_then_the_result(app, client, world):
+    login(client, "officer@a.vn")
+    rows = [f"FT{n:04d},25/07/2024 14:02,20.000,NGUYEN VAN {n} nop phi" for n in range(250)]
+    rows[7] = f"FT0007,25/07/2024 14:02,150.000,{world['intent_a'].reference_code} thanh toan"
+    rows[9] = "FT0009,khong phai ngay,20.000,abc"
+    response = upload(client, "ma_giao_dich,ngay,so_tien,noi_dung\n" + "\n".join(rows) + "\n",
+                      world["account_a"].id, headers=STREAM)
+    assert response.status_code == 200 and response.mimetype == "application/x-ndjson"
+    assert response.headers["Cache-Control"] == "no-store"
+    lines = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    assert lines[0] == {"done": 0, "total": 250}
+    steps = [line["done"] for line in lines[1:-1]]
+    assert steps == sorted(steps) and len(steps) >= 50 and steps[-1] <= 250  # about a hundred updates at most
+    assert all(line["total"] == 250 for line in lines)
+    last = lines[-1]
+    assert last["done"] == 250 and last["level"] == "info"
+    assert last["message"] == "Đã nhập sao kê: ghi nhận 249 dòng, bỏ qua 1 dòng."
+    assert 'data-testid="import-result"' in last["html"] and 'data-testid="count-unmatched"' in last["html"]
+    assert ("Dòng 11" in last["html"]) or ("Line 11" in last["html"])
+    assert intent_state(app, world["intent_a"].public_id)["status"] == "succeeded"
+    assert len(transfers(app)) == 249
+
+
+def test_a_refused_statement_is_not_streamed_and_changes_nothing(app, client, world):
+    login(client, "officer@a.vn")
+    response = upload(client, "FT001,25/07/2024,150000,GLAAAAAAAA\n", world["account_a"].id, headers=STREAM)
+    assert response.status_code == 400 and response.mimetype == "text/html"  # the page, with the error
+    assert transfers(app) == []
+
+
+def test_an_error_halfway_is_reported_in_the_stream_and_keeps_the_rows_before_it(app, client, world, monkeypatch):
+    from app.payments import statement
+
+    real, calls = statement.confirm_transfer, []
+
+    def breaks_on_the_third(txn):
+        calls.append(txn)
+        if len(calls) == 3:
+            raise RuntimeError("database went away")
+        return real(txn)
+
+    monkeypatch.setattr(statement, "confirm_transfer", breaks_on_the_third)
+    login(client, "officer@a.vn")
+    rows = "\n".join(f"FT{n},25/07/2024 14:02,20.000,abc" for n in range(5))
+    response = upload(client, "ma_giao_dich,ngay,so_tien,noi_dung\n" + rows, world["account_a"].id, headers=STREAM)
+    lines = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+    assert "error" in lines[-1] and "html" not in lines[-1]
+    assert [t["provider_txn_id"] for t in transfers(app)] == ["FT0", "FT1"]
 
 
 def test_statement_upload_reports_good_and_bad_rows(app, client, world):
