@@ -20,12 +20,25 @@ def _sign_in(page, email):
     page.get_by_test_id("login-submit").click()
 
 
-def test_officer_confirms_a_fee_by_hand_from_the_desk(app, browser_page, make):
+def _officer_and_a_fee(app, make):
+    """Bát Tràng with an officer, a fee account and a 30.000 ₫ fee waiting to be paid (returned)."""
     tenant = make.tenant("bat-trang", name="Bát Tràng")
     make.user("officer.bat-trang@gialam.demo", "officer", tenant)
     with app.app_context(), tenant_context(tenant):
         account = create_account("Phí một cửa", "970415", "113000583", "UBND XA BAT TRANG")
-        intent = create_intent(account, 30_000, description="Chứng thực bản sao")
+        return create_intent(account, 30_000, description="Chứng thực bản sao")
+
+
+def _upload_statement(page, statement) -> None:
+    _sign_in(page, "officer.bat-trang@gialam.demo")
+    page.wait_for_url("**/c/bat-trang/desk")
+    page.goto("/c/bat-trang/payments/statement")
+    page.get_by_test_id("file").set_input_files(str(statement))
+    page.get_by_test_id("statement-submit").click()
+
+
+def test_officer_confirms_a_fee_by_hand_from_the_desk(app, browser_page, make):
+    intent = _officer_and_a_fee(app, make)
     page = browser_page
 
     _sign_in(page, "officer.bat-trang@gialam.demo")
@@ -49,21 +62,13 @@ def test_officer_confirms_a_fee_by_hand_from_the_desk(app, browser_page, make):
 
 
 def test_officer_imports_a_bank_statement_and_watches_it_progress(app, browser_page, make, tmp_path):
-    tenant = make.tenant("bat-trang", name="Bát Tràng")
-    make.user("officer.bat-trang@gialam.demo", "officer", tenant)
-    with app.app_context(), tenant_context(tenant):
-        account = create_account("Phí một cửa", "970415", "113000583", "UBND XA BAT TRANG")
-        intent = create_intent(account, 30_000, description="Chứng thực bản sao")
+    intent = _officer_and_a_fee(app, make)
     rows = [f"FT{n:04d},27/11/2026 09:{n % 60:02d},10.000,NGUYEN VAN {n} nop phi" for n in range(400)]
     rows[123] = f"FT0123,27/11/2026 10:00,30.000,{intent.reference_code} chung thuc"
     statement = tmp_path / "sao-ke.csv"
     statement.write_text("ma_giao_dich,ngay,so_tien,noi_dung\n" + "\n".join(rows) + "\n", encoding="utf-8")
     page = browser_page
-    _sign_in(page, "officer.bat-trang@gialam.demo")
-    page.wait_for_url("**/c/bat-trang/desk")
-    page.goto("/c/bat-trang/payments/statement")
-    page.get_by_test_id("file").set_input_files(str(statement))
-    page.get_by_test_id("statement-submit").click()
+    _upload_statement(page, statement)
 
     progress = page.get_by_test_id("import-progress")
     expect(progress).to_be_visible()
@@ -84,18 +89,11 @@ def test_officer_imports_a_bank_statement_and_watches_it_progress(app, browser_p
 
 
 def test_a_refused_statement_falls_back_to_the_page_with_its_error(browser_page, make, tmp_path, app):
-    tenant = make.tenant("bat-trang", name="Bát Tràng")
-    make.user("officer.bat-trang@gialam.demo", "officer", tenant)
-    with app.app_context(), tenant_context(tenant):
-        create_account("Phí một cửa", "970415", "113000583", "UBND XA BAT TRANG")
+    _officer_and_a_fee(app, make)
     statement = tmp_path / "no-header.csv"
     statement.write_text("FT1,27/11/2026,10000,abc\n", encoding="utf-8")
     page = browser_page
-    _sign_in(page, "officer.bat-trang@gialam.demo")
-    page.wait_for_url("**/c/bat-trang/desk")
-    page.goto("/c/bat-trang/payments/statement")
-    page.get_by_test_id("file").set_input_files(str(statement))
-    page.get_by_test_id("statement-submit").click()
+    _upload_statement(page, statement)
     expect(page.locator(".flash-error")).to_contain_text("dòng tiêu đề")
     expect(page.get_by_test_id("import-result")).to_have_count(0)
     # The browser logs the two 400 answers (the streamed try, then the plain post); no script failed.
