@@ -14,6 +14,16 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _count(name: str, default: int) -> int:
+    """A whole number of at least 0 from the environment; anything else stops the start with a clear message."""
+    value = _env(name)
+    if value is None:
+        return default
+    if not value.strip().isdigit():
+        raise SystemExit(f"{name} must be a whole number of at least 0, not {value!r}.")
+    return int(value)
+
+
 class Config:
     SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gialam.sqlite'}")
@@ -34,7 +44,7 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     DEMO_PASSWORD = _env("DEMO_PASSWORD", "gialam-demo")
     # Days of made-up fee payments `flask seed-demo` gives each commune (for the charts and the inbox); 0 = none.
-    DEMO_PAYMENT_DAYS = int(_env("DEMO_PAYMENT_DAYS", "14"))
+    DEMO_PAYMENT_DAYS = _count("DEMO_PAYMENT_DAYS", 14)
     # The public base URL used in links that leave the request (QR hosted pages, webhooks); None = request host.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
     # Payments: bank-notification secrets (a payment account may override them).
@@ -43,10 +53,10 @@ class Config:
     CASSO_CHECKSUM_KEY = _env("CASSO_CHECKSUM_KEY")
     PAYOS_CHECKSUM_KEY = _env("PAYOS_CHECKSUM_KEY")
     PAYMENT_REFERENCE_PREFIX = _env("PAYMENT_REFERENCE_PREFIX", "GL")
-    PAYMENT_INTENT_TTL_MINUTES = int(_env("PAYMENT_INTENT_TTL_MINUTES", "30"))
+    PAYMENT_INTENT_TTL_MINUTES = _count("PAYMENT_INTENT_TTL_MINUTES", 30)
     # Behind a reverse proxy (nginx...): how many proxies to trust for X-Forwarded-For/-Proto/-Host. The login
     # rate limit counts per client address, so this must be right in production.
-    TRUSTED_PROXY_COUNT = int(_env("TRUSTED_PROXY_COUNT", "0"))
+    TRUSTED_PROXY_COUNT = _count("TRUSTED_PROXY_COUNT", 0)
     # PostgreSQL only: row-level security is switched on per transaction for tenant-owned tables.
     ENV_NAME = "base"
     PRODUCTION = False

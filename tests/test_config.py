@@ -67,6 +67,15 @@ def test_unknown_app_env_is_refused_with_a_clear_message(tmp_path):
     assert "APP_ENV must be one of" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["PAYMENT_INTENT_TTL_MINUTES", "TRUSTED_PROXY_COUNT", "DEMO_PAYMENT_DAYS"])
+@pytest.mark.parametrize("value", ["thirty", "-1", "1.5"])
+def test_a_number_setting_that_is_not_a_whole_number_is_refused_clearly(tmp_path, database_url, name, value):
+    result = start_wsgi(tmp_path, SECRET_KEY=GOOD_SECRET, DATABASE_URL=database_url, **{name: value})
+    assert result.returncode != 0
+    assert f"{name} must be a whole number of at least 0, not '{value}'." in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize(
     "settings, message",
     [
