@@ -15,8 +15,10 @@
   UPDATE is also a fence: a request whose record was taken over finds no row to mark, and its commit is refused.
 - The fingerprint is SHA-256 of method, path and the sorted (name, value) pairs of the request.
 
-Known limit: if the process dies after the work's commit but before its response is stored, the key answers 409
-until it is pruned (24 h): the work is done, but its response cannot be rebuilt. The caller retrieves the object.
+- A record marked committed but without a response after the lease belongs to a request that died between its
+  commit and the storing of its answer. An endpoint that can rebuild the answer from what was committed passes
+  ``recover`` (the payment-intent endpoints do: the intent as it is now); the rebuilt answer is stored and
+  replayed. Elsewhere (webhook endpoints) such a key answers 409 until it is pruned (24 h).
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def _claim(account, key: str, request_fingerprint: str) -> int | Response:
+def _claim(account, key: str, request_fingerprint: str, recover=None) -> int | Response:
     """Insert the record (committed), or answer from the existing one. Returns the new record's id."""
     tenant_id, account_id = account.tenant_id, account.id  # plain values: a rollback expires the objects
     for _attempt in range(_CLAIM_ATTEMPTS):
@@ -99,12 +101,31 @@ def _claim(account, key: str, request_fingerprint: str) -> int | Response:
                 type_="idempotency_error", code="idempotency_key_reused",
             )
         if existing.completed_at is None or existing.response_status is None:
-            if existing.committed_at is None and as_utc(existing.created_at) <= now - IDEMPOTENCY_LEASE:
-                _take_over(existing.id)  # its request died before doing anything: run this one
-                continue
+            if as_utc(existing.created_at) <= now - IDEMPOTENCY_LEASE:
+                if existing.committed_at is None:
+                    _take_over(existing.id)  # its request died before doing anything: run this one
+                    continue
+                if recover is not None:  # it died after its commit: answer from what it committed
+                    recovered = _recover(existing, recover)
+                    if recovered is not None:
+                        return recovered
             break
         return _replay(existing)
     raise _in_use(key)
+
+
+def _recover(record: IdempotencyRecord, recover) -> Response | None:
+    """The answer to a request whose work was committed but whose response was never stored, rebuilt by the
+    endpoint's ``recover(record)`` from what it committed (the object as it is now), stored, and replayed."""
+    body = recover(record)
+    if body is None:
+        return None
+    response = current_app.response_class(json.dumps(body), status=200, mimetype="application/json")
+    _settle(record.id, response)
+    current_app.logger.warning("idempotency key %r answered from its committed work (its response was lost)",
+                               record.key)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
 
 
 def _in_use(key: str) -> ApiError:
@@ -161,8 +182,13 @@ def _settle(record_id: int, response: Response) -> None:
     db.session.commit()
 
 
-def idempotent(view):
-    """Decorate a POST endpoint of the API (after authentication: the key is scoped to the API account)."""
+def idempotent(view=None, *, recover=None):
+    """Decorate a POST endpoint of the API (after authentication: the key is scoped to the API account).
+
+    ``recover(record)``, if given, rebuilds the response body of a request that committed its work and then died
+    before its response was stored (None when it cannot); without it such a key answers 409 until it expires."""
+    if view is None:
+        return lambda fn: idempotent(fn, recover=recover)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -173,7 +199,7 @@ def idempotent(view):
             raise ApiError(f"Invalid Idempotency-Key: keys can be at most {MAX_KEY_LENGTH} characters long, "
                            "without NUL characters.", param="Idempotency-Key", code="idempotency_key_invalid")
         request_fingerprint = fingerprint(request.method, request.path, request_pairs())
-        claimed = _claim(current_account(), key, request_fingerprint)
+        claimed = _claim(current_account(), key, request_fingerprint, recover)
         if isinstance(claimed, Response):
             return claimed
         g.idempotency_record_id = claimed

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import g
+from flask import g, request
 from sqlalchemy import select
 
 from app.extensions import db
@@ -32,7 +32,7 @@ from app.payments.intents import (
     update_intent,
     utcnow,
 )
-from app.payments.models import TERMINAL_STATUSES, PaymentIntent
+from app.payments.models import TERMINAL_STATUSES, Event, PaymentIntent
 
 NOUN = "payment_intent"
 URL = "/v1/payment_intents"
@@ -94,8 +94,25 @@ def _expire_due_for_account() -> None:
         apply_expiry(intent)
 
 
+def _recover_created(record) -> dict | None:
+    """The intent that a request with this key created (its payment_intent.created event carries the key)."""
+    intent_id = db.session.scalar(
+        select(Event.intent_id).where(
+            Event.account_id == record.account_id, Event.type == "payment_intent.created",
+            Event.idempotency_key == record.key, Event.created_at >= record.created_at,
+        ).order_by(Event.id.desc()).limit(1)
+    )
+    intent = db.session.get(PaymentIntent, intent_id) if intent_id is not None else None
+    return serialize(intent) if intent is not None else None
+
+
+def _recover_named(record) -> dict:
+    """Update and cancel name their intent in the path: the answer is that intent."""
+    return serialize(_intent(request.view_args["public_id"]))
+
+
 @bp.post("/payment_intents")
-@idempotent
+@idempotent(recover=_recover_created)
 def create_payment_intent():
     params = read_params(CREATE_PARAMS)
     require(params, "amount")
@@ -128,7 +145,7 @@ def retrieve_payment_intent(public_id: str):
 
 
 @bp.post("/payment_intents/<public_id>")
-@idempotent
+@idempotent(recover=_recover_named)
 def update_payment_intent(public_id: str):
     params = read_params(UPDATE_PARAMS)
     amount = _amount(params)
@@ -142,7 +159,7 @@ def update_payment_intent(public_id: str):
 
 
 @bp.post("/payment_intents/<public_id>/cancel")
-@idempotent
+@idempotent(recover=_recover_named)
 def cancel_payment_intent(public_id: str):
     params = read_params(frozenset({"cancellation_reason"}))
     reason = str_param(params, "cancellation_reason")

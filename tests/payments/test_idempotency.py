@@ -168,20 +168,59 @@ def test_a_key_whose_request_died_before_committing_is_taken_over_after_the_leas
     assert replay.headers["Idempotent-Replayed"] == "true" and replay.get_json()["id"] == taken_over.get_json()["id"]
 
 
-def test_work_committed_but_response_lost_is_never_done_twice(client, creds, app, monkeypatch):
+def die_before_storing_the_response(monkeypatch):
+    """The process dies (SystemExit) right after the endpoint committed its work."""
     from app.payments import api_idempotency
 
     monkeypatch.setattr(api_idempotency, "_settle", lambda *a: (_ for _ in ()).throw(SystemExit(1)))
+
+
+def test_work_committed_but_response_lost_is_answered_from_the_work_never_done_twice(client, creds, app,
+                                                                                    monkeypatch):
+    die_before_storing_the_response(monkeypatch)
     with pytest.raises(SystemExit):
         post(client, creds, BODY, "half-done")
     monkeypatch.undo()
     [record] = records(app, creds)
     assert record.committed_at is not None and record.completed_at is None  # marked in the work's transaction
     assert intent_count(app, creds) == 1
-    age(app, creds, "half-done", by=timedelta(hours=1))
-    response = post(client, creds, BODY, "half-done")
-    assert response.status_code == 409 and response.get_json()["error"]["code"] == "idempotency_key_in_use"
+    assert post(client, creds, BODY, "half-done").status_code == 409  # within the lease it may still be running
+
+    age(app, creds, "half-done")
+    recovered = post(client, creds, BODY, "half-done")
+    assert recovered.status_code == 200 and recovered.headers["Idempotent-Replayed"] == "true"
+    [intent] = client.get(PATH, headers=creds.headers).get_json()["data"]
+    assert recovered.get_json() == intent  # the intent that request created, as it is now
     assert intent_count(app, creds) == 1
+    again = post(client, creds, BODY, "half-done")  # stored: later retries are plain replays
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == recovered.get_json()
+    [record] = records(app, creds)
+    assert record.response_status == 200 and record.completed_at is not None
+
+
+def test_a_cancel_whose_response_was_lost_is_answered_with_the_canceled_intent(client, creds, app, monkeypatch):
+    created = post(client, creds, BODY, "create").get_json()
+    die_before_storing_the_response(monkeypatch)
+    with pytest.raises(SystemExit):
+        post(client, creds, {}, "cancel", path=f"{PATH}/{created['id']}/cancel")
+    monkeypatch.undo()
+    age(app, creds, "cancel")
+    recovered = post(client, creds, {}, "cancel", path=f"{PATH}/{created['id']}/cancel")
+    assert recovered.status_code == 200 and recovered.headers["Idempotent-Replayed"] == "true"
+    assert (recovered.get_json()["id"], recovered.get_json()["status"]) == (created["id"], "canceled")
+
+
+def test_a_webhook_endpoint_whose_response_was_lost_keeps_its_key_busy(client, creds, app, monkeypatch):
+    """Its answer (with the signing secret) is not rebuilt: 409 until the key expires, and no second endpoint."""
+    body = {"url": "https://shop.example.vn/hooks", "enabled_events[]": "*"}
+    die_before_storing_the_response(monkeypatch)
+    with pytest.raises(SystemExit):
+        post(client, creds, body, "hook", path="/v1/webhook_endpoints")
+    monkeypatch.undo()
+    age(app, creds, "hook", by=timedelta(hours=1))
+    response = post(client, creds, body, "hook", path="/v1/webhook_endpoints")
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "idempotency_key_in_use"
+    assert len(client.get("/v1/webhook_endpoints", headers=creds.headers).get_json()["data"]) == 1
 
 
 def test_a_request_whose_key_was_taken_over_cannot_commit(client, creds, app, monkeypatch):
