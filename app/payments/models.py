@@ -8,7 +8,8 @@ BankTransfer     one incoming transfer as reported by a bank-notification servic
 
 Every table but bank_transfers is tenant-owned. A bank notification arrives before anyone knows its commune, so
 bank_transfers is an ingestion log with a nullable tenant_id (filled when the payee account is recognised); its
-reads go through explicit, tenant-filtered queries in payments/reconciliation.py.
+reads go through explicit, tenant-filtered queries in payments/reconciliation.py, and on PostgreSQL it has the
+tenant RLS policy too (a NULL tenant_id is visible only across tenants).
 """
 
 from __future__ import annotations

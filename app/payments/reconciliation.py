@@ -213,13 +213,14 @@ def resolve(transfer_id: int, tenant_id: int | None, actor, note: str) -> BankTr
     note = (note or "").strip()
     if not note:
         raise ValidationError(_l("Say what was done with this transfer."), field="note")
-    transfer = get_inbox_transfer(transfer_id, tenant_id, for_update=True)
-    transfer.status = "resolved"
-    transfer.note = note[:1000]
-    transfer.resolved_by_id = actor.id
-    transfer.resolved_at = utcnow()
-    db.session.commit()
-    return transfer
+    with all_tenants():  # the transfer is looked up within ``tenant_id`` (None: the district) explicitly
+        transfer = get_inbox_transfer(transfer_id, tenant_id, for_update=True)
+        transfer.status = "resolved"
+        transfer.note = note[:1000]
+        transfer.resolved_by_id = actor.id
+        transfer.resolved_at = utcnow()
+        db.session.commit()
+        return transfer
 
 
 def assign(transfer_id: int, tenant_id: int | None, intent_public_id: str, actor) -> BankTransfer:

@@ -84,7 +84,8 @@ def event_types(app, public_id: str) -> list[str]:
 
 
 def transfers(app) -> list[dict]:
-    with app.app_context():
+    """Every stored bank transfer (read across tenants, as the district does: RLS hides them otherwise)."""
+    with app.app_context(), all_tenants():
         return [
             {"id": t.id, "provider": t.provider, "provider_txn_id": t.provider_txn_id, "amount": t.amount,
              "status": t.status, "tenant_id": t.tenant_id, "intent_id": t.intent_id, "note": t.note,
@@ -98,7 +99,7 @@ def transfer(app, transfer_id: int) -> dict:
 
 
 def transfer_count(app) -> int:
-    with app.app_context():
+    with app.app_context(), all_tenants():
         return db.session.scalar(select(func.count()).select_from(BankTransfer))
 
 

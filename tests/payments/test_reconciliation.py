@@ -16,6 +16,7 @@ from app.payments import reconciliation
 from app.payments.models import BankTransfer
 from app.payments.notifications import BankTransaction
 from app.payments.statement import StatementError, decode_statement, import_statement, parse_amount, parse_date
+from tenants.scoping import all_tenants, tenant_context
 from tests.payments.helpers import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -47,7 +48,8 @@ def confirm(app, transaction: BankTransaction, **kwargs):
 
 
 def inbox_ids(app, tenant_id: int | None) -> list[int]:
-    with app.app_context():
+    """The inbox as a commune's page (in its tenant context) or the district's (across tenants) reads it."""
+    with app.app_context(), tenant_context(tenant_id) if tenant_id is not None else all_tenants():
         return [t.id for t in db.session.scalars(reconciliation.inbox_query(tenant_id))]
 
 
@@ -264,8 +266,6 @@ def test_another_commune_cannot_touch_the_transfer(app, intent, communes, office
 # --- confirm by hand, outgoing, bad values ---------------------------------------------------------------------
 
 def test_confirm_by_hand_goes_through_the_same_door(app, intent, officer, communes):
-    from tenants.scoping import tenant_context
-
     with app.app_context(), tenant_context(communes[0]):
         outcome = reconciliation.confirm_by_hand(intent.public_id, 150_000, db.session.get(User, officer.id),
                                                  "Seen on the Vietcombank app")
@@ -274,8 +274,6 @@ def test_confirm_by_hand_goes_through_the_same_door(app, intent, officer, commun
 
 
 def test_confirm_by_hand_cannot_reach_another_communes_payment(app, accounts, communes, officer):
-    from tenants.scoping import tenant_context
-
     intent_b = make_intent(app, accounts[1], 150_000)
     with app.app_context(), tenant_context(communes[0]), pytest.raises(NotFound):
         reconciliation.confirm_by_hand(intent_b.public_id, 150_000, db.session.get(User, officer.id))
@@ -310,7 +308,7 @@ def test_nul_characters_are_dropped_from_the_transfer_text(app, intent):
 def test_inbox_query_lists_only_waiting_statuses(app, intent):
     confirm(app, txn(intent.reference_code, 150_000))  # matched
     confirm(app, txn("no code", 1_000))  # unmatched
-    with app.app_context():
+    with app.app_context(), tenant_context(intent.tenant_id):
         statuses = {t.status for t in db.session.scalars(reconciliation.inbox_query(intent.tenant_id))}
         assert statuses == {"unmatched"}
         assert db.session.scalar(select(BankTransfer).where(BankTransfer.status == "matched")) is not None
@@ -319,8 +317,6 @@ def test_inbox_query_lists_only_waiting_statuses(app, intent):
 # --- bank-statement import -------------------------------------------------------------------------------------
 
 def run_import(app, csv_text: str, account):
-    from tenants.scoping import tenant_context
-
     with app.app_context(), tenant_context(account.tenant_id):
         return import_statement(csv_text, account)
 

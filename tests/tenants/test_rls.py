@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import exc, text
 
 from app.extensions import db
-from tenants.scoping import RLS_TENANT_SETTING, TenantScoped
+from tenants.scoping import RLS_ALL_TENANTS_SETTING, RLS_TENANT_SETTING, TenantScoped
 from tests.conftest import APP_ROLE
 
 
@@ -130,9 +130,13 @@ def test_there_are_tenant_owned_tables_to_check(app):
     assert "notices" in tenant_owned_tables()
 
 
+# Not TenantScoped (a notification is stored before its commune is known) but under the same policy.
+OTHER_RLS_TABLES = ["bank_transfers"]
+
+
 def test_every_tenant_owned_table_has_forced_row_level_security_and_a_policy(app, app_connection):
     missing = []
-    for table in tenant_owned_tables():
+    for table in tenant_owned_tables() + OTHER_RLS_TABLES:
         row = app_connection.execute(
             text(
                 "SELECT c.relrowsecurity, c.relforcerowsecurity, "
@@ -145,3 +149,22 @@ def test_every_tenant_owned_table_has_forced_row_level_security_and_a_policy(app
         if row is None or not (row[0] and row[1] and row[2] > 0):
             missing.append((table, None if row is None else tuple(row)))
     assert missing == [], f"tables without forced RLS and a policy: {missing}"
+
+
+def test_bank_transfers_a_commune_sees_its_own_and_only_the_district_sees_unattributed_ones(app_connection, communes):
+    a, b = communes
+    app_connection.execute(text("SELECT set_config(:name, 'on', true)"), {"name": RLS_ALL_TENANTS_SETTING})
+    for txn, tenant_id in (("T-A", a.id), ("T-B", b.id), ("T-NONE", None)):
+        app_connection.execute(text(
+            "INSERT INTO bank_transfers (provider, provider_txn_id, amount, content, received_at, raw, tenant_id, "
+            "status) VALUES ('sepay', :txn, 1000, '', now(), '{}', :tenant, 'unmatched')"), {"txn": txn, "tenant": tenant_id})
+    assert app_connection.scalar(text("SELECT count(*) FROM bank_transfers")) == 3  # the district's view
+    app_connection.commit()
+
+    set_tenant(app_connection, a.id)
+    assert app_connection.scalars(text("SELECT provider_txn_id FROM bank_transfers")).all() == ["T-A"]
+    assert app_connection.execute(text("UPDATE bank_transfers SET note = 'x' WHERE provider_txn_id <> 'T-A'")).rowcount == 0
+    with pytest.raises(exc.DBAPIError, match="row-level security"):
+        app_connection.execute(text("UPDATE bank_transfers SET tenant_id = :b WHERE provider_txn_id = 'T-A'"), {"b": b.id})
+    app_connection.rollback()
+    assert app_connection.scalar(text("SELECT count(*) FROM bank_transfers")) == 0  # nothing set: nothing seen
