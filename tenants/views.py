@@ -10,6 +10,8 @@ from app.auth.staff_views import create_staff_from_form
 from app.auth.forms import StaffForm
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
+from app.formatting import format_vnd
+from app.payments import reconciliation, stats
 from tenants.notices import services as notice_services
 
 bp = Blueprint("communes", __name__, url_prefix="/c/<tenant_slug>", template_folder="templates")
@@ -25,11 +27,15 @@ def home():
 @bp.route("/desk")
 @commune_staff_required(*STAFF_ROLES)
 def desk():
+    week = stats.received_per_day(days=7)
     return render_template(
         "communes/desk.html",
         tenant=g.tenant,
         staff=account_services.staff_of(g.tenant),
         notices=notice_services.recent(limit=5),
+        received_today=week[-1][1],
+        week=[(day.strftime("%d/%m"), amount, format_vnd(amount)) for day, amount in week],
+        inbox_count=reconciliation.inbox_count(g.tenant.id),
     )
 
 

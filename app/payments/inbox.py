@@ -32,7 +32,7 @@ from app.payments import reconciliation, stats
 from app.payments.accounts import list_accounts
 from app.payments.intents import get_intent, is_expired
 from app.payments.delivery import delivery_log
-from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentIntent, WebhookEndpoint
+from app.payments.models import BankTransfer, PaymentIntent, WebhookEndpoint
 from app.payments.statement import MAX_BYTES, StatementImport, decode_statement, parse_amount
 from tenants.models import Tenant
 from tenants.scoping import all_tenants, tenant_context
@@ -106,13 +106,6 @@ def _flash_error(err: DomainError) -> None:
     flash(str(err.message), "error")
 
 
-def _inbox_count(tenant_id: int | None) -> int:
-    query = select(func.count()).select_from(BankTransfer).where(BankTransfer.status.in_(INBOX_STATUSES))
-    if tenant_id is not None:
-        query = query.where(BankTransfer.tenant_id == tenant_id)
-    return db.session.scalar(query)
-
-
 @bp.context_processor
 def _labels():
     return {"intent_status_labels": INTENT_STATUS_LABELS, "transfer_status_labels": TRANSFER_STATUS_LABELS,
@@ -132,7 +125,7 @@ def payments():
     ).all()
     return render_template(
         "payments/staff_payments.html", intents=intents, page=page, total=total,
-        has_next=page * PAGE_SIZE < total, inbox_count=_inbox_count(g.tenant.id), is_expired=is_expired,
+        has_next=page * PAGE_SIZE < total, inbox_count=reconciliation.inbox_count(g.tenant.id), is_expired=is_expired,
         daily=[(day.strftime("%d/%m"), amount, format_vnd(amount)) for day, amount in stats.received_per_day()],
     )
 
@@ -277,7 +270,7 @@ def _render_inbox(tenant_id: int | None, district: bool):
     page = _page()
     with all_tenants() if district else nullcontext():
         rows = _inbox_rows(tenant_id, page)
-        total = _inbox_count(tenant_id)
+        total = reconciliation.inbox_count(tenant_id)
     return render_template(
         "payments/inbox.html", rows=rows, page=page, total=total, has_next=page * PAGE_SIZE < total,
         district=district, assign_form=AssignForm(), resolve_form=ResolveForm(), accept_form=AcceptLateForm(),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import NotFound, ValidationError
@@ -194,6 +194,14 @@ def inbox_query(tenant_id: int | None):
     if tenant_id is not None:
         query = query.where(BankTransfer.tenant_id == tenant_id)
     return query
+
+
+def inbox_count(tenant_id: int | None) -> int:
+    """How many transfers wait in a commune's inbox (``None``: the district's, all of them; across tenants)."""
+    query = select(func.count()).select_from(BankTransfer).where(BankTransfer.status.in_(INBOX_STATUSES))
+    if tenant_id is not None:
+        query = query.where(BankTransfer.tenant_id == tenant_id)
+    return db.session.scalar(query)
 
 
 def get_inbox_transfer(transfer_id: int, tenant_id: int | None, *, for_update: bool = False) -> BankTransfer:

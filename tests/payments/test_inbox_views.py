@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import uuid
 from datetime import datetime, timezone
 
@@ -48,6 +49,34 @@ def flashes(client) -> list[str]:
 
 
 # --- commune staff sees its own -------------------------------------------------------------------------------
+
+def shown_in(html: str, name: str) -> str:
+    match = re.search(rf'data-testid="{name}"[^>]*>([^<]*)<', html)
+    assert match, name
+    return match.group(1).strip()
+
+
+def test_the_desk_shows_todays_money_the_inbox_and_the_week_of_its_own_commune_only(client, world, app):
+    login(client, "officer@a.vn")
+    empty = client.get("/c/xa-a/desk").get_data(as_text=True)
+    assert shown_in(empty, "received-today") == "0 ₫"
+    assert 'data-testid="desk-chart-empty"' in empty
+    assert 'class="stat"' in empty and "attention" not in empty
+
+    arrive(app, f"{world['intent_a'].reference_code} le phi", 150_000)
+    arrive(app, "khong co ma", 20_000)  # into A's account, nothing matches: A's inbox
+    arrive(app, world["intent_b"].reference_code, 90_000, ACCOUNT_B)  # commune B's money
+    arrive(app, "khong co ma", 70_000, ACCOUNT_B)  # B's inbox
+    html = client.get("/c/xa-a/desk").get_data(as_text=True)
+    assert shown_in(html, "received-today") == "150.000 ₫"
+    inbox = re.search(r'<a class="stat attention" href="([^"]+)" data-testid="desk-inbox"><span class="stat-value">(\d+)<',
+                      html)
+    assert inbox and inbox.groups() == ("/c/xa-a/payments/inbox", "1")
+    assert 'data-testid="desk-chart"' in html and "desk-chart-empty" not in html
+    assert "150.000 ₫</title>" in html  # today's column of the chart
+    assert "90.000" not in html and "70.000" not in html
+
+
 
 @pytest.mark.parametrize("email", ["admin@a.vn", "officer@a.vn"])
 def test_commune_staff_sees_its_payments(client, world, email):
