@@ -112,6 +112,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(bank_webhooks_bp)
 
 
+
 def _api_rate_bucket() -> str:
     """The API is limited per secret key (a digest of the presented credentials), else per client address."""
     import hashlib

@@ -14,12 +14,13 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from app import errors
+from app.extensions import LIMITED_READS_BLUEPRINT
 from app.payments.accounts import authenticate_api_key
 from app.payments.api_base import ApiError, error_response
 from app.payments.stripe_wire import new_id
 from tenants.scoping import activate_tenant, deactivate_tenant
 
-bp = Blueprint("api_v1", __name__, url_prefix="/v1")
+bp = Blueprint(LIMITED_READS_BLUEPRINT, __name__, url_prefix="/v1")
 
 API_VERSION = "2024-06-20"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -6,7 +6,7 @@ intents are looked up across communes with ``all_tenants()``. Expiry is applied 
 The image path is kept cheap on purpose: one indexed query (unique ``public_id``) selecting only the payload (plus
 the reference code for the PDF's file name) on a bare pooled connection, then the in-process image cache
 (``qr.qr_image``). It creates no ORM session, never touches the Flask session or ``current_user``, and skips
-rate limiting like static files do. bench/bench_qr_endpoint.py measures it against a bare Flask endpoint.
+rate limiting like every read outside the API (app/extensions.py). bench/bench_qr_endpoint.py measures it against a bare Flask endpoint.
 
 Caching. The image is a pure function of the payload, but ``/pay/<id>/qr.png`` names an intent, and an intent's
 payload changes when its amount is updated. So the URL is made content-addressed with ``?v=<version>`` (the
@@ -30,7 +30,7 @@ from werkzeug.datastructures import HeaderSet
 from werkzeug.http import parse_set_header
 
 from app.errors import NotFound
-from app.extensions import db, limiter
+from app.extensions import db
 from app.payments import qr
 from app.payments.banks import get_bank
 from app.payments.intents import apply_expiry, as_utc, get_intent, is_expired, utcnow
@@ -144,12 +144,6 @@ class _VersionCache:
 
 
 _confirmed_versions = _VersionCache()
-
-
-@limiter.request_filter
-def _is_qr_image_request() -> bool:
-    """QR images skip rate limiting like static files do: cheaper than any limit check, and immutable."""
-    return request.endpoint == "payments.qr_image"
 
 
 @bp.get("/pay/<public_id>/qr.<kind>")

@@ -464,3 +464,18 @@ def test_each_key_is_rate_limited_with_a_stripe_shaped_429(app, client, make_api
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     assert answers[-1].get_json()["error"]["code"] == "rate_limit"
     assert client.get("/v1/payment_intents", headers=calm.headers).status_code == 200  # another key, its own bucket
+
+
+@pytest.mark.parametrize("method, path, skipped", [
+    ("GET", "/pay/pi_x/qr.png", True),      # the payer's QR image: no limit to resolve
+    ("GET", "/pay/pi_x/status", True),
+    ("HEAD", "/", True),
+    ("GET", "/v1/payment_intents", False),  # the API is limited per key, reads too
+    ("POST", "/login", False),              # the login limit
+    ("POST", "/webhooks/sepay", False),     # the webhook limit
+])
+def test_only_reads_outside_the_api_skip_the_rate_limiter(app, method, path, skipped):
+    from app.extensions import _never_limited
+
+    with app.test_request_context(path, method=method):  # routed: request.blueprint comes from the URL
+        assert _never_limited() is skipped
