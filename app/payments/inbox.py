@@ -228,17 +228,17 @@ def _streamed_import(job) -> Response:
     def generate():
         with tenant_context(tenant_id):
             yield line(done=0, total=job.total)
-            step, last = max(1, job.total // 100), 0
+            step, shown, done = max(1, job.total // 100), 0, 0
             try:
                 for done in job.run():
-                    if done - last >= step:
-                        last = done
+                    if done - shown >= step:
+                        shown = done
                         yield line(done=done, total=job.total)
             except Exception:  # noqa: BLE001 - the headers are sent: the error has to travel in the stream
                 db.session.rollback()
-                current_app.logger.exception("statement import failed after %d rows", last)
+                current_app.logger.exception("statement import failed after %d rows", done)
                 yield line(error=_("The import stopped because of an error. The rows before it are recorded; "
-                                   "import the same file again to record the rest."), done=last, total=job.total)
+                                   "import the same file again to record the rest."), done=done, total=job.total)
                 return
             result = job.result
             yield line(done=job.total, total=job.total, message=_import_summary(result),

@@ -332,6 +332,7 @@ def test_an_error_halfway_is_reported_in_the_stream_and_keeps_the_rows_before_it
     response = upload(client, "ma_giao_dich,ngay,so_tien,noi_dung\n" + rows, world["account_a"].id, headers=STREAM)
     lines = [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
     assert "error" in lines[-1] and "html" not in lines[-1]
+    assert (lines[-1]["done"], lines[-1]["total"]) == (2, 5)  # the rows recorded before the failure
     assert [t["provider_txn_id"] for t in transfers(app)] == ["FT0", "FT1"]
 
 
