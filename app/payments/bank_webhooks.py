@@ -53,7 +53,7 @@ from app.payments.notifications import (
     verify_payos,
     verify_sepay,
 )
-from app.payments.reconciliation import confirm_transfer
+from app.payments.reconciliation import check_transaction, confirm_transfer
 from tenants.scoping import all_tenants
 
 bp = Blueprint("bank_webhooks", __name__, url_prefix="/webhooks")
@@ -150,6 +150,8 @@ def _first_accepted(candidates: list, check: Callable[[object], None], unconfigu
 def _record(transactions: list[BankTransaction]):
     stored = duplicates = 0
     try:
+        for txn in transactions:  # a batch with one malformed item is refused whole, before anything is recorded
+            check_transaction(txn)
         for txn in transactions:
             outcome = confirm_transfer(txn)
             duplicates += outcome.duplicate

@@ -73,7 +73,7 @@ def _clean(text: str | None) -> str:
     return (text or "").replace("\x00", "")
 
 
-def _check_transaction(txn: BankTransaction) -> None:
+def check_transaction(txn: BankTransaction) -> None:
     """What the columns cannot hold is refused up front (a ValidationError, never a database error): SQLite would
     store it silently, PostgreSQL would fail mid-transaction."""
     txn_id = _clean(txn.provider_txn_id).strip()
@@ -89,7 +89,7 @@ def _check_transaction(txn: BankTransaction) -> None:
 
 def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = None) -> ConfirmOutcome:
     """Record ``txn`` once and apply it to its payment intent. Idempotent per (provider, provider_txn_id)."""
-    _check_transaction(txn)
+    check_transaction(txn)
     with all_tenants():
         existing = _existing(txn.provider, txn.provider_txn_id)
         if existing is not None:

@@ -91,6 +91,15 @@ def test_casso_list_of_transactions_records_each(app, client, account, intent):
     assert transfer_count(app) == 2
 
 
+def test_casso_list_with_one_malformed_item_is_refused_whole_and_records_nothing(app, client, account, intent):
+    """A 400 is not retried: recording the good items before the bad one would lose those after it for good."""
+    good, bad = casso_body(ACCOUNT_A, intent.reference_code, 150_000), casso_body(ACCOUNT_A, "x", 20_000)
+    bad["data"]["id"] = "9" * 101  # longer than a transaction id can be
+    body = {"error": 0, "data": [good["data"], bad["data"], casso_body(ACCOUNT_A, "y", 5_000)["data"]]}
+    assert post_casso(client, body).status_code == 400
+    assert_nothing_stored(app, intent)
+
+
 # --- refusals: 401 / 400, never 500, nothing stored --------------------------------------------------------------
 
 def _sepay_refusals(code):
