@@ -28,6 +28,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
     UniqueConstraint,
     func,
 )
@@ -223,7 +224,10 @@ class IdempotencyRecord(TenantScoped, db.Model):
 class BankTransfer(db.Model):
     __tablename__ = "bank_transfers"
     __table_args__ = (
-        UniqueConstraint("provider", "provider_txn_id"),
+        # A transaction id is unique per provider *and receiving account*: a bank-statement export numbers its own
+        # rows (1, 2, 3...), so two communes' statements share ids. No account (NULL) counts as one account.
+        Index("uq_bank_transfers_provider_account_txn", "provider", text("coalesce(account_number, '')"),
+              "provider_txn_id", unique=True),
         CheckConstraint(one_of("status", TRANSFER_STATUSES), name="status"),
         CheckConstraint("amount >= 0", name="amount_nonnegative"),
         Index("ix_bank_transfers_tenant_status", "tenant_id", "status"),

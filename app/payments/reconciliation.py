@@ -32,10 +32,12 @@ class ConfirmOutcome:
     duplicate: bool = False  # this provider transaction was recorded before: nothing changed
 
 
-def _existing(provider: str, provider_txn_id: str) -> BankTransfer | None:
-    return db.session.scalar(
-        select(BankTransfer).where(BankTransfer.provider == provider, BankTransfer.provider_txn_id == provider_txn_id)
-    )
+def _existing(txn: BankTransaction) -> BankTransfer | None:
+    """The transfer already recorded for this provider transaction into this account (the unique key)."""
+    return db.session.scalar(select(BankTransfer).where(
+        BankTransfer.provider == txn.provider, BankTransfer.provider_txn_id == txn.provider_txn_id,
+        func.coalesce(BankTransfer.account_number, "") == (_clean(txn.account_number) or ""),
+    ))
 
 
 def _locked_intent(*, public_id: str | None = None, codes: list[str] | None = None,
@@ -91,7 +93,7 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
     """Record ``txn`` once and apply it to its payment intent. Idempotent per (provider, provider_txn_id)."""
     check_transaction(txn)
     with all_tenants():
-        existing = _existing(txn.provider, txn.provider_txn_id)
+        existing = _existing(txn)
         if existing is not None:
             return ConfirmOutcome(existing, None, duplicate=True)
         transfer = BankTransfer(
@@ -105,7 +107,7 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
                 db.session.add(transfer)
                 db.session.flush()  # on PostgreSQL a concurrent twin waits here for the first to commit
         except IntegrityError:
-            existing = _existing(txn.provider, txn.provider_txn_id)
+            existing = _existing(txn)
             if existing is None:
                 raise
             return ConfirmOutcome(existing, None, duplicate=True)

@@ -350,6 +350,18 @@ def test_importing_the_same_statement_twice_changes_nothing(app, accounts, inten
     assert event_types(app, intent.public_id).count("payment_intent.succeeded") == 1
 
 
+def test_two_communes_statements_may_number_their_rows_alike(app, accounts, intent):
+    """Statement exports number their own rows: row 1 of commune B is not row 1 of commune A."""
+    intent_b = make_intent(app, accounts[1], 90_000)
+    assert run_import(app, f"transaction_id,date,amount,content\n1,25/07/2024,150000,{intent.reference_code}\n",
+                      accounts[0]).counts == {"matched": 1}
+    assert run_import(app, f"transaction_id,date,amount,content\n1,25/07/2024,90000,{intent_b.reference_code}\n",
+                      accounts[1]).counts == {"matched": 1}
+    assert intent_state(app, intent_b.public_id)["status"] == "succeeded"
+    assert sorted((t["account_number"], t["provider_txn_id"]) for t in transfers(app)) == [
+        (ACCOUNT_A, "1"), (ACCOUNT_B, "1")]
+
+
 def test_vietnamese_headers_semicolons_and_a_bom_are_accepted(app, accounts, intent):
     csv_text = ("\ufeffMã giao dịch;Ngày;Số tiền;Nội dung\r\n"
                 f"FT77;25/07/2024 09:15;1.250.000;{intent.reference_code}\r\n")
