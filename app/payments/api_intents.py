@@ -27,12 +27,12 @@ from app.payments.intents import (
     apply_expiry,
     cancel_intent,
     create_intent,
+    expire_due,
     is_expired,
     serialize,
     update_intent,
-    utcnow,
 )
-from app.payments.models import TERMINAL_STATUSES, Event, PaymentIntent
+from app.payments.models import Event, PaymentIntent
 
 NOUN = "payment_intent"
 URL = "/v1/payment_intents"
@@ -81,19 +81,6 @@ def _expire_if_due(intent: PaymentIntent) -> PaymentIntent:
     return intent
 
 
-def _expire_due_for_account() -> None:
-    """Expiry on read for a list: one query finds the account's overdue intents (usually none)."""
-    due = db.session.scalars(
-        select(PaymentIntent).where(
-            PaymentIntent.account_id == current_account().id,
-            PaymentIntent.status.not_in(TERMINAL_STATUSES),
-            PaymentIntent.expires_at <= utcnow(),
-        ).order_by(PaymentIntent.id).with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
-    ).all()
-    for intent in due:
-        apply_expiry(intent)
-
-
 def _recover_created(record) -> dict | None:
     """The intent that a request with this key created (its payment_intent.created event carries the key)."""
     intent_id = db.session.scalar(
@@ -133,7 +120,7 @@ def create_payment_intent():
 @bp.get("/payment_intents")
 def list_payment_intents():
     params = read_params(LIST_PARAMS)
-    _expire_due_for_account()
+    expire_due(account_id=current_account().id)
     intents, has_more = paginate(PaymentIntent, params, noun=NOUN, url=URL)
     return list_body([serialize(intent) for intent in intents], has_more, URL)
 

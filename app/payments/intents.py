@@ -203,20 +203,26 @@ def update_intent(intent: PaymentIntent, *, amount: int | None = None, descripti
     return intent
 
 
-def expire_due(now: datetime | None = None) -> int:
-    """Cancel every intent past its expiry, across all communes (the `flask payments expire` job).
+def expire_due(now: datetime | None = None, *, account_id: int | None = None) -> int:
+    """Cancel every intent past its expiry, across all communes (the `flask payments expire` job), or only those of
+    one payment account in the active commune (``account_id``: the API's list, expiry applied on read).
 
-    Rows are locked and re-read: an intent being paid right now is skipped (the payment holds its lock), and one
-    paid after this job locked it is handled by confirm_transfer as a late payment; neither is ever lost.
+    Rows are locked and re-read, and all are canceled in one commit: an intent being paid right now is skipped (the
+    payment holds its lock), and one paid after this locked it is handled by confirm_transfer as a late payment;
+    neither is ever lost, and no row is written from a stale read.
     """
+    from contextlib import nullcontext
+
     from tenants.scoping import all_tenants
 
     now = now or utcnow()
     count = 0
-    with all_tenants():
+    query = select(PaymentIntent).where(PaymentIntent.status.not_in(TERMINAL_STATUSES), PaymentIntent.expires_at <= now)
+    if account_id is not None:
+        query = query.where(PaymentIntent.account_id == account_id)
+    with all_tenants() if account_id is None else nullcontext():
         due = db.session.scalars(
-            select(PaymentIntent)
-            .where(PaymentIntent.status.not_in(TERMINAL_STATUSES), PaymentIntent.expires_at <= now)
+            query
             .order_by(PaymentIntent.id)
             .with_for_update(of=PaymentIntent, skip_locked=True)
             .execution_options(populate_existing=True)

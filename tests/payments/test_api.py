@@ -138,6 +138,27 @@ def test_expiry_is_applied_on_retrieve_and_list(client, creds, app):
     assert sorted(e["data"]["object"]["id"] for e in events) == sorted([first["id"], second["id"]])
 
 
+def test_the_list_cancels_its_overdue_intents_under_one_lock_and_one_commit(client, creds, app):
+    """Committing after each cancellation released the other rows' locks: a bank confirmation landing in between
+    was then overwritten with 'canceled' from a stale read. All are canceled in one transaction now."""
+    from sqlalchemy import event
+
+    made = [create(client, creds) for _ in range(3)]
+    with app.app_context(), tenant_context(creds.tenant_id):
+        db.session.execute(update(PaymentIntent).values(expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    commits = []
+    with app.app_context():
+        listener = lambda session: commits.append(1)  # noqa: E731
+        event.listen(db.session.registry().__class__, "after_commit", listener)
+        try:
+            listed = get(client, creds, "/v1/payment_intents").get_json()["data"]
+        finally:
+            event.remove(db.session.registry().__class__, "after_commit", listener)
+    assert {i["id"]: i["status"] for i in listed} == {i["id"]: "canceled" for i in made}
+    assert len(commits) == 1
+
+
 def test_events_list_retrieve_and_filters(client, creds):
     intent = create(client, creds)
     response = post(client, creds, f"/v1/payment_intents/{intent['id']}/cancel", **{"Idempotency-Key": "cancel-1"})
