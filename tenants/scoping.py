@@ -186,11 +186,13 @@ def _stamp_new_rows(session, flush_context, instances) -> None:
     for obj in session.new:
         if not isinstance(obj, TenantScoped):
             continue
+        if crossing and obj.tenant_id is not None:
+            continue  # across tenants (all_tenants()), a row says whose it is
+        if tenant_id is None:  # fail closed, as reads do: no tenant, no write
+            raise TenantRequired(f"Cannot add a {type(obj).__name__} with no active tenant.")
         if obj.tenant_id is None:
-            if tenant_id is None:
-                raise TenantRequired(f"Cannot add a {type(obj).__name__} with no active tenant.")
             obj.tenant_id = tenant_id
-        elif tenant_id is not None and obj.tenant_id != tenant_id and not crossing:
+        elif obj.tenant_id != tenant_id:
             raise TenantMismatch(f"Cannot add a {type(obj).__name__} of another tenant.")
     for obj in list(session.dirty) + list(session.deleted):
         if not isinstance(obj, TenantScoped):
@@ -198,6 +200,10 @@ def _stamp_new_rows(session, flush_context, instances) -> None:
         hist = inspect(obj).attrs.tenant_id.history
         if hist.deleted and hist.added:
             raise TenantMismatch(f"The tenant of a {type(obj).__name__} cannot change.")
-        if tenant_id is not None and obj.tenant_id != tenant_id and not crossing:
+        if crossing:
+            continue
+        if tenant_id is None:
+            raise TenantRequired(f"Cannot change a {type(obj).__name__} with no active tenant.")
+        if obj.tenant_id != tenant_id:
             raise TenantMismatch(f"Cannot change a {type(obj).__name__} of another tenant.")
     _sync_rls(session)

@@ -133,6 +133,29 @@ def test_core_statement_on_tenant_owned_table_is_refused_not_unscoped(app, two_c
             db.session.scalars(select(Notice.__table__.c.title)).all()
 
 
+def test_writes_with_no_active_tenant_fail_closed_like_reads(app, two_communes):
+    """Naming the tenant on the row is not enough: with no tenant active (and no all_tenants()), nothing is written,
+    neither a new row nor a change to one kept from an earlier tenant context."""
+    a, b, _ = two_communes
+    with app.app_context():
+        db.session.add(Notice(title="smuggled", body="", published=True, tenant_id=b.id))
+        with pytest.raises(TenantRequired):
+            db.session.flush()
+        db.session.rollback()
+        with tenant_context(a):
+            kept = db.session.scalars(select(Notice).where(Notice.title == "A1")).one()
+        kept.title = "changed outside any tenant"
+        with pytest.raises(TenantRequired):
+            db.session.flush()
+        db.session.rollback()
+        db.session.delete(kept)
+        with pytest.raises(TenantRequired):
+            db.session.flush()
+        db.session.rollback()
+    with app.app_context(), all_tenants():
+        assert titles() == ["A1", "A2", "B1", "B2", "B3"]
+
+
 def test_all_tenants_sees_every_row(app, two_communes):
     with app.app_context(), all_tenants():
         assert titles() == ["A1", "A2", "B1", "B2", "B3"]
