@@ -19,7 +19,7 @@ def _count(name: str, default: int) -> int:
     value = _env(name)
     if value is None:
         return default
-    if not value.strip().isdigit():
+    if not value.strip().isdecimal():
         raise SystemExit(f"{name} must be a whole number of at least 0, not {value!r}.")
     return int(value)
 

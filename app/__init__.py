@@ -134,7 +134,7 @@ def register_errorhandlers(app: Flask) -> None:
     def render_error(status: int, template: str | None = None, **context):
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
             return {"error": {"status": status, "message": context.get("message", "")}}, status
-        return render_template(template or f"errors/{status}.html", **context), status
+        return render_template(template or f"errors/{status}.html", status=status, **context), status
 
     @app.errorhandler(403)
     def forbidden(err):

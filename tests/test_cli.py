@@ -56,6 +56,7 @@ def test_seed_demo_creates_22_communes_and_the_demo_accounts(app, cli):
     result = cli("seed-demo")
     assert result.exit_code == 0, result.output
     assert "22 communes, 45 accounts and " in result.output
+    assert f"password: {app.config['DEMO_PASSWORD']} (DEMO_PASSWORD)" in result.output
 
     tenants = tenants_by_slug(app)
     assert sorted(tenants) == sorted(SLUGS)

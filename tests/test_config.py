@@ -68,7 +68,7 @@ def test_unknown_app_env_is_refused_with_a_clear_message(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["PAYMENT_INTENT_TTL_MINUTES", "TRUSTED_PROXY_COUNT", "DEMO_PAYMENT_DAYS"])
-@pytest.mark.parametrize("value", ["thirty", "-1", "1.5"])
+@pytest.mark.parametrize("value", ["thirty", "-1", "1.5", "²"])
 def test_a_number_setting_that_is_not_a_whole_number_is_refused_clearly(tmp_path, database_url, name, value):
     result = start_wsgi(tmp_path, SECRET_KEY=GOOD_SECRET, DATABASE_URL=database_url, **{name: value})
     assert result.returncode != 0

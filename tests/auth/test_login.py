@@ -95,7 +95,9 @@ def test_empty_form_is_a_400_not_a_500(client, admin):
 def test_sixth_quick_wrong_password_is_refused_with_429(client, admin):
     for _ in range(5):
         assert login(client, "admin@battrang.vn", "wrong-password").status_code == 401
-    assert login(client, "admin@battrang.vn", "wrong-password").status_code == 429
+    refused = login(client, "admin@battrang.vn", "wrong-password")
+    assert refused.status_code == 429
+    assert '<p class="error-code">429</p>' in refused.get_data(as_text=True)  # the page says which refusal it is
     # and now even the right password waits
     assert login(client, "admin@battrang.vn", TEST_PASSWORD).status_code == 429
     assert not is_signed_in(client)
