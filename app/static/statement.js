@@ -16,6 +16,7 @@
   var button = form.querySelector('[data-testid="statement-submit"]');
   var slot = document.querySelector('[data-testid="import-result-slot"]');
   var updates = 0;
+  var ended = false;  // the last line (the result or an error) arrived
 
   function show(done, total) {
     bar.max = Math.max(total, 1);
@@ -43,8 +44,9 @@
 
   function handle(message) {
     if (typeof message.total === "number") { show(message.done, message.total); }
-    if (message.error) { flash(message.error, "error"); return; }
+    if (message.error) { ended = true; flash(message.error, "error"); return; }
     if (typeof message.html === "string") {
+      ended = true;
       slot.innerHTML = message.html;  // rendered and escaped by the server's template
       flash(message.message, message.level || "success");
       form.reset();
@@ -72,6 +74,7 @@
       lines.forEach(function (line) { if (line.trim()) { handle(JSON.parse(line)); } });
     }
     if (buffered.trim()) { handle(JSON.parse(buffered)); }
+    if (!ended) { throw new Error("the import stream ended early"); }  // shown as "connection lost"
     return true;
   }
 
@@ -82,6 +85,7 @@
     form.setAttribute("aria-busy", "true");
     box.hidden = false;
     updates = 0;
+    ended = false;
     bar.removeAttribute("value");  // indeterminate until the server has counted the rows
     text.textContent = "";
     send().then(function (streamed) {

@@ -100,6 +100,27 @@ def test_a_refused_statement_falls_back_to_the_page_with_its_error(browser_page,
     assert [e for e in page.js_errors if not e.startswith("Failed to load resource")] == []
 
 
+def test_a_stream_that_ends_early_says_the_connection_was_lost(browser_page, make, tmp_path, app):
+    """A proxy or a killed worker can end the stream before its last line: the page must not just stop."""
+    _officer_and_a_fee(app, make)
+    statement = tmp_path / "sao-ke.csv"
+    statement.write_text("ma_giao_dich,ngay,so_tien,noi_dung\nFT1,27/11/2026,10000,abc\n", encoding="utf-8")
+    page = browser_page
+
+    def cut_short(route):
+        if route.request.method != "POST":
+            return route.fallback()
+        route.fulfill(status=200, content_type="application/x-ndjson",
+                      body='{"done": 0, "total": 10}\n{"done": 3, "total": 10}\n')
+
+    page.route("**/payments/statement", cut_short)
+    _upload_statement(page, statement)
+    expect(page.get_by_test_id("import-flash")).to_contain_text("Mất kết nối")
+    expect(page.get_by_test_id("statement-submit")).to_be_enabled()
+    expect(page.get_by_test_id("import-result")).to_have_count(0)
+    assert page.js_errors == []
+
+
 def _fits_the_phone(page) -> None:
     """Nothing wider than the screen: no sideways scrolling to find a column."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), page.url
