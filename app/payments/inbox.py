@@ -58,6 +58,8 @@ TRANSFER_STATUS_LABELS = {
     "resolved": _l("Resolved"),
     "already_recorded": _l("Already recorded"),
 }
+NOTE_LABELS = {reconciliation.NOTE_OTHER_ACCOUNT: _l("The reference code names a payment to another bank account."),
+               reconciliation.NOTE_LATE_ACCEPTED: _l("Late payment accepted.")}
 FLAG_LABELS = {"short": _l("Short payment"), "overpaid": _l("Overpaid"), "late": _l("Late payment")}
 PROVIDER_LABELS = {"sepay": "SePay", "casso": "Casso", "payos": "payOS", "statement": _l("Bank statement"),
                    "manual": _l("Confirmed by hand"), "demo": _l("Demo data")}
@@ -109,7 +111,8 @@ def _flash_error(err: DomainError) -> None:
 @bp.context_processor
 def _labels():
     return {"intent_status_labels": INTENT_STATUS_LABELS, "transfer_status_labels": TRANSFER_STATUS_LABELS,
-            "flag_labels": FLAG_LABELS, "provider_labels": PROVIDER_LABELS}
+            "flag_labels": FLAG_LABELS, "provider_labels": PROVIDER_LABELS,
+            "note_labels": NOTE_LABELS}
 
 
 # --- a commune's payments --------------------------------------------------------------------------------------

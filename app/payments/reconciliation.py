@@ -32,6 +32,11 @@ class ConfirmOutcome:
     duplicate: bool = False  # this provider transaction was recorded before: nothing changed
 
 
+# Notes the system writes on a transfer (stored in English, shown translated: inbox.NOTE_LABELS).
+NOTE_OTHER_ACCOUNT = "The reference code names a payment to another bank account."
+NOTE_LATE_ACCEPTED = "Late payment accepted."
+
+
 def _existing(txn: BankTransaction) -> BankTransfer | None:
     """The transfer already recorded for this provider transaction into this account (the unique key)."""
     return db.session.scalar(select(BankTransfer).where(
@@ -122,7 +127,7 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
                                 codes=None if intent_public_id else find_reference_codes(txn.content or "", prefix),
                                 account_number=txn.account_number)
         if intent is not None and txn.account_number and intent.account.account_number != txn.account_number.strip():
-            transfer.note = "The reference code names a payment to another bank account."
+            transfer.note = NOTE_OTHER_ACCOUNT
             intent = None
         if intent is None:
             transfer.tenant_id = _tenant_of_account(txn.account_number)
@@ -269,7 +274,7 @@ def accept_late(transfer_id: int, tenant_id: int | None, actor) -> BankTransfer:
         _succeed(intent)
         intent.flag = "late"
         transfer.status = "resolved"
-        transfer.note = "Late payment accepted."
+        transfer.note = NOTE_LATE_ACCEPTED
         transfer.resolved_by_id = actor.id
         transfer.resolved_at = utcnow()
         db.session.commit()

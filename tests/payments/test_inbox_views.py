@@ -56,6 +56,14 @@ def shown_in(html: str, name: str) -> str:
     return match.group(1).strip()
 
 
+def test_a_note_the_system_wrote_is_shown_in_the_staff_language(client, world, app):
+    arrive(app, world["intent_b"].reference_code, 90_000, ACCOUNT_A)  # B's code, paid into A's account
+    login(client, "officer@a.vn")
+    html = client.get("/c/xa-a/payments/inbox").get_data(as_text=True)
+    assert "Mã tham chiếu thuộc về một khoản thanh toán vào tài khoản ngân hàng khác." in html
+    assert "names a payment to another bank account" not in html
+
+
 def test_the_desk_shows_todays_money_the_inbox_and_the_week_of_its_own_commune_only(client, world, app):
     login(client, "officer@a.vn")
     empty = client.get("/c/xa-a/desk").get_data(as_text=True)
