@@ -309,10 +309,11 @@ def test_json_body_is_refused(client, creds):
 
 
 @pytest.mark.parametrize(("limit", "code"), [("0", "parameter_invalid_integer"), ("101", "parameter_invalid_integer"),
-                                             ("ten", "parameter_invalid_integer"), ("-1", None)])
+                                             ("ten", "parameter_invalid_integer"), ("-1", "parameter_invalid_integer")])
 def test_list_limit_out_of_range(client, creds, limit, code):
     error = error_of(get(client, creds, "/v1/payment_intents", limit=limit), 400)
     assert error["param"] == "limit"
+    assert error.get("code") == code
 
 
 def test_list_limit_bounds_are_accepted(client, creds):

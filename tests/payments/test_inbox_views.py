@@ -281,6 +281,35 @@ def test_district_assigns_an_unattributed_transfer(app, client, world):
     assert transfer(app, transfer_id)["tenant_id"] == world["b"].id
 
 
+def test_district_resolves_an_unattributed_transfer(app, client, world):
+    transfer_id = arrive(app, "chuyen nham", 90_000, "555666777")
+    login(client, "district@gialam.vn")
+    response = post_form(client, f"/district/payments/inbox/{transfer_id}/resolve", {"note": "Đã hoàn tiền"})
+    assert response.status_code == 302
+    stored = transfer(app, transfer_id)
+    assert (stored["status"], stored["note"], stored["tenant_id"]) == ("resolved", "Đã hoàn tiền", None)
+
+
+def test_district_accepts_a_communes_late_payment(app, client, world):
+    late = make_intent(app, world["account_b"], 40_000, expired=True)
+    transfer_id = arrive(app, late.reference_code, 40_000, ACCOUNT_B)
+    assert transfer(app, transfer_id)["status"] == "late"
+    login(client, "district@gialam.vn")
+    assert post_form(client, f"/district/payments/inbox/{transfer_id}/accept-late", {}).status_code == 302
+    assert intent_state(app, late.public_id)["status"] == "succeeded"
+    assert intent_state(app, late.public_id)["flag"] == "late"
+    assert transfer(app, transfer_id)["status"] == "resolved"
+
+
+@pytest.mark.parametrize("action, data", [("resolve", {"note": "x"}), ("accept-late", {}),
+                                          ("assign", {"payment": "GLAAAAAAAA"})])
+def test_commune_staff_cannot_use_the_district_inbox_actions(app, client, world, action, data):
+    transfer_id = arrive(app, "chuyen nham", 90_000, "555666777")
+    login(client, "admin@a.vn")
+    assert post_form(client, f"/district/payments/inbox/{transfer_id}/{action}", data).status_code == 403
+    assert transfer(app, transfer_id)["status"] == "unmatched"
+
+
 # --- statement upload ------------------------------------------------------------------------------------------
 
 def upload(client, csv_text: str, account_id: int, headers=None):
@@ -311,7 +340,7 @@ def test_statement_import_streams_its_progress_then_the_result(app, client, worl
     assert last["done"] == 250 and last["level"] == "info"
     assert last["message"] == "Đã nhập sao kê: ghi nhận 249 dòng, bỏ qua 1 dòng."
     assert 'data-testid="import-result"' in last["html"] and 'data-testid="count-unmatched"' in last["html"]
-    assert ("Dòng 11" in last["html"]) or ("Line 11" in last["html"])
+    assert "<strong>Dòng 11</strong>" in last["html"]
     assert intent_state(app, world["intent_a"].public_id)["status"] == "succeeded"
     assert len(transfers(app)) == 249
 
@@ -353,7 +382,7 @@ def test_statement_upload_reports_good_and_bad_rows(app, client, world):
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'data-testid="count-matched"' in html
-    assert "Line 3" in html or "Dòng 3" in html
+    assert "<strong>Dòng 3</strong>" in html
     assert intent_state(app, world["intent_a"].public_id)["status"] == "succeeded"
     [stored] = transfers(app)
     assert stored["provider"] == "statement" and stored["provider_txn_id"] == "FT001"
