@@ -215,3 +215,11 @@ def test_deactivated_user_loses_an_existing_session(app, client, make, commune, 
     response = client.get("/c/xa-bat-trang/desk")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+def test_staff_of_a_deactivated_commune_land_on_the_home_page_not_a_404(client, make):
+    closed = make.tenant("xa-dong", "Đóng", status="inactive")
+    make.user("officer@dong.vn", "officer", closed)
+    assert login(client, "officer@dong.vn", TEST_PASSWORD).status_code == 302
+    landing = client.get("/home", follow_redirects=True)
+    assert landing.status_code == 200 and landing.request.path == "/"
