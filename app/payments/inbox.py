@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.auth.access import commune_staff_required, district_admin_required
 from app.auth.models import STAFF_ROLES
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.formatting import format_vnd
 from app.forms import BaseForm
@@ -285,7 +285,7 @@ def _render_inbox(tenant_id: int | None, district: bool):
 def _assign(tenant_id: int | None, transfer_id: int, back: str):
     form = AssignForm()
     if not form.validate_on_submit():
-        reconciliation.get_inbox_transfer(transfer_id, tenant_id)  # someone else's transfer: 404 first
+        _not_someone_elses(transfer_id, tenant_id)
         flash(_("Enter the payment id (pi_...) or the reference code."), "error")
         return redirect(back)
     given = form.payment.data.strip()
@@ -323,10 +323,18 @@ def _accept_late(tenant_id: int | None, transfer_id: int, back: str):
     return redirect(back)
 
 
+def _not_someone_elses(transfer_id: int, tenant_id: int | None) -> None:
+    """Before saying what is wrong with the form: another commune's transfer is a 404, not a message."""
+    try:
+        reconciliation.get_inbox_transfer(transfer_id, tenant_id)
+    except ValidationError:
+        pass  # ours, already handled: the form's own message follows
+
+
 def _resolve(tenant_id: int | None, transfer_id: int, back: str):
     form = ResolveForm()
     if not form.validate_on_submit():
-        reconciliation.get_inbox_transfer(transfer_id, tenant_id)  # someone else's transfer: 404 first
+        _not_someone_elses(transfer_id, tenant_id)
         flash(_("Say what was done with this transfer."), "error")
         return redirect(back)
     try:

@@ -212,14 +212,24 @@ def inbox_count(tenant_id: int | None) -> int:
 
 
 def get_inbox_transfer(transfer_id: int, tenant_id: int | None, *, for_update: bool = False) -> BankTransfer:
-    """``for_update``: lock the row and re-read it, so two people acting on one transfer at once cannot both apply
+    """The transfer waiting in ``tenant_id``'s inbox (None: the district's, every one). The commune is named
+    explicitly, so the read runs across tenants (row-level security hides unattributed transfers otherwise).
+
+    ``for_update``: lock the row and re-read it, so two people acting on one transfer at once cannot both apply
     it (the second waits, then finds it out of the inbox)."""
     query = inbox_query(tenant_id).where(BankTransfer.id == transfer_id)
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
-    transfer = db.session.scalar(query)
-    if transfer is None:
-        raise NotFound(_l("No such transfer in the inbox."))
+    with all_tenants():
+        transfer = db.session.scalar(query)
+        if transfer is None:
+            handled = select(BankTransfer.id).where(BankTransfer.id == transfer_id)
+            if tenant_id is not None:
+                handled = handled.where(BankTransfer.tenant_id == tenant_id)
+            if db.session.scalar(handled) is not None:  # ours, out of the inbox: a double click or a colleague
+                raise ValidationError(_l("This transfer has already been handled, perhaps by a colleague."),
+                                      field="transfer")
+            raise NotFound(_l("No such transfer in the inbox."))
     return transfer
 
 

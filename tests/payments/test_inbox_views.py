@@ -301,6 +301,30 @@ def test_district_accepts_a_communes_late_payment(app, client, world):
     assert transfer(app, transfer_id)["status"] == "resolved"
 
 
+def test_a_transfer_resolved_twice_says_it_was_handled_not_404(app, client, world):
+    """A double click, or a colleague first: the second resolve is a message on the inbox, not a missing page."""
+    transfer_id = arrive(app, "khong co ma", 20_000)
+    login(client, "officer@a.vn")
+    path = f"/c/xa-a/payments/inbox/{transfer_id}/resolve"
+    assert post_form(client, path, {"note": "Trả lại tiền"}).status_code == 302
+    again = post_form(client, path, {"note": "Trả lại tiền"})
+    assert again.status_code == 302 and again.headers["Location"].endswith("/c/xa-a/payments/inbox")
+    assert "Giao dịch này đã được xử lý, có thể bởi một đồng nghiệp." in flashes(client)
+    assert transfer(app, transfer_id)["note"] == "Trả lại tiền"
+    # another commune's handled transfer is still not there at all
+    other = app.test_client()
+    login(other, "officer@b.vn")
+    assert post_form(other, f"/c/xa-b/payments/inbox/{transfer_id}/resolve", {"note": "x"}).status_code == 404
+
+
+def test_the_district_gets_a_message_for_an_empty_form_not_a_404(app, client, world):
+    transfer_id = arrive(app, "chuyen nham", 90_000, "555666777")  # unattributed: only the district sees it
+    login(client, "district@gialam.vn")
+    response = post_form(client, f"/district/payments/inbox/{transfer_id}/resolve", {"note": ""})
+    assert response.status_code == 302
+    assert transfer(app, transfer_id)["status"] == "unmatched"
+
+
 @pytest.mark.parametrize("action, data", [("resolve", {"note": "x"}), ("accept-late", {}),
                                           ("assign", {"payment": "GLAAAAAAAA"})])
 def test_commune_staff_cannot_use_the_district_inbox_actions(app, client, world, action, data):
