@@ -96,20 +96,20 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import csrf, limiter
     from app.main import bp as main_bp
     from app.payments.api import bp as api_bp
-    from app.payments.bank_webhooks import bp as bank_webhooks_bp
-    from app.payments.inbox import bp as reconciliation_bp
+    from app.payments.bank.receivers import bp as bank_receivers_bp
+    from app.payments.bank.inbox import bp as reconciliation_bp
     from app.payments.views import bp as payments_bp
     from marketplace import bp as marketplace_bp
     from tenants.notices import bp as notices_bp
     from tenants.views import bp as communes_bp
 
     for bp in (main_bp, auth_bp, district_bp, communes_bp, notices_bp, marketplace_bp,
-               payments_bp, api_bp, bank_webhooks_bp, reconciliation_bp):
+               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp):
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by key or signature, not by a browser session.
     csrf.exempt(api_bp)
     limiter.limit(lambda: app.config["API_RATE_LIMIT"], key_func=_api_rate_bucket)(api_bp)
-    csrf.exempt(bank_webhooks_bp)
+    csrf.exempt(bank_receivers_bp)
 
 
 

@@ -15,8 +15,8 @@ from app.formatting import to_local
 from app.payments import accounts as payment_accounts
 from app.payments.intents import create_intent, utcnow
 from app.payments.models import BankTransfer, Event, PaymentIntent
-from app.payments.notifications import BankTransaction
-from app.payments.reconciliation import confirm_transfer
+from app.payments.bank.notifications import BankTransaction
+from app.payments.bank.reconciliation import confirm_transfer
 from app.text import strip_diacritics
 from tenants import services as tenant_services
 from tenants.models import Tenant

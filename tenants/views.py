@@ -11,7 +11,8 @@ from app.auth.forms import StaffForm
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
 from app.formatting import format_vnd
-from app.payments import reconciliation, stats
+from app.payments import stats
+from app.payments.bank import reconciliation
 from tenants.notices import services as notice_services
 
 bp = Blueprint("communes", __name__, url_prefix="/c/<tenant_slug>", template_folder="templates")

@@ -84,7 +84,7 @@ def set_notification_secret_cmd(slug, vendor_id, provider, clear):
 @payments_cli.command("expire")
 def expire_cmd():
     """Cancel every payment intent past its expiry, and forget idempotency keys older than 24 hours."""
-    from app.payments.api_idempotency import prune_idempotency_records
+    from app.payments.api.idempotency import prune_idempotency_records
     from app.payments.intents import expire_due
 
     click.echo(f"{expire_due()} payment intents expired.")
@@ -99,7 +99,7 @@ def expire_cmd():
               help="Webhook deliveries per round.")
 def worker_cmd(once, interval, limit):
     """Deliver due webhooks (signed, with retries) and expire overdue intents, until SIGTERM/SIGINT."""
-    from app.payments.delivery import run_worker
+    from app.payments.api.delivery import run_worker
 
     run_worker(once=once, interval=interval, limit=limit, echo=click.echo)
 
@@ -120,7 +120,7 @@ def simulate_transfer_cmd(reference_code, amount, url):
     A signed SePay notification goes through the real /webhooks/sepay route: in-process by default (no server
     needed), or to --url. Refused in production.
     """
-    from app.payments.simulate import SimulationError, simulate_transfer
+    from app.payments.bank.simulate import SimulationError, simulate_transfer
 
     _refuse_in_production()
     try:
@@ -146,7 +146,7 @@ def simulate_transfer_cmd(reference_code, amount, url):
 def import_statement_cmd(slug, account_id, file):
     """Import a bank-statement CSV (transaction_id,date,amount,content) into a commune's payment account."""
     from app.payments.accounts import find_account, get_account
-    from app.payments.statement import decode_statement, import_statement
+    from app.payments.bank.statement import decode_statement, import_statement
 
     with tenant_context(_tenant(slug)):
         try:

@@ -19,7 +19,7 @@ from app.payments import qr, vietqr
 from app.payments.banks import get_bank
 from app.payments.events import emit
 from app.payments.models import TERMINAL_STATUSES, PaymentAccount, PaymentIntent
-from app.payments.notifications import new_reference_code
+from app.payments.bank.notifications import new_reference_code
 from app.payments.stripe_wire import new_id
 from app.payments.urls import public_url
 
@@ -82,6 +82,9 @@ def create_intent(
     request_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> PaymentIntent:
+    """A new intent of ``account``, flushed, not committed: the caller's transaction commits it together with
+    whatever it pays for (a dossier's fee request, an order). ``purpose`` names that kind of record; domains hear
+    about their intents through ``app.payments.reactions``."""
     check_amount(amount)
     metadata = check_metadata(metadata)
     if not account.active:
@@ -120,7 +123,6 @@ def create_intent(
         raise RuntimeError("could not allocate a unique reference code")
     emit(intent, "payment_intent.created", request_id=request_id, idempotency_key=idempotency_key)
     emit(intent, "payment_intent.requires_action", request_id=request_id, idempotency_key=idempotency_key)
-    db.session.commit()
     return intent
 
 

@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 
 from app.payments.accounts import create_account
-from app.payments.intents import create_intent
+from tests.payments.helpers import create_intent
 from tenants.scoping import tenant_context
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +34,7 @@ def make_intent(app, make, amount=150_000, ttl=None, slug="bat-trang"):
 def bank_transfer(app, live_server, reference: str, amount: int) -> None:
     """The bank tells us money arrived: through the simulator when it exists, else a signed SePay notification."""
     try:
-        from app.payments.simulate import simulate_transfer
+        from app.payments.bank.simulate import simulate_transfer
     except ImportError:
         simulate_transfer = None
     with app.app_context():

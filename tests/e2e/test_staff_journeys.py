@@ -5,7 +5,7 @@ import time
 import pytest
 
 from app.payments.accounts import create_account
-from app.payments.intents import create_intent
+from tests.payments.helpers import create_intent
 from tenants.scoping import tenant_context
 from tests.conftest import TEST_PASSWORD
 

@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.payments.accounts import create_account
-from app.payments.intents import as_utc, create_intent
+from app.payments import intents
+from app.payments.intents import as_utc
 from app.payments.models import BankTransfer, Event, PaymentAccount, PaymentIntent
-from app.payments.notifications import sign_casso, sign_payos, sign_sepay
+from app.payments.bank.notifications import sign_casso, sign_payos, sign_sepay
 from tenants.scoping import all_tenants, tenant_context
 
 SEPAY_KEY = "test-sepay-key"
@@ -32,6 +33,13 @@ PAYER_PAGE_ACCOUNT = "113366668888"
 
 
 # --- accounts, intents, database reads -------------------------------------------------------------------------
+
+def create_intent(account, amount, **kwargs) -> PaymentIntent:
+    """``intents.create_intent``, committed: the service only flushes, and here the test is the boundary."""
+    intent = intents.create_intent(account, amount, **kwargs)
+    db.session.commit()
+    return intent
+
 
 def make_account(app, tenant, number: str = ACCOUNT_A, bank_bin: str = "970436", **secrets) -> PaymentAccount:
     """A commune's payment account (detached); ``secrets`` sets the per-account overrides."""

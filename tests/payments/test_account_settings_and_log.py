@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.payments.accounts import create_account
 from app.payments.events import emit
-from app.payments.intents import create_intent
+from tests.payments.helpers import create_intent
 from app.payments.models import PaymentAccount, WebhookEndpoint
 from app.payments.stripe_wire import new_id
 from tenants.scoping import tenant_context

@@ -11,7 +11,8 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.payments import vietqr
-from app.payments.intents import create_intent, utcnow
+from app.payments.intents import utcnow
+from tests.payments.helpers import create_intent
 from app.payments.models import ApiKey, PaymentAccount, PaymentIntent
 from tenants.scoping import tenant_context
 from tests.conftest import count_queries
@@ -413,7 +414,7 @@ def test_unknown_route_and_method_are_json(client, creds):
 
 
 def test_unexpected_error_is_json_500(client, creds, monkeypatch):
-    from app.payments import api_intents
+    from app.payments.api import intents as api_intents
 
     def broken(*args, **kwargs):
         raise RuntimeError("boom")

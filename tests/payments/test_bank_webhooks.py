@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from app.payments.notifications import sign_payos
+from app.payments.bank.notifications import sign_payos
 from tests.payments.helpers import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -157,7 +157,7 @@ def _payos_refusals(code):
     tampered["data"]["amount"] = 1_500_000
     missing_amount = payos_body(ACCOUNT_A, code, 150_000, key=None)
     del missing_amount["data"]["amount"]
-    from app.payments.notifications import sign_payos as _sign
+    from app.payments.bank.notifications import sign_payos as _sign
 
     missing_amount["signature"] = _sign(missing_amount["data"], PAYOS_KEY)
     return {
@@ -359,7 +359,7 @@ def test_webhooks_are_rate_limited(app, client, intent, monkeypatch):
 
 
 def test_a_database_failure_answers_503_so_the_provider_retries(app, client, intent, monkeypatch):
-    import app.payments.bank_webhooks as receivers
+    import app.payments.bank.receivers as receivers
 
     def broken(txn):
         raise RuntimeError("database went away")

@@ -17,9 +17,9 @@ import pytest
 
 from app.auth.models import User
 from app.extensions import db
-from app.payments import reconciliation
+from app.payments.bank import reconciliation
 from app.payments.intents import get_intent
-from app.payments.notifications import BankTransaction
+from app.payments.bank.notifications import BankTransaction
 from tenants.scoping import tenant_context
 from tests.payments.helpers import (
     ACCOUNT_A,

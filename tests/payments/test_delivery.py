@@ -18,10 +18,11 @@ import stripe
 from sqlalchemy import select
 
 from app.extensions import db
-from app.payments import delivery
+from app.payments.api import delivery
 from app.payments.accounts import create_account
-from app.payments.delivery import BACKOFF, MAX_ATTEMPTS, deliver_due, delivery_log, run_worker
-from app.payments.intents import create_intent, utcnow
+from app.payments.api.delivery import BACKOFF, MAX_ATTEMPTS, deliver_due, delivery_log, run_worker
+from app.payments.intents import utcnow
+from tests.payments.helpers import create_intent
 from app.payments.models import PaymentIntent, WebhookDelivery, WebhookEndpoint
 from app.payments.stripe_wire import new_id
 from tenants.scoping import TenantRequired, all_tenants, tenant_context

@@ -12,10 +12,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.payments.accounts import create_account
-from app.payments.intents import cancel_intent, create_intent, get_intent, utcnow
+from app.payments.intents import cancel_intent, get_intent, utcnow
+from tests.payments.helpers import create_intent
 from app.payments.models import Event, PaymentIntent
-from app.payments.notifications import BankTransaction
-from app.payments.reconciliation import confirm_transfer
+from app.payments.bank.notifications import BankTransaction
+from app.payments.bank.reconciliation import confirm_transfer
 from tenants.scoping import all_tenants, tenant_context
 from tests.conftest import count_queries, data_statements
 from tests.payments.helpers import PAYER_PAGE_ACCOUNT, payer_page_intent

@@ -11,7 +11,7 @@ import requests
 from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
-from app.payments.api_idempotency import fingerprint, prune_idempotency_records
+from app.payments.api.idempotency import fingerprint, prune_idempotency_records
 from app.payments.intents import utcnow
 from app.payments.models import IdempotencyRecord, PaymentIntent
 from tenants.scoping import all_tenants, tenant_context
@@ -118,7 +118,7 @@ def test_request_in_progress_is_409(client, creds, app):
 
 
 def test_server_errors_release_the_key(client, creds, app, monkeypatch):
-    from app.payments import api_intents
+    from app.payments.api import intents as api_intents
 
     real = api_intents.create_intent
     calls = []
@@ -149,7 +149,7 @@ def age(app, creds, key, by=timedelta(seconds=61)) -> None:
 
 def test_a_key_whose_request_died_before_committing_is_taken_over_after_the_lease(client, creds, app, monkeypatch):
     """gunicorn kills a worker that runs too long with SystemExit: no response, the record left in progress."""
-    from app.payments import api_intents
+    from app.payments.api import intents as api_intents
 
     real = api_intents.create_intent
     monkeypatch.setattr(api_intents, "create_intent", lambda *a, **kw: (_ for _ in ()).throw(SystemExit(1)))
@@ -170,7 +170,7 @@ def test_a_key_whose_request_died_before_committing_is_taken_over_after_the_leas
 
 def die_before_storing_the_response(monkeypatch):
     """The process dies (SystemExit) right after the endpoint committed its work."""
-    from app.payments import api_idempotency
+    from app.payments.api import idempotency as api_idempotency
 
     monkeypatch.setattr(api_idempotency, "_settle", lambda *a: (_ for _ in ()).throw(SystemExit(1)))
 
@@ -225,7 +225,7 @@ def test_a_webhook_endpoint_whose_response_was_lost_keeps_its_key_busy(client, c
 
 def test_a_request_whose_key_was_taken_over_cannot_commit(client, creds, app, monkeypatch):
     """The commit mark is a fence: the slow first request, overtaken by a retry, commits nothing."""
-    from app.payments import api_intents
+    from app.payments.api import intents as api_intents
 
     real = api_intents.create_intent
 
@@ -245,7 +245,7 @@ def test_a_request_whose_key_was_taken_over_cannot_commit(client, creds, app, mo
 
 def test_a_server_error_after_the_work_committed_is_stored_not_retried(client, creds, app, monkeypatch):
     """Releasing the key then would let a retry create a second intent; the 500 is replayed instead (as Stripe)."""
-    from app.payments import api_intents
+    from app.payments.api import intents as api_intents
 
     monkeypatch.setattr(api_intents, "serialize", lambda intent: 1 / 0)
     failed = post(client, creds, BODY, "broke-late")
@@ -299,7 +299,7 @@ def test_key_rules(client, creds, app):
 
 def test_concurrent_duplicates_get_one_200_and_one_409(live_server, creds, app, monkeypatch):
     """Two clients send the same key at the same moment; the first request is slow."""
-    from app.payments import api_intents
+    from app.payments.api import intents as api_intents
 
     real = api_intents.create_intent
 

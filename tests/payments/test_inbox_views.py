@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from app.payments.notifications import BankTransaction
-from app.payments.reconciliation import confirm_transfer
+from app.payments.bank.notifications import BankTransaction
+from app.payments.bank.reconciliation import confirm_transfer
 from tests.conftest import count_queries, csrf_token, data_statements, login, post_form
 from tests.payments.helpers import ACCOUNT_A, ACCOUNT_B, intent_state, make_account, make_intent, transfer, transfers
 
@@ -377,7 +377,7 @@ def test_a_refused_statement_is_not_streamed_and_changes_nothing(app, client, wo
 
 
 def test_an_error_halfway_is_reported_in_the_stream_and_keeps_the_rows_before_it(app, client, world, monkeypatch):
-    from app.payments import statement
+    from app.payments.bank import statement
 
     real, calls = statement.confirm_transfer, []
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from app.payments.notifications import (
+from app.payments.bank.notifications import (
     REFERENCE_ALPHABET,
     REFERENCE_LENGTH,
     BankTransaction,

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from app.auth.models import User
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.payments import reconciliation
+from app.payments.bank import reconciliation
 from app.payments.models import BankTransfer
-from app.payments.notifications import BankTransaction
-from app.payments.statement import StatementError, decode_statement, import_statement, parse_amount, parse_date
+from app.payments.bank.notifications import BankTransaction
+from app.payments.bank.statement import StatementError, decode_statement, import_statement, parse_amount, parse_date
 from tenants.scoping import all_tenants, tenant_context
 from tests.payments.helpers import (
     ACCOUNT_A,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.payments.simulate import SimulationError, simulate_transfer
+from app.payments.bank.simulate import SimulationError, simulate_transfer
 from tests.payments.helpers import event_types, intent_state, make_account, make_intent, transfers
 
 pytestmark = pytest.mark.usefixtures("bank_secrets")
@@ -105,7 +105,7 @@ def test_a_refused_delivery_fails_the_command(app, runner, intent, live_server, 
     original = app.config["SEPAY_API_KEY"]
     monkeypatch.setitem(app.config, "SEPAY_API_KEY", "the-server-expects-this")
     monkeypatch.setitem(app.config, "SEPAY_WEBHOOK_SECRET", None)
-    import app.payments.simulate as simulate
+    import app.payments.bank.simulate as simulate
 
     monkeypatch.setattr(simulate, "_auth_headers", lambda body, account: {"Authorization": f"Apikey {original}"})
     result = runner.invoke(args=["payments", "simulate-transfer", intent.reference_code, "--url", live_server])

@@ -9,7 +9,7 @@ from sqlalchemy import update
 from app.extensions import db
 from app.payments import stats
 from app.payments.accounts import create_account
-from app.payments.intents import create_intent
+from tests.payments.helpers import create_intent
 from app.payments.models import PaymentIntent
 from tenants.scoping import tenant_context
 from tests.conftest import login

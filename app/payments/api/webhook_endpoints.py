@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.payments.api import bp
-from app.payments.api_base import (
+from app.payments.api.base import (
     ApiError,
     bool_param,
     current_account,
@@ -22,7 +22,7 @@ from app.payments.api_base import (
     str_param,
     timestamp,
 )
-from app.payments.api_idempotency import idempotent
+from app.payments.api.idempotency import idempotent
 from app.payments.events import EVENT_TYPES, serialize_event
 from app.payments.intents import check_metadata, utcnow
 from app.payments.models import Event, WebhookDelivery, WebhookEndpoint

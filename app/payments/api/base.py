@@ -1,4 +1,4 @@
-"""What every /v1 endpoint shares, with no blueprint in it (so api_idempotency can import it freely): Stripe-shaped
+"""What every /v1 endpoint shares, with no blueprint in it (so idempotency can import it freely): Stripe-shaped
 errors, reading form parameters with bracket notation, lookups limited to the API key's payment account, and list
 pagination.
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.payments.api import bp
-from app.payments.api_base import (
+from app.payments.api.base import (
     ApiError,
     bool_param,
     current_account,
@@ -21,7 +21,7 @@ from app.payments.api_base import (
     require,
     str_param,
 )
-from app.payments.api_idempotency import idempotency_key, idempotent
+from app.payments.api.idempotency import idempotency_key, idempotent
 from app.payments.intents import (
     MAX_AMOUNT,
     apply_expiry,
@@ -114,6 +114,7 @@ def create_payment_intent():
         raise ApiError("Invalid object: automatic_payment_methods must be a hash.", param="automatic_payment_methods")
     intent = create_intent(current_account(), amount, description=description or None, metadata=metadata,
                            request_id=g.request_id, idempotency_key=idempotency_key())
+    db.session.commit()
     return serialize(intent)
 
 

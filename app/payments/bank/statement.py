@@ -30,8 +30,8 @@ from flask_babel import lazy_gettext as _l
 
 from app.errors import DomainError, ValidationError
 from app.payments.models import PaymentAccount
-from app.payments.notifications import VIETNAM_TZ, BankTransaction
-from app.payments.reconciliation import confirm_transfer
+from app.payments.bank.notifications import VIETNAM_TZ, BankTransaction
+from app.payments.bank.reconciliation import confirm_transfer
 from app.text import fold
 
 MAX_ROWS = 5000

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.payments.events import emit
 from app.payments.intents import MAX_AMOUNT, _cancel, as_utc, is_expired, utcnow
 from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentAccount, PaymentIntent
-from app.payments.notifications import BankTransaction, find_reference_codes
+from app.payments.bank.notifications import BankTransaction, find_reference_codes
 from tenants.scoping import all_tenants
 
 

@@ -2,8 +2,8 @@
 
 This module holds the blueprint and its request hooks: authentication by secret key (which also makes the key's
 commune the active tenant, for this request only), request ids, JSON errors for every /v1 URL. Shared helpers are
-in ``api_base``, Idempotency-Key handling in ``api_idempotency``, the routes in ``api_intents`` and
-``api_webhooks``.
+in ``base``, Idempotency-Key handling in ``idempotency``, the routes in ``intents`` and ``webhook_endpoints``;
+``delivery`` sends the outgoing webhooks.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from app import errors
 from app.extensions import LIMITED_READS_BLUEPRINT
 from app.payments.accounts import authenticate_api_key
-from app.payments.api_base import ApiError, error_response
+from app.payments.api.base import ApiError, error_response
 from app.payments.stripe_wire import new_id
 from tenants.scoping import activate_tenant, deactivate_tenant
 
@@ -112,4 +112,4 @@ def unrecognized(path: str):
 
 
 # The routes register themselves on ``bp`` when imported.
-from app.payments import api_intents, api_webhooks  # noqa: E402,F401
+from app.payments.api import intents, webhook_endpoints  # noqa: E402,F401

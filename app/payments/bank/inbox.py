@@ -28,16 +28,17 @@ from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.formatting import format_vnd
 from app.forms import BaseForm
-from app.payments import reconciliation, stats
+from app.payments import stats
+from app.payments.bank import reconciliation
 from app.payments.accounts import list_accounts
 from app.payments.intents import get_intent, is_expired
-from app.payments.delivery import delivery_log
+from app.payments.api.delivery import delivery_log
 from app.payments.models import BankTransfer, PaymentIntent, WebhookEndpoint
-from app.payments.statement import MAX_BYTES, StatementImport, decode_statement, parse_amount
+from app.payments.bank.statement import MAX_BYTES, StatementImport, decode_statement, parse_amount
 from tenants.models import Tenant
 from tenants.scoping import all_tenants, tenant_context
 
-bp = Blueprint("reconciliation", __name__, template_folder="templates")
+bp = Blueprint("reconciliation", __name__, template_folder="../templates")
 
 PAGE_SIZE = 25
 

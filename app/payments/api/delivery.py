@@ -287,7 +287,7 @@ def run_worker(*, once: bool = False, interval: float = 2.0, limit: int = 100,
     round (database away, say) is logged and retried after ``interval``; with ``once`` it raises. Returns the
     number of rounds run. Signal handlers are installed only in the main thread and restored on the way out.
     """
-    from app.payments.api_idempotency import prune_idempotency_records
+    from app.payments.api.idempotency import prune_idempotency_records
     from app.payments.intents import expire_due
 
     stop = stop or threading.Event()

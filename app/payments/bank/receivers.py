@@ -43,7 +43,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from app.errors import DomainError
 from app.extensions import db, limiter
 from app.payments.models import PaymentAccount
-from app.payments.notifications import (
+from app.payments.bank.notifications import (
     BankTransaction,
     NotificationError,
     parse_casso,
@@ -53,7 +53,7 @@ from app.payments.notifications import (
     verify_payos,
     verify_sepay,
 )
-from app.payments.reconciliation import check_transaction, confirm_transfer
+from app.payments.bank.reconciliation import check_transaction, confirm_transfer
 from tenants.scoping import all_tenants
 
 bp = Blueprint("bank_webhooks", __name__, url_prefix="/webhooks")

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.payments.banks import get_bank
 from app.payments.models import PaymentIntent
-from app.payments.notifications import VIETNAM_TZ, sign_sepay
+from app.payments.bank.notifications import VIETNAM_TZ, sign_sepay
 from tenants.scoping import all_tenants
 
 WEBHOOK_PATH = "/webhooks/sepay"
