@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.payments.models import Event, PaymentIntent, WebhookDelivery, WebhookEndpoint
+from app.payments.reactions import notify
 from app.payments.stripe_wire import new_id
 
 EVENT_TYPES = (
@@ -52,6 +53,7 @@ def emit(intent: PaymentIntent, type_: str, *, request_id: str | None = None,
         if "*" in wanted or type_ in wanted:
             db.session.add(WebhookDelivery(tenant_id=intent.tenant_id, event_id=event.id, endpoint_id=endpoint.id,
                                            status="pending", next_attempt_at=event.created_at))
+    notify(intent, type_)
     return event
 
 

@@ -1,0 +1,31 @@
+"""How a domain hears about its own payments: one signal, sent inside the transaction that changes the intent.
+
+Every change of a payment intent emits an event (``events.emit``); the same call sends ``payment_event`` with the
+intent's ``purpose`` as the sender. A domain connects a handler for the purpose its intents carry, in its package::
+
+    from app.payments.reactions import payment_event
+
+    @payment_event.connect_via("onestop_fee")
+    def _fee_changed(purpose, *, intent, event_type):
+        if event_type == "payment_intent.succeeded":
+            ...  # move the dossier on
+
+The handler runs in the same transaction as the change, so the domain's record moves with the payment or neither
+does. It flushes, never commits (the caller of confirm_transfer commits), and it must not raise for a business
+reason: an exception rolls the confirmation back and the bank notification is answered with an error (the gateway
+retries; a statement import reports the row). Payments imports no domain; see docs/payments.md.
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+#: sent as ``payment_event.send(intent.purpose, intent=intent, event_type="payment_intent.succeeded")``
+payment_event = _signals.signal("payment-event")
+
+
+def notify(intent, event_type: str) -> None:
+    """Tell the domain that owns ``intent.purpose`` (if any is connected) what just happened to it."""
+    payment_event.send(intent.purpose, intent=intent, event_type=event_type)
