@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.payments.accounts import create_account
-from app.payments.intents import create_intent, utcnow
+from app.payments.intents import utcnow
+from tests.payments.helpers import create_intent
 from app.payments.models import PaymentAccount, PaymentIntent
 from tenants.scoping import all_tenants, tenant_context
 
@@ -36,10 +37,18 @@ def test_create_key_prints_the_secret_and_nothing_else_and_the_key_works(app, ru
 def test_create_key_for_a_vendor_uses_the_vendors_account(app, runner, make):
     tenant = make.tenant("bat-trang")
     with app.app_context(), tenant_context(tenant):
+        from tenants.market.models import Vendor
+
+        vendor = Vendor(business_name="Gốm Minh Hải", slug="gom-minh-hai", owner_name="Nguyễn Minh Hải",
+                        phone="0912345678")
+        db.session.add(vendor)
+        db.session.flush()
         create_account("Phí", "970415", "113000583", "UBND XA BAT TRANG")
         vendor_account = create_account("Gốm Minh Hải", "970436", "0011004455667", "NGUYEN MINH HAI",
-                                        owner_kind="vendor", vendor_id=7)
-    secret = runner.invoke(args=["payments", "create-key", "--tenant", "bat-trang", "--vendor", "7"]).stdout.strip()
+                                        owner_kind="vendor", vendor_id=vendor.id)
+        vendor_id = vendor.id
+    secret = runner.invoke(args=["payments", "create-key", "--tenant", "bat-trang", "--vendor", str(vendor_id)]
+                           ).stdout.strip()
     from app.payments.accounts import authenticate_api_key
 
     with app.app_context():
