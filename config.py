@@ -57,6 +57,9 @@ class Config:
     # Behind a reverse proxy (nginx...): how many proxies to trust for X-Forwarded-For/-Proto/-Host. The login
     # rate limit counts per client address, so this must be right in production.
     TRUSTED_PROXY_COUNT = _count("TRUSTED_PROXY_COUNT", 0)
+    # Uploaded files (dossier documents, product images): a folder outside the web root, served only by views that
+    # check who asks. See app/storage.py.
+    UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     # PostgreSQL only: row-level security is switched on per transaction for tenant-owned tables.
     ENV_NAME = "base"
     PRODUCTION = False
