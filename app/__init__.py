@@ -7,7 +7,7 @@ from typing import Mapping
 
 from flask import Flask, g, request, session
 
-from config import INSTANCE_DIR, check_production, config_from_env
+from config import INSTANCE_DIR, check_production, config_from_env, development_secrets, trusted_hosts
 
 
 def _normalise_database_url(url: str | None) -> str | None:
@@ -24,7 +24,13 @@ def create_app(config: Mapping | type | None = None) -> Flask:
         app.config.from_object(config)
     elif config:
         app.config.from_mapping(config)
+    if app.config.get("ENV_NAME") == "development":
+        # Random per install, kept under instance/ (never constants in the code); the environment still wins.
+        for name, value in development_secrets(INSTANCE_DIR).items():
+            if not app.config.get(name):
+                app.config[name] = value
     check_production(app.config)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config) if app.config.get("PRODUCTION") else None
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON answers
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -63,6 +69,10 @@ def register_extensions(app: Flask) -> None:
 
     from app import models  # noqa: F401  (the whole schema, for Alembic and the scoping hooks)
 
+    if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis", "unix")):
+        options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        options.setdefault("key_prefix", app.config["RATELIMIT_KEY_PREFIX"])
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = options
     db.init_app(app)
     migrations = Path(app.root_path).parent / "migrations"
     migrate.init_app(app, db, directory=str(migrations), render_as_batch=True, compare_type=True)
@@ -77,11 +87,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
     formatting.init_app(app)
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from app.auth.models import User
+    from app.auth import sessions
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    sessions.init_app(app)
 
 
 def register_tenancy(app: Flask) -> None:
