@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 class LoginForm(BaseForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField(_l("Keep me signed in on this device for two weeks"))
+    remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()
 
 
