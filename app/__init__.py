@@ -43,6 +43,9 @@ def create_app(config: Mapping | type | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    from app import uploads
+
+    uploads.init_app(app)  # per-view upload limits apply before any hook reads the form (CSRF)
     register_extensions(app)
     register_tenancy(app)
     register_blueprints(app)
@@ -165,6 +168,12 @@ def register_errorhandlers(app: Flask) -> None:
         from flask_babel import gettext
 
         return render_error(400, "errors/400.html", message=gettext("The form expired or was not sent from this site. Please try again."))
+
+    @app.errorhandler(413)
+    def too_large(err):
+        from flask_babel import gettext
+
+        return render_error(413, "errors/400.html", message=gettext("What was sent is too large."))
 
     @app.errorhandler(429)
     def too_many(err):

@@ -43,6 +43,9 @@ except ZoneInfoNotFoundError:  # slim images without tzdata; Vietnam has had no 
     VIETNAM_TZ = timezone(timedelta(hours=7))
 
 SIGNATURE_WINDOW_SECONDS = 300
+# Dates outside these bounds are malformed input (year 1 overflowed the UTC conversion): refused with 400.
+EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST_YEAR = 2100
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I, L, O, 0, 1: nothing to misread on a memo
 REFERENCE_LENGTH = 8
 
@@ -89,6 +92,8 @@ def _load_object(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
         return dict(body)
     try:
         obj = json.loads(body)
+    except RecursionError:
+        raise NotificationError("Body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise NotificationError(f"Body is not valid JSON: {exc}") from None
     if not isinstance(obj, dict):
@@ -136,11 +141,14 @@ def _local_time(value: Any, name: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        raise NotificationError(f"Field {name} is not a date-time: {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=VIETNAM_TZ)
-    return parsed.astimezone(timezone.utc)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=VIETNAM_TZ)
+        parsed = parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise NotificationError(f"Field {name} is not a date-time: {str(value)[:40]!r}") from None
+    if not EARLIEST_DATE <= parsed <= EARLIEST_DATE.replace(year=LATEST_YEAR):
+        raise NotificationError(f"Field {name} is not a plausible date: {str(value)[:40]!r}")
+    return parsed
 
 
 def _check_window(stamp: int, now: float | None, units_per_second: int = 1) -> None:
