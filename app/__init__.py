@@ -107,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import csrf, limiter
     from app.main import bp as main_bp
     from app.payments.api import bp as api_bp
+    from app.payments.api.keys_views import bp as api_keys_bp
     from app.payments.bank.receivers import bp as bank_receivers_bp
     from app.payments.bank.inbox import bp as reconciliation_bp
     from app.payments.views import bp as payments_bp
@@ -115,7 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from tenants.views import bp as communes_bp
 
     for bp in (main_bp, auth_bp, district_bp, communes_bp, notices_bp, marketplace_bp,
-               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp):
+               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp, api_keys_bp):
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by key or signature, not by a browser session.
     csrf.exempt(api_bp)
@@ -204,6 +205,13 @@ def register_request_hooks(app: Flask) -> None:
         )
         if app.config.get("PRODUCTION"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # A page shown to a signed-in user (staff, vendors) is theirs alone: no browser or proxy cache keeps it
+        # (the back button on a shared computer after sign-out, a proxy serving it to someone else). Pages that
+        # never load the user (the payer's QR image, public pages of anonymous visitors) keep their own caching.
+        user = g.get("_login_user")
+        if user is not None and user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
         return response
 
     @app.context_processor

@@ -113,12 +113,15 @@ def test_check_production_accepts_a_real_secret_and_ignores_non_production():
     check_production({"PRODUCTION": False, "SECRET_KEY": None, "SQLALCHEMY_DATABASE_URI": None})
 
 
-def test_production_app_sends_hsts_and_secure_cookies(tmp_path):
+def test_production_app_sends_hsts_and_secure_cookies(tmp_path, monkeypatch):
+    import app as app_package
     from app import create_app
 
+    # In this process the limiter (one object) stays in memory; the processes started above check Redis.
+    monkeypatch.setattr(app_package, "check_production", lambda config: None)
     settings = {key: getattr(ProductionConfig, key) for key in dir(ProductionConfig) if key.isupper()}
     settings.update(SECRET_KEY=GOOD_SECRET, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite'}",
-                    **PRODUCTION_SERVICES)
+                    **{**PRODUCTION_SERVICES, "RATELIMIT_STORAGE_URI": "memory://"})
     app = create_app(settings)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/healthz", base_url="https://gialam.example.vn")

@@ -6,7 +6,8 @@ Views call ``verify_*`` on the raw request first, then ``parse_*``; both raise `
 
 Authentication schemes (all comparisons constant-time, all fail closed when no secret is configured):
 
-- SePay, API key: ``Authorization: Apikey <key>``.
+- SePay, API key: ``Authorization: Apikey <key>``. A payment account's own key is stored as ``sha256:<hex>``
+  and compared as a digest.
 - SePay, HMAC (our own definition; SePay's exact header names are not in our notes): ``X-SePay-Timestamp:
   <unix seconds>`` and ``X-SePay-Signature: <hex HMAC-SHA256(secret, "<timestamp>." + raw body bytes)>``,
   accepted within 5 minutes either side of now. ``sign_sepay`` produces these headers.
@@ -43,6 +44,7 @@ except ZoneInfoNotFoundError:  # slim images without tzdata; Vietnam has had no 
     VIETNAM_TZ = timezone(timedelta(hours=7))
 
 SIGNATURE_WINDOW_SECONDS = 300
+KEY_DIGEST_PREFIX = "sha256:"  # a stored SePay API key that is a digest (accounts.sepay_key_digest)
 # Dates outside these bounds are malformed input (year 1 overflowed the UTC conversion): refused with 400.
 EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
 LATEST_YEAR = 2100
@@ -183,6 +185,8 @@ def verify_sepay(
     if api_key:
         authorization = _header(headers, "Authorization")
         scheme, _, given = (authorization or "").strip().partition(" ")
+        if api_key.startswith(KEY_DIGEST_PREFIX):  # a payment account's own key is stored as its digest
+            given = KEY_DIGEST_PREFIX + hashlib.sha256(given.strip().encode("utf-8")).hexdigest()
         if scheme.lower() == "apikey" and hmac.compare_digest(
             given.strip().encode("utf-8"), api_key.encode("utf-8")
         ):
