@@ -4,6 +4,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 5000
 export FLASK_APP := wsgi.py
+# An unset APP_ENV means production (config.py). Each target says which configuration it runs: `make run` and its
+# steps the development one (random secrets generated once under instance/), tests and tools the testing one.
+DEV_TARGETS := run translations migrate seed serve
+TEST_TARGETS := test lint e2e bench
+$(DEV_TARGETS): export APP_ENV ?= development
+$(TEST_TARGETS): export APP_ENV = testing
+# The dependency set is locked: every install uses constraints.txt (regenerate with scripts/lock.py).
+CONSTRAINTS := constraints.txt
 
 .PHONY: run test lint install install-dev translations migrate seed serve bench e2e clean
 
@@ -12,12 +20,12 @@ $(VENV)/bin/python:
 	$(PY) -m pip install --quiet --upgrade pip
 
 # Re-install only when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PY) -m pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS) | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e .
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml $(CONSTRAINTS) $(VENV)/.installed
+	$(PY) -m pip install --quiet -c $(CONSTRAINTS) -e '.[dev]'
 	@touch $@
 
 install: $(VENV)/.installed

@@ -1,12 +1,22 @@
 """Configuration classes: the only module that reads the environment."""
 
+import json
 import os
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
 
-DEFAULT_SECRET_KEY = "dev-insecure-change-me"
+# Secrets that were once constants in this code base or its tests: production refuses them whatever their length.
+KNOWN_SECRETS = frozenset({"dev-insecure-change-me", "testing-secret", "demo-sepay-key", "demo-casso-key",
+                           "demo-payos-key"})
+DEFAULT_SECRET_KEY = "dev-insecure-change-me"  # the old development default, kept only to be refused
+DEVELOPMENT_SECRETS_FILE = "development-secrets.json"
+# What a development install generates once, randomly, and keeps under instance/ (never constants in code).
+DEVELOPMENT_SECRET_NAMES = ("SECRET_KEY", "SEPAY_API_KEY", "CASSO_CHECKSUM_KEY", "PAYOS_CHECKSUM_KEY")
+REDIS_SCHEMES = ("redis://", "rediss://", "redis+sentinel://", "redis+cluster://", "unix://")
 
 
 def _env(name: str, default: str | None = None) -> str | None:
@@ -24,29 +34,55 @@ def _count(name: str, default: int) -> int:
     return int(value)
 
 
+def _hours(name: str, default: int) -> int:
+    value = _count(name, default)
+    if value < 1:
+        raise SystemExit(f"{name} must be at least 1 hour.")
+    return value
+
+
 class Config:
-    SECRET_KEY = _env("SECRET_KEY", DEFAULT_SECRET_KEY)
+    SECRET_KEY = _env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gialam.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     # Languages: Vietnamese first, English available.
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     LANGUAGES = ("vi", "en")
-    # Rate limits (Flask-Limiter): in memory by default, Redis when RATELIMIT_STORAGE_URI is set.
+    # Rate limits (Flask-Limiter): in memory for development and tests; production requires Redis (shared by every
+    # worker and process).
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
-    LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "5 per minute")
+    # Failed sign-ins per client address (and per email and address); then per email from all addresses together,
+    # refusing only clients that have failed themselves (app/auth/throttle.py). Longer windows slow a patient guesser.
+    LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
+    LOGIN_EMAIL_RATE_LIMIT = _env("LOGIN_EMAIL_RATE_LIMIT", "5 per minute;30 per hour")
     WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "600 per minute")
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "100 per second")  # per secret key, like Stripe's
+    PASSWORD_CHANGE_RATE_LIMIT = _env("PASSWORD_CHANGE_RATE_LIMIT", "5 per 15 minutes")
+    RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "gialam")
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # Sessions end (docs/security.md): a signed-in session lasts SESSION_HOURS after the last request and at most
+    # SESSION_MAX_HOURS after sign-in; "remember me" (a choice at sign-in) keeps a device signed in REMEMBER_DAYS.
+    SESSION_HOURS = _hours("SESSION_HOURS", 8)
+    SESSION_MAX_HOURS = _hours("SESSION_MAX_HOURS", 12)
+    REMEMBER_DAYS = _count("REMEMBER_DAYS", 14)
+    # Request bodies: 1 MB unless a view sets its own explicit limit (app/uploads.py: upload_limit).
+    MAX_CONTENT_LENGTH = _count("MAX_CONTENT_LENGTH", 1024 * 1024)
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+    # Outgoing webhooks may go only to public addresses; development and tests allow loopback (local receivers).
+    ALLOW_LOOPBACK_WEBHOOKS = False
     DEMO_PASSWORD = _env("DEMO_PASSWORD", "gialam-demo")
     # Days of made-up fee payments `flask seed-demo` gives each commune (for the charts and the inbox); 0 = none.
     DEMO_PAYMENT_DAYS = _count("DEMO_PAYMENT_DAYS", 14)
-    # The public base URL used in links that leave the request (QR hosted pages, webhooks); None = request host.
+    # The public base URL used in links that leave the request (QR hosted pages, webhooks); None = request host
+    # (development and tests only: production requires it, and answers only to its host and TRUSTED_HOSTS).
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
+    TRUSTED_HOSTS = _env("TRUSTED_HOSTS")
     # Payments: bank-notification secrets (a payment account may override them).
     SEPAY_API_KEY = _env("SEPAY_API_KEY")
     SEPAY_WEBHOOK_SECRET = _env("SEPAY_WEBHOOK_SECRET")
@@ -66,12 +102,12 @@ class Config:
 
 
 class DevelopmentConfig(Config):
+    """Chosen explicitly (`make run` sets APP_ENV=development). Secrets not given in the environment are random per
+    install, generated once into instance/development-secrets.json (see ``development_secrets``)."""
+
     ENV_NAME = "development"
     DEBUG = True
-    # The demo runs on SQLite with no other service: known secrets make `make run` + simulate-transfer work.
-    SEPAY_API_KEY = _env("SEPAY_API_KEY", "demo-sepay-key")
-    CASSO_CHECKSUM_KEY = _env("CASSO_CHECKSUM_KEY", "demo-casso-key")
-    PAYOS_CHECKSUM_KEY = _env("PAYOS_CHECKSUM_KEY", "demo-payos-key")
+    ALLOW_LOOPBACK_WEBHOOKS = True
 
 
 class TestingConfig(Config):
@@ -84,6 +120,7 @@ class TestingConfig(Config):
     CASSO_CHECKSUM_KEY = "test-casso-key"
     PAYOS_CHECKSUM_KEY = "test-payos-key"
     RATELIMIT_STORAGE_URI = "memory://"
+    ALLOW_LOOPBACK_WEBHOOKS = True  # the delivery tests run a receiver on 127.0.0.1; tests/security switch it off
     DEMO_PAYMENT_DAYS = 0  # seed-demo runs in many tests; tests/test_demo.py seeds the two weeks of payments
 
 
@@ -98,18 +135,68 @@ class ProductionConfig(Config):
 
 
 def check_production(config) -> None:
-    """Refuse to start production without a real secret key and an explicit database."""
+    """Refuse to start production without a real secret key, an explicit database, the public base URL and shared
+    rate-limit storage (Redis); demo or test secrets are refused wherever they appear."""
     if not config.get("PRODUCTION"):
         return
-    missing = [env for key, env in (("SECRET_KEY", "SECRET_KEY"), ("SQLALCHEMY_DATABASE_URI", "DATABASE_URL"))
-               if not config.get(key)]
+    required = (("SECRET_KEY", "SECRET_KEY"), ("SQLALCHEMY_DATABASE_URI", "DATABASE_URL"),
+                ("PUBLIC_BASE_URL", "PUBLIC_BASE_URL"))
+    missing = [env for key, env in required if not config.get(key)]
     if missing:
         raise RuntimeError(f"Production configuration refuses to start: {', '.join(missing)} must be set.")
     secret = config["SECRET_KEY"]
-    if secret in (DEFAULT_SECRET_KEY, TestingConfig.SECRET_KEY) or len(secret) < 32:
+    if secret in KNOWN_SECRETS or len(secret) < 32:
         raise RuntimeError(
             "Production configuration refuses to start: SECRET_KEY is a default or shorter than 32 characters."
         )
+    for name in ("SEPAY_API_KEY", "SEPAY_WEBHOOK_SECRET", "CASSO_CHECKSUM_KEY", "PAYOS_CHECKSUM_KEY"):
+        value = config.get(name) or ""
+        if value in KNOWN_SECRETS or value.startswith(("test-", "demo-")):
+            raise RuntimeError(f"Production configuration refuses to start: {name} is a demo or test value.")
+    base = urlsplit(config["PUBLIC_BASE_URL"])
+    if base.scheme not in ("http", "https") or not base.hostname or base.path not in ("", "/"):
+        raise RuntimeError("Production configuration refuses to start: PUBLIC_BASE_URL must be like "
+                           "https://gialam.example.vn (scheme and host, no path).")
+    if not str(config.get("RATELIMIT_STORAGE_URI") or "").startswith(REDIS_SCHEMES):
+        raise RuntimeError("Production configuration refuses to start: RATELIMIT_STORAGE_URI must name a Redis "
+                           "server (redis://...), so that every worker counts the same login attempts.")
+    if config.get("ALLOW_LOOPBACK_WEBHOOKS"):
+        raise RuntimeError("Production configuration refuses to start: ALLOW_LOOPBACK_WEBHOOKS is for development.")
+
+
+def trusted_hosts(config) -> list[str] | None:
+    """Host names the app answers to: PUBLIC_BASE_URL's host plus TRUSTED_HOSTS (comma-separated); None = any."""
+    extra = config.get("TRUSTED_HOSTS") or []
+    if isinstance(extra, str):
+        extra = extra.split(",")
+    hosts = [h.strip() for h in extra if h and h.strip()]
+    base = config.get("PUBLIC_BASE_URL")
+    if base and urlsplit(base).hostname:
+        hosts.insert(0, urlsplit(base).hostname)
+    return list(dict.fromkeys(hosts)) or None
+
+
+def development_secrets(instance_dir: Path = INSTANCE_DIR) -> dict[str, str]:
+    """This install's development secrets: random, generated on first use into instance/ (mode 0600), then reused
+    so that sessions and the demo's webhook keys survive restarts. Never used by production or tests."""
+    path = Path(instance_dir) / DEVELOPMENT_SECRETS_FILE
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        stored = {}
+    if not isinstance(stored, dict):
+        stored = {}
+    missing = [name for name in DEVELOPMENT_SECRET_NAMES if not isinstance(stored.get(name), str) or
+               len(stored[name]) < 32]
+    if missing:
+        for name in missing:
+            stored[name] = secrets.token_urlsafe(48 if name == "SECRET_KEY" else 24)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            json.dump(stored, handle, indent=2)
+        os.replace(temporary, path)
+    return {name: stored[name] for name in DEVELOPMENT_SECRET_NAMES}
 
 
 CONFIGS = {
@@ -120,8 +207,9 @@ CONFIGS = {
 
 
 def config_from_env() -> type[Config]:
-    """The configuration named by APP_ENV (development by default)."""
-    name = _env("APP_ENV", "development")
+    """The configuration named by APP_ENV. Unset means production: only `make run` (development) and the tests
+    (testing) choose otherwise, explicitly."""
+    name = _env("APP_ENV", "production")
     if name not in CONFIGS:
         raise RuntimeError(f"APP_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
     return CONFIGS[name]

@@ -7,7 +7,7 @@ from typing import Mapping
 
 from flask import Flask, g, request, session
 
-from config import INSTANCE_DIR, check_production, config_from_env
+from config import INSTANCE_DIR, check_production, config_from_env, development_secrets, trusted_hosts
 
 
 def _normalise_database_url(url: str | None) -> str | None:
@@ -24,7 +24,13 @@ def create_app(config: Mapping | type | None = None) -> Flask:
         app.config.from_object(config)
     elif config:
         app.config.from_mapping(config)
+    if app.config.get("ENV_NAME") == "development":
+        # Random per install, kept under instance/ (never constants in the code); the environment still wins.
+        for name, value in development_secrets(INSTANCE_DIR).items():
+            if not app.config.get(name):
+                app.config[name] = value
     check_production(app.config)
+    app.config["TRUSTED_HOSTS"] = trusted_hosts(app.config) if app.config.get("PRODUCTION") else None
     app.json.ensure_ascii = False  # Vietnamese stays readable in JSON answers
     app.config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -37,6 +43,9 @@ def create_app(config: Mapping | type | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    from app import uploads
+
+    uploads.init_app(app)  # per-view upload limits apply before any hook reads the form (CSRF)
     register_extensions(app)
     register_tenancy(app)
     register_blueprints(app)
@@ -63,6 +72,10 @@ def register_extensions(app: Flask) -> None:
 
     from app import models  # noqa: F401  (the whole schema, for Alembic and the scoping hooks)
 
+    if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis", "unix")):
+        options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        options.setdefault("key_prefix", app.config["RATELIMIT_KEY_PREFIX"])
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = options
     db.init_app(app)
     migrations = Path(app.root_path).parent / "migrations"
     migrate.init_app(app, db, directory=str(migrations), render_as_batch=True, compare_type=True)
@@ -77,11 +90,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message = lazy_gettext("Please sign in to see this page.")
     formatting.init_app(app)
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        from app.auth.models import User
+    from app.auth import sessions
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    sessions.init_app(app)
 
 
 def register_tenancy(app: Flask) -> None:
@@ -96,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import csrf, limiter
     from app.main import bp as main_bp
     from app.payments.api import bp as api_bp
+    from app.payments.api.keys_views import bp as api_keys_bp
     from app.payments.bank.receivers import bp as bank_receivers_bp
     from app.payments.bank.inbox import bp as reconciliation_bp
     from app.payments.views import bp as payments_bp
@@ -104,7 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from tenants.views import bp as communes_bp
 
     for bp in (main_bp, auth_bp, district_bp, communes_bp, notices_bp, marketplace_bp,
-               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp):
+               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp, api_keys_bp):
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by key or signature, not by a browser session.
     csrf.exempt(api_bp)
@@ -158,6 +170,12 @@ def register_errorhandlers(app: Flask) -> None:
 
         return render_error(400, "errors/400.html", message=gettext("The form expired or was not sent from this site. Please try again."))
 
+    @app.errorhandler(413)
+    def too_large(err):
+        from flask_babel import gettext
+
+        return render_error(413, "errors/400.html", message=gettext("What was sent is too large."))
+
     @app.errorhandler(429)
     def too_many(err):
         from flask_babel import gettext
@@ -187,6 +205,13 @@ def register_request_hooks(app: Flask) -> None:
         )
         if app.config.get("PRODUCTION"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        # A page shown to a signed-in user (staff, vendors) is theirs alone: no browser or proxy cache keeps it
+        # (the back button on a shared computer after sign-out, a proxy serving it to someone else). Pages that
+        # never load the user (the payer's QR image, public pages of anonymous visitors) keep their own caching.
+        user = g.get("_login_user")
+        if user is not None and user.is_authenticated:
+            response.headers["Cache-Control"] = "no-store"
+            response.headers.pop("Expires", None)
         return response
 
     @app.context_processor

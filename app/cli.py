@@ -38,6 +38,7 @@ def seed_demo(if_empty: bool) -> None:
         raise click.ClickException("seed-demo is refused in production.")
     if if_empty and not demo.is_empty():
         click.echo("Database already has communes; demo seed skipped.")
+        _echo_webhook_keys()
         return
     password = current_app.config["DEMO_PASSWORD"]
 
@@ -49,6 +50,21 @@ def seed_demo(if_empty: bool) -> None:
                f"{counts['payments']} fee payments created.")
     click.echo(f"Sign in as district@{demo.DEMO_DOMAIN}, admin.<slug>@{demo.DEMO_DOMAIN} or "
                f"officer.<slug>@{demo.DEMO_DOMAIN}; password: {password} (DEMO_PASSWORD).")
+    _echo_webhook_keys()
+
+
+def _echo_webhook_keys() -> None:
+    """The bank-notification keys of this install (random per install in development: instance/), so a demo can
+    sign its own notifications; they are never constants in the code."""
+    config = current_app.config
+    keys = [(name, config.get(name)) for name in ("SEPAY_API_KEY", "SEPAY_WEBHOOK_SECRET", "CASSO_CHECKSUM_KEY",
+                                                  "PAYOS_CHECKSUM_KEY")]
+    keys = [(name, value) for name, value in keys if value]
+    if not keys:
+        return
+    click.echo("Bank-notification keys of this install (`flask payments simulate-transfer` signs with them):")
+    for name, value in keys:
+        click.echo(f"  {name}={value}")
 
 
 @tenants_cli.command("list")

@@ -161,7 +161,9 @@ class Server:
             from app import create_app
 
             # config.py read the environment when first imported: pass the settings explicitly.
-            wsgi_app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "SECRET_KEY": env["SECRET_KEY"]})
+            wsgi_app = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "SECRET_KEY": env["SECRET_KEY"],
+                                   **{k: env[k] for k in ("PUBLIC_BASE_URL", "TRUSTED_HOSTS", "RATELIMIT_STORAGE_URI")
+                                      if k in env}})
         else:
             global _BARE_BODY
             _BARE_BODY = _png_sized(int(env["BENCH_BARE_SIZE"]))
@@ -250,7 +252,10 @@ def run(args: argparse.Namespace) -> dict:
     try:
         info = make_database(tmp)
         real_env = {"APP_ENV": "production", "DATABASE_URL": info["database_url"],
-                    "SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
+                    "SECRET_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT),
+                    # production requires its public URL and shared limit storage (the QR route is not limited)
+                    "PUBLIC_BASE_URL": "http://127.0.0.1", "TRUSTED_HOSTS": "127.0.0.1,localhost",
+                    "RATELIMIT_STORAGE_URI": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")}
         bare_env = {"BENCH_BARE_SIZE": str(info["png_size"])}
         real = Server("real", "wsgi:app", real_env, info["qr_path"], args, tmp / "real.log")
         servers.append(real)

@@ -1,6 +1,6 @@
 """Each commune's pages under /c/<slug>/: the public home, the staff desk and the commune's staff accounts."""
 
-from flask import Blueprint, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -43,6 +43,11 @@ def desk():
 @bp.route("/staff", methods=["GET", "POST"])
 @commune_staff_required("commune_admin")
 def staff():
+    """The commune's staff. District admins see it (oversight) but do not create officers: each commune's own
+    admin does (docs/decisions.md)."""
+    may_create = current_user.has_role(g.tenant.id, "commune_admin")
+    if request.method == "POST" and not may_create:
+        abort(403)
     form = StaffForm()
     outcome = create_staff_from_form(
         form, g.tenant, "officer", lambda user: _("Officer account %(email)s created.", email=user.email),
@@ -54,7 +59,7 @@ def staff():
         render_template(
             "communes/staff.html",
             tenant=g.tenant,
-            form=form,
+            form=form if may_create else None,
             staff=account_services.staff_of(g.tenant),
         ),
         outcome,

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
 
-os.environ.setdefault("APP_ENV", "testing")  # TestingConfig first; the mapping below overrides the database
+os.environ["APP_ENV"] = "testing"  # chosen explicitly (unset means production); the mapping below sets the database
 
 from werkzeug.serving import make_server  # noqa: E402
 

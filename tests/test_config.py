@@ -13,13 +13,19 @@ from config import DEFAULT_SECRET_KEY, ProductionConfig, check_production
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "k3Y-" + "x" * 36  # 40 characters
+REDIS_URI = "redis://127.0.0.1:6379/13"  # production requires Redis limit storage; nothing is written at start
+SETTINGS_FROM_ENV = ("SECRET_KEY", "DATABASE_URL", "APP_ENV", "TEST_DATABASE_URL", "PUBLIC_BASE_URL",
+                     "RATELIMIT_STORAGE_URI", "TRUSTED_HOSTS", "SEPAY_API_KEY", "SEPAY_WEBHOOK_SECRET",
+                     "CASSO_CHECKSUM_KEY", "PAYOS_CHECKSUM_KEY")
+PRODUCTION_SERVICES = {"PUBLIC_BASE_URL": "https://gialam.example.vn", "RATELIMIT_STORAGE_URI": REDIS_URI}
 
 
 def start_wsgi(tmp_path, code: str = "from wsgi import app", **env) -> subprocess.CompletedProcess:
-    """Import wsgi.py the way gunicorn does, in a clean process with exactly the given settings."""
-    clean = {k: v for k, v in os.environ.items()
-             if k not in ("SECRET_KEY", "DATABASE_URL", "APP_ENV", "TEST_DATABASE_URL")}
-    clean.update({"APP_ENV": "production", "PYTHONPATH": str(ROOT), **env})
+    """Import wsgi.py the way gunicorn does, in a clean process with exactly the given settings (APP_ENV=production
+    unless given; ``APP_ENV=None`` leaves it unset). The public URL and Redis are given unless overridden."""
+    clean = {k: v for k, v in os.environ.items() if k not in SETTINGS_FROM_ENV}
+    clean.update({"APP_ENV": "production", "PYTHONPATH": str(ROOT), **PRODUCTION_SERVICES, **env})
+    clean = {k: v for k, v in clean.items() if v is not None}
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True,
                           timeout=60)
 
@@ -84,26 +90,41 @@ def test_a_number_setting_that_is_not_a_whole_number_is_refused_clearly(tmp_path
         ({"SECRET_KEY": DEFAULT_SECRET_KEY, "SQLALCHEMY_DATABASE_URI": "sqlite://"}, "default"),
         ({"SECRET_KEY": "testing-secret", "SQLALCHEMY_DATABASE_URI": "sqlite://"}, "default"),
         ({"SECRET_KEY": "x" * 31, "SQLALCHEMY_DATABASE_URI": "sqlite://"}, "shorter than 32"),
+        ({"SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://", "PUBLIC_BASE_URL": None},
+         "PUBLIC_BASE_URL must be set"),
+        ({"SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://", "PUBLIC_BASE_URL": "gialam.vn"},
+         "PUBLIC_BASE_URL must be like"),
+        ({"SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://", "RATELIMIT_STORAGE_URI": "memory://"},
+         "must name a Redis server"),
+        ({"SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://", "SEPAY_API_KEY": "demo-sepay-key"},
+         "SEPAY_API_KEY is a demo or test value"),
+        ({"SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://", "ALLOW_LOOPBACK_WEBHOOKS": True},
+         "ALLOW_LOOPBACK_WEBHOOKS is for development"),
     ],
 )
 def test_check_production_refuses_weak_settings(settings, message):
     with pytest.raises(RuntimeError, match=message):
-        check_production({"PRODUCTION": True, **settings})
+        check_production({"PRODUCTION": True, **PRODUCTION_SERVICES, **settings})
 
 
 def test_check_production_accepts_a_real_secret_and_ignores_non_production():
-    check_production({"PRODUCTION": True, "SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    check_production({"PRODUCTION": True, "SECRET_KEY": GOOD_SECRET, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                      **PRODUCTION_SERVICES})
     check_production({"PRODUCTION": False, "SECRET_KEY": None, "SQLALCHEMY_DATABASE_URI": None})
 
 
-def test_production_app_sends_hsts_and_secure_cookies(tmp_path):
+def test_production_app_sends_hsts_and_secure_cookies(tmp_path, monkeypatch):
+    import app as app_package
     from app import create_app
 
+    # In this process the limiter (one object) stays in memory; the processes started above check Redis.
+    monkeypatch.setattr(app_package, "check_production", lambda config: None)
     settings = {key: getattr(ProductionConfig, key) for key in dir(ProductionConfig) if key.isupper()}
-    settings.update(SECRET_KEY=GOOD_SECRET, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite'}")
+    settings.update(SECRET_KEY=GOOD_SECRET, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'p.sqlite'}",
+                    **{**PRODUCTION_SERVICES, "RATELIMIT_STORAGE_URI": "memory://"})
     app = create_app(settings)
     assert app.config["SESSION_COOKIE_SECURE"] is True
-    response = app.test_client().get("/healthz")
+    response = app.test_client().get("/healthz", base_url="https://gialam.example.vn")
     assert response.status_code == 200
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 

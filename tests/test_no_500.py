@@ -11,6 +11,7 @@ SAMPLE_VALUES = {
     "user_id": 999999,
     "notice_id": 999999,
     "transfer_id": 999999,
+    "key_id": 999999,
     "public_id": "pi_doesnotexist00000000000",
     "kind": "png",
     "code": "en",

@@ -27,6 +27,7 @@ STAFF_ROLES = ("commune_admin", "officer")  # the commune's own staff: the desk,
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (CheckConstraint("session_version >= 1", name="session_version_positive"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -37,6 +38,9 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Part of the id kept in the session and the "remember me" cookie (get_id): bumping it signs out every session
+    # and cookie issued before (logout, password change, deactivation, "sign out everywhere").
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"
@@ -45,6 +49,9 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_version}"
 
     @property
     def is_district_admin(self) -> bool:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.auth.models import STAFF_ROLES, Membership, User
 from app.auth.passwords import (
@@ -68,11 +68,33 @@ def create_user(email: str, name: str, password: str, phone: str | None = None) 
     return user
 
 
+def end_sessions(user: User) -> None:
+    """Sign the user out everywhere: every session and "remember me" cookie issued so far stops working (the user
+    loader compares the version they carry). Atomic, so two concurrent bumps both count. The caller commits."""
+    db.session.execute(update(User).where(User.id == user.id)
+                       .values(session_version=User.session_version + 1)
+                       .execution_options(synchronize_session=False))
+    user.session_version = db.session.scalar(select(User.session_version).where(User.id == user.id))
+
+
+def load_session_user(user_id: str) -> User | None:
+    """The user a session or cookie names as "<id>.<session version>", if that version is still current."""
+    ident, _, version = (user_id or "").partition(".")
+    if not (ident.isdecimal() and version.isdecimal()) or len(ident) > 18 or len(version) > 18:
+        return None
+    user = db.session.get(User, int(ident))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
 def change_password(user: User, current: str, new: str, confirm: str) -> None:
+    """Change the password and sign out every other session (the caller signs the current one in again)."""
     if not verify_password(user.password_hash, current or ""):
         raise ValidationError(_l("The current password is wrong."), field="current_password")
     _check_new_password(new, confirm)
     user.password_hash = hash_password(new)
+    end_sessions(user)
     db.session.commit()
 
 
@@ -115,6 +137,8 @@ def set_active(actor: User, user: User, active: bool) -> None:
     if user.id == actor.id:
         raise ValidationError(_l("You cannot deactivate your own account."))
     user.active = active
+    if not active:
+        end_sessions(user)
     db.session.commit()
 
 

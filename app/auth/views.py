@@ -2,28 +2,16 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, logout_user
 
-from app.auth import bp, services
+from app.auth import bp, services, sessions, throttle
 from app.auth.access import home_endpoint_for
-from app.auth.forms import PasswordChangeForm
-from app.auth.forms import LoginForm
+from app.auth.forms import LoginForm, PasswordChangeForm
 from app.errors import DomainError
-from app.extensions import limiter
-
-
-def _login_failed(response) -> bool:
-    return bool(g.get("login_failed"))
-
-
-def _login_email_key() -> str:
-    return "login-email:" + (request.form.get("email") or "").strip().lower()
-
-
-def _login_limit() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+from app.extensions import db
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -39,21 +27,24 @@ def _safe_next(target: str | None) -> str | None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=_login_failed)
-@limiter.limit(_login_limit, methods=["POST"], key_func=_login_email_key, deduct_when=_login_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
     form = LoginForm()
+    form.remember.label.text = _("Keep me signed in on this device for %(days)d days",
+                                 days=current_app.config["REMEMBER_DAYS"])
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
+        address = get_remote_address()
+        if throttle.login_refused(form.email.data, address):
+            abort(429)  # the password is not even checked: a refused try teaches nothing
         user = services.authenticate(form.email.data, form.password.data)
         if user is not None:
-            login_user(user)
+            sessions.start(user, remember=bool(form.remember.data))
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(_safe_next(form.next.data) or url_for("auth.home"))
-        g.login_failed = True
+        throttle.login_failed(form.email.data, address)
         flash(_("Wrong email or password."), "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)
@@ -61,9 +52,24 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Sign out, and end this session's copies too: the session version moves on (a copied cookie stops working)."""
+    if current_user.is_authenticated:
+        services.end_sessions(current_user)
+        db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("main.index"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    """Every session and "remember me" cookie of this account, on every device, stops working; this one too."""
+    services.end_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    flash(_("You have been signed out on every device."), "info")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/home")
@@ -78,14 +84,18 @@ def home():
 def change_password():
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        if throttle.password_change_refused(current_user.id):
+            abort(429)
+        user = current_user._get_current_object()
         try:
-            services.change_password(
-                current_user, form.current_password.data, form.new_password.data, form.confirm.data
-            )
+            services.change_password(user, form.current_password.data, form.new_password.data, form.confirm.data)
         except DomainError as err:
+            if err.field == "current_password":
+                throttle.password_change_failed(user.id)
             flash(str(err.message), "error")
         else:
-            flash(_("Your password has been changed."), "success")
+            sessions.start(user)  # every other session is signed out; this one goes on, on a fresh session
+            flash(_("Your password has been changed. Every other session has been signed out."), "success")
             return redirect(url_for("auth.home"))
     status = 400 if form.errors or request.method == "POST" else 200
     return render_template("auth/password.html", form=form), status

@@ -75,15 +75,28 @@ NOTIFICATION_SECRET_FIELDS = {
 
 
 def set_notification_secret(account: PaymentAccount, provider: str, value: str | None) -> None:
-    """A merchant who links their own SePay/Casso/payOS account brings its secret; None goes back to the platform's."""
+    """A merchant who links their own SePay/Casso/payOS account brings its secret; None goes back to the platform's.
+
+    A SePay API key is only compared with what SePay sends, so only its digest is stored (``sepay_key_digest``).
+    The HMAC secrets (SePay's webhook secret, Casso's and payOS's checksum keys) must sign and are kept as given."""
     field = NOTIFICATION_SECRET_FIELDS.get(provider)
     if field is None:
         raise ValidationError(_l("Unknown notification provider."), field="provider")
     value = (value or "").strip() or None
     if value is not None and not (8 <= len(value) <= 255):
         raise ValidationError(_l("A notification secret has 8 to 255 characters."), field="value")
+    if field == "sepay_api_key" and value is not None:
+        value = sepay_key_digest(value)
     setattr(account, field, value)
     db.session.commit()
+
+
+SEPAY_KEY_DIGEST_PREFIX = "sha256:"
+
+
+def sepay_key_digest(key: str) -> str:
+    """What is stored of a per-account SePay API key: ``sha256:<hex>`` (the receiver compares digests)."""
+    return SEPAY_KEY_DIGEST_PREFIX + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
 def hash_key(secret: str) -> str:
@@ -99,6 +112,22 @@ def create_api_key(account: PaymentAccount) -> tuple[ApiKey, str]:
     db.session.add(key)
     db.session.commit()
     return key, secret
+
+
+def list_api_keys() -> list[ApiKey]:
+    """The active tenant's API keys, newest first, with their account (revoked ones included: the record stays)."""
+    return list(db.session.scalars(select(ApiKey).order_by(ApiKey.revoked_at.is_not(None), ApiKey.id.desc())))
+
+
+def revoke_api_key(key_id: int) -> ApiKey:
+    """Revoke one of the active tenant's keys: it stops authenticating at once. Revoking twice changes nothing."""
+    key = db.session.scalar(select(ApiKey).where(ApiKey.id == key_id))
+    if key is None:
+        raise NotFound(_l("No such API key."))
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(timezone.utc)
+    db.session.commit()
+    return key
 
 
 def authenticate_api_key(secret: str | None) -> ApiKey | None:

@@ -111,7 +111,8 @@ def test_successful_logins_do_not_use_up_the_limit(client, admin):
 
 
 def test_limit_per_email_holds_across_addresses(app, admin):
-    """Rotating the client IP does not reset the per-email counter."""
+    """Rotating the client IP does not reset the per-email counter: once the email is under attack, every address
+    gets one try per window; its second wrong password is refused."""
     for i in range(5):
         client = app.test_client()
         client.get("/lang/en")
@@ -119,7 +120,33 @@ def test_limit_per_email_holds_across_addresses(app, admin):
         assert login(client, "admin@battrang.vn", "wrong-password").status_code == 401
     client = app.test_client()
     client.environ_base["REMOTE_ADDR"] = "10.0.0.99"
+    assert login(client, "admin@battrang.vn", "wrong-password").status_code == 401
     assert login(client, "admin@battrang.vn", "wrong-password").status_code == 429
+    assert login(client, "admin@battrang.vn", TEST_PASSWORD).status_code == 429  # a client that failed waits
+    for i in range(5):  # an address that already failed once for this email is refused outright
+        retry = app.test_client()
+        retry.environ_base["REMOTE_ADDR"] = f"10.0.0.{i + 1}"
+        assert login(retry, "admin@battrang.vn", "wrong-password").status_code == 429
+
+
+def test_an_email_under_attack_still_lets_its_owner_in_from_a_clean_client(app, admin):
+    """Five wrong passwords a minute (from one or many addresses) must not lock the victim out."""
+    attacker = app.test_client()
+    attacker.environ_base["REMOTE_ADDR"] = "203.0.113.66"
+    for _ in range(5):
+        assert login(attacker, "admin@battrang.vn", "wrong-password").status_code == 401
+    assert login(attacker, "admin@battrang.vn", "wrong-password").status_code == 429
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    assert login(owner, "admin@battrang.vn", TEST_PASSWORD).status_code == 302
+    assert is_signed_in(owner)
+
+
+def test_the_limit_counts_failures_of_any_email_from_one_address(app, admin):
+    client = app.test_client()
+    for i in range(5):
+        assert login(client, f"nobody{i}@battrang.vn", "wrong-password").status_code == 401
+    assert login(client, "admin@battrang.vn", TEST_PASSWORD).status_code == 429
 
 
 # --- CSRF ------------------------------------------------------------------------------------------------------

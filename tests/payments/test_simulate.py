@@ -58,14 +58,24 @@ def test_simulate_transfer_signs_with_hmac_when_no_api_key(app, runner, intent, 
     assert intent_state(app, intent.public_id)["status"] == "succeeded"
 
 
-def test_simulate_transfer_uses_the_accounts_own_key_when_nothing_is_configured(app, runner, make, monkeypatch):
+def test_simulate_transfer_uses_the_accounts_own_secret_when_nothing_is_configured(app, runner, make, monkeypatch):
     monkeypatch.setitem(app.config, "SEPAY_API_KEY", None)
     monkeypatch.setitem(app.config, "SEPAY_WEBHOOK_SECRET", None)
-    own = make_account(app, make.tenant("xa-kieu-ky"), "0021009876543", sepay_api_key="own-key")
+    own = make_account(app, make.tenant("xa-kieu-ky"), "0021009876543", sepay_webhook_secret="own-webhook-secret")
     intent = make_intent(app, own, 40_000)
     result = runner.invoke(args=["payments", "simulate-transfer", intent.reference_code])
     assert result.exit_code == 0, result.output
     assert intent_state(app, intent.public_id)["status"] == "succeeded"
+
+
+def test_simulate_transfer_cannot_sign_with_an_api_key_it_only_knows_the_digest_of(app, runner, make, monkeypatch):
+    monkeypatch.setitem(app.config, "SEPAY_API_KEY", None)
+    monkeypatch.setitem(app.config, "SEPAY_WEBHOOK_SECRET", None)
+    own = make_account(app, make.tenant("xa-kieu-ky"), "0021009876543", sepay_api_key="own-key-123")
+    intent = make_intent(app, own, 40_000)
+    result = runner.invoke(args=["payments", "simulate-transfer", intent.reference_code])
+    assert result.exit_code != 0 and "must be signed" in result.output
+    assert intent_state(app, intent.public_id)["status"] == "requires_action"
 
 
 def test_simulate_transfer_is_refused_in_production(app, runner, intent, monkeypatch):

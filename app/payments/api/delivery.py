@@ -8,13 +8,15 @@ with ``stripe.Webhook.construct_event``.
 How a batch runs, so that two workers never send the same delivery and no network call holds a database lock:
 
 1. claim: in one short transaction, select due rows (``status = 'pending' AND next_attempt_at <= now``), on
-   PostgreSQL with ``FOR UPDATE SKIP LOCKED`` so concurrent workers take disjoint rows, and lease each one by
-   moving its ``next_attempt_at`` past the time the whole batch may take. The lease is taken with a guarded UPDATE (still due?), which
-   also keeps two SQLite workers apart. Commit.
-2. send: POST each claimed delivery with ``urllib.request`` (5 s timeout, redirects not followed: a 3xx is a
-   failure, as with Stripe).
+   PostgreSQL with ``FOR UPDATE SKIP LOCKED`` so concurrent workers take disjoint rows, and lease them by
+   moving their ``next_attempt_at`` past the time the whole batch may take. The lease is one guarded UPDATE for
+   the batch (still due?) that returns the ids it took, which also keeps two SQLite workers apart. Commit.
+2. send: POST each claimed delivery through ``outbound.post`` (the host is resolved, every address checked, and
+   the connection made to a checked address: no loopback, private, link-local or metadata address is ever
+   opened; 5 s timeout; redirects not followed: a 3xx is a failure, as with Stripe).
 3. record: one short transaction per delivery: 2xx -> ``succeeded``; anything else -> ``attempts + 1``, the status
-   code or error kept, ``next_attempt_at = now + BACKOFF[attempt]``, and ``failed`` once the schedule is spent
+   code and a short fixed message kept (never the answer's body or the socket error, which would read internal
+   services back or map their ports), ``next_attempt_at = now + BACKOFF[attempt]``, and ``failed`` once the schedule is spent
    (about three days, as Stripe). A worker that dies between 1 and 3 leaves a lease that simply runs out.
 
 At-least-once, like Stripe: a crash after a receiver answered and before step 3 commits sends that event again, so
@@ -28,16 +30,15 @@ import logging
 import signal
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.payments.api import outbound
 from app.payments.events import serialize_event
 from app.payments.models import WebhookDelivery
 from app.payments.stripe_wire import sign_payload
@@ -62,8 +63,6 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 # How long claimed deliveries stay invisible to other workers: a base plus one timeout per delivery in the batch.
 # The batch stops sending when its lease runs short, so a slow receiver can never make two workers overlap.
 LEASE_BASE = timedelta(seconds=60)
-MAX_ERROR_LEN = 500
-MAX_RESPONSE_READ = 2048
 PRUNE_EVERY_SECONDS = 3600  # idempotency keys live 24 h; pruning hourly is plenty
 
 # post(url, data=body, headers=..., timeout=...) -> (HTTP status, response text), or a response object with
@@ -89,38 +88,25 @@ def backoff(attempts: int) -> timedelta | None:
 # ---------------------------------------------------------------------------------------------------- sending
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A webhook answer of 3xx is a failure (Stripe does not follow redirects); never re-POST elsewhere."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 - urllib's hook
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect())
+def guarded_post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
+    """POST through ``outbound.post``: resolve, check every address, connect to a checked one; no redirects."""
+    allow = bool(current_app.config.get("ALLOW_LOOPBACK_WEBHOOKS"))
+    return outbound.post(url, data, headers, timeout, allow_loopback=allow), ""
 
 
-def urllib_post(url: str, data: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str]:
-    """POST with the standard library; HTTP error statuses are returned, not raised."""
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST")
+def _destination_problem(url: str, custom_poster: bool) -> str | None:
+    """The fixed message that stops a send before any connection, or None. The default poster resolves and checks
+    again as it connects; a replaced poster (tests, a ``requests`` session) resolves by itself, so only a name that
+    does not resolve here is left to it."""
+    allow = bool(current_app.config.get("ALLOW_LOOPBACK_WEBHOOKS"))
     try:
-        with _opener.open(request, timeout=timeout) as response:
-            return response.status, response.read(MAX_RESPONSE_READ).decode("utf-8", "replace")
-    except urllib.error.HTTPError as err:  # 3xx (not followed), 4xx, 5xx
-        try:
-            text = err.read(MAX_RESPONSE_READ).decode("utf-8", "replace")
-        except OSError:
-            text = ""
-        finally:
-            err.close()
-        return err.code, text
-
-
-def _check_url(url: str) -> str | None:
-    """Only http(s) URLs are ever opened (urllib would also read file:// and ftp://)."""
-    parts = urlsplit(url or "")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return "endpoint URL must be http:// or https://"
+        outbound.check_destination(url, allow, unresolved_ok=custom_poster)
+    except outbound.UnsafeDestination as err:
+        return err.message if err.message in FIXED_MESSAGES else outbound.NOT_ALLOWED
     return None
+
+
+FIXED_MESSAGES = (outbound.NOT_ALLOWED, outbound.NOT_RESOLVED, outbound.NO_CONNECTION)
 
 
 # ---------------------------------------------------------------------------------------------------- the batch
@@ -158,16 +144,17 @@ def _claim(now: datetime, limit: int) -> tuple[list[_Job], list[int]]:
         .where(WebhookDelivery.event_id.in_({row.event_id for row in rows}), WebhookDelivery.status == "pending")
         .group_by(WebhookDelivery.event_id)
     ).all())
+    won = set(db.session.scalars(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_([row.id for row in rows]), WebhookDelivery.status == "pending",
+               WebhookDelivery.next_attempt_at <= now)
+        .values(next_attempt_at=lease_until)
+        .returning(WebhookDelivery.id)
+        .execution_options(synchronize_session=False)
+    ))
     jobs, dropped = [], []
     for row in rows:
-        won = db.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == row.id, WebhookDelivery.status == "pending",
-                   WebhookDelivery.next_attempt_at <= now)
-            .values(next_attempt_at=lease_until)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if not won:  # another worker leased it between our SELECT and UPDATE (SQLite has no SKIP LOCKED)
+        if row.id not in won:  # another worker leased it between our SELECT and UPDATE (SQLite has no SKIP LOCKED)
             continue
         endpoint = row.endpoint
         if endpoint.status != "enabled":
@@ -180,9 +167,9 @@ def _claim(now: datetime, limit: int) -> tuple[list[_Job], list[int]]:
     return jobs, dropped
 
 
-def _send(job: _Job, post: Poster) -> tuple[int | None, str | None]:
-    """(status code, error) of one attempt; error is None on 2xx."""
-    problem = _check_url(job.url)
+def _send(job: _Job, post: Poster, custom_poster: bool) -> tuple[int | None, str | None]:
+    """(status code, error) of one attempt; error is None on 2xx, else a short fixed message."""
+    problem = _destination_problem(job.url, custom_poster)
     if problem:
         return None, problem
     headers = {
@@ -192,12 +179,14 @@ def _send(job: _Job, post: Poster) -> tuple[int | None, str | None]:
     }
     try:
         answer = post(job.url, data=job.body, headers=headers, timeout=TIMEOUT_SECONDS)
-        status, text = answer if isinstance(answer, tuple) else (answer.status_code, answer.text)
-    except Exception as err:  # noqa: BLE001 - any network failure is an attempt that failed
-        return None, f"{type(err).__name__}: {err}"[:MAX_ERROR_LEN]
+        status = answer[0] if isinstance(answer, tuple) else answer.status_code
+    except outbound.UnsafeDestination as err:
+        return None, err.message if err.message in FIXED_MESSAGES else outbound.NOT_ALLOWED
+    except Exception:  # noqa: BLE001 - any network failure is an attempt that failed; its words are not kept
+        return None, outbound.NO_CONNECTION
     if 200 <= status < 300:
         return status, None
-    return status, f"HTTP {status}: {text.strip()}"[:MAX_ERROR_LEN]
+    return status, f"HTTP {int(status)}"
 
 
 def _record(delivery_id: int, status_code: int | None, error: str | None, now: datetime) -> bool:
@@ -256,7 +245,7 @@ def deliver_due(now: datetime | None = None, limit: int = 100, session_post: Pos
     ``should_stop`` is asked between deliveries (a stopping worker gives back what it has not sent).
     """
     now = _as_utc(now) if now else utcnow()
-    post = session_post or urllib_post
+    post = session_post or guarded_post
     attempted = 0
     with all_tenants():
         started = time.monotonic()
@@ -268,7 +257,7 @@ def deliver_due(now: datetime | None = None, limit: int = 100, session_post: Pos
             if (should_stop and should_stop()) or time.monotonic() - started > budget:
                 _release([j.delivery_id for j in jobs[index:]], now)
                 break
-            status_code, error = _send(job, post)
+            status_code, error = _send(job, post, custom_poster=session_post is not None)
             if error:
                 log.info("webhook delivery %s failed: %s", job.delivery_id, error)
             _record(job.delivery_id, status_code, error, now)

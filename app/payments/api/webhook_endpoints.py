@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.payments.api import bp
+from app.payments.api import bp, outbound
 from app.payments.api.base import (
     ApiError,
     bool_param,
@@ -119,6 +120,11 @@ def _url(params: dict) -> str | None:
             or any(ch.isspace() for ch in url)):
         raise ApiError(f"Invalid URL: {url[:200]}. Webhook endpoints need an absolute http or https URL.",
                        param="url", code="url_invalid")
+    try:  # no loopback, private, link-local or metadata address (checked again, with DNS, at every send)
+        outbound.check_destination(url, bool(current_app.config.get("ALLOW_LOOPBACK_WEBHOOKS")), unresolved_ok=True)
+    except outbound.UnsafeDestination as err:
+        raise ApiError(f"Invalid URL: {url[:200]}. Webhook endpoints must be reachable on the public internet "
+                       f"({err.message}).", param="url", code="url_invalid") from None
     return url
 
 

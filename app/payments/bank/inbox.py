@@ -34,6 +34,7 @@ from app.payments.accounts import list_accounts
 from app.payments.intents import get_intent, is_expired
 from app.payments.api.delivery import delivery_log
 from app.payments.models import BankTransfer, PaymentIntent, WebhookEndpoint
+from app.uploads import upload_limit
 from app.payments.bank.statement import MAX_BYTES, StatementImport, decode_statement, parse_amount
 from tenants.models import Tenant
 from tenants.scoping import all_tenants, tenant_context
@@ -182,6 +183,7 @@ def confirm_by_hand(public_id: str):
 
 @bp.route("/c/<tenant_slug>/payments/statement", methods=["GET", "POST"])
 @commune_staff_required(*STAFF_ROLES)
+@upload_limit(MAX_BYTES)  # a statement may be up to 2 MB: more than MAX_CONTENT_LENGTH allows other requests
 def statement():
     """The import form. A browser with JavaScript asks for ``application/x-ndjson`` and gets the import streamed:
     one line ``{"done", "total"}`` as rows are recorded, then the result. Without it, one page at the end."""

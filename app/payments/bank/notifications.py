@@ -6,7 +6,8 @@ Views call ``verify_*`` on the raw request first, then ``parse_*``; both raise `
 
 Authentication schemes (all comparisons constant-time, all fail closed when no secret is configured):
 
-- SePay, API key: ``Authorization: Apikey <key>``.
+- SePay, API key: ``Authorization: Apikey <key>``. A payment account's own key is stored as ``sha256:<hex>``
+  and compared as a digest.
 - SePay, HMAC (our own definition; SePay's exact header names are not in our notes): ``X-SePay-Timestamp:
   <unix seconds>`` and ``X-SePay-Signature: <hex HMAC-SHA256(secret, "<timestamp>." + raw body bytes)>``,
   accepted within 5 minutes either side of now. ``sign_sepay`` produces these headers.
@@ -43,6 +44,10 @@ except ZoneInfoNotFoundError:  # slim images without tzdata; Vietnam has had no 
     VIETNAM_TZ = timezone(timedelta(hours=7))
 
 SIGNATURE_WINDOW_SECONDS = 300
+KEY_DIGEST_PREFIX = "sha256:"  # a stored SePay API key that is a digest (accounts.sepay_key_digest)
+# Dates outside these bounds are malformed input (year 1 overflowed the UTC conversion): refused with 400.
+EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=timezone.utc)
+LATEST_YEAR = 2100
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I, L, O, 0, 1: nothing to misread on a memo
 REFERENCE_LENGTH = 8
 
@@ -89,6 +94,8 @@ def _load_object(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
         return dict(body)
     try:
         obj = json.loads(body)
+    except RecursionError:
+        raise NotificationError("Body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise NotificationError(f"Body is not valid JSON: {exc}") from None
     if not isinstance(obj, dict):
@@ -136,11 +143,14 @@ def _local_time(value: Any, name: str) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        raise NotificationError(f"Field {name} is not a date-time: {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=VIETNAM_TZ)
-    return parsed.astimezone(timezone.utc)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=VIETNAM_TZ)
+        parsed = parsed.astimezone(timezone.utc)
+    except (ValueError, OverflowError):
+        raise NotificationError(f"Field {name} is not a date-time: {str(value)[:40]!r}") from None
+    if not EARLIEST_DATE <= parsed <= EARLIEST_DATE.replace(year=LATEST_YEAR):
+        raise NotificationError(f"Field {name} is not a plausible date: {str(value)[:40]!r}")
+    return parsed
 
 
 def _check_window(stamp: int, now: float | None, units_per_second: int = 1) -> None:
@@ -175,6 +185,8 @@ def verify_sepay(
     if api_key:
         authorization = _header(headers, "Authorization")
         scheme, _, given = (authorization or "").strip().partition(" ")
+        if api_key.startswith(KEY_DIGEST_PREFIX):  # a payment account's own key is stored as its digest
+            given = KEY_DIGEST_PREFIX + hashlib.sha256(given.strip().encode("utf-8")).hexdigest()
         if scheme.lower() == "apikey" and hmac.compare_digest(
             given.strip().encode("utf-8"), api_key.encode("utf-8")
         ):

@@ -94,9 +94,13 @@ def _raw_body() -> bytes:
 
 
 def _loose_json(body: bytes) -> dict:
-    """The body as an object, or {} when it is not one (only used to choose secrets; parsing comes later)."""
+    """The body as an object, or {} when it is not one (only used to choose secrets; parsing comes later).
+
+    A body nested too deeply for the parser is refused with 400 here, before authentication: no provider sends one."""
     try:
         obj = json.loads(body)
+    except RecursionError:
+        raise _Refused(400, "Body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError):
         return {}
     return obj if isinstance(obj, dict) else {}

@@ -56,12 +56,14 @@ def _auth_headers(body: bytes, account) -> dict[str, str]:
     config = current_app.config
     api_key, secret = config.get("SEPAY_API_KEY"), config.get("SEPAY_WEBHOOK_SECRET")
     if not api_key and not secret:
-        api_key, secret = account.sepay_api_key, account.sepay_webhook_secret
+        # An account's own API key is stored as a digest and cannot sign; its webhook secret can.
+        api_key, secret = None, account.sepay_webhook_secret
     if api_key:
         return {"Authorization": f"Apikey {api_key}"}
     if secret:
         return sign_sepay(body, secret, int(time.time()))
-    raise SimulationError("Set SEPAY_API_KEY or SEPAY_WEBHOOK_SECRET: the simulated notification must be signed.")
+    raise SimulationError("Set SEPAY_API_KEY or SEPAY_WEBHOOK_SECRET (or give the account its own SePay webhook "
+                          "secret): the simulated notification must be signed.")
 
 
 def build_sepay_notification(intent: PaymentIntent, amount: int) -> tuple[dict, bytes, dict[str, str]]:

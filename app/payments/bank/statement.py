@@ -30,7 +30,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.errors import DomainError, ValidationError
 from app.payments.models import PaymentAccount
-from app.payments.bank.notifications import VIETNAM_TZ, BankTransaction
+from app.payments.bank.notifications import EARLIEST_DATE, LATEST_YEAR, VIETNAM_TZ, BankTransaction
 from app.payments.bank.reconciliation import confirm_transfer
 from app.text import fold
 
@@ -108,11 +108,17 @@ def parse_date(text: str | None) -> datetime:
             break
         except ValueError:
             continue
-    if parsed is None:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=VIETNAM_TZ)
-    return parsed.astimezone(timezone.utc)
+    try:
+        if parsed is None:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=VIETNAM_TZ)
+        parsed = parsed.astimezone(timezone.utc)
+    except OverflowError:  # year 1 (or 9999) leaves the calendar once moved to UTC
+        raise ValueError(text) from None
+    if not EARLIEST_DATE <= parsed <= EARLIEST_DATE.replace(year=LATEST_YEAR):
+        raise ValueError(text)
+    return parsed
 
 
 def _header_key(name: str) -> str:
