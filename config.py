@@ -60,6 +60,14 @@ class Config:
     # Uploaded files (dossier documents, product images): a folder outside the web root, served only by views that
     # check who asks. See app/storage.py.
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # Whole-response cache of the public pages that are the same for every visitor (app/cache.py).
+    RESPONSE_CACHE = _env("RESPONSE_CACHE", "on") != "off"
+    RESPONSE_CACHE_SECONDS = _count("RESPONSE_CACHE_SECONDS", 600)  # a bound on staleness if a bump is ever lost
+    # Where the cache's generation stamp lives: auto = Redis when CACHE_REDIS_URL (or a redis:// rate-limit storage)
+    # is set, else a file of the instance folder (the workers of one machine); memory = this process only.
+    CACHE_STAMP = _env("CACHE_STAMP", "auto")
+    CACHE_REDIS_URL = _env("CACHE_REDIS_URL")
+    CACHE_KEY_PREFIX = _env("CACHE_KEY_PREFIX", "gialam:")
     # PostgreSQL only: row-level security is switched on per transaction for tenant-owned tables.
     ENV_NAME = "base"
     PRODUCTION = False
@@ -84,6 +92,7 @@ class TestingConfig(Config):
     CASSO_CHECKSUM_KEY = "test-casso-key"
     PAYOS_CHECKSUM_KEY = "test-payos-key"
     RATELIMIT_STORAGE_URI = "memory://"
+    CACHE_STAMP = "memory"
     DEMO_PAYMENT_DAYS = 0  # seed-demo runs in many tests; tests/test_demo.py seeds the two weeks of payments
 
 

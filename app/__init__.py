@@ -31,6 +31,9 @@ def create_app(config: Mapping | type | None = None) -> Flask:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
 
+    from app import cache
+
+    cache.init_app(app)  # WSGI middleware, inside ProxyFix below
     if app.config["TRUSTED_PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
