@@ -95,7 +95,7 @@ def register_tenancy(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
-    from app.district import bp as district_bp
+    from app.district import api_bp as district_api_bp, bp as district_bp
     from app.extensions import csrf, limiter
     from app.main import bp as main_bp
     from app.payments.api import bp as api_bp
@@ -107,7 +107,7 @@ def register_blueprints(app: Flask) -> None:
     from tenants.views import bp as communes_bp
 
     for bp in (main_bp, auth_bp, district_bp, communes_bp, notices_bp, marketplace_bp,
-               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp):
+               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp, district_api_bp):
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by key or signature, not by a browser session.
     csrf.exempt(api_bp)

@@ -52,3 +52,17 @@ def received_per_commune(days: int = 30) -> list[tuple[Tenant, int, int]]:
     communes = db.session.scalars(select(Tenant).where(Tenant.status == "active").order_by(Tenant.code))
     rows = [(t, *sums.get(t.id, (0, 0))) for t in communes]
     return sorted(rows, key=lambda row: (-row[1], row[0].code))
+
+
+def district_figures(since: datetime, until: datetime) -> dict[int, dict[str, int]]:
+    """Money received and payments per commune for payments that succeeded in [since, until): one aggregate query,
+    across tenants (the district dashboard's payments figures)."""
+    with all_tenants():
+        rows = db.session.execute(
+            select(PaymentIntent.tenant_id, func.sum(PaymentIntent.amount_received), func.count())
+            .where(PaymentIntent.status == "succeeded", PaymentIntent.succeeded_at >= since,
+                   PaymentIntent.succeeded_at < until)
+            .group_by(PaymentIntent.tenant_id)
+        )
+        return {tenant_id: {"money_received": int(total or 0), "payments": int(count)}
+                for tenant_id, total, count in rows}
