@@ -60,6 +60,15 @@ class Config:
     # Uploaded files (dossier documents, product images): a folder outside the web root, served only by views that
     # check who asks. See app/storage.py.
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # local (the folder above) or s3 (an S3-compatible object store shared by every app server; see app/storage.py).
+    STORAGE_BACKEND = _env("STORAGE_BACKEND", "local")
+    S3_BUCKET = _env("S3_BUCKET")
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")  # empty for AWS; https://... for MinIO or a Vietnamese cloud's S3
+    S3_REGION = _env("S3_REGION")
+    S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID")
+    S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY")
+    S3_PREFIX = _env("S3_PREFIX", "")
+    S3_ADDRESSING_STYLE = _env("S3_ADDRESSING_STYLE", "auto")  # "path" for most self-hosted servers
     # Whole-response cache of the public pages that are the same for every visitor (app/cache.py).
     RESPONSE_CACHE = _env("RESPONSE_CACHE", "on") != "off"
     RESPONSE_CACHE_SECONDS = _count("RESPONSE_CACHE_SECONDS", 600)  # a bound on staleness if a bump is ever lost
