@@ -258,7 +258,7 @@ class ResponseCache:
         entry = self.store.get(key)
         if entry is not None and entry[0] == generation and time.monotonic() - entry[1] < self.max_age:
             self.hits += 1
-            start_response(entry[2], list(entry[3]))
+            start_response(entry[2], [*entry[3], ("X-Cache", "HIT")])
             return [entry[4]]
         self.misses += 1
         captured: dict = {}
