@@ -16,6 +16,9 @@ from tenants import queries as tenant_queries
 from tenants.models import Tenant
 
 
+CHART_BARS = 40
+
+
 def _value_text(key: str, value: int | None) -> str:
     if value is None:
         return "—"
@@ -40,6 +43,9 @@ def index():
     )
     score_bars = [(c.tenant.display_name, int(round(c.score.value or 0)), f"{c.score.value:.1f}")
                   for c in data.ranking if c.score.value is not None]
+    # A bar per commune for a district (22 here); for a province or the country, the first CHART_BARS only.
+    charted = len(data.communes) > CHART_BARS
+    received, score_bars = received[:CHART_BARS], score_bars[:CHART_BARS]
     trend_charts = [
         (key, figures.LABELS[key],
          [(month.strftime("%m/%y"), totals.get(key, 0), _value_text(key, totals.get(key, 0))) for month, totals in trend])
@@ -48,7 +54,7 @@ def index():
     return render_template(
         "district/index.html", data=data, communes=communes, admin_count=admin_count, received=received,
         score_bars=score_bars, trend_charts=trend_charts, components=figures.COMPONENTS, labels=figures.LABELS,
-        value_text=_value_text, providers=figures.providers(),
+        value_text=_value_text, providers=figures.providers(), charted=charted, chart_bars=CHART_BARS,
     )
 
 

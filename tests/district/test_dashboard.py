@@ -201,3 +201,18 @@ def test_a_commune_with_nothing_to_score_is_not_ranked(app, client, make, widget
     by_slug = {c["slug"]: c for c in data["communes"]}
     assert by_slug["bat-trang"]["score"] == 25.0 and by_slug["bat-trang"]["rank"] == 1
     assert by_slug["kieu-ky"]["score"] is None and by_slug["kieu-ky"]["rank"] is None
+
+
+def test_with_many_communes_the_bar_charts_show_the_first_40_and_the_table_all(app, client, make):
+    from app.district.views import CHART_BARS
+
+    make.user("district@gialam.demo", "district_admin")
+    for n in range(CHART_BARS + 2):
+        make.tenant(f"xa-{n:02d}", f"Xã {n:02d}")
+    login(client, "district@gialam.demo")
+    html = client.get("/district/").get_data(as_text=True)
+    assert 'data-testid="charts-capped"' in html
+    chart = html.split('data-testid="district-chart"')[1].split("</figure>")[0]
+    assert chart.count("<rect") == CHART_BARS
+    table = html.split('data-testid="district-figures"')[1].split("</table>")[0]
+    assert table.count('data-testid="figures-xa-') == CHART_BARS + 2
