@@ -53,7 +53,8 @@ def index():
     ]
     return render_template(
         "district/index.html", data=data, communes=communes, admin_count=admin_count, received=received,
-        score_bars=score_bars, trend_charts=trend_charts, components=figures.COMPONENTS, labels=figures.LABELS,
+        score_bars=score_bars, trend_charts=trend_charts, components=figures.COMPONENTS,
+        labels={key: str(label) for key, label in figures.LABELS.items()},  # translated once, not once per cell
         value_text=_value_text, providers=figures.providers(), charted=charted, chart_bars=CHART_BARS,
     )
 
