@@ -120,20 +120,26 @@ def _next_month(day: date) -> date:
 
 def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS) -> list[tuple[date, dict[str, int]]]:
     """The totals of the communes ``tenant_ids`` per calendar month, for the ``months`` months ending with ``end``'s
-    month (that month counted up to ``end``): one call per provider per month, whatever the number of communes."""
+    month (that month counted up to ``end``): one query per provider that answers by month, else one per provider
+    per month; never one per commune."""
     tenant_ids = set(tenant_ids)
     first = _month_start(end)
     for _i in range(months - 1):
         first = _month_start(first - timedelta(days=1))
-    trend = []
+    month_starts = []
     month = first
     while month <= end:
-        last = min(_next_month(month) - timedelta(days=1), end)
-        totals: dict[str, int] = {}
-        for provider in figures.providers():
-            computed = provider.compute(month, last) or {}
-            for key in provider.keys:
-                totals[key] = sum(int(v.get(key, 0) or 0) for tid, v in computed.items() if tid in tenant_ids)
-        trend.append((month, totals))
+        month_starts.append(month)
         month = _next_month(month)
-    return trend
+    totals = {m: {} for m in month_starts}
+    for provider in figures.providers():
+        if provider.monthly is not None:  # one query for every month
+            by_month = provider.monthly(first, end) or {}
+        else:  # one call per month
+            by_month = {m: provider.compute(m, min(_next_month(m) - timedelta(days=1), end)) or {}
+                        for m in month_starts}
+        for m in month_starts:
+            computed = by_month.get(m, {})
+            for key in provider.keys:
+                totals[m][key] = sum(int(v.get(key, 0) or 0) for tid, v in computed.items() if tid in tenant_ids)
+    return [(m, totals[m]) for m in month_starts]

@@ -216,3 +216,27 @@ def test_with_many_communes_the_bar_charts_show_the_first_40_and_the_table_all(a
     assert chart.count("<rect") == CHART_BARS
     table = html.split('data-testid="district-figures"')[1].split("</table>")[0]
     assert table.count('data-testid="figures-xa-') == CHART_BARS + 2
+
+
+def test_the_monthly_trend_counts_each_payment_in_its_vietnamese_month(app, make, widgets):
+    from app.district import queries
+
+    a, b = make.tenant("bat-trang", "Bát Tràng"), make.tenant("kieu-ky", "Kiêu Kỵ")
+    _paid(app, a, 100_000, datetime(2026, 10, 31, 16, 59, tzinfo=timezone.utc), "3001")  # 23:59 on 31/10 in Hà Nội
+    _paid(app, b, 200_000, datetime(2026, 10, 31, 17, 0, tzinfo=timezone.utc), "3002")  # 00:00 on 1/11
+    _paid(app, a, 400_000, datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc), "3003")
+    _paid(app, b, 800_000, datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc), "3004")  # after the end
+    widgets["ids"] = {"bat-trang": a.id, "kieu-ky": b.id}
+    widgets["by_slug"] = {"bat-trang": {"widgets": 2, "widgets_ok": 1}}
+    with app.app_context():
+        trend = dict(queries.monthly_trend([a.id, b.id], date(2026, 11, 30), months=3))
+    assert list(trend) == [date(2026, 9, 1), date(2026, 10, 1), date(2026, 11, 1)]
+    assert [trend[m]["money_received"] for m in trend] == [0, 100_000, 600_000]
+    assert [trend[m]["payments"] for m in trend] == [0, 1, 2]
+    # A provider without a monthly function is asked month by month (the test one answers the same each time).
+    assert [trend[m]["widgets"] for m in trend] == [2, 2, 2]
+    assert widgets["calls"] == [(date(2026, 9, 1), date(2026, 9, 30)), (date(2026, 10, 1), date(2026, 10, 31)),
+                                (date(2026, 11, 1), date(2026, 11, 30))]
+    with app.app_context():  # only the communes asked for
+        assert dict(queries.monthly_trend([a.id], date(2026, 11, 30), months=1))[date(2026, 11, 1)][
+            "money_received"] == 400_000
