@@ -5,7 +5,7 @@ How it works:
 
 - An endpoint opts in with ``@cached_for_visitors``. Nothing else is ever cached.
 - ``ResponseCache`` is WSGI middleware in front of Flask. For a GET to an opted-in endpoint from a visitor without
-  a session (no cookie, or a cookie session holding only the language and a CSRF token; no remember-me cookie, no
+  a session (no cookie, or a cookie session holding only the language; no remember-me cookie, no
   ``Authorization`` header) it answers from a per-process store keyed by host, path, query string and language.
   Signed-in users, visitors with a flash message waiting and API callers always reach Flask.
 - A response is stored only when it is a 200 without ``Set-Cookie`` for such a visitor, under the generation stamp
@@ -40,7 +40,9 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 _WATCHED_TABLES: set[str] = set()
-_SAFE_SESSION_KEYS = frozenset({"lang", "csrf_token", "_permanent", "_fresh"})  # _fresh: Flask-Login, anonymous
+# A session holding only these is a visitor's: the language, and Flask-Login's mark on an anonymous session. Not the
+# CSRF token: a page that renders a form for such a visitor would store their token for everyone to read.
+_SAFE_SESSION_KEYS = frozenset({"lang", "_permanent", "_fresh"})
 _CACHEABLE_MARK = "_cached_for_visitors"
 
 
@@ -198,7 +200,7 @@ class ResponseCache:
 
     def _session_language(self, cookie_value: str) -> tuple[bool, str | None]:
         """(anonymous?, language kept in the session) for a signed cookie session; a session with anything but
-        the language or a CSRF token (a user id, flashes) is not anonymous."""
+        the language (a user id, flashes, a CSRF token) is not anonymous."""
         if self._serializer is None:
             self._serializer = self.app.session_interface.get_signing_serializer(self.app)
         if self._serializer is None:

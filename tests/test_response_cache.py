@@ -113,6 +113,18 @@ def test_a_waiting_flash_message_bypasses_the_cache(app, client, make):
     assert "Bạn đã đăng xuất." not in client.get("/").get_data(as_text=True)  # shown once, as always
 
 
+def test_a_visitor_holding_a_csrf_token_is_never_served_or_stored(app, client, make):
+    """A page rendering a form for a visitor with a session would carry that visitor's CSRF token: such a session
+    bypasses the cache, so the token can never be stored and shown to someone else."""
+    make.tenant("bat-trang", "Bát Tràng")
+    client.get("/login")  # the login form puts a CSRF token in the session
+    with client.session_transaction() as session:
+        assert "csrf_token" in session
+    client.get("/")
+    assert not _get(app, client, "/")[2]
+    assert _cache(app).store.entries == {}
+
+
 def test_remember_cookie_authorization_and_forged_sessions_bypass_the_cache(app, client, make):
     make.tenant("bat-trang", "Bát Tràng")
     client.get("/api/communes")
