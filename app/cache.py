@@ -86,9 +86,12 @@ class FileStamp:
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if not self.path.exists():
-            self.bump()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():
+                self.bump()
+        except OSError:  # a read-only instance folder: every read is a miss (no cache), the app still starts
+            log.warning("response cache: cannot write %s; pages will not be served from the cache", self.path)
 
     def current(self) -> str:
         try:

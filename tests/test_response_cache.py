@@ -178,3 +178,10 @@ def test_the_file_stamp_is_shared_by_the_processes_of_one_machine(tmp_path):
     other.bump()
     assert one.current() != before
     assert one.current() == other.current()
+
+
+def test_an_unwritable_stamp_file_means_no_cache_not_a_crash(tmp_path):
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("x")
+    stamp = FileStamp(blocked / "stamp")  # its folder cannot be created
+    assert stamp.current() != stamp.current()  # never the same twice: nothing stored can match
