@@ -56,7 +56,9 @@ lint: install-dev
 e2e: install-dev translations
 	$(PY) -m pytest tests/e2e
 
+# Not part of `make test`: needs wrk (apt-get install -y wrk), takes a few minutes, results in bench/results/.
 bench: install-dev translations
+	$(PY) bench/bench_pages.py
 	$(PY) bench/bench_vietqr.py
 	$(PY) bench/bench_qr_endpoint.py
 

@@ -96,6 +96,23 @@ class Config:
     # Uploaded files (dossier documents, product images): a folder outside the web root, served only by views that
     # check who asks. See app/storage.py.
     UPLOAD_DIR = _env("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # local (the folder above) or s3 (an S3-compatible object store shared by every app server; see app/storage.py).
+    STORAGE_BACKEND = _env("STORAGE_BACKEND", "local")
+    S3_BUCKET = _env("S3_BUCKET")
+    S3_ENDPOINT_URL = _env("S3_ENDPOINT_URL")  # empty for AWS; https://... for MinIO or a Vietnamese cloud's S3
+    S3_REGION = _env("S3_REGION")
+    S3_ACCESS_KEY_ID = _env("S3_ACCESS_KEY_ID")
+    S3_SECRET_ACCESS_KEY = _env("S3_SECRET_ACCESS_KEY")
+    S3_PREFIX = _env("S3_PREFIX", "")
+    S3_ADDRESSING_STYLE = _env("S3_ADDRESSING_STYLE", "auto")  # "path" for most self-hosted servers
+    # Whole-response cache of the public pages that are the same for every visitor (app/cache.py).
+    RESPONSE_CACHE = _env("RESPONSE_CACHE", "on") != "off"
+    RESPONSE_CACHE_SECONDS = _count("RESPONSE_CACHE_SECONDS", 600)  # a bound on staleness if a bump is ever lost
+    # Where the cache's generation stamp lives: auto = Redis when CACHE_REDIS_URL (or a redis:// rate-limit storage)
+    # is set, else a file of the instance folder (the workers of one machine); memory = this process only.
+    CACHE_STAMP = _env("CACHE_STAMP", "auto")
+    CACHE_REDIS_URL = _env("CACHE_REDIS_URL")
+    CACHE_KEY_PREFIX = _env("CACHE_KEY_PREFIX", "gialam:")
     # PostgreSQL only: row-level security is switched on per transaction for tenant-owned tables.
     ENV_NAME = "base"
     PRODUCTION = False
@@ -121,6 +138,7 @@ class TestingConfig(Config):
     PAYOS_CHECKSUM_KEY = "test-payos-key"
     RATELIMIT_STORAGE_URI = "memory://"
     ALLOW_LOOPBACK_WEBHOOKS = True  # the delivery tests run a receiver on 127.0.0.1; tests/security switch it off
+    CACHE_STAMP = "memory"
     DEMO_PAYMENT_DAYS = 0  # seed-demo runs in many tests; tests/test_demo.py seeds the two weeks of payments
 
 

@@ -37,6 +37,9 @@ def create_app(config: Mapping | type | None = None) -> Flask:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
 
+    from app import cache
+
+    cache.init_app(app)  # WSGI middleware, inside ProxyFix below
     if app.config["TRUSTED_PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -103,7 +106,7 @@ def register_tenancy(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
-    from app.district import bp as district_bp
+    from app.district import api_bp as district_api_bp, bp as district_bp
     from app.extensions import csrf, limiter
     from app.main import bp as main_bp
     from app.payments.api import bp as api_bp
@@ -116,7 +119,7 @@ def register_blueprints(app: Flask) -> None:
     from tenants.views import bp as communes_bp
 
     for bp in (main_bp, auth_bp, district_bp, communes_bp, notices_bp, marketplace_bp,
-               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp, api_keys_bp):
+               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp, api_keys_bp, district_api_bp):
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by key or signature, not by a browser session.
     csrf.exempt(api_bp)
@@ -192,6 +195,10 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_request_hooks(app: Flask) -> None:
     from flask_babel import get_locale
+
+    from app import static_files
+
+    static_files.init_app(app)
 
     @app.after_request
     def security_headers(response):

@@ -3,5 +3,7 @@
 from flask import Blueprint
 
 bp = Blueprint("district", __name__, url_prefix="/district", template_folder="templates")
+# Public, machine-readable district figures (no personal data): GET /api/district/metrics?from=...&to=...
+api_bp = Blueprint("district_api", __name__, url_prefix="/api/district")
 
-from app.district import views  # noqa: E402,F401
+from app.district import figures, queries, views  # noqa: E402,F401

@@ -52,3 +52,42 @@ def received_per_commune(days: int = 30) -> list[tuple[Tenant, int, int]]:
     communes = db.session.scalars(select(Tenant).where(Tenant.status == "active").order_by(Tenant.code))
     rows = [(t, *sums.get(t.id, (0, 0))) for t in communes]
     return sorted(rows, key=lambda row: (-row[1], row[0].code))
+
+
+def district_figures(since: datetime, until: datetime) -> dict[int, dict[str, int]]:
+    """Money received and payments per commune for payments that succeeded in [since, until): one aggregate query,
+    across tenants (the district dashboard's payments figures)."""
+    with all_tenants():
+        rows = db.session.execute(
+            select(PaymentIntent.tenant_id, func.sum(PaymentIntent.amount_received), func.count())
+            .where(PaymentIntent.status == "succeeded", PaymentIntent.succeeded_at >= since,
+                   PaymentIntent.succeeded_at < until)
+            .group_by(PaymentIntent.tenant_id)
+        )
+        return {tenant_id: {"money_received": int(total or 0), "payments": int(count)}
+                for tenant_id, total, count in rows}
+
+
+def district_monthly(since: datetime, until: datetime) -> dict[date, dict[int, dict[str, int]]]:
+    """The same figures per Vietnamese calendar month and commune, {first day of the month: {tenant_id: {...}}}:
+    one aggregate query grouped by commune and month (Hà Nội is UTC+7 all year, no daylight saving)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        month = func.date_trunc("month", func.timezone("Asia/Ho_Chi_Minh", PaymentIntent.succeeded_at))
+    else:
+        month = func.strftime("%Y-%m-01", PaymentIntent.succeeded_at, "+7 hours")
+    out: dict[date, dict[int, dict[str, int]]] = {}
+    with all_tenants():
+        rows = db.session.execute(
+            select(month.label("month"), PaymentIntent.tenant_id, func.sum(PaymentIntent.amount_received),
+                   func.count())
+            .where(PaymentIntent.status == "succeeded", PaymentIntent.succeeded_at >= since,
+                   PaymentIntent.succeeded_at < until)
+            .group_by(month, PaymentIntent.tenant_id)
+        )
+        for first_day, tenant_id, total, count in rows:
+            if isinstance(first_day, str):
+                first_day = date.fromisoformat(first_day)
+            elif isinstance(first_day, datetime):
+                first_day = first_day.date()
+            out.setdefault(first_day, {})[tenant_id] = {"money_received": int(total or 0), "payments": int(count)}
+    return out

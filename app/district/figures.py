@@ -1,0 +1,187 @@
+"""The district's figures: one registry where each domain plugs in its per-commune counts, and the composite score.
+
+A provider is a function ``district_figures(start, end) -> {tenant_id: {key: int}}``: ``start`` and ``end`` are
+``datetime.date`` days of the Vietnamese calendar, both included (``local_bounds`` turns them into the UTC instants
+to compare stored times with). It reads across tenants itself (``with all_tenants():``), with aggregate queries
+grouped by ``tenant_id``: never one query per commune. A commune it leaves out has zero of everything it counts.
+
+Each domain registers its provider once, at import (its package ``__init__`` or ``queries.py``)::
+
+    from app.district import figures
+    figures.register("onestop", district_figures, figures.ONESTOP_KEYS)
+
+A provider that is not registered (a domain not installed) is *absent*: its keys are missing from every commune
+and from the totals, and the score is computed from the rates that exist, never from invented zeros.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask_babel import lazy_gettext as _l
+
+from app.formatting import VN_TZ
+
+FiguresFn = Callable[[date, date], dict[int, dict[str, int]]]
+# Optional, for the monthly trend in one query: (start, end) -> {first day of a month: {tenant_id: {key: int}}}.
+MonthlyFn = Callable[[date, date], dict[date, dict[int, dict[str, int]]]]
+
+ONESTOP_KEYS = ("received", "on_time", "online", "cashless_paid", "fee_dossiers", "digitised", "ratings_total",
+                "ratings_unsatisfied", "overdue")
+MARKET_KEYS = ("vendors", "vendors_with_bank_account", "sales", "qr_sales", "sales_amount", "qr_sales_amount")
+MARKETPLACE_KEYS = ("producers", "products", "orders", "paid_value")
+PAYMENTS_KEYS = ("money_received", "payments")
+
+LABELS = {
+    "received": _l("Dossiers received"),
+    "on_time": _l("Settled on time"),
+    "online": _l("Received online"),
+    "cashless_paid": _l("Fees paid without cash"),
+    "fee_dossiers": _l("Dossiers with a fee"),
+    "digitised": _l("Results digitised"),
+    "ratings_total": _l("Ratings"),
+    "ratings_unsatisfied": _l("Unsatisfied ratings"),
+    "overdue": _l("Overdue"),
+    "vendors": _l("Vendors"),
+    "vendors_with_bank_account": _l("Vendors with a bank account"),
+    "sales": _l("Sales"),
+    "qr_sales": _l("Sales paid by QR"),
+    "sales_amount": _l("Sales value"),
+    "qr_sales_amount": _l("Value paid by QR"),
+    "producers": _l("Producers"),
+    "products": _l("Products"),
+    "orders": _l("Orders"),
+    "paid_value": _l("Paid orders value"),
+    "money_received": _l("Money received"),
+    "payments": _l("Payments"),
+}
+MONEY_KEYS = frozenset({"sales_amount", "qr_sales_amount", "paid_value", "money_received"})
+
+
+@dataclass(frozen=True)
+class Provider:
+    name: str
+    keys: tuple[str, ...]
+    compute: FiguresFn
+    monthly: MonthlyFn | None = None
+
+
+_PROVIDERS: dict[str, Provider] = {}
+
+
+def register(name: str, compute: FiguresFn, keys: Iterable[str], monthly: MonthlyFn | None = None) -> FiguresFn:
+    """Register (or replace, for the same name) a domain's provider; keys must not collide with another's.
+
+    ``monthly``, when given, answers the dashboard's monthly trend in one query; without it the trend calls
+    ``compute`` once per month."""
+    keys = tuple(keys)
+    for other in _PROVIDERS.values():
+        if other.name != name and set(other.keys) & set(keys):
+            raise ValueError(f"figure keys {sorted(set(other.keys) & set(keys))} already belong to {other.name!r}")
+    _PROVIDERS[name] = Provider(name, keys, compute, monthly)
+    return compute
+
+
+def unregister(name: str) -> None:
+    _PROVIDERS.pop(name, None)
+
+
+def providers() -> list[Provider]:
+    return list(_PROVIDERS.values())
+
+
+def registered_keys() -> list[str]:
+    return [key for provider in _PROVIDERS.values() for key in provider.keys]
+
+
+def local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start 00:00, the day after end 00:00) in Hà Nội, as UTC instants: ``since <= t < until``."""
+    since = datetime.combine(start, time.min, tzinfo=VN_TZ).astimezone(timezone.utc)
+    until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=VN_TZ).astimezone(timezone.utc)
+    return since, until
+
+
+def collect(tenant_ids: Iterable[int], start: date, end: date) -> dict[int, dict[str, int]]:
+    """Every registered key for every commune in ``tenant_ids`` (zero where a provider has no row for it)."""
+    tenant_ids = list(tenant_ids)
+    rows: dict[int, dict[str, int]] = {tid: {} for tid in tenant_ids}
+    for provider in _PROVIDERS.values():
+        computed = provider.compute(start, end) or {}
+        for tid in tenant_ids:
+            values = computed.get(tid, {})
+            for key in provider.keys:
+                rows[tid][key] = int(values.get(key, 0) or 0)
+    return rows
+
+
+# --------------------------------------------------------------------------------------------- the score
+@dataclass(frozen=True)
+class Component:
+    """One rate of the composite score: numerator / denominator (both counts), weight in points out of 100."""
+
+    key: str
+    label: object
+    numerator: str
+    denominator: str
+    weight: int
+    inverse: bool = False  # the rate of the complement (satisfied = 1 - unsatisfied / total)
+
+
+# Modelled on Decision 766/QĐ-TTg (2022), the index set for serving citizens and businesses in administrative
+# procedures and public services: progress (on time), online service, online payment, digitisation, satisfaction;
+# and, for the markets, the cashless shift the district pursues.
+COMPONENTS = (
+    Component("on_time", _l("Settled on time"), "on_time", "received", 20),
+    Component("online", _l("Received online"), "online", "received", 15),
+    Component("cashless", _l("Fees paid without cash"), "cashless_paid", "fee_dossiers", 15),
+    Component("digitised", _l("Results digitised"), "digitised", "received", 15),
+    Component("satisfaction", _l("Satisfied ratings"), "ratings_unsatisfied", "ratings_total", 15, inverse=True),
+    Component("bank_accounts", _l("Vendors with a bank account"), "vendors_with_bank_account", "vendors", 10),
+    Component("qr_share", _l("Sales paid by QR"), "qr_sales", "sales", 10),
+)
+
+
+@dataclass
+class Score:
+    value: float | None  # 0-100, None when no component can be computed
+    rates: dict[str, float | None] = field(default_factory=dict)  # component key -> 0..1, None = absent
+
+
+def rates(values: dict[str, int]) -> dict[str, float | None]:
+    """Each component's rate from the integer counts: None when its provider is absent or its denominator is 0."""
+    out: dict[str, float | None] = {}
+    for c in COMPONENTS:
+        if c.numerator not in values or c.denominator not in values or not values[c.denominator]:
+            out[c.key] = None
+            continue
+        rate = min(max(values[c.numerator] / values[c.denominator], 0.0), 1.0)
+        out[c.key] = 1.0 - rate if c.inverse else rate
+    return out
+
+
+def score(values: dict[str, int]) -> Score:
+    """100 x the weighted mean of the rates that exist (weights of absent rates are left out, not counted as 0)."""
+    commune_rates = rates(values)
+    present = [(c.weight, commune_rates[c.key]) for c in COMPONENTS if commune_rates[c.key] is not None]
+    if not present:
+        return Score(None, commune_rates)
+    total_weight = sum(w for w, _r in present)
+    return Score(round(100 * sum(w * r for w, r in present) / total_weight, 1), commune_rates)
+
+
+# --------------------------------------------------------------------------------------------- payments
+def _payments_figures(start: date, end: date) -> dict[int, dict[str, int]]:
+    from app.payments import stats
+
+    return stats.district_figures(*local_bounds(start, end))
+
+
+def _payments_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, int]]]:
+    from app.payments import stats
+
+    return stats.district_monthly(*local_bounds(start, end))
+
+
+register("payments", _payments_figures, PAYMENTS_KEYS, monthly=_payments_monthly)

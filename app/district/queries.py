@@ -1,0 +1,145 @@
+"""What the district pages read: the period asked for, every commune side by side, the totals, the monthly trend.
+
+A fixed number of queries whatever the number of communes: one for the communes, one call per registered provider
+(each an aggregate grouped by tenant_id), and one per provider per month for the trend.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.district import figures
+from app.errors import ValidationError
+from app.extensions import db
+from app.formatting import to_local
+from app.payments.intents import utcnow
+from tenants.models import Tenant
+
+_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+DEFAULT_DAYS = 30
+MAX_DAYS = 366 * 5
+TREND_MONTHS = 12
+
+
+def today() -> date:
+    return to_local(utcnow()).date()
+
+
+def _parse_day(value: str, name: str) -> date:
+    if not _DAY.match(value):
+        raise ValidationError(_("The %(name)s date must be written YYYY-MM-DD.", name=name), field=name)
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(_("The %(name)s date does not exist.", name=name), field=name) from None
+
+
+def period(args) -> tuple[date, date]:
+    """(start, end), both included, from ``?from=YYYY-MM-DD&to=YYYY-MM-DD``; by default the last 30 days.
+
+    ``ValidationError`` (400) for a date that is malformed or does not exist, a start after the end, or a period of
+    more than five years."""
+    raw_from, raw_to = (args.get("from") or "").strip(), (args.get("to") or "").strip()
+    end = _parse_day(raw_to, "to") if raw_to else today()
+    start = _parse_day(raw_from, "from") if raw_from else end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise ValidationError(_("The start of the period is after its end."), field="from")
+    if (end - start).days >= MAX_DAYS:
+        raise ValidationError(_("The period cannot be longer than five years."), field="from")
+    return start, end
+
+
+@dataclass
+class CommuneFigures:
+    tenant: Tenant
+    values: dict[str, int]
+    score: figures.Score
+    rank: int | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "slug": self.tenant.slug,
+            "code": self.tenant.code,
+            "name": self.tenant.name,
+            "kind": self.tenant.kind,
+            **self.values,
+            "score": self.score.value,
+            "rank": self.rank,
+        }
+
+
+@dataclass
+class Metrics:
+    start: date
+    end: date
+    keys: list[str]
+    communes: list[CommuneFigures]  # in the order of their codes
+    totals: dict[str, int]
+
+    @property
+    def ranking(self) -> list[CommuneFigures]:
+        return sorted(self.communes, key=lambda c: (c.rank is None, c.rank or 0, c.tenant.code))
+
+    def as_json(self) -> dict:
+        return {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "communes": [c.as_json() for c in self.communes],
+            "totals": self.totals,
+        }
+
+
+def active_communes() -> list[Tenant]:
+    return list(db.session.scalars(select(Tenant).where(Tenant.status == "active").order_by(Tenant.code, Tenant.id)))
+
+
+def metrics(start: date, end: date) -> Metrics:
+    communes = active_communes()
+    values = figures.collect([t.id for t in communes], start, end)
+    keys = figures.registered_keys()
+    rows = [CommuneFigures(t, values[t.id], figures.score(values[t.id])) for t in communes]
+    scored = sorted((r for r in rows if r.score.value is not None), key=lambda r: (-r.score.value, r.tenant.code))
+    for position, row in enumerate(scored, start=1):
+        row.rank = position
+    totals = {key: sum(r.values[key] for r in rows) for key in keys}
+    return Metrics(start, end, keys, rows, totals)
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS) -> list[tuple[date, dict[str, int]]]:
+    """The totals of the communes ``tenant_ids`` per calendar month, for the ``months`` months ending with ``end``'s
+    month (that month counted up to ``end``): one query per provider that answers by month, else one per provider
+    per month; never one per commune."""
+    tenant_ids = set(tenant_ids)
+    first = _month_start(end)
+    for _i in range(months - 1):
+        first = _month_start(first - timedelta(days=1))
+    month_starts = []
+    month = first
+    while month <= end:
+        month_starts.append(month)
+        month = _next_month(month)
+    totals = {m: {} for m in month_starts}
+    for provider in figures.providers():
+        if provider.monthly is not None:  # one query for every month
+            by_month = provider.monthly(first, end) or {}
+        else:  # one call per month
+            by_month = {m: provider.compute(m, min(_next_month(m) - timedelta(days=1), end)) or {}
+                        for m in month_starts}
+        for m in month_starts:
+            computed = by_month.get(m, {})
+            for key in provider.keys:
+                totals[m][key] = sum(int(v.get(key, 0) or 0) for tid, v in computed.items() if tid in tenant_ids)
+    return [(m, totals[m]) for m in month_starts]

@@ -1,0 +1,471 @@
+"""Throughput, p50 and p99 of the site's pages, each as a ratio to a bare Flask endpoint served the same way in the
+same run. `make bench` runs it; about two minutes on a 2-vCPU machine.
+
+    .venv/bin/python bench/bench_pages.py [--seconds 4] [--connections 16] [--worker-class auto|sync|gthread]
+
+What it does:
+
+1. builds a temporary SQLite database with the demo data (`flask seed-demo`: 22 communes, two weeks of payments),
+   plus an API key and a payment intent for the API and QR pages;
+2. serves the real application (``wsgi:app``, production configuration) and a bare Flask app (one route answering
+   "Hello") with the same gunicorn settings (``gunicorn.conf.py``: 2 workers), each in its own process;
+3. with ``--worker-class auto`` measures the bare endpoint, a public page and the app's do-nothing route under
+   ``sync`` and ``gthread`` once and keeps the class under which the application serves more;
+4. loads every page of ``PAGES`` with ``wrk`` on loopback (``-t2 -c16``, a fixed time each), the bare endpoint before
+   and after them; pages the response cache serves are measured again on a server with the cache off ("before");
+5. prints a Markdown table (req/s, p50, p99, ratio to bare) and writes bench/results/pages.json.
+
+A page is one line of ``PAGES``: the domains add theirs (marketplace home, search, product page, public dossier
+page) the same way, with a path that may name values the setup found (``{slug}``, ``{qr_path}``...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS = BENCH_DIR / "results" / "pages.json"
+GUNICORN_CONF = ROOT / "gunicorn.conf.py"
+BARE_TARGET = 0.5
+
+# ---------------------------------------------------------------------------------------------- the bare app
+# Served as bench_pages:bare_app (gunicorn --chdir bench), with the same gunicorn.conf.py as the real app.
+bare_app = Flask("bare")
+
+
+@bare_app.get("/")
+def hello():
+    return "Hello"
+
+
+# ---------------------------------------------------------------------------------------------- the pages
+@dataclass(frozen=True)
+class Page:
+    name: str
+    path: str  # may use {slug}, {qr_path}... from the setup
+    method: str = "GET"
+    body: str | None = None  # a template like path; {n} gives each request a unique number (wrk's Lua)
+    headers: dict = field(default_factory=dict)
+    expect: int = 200
+    cached: bool = False  # served by the response cache to visitors: also measured with the cache off
+    login: str | None = None  # sign in as this demo user first and send its session cookie
+    public: bool = True  # the same for every visitor (aim: >= 0.5 of bare)
+
+
+SEPAY_BODY = ('{{"id": {n}, "gateway": "VietinBank", "transactionDate": "2026-11-30 10:00:00", '
+              '"accountNumber": "{account_number}", "code": null, "content": "CT DEN BENCH {n} chuyen tien", '
+              '"transferType": "in", "transferAmount": 10000, "accumulated": 0, "subAccount": null, '
+              '"referenceCode": "BENCH.{n}", "description": "BankAPINotify bench"}}')
+
+PAGES = [
+    Page("landing /", "/", cached=True),
+    Page("commune page /c/<slug>/", "/c/{slug}/", cached=True),
+    Page("/api/communes", "/api/communes", cached=True),
+    Page("login page", "/login"),
+    Page("cached QR image", "{qr_path}"),
+    Page("payment-intent creation (API)", "/v1/payment_intents", method="POST", public=False,
+         body="amount=150000&currency=vnd&description=Bench+{n}",
+         headers={"Authorization": "Bearer {api_key}", "Content-Type": "application/x-www-form-urlencoded"}),
+    Page("bank notification (SePay)", "/webhooks/sepay", method="POST", public=False, body=SEPAY_BODY,
+         headers={"Authorization": "Apikey {sepay_key}", "Content-Type": "application/json"}),
+    Page("district dashboard", "/district/", login="district@gialam.demo", public=False),
+    # The domains' pages, one line each when they land (paths found by their setup, see `setup()`):
+    # Page("marketplace home", "/marketplace/", cached=True),
+    # Page("search", "/marketplace/search?q=gom"),
+    # Page("product page", "{product_path}", cached=True),
+    # Page("public dossier page", "{dossier_path}"),
+]
+
+
+# ---------------------------------------------------------------------------------------------- setup
+def setup(directory: Path) -> dict:
+    """The demo database and the values the pages' paths name."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import logging
+
+    from flask_migrate import upgrade
+    from sqlalchemy import select
+
+    from app import create_app, demo
+    from app.extensions import db
+    from app.payments.accounts import create_api_key, find_account
+    from app.payments.intents import create_intent
+    from app.payments.views import image_version
+    from tenants.models import Tenant
+    from tenants.scoping import tenant_context
+
+    url = f"sqlite:///{directory / 'bench.sqlite'}"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + secrets.token_hex(16),
+                      "DEMO_PAYMENT_DAYS": 14, "CACHE_STAMP": "memory"})
+    with app.app_context():
+        logging.disable(logging.INFO)
+        try:
+            upgrade()
+        finally:
+            logging.disable(logging.NOTSET)
+        started = time.monotonic()
+        counts = demo.seed("gialam-demo", payment_days=14)
+        print(f"  demo data: {counts['tenants']} communes, {counts['payments']} payments "
+              f"({time.monotonic() - started:.0f} s)", flush=True)
+        tenant = db.session.scalars(select(Tenant).order_by(Tenant.code)).first()
+        with tenant_context(tenant):
+            account = find_account()
+            _key, secret = create_api_key(account)
+            intent = create_intent(account, 150_000, description="Bench")
+            db.session.commit()
+            values = {
+                "slug": tenant.slug,
+                "qr_path": f"/pay/{intent.public_id}/qr.png?v={image_version(intent.qr_payload, 'png')}",
+                "api_key": secret,
+                "account_number": account.account_number,
+            }
+        db.engine.dispose()
+    return {"database_url": url, **values}
+
+
+# ---------------------------------------------------------------------------------------------- servers
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _request(port: int, method: str, path: str, body: bytes | None = None, headers: dict | None = None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
+
+
+class Server:
+    """gunicorn -c gunicorn.conf.py <target>, started and stopped by the benchmark."""
+
+    def __init__(self, target: str, env: dict, worker_class: str, chdir: Path, log: Path):
+        self.port = _free_port()
+        self.log = log
+        gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
+        self._log_handle = open(log, "a")
+        self.process = subprocess.Popen(
+            [gunicorn, "-c", str(GUNICORN_CONF), "--chdir", str(chdir), target],
+            env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_WORKERS": "2",
+                 "GUNICORN_WORKER_CLASS": worker_class, "GUNICORN_LOGLEVEL": "warning", "GUNICORN_ACCESSLOG": ""},
+            stdout=subprocess.DEVNULL, stderr=self._log_handle,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{target} exited: {log.read_text()[-3000:]}")
+            try:
+                if _request(self.port, "GET", "/")[0] < 500:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{target} did not answer within 30 s")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self._log_handle.close()
+
+
+# ---------------------------------------------------------------------------------------------- wrk
+_LUA = """
+local counter = 0
+local thread_count = 0
+local threads = {}
+statuses = {}
+function setup(thread)
+  thread_count = thread_count + 1
+  thread:set("tid", thread_count)
+  table.insert(threads, thread)
+end
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+function done(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, count in pairs(thread:get("statuses")) do total[status] = (total[status] or 0) + count end
+  end
+  for status, count in pairs(total) do io.write(string.format("STATUS %d %d\\n", status, count)) end
+end
+function init(args)
+  base = tid * 1000000000000 + (os.time() % 1000000) * 100000
+end
+request = function()
+  counter = counter + 1
+  local n = string.format("%d", base + counter)
+  local body = BODY:gsub("{n}", n)
+  return wrk.format(METHOD, PATH, HEADERS, body)
+end
+"""
+
+
+def _lua_script(directory: Path, method: str, path: str, headers: dict, body: str | None) -> Path:
+    """A wrk script: fixed method, path and headers; a body with {n} replaced by a number unique per request."""
+
+    def lua_string(text: str) -> str:
+        return "[==[" + text + "]==]"
+
+    header_lines = ", ".join(f"[ {lua_string(k)} ] = {lua_string(v)}" for k, v in headers.items())
+    script = (f"METHOD = {lua_string(method)}\nPATH = {lua_string(path)}\nHEADERS = {{ {header_lines} }}\n"
+              f"BODY = {lua_string(body or '')}\n" + _LUA)
+    target = directory / f"wrk-{abs(hash((method, path, body))) % 10**8}.lua"
+    target.write_text(script)
+    return target
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
+
+
+def wrk(port: int, path: str, seconds: float, connections: int, script: Path | None = None) -> dict:
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds:g}s", "--latency", "--timeout", "5s"]
+    if script is not None:
+        command += ["-s", str(script)]
+    command.append(f"http://127.0.0.1:{port}{path}")
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30)
+    output = finished.stdout
+    if script is not None and ("STATUS" not in output or finished.stderr.strip()):
+        raise RuntimeError(f"wrk script {script} failed: {finished.stderr or output}")
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
+    p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M)
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors:.*", output)
+    if not rps:
+        raise RuntimeError(f"wrk said: {output}")
+    statuses = {int(code): int(count) for code, count in re.findall(r"^STATUS (\d+) (\d+)$", output, re.M)}
+    return {"rps": float(rps.group(1)), "p50_ms": _ms(p50.group(1)) if p50 else None,
+            "p99_ms": _ms(p99.group(1)) if p99 else None, "non_2xx": int(bad.group(1)) if bad else 0,
+            "socket_errors": errors.group(0) if errors else "", "statuses": statuses}
+
+
+# ---------------------------------------------------------------------------------------------- the run
+def _login_cookie(port: int, email: str, password: str) -> str:
+    status, headers, html = _request(port, "GET", "/login")
+    cookie = headers.get("Set-Cookie", "").split(";", 1)[0]
+    token = re.search(rb'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1).decode()
+    from urllib.parse import urlencode
+
+    body = urlencode({"email": email, "password": password, "csrf_token": token}).encode()
+    status, headers, _ = _request(port, "POST", "/login", body,
+                                  {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+    if status != 302:
+        raise RuntimeError(f"could not sign in as {email}: {status}")
+    return headers["Set-Cookie"].split(";", 1)[0]
+
+
+def _prepare(page: Page, port: int, values: dict, directory: Path) -> tuple[str, Path | None, dict]:
+    path = page.path.format(**values)
+    headers = {k: v.format(**values) for k, v in page.headers.items()}
+    if page.login:
+        headers["Cookie"] = _login_cookie(port, page.login, "gialam-demo")
+    body = page.body.format(n="{n}", **values) if page.body else None
+    first = body.replace("{n}", str(int(time.time() * 1000))) if body else None
+    status, _answer_headers, _ = _request(port, page.method, path, first.encode() if first else None, headers)
+    if status != page.expect:
+        raise RuntimeError(f"{page.name}: {page.method} {path} answered {status}, expected {page.expect}")
+    script = None
+    if page.method != "GET" or headers or body:
+        script = _lua_script(directory, page.method, path, headers, body)
+    return path, script, headers
+
+
+def measure(args, values: dict, directory: Path) -> dict:
+    env = {"APP_ENV": "production", "DATABASE_URL": values["database_url"], "SECRET_KEY": secrets.token_hex(32),
+           "SEPAY_API_KEY": values["sepay_key"], "API_RATE_LIMIT": "1000000 per second",
+           "WEBHOOK_RATE_LIMIT": "1000000 per minute", "PYTHONPATH": str(ROOT)}
+    report: dict = {"machine": machine(), "seconds": args.seconds, "connections": args.connections}
+    log = directory / "servers.log"
+
+    def app_server(worker_class: str, cache: bool = True) -> Server:
+        return Server("wsgi:app", {**env, "RESPONSE_CACHE": "on" if cache else "off"}, worker_class, ROOT, log)
+
+    def bare_server(worker_class: str) -> Server:
+        return Server("bench_pages:bare_app", {}, worker_class, BENCH_DIR, log)
+
+    def run(server: Server, path: str, script: Path | None = None, warm: dict | None = None) -> dict:
+        if warm is not None:  # every worker compiles its templates and fills its caches before the clock starts
+            for _ in range(12):
+                _request(server.port, "GET", path, None, warm)
+        return wrk(server.port, path, args.seconds, args.connections, script)
+
+    worker_class = args.worker_class
+    if worker_class == "auto":
+        report["worker_classes"] = {}
+        for candidate in ("sync", "gthread"):
+            servers = [app_server(candidate), bare_server(candidate)]
+            try:
+                page_path = PAGES[1].path.format(**values)
+                _request(servers[0].port, "GET", page_path)
+                runs = {"bare": run(servers[1], "/", warm={}), "commune page": run(servers[0], page_path, warm={}),
+                        "floor": run(servers[0], "/healthz", warm={})}
+            finally:
+                for server in servers:
+                    server.stop()
+            report["worker_classes"][candidate] = runs
+            print(f"  {candidate:8} bare {runs['bare']['rps']:8.0f} req/s   commune page "
+                  f"{runs['commune page']['rps']:8.0f}   app floor {runs['floor']['rps']:8.0f}", flush=True)
+        # The application's own throughput decides (what production serves), not its ratio to bare: gthread keeps
+        # connections alive, which speeds the bare endpoint up more than the app.
+        worker_class = max(("sync", "gthread"), key=lambda c: sum(
+            report["worker_classes"][c][k]["rps"] for k in ("commune page", "floor")))
+    report["worker_class"] = worker_class
+    print(f"  worker class: {worker_class}", flush=True)
+
+    rows = []
+    bare_runs = []
+    cached_app, bare = app_server(worker_class), bare_server(worker_class)
+    plain_app = None if args.skip_uncached else app_server(worker_class, cache=False)
+    try:
+        bare_runs.append(run(bare, "/", warm={}))
+        floor = run(cached_app, "/healthz", warm={})
+        for page in PAGES:
+            path, script, headers = _prepare(page, cached_app.port, values, directory)
+            if page.cached:  # fill every worker's cache and check that answers come from it
+                hits = [_request(cached_app.port, "GET", path)[1].get("X-Cache") for _ in range(8)]
+                if "HIT" not in hits:
+                    raise RuntimeError(f"{page.name} is not served from the response cache")
+            result = run(cached_app, path, script, warm=headers if page.method == "GET" else None)
+            row = {"page": page.name, "path": path, "public": page.public, "cached": page.cached, **result}
+            if result["statuses"] and set(result["statuses"]) != {page.expect}:
+                raise RuntimeError(f"{page.name}: answers {result['statuses']}, expected only {page.expect}")
+            if page.cached and plain_app is not None:  # the same page with the cache off, right after
+                row["uncached"] = run(plain_app, path, warm={})
+            rows.append(row)
+            print(f"  {page.name:32} {result['rps']:7.0f} req/s  p50 {result['p50_ms']:6.2f} ms  "
+                  f"p99 {result['p99_ms']:6.2f} ms  {result['statuses'] or ''}"
+                  + (f"   cache off {row['uncached']['rps']:6.0f} req/s" if "uncached" in row else ""), flush=True)
+            if len(rows) % 3 == 0:
+                bare_runs.append(run(bare, "/"))  # bare again now and then: the machine's load drifts
+        bare_runs.append(run(bare, "/"))
+    finally:
+        for server in (cached_app, bare, plain_app):
+            if server is not None:
+                server.stop()
+    bare_rps = sum(r["rps"] for r in bare_runs) / len(bare_runs)
+    for row in rows:
+        row["ratio"] = row["rps"] / bare_rps
+        if "uncached" in row:
+            row["uncached"]["ratio"] = row["uncached"]["rps"] / bare_rps
+    errors = [line for line in log.read_text().splitlines() if "Error" in line or "Traceback" in line]
+    report.update({"bare_runs": bare_runs, "bare_rps": bare_rps, "floor": {**floor, "ratio": floor["rps"] / bare_rps},
+                   "pages": rows, "server_errors": errors[:20]})
+    return report
+
+
+def machine() -> dict:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (0, 0, 0)
+    cpu = ""
+    try:
+        cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                    if line.startswith("model name")), "")
+    except OSError:
+        pass
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+    import gunicorn
+
+    return {"cpus": os.cpu_count(), "cpu": cpu, "python": platform.python_version(), "gunicorn": gunicorn.__version__,
+            "wrk": wrk_version.strip(), "load_before": [round(x, 2) for x in load],
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def table(report: dict) -> str:
+    lines = [
+        f"{report['machine']['date']}: {report['machine']['cpus']} vCPUs ({report['machine']['cpu']}), Python "
+        f"{report['machine']['python']}, gunicorn {report['machine']['gunicorn']} with 2 {report['worker_class']} "
+        f"workers (gunicorn.conf.py), wrk -t2 -c{report['connections']} for {report['seconds']:g} s per row, "
+        f"load average before {report['machine']['load_before'][0]}.",
+        "",
+        f"Bare Flask: {report['bare_rps']:.0f} req/s (mean of {len(report['bare_runs'])} runs spread over the "
+        f"run: {', '.join(str(round(r['rps'])) for r in report['bare_runs'])}); the app's floor (`/healthz`): {report['floor']['rps']:.0f} req/s = "
+        f"{report['floor']['ratio']:.2f} of bare.",
+        "",
+        "| page | req/s | p50 ms | p99 ms | ratio to bare | cache off: req/s | cache off: ratio |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in report["pages"]:
+        off = row.get("uncached")
+        lines.append(
+            f"| {row['page']} | {row['rps']:.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | **{row['ratio']:.2f}** | "
+            + (f"{off['rps']:.0f} | {off['ratio']:.2f} |" if off else "— | — |")
+        )
+    if report.get("worker_classes"):
+        lines += ["", "| worker class | bare req/s | commune page req/s | app floor req/s |", "|---|---|---|---|"]
+        for name, runs in report["worker_classes"].items():
+            lines.append(f"| {name} | {runs['bare']['rps']:.0f} | {runs['commune page']['rps']:.0f} | "
+                         f"{runs['floor']['rps']:.0f} |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=4.0, help="per measurement, at most 10")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--worker-class", choices=("auto", "sync", "gthread"), default="auto")
+    parser.add_argument("--skip-uncached", action="store_true", help="do not measure the cached pages cache-off")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="keep the demo database in this folder and reuse it next time (skips the seeding)")
+    args = parser.parse_args()
+    args.seconds = min(max(args.seconds, 1.0), 10.0)
+    args.connections = min(max(args.connections, 1), 64)
+    if not shutil.which("wrk"):
+        print("wrk is missing: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    os.environ.setdefault("APP_ENV", "development")
+    with tempfile.TemporaryDirectory(prefix="gialam-bench-") as tmp:
+        directory = args.keep or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
+        saved = directory / "values.json"
+        if args.keep and saved.exists():
+            values = json.loads(saved.read_text())
+        else:
+            print("Setting up the demo database...", flush=True)
+            values = setup(directory)
+            saved.write_text(json.dumps(values))
+        values["sepay_key"] = "bench-sepay-" + secrets.token_hex(8)
+        report = measure(args, values, directory)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    print()
+    print(table(report))
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,54 @@
+"""Gunicorn settings for production (and for `make bench`, which serves the app exactly this way).
+
+    gunicorn -c gunicorn.conf.py wsgi:app
+
+Every setting can be changed from the environment without editing this file (GUNICORN_BIND, GUNICORN_WORKERS,
+GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE). See docs/scaling.md.
+
+Why these defaults (measured by bench/bench_pages.py on a 2-vCPU machine, figures in bench/README.md):
+- one worker process per core (pages are CPU-bound under the GIL: more processes than cores only queue), at least 2;
+- ``gthread`` with 4 threads: measured against ``sync`` in the same runs it served as much or more (a public page
+  plus the do-nothing route, +6 % in two runs on a busy machine), keeps connections alive (nginx's upstream
+  keep-alive, the payer page's status polling), and its heartbeat does not kill a long streamed request (a
+  5,000-row statement import) the way a sync worker's 30-second timeout would;
+- behind nginx, which buffers slow clients and serves /static/ itself.
+"""
+
+import multiprocessing
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "")
+    return int(value) if value.isdecimal() else default
+
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = _int("GUNICORN_WORKERS", max(2, multiprocessing.cpu_count()))
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+threads = _int("GUNICORN_THREADS", 4 if worker_class == "gthread" else 1)
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = 20
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+backlog = 512
+# Restart workers now and then so that a slow leak never grows into an outage; jitter keeps them apart.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 10_000)
+max_requests_jitter = 1_000
+# Import the app before forking: workers share its memory pages, and a broken configuration stops the start.
+preload_app = True
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None  # nginx logs requests; "-" logs to stdout
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
+forwarded_allow_ips = os.environ.get("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+proc_name = "gialam"
+
+
+def post_fork(server, worker):
+    """Each worker opens its own database connections: never reuse a pool inherited from the parent."""
+    app = server.app.wsgi()
+    if "sqlalchemy" not in getattr(app, "extensions", {}):
+        return  # the bare benchmark app has no database
+    from app.extensions import db
+
+    with app.app_context():
+        db.engine.dispose(close=False)

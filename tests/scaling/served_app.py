@@ -1,0 +1,39 @@
+"""The application as each of the two test app servers runs it (gunicorn 'tests.scaling.served_app:app').
+
+Settings come from GIALAM_TEST_SETTINGS (JSON) over TestingConfig, so both processes share one database, one Redis
+and one file store exactly as two production app servers would. Two test-only routes write and read an upload
+through app/storage.py (the domains' upload views are not in this tree): what one server stores, the other serves.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from flask import Blueprint, abort, request
+
+from app import create_app, storage
+
+app = create_app(json.loads(os.environ["GIALAM_TEST_SETTINGS"]))
+
+uploads = Blueprint("test_uploads", __name__, url_prefix="/_test/uploads")
+
+
+@uploads.post("/<path:key>")
+def put(key: str):
+    storage.save(key, request.get_data())
+    return {"stored": key}, 201
+
+
+@uploads.get("/<path:key>")
+def get(key: str):
+    try:
+        return storage.load(key), 200, {"Content-Type": "application/octet-stream"}
+    except FileNotFoundError:
+        abort(404)
+
+
+app.register_blueprint(uploads)
+from app.extensions import csrf  # noqa: E402
+
+csrf.exempt(uploads)
