@@ -38,6 +38,11 @@ def create_account(label: str, bank_bin: str, account_number: str, holder_name: 
                               field="account_number") from None
     if owner_kind not in ("commune", "vendor"):
         raise ValidationError(_l("Unknown owner kind."), field="owner_kind")
+    with all_tenants():  # one bank and number is one account in the whole district, whichever commune has it
+        taken = db.session.scalar(select(PaymentAccount.id).where(PaymentAccount.bank_bin == bank_bin,
+                                                                  PaymentAccount.account_number == account_number))
+    if taken is not None:
+        raise ValidationError(_l("This bank account is already registered."), field="account_number")
     account = PaymentAccount(label=label, bank_bin=bank_bin, account_number=account_number,
                              holder_name=holder_name, owner_kind=owner_kind, vendor_id=vendor_id, active=True)
     db.session.add(account)

@@ -19,11 +19,15 @@ EVENT_TYPES = (
     "payment_intent.partially_funded",  # a short transfer arrived: flagged, not paid
     "payment_intent.overpaid",  # paid, and more arrived than asked: flagged for a refund of the difference
     "payment_intent.late_payment",  # money arrived for a canceled or expired intent: waits for a person
+    "refund.created",  # a refund of the intent (data.object is the refund)
+    "refund.updated",  # its status changed (succeeded, failed, canceled) or its metadata
 )
 
 
-def emit(intent: PaymentIntent, type_: str, *, request_id: str | None = None,
+def emit(intent: PaymentIntent, type_: str, *, data_object: dict | None = None, request_id: str | None = None,
          idempotency_key: str | None = None) -> Event:
+    """Store the event of ``intent`` (``data_object``: what it is about when not the intent itself, a refund) and
+    tell the domain that owns the intent's purpose (reactions.py: refunds are heard as ``refund.*`` event types)."""
     from app.payments.intents import serialize
 
     if type_ not in EVENT_TYPES:
@@ -34,7 +38,7 @@ def emit(intent: PaymentIntent, type_: str, *, request_id: str | None = None,
         account_id=intent.account_id,
         type=type_,
         intent_id=intent.id,
-        data={"object": serialize(intent)},
+        data={"object": data_object if data_object is not None else serialize(intent)},
         request_id=request_id,
         idempotency_key=idempotency_key,
         created_at=datetime.now(timezone.utc),

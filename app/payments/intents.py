@@ -103,6 +103,7 @@ def create_intent(
                     account_id=account.id,
                     amount=amount,
                     amount_received=0,
+                    amount_refunded=0,
                     currency="vnd",
                     status="requires_action",
                     reference_code=reference,
@@ -269,6 +270,7 @@ def serialize(intent: PaymentIntent) -> dict:
         "object": "payment_intent",
         "amount": intent.amount,
         "amount_received": intent.amount_received,
+        "amount_refunded": intent.amount_refunded or 0,  # refunds pending or succeeded (/v1/refunds)
         "amount_capturable": 0,
         "canceled_at": _timestamp(intent.canceled_at),
         "cancellation_reason": intent.cancellation_reason,

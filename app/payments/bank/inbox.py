@@ -60,7 +60,9 @@ TRANSFER_STATUS_LABELS = {
     "already_recorded": _l("Already recorded"),
 }
 NOTE_LABELS = {reconciliation.NOTE_OTHER_ACCOUNT: _l("The reference code names a payment to another bank account."),
-               reconciliation.NOTE_LATE_ACCEPTED: _l("Late payment accepted.")}
+               reconciliation.NOTE_LATE_ACCEPTED: _l("Late payment accepted."),
+               reconciliation.NOTE_LATE_ACCEPTED_OVERPAID: _l(
+                   "Late payment accepted; the difference waits for a refund decision.")}
 FLAG_LABELS = {"short": _l("Short payment"), "overpaid": _l("Overpaid"), "late": _l("Late payment")}
 PROVIDER_LABELS = {"sepay": "SePay", "casso": "Casso", "payos": "payOS", "statement": _l("Bank statement"),
                    "manual": _l("Confirmed by hand"), "demo": _l("Demo data")}

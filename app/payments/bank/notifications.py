@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from app.payments.banks import bin_for
+
 try:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,8 +51,14 @@ REFERENCE_LENGTH = 8
 
 @dataclass(frozen=True)
 class BankTransaction:
-    """One bank transfer as reported by a provider; (provider, provider_txn_id) is the de-duplication key.
+    """One bank transfer as reported by a provider.
 
+    Recorded once per (provider, receiving account, provider_txn_id), and once per (receiving account,
+    ``reference``) whatever the provider: ``reference`` is the bank's own id of the transfer (SePay
+    ``referenceCode``, Casso and payOS ``reference``, a statement's reference column).
+    ``bank_bin`` is the receiving bank when the source names it; ``counter_*`` the other side's account (the payer
+    of money in), where a refund goes; ``account_ids`` limits the transfer to those payment accounts (the account a
+    statement was imported for, the account whose own secret authenticated the notification).
     ``raw`` is the provider's transaction object as received (kept for the reconciliation inbox and audits).
     """
 
@@ -64,6 +72,11 @@ class BankTransaction:
     reference: str | None
     raw: dict = field(repr=False, compare=False)
     direction: str = "in"
+    bank_bin: str | None = None
+    counter_bank_bin: str | None = None
+    counter_account_number: str | None = None
+    counter_account_name: str | None = None
+    account_ids: tuple[int, ...] | None = None
 
 
 class NotificationError(ValueError):
@@ -128,6 +141,16 @@ def _text(obj: Mapping[str, Any], name: str, where: str = "") -> str:
 
 def _optional_str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
+
+
+def _counter(obj: Mapping[str, Any]) -> dict[str, str | None]:
+    """The other side's account, as Casso and payOS name it (counterAccount*); SePay sends it when it has it."""
+    number = _optional_str(obj.get("counterAccountNumber"))
+    return {
+        "counter_bank_bin": bin_for(_optional_str(obj.get("counterAccountBankId"))),
+        "counter_account_number": number.strip()[:40] if number and number.strip().isalnum() else None,
+        "counter_account_name": (_optional_str(obj.get("counterAccountName")) or "")[:120] or None,
+    }
 
 
 def _local_time(value: Any, name: str) -> datetime | None:
@@ -221,6 +244,8 @@ def parse_sepay(body: bytes | str) -> BankTransaction:
         reference=_optional_str(obj.get("referenceCode")),
         raw=obj,
         direction=direction,
+        bank_bin=bin_for(_optional_str(obj.get("gateway"))),
+        **_counter(obj),
     )
 
 
@@ -283,6 +308,8 @@ def _casso_transaction(item: dict[str, Any], index: int | None) -> BankTransacti
         reference=_optional_str(item.get("reference")),
         raw=item,
         direction="in" if signed_amount > 0 else "out",
+        bank_bin=bin_for(_optional_str(item.get("bankAbbreviation"))) or bin_for(_optional_str(item.get("bankName"))),
+        **_counter(item),
     )
 
 
@@ -338,6 +365,7 @@ def parse_payos(body: Mapping[str, Any] | bytes | str) -> BankTransaction:
         occurred_at=_local_time(data.get("transactionDateTime"), "data.transactionDateTime"),
         reference=reference,
         raw=data,
+        **_counter(data),
     )
 
 

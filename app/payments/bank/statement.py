@@ -4,6 +4,9 @@ The header names the columns (any order, case and diacritics ignored, comma or s
 
     transaction_id,date,amount,content          or, in Vietnamese,   ma_giao_dich,ngay,so_tien,noi_dung
 
+and optionally ``reference`` (``ma_tham_chieu``, ``so_tham_chieu``): the bank's own reference of the transfer, by
+which a transfer already reported by SePay, Casso or payOS is recognised and not recorded twice.
+
 - ``amount``: whole đồng, "1250000" or with thousands separators "1.250.000" / "1,250,000", an optional ₫, đ or
   VND; a negative amount is money going out (recorded as outgoing, never matched).
 - ``date``: "dd/mm/yyyy HH:MM" (seconds optional, or a date alone) or ISO 8601; Vietnam time unless it has an
@@ -11,7 +14,8 @@ The header names the columns (any order, case and diacritics ignored, comma or s
 - ``content``: the transfer text where the reference code is looked for (may be empty: the row waits in the inbox).
 
 Every valid row becomes ``BankTransaction(provider="statement", provider_txn_id=<transaction_id>,
-account_number=<the account's number>)`` and goes through ``confirm_transfer``, so importing the same statement
+account_number=<the account's number>, bank_bin=<its bank>, account_ids=(<the account>,))`` and goes through
+``confirm_transfer``: a statement applies only to intents of the account it was imported for, so importing the same statement
 twice changes nothing the second time (those rows are counted as ``already_recorded``). Invalid rows are reported
 with their line number and skipped; a file without a usable header is refused as a whole (``StatementError``).
 """
@@ -44,7 +48,9 @@ HEADER_ALIASES = {
     "date": "date", "ngay": "date",
     "amount": "amount", "so_tien": "amount",
     "content": "content", "noi_dung": "content",
+    "reference": "reference", "ma_tham_chieu": "reference", "so_tham_chieu": "reference",
 }
+OPTIONAL_COLUMNS = ("reference",)  # the bank's own reference: the same transfer reported by a gateway is one record
 
 _AMOUNT = re.compile(r"^([+-]?)(\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)$")
 _CURRENCY = re.compile(r"(₫|vnd|vnđ|đ|d)$", re.IGNORECASE)
@@ -163,11 +169,15 @@ def _row_transaction(cells: list[str], columns: dict[str, int], account: Payment
     except ValueError:
         raise ValueError(_l("The date %(value)s is not dd/mm/yyyy HH:MM or ISO 8601.", value=repr(cell("date")))) from None
     content = cells[columns["content"]] if columns["content"] < len(cells) else ""
+    reference = cell("reference") if "reference" in columns else ""
+    if len(reference) > 100:
+        raise ValueError(_l("The reference is longer than 100 characters."))
     return BankTransaction(
         provider="statement", provider_txn_id=txn_id, amount=abs(amount), content=content.strip(),
-        account_number=account.account_number, bank=None, occurred_at=occurred_at, reference=None,
-        raw={"line": {name: cell(name) for name in COLUMNS}, "account_id": account.id},
-        direction="in" if amount > 0 else "out",
+        account_number=account.account_number, bank=None, occurred_at=occurred_at, reference=reference or None,
+        raw={"line": {name: cell(name) for name in (*COLUMNS, *OPTIONAL_COLUMNS) if name in columns},
+             "account_id": account.id},
+        direction="in" if amount > 0 else "out", bank_bin=account.bank_bin, account_ids=(account.id,),
     )
 
 
