@@ -61,6 +61,8 @@ TRANSFER_STATUS_LABELS = {
 }
 NOTE_LABELS = {reconciliation.NOTE_OTHER_ACCOUNT: _l("The reference code names a payment to another bank account."),
                reconciliation.NOTE_LATE_ACCEPTED: _l("Late payment accepted."),
+               reconciliation.NOTE_AMBIGUOUS_ACCOUNT: _l("This account number is registered at several banks and "
+                                                         "the source does not say which."),
                reconciliation.NOTE_LATE_ACCEPTED_OVERPAID: _l(
                    "Late payment accepted; the difference waits for a refund decision.")}
 FLAG_LABELS = {"short": _l("Short payment"), "overpaid": _l("Overpaid"), "late": _l("Late payment")}

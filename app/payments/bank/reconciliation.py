@@ -39,6 +39,7 @@ CLOCK_TOLERANCE = timedelta(minutes=2)
 # Notes the system writes on a transfer (stored in English, shown translated: inbox.NOTE_LABELS).
 NOTE_OTHER_ACCOUNT = "The reference code names a payment to another bank account."
 NOTE_LATE_ACCEPTED = "Late payment accepted."
+NOTE_AMBIGUOUS_ACCOUNT = "This account number is registered at several banks and the source does not say which."
 NOTE_LATE_ACCEPTED_OVERPAID = "Late payment accepted; the difference waits for a refund decision."
 
 
@@ -176,6 +177,9 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
                                 accounts=accounts)
         if intent is not None and accounts is not None and intent.account_id not in {a.id for a in accounts}:
             transfer.note = NOTE_OTHER_ACCOUNT
+            intent = None
+        elif intent is not None and len({(a.bank_bin, a.account_number) for a in accounts or []}) > 1:
+            transfer.note = NOTE_AMBIGUOUS_ACCOUNT  # the number is at several banks and the source names none
             intent = None
         if intent is None:
             transfer.tenant_id = _tenant_of(accounts)
