@@ -42,10 +42,10 @@ NOTE_REFUND_DONE = "The refund it names was already completed."
 
 def received_amount(intent: PaymentIntent) -> int:
     """Every đồng that came in for the intent, whatever the inbox made of it (paid, short, over, late, twice)."""
-    return db.session.scalar(
+    return int(db.session.scalar(  # PostgreSQL sums bigints as numeric
         select(func.coalesce(func.sum(BankTransfer.amount), 0))
         .where(BankTransfer.intent_id == intent.id, BankTransfer.status != "outgoing")
-    )
+    ))
 
 
 def refundable(intent: PaymentIntent) -> int:

@@ -206,7 +206,7 @@ def test_a_payment_landing_while_the_expiry_job_holds_the_intent_becomes_a_late_
     import app.payments.intents as intents
 
     account = make_account(app, commune, "0099887766")
-    intent = make_intent(app, account, 60_000)
+    intent = make_intent(app, account, 60_000, expired=True)  # by the bank's time too: 5 minutes ago
     locked, release = threading.Event(), threading.Event()
     real_cancel = intents._cancel
 
