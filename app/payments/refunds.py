@@ -286,3 +286,33 @@ def serialize(refund: Refund) -> dict:
         "status": refund.status,
         "transfer_reversal": None,
     }
+
+
+SETTLE_REASONS = {"overpaid": "overpaid", "late": "late_payment", "duplicate": "duplicate"}
+
+
+def settle_by_refund(transfer_id: int, tenant_id: int | None, actor) -> Refund:
+    """An overpaid, late or duplicate item of the inbox (``tenant_id``'s, None: the district's) settled by giving the
+    money back: a pending refund of the excess (overpaid) or of the whole transfer (late, paid twice), toward the
+    account that sent it. The item leaves the inbox with that decision; the refund's page does the rest."""
+    from app.payments.bank.reconciliation import NOTE_SETTLED_BY_REFUND, get_inbox_transfer
+    from tenants.scoping import all_tenants, tenant_context
+
+    with all_tenants():
+        transfer = get_inbox_transfer(transfer_id, tenant_id, for_update=True)
+        if transfer.status not in SETTLE_REASONS or transfer.intent_id is None:
+            raise ValidationError(_l("Only overpaid, late or duplicate transfers can be refunded."), field="transfer")
+        intent = db.session.get(PaymentIntent, transfer.intent_id)
+    with tenant_context(transfer.tenant_id):
+        intent = _locked(intent)
+        wanted = intent.amount_received - intent.amount if transfer.status == "overpaid" else transfer.amount
+        amount = min(wanted, refundable(intent))
+        if amount <= 0:
+            raise ValidationError(_l("Nothing is left to refund on this payment."), field="transfer")
+        refund = create_refund(intent, amount, reason=SETTLE_REASONS[transfer.status], source=transfer)
+        transfer.status = "resolved"
+        transfer.note = NOTE_SETTLED_BY_REFUND
+        transfer.resolved_by_id = actor.id
+        transfer.resolved_at = utcnow()
+        db.session.flush()
+    return refund

@@ -39,6 +39,7 @@ CLOCK_TOLERANCE = timedelta(minutes=2)
 # Notes the system writes on a transfer (stored in English, shown translated: inbox.NOTE_LABELS).
 NOTE_OTHER_ACCOUNT = "The reference code names a payment to another bank account."
 NOTE_LATE_ACCEPTED = "Late payment accepted."
+NOTE_SETTLED_BY_REFUND = "Settled by a refund."
 NOTE_AMBIGUOUS_ACCOUNT = "This account number is registered at several banks and the source does not say which."
 NOTE_LATE_ACCEPTED_OVERPAID = "Late payment accepted; the difference waits for a refund decision."
 
