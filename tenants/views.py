@@ -10,7 +10,6 @@ from app.auth.staff_views import create_staff_from_form
 from app.auth.forms import StaffForm
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
-from app.formatting import format_vnd
 from app.payments import stats
 from app.payments.bank import reconciliation
 from tenants.notices import services as notice_services
@@ -35,7 +34,7 @@ def desk():
         staff=account_services.staff_of(g.tenant),
         notices=notice_services.recent(limit=5),
         received_today=week[-1][1],
-        week=[(day.strftime("%d/%m"), amount, format_vnd(amount)) for day, amount in week],
+        week=stats.chart_rows(week),
         inbox_count=reconciliation.inbox_count(g.tenant.id),
     )
 

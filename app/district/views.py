@@ -10,7 +10,6 @@ from app.auth.models import User
 from app.district import bp
 from app.errors import DomainError, NotFound
 from app.extensions import db
-from app.formatting import format_vnd
 from app.payments import stats
 from tenants import queries as tenant_queries
 from tenants.models import Tenant
@@ -24,7 +23,7 @@ def index():
     admin_count: dict[int, int] = {}
     for _user, membership in admins:
         admin_count[membership.tenant_id] = admin_count.get(membership.tenant_id, 0) + 1
-    received = [(t.display_name, amount, format_vnd(amount)) for t, amount, _count in stats.received_per_commune()]
+    received = stats.chart_rows((t.display_name, amount) for t, amount, _count in stats.received_per_commune())
     return render_template("district/index.html", communes=communes, admin_count=admin_count, received=received)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
+from app.formatting import as_utc
 from app.payments import vietqr
 from app.payments.banks import get_bank
 from app.payments.models import ApiKey, PaymentAccount
@@ -118,7 +119,7 @@ def authenticate_api_key(secret: str | None) -> ApiKey | None:
             return None
         now = datetime.now(timezone.utc)
         last = key.last_used_at
-        if last is None or (now - (last if last.tzinfo else last.replace(tzinfo=timezone.utc))).total_seconds() > 60:
+        if last is None or (now - as_utc(last)).total_seconds() > 60:
             key.last_used_at = now  # written at most once a minute: no write on every request
             db.session.commit()
         return key

@@ -26,7 +26,8 @@ from app.payments import vietqr
 from app.payments.bank.notifications import find_reference_codes, new_reference_code
 from app.payments.banks import get_bank
 from app.payments.events import emit
-from app.payments.intents import as_utc, check_amount, check_metadata, utcnow
+from app.payments.intents import lock_intent
+from app.payments.intents import check_amount, check_metadata, merge_metadata, timestamp, utcnow
 from app.payments.models import BankTransfer, PaymentAccount, PaymentIntent, Refund
 from app.payments.stripe_wire import new_id
 from app.text import normalize
@@ -54,10 +55,7 @@ def refundable(intent: PaymentIntent) -> int:
 
 def _locked(intent: PaymentIntent) -> PaymentIntent:
     """The intent re-read under a row lock: two refunds of one intent are checked one after the other."""
-    return db.session.scalar(
-        select(PaymentIntent).where(PaymentIntent.id == intent.id)
-        .with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
-    )
+    return lock_intent(intent_id=intent.id)
 
 
 def _payer_account(intent: PaymentIntent, source: BankTransfer | None) -> BankTransfer | None:
@@ -216,13 +214,7 @@ def fail_refund(refund: Refund) -> Refund:
 
 
 def update_metadata(refund: Refund, metadata: dict) -> Refund:
-    merged = dict(refund.metadata_ or {})
-    for key, value in metadata.items():  # Stripe: an empty value unsets the key
-        if value == "":
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    refund.metadata_ = check_metadata(merged)
+    refund.metadata_ = merge_metadata(refund.metadata_, metadata)
     _emit(refund, "refund.updated")
     db.session.flush()
     return refund
@@ -263,7 +255,7 @@ def serialize(refund: Refund) -> dict:
         "amount": refund.amount,
         "balance_transaction": None,
         "charge": None,
-        "created": int(as_utc(created).timestamp()),
+        "created": timestamp(created),
         "currency": refund.currency,
         "destination_details": {
             "type": "vietqr",

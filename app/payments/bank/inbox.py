@@ -139,7 +139,7 @@ def payments():
     return render_template(
         "payments/staff_payments.html", intents=intents, page=page, total=total,
         has_next=page * PAGE_SIZE < total, inbox_count=reconciliation.inbox_count(g.tenant.id), is_expired=is_expired,
-        daily=[(day.strftime("%d/%m"), amount, format_vnd(amount)) for day, amount in stats.received_per_day()],
+        daily=stats.chart_rows(stats.received_per_day()),
     )
 
 

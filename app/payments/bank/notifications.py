@@ -32,17 +32,13 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from app.payments.banks import bin_for
 
-try:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    VIETNAM_TZ: Any = ZoneInfo("Asia/Ho_Chi_Minh")
-except ZoneInfoNotFoundError:  # slim images without tzdata; Vietnam has had no DST since 1975
-    VIETNAM_TZ = timezone(timedelta(hours=7))
+from app.formatting import VN_TZ
+from app.payments.stripe_wire import parse_signature_header
 
 SIGNATURE_WINDOW_SECONDS = 300
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no I, L, O, 0, 1: nothing to misread on a memo
@@ -162,7 +158,7 @@ def _local_time(value: Any, name: str) -> datetime | None:
     except ValueError:
         raise NotificationError(f"Field {name} is not a date-time: {value!r}") from None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=VIETNAM_TZ)
+        parsed = parsed.replace(tzinfo=VN_TZ)
     return parsed.astimezone(timezone.utc)
 
 
@@ -268,9 +264,8 @@ def verify_casso(
     header = _header(headers, "X-Casso-Signature")
     if not header:
         raise NotificationError("Missing X-Casso-Signature header", 401)
-    parts = [item.strip().partition("=") for item in header.split(",")]
-    stamps = [value.strip() for name, _, value in parts if name == "t"]
-    signatures = [value for name, _, value in parts if name == "v1"]
+    stamps, signatures = parse_signature_header(header)
+    stamps = [stamp.strip() for stamp in stamps]
     if len(stamps) != 1 or not (stamps[0].isascii() and stamps[0].isdigit()) or not signatures:
         raise NotificationError("Malformed X-Casso-Signature header (want t=<unix ms>,v1=<hex>)", 401)
     expected = _hex_hmac(checksum_key, _casso_message(_load_object(body), stamps[0]), hashlib.sha512)

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.payments.events import emit
-from app.payments.intents import MAX_AMOUNT, _cancel, as_utc, is_expired, utcnow
+from app.payments.intents import MAX_AMOUNT, _cancel, as_utc, is_expired, lock_intent, locked_intents, utcnow
 from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentAccount, PaymentIntent
 from app.payments.bank.notifications import BankTransaction, find_reference_codes
 from tenants.scoping import all_tenants
@@ -95,9 +95,9 @@ def _locked_intent(*, public_id: str | None = None, codes: list[str] | None = No
     amount it had before the lock was granted, or a concurrent transfer's money would be overwritten.
     Among several candidate codes, the first naming an intent of one of ``accounts`` wins, else the first found.
     """
-    query = select(PaymentIntent).with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
+    query = locked_intents()
     if public_id:
-        return db.session.scalar(query.where(PaymentIntent.public_id == public_id))
+        return lock_intent(public_id=public_id)
     if not codes:
         return None
     found = {i.reference_code: i for i in db.session.scalars(query.where(PaymentIntent.reference_code.in_(codes)))}
@@ -341,10 +341,7 @@ def accept_late(transfer_id: int, tenant_id: int | None, actor) -> BankTransfer:
         transfer = get_inbox_transfer(transfer_id, tenant_id, for_update=True)
         if transfer.status != "late" or transfer.intent_id is None:
             raise ValidationError(_l("Only late payments can be accepted."), field="transfer")
-        intent = db.session.scalar(
-            select(PaymentIntent).where(PaymentIntent.id == transfer.intent_id)
-            .with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
-        )
+        intent = lock_intent(intent_id=transfer.intent_id)
         if intent.status != "canceled":
             raise ValidationError(_l("This payment is no longer canceled."), field="transfer")
         if intent.amount_received + transfer.amount < intent.amount:  # checked before anything changes

@@ -30,7 +30,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.payments.banks import get_bank
 from app.payments.models import PaymentIntent
-from app.payments.bank.notifications import VIETNAM_TZ, sign_sepay
+from app.formatting import VN_TZ
+from app.payments.bank.notifications import sign_sepay
 from tenants.scoping import all_tenants
 
 WEBHOOK_PATH = "/webhooks/sepay"
@@ -68,7 +69,7 @@ def build_sepay_notification(intent: PaymentIntent, amount: int) -> tuple[dict, 
     """(payload, body bytes, headers) of a SePay notification of ``amount`` đồng for ``intent``."""
     account = intent.account
     bank = get_bank(account.bank_bin)
-    now = datetime.now(VIETNAM_TZ)
+    now = datetime.now(VN_TZ)
     sim_id = "SIM" + uuid.uuid4().hex[:20].upper()
     content = f"SIMULATION {intent.reference_code} chuyen khoan"
     payload = {

@@ -34,7 +34,8 @@ from flask_babel import lazy_gettext as _l
 
 from app.errors import DomainError, ValidationError
 from app.payments.models import PaymentAccount
-from app.payments.bank.notifications import VIETNAM_TZ, BankTransaction
+from app.formatting import VN_TZ
+from app.payments.bank.notifications import BankTransaction
 from app.payments.bank.reconciliation import confirm_transfer
 from app.text import fold
 
@@ -117,7 +118,7 @@ def parse_date(text: str | None) -> datetime:
     if parsed is None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=VIETNAM_TZ)
+        parsed = parsed.replace(tzinfo=VN_TZ)
     return parsed.astimezone(timezone.utc)
 
 
@@ -184,61 +185,56 @@ def _row_transaction(cells: list[str], columns: dict[str, int], account: Payment
 class StatementImport:
     """One statement file being imported into ``account``, row by row, so a page can show its progress.
 
-    Creating it reads the header and counts the rows (a file without a usable header raises StatementError before
-    anything is recorded); ``run()`` records the rows, each through ``confirm_transfer`` (committed per row), and
-    yields the number of rows done after each one; ``result`` holds the counts and the skipped rows."""
+    Creating it reads the file once: the header (a file without a usable header raises StatementError before
+    anything is recorded) and the rows, so ``total`` is known; ``run()`` records the rows, each through
+    ``confirm_transfer`` (committed per row), and yields the number of rows done after each one; ``result`` holds
+    the counts and the skipped rows."""
 
     def __init__(self, csv_text: str, account: PaymentAccount):
         self.account = account
         self.result = ImportResult()
-        self._reader = _reader(csv_text)
+        reader = _reader(csv_text)
+        self._records: list[tuple[int, list[str]]] = []
+        self._stopped: RowError | None = None  # where the CSV could no longer be read, or the row limit
         header = None
-        for header in self._reader:
-            if any(cell.strip() for cell in header):
-                break
-        else:
-            raise StatementError(_l("The file is empty."))
-        self._columns = _columns(header)
-        self.total = min(_count_rows(csv_text) - 1, MAX_ROWS)
-
-    def run(self) -> Iterator[int]:
-        reader, counts, errors = self._reader, Counter(), self.result.errors
-        rows = 0
         try:
+            for header in reader:
+                if any(cell.strip() for cell in header):
+                    break
+            else:
+                raise StatementError(_l("The file is empty."))
+            self._columns = _columns(header)
             for cells in reader:
                 if not any(cell.strip() for cell in cells):
                     continue
-                line = reader.line_num
-                rows += 1
-                if rows > MAX_ROWS:
-                    errors.append(RowError(line, str(_l("Only the first %(n)d rows are imported.", n=MAX_ROWS))))
+                if len(self._records) == MAX_ROWS:
+                    self._stopped = RowError(reader.line_num, str(_l("Only the first %(n)d rows are imported.",
+                                                                     n=MAX_ROWS)))
                     break
-                try:
-                    txn = _row_transaction(cells, self._columns, self.account)
-                    outcome = confirm_transfer(txn)
-                except ValueError as err:
-                    errors.append(RowError(line, str(err.args[0]) if err.args else str(err)))
-                except DomainError as err:
-                    errors.append(RowError(line, str(err.message)))
-                else:
-                    counts[ALREADY_RECORDED if outcome.duplicate else outcome.transfer.status] += 1
-                self.result.counts = dict(counts)
-                yield rows
+                self._records.append((reader.line_num, cells))
         except csv.Error as err:
-            errors.append(RowError(reader.line_num, str(_l("The CSV cannot be read from here on: %(reason)s",
-                                                           reason=str(err)))))
+            if header is None or not hasattr(self, "_columns"):
+                raise StatementError(_l("The CSV cannot be read from here on: %(reason)s", reason=str(err))) from None
+            self._stopped = RowError(reader.line_num, str(_l("The CSV cannot be read from here on: %(reason)s",
+                                                             reason=str(err))))
+        self.total = len(self._records)
 
-
-def _count_rows(csv_text: str) -> int:
-    """Non-empty records in the file, the header included (up to where the CSV cannot be read)."""
-    reader, count = _reader(csv_text), 0
-    try:
-        for cells in reader:
-            if any(cell.strip() for cell in cells):
-                count += 1
-    except csv.Error:
-        pass
-    return count
+    def run(self) -> Iterator[int]:
+        counts, errors = Counter(), self.result.errors
+        for rows, (line, cells) in enumerate(self._records, start=1):
+            try:
+                txn = _row_transaction(cells, self._columns, self.account)
+                outcome = confirm_transfer(txn)
+            except ValueError as err:
+                errors.append(RowError(line, str(err.args[0]) if err.args else str(err)))
+            except DomainError as err:
+                errors.append(RowError(line, str(err.message)))
+            else:
+                counts[ALREADY_RECORDED if outcome.duplicate else outcome.transfer.status] += 1
+            self.result.counts = dict(counts)
+            yield rows
+        if self._stopped is not None:
+            errors.append(self._stopped)
 
 
 def import_statement(csv_text: str, account: PaymentAccount) -> ImportResult:
