@@ -117,3 +117,29 @@ def test_another_communes_refund_is_404(app, client, world):
     assert the_refund(app).status == "pending"
     assert post_form(client, f"/c/xa-b/payments/inbox/{transfer_id}/refund",
                      token_from="/c/xa-b/payments/inbox").status_code == 404
+
+
+def test_the_district_settles_a_transfer_paid_twice_by_a_refund(app, client, world, make):
+    make.user("district@gialam.vn", "district_admin")
+    arrive(app, world["intent_a"].reference_code, 150_000)
+    second = arrive(app, world["intent_a"].reference_code, 150_000)
+    assert transfer(app, second)["status"] == "duplicate"
+    login(client, "district@gialam.vn")
+    response = post_form(client, f"/district/payments/inbox/{second}/refund", token_from="/district/payments/inbox")
+    refund = the_refund(app)
+    assert response.headers["Location"].endswith(f"/c/xa-a/payments/refunds/{refund.public_id}")
+    assert (refund.amount, refund.reason, refund.tenant_id) == (150_000, "duplicate", world["a"].id)
+    assert transfer(app, second)["status"] == "resolved"
+    again = post_form(client, f"/district/payments/inbox/{second}/refund", token_from="/district/payments/inbox")
+    assert again.status_code == 302
+    with app.app_context(), all_tenants():
+        assert len(db.session.scalars(select(Refund)).all()) == 1  # handled already: no second refund
+
+
+def test_only_overpaid_late_or_duplicate_items_are_refunded_from_the_inbox(app, client, world):
+    short = arrive(app, world["intent_a"].reference_code, 50_000)
+    login(client, "officer@a.vn")
+    post_form(client, f"/c/xa-a/payments/inbox/{short}/refund", token_from="/c/xa-a/payments/inbox")
+    with app.app_context(), all_tenants():
+        assert db.session.scalars(select(Refund)).all() == []
+    assert transfer(app, short)["status"] == "short"
