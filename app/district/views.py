@@ -19,10 +19,7 @@ from tenants.models import Tenant
 @district_admin_required
 def index():
     communes = tenant_queries.list_all()
-    admins = account_services.commune_admins()
-    admin_count: dict[int, int] = {}
-    for _user, membership in admins:
-        admin_count[membership.tenant_id] = admin_count.get(membership.tenant_id, 0) + 1
+    admin_count = account_services.commune_admin_counts()
     received = stats.chart_rows((t.display_name, amount) for t, amount, _count in stats.received_per_commune())
     return render_template("district/index.html", communes=communes, admin_count=admin_count, received=received)
 
