@@ -283,3 +283,30 @@ def test_transfers_keep_the_bank_reference_and_the_payer(app, client, account, i
         assert (stored.bank_reference, stored.bank_bin) == (ref, VIETCOMBANK)
         assert (stored.counter_bank_bin, stored.counter_account_number) == ("970436", "0451000123456")
         assert stored.counter_account_name == "NGUYEN VAN A"
+
+
+@pytest.mark.parametrize("gateway", ["casso", "payos"])
+def test_a_casso_or_payos_notification_then_the_statement_record_it_once(app, client, account, intent, gateway):
+    ref = bank_reference()
+    if gateway == "casso":
+        response = post_casso(client, casso_body(account.account_number, intent.reference_code, 150_000,
+                                                 reference=ref))
+    else:
+        response = post_payos(client, payos_body(account.account_number, intent.reference_code, 150_000,
+                                                 reference=ref))
+    assert response.status_code == 200
+    assert statement(app, account, intent.reference_code, ref) == {"already_recorded": 1}
+    [stored] = transfers(app)
+    assert stored["provider"] == gateway
+    state = intent_state(app, intent.public_id)
+    assert (state["amount_received"], state["flag"]) == (150_000, None)
+
+
+def test_without_a_bank_reference_a_second_source_lands_in_the_inbox_never_counted(app, client, account, intent):
+    """What docs/payments.md says: no reference, no cross-source recognition; the repeat waits for a person."""
+    payload = sepay_payload(account.account_number, intent.reference_code, 150_000)
+    payload["referenceCode"] = None
+    assert post_sepay(client, payload).status_code == 200
+    assert statement(app, account, intent.reference_code, "") == {"duplicate": 1}
+    state = intent_state(app, intent.public_id)
+    assert (state["amount_received"], state["flag"]) == (150_000, "overpaid")

@@ -93,6 +93,9 @@ def test_the_sdk_creates_lists_and_retrieves_refunds(app, client, creds):
     assert [r.id for r in client.v1.refunds.list(params={"payment_intent": pi}).data] == [refund.id]
     assert client.v1.payment_intents.retrieve(pi)["amount_refunded"] == 50_000
 
+    updated = client.v1.refunds.update(refund.id, params={"metadata": {"ticket": "", "note": "gọi lại"}})
+    assert updated.metadata.to_dict() == {"note": "gọi lại"}
+
     rest = client.v1.refunds.create(params={"payment_intent": pi})  # the default: all that is left
     assert rest.amount == 150_000
     page = client.v1.refunds.list(params={"limit": 1})
