@@ -79,6 +79,14 @@ def _qr_data_uri(payload: str | None) -> str | None:
     return "data:image/svg+xml;base64," + base64.b64encode(qr.render_svg(payload, scale=6)).decode("ascii")
 
 
+@bp.route("/c/<tenant_slug>/payments/refunds/")
+@commune_staff_required(*STAFF_ROLES)
+def refunds_list():
+    """The commune's refunds, those still to send first: an officer comes back here to pay and confirm them."""
+    return render_template("payments/staff_refunds.html", refunds=refunds.recent_refunds(),
+                           status_labels=REFUND_STATUS_LABELS)
+
+
 @bp.route("/c/<tenant_slug>/payments/refunds/<string:public_id>")
 @commune_staff_required(*STAFF_ROLES)
 def refund(public_id: str):

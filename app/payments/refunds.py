@@ -135,6 +135,13 @@ def get_refund(public_id: str, *, for_update: bool = False) -> Refund:
     return refund
 
 
+def recent_refunds(limit: int = 50) -> list[Refund]:
+    """The active commune's refunds, those still to send first, then the newest."""
+    return list(db.session.scalars(
+        select(Refund).order_by((Refund.status == "pending").desc(), Refund.id.desc()).limit(limit)
+    ))
+
+
 def intent_refunds(intent: PaymentIntent) -> list[Refund]:
     return list(db.session.scalars(select(Refund).where(Refund.intent_id == intent.id).order_by(Refund.id)))
 

@@ -143,3 +143,21 @@ def test_only_overpaid_late_or_duplicate_items_are_refunded_from_the_inbox(app, 
     with app.app_context(), all_tenants():
         assert db.session.scalars(select(Refund)).all() == []
     assert transfer(app, short)["status"] == "short"
+
+
+def test_the_refunds_page_lists_the_communes_refunds_those_to_send_first(app, client, world):
+    first = arrive(app, world["intent_a"].reference_code, 200_000)
+    login(client, "officer@a.vn")
+    post_form(client, f"/c/xa-a/payments/inbox/{first}/refund", token_from="/c/xa-a/payments/inbox")
+    sent = the_refund(app)
+    post_form(client, f"/c/xa-a/payments/refunds/{sent.public_id}/confirm", token_from="/c/xa-a/payments/refunds/")
+    second = arrive(app, world["intent_a"].reference_code, 150_000)  # paid twice
+    post_form(client, f"/c/xa-a/payments/inbox/{second}/refund", token_from="/c/xa-a/payments/inbox")
+    html = client.get("/c/xa-a/payments/refunds/").get_data(as_text=True)
+    rows = re.findall(r'data-testid="refund-row">.*?<code>(HT\w+)</code>.*?badge \w+">([^<]+)<', html, re.S)
+    assert [status for _code, status in rows] == ["Chờ chuyển", "Đã hoàn tiền"]
+    assert rows[1][0] == sent.reference_code
+
+    other = app.test_client()
+    login(other, "officer@b.vn")
+    assert 'data-testid="refunds-empty"' in other.get("/c/xa-b/payments/refunds/").get_data(as_text=True)
