@@ -310,3 +310,14 @@ def test_without_a_bank_reference_a_second_source_lands_in_the_inbox_never_count
     assert statement(app, account, intent.reference_code, "") == {"duplicate": 1}
     state = intent_state(app, intent.public_id)
     assert (state["amount_received"], state["flag"]) == (150_000, "overpaid")
+
+
+def test_a_statement_date_without_time_is_on_time_only_if_the_whole_day_was(app, account, intent):
+    day = (datetime.now(timezone.utc) + timedelta(hours=7) - timedelta(days=2)).date()  # Vietnam, two days ago
+    local_noon = datetime(day.year, day.month, day.day, 12, tzinfo=timezone.utc) - timedelta(hours=7)
+    _deadline(app, intent, local_noon)  # the payment was due at noon that day
+    when = day.strftime("%d/%m/%Y")
+    assert statement(app, account, intent.reference_code, bank_reference(), when=when) == {"late": 1}
+    other = make_intent(app, account, 150_000)
+    _deadline(app, other, local_noon + timedelta(hours=12, minutes=30))  # due just after that day ended
+    assert statement(app, account, other.reference_code, bank_reference(), when=when, txn_id="2") == {"matched": 1}

@@ -10,7 +10,7 @@ which a transfer already reported by SePay, Casso or payOS is recognised and not
 - ``amount``: whole đồng, "1250000" or with thousands separators "1.250.000" / "1,250,000", an optional ₫, đ or
   VND; a negative amount is money going out (recorded as outgoing, never matched).
 - ``date``: "dd/mm/yyyy HH:MM" (seconds optional, or a date alone) or ISO 8601; Vietnam time unless it has an
-  offset.
+  offset. It is the bank's time, by which lateness is judged; a date alone counts as the end of that day.
 - ``content``: the transfer text where the reference code is looked for (may be empty: the row waits in the inbox).
 
 Every valid row becomes ``BankTransaction(provider="statement", provider_txn_id=<transaction_id>,
@@ -28,7 +28,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 
@@ -167,6 +167,8 @@ def _row_transaction(cells: list[str], columns: dict[str, int], account: Payment
         raise ValueError(_l("The amount is zero."))
     try:
         occurred_at = parse_date(cell("date"))
+        if ":" not in cell("date"):  # a day without its time: on time only if the whole day was (lateness rule)
+            occurred_at += timedelta(days=1, seconds=-1)
     except ValueError:
         raise ValueError(_l("The date %(value)s is not dd/mm/yyyy HH:MM or ISO 8601.", value=repr(cell("date")))) from None
     content = cells[columns["content"]] if columns["content"] < len(cells) else ""
