@@ -148,7 +148,7 @@ def intent_refunds(intent: PaymentIntent) -> list[Refund]:
 
 def _pending(refund: Refund) -> None:
     if refund.status != "pending":
-        raise ValidationError(_l("This refund is no longer pending."), field="status")
+        raise ValidationError(_l("This refund is no longer pending."))  # not the intent's state: no "status" field
 
 
 def set_destination(refund: Refund, bank_bin: str, account_number: str, holder_name: str) -> Refund:

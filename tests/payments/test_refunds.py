@@ -159,8 +159,10 @@ def test_cancel_gives_the_amount_back_and_events_tell_it(app, client, creds):
     canceled = client.v1.refunds.cancel(refund.id)
     assert canceled.status == "canceled"
     assert client.v1.payment_intents.retrieve(pi)["amount_refunded"] == 0
-    with pytest.raises(stripe.InvalidRequestError):
+    with pytest.raises(stripe.InvalidRequestError) as caught:
         client.v1.refunds.cancel(refund.id)
+    assert caught.value.http_status == 400 and "no longer pending" in caught.value.user_message
+    assert caught.value.code is None  # not a payment intent's state error
     events = client.v1.events.list(params={"type": "refund.updated"}).data
     assert [e.data.object.id for e in events] == [refund.id]
     assert events[0].data.object.status == "canceled"
