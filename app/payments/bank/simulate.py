@@ -168,3 +168,35 @@ def simulate_transfer(reference_code: str, amount: int | None = None, url: str |
         "intent_amount": intent.amount,
         "flag": intent.flag,
     }
+
+
+def simulate_refund_transfer(reference_code: str, url: str | None = None) -> dict:
+    """Simulate the officer's transfer back for the refund with ``reference_code`` (HT…): a signed SePay notification
+    of money *out* of the account that received the payment, with the refund's reference as the memo, for its
+    amount. Delivered like ``simulate_transfer``; the refund completes as with a real bank's report."""
+    from app.payments.models import Refund
+
+    if current_app.config.get("PRODUCTION"):
+        raise SimulationError("Simulations are refused in production.")
+    code = (reference_code or "").strip().upper()
+    with all_tenants():
+        refund = db.session.scalar(select(Refund).where(Refund.reference_code == code))
+        if refund is None:
+            raise SimulationError(f"No refund has the reference code {code!r}.")
+        intent = db.session.get(PaymentIntent, refund.intent_id)
+        payload, _body, _headers = build_sepay_notification(intent, refund.amount)
+        public_id = refund.public_id
+    content = f"SIMULATION {code} hoan tien"
+    payload.update(transferType="out", content=content, description=f"BankAPINotify {content}")
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    headers = {"Content-Type": "application/json", **_auth_headers(body, intent.account)}
+    target = _webhook_url(url) if url else None
+    db.session.commit()  # see simulate_transfer: end the read before another session writes
+    status, answer = _deliver_over_http(target, body, headers) if target else _deliver_in_process(body, headers)
+    with all_tenants():
+        refund = db.session.scalar(select(Refund).where(Refund.public_id == public_id)
+                                   .execution_options(populate_existing=True))
+        db.session.commit()
+    return {"simulation": True, "delivered_to": target or "in-process", "http_status": status, "response": answer,
+            "transaction_id": payload["id"], "refund": public_id, "reference_code": code,
+            "amount": refund.amount, "content": content, "refund_status": refund.status}
