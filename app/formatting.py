@@ -20,10 +20,13 @@ def format_vnd(amount: int | None) -> str:
     return f"{sign}{abs(int(amount)):,}".replace(",", ".") + " ₫"
 
 
+def as_utc(value: datetime) -> datetime:
+    """Every time is stored in UTC; SQLite hands it back naive. The one place that says so."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 def to_local(value: datetime) -> datetime:
-    if value.tzinfo is None:  # stored UTC (SQLite returns naive datetimes)
-        value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(VN_TZ)
+    return as_utc(value).astimezone(VN_TZ)
 
 
 def format_datetime(value: datetime | None) -> str:

@@ -11,7 +11,6 @@ from app.cache import cached_for_visitors, invalidate_on
 from app.auth.forms import StaffForm
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
-from app.formatting import format_vnd
 from app.payments import stats
 from app.payments.bank import reconciliation
 from tenants.models import Tenant
@@ -41,7 +40,7 @@ def desk():
         staff=account_services.staff_of(g.tenant),
         notices=notice_services.recent(limit=5),
         received_today=week[-1][1],
-        week=[(day.strftime("%d/%m"), amount, format_vnd(amount)) for day, amount in week],
+        week=stats.chart_rows(week),
         inbox_count=reconciliation.inbox_count(g.tenant.id),
     )
 

@@ -9,6 +9,13 @@ from app.auth.models import STAFF_ROLES
 from app.extensions import login_manager
 
 
+def is_commune_staff(user, tenant_id: int, *roles: str) -> bool:
+    """The staff-of-this-commune rule: one of ``roles`` (the commune's staff by default) in the commune, or a
+    district admin, who oversees every commune."""
+    return bool(user.is_authenticated
+                and (user.is_district_admin or user.has_role(tenant_id, *(roles or STAFF_ROLES))))
+
+
 def commune_staff_required(*roles: str):
     """The signed-in user must hold one of ``roles`` in ``g.tenant`` (district admins oversee every commune)."""
 
@@ -20,7 +27,7 @@ def commune_staff_required(*roles: str):
             tenant = g.get("tenant")
             if tenant is None:
                 abort(404)
-            if not (current_user.is_district_admin or current_user.has_role(tenant.id, *roles)):
+            if not is_commune_staff(current_user, tenant.id, *roles):
                 abort(404)
             return view(*args, **kwargs)
 

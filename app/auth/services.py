@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.auth.models import STAFF_ROLES, Membership, User
 from app.auth.passwords import (
@@ -150,3 +150,10 @@ def commune_admins() -> list[tuple[User, Membership]]:
         .order_by(Membership.tenant_id, User.name)
     )
     return [(u, m) for u, m in db.session.execute(query)]
+
+
+def commune_admin_counts() -> dict[int, int]:
+    """Commune admins per commune id: one grouped count, no list loaded to count it."""
+    query = (select(Membership.tenant_id, func.count()).where(Membership.role == "commune_admin")
+             .group_by(Membership.tenant_id))
+    return {tenant_id: count for tenant_id, count in db.session.execute(query)}

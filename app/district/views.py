@@ -33,9 +33,7 @@ def index():
     data = queries.metrics(start, end)
     trend = queries.monthly_trend([c.tenant.id for c in data.communes], end)
     communes = tenant_queries.list_all()
-    admin_count: dict[int, int] = {}
-    for _user, membership in account_services.commune_admins():
-        admin_count[membership.tenant_id] = admin_count.get(membership.tenant_id, 0) + 1
+    admin_count = account_services.commune_admin_counts()
     received = sorted(
         ((c.tenant.display_name, c.values.get("money_received", 0), format_vnd(c.values.get("money_received", 0)))
          for c in data.communes),

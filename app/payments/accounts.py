@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
+from app.formatting import as_utc
 from app.payments import vietqr
 from app.payments.banks import get_bank
 from app.payments.models import ApiKey, PaymentAccount
@@ -38,6 +39,11 @@ def create_account(label: str, bank_bin: str, account_number: str, holder_name: 
                               field="account_number") from None
     if owner_kind not in ("commune", "vendor"):
         raise ValidationError(_l("Unknown owner kind."), field="owner_kind")
+    with all_tenants():  # one bank and number is one account in the whole district, whichever commune has it
+        taken = db.session.scalar(select(PaymentAccount.id).where(PaymentAccount.bank_bin == bank_bin,
+                                                                  PaymentAccount.account_number == account_number))
+    if taken is not None:
+        raise ValidationError(_l("This bank account is already registered."), field="account_number")
     account = PaymentAccount(label=label, bank_bin=bank_bin, account_number=account_number,
                              holder_name=holder_name, owner_kind=owner_kind, vendor_id=vendor_id, active=True)
     db.session.add(account)
@@ -142,7 +148,7 @@ def authenticate_api_key(secret: str | None) -> ApiKey | None:
             return None
         now = datetime.now(timezone.utc)
         last = key.last_used_at
-        if last is None or (now - (last if last.tzinfo else last.replace(tzinfo=timezone.utc))).total_seconds() > 60:
+        if last is None or (now - as_utc(last)).total_seconds() > 60:
             key.last_used_at = now  # written at most once a minute: no write on every request
             db.session.commit()
         return key

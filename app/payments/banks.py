@@ -68,3 +68,24 @@ def all_banks(include_deprecated: bool = False) -> list[Bank]:
     """Entries for a bank picker, sorted by short name; deprecated (renamed) banks only on request."""
     banks = [b for b in _entries() if include_deprecated or not b.deprecated]
     return sorted(banks, key=lambda b: (b.short_name.casefold(), b.bin, b.code))
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+@cache
+def _by_name() -> dict[str, str]:
+    """Folded code and short name -> BIN ("VCB", "Vietcombank", "vietcombank" -> 970436); ambiguous names dropped."""
+    index: dict[str, set[str]] = {}
+    for bank in _entries():
+        for name in (bank.code, bank.short_name, bank.bin):
+            index.setdefault(_key(name), set()).add(bank.bin)
+    return {name: bins.pop() for name, bins in index.items() if len(bins) == 1 and name}
+
+
+def bin_for(name: str | None) -> str | None:
+    """The BIN a notification means by its bank name, code or BIN ("Vietcombank", "VCB", "970436"), or None."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    return _by_name().get(_key(name))

@@ -109,6 +109,29 @@ def _refuse_in_production():
         raise click.ClickException("Simulations are refused in production.")
 
 
+@payments_cli.command("simulate-refund-transfer")
+@click.argument("reference_code")
+@click.option("--url", default=None, metavar="URL",
+              help="Deliver over HTTP to this server (base URL, e.g. http://127.0.0.1:5000) instead of in-process.")
+def simulate_refund_transfer_cmd(reference_code, url):
+    """SIMULATE the transfer back of the refund REFERENCE_CODE (HT...): a signed SePay money-out notification.
+
+    The refund completes as it would when the bank reports the officer's transfer. Refused in production.
+    """
+    from app.payments.bank.simulate import SimulationError, simulate_refund_transfer
+
+    _refuse_in_production()
+    try:
+        result = simulate_refund_transfer(reference_code, url)
+    except SimulationError as err:
+        raise click.ClickException(str(err)) from None
+    click.echo("SIMULATION - no real money moved.")
+    click.echo(f"  Simulated SePay money-out notification {result['transaction_id']}: {result['amount']} VND, "
+               f"text {result['content']!r}")
+    click.echo(f"  Delivered to {result['delivered_to']}: HTTP {result['http_status']} {result['response']}")
+    click.echo(f"  Refund {result['refund']} ({result['reference_code']}): {result['refund_status']}")
+
+
 @payments_cli.command("simulate-transfer")
 @click.argument("reference_code")
 @click.argument("amount", type=click.IntRange(min=1), required=False)

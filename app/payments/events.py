@@ -19,35 +19,52 @@ EVENT_TYPES = (
     "payment_intent.partially_funded",  # a short transfer arrived: flagged, not paid
     "payment_intent.overpaid",  # paid, and more arrived than asked: flagged for a refund of the difference
     "payment_intent.late_payment",  # money arrived for a canceled or expired intent: waits for a person
+    "refund.created",  # a refund of the intent (data.object is the refund)
+    "refund.updated",  # its status changed (succeeded, failed, canceled) or its metadata
 )
 
 
-def emit(intent: PaymentIntent, type_: str, *, request_id: str | None = None,
+def emit(intent: PaymentIntent, type_: str, *, data_object: dict | None = None, request_id: str | None = None,
          idempotency_key: str | None = None) -> Event:
+    """Store the event of ``intent`` (``data_object``: what it is about when not the intent itself, a refund) and
+    tell the domain that owns the intent's purpose (reactions.py: refunds are heard as ``refund.*`` event types)."""
+    return emit_each(intent, (type_,), data_object=data_object, request_id=request_id,
+                     idempotency_key=idempotency_key)[0]
+
+
+def emit_each(intent: PaymentIntent, types: tuple[str, ...], *, data_object: dict | None = None,
+              request_id: str | None = None, idempotency_key: str | None = None) -> list[Event]:
+    """Several events of one change, in order, with one read of the account's webhook endpoints."""
     from app.payments.intents import serialize
 
-    if type_ not in EVENT_TYPES:
-        raise ValueError(f"unknown event type {type_}")
-    event = Event(
-        tenant_id=intent.tenant_id,
-        public_id=new_id("evt"),
-        account_id=intent.account_id,
-        type=type_,
-        intent_id=intent.id,
-        data={"object": serialize(intent)},
-        request_id=request_id,
-        idempotency_key=idempotency_key,
-        created_at=datetime.now(timezone.utc),
-    )
-    db.session.add(event)
-    db.session.flush()
+    unknown = [type_ for type_ in types if type_ not in EVENT_TYPES]
+    if unknown:
+        raise ValueError(f"unknown event type {unknown[0]}")
     endpoints = db.session.scalars(
         select(WebhookEndpoint).where(
             WebhookEndpoint.account_id == intent.account_id,
             WebhookEndpoint.tenant_id == intent.tenant_id,
             WebhookEndpoint.status == "enabled",
         )
+    ).all()
+    return [_store(intent, type_, endpoints, data_object if data_object is not None else serialize(intent),
+                   request_id, idempotency_key) for type_ in types]
+
+
+def _store(intent, type_, endpoints, data_object, request_id, idempotency_key) -> Event:
+    event = Event(
+        tenant_id=intent.tenant_id,
+        public_id=new_id("evt"),
+        account_id=intent.account_id,
+        type=type_,
+        intent_id=intent.id,
+        data={"object": data_object},
+        request_id=request_id,
+        idempotency_key=idempotency_key,
+        created_at=datetime.now(timezone.utc),
     )
+    db.session.add(event)
+    db.session.flush()
     for endpoint in endpoints:
         wanted = endpoint.enabled_events or ["*"]
         if "*" in wanted or type_ in wanted:
@@ -58,12 +75,13 @@ def emit(intent: PaymentIntent, type_: str, *, request_id: str | None = None,
 
 
 def serialize_event(event: Event, pending_webhooks: int = 0) -> dict:
-    created = event.created_at if event.created_at.tzinfo else event.created_at.replace(tzinfo=timezone.utc)
+    from app.payments.intents import timestamp
+
     return {
         "id": event.public_id,
         "object": "event",
         "api_version": "2024-06-20",
-        "created": int(created.timestamp()),
+        "created": timestamp(event.created_at),
         "data": event.data,
         "livemode": False,
         "pending_webhooks": pending_webhooks,

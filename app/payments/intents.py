@@ -14,10 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import NotFound, ValidationError
+from app.formatting import as_utc
 from app.extensions import db
 from app.payments import qr, vietqr
 from app.payments.banks import get_bank
-from app.payments.events import emit
+from app.payments.events import emit, emit_each
 from app.payments.models import TERMINAL_STATUSES, PaymentAccount, PaymentIntent
 from app.payments.bank.notifications import new_reference_code
 from app.payments.stripe_wire import new_id
@@ -29,11 +30,6 @@ MAX_METADATA_KEYS = 50
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def check_amount(amount) -> int:
@@ -56,6 +52,17 @@ def check_metadata(metadata: dict | None) -> dict:
         if not isinstance(value, str) or len(value) > 500:
             raise ValidationError(_l("Metadata values are text of 500 characters at most."), field="metadata")
     return metadata
+
+
+def merge_metadata(existing: dict | None, changes: dict) -> dict:
+    """Stripe's update rule for ``metadata``: given keys are set, an empty value unsets its key; then checked."""
+    merged = dict(existing or {})
+    for key, value in changes.items():
+        if value == "":
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return check_metadata(merged)
 
 
 def _whole_second_up(moment: datetime) -> datetime:
@@ -103,6 +110,7 @@ def create_intent(
                     account_id=account.id,
                     amount=amount,
                     amount_received=0,
+                    amount_refunded=0,
                     currency="vnd",
                     status="requires_action",
                     reference_code=reference,
@@ -121,8 +129,8 @@ def create_intent(
             continue
     else:  # pragma: no cover - 31^8 codes make five collisions in a row practically impossible
         raise RuntimeError("could not allocate a unique reference code")
-    emit(intent, "payment_intent.created", request_id=request_id, idempotency_key=idempotency_key)
-    emit(intent, "payment_intent.requires_action", request_id=request_id, idempotency_key=idempotency_key)
+    emit_each(intent, ("payment_intent.created", "payment_intent.requires_action"), request_id=request_id,
+              idempotency_key=idempotency_key)
     return intent
 
 
@@ -138,6 +146,29 @@ def get_intent(public_id: str, *, for_update: bool = False) -> PaymentIntent:
 
 def get_intent_by_reference(reference_code: str) -> PaymentIntent | None:
     return db.session.scalar(select(PaymentIntent).where(PaymentIntent.reference_code == reference_code))
+
+
+def locked_intents():
+    """SELECT of intents, row-locked until commit and re-read (``populate_existing``): an intent already in the
+    session must not keep an amount or status read before the lock was granted. Every lock on an intent is this."""
+    return select(PaymentIntent).with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
+
+
+def lock_intent(*, intent_id: int | None = None, public_id: str | None = None) -> PaymentIntent | None:
+    """The intent with this id or public id, locked (see ``locked_intents``)."""
+    if intent_id is not None:
+        return db.session.scalar(locked_intents().where(PaymentIntent.id == intent_id))
+    return db.session.scalar(locked_intents().where(PaymentIntent.public_id == public_id))
+
+
+def expire_if_due(intent: PaymentIntent) -> PaymentIntent:
+    """Expiry on read, under the row lock: two readers at the deadline emit one event, and a bank confirmation that
+    holds the lock (reconciliation) is never overwritten by a stale read. Returns the intent as it now is."""
+    if not is_expired(intent):
+        return intent
+    intent = lock_intent(intent_id=intent.id)
+    apply_expiry(intent)
+    return intent
 
 
 def is_expired(intent: PaymentIntent, now: datetime | None = None) -> bool:
@@ -194,13 +225,7 @@ def update_intent(intent: PaymentIntent, *, amount: int | None = None, descripti
     if description is not None:
         intent.description = description or None
     if metadata is not None:
-        merged = dict(intent.metadata_ or {})
-        for key, value in metadata.items():  # Stripe: an empty value unsets the key
-            if value == "":
-                merged.pop(key, None)
-            else:
-                merged[key] = value
-        intent.metadata_ = check_metadata(merged)
+        intent.metadata_ = merge_metadata(intent.metadata_, metadata)
     db.session.commit()
     return intent
 
@@ -236,7 +261,8 @@ def expire_due(now: datetime | None = None, *, account_id: int | None = None) ->
     return count
 
 
-def _timestamp(value: datetime | None) -> int | None:
+def timestamp(value: datetime | None) -> int | None:
+    """Unix seconds, as the wire shapes (intents, refunds, events) give times."""
     return int(as_utc(value).timestamp()) if value else None
 
 
@@ -252,11 +278,11 @@ def serialize(intent: PaymentIntent) -> dict:
                 "data": intent.qr_payload,
                 # ?v= makes the image URL content-addressed, so it may be cached for a year (see payments/views.py)
                 "image_url_png": public_url("payments.qr_image", public_id=intent.public_id, kind="png",
-                                            v=qr.etag_for(intent.qr_payload, "png").strip('"')),
+                                            v=qr.image_version(intent.qr_payload, "png")),
                 "image_url_svg": public_url("payments.qr_image", public_id=intent.public_id, kind="svg",
-                                            v=qr.etag_for(intent.qr_payload, "svg").strip('"')),
+                                            v=qr.image_version(intent.qr_payload, "svg")),
                 "hosted_instructions_url": public_url("payments.hosted", public_id=intent.public_id),
-                "expires_at": _timestamp(intent.expires_at),
+                "expires_at": timestamp(intent.expires_at),
                 "reference": intent.reference_code,
                 "bank_bin": account.bank_bin,
                 "bank_name": bank.short_name if bank else None,
@@ -269,13 +295,14 @@ def serialize(intent: PaymentIntent) -> dict:
         "object": "payment_intent",
         "amount": intent.amount,
         "amount_received": intent.amount_received,
+        "amount_refunded": intent.amount_refunded or 0,  # refunds pending or succeeded (/v1/refunds)
         "amount_capturable": 0,
-        "canceled_at": _timestamp(intent.canceled_at),
+        "canceled_at": timestamp(intent.canceled_at),
         "cancellation_reason": intent.cancellation_reason,
         "capture_method": "automatic",
         "client_secret": f"{intent.public_id}_secret_{intent.reference_code}",
         "confirmation_method": "automatic",
-        "created": _timestamp(intent.created_at) or _timestamp(utcnow()),
+        "created": timestamp(intent.created_at) or timestamp(utcnow()),
         "currency": intent.currency,
         "description": intent.description,
         "last_payment_error": None,
@@ -286,6 +313,6 @@ def serialize(intent: PaymentIntent) -> dict:
         "payment_method_types": ["vietqr"],
         "status": intent.status,
         "reference": intent.reference_code,
-        "expires_at": _timestamp(intent.expires_at),
+        "expires_at": timestamp(intent.expires_at),
         "reconciliation_flag": intent.flag,
     }

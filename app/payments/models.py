@@ -3,8 +3,10 @@
 PaymentAccount   a payee's bank account (a commune's fee account, a vendor's account), owner of API keys
 PaymentIntent    one payment: amount, reference code (in the transfer memo), status, expiry, the VietQR payload
 Event            what happened to an intent (Stripe's event shape), delivered to WebhookEndpoints
-BankTransfer     one incoming transfer as reported by a bank-notification service, statement import or a person;
-                 recorded once per provider transaction id, matched to an intent or left in the reconciliation inbox
+BankTransfer     one transfer as reported by a bank-notification service, statement import or a person; recorded
+                 once per provider transaction id and once per (receiving account, bank reference) whatever
+                 reports it, matched to an intent (or, going out, to a refund) or left in the reconciliation inbox
+Refund           money given back for an intent, by a bank transfer to the payer from the account that received it
 
 Every table but bank_transfers is tenant-owned. A bank notification arrives before anyone knows its commune, so
 bank_transfers is an ingestion log with a nullable tenant_id (filled when the payee account is recognised); its
@@ -49,12 +51,18 @@ INTENT_STATUSES = (
 TERMINAL_STATUSES = ("canceled", "succeeded")
 TRANSFER_STATUSES = ("matched", "unmatched", "short", "overpaid", "late", "duplicate", "outgoing", "resolved")
 INBOX_STATUSES = ("unmatched", "short", "overpaid", "late", "duplicate")
+REFUND_STATUSES = ("pending", "succeeded", "failed", "canceled")
+REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "overpaid", "late_payment")
+REFUND_CONFIRMATIONS = ("transfer", "manual")  # an outgoing transfer with the refund's reference, or a person
 
 
 class PaymentAccount(TenantScoped, db.Model):
     __tablename__ = "payment_accounts"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),
+        # An account is its bank and its number: the same number at two banks is two accounts, one bank and number
+        # is one account in the whole district (whichever commune registers it first).
+        UniqueConstraint("bank_bin", "account_number"),
         CheckConstraint("owner_kind IN ('commune', 'vendor')", name="owner_kind"),
         Index("ix_payment_accounts_tenant_bank_account", "tenant_id", "bank_bin", "account_number"),
         ForeignKeyConstraint(["tenant_id", "vendor_id"], ["vendors.tenant_id", "vendors.id"], ondelete="RESTRICT"),
@@ -107,6 +115,7 @@ class PaymentIntent(TenantScoped, db.Model):
         ForeignKeyConstraint(["tenant_id", "account_id"], ["payment_accounts.tenant_id", "payment_accounts.id"]),
         CheckConstraint("amount > 0 AND amount <= 9999999999999", name="amount_positive"),
         CheckConstraint("amount_received >= 0", name="amount_received_nonnegative"),
+        CheckConstraint("amount_refunded >= 0", name="amount_refunded_nonnegative"),
         CheckConstraint("currency = 'vnd'", name="currency_vnd"),
         CheckConstraint(one_of("status", INTENT_STATUSES), name="status"),
         Index("ix_payment_intents_tenant_account_created", "tenant_id", "account_id", "id"),
@@ -117,6 +126,8 @@ class PaymentIntent(TenantScoped, db.Model):
     account_id: Mapped[int] = mapped_column(Integer)
     amount: Mapped[int] = mapped_column(BigInteger)
     amount_received: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Refunds pending or succeeded (refunds.py): never more than the money received for the intent.
+    amount_refunded: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     currency: Mapped[str] = mapped_column(String(3), default="vnd")
     status: Mapped[str] = mapped_column(String(30))
     reference_code: Mapped[str] = mapped_column(String(20), unique=True)
@@ -228,8 +239,12 @@ class BankTransfer(db.Model):
     __table_args__ = (
         # A transaction id is unique per provider *and receiving account*: a bank-statement export numbers its own
         # rows (1, 2, 3...), so two communes' statements share ids. No account (NULL) counts as one account.
-        Index("uq_bank_transfers_provider_account_txn", "provider", text("coalesce(account_number, '')"),
-              "provider_txn_id", unique=True),
+        Index("uq_bank_transfers_provider_account_txn", "provider", text("coalesce(bank_bin, '')"),
+              text("coalesce(account_number, '')"), "provider_txn_id", unique=True),
+        # One transfer, one record: the bank's own reference names a transfer in its receiving account, whichever
+        # source (SePay, Casso, payOS, a statement) reports it. NULL references never collide.
+        Index("uq_bank_transfers_account_reference", text("coalesce(bank_bin, '')"),
+              text("coalesce(account_number, '')"), "bank_reference", unique=True),
         CheckConstraint(one_of("status", TRANSFER_STATUSES), name="status"),
         CheckConstraint("amount >= 0", name="amount_nonnegative"),
         Index("ix_bank_transfers_tenant_status", "tenant_id", "status"),
@@ -242,6 +257,12 @@ class BankTransfer(db.Model):
     content: Mapped[str] = mapped_column(String(1000), default="")
     account_number: Mapped[str | None] = mapped_column(String(40))
     bank: Mapped[str | None] = mapped_column(String(100))
+    bank_bin: Mapped[str | None] = mapped_column(String(6))  # the receiving account's bank, when known
+    bank_reference: Mapped[str | None] = mapped_column(String(100))  # the bank's own reference of the transfer
+    # The other side (the payer of money in, the payee of money out) when the source names it: refunds go there.
+    counter_bank_bin: Mapped[str | None] = mapped_column(String(6))
+    counter_account_number: Mapped[str | None] = mapped_column(String(40))
+    counter_account_name: Mapped[str | None] = mapped_column(String(120))
     occurred_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     raw: Mapped[dict] = mapped_column(JSON, default=dict)
@@ -251,3 +272,52 @@ class BankTransfer(db.Model):
     note: Mapped[str | None] = mapped_column(String(1000))
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Refund(TenantScoped, db.Model):
+    """Money given back for an intent: pending until an outgoing transfer with ``reference_code`` in its memo is
+    seen (or staff confirm it by hand), then succeeded; failed or canceled give the amount back to the intent."""
+
+    __tablename__ = "payment_refunds"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "account_id"], ["payment_accounts.tenant_id", "payment_accounts.id"]),
+        ForeignKeyConstraint(["tenant_id", "intent_id"], ["payment_intents.tenant_id", "payment_intents.id"]),
+        CheckConstraint("amount > 0 AND amount <= 9999999999999", name="amount_positive"),
+        CheckConstraint("currency = 'vnd'", name="currency_vnd"),
+        CheckConstraint(one_of("status", REFUND_STATUSES), name="status"),
+        CheckConstraint("reason IS NULL OR " + one_of("reason", REFUND_REASONS), name="reason"),
+        CheckConstraint("confirmation IS NULL OR " + one_of("confirmation", REFUND_CONFIRMATIONS),
+                        name="confirmation"),
+        Index("ix_payment_refunds_tenant_account_id", "tenant_id", "account_id", "id"),
+        Index("ix_payment_refunds_tenant_intent", "tenant_id", "intent_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)
+    account_id: Mapped[int] = mapped_column(Integer)
+    intent_id: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="vnd")
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    reason: Mapped[str | None] = mapped_column(String(30))
+    reference_code: Mapped[str] = mapped_column(String(20), unique=True)  # the memo of the outgoing transfer
+    metadata_: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    # Where the money goes: the payer's account, from the incoming transfer or entered by staff.
+    destination_bank_bin: Mapped[str | None] = mapped_column(String(6))
+    destination_account_number: Mapped[str | None] = mapped_column(String(19))
+    destination_account_name: Mapped[str | None] = mapped_column(String(120))
+    source_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transfers.id"), index=True)
+    outgoing_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transfers.id"), index=True)
+    confirmation: Mapped[str | None] = mapped_column(String(10))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    failure_reason: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
+    succeeded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    intent: Mapped[PaymentIntent] = relationship(
+        primaryjoin="and_(Refund.intent_id == PaymentIntent.id, Refund.tenant_id == PaymentIntent.tenant_id)",
+        foreign_keys="[Refund.tenant_id, Refund.intent_id]", viewonly=True, lazy="joined",
+    )

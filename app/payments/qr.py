@@ -77,6 +77,11 @@ def etag_for(payload: str, kind: str) -> str:
     return f'"{digest[:20]}"'
 
 
+def image_version(payload: str, kind: str) -> str:
+    """The ``v`` query value that makes an image URL content-addressed (so immutable): the ETag, unquoted."""
+    return etag_for(payload, kind).strip('"')
+
+
 @lru_cache(maxsize=CACHE_SIZE)
 def _cached(payload: str, kind: str) -> tuple[bytes, str, str]:
     return _RENDERERS[kind](payload), etag_for(payload, kind), MIMETYPES[kind]

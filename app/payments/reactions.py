@@ -10,6 +10,10 @@ intent's ``purpose`` as the sender. A domain connects a handler for the purpose 
         if event_type == "payment_intent.succeeded":
             ...  # move the dossier on
 
+Refunds of the intent are heard too, with ``event_type`` ``refund.created`` or ``refund.updated`` (a refund pending,
+then succeeded, failed or canceled): ``intent.amount_refunded`` is what is refunded or being refunded, and
+``app.payments.refunds.intent_refunds(intent)`` lists the refunds.
+
 The handler runs in the same transaction as the change, so the domain's record moves with the payment or neither
 does. It flushes, never commits (the caller of confirm_transfer commits), and it must not raise for a business
 reason: an exception rolls the confirmation back and the bank notification is answered with an error (the gateway

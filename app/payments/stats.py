@@ -7,11 +7,19 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.formatting import VN_TZ, to_local
+from app.formatting import VN_TZ, format_vnd, to_local
 from app.payments.intents import utcnow
 from app.payments.models import PaymentIntent
 from tenants.models import Tenant
+from tenants.queries import list_active
 from tenants.scoping import all_tenants
+
+
+def chart_rows(pairs) -> list[tuple[str, int, str]]:
+    """(label, amount) pairs -> the rows app/templates/_charts.html draws: (label, amount, "1.250.000 ₫").
+    A date is labelled dd/mm."""
+    return [(label.strftime("%d/%m") if isinstance(label, date) else label, amount, format_vnd(amount))
+            for label, amount in pairs]
 
 
 def received_per_day(days: int = 14, today: date | None = None) -> list[tuple[date, int]]:
@@ -49,8 +57,7 @@ def received_per_commune(days: int = 30) -> list[tuple[Tenant, int, int]]:
                 .group_by(PaymentIntent.tenant_id)
             )
         }
-    communes = db.session.scalars(select(Tenant).where(Tenant.status == "active").order_by(Tenant.code))
-    rows = [(t, *sums.get(t.id, (0, 0))) for t in communes]
+    rows = [(t, *sums.get(t.id, (0, 0))) for t in list_active()]
     return sorted(rows, key=lambda row: (-row[1], row[0].code))
 
 

@@ -125,6 +125,13 @@ def sign_payload(payload: str | bytes, secret: str, timestamp: int) -> str:
     return f"t={timestamp},v1={_signature(_as_text(payload), secret, timestamp)}"
 
 
+def parse_signature_header(header: str) -> tuple[list[str], list[str]]:
+    """``t=<timestamp>,v1=<hex>[,v1=<hex>...]`` (Stripe's shape, Casso's too) -> (timestamps, v1 signatures), as
+    given; the callers check that there is exactly one timestamp, of digits."""
+    parts = [item.strip().partition("=") for item in header.split(",")]
+    return [value for name, _, value in parts if name == "t"], [value for name, _, value in parts if name == "v1"]
+
+
 def verify_signature(
     payload: str | bytes, header: str | None, secret: str, tolerance: int = DEFAULT_TOLERANCE,
     now: float | None = None,
@@ -132,9 +139,7 @@ def verify_signature(
     """Stripe's receiver rules: any matching v1 passes; older than ``tolerance`` seconds fails (future does not)."""
     if not header:
         raise SignatureError("Missing Stripe-Signature header")
-    parts = [item.strip().partition("=") for item in header.split(",")]
-    stamps = [value for name, _, value in parts if name == "t"]
-    signatures = [value for name, _, value in parts if name == "v1"]
+    stamps, signatures = parse_signature_header(header)
     if len(stamps) != 1 or not (stamps[0].isascii() and stamps[0].isdigit()):
         raise SignatureError("Unable to extract timestamp from Stripe-Signature header")
     if not signatures:

@@ -107,6 +107,11 @@ def _is_ascii_alnum(text: str) -> bool:
     return text.isascii() and text.isalnum()
 
 
+def _is_printable_ascii(ch: str) -> bool:
+    """What NAPAS allows in a memo (field 62.08, "ans"): space to tilde, 0x20-0x7E."""
+    return " " <= ch <= "~"
+
+
 def fold_memo(memo: str | None) -> str:
     """Bank-safe memo: diacritics folded (đ -> d), whitespace collapsed. Validation is left to encode()."""
     if not memo:
@@ -151,9 +156,9 @@ def _check_memo(memo: str | None) -> str | None:
     if not isinstance(memo, str):
         raise VietQRError("memo", f"memo must be text, got {type(memo).__name__}")
     folded = fold_memo(memo)
-    bad = sorted({ch for ch in folded if not (ch == " " or _is_ascii_alnum(ch))})
+    bad = sorted({ch for ch in folded if not _is_printable_ascii(ch)})
     if bad:
-        raise VietQRError("memo", f"memo may contain only letters, digits and spaces; found {''.join(bad)!r}")
+        raise VietQRError("memo", f"memo may contain only printable ASCII characters; found {''.join(bad)!r}")
     if len(folded) > MAX_MEMO_LEN:
         raise VietQRError("memo", f"memo is {len(folded)} characters after folding, at most {MAX_MEMO_LEN}")
     return folded or None
@@ -271,6 +276,9 @@ def decode(payload: str) -> DecodedVietQR:
     if merchant.get("00", "").upper() != NAPAS_GUID:
         raise VietQRError("tag 38", f"not a NAPAS VietQR code: GUID is {merchant.get('00')!r}, not {NAPAS_GUID}")
     beneficiary = _tlv_dict(merchant.get("01", ""), field="tag 38.01")
+    if "02" in beneficiary:  # the service code (38.02) sits beside the beneficiary organisation, never inside it
+        raise VietQRError("tag 38.01", "malformed merchant account: the service code (02) is inside the beneficiary "
+                                       "organisation (tag 38.01) instead of beside it (tag 38.02)")
     bin_ = beneficiary.get("00")
     if not bin_:
         raise VietQRError("bin", "bank BIN (tag 38.01.00) is missing")

@@ -33,7 +33,7 @@ from app.errors import NotFound
 from app.extensions import db
 from app.payments import qr
 from app.payments.banks import get_bank
-from app.payments.intents import apply_expiry, as_utc, get_intent, is_expired, utcnow
+from app.payments.intents import as_utc, expire_if_due, get_intent, lock_intent, utcnow
 from app.payments.models import TERMINAL_STATUSES, PaymentIntent
 from tenants.scoping import RLS_ALL_TENANTS_SETTING, all_tenants
 
@@ -79,17 +79,6 @@ def _unix(value) -> int:
     return math.ceil(as_utc(value).timestamp())
 
 
-def _expire_locked(public_id: str) -> PaymentIntent:
-    """Re-read the intent under a row lock and apply expiry, so two pollers at the deadline emit one event and a
-    bank confirmation that holds the lock (reconciliation) is never overwritten by a stale read."""
-    intent = db.session.scalar(
-        select(PaymentIntent).where(PaymentIntent.public_id == public_id)
-        .with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
-    )
-    apply_expiry(intent)
-    return intent
-
-
 # ------------------------------------------------------------------------------------------------- QR images
 
 # Built once: constructing the expression per request costs more than running the (compiled, cached) query.
@@ -113,7 +102,7 @@ def _read_across_tenants(statement, public_id: str):
 
 
 class _VersionCache:
-    """(public id, kind, v) -> row, remembered only after the database confirmed that ``v`` is the current version.
+    """(public id, kind, v) -> (row, ETag), remembered only after the database confirmed that ``v`` is current.
 
     A versioned URL names content, not state (its response is cached for a year anyway), so once confirmed it can be
     answered again with no query at all. Bounded; least recently used first out.
@@ -153,16 +142,18 @@ def qr_image(public_id: str, kind: str):
         return _plain_404()
     asked_version = request.args.get("v")
     cache_key = (public_id, kind, asked_version)
-    row = _confirmed_versions.get(cache_key) if asked_version else None
-    if row is None:
+    confirmed = _confirmed_versions.get(cache_key) if asked_version else None
+    if confirmed is not None:
+        row, etag = confirmed  # a version seen before: neither the database nor the hash again
+    else:
         row = _read_across_tenants(_PAYLOAD_AND_REFERENCE if kind == "pdf" else _PAYLOAD, public_id)
         if row is None:
             return _plain_404()
+        etag = qr.etag_for(row[0], kind)  # cheap: answers a revalidation without rendering on a cold cache
+        if asked_version == etag.strip('"'):
+            _confirmed_versions.put(cache_key, (tuple(row), etag))
     payload = row[0]
-    etag = qr.etag_for(payload, kind)  # cheap: answers a revalidation without rendering on a cold cache
     version = etag.strip('"')
-    if asked_version == version:
-        _confirmed_versions.put(cache_key, tuple(row))
     if request.if_none_match.contains_weak(version):
         response = ImageResponse(status=304)  # werkzeug sends no entity headers with a 304
     else:
@@ -175,14 +166,9 @@ def qr_image(public_id: str, kind: str):
     return response
 
 
-def image_version(payload: str, kind: str) -> str:
-    """The ``v`` query value that makes an image URL content-addressed (and so immutable)."""
-    return qr.etag_for(payload, kind).strip('"')  # the same value intents.serialize puts in the API's URLs
-
-
 def image_url(intent: PaymentIntent, kind: str, **values) -> str:
     return url_for("payments.qr_image", public_id=intent.public_id, kind=kind,
-                   v=image_version(intent.qr_payload, kind), **values)
+                   v=qr.image_version(intent.qr_payload, kind), **values)
 
 
 # ------------------------------------------------------------------------------------------ the polled status
@@ -204,7 +190,7 @@ def status(public_id: str):
             return _json_404()
         status_, amount, amount_received, expires_at, flag, reason = row
         if status_ not in TERMINAL_STATUSES and as_utc(expires_at) <= utcnow():
-            intent = _expire_locked(public_id)
+            intent = expire_if_due(lock_intent(public_id=public_id))  # locked once more only if still due
             status_, amount_received, flag = intent.status, intent.amount_received, intent.flag
             reason = intent.cancellation_reason
     response = jsonify(
@@ -237,8 +223,7 @@ def hosted(public_id: str):
             intent = get_intent(public_id)
         except NotFound:
             return _missing()
-        if is_expired(intent):
-            intent = _expire_locked(public_id)
+        intent = expire_if_due(intent)
         account = intent.account
     response = Response(render_template(
         "payments/hosted.html",

@@ -2,7 +2,7 @@ from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.access import commune_staff_required
+from app.auth.access import commune_staff_required, is_commune_staff
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
 from tenants.notices import bp, services
@@ -19,10 +19,7 @@ def index():
 @bp.route("/<int:notice_id>")
 def show(notice_id: int):
     notice = services.get(notice_id)
-    if not notice.published and not (
-        current_user.is_authenticated
-        and (current_user.is_district_admin or current_user.has_role(g.tenant.id, *STAFF_ROLES))
-    ):
+    if not notice.published and not is_commune_staff(current_user, g.tenant.id):
         return render_template("errors/404.html"), 404
     return render_template("notices/show.html", tenant=g.tenant, notice=notice)
 

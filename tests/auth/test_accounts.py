@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -281,3 +283,16 @@ def test_officer_gets_403_on_district_pages(client, officer):
 
 def test_anonymous_visitor_is_sent_to_login_from_district_pages(client):
     assert client.get("/district/").headers["Location"].startswith("/login")
+
+
+def test_district_page_counts_the_commune_admins_of_each_commune(app, client, make):
+    a, b, c = make.tenant("xa-a", "An"), make.tenant("xa-b", "Bình"), make.tenant("xa-c", "Cường")
+    make.user("district@gialam.vn", "district_admin")
+    for n in range(2):
+        make.user(f"admin{n}@a.vn", "commune_admin", a)
+    make.user("admin@b.vn", "commune_admin", b)
+    make.user("officer@c.vn", "officer", c)  # an officer is not an admin
+    login(client, "district@gialam.vn")
+    html = client.get("/district/").get_data(as_text=True)
+    counts = dict(re.findall(r'>(Xã [^<]+)</td>.*?<td data-label="[^"]*">(\d+)</td>', html, re.S))
+    assert counts == {"Xã An": "2", "Xã Bình": "1", "Xã Cường": "0"}

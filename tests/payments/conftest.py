@@ -31,10 +31,13 @@ class ApiCredentials:
 def make_api_key(app, make):
     """``make_api_key("bat-trang")`` -> ApiCredentials for a new payment account (and tenant, made on first use)."""
     tenants = {}
+    numbers = iter(range(113000583, 113100000))
 
-    def factory(slug: str = "bat-trang", label: str = "Phí một cửa", *, account_number: str = "113000583"):
+    def factory(slug: str = "bat-trang", label: str = "Phí một cửa", *, account_number: str | None = None):
+        """Each account gets its own number unless told (one bank and number is one account)."""
         from app.payments.accounts import create_account, create_api_key
 
+        account_number = account_number or str(next(numbers))
         if slug not in tenants:
             tenants[slug] = make.tenant(slug)
         tenant = tenants[slug]

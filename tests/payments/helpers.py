@@ -126,8 +126,13 @@ def mangle(code: str, style: str = "split") -> str:
     return f"CSHFGTY7N2 {code.lower()} thanh toan le phi"
 
 
+def bank_reference() -> str:
+    """A bank's own reference of a transfer (FT...): one per transfer, the same whichever source reports it."""
+    return "FT" + uuid.uuid4().hex[:12].upper()
+
+
 def sepay_payload(account_number: str | None, content: str, amount: int, *, txn_id=None,
-                  transfer_type: str = "in") -> dict:
+                  transfer_type: str = "in", reference: str | None = None) -> dict:
     return {
         "id": txn_id if txn_id is not None else int(uuid.uuid4().int % 10**9),
         "gateway": "Vietcombank",
@@ -139,7 +144,7 @@ def sepay_payload(account_number: str | None, content: str, amount: int, *, txn_
         "transferAmount": amount,
         "accumulated": 19_077_000,
         "subAccount": None,
-        "referenceCode": "MBVCB.3278907687",
+        "referenceCode": reference or bank_reference(),
         "description": "BankAPINotify " + content,
     }
 
@@ -160,10 +165,11 @@ def post_sepay(client, payload, **auth):
     return client.post("/webhooks/sepay", data=body, headers=headers)
 
 
-def casso_body(account_number: str | None, content: str, amount: int, *, txn_id=None) -> dict:
+def casso_body(account_number: str | None, content: str, amount: int, *, txn_id=None,
+               reference: str | None = None) -> dict:
     return {"error": 0, "data": {
         "id": txn_id if txn_id is not None else int(uuid.uuid4().int % 10**7),
-        "reference": "FT24123456789",
+        "reference": reference or bank_reference(),
         "description": content,
         "amount": amount,
         "runningBalance": 25_000_000,
@@ -199,7 +205,7 @@ def payos_body(account_number: str | None, content: str, amount: int, *, referen
         "amount": amount,
         "description": content,
         "accountNumber": account_number,
-        "reference": reference or "FT" + uuid.uuid4().hex[:12].upper(),
+        "reference": reference or bank_reference(),
         "transactionDateTime": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         "currency": "VND",
         "paymentLinkId": uuid.uuid4().hex,

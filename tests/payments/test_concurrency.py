@@ -206,7 +206,7 @@ def test_a_payment_landing_while_the_expiry_job_holds_the_intent_becomes_a_late_
     import app.payments.intents as intents
 
     account = make_account(app, commune, "0099887766")
-    intent = make_intent(app, account, 60_000)
+    intent = make_intent(app, account, 60_000, expired=True)  # by the bank's time too: 5 minutes ago
     locked, release = threading.Event(), threading.Event()
     real_cancel = intents._cancel
 
@@ -264,3 +264,31 @@ def test_two_people_assigning_the_same_transfer_at_once_apply_it_once(app, commu
     results = _all_at_once([assign(officer) for officer in officers])
     assert sorted(results) == ["ValidationError", "short"], results  # the second finds it assigned already
     assert intent_state(app, intent.public_id)["amount_received"] == 100_000
+
+
+def test_one_transfer_reported_by_sepay_and_casso_at_once_is_recorded_once(app, live_server, intent):
+    """Two gateways watching one account deliver the same bank transfer (same bank reference) at the same moment."""
+    from tests.payments.helpers import CASSO_KEY, bank_reference, casso_body
+    from app.payments.bank.notifications import sign_casso
+
+    ref = bank_reference()
+    sepay_body, sepay_headers = sepay_request(sepay_payload(ACCOUNT_A, intent.reference_code, 150_000, reference=ref))
+    casso = casso_body(ACCOUNT_A, intent.reference_code, 150_000, reference=ref)
+    casso_bytes = json.dumps(casso, ensure_ascii=False).encode()
+
+    def casso_post():
+        import time
+
+        headers = {"Content-Type": "application/json",
+                   "X-Casso-Signature": sign_casso(casso, CASSO_KEY, int(time.time() * 1000))}
+        request = urllib.request.Request(live_server + "/webhooks/casso", data=casso_bytes, headers=headers,
+                                         method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read())
+
+    jobs = [lambda: _post(live_server, sepay_body, sepay_headers), casso_post] * 3
+    assert _all_at_once(jobs) == [(200, {"success": True})] * 6
+    assert len(transfers(app)) == 1
+    state = intent_state(app, intent.public_id)
+    assert (state["status"], state["amount_received"], state["flag"]) == ("succeeded", 150_000, None)
+    assert event_types(app, intent.public_id).count("payment_intent.succeeded") == 1

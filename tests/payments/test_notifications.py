@@ -155,6 +155,7 @@ def test_sepay_parse_maps_fields_and_converts_vietnam_time_to_utc():
         content="MBVCB.3312345678.GL7K3M9QXA thanh toan",
         account_number="0123499999",
         bank="Vietcombank",
+        bank_bin="970436",
         occurred_at=datetime(2024, 7, 25, 7, 2, 37, tzinfo=timezone.utc),
         reference="MBVCB.3278907687",
         raw=SEPAY,

@@ -90,3 +90,18 @@ def test_the_handler_runs_inside_the_confirming_transaction(app, account):
     with app.app_context(), all_tenants():
         stored = db.session.scalar(db.select(PaymentIntent).where(PaymentIntent.public_id == intent.public_id))
         assert (stored.status, stored.description) == ("succeeded", "changed by the domain")
+
+
+def test_refund_changes_are_heard_with_the_intent(app, heard, intent):
+    from app.payments import refunds
+    from tenants.scoping import tenant_context
+
+    pay(app, intent)
+    with app.app_context(), tenant_context(intent.tenant_id):
+        found = db.session.get(PaymentIntent, intent.id)
+        refund = refunds.create_refund(found, 40_000)
+        db.session.commit()
+        refunds.cancel_refund(refund)
+        db.session.commit()
+    assert heard[-2:] == [("fee", "refund.created", "succeeded"), ("fee", "refund.updated", "succeeded")]
+    assert intent_state(app, intent.public_id)["status"] == "succeeded"

@@ -122,3 +122,23 @@ def test_a_refused_delivery_fails_the_command(app, runner, intent, live_server, 
     assert result.exit_code != 0
     assert "HTTP 401" in result.output and "did not accept" in result.output
     assert transfers(app) == []
+
+
+def test_simulate_refund_transfer_completes_the_refund(app, runner, intent):
+    from app.extensions import db
+    from app.payments import refunds
+    from app.payments.models import PaymentIntent
+    from tenants.scoping import tenant_context
+
+    assert runner.invoke(args=["payments", "simulate-transfer", intent.reference_code, "200000"]).exit_code == 0
+    with app.app_context(), tenant_context(intent.tenant_id):
+        refund = refunds.create_refund(db.session.get(PaymentIntent, intent.id), 50_000)
+        code, public_id = refund.reference_code, refund.public_id
+        db.session.commit()
+    result = runner.invoke(args=["payments", "simulate-refund-transfer", code.lower()])
+    assert result.exit_code == 0, result.output
+    assert "SIMULATION" in result.output and f"Refund {public_id} ({code}): succeeded" in result.output
+    out = [t for t in transfers(app) if t["status"] == "outgoing"]
+    assert [(t["amount"], t["content"]) for t in out] == [(50_000, f"SIMULATION {code} hoan tien")]
+    unknown = runner.invoke(args=["payments", "simulate-refund-transfer", "HTNOSUCH22"])
+    assert unknown.exit_code != 0 and "No refund has the reference code" in unknown.output

@@ -39,7 +39,7 @@ def test_received_per_day_counts_only_the_active_commune(app, make):
     a, b = make.tenant("bat-trang"), make.tenant("kieu-ky")
     now = datetime.now(timezone.utc)
     _paid(app, a, 100_000, now)
-    _paid(app, b, 900_000, now)
+    _paid(app, b, 900_000, now, "113000598")
     with app.app_context(), tenant_context(a):
         assert sum(amount for _day, amount in stats.received_per_day()) == 100_000
 
@@ -49,7 +49,7 @@ def test_received_per_commune_ranks_every_active_commune(app, make):
     make.tenant("da-ton", "Đa Tốn")
     now = datetime.now(timezone.utc)
     _paid(app, a, 100_000, now)
-    _paid(app, b, 900_000, now)
+    _paid(app, b, 900_000, now, "113000598")
     _paid(app, b, 5_000_000, now - timedelta(days=40), "113000599")  # outside the window
     with app.app_context():
         rows = [(t.slug, amount, count) for t, amount, count in stats.received_per_commune()]

@@ -1,8 +1,8 @@
-"""The Stripe-compatible JSON API under /v1 (payment intents, events, webhook endpoints).
+"""The Stripe-compatible JSON API under /v1 (payment intents, refunds, events, webhook endpoints).
 
 This module holds the blueprint and its request hooks: authentication by secret key (which also makes the key's
 commune the active tenant, for this request only), request ids, JSON errors for every /v1 URL. Shared helpers are
-in ``base``, Idempotency-Key handling in ``idempotency``, the routes in ``intents`` and ``webhook_endpoints``;
+in ``base``, Idempotency-Key handling in ``idempotency``, the routes in ``intents``, ``refunds`` and ``webhook_endpoints``;
 ``delivery`` sends the outgoing webhooks.
 """
 
@@ -112,4 +112,4 @@ def unrecognized(path: str):
 
 
 # The routes register themselves on ``bp`` when imported.
-from app.payments.api import intents, webhook_endpoints  # noqa: E402,F401
+from app.payments.api import intents, refunds, webhook_endpoints  # noqa: E402,F401

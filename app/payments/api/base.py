@@ -9,7 +9,6 @@ every lookup here adds the key's payment account, so two accounts of one commune
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
 
 from flask import Response, current_app, g, jsonify, request
 from flask_babel import force_locale
@@ -19,6 +18,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from app import errors
 from app.extensions import db
+from app.payments.intents import timestamp  # noqa: F401 - the API's one way to give a time
 from app.payments.stripe_wire import WireError, parse_form
 
 DEFAULT_LIST_LIMIT = 10
@@ -202,12 +202,6 @@ def metadata_param(params: dict, *, existing: dict | None = None) -> dict | None
     if not isinstance(value, dict):
         raise ApiError("Invalid object: metadata must be a hash (metadata[key]=value).", param="metadata")
     return value
-
-
-def timestamp(value: datetime | None) -> int | None:
-    if value is None:
-        return None
-    return int((value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp())
 
 
 # ----------------------------------------------------------------------------------------- lookups and lists

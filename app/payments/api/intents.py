@@ -24,11 +24,10 @@ from app.payments.api.base import (
 from app.payments.api.idempotency import idempotency_key, idempotent
 from app.payments.intents import (
     MAX_AMOUNT,
-    apply_expiry,
     cancel_intent,
     create_intent,
     expire_due,
-    is_expired,
+    expire_if_due,
     serialize,
     update_intent,
 )
@@ -70,15 +69,6 @@ def _check_payment_method_types(params: dict) -> None:
 
 def _intent(public_id: str, *, for_update: bool = False) -> PaymentIntent:
     return get_owned(PaymentIntent, public_id, NOUN, for_update=for_update, param="intent")
-
-
-def _expire_if_due(intent: PaymentIntent) -> PaymentIntent:
-    """Expiry on read, under a row lock: two readers at the deadline emit one event, and a bank confirmation holding
-    the lock is never overwritten by a stale read."""
-    if is_expired(intent):
-        intent = _intent(intent.public_id, for_update=True)
-        apply_expiry(intent)
-    return intent
 
 
 def _recover_created(record) -> dict | None:
@@ -129,7 +119,7 @@ def list_payment_intents():
 @bp.get("/payment_intents/<public_id>")
 def retrieve_payment_intent(public_id: str):
     read_params(frozenset({"client_secret"}))
-    return serialize(_expire_if_due(_intent(public_id)))
+    return serialize(expire_if_due(_intent(public_id)))
 
 
 @bp.post("/payment_intents/<public_id>")

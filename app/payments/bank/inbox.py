@@ -28,7 +28,7 @@ from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.formatting import format_vnd
 from app.forms import BaseForm
-from app.payments import stats
+from app.payments import refunds, stats
 from app.payments.bank import reconciliation
 from app.payments.accounts import list_accounts
 from app.payments.intents import get_intent, is_expired
@@ -61,7 +61,16 @@ TRANSFER_STATUS_LABELS = {
     "already_recorded": _l("Already recorded"),
 }
 NOTE_LABELS = {reconciliation.NOTE_OTHER_ACCOUNT: _l("The reference code names a payment to another bank account."),
-               reconciliation.NOTE_LATE_ACCEPTED: _l("Late payment accepted.")}
+               reconciliation.NOTE_LATE_ACCEPTED: _l("Late payment accepted."),
+               reconciliation.NOTE_SETTLED_BY_REFUND: _l("Settled by a refund."),
+               refunds.NOTE_REFUND_AMOUNT: _l("The amount differs from the refund it names."),
+               refunds.NOTE_REFUND_DONE: _l("The refund it names was already completed."),
+               reconciliation.NOTE_AMBIGUOUS_ACCOUNT: _l("This account number is registered at several banks and "
+                                                         "the source does not say which."),
+               reconciliation.NOTE_LATE_ACCEPTED_OVERPAID: _l(
+                   "Late payment accepted; the difference waits for a refund decision.")}
+REFUND_STATUS_LABELS = {"pending": _l("Waiting to be sent"), "succeeded": _l("Refunded"), "failed": _l("Failed"),
+                        "canceled": _l("Canceled")}
 FLAG_LABELS = {"short": _l("Short payment"), "overpaid": _l("Overpaid"), "late": _l("Late payment")}
 PROVIDER_LABELS = {"sepay": "SePay", "casso": "Casso", "payos": "payOS", "statement": _l("Bank statement"),
                    "manual": _l("Confirmed by hand"), "demo": _l("Demo data")}
@@ -114,7 +123,7 @@ def _flash_error(err: DomainError) -> None:
 def _labels():
     return {"intent_status_labels": INTENT_STATUS_LABELS, "transfer_status_labels": TRANSFER_STATUS_LABELS,
             "flag_labels": FLAG_LABELS, "provider_labels": PROVIDER_LABELS,
-            "note_labels": NOTE_LABELS}
+            "note_labels": NOTE_LABELS, "refund_status_labels": REFUND_STATUS_LABELS}
 
 
 # --- a commune's payments --------------------------------------------------------------------------------------
@@ -131,7 +140,7 @@ def payments():
     return render_template(
         "payments/staff_payments.html", intents=intents, page=page, total=total,
         has_next=page * PAGE_SIZE < total, inbox_count=reconciliation.inbox_count(g.tenant.id), is_expired=is_expired,
-        daily=[(day.strftime("%d/%m"), amount, format_vnd(amount)) for day, amount in stats.received_per_day()],
+        daily=stats.chart_rows(stats.received_per_day()),
     )
 
 
@@ -150,7 +159,7 @@ def payment(public_id: str):
     if not form.is_submitted():
         form.amount.data = str(max(intent.amount - intent.amount_received, 0) or intent.amount)
     return render_template("payments/staff_payment.html", intent=intent, transfers=_intent_transfers(intent),
-                           form=form, expired=is_expired(intent))
+                           form=form, expired=is_expired(intent), refunds=refunds.intent_refunds(intent))
 
 
 @bp.route("/c/<tenant_slug>/payments/<string:public_id>/confirm", methods=["POST"])
@@ -406,3 +415,6 @@ def district_accept_late(transfer_id: int):
 def district_resolve(transfer_id: int):
     return _resolve(None, transfer_id, url_for("reconciliation.district_inbox"))
 
+
+# The refund pages register on this blueprint too.
+from app.payments import refund_views  # noqa: E402,F401

@@ -33,15 +33,13 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
-try:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from app.payments.banks import bin_for
 
-    VIETNAM_TZ: Any = ZoneInfo("Asia/Ho_Chi_Minh")
-except ZoneInfoNotFoundError:  # slim images without tzdata; Vietnam has had no DST since 1975
-    VIETNAM_TZ = timezone(timedelta(hours=7))
+from app.formatting import VN_TZ
+from app.payments.stripe_wire import parse_signature_header
 
 SIGNATURE_WINDOW_SECONDS = 300
 KEY_DIGEST_PREFIX = "sha256:"  # a stored SePay API key that is a digest (accounts.sepay_key_digest)
@@ -54,8 +52,14 @@ REFERENCE_LENGTH = 8
 
 @dataclass(frozen=True)
 class BankTransaction:
-    """One bank transfer as reported by a provider; (provider, provider_txn_id) is the de-duplication key.
+    """One bank transfer as reported by a provider.
 
+    Recorded once per (provider, receiving account, provider_txn_id), and once per (receiving account,
+    ``reference``) whatever the provider: ``reference`` is the bank's own id of the transfer (SePay
+    ``referenceCode``, Casso and payOS ``reference``, a statement's reference column).
+    ``bank_bin`` is the receiving bank when the source names it; ``counter_*`` the other side's account (the payer
+    of money in), where a refund goes; ``account_ids`` limits the transfer to those payment accounts (the account a
+    statement was imported for, the account whose own secret authenticated the notification).
     ``raw`` is the provider's transaction object as received (kept for the reconciliation inbox and audits).
     """
 
@@ -69,6 +73,11 @@ class BankTransaction:
     reference: str | None
     raw: dict = field(repr=False, compare=False)
     direction: str = "in"
+    bank_bin: str | None = None
+    counter_bank_bin: str | None = None
+    counter_account_number: str | None = None
+    counter_account_name: str | None = None
+    account_ids: tuple[int, ...] | None = None
 
 
 class NotificationError(ValueError):
@@ -137,6 +146,16 @@ def _optional_str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
+def _counter(obj: Mapping[str, Any]) -> dict[str, str | None]:
+    """The other side's account, as Casso and payOS name it (counterAccount*); SePay sends it when it has it."""
+    number = _optional_str(obj.get("counterAccountNumber"))
+    return {
+        "counter_bank_bin": bin_for(_optional_str(obj.get("counterAccountBankId"))),
+        "counter_account_number": number.strip()[:40] if number and number.strip().isalnum() else None,
+        "counter_account_name": (_optional_str(obj.get("counterAccountName")) or "")[:120] or None,
+    }
+
+
 def _local_time(value: Any, name: str) -> datetime | None:
     """'YYYY-MM-DD HH:MM:SS' in Vietnam time (ISO 8601 with an offset also accepted) -> aware UTC."""
     if value is None or value == "":
@@ -144,7 +163,7 @@ def _local_time(value: Any, name: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(str(value).strip())
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=VIETNAM_TZ)
+            parsed = parsed.replace(tzinfo=VN_TZ)
         parsed = parsed.astimezone(timezone.utc)
     except (ValueError, OverflowError):
         raise NotificationError(f"Field {name} is not a date-time: {str(value)[:40]!r}") from None
@@ -233,6 +252,8 @@ def parse_sepay(body: bytes | str) -> BankTransaction:
         reference=_optional_str(obj.get("referenceCode")),
         raw=obj,
         direction=direction,
+        bank_bin=bin_for(_optional_str(obj.get("gateway"))),
+        **_counter(obj),
     )
 
 
@@ -255,9 +276,8 @@ def verify_casso(
     header = _header(headers, "X-Casso-Signature")
     if not header:
         raise NotificationError("Missing X-Casso-Signature header", 401)
-    parts = [item.strip().partition("=") for item in header.split(",")]
-    stamps = [value.strip() for name, _, value in parts if name == "t"]
-    signatures = [value for name, _, value in parts if name == "v1"]
+    stamps, signatures = parse_signature_header(header)
+    stamps = [stamp.strip() for stamp in stamps]
     if len(stamps) != 1 or not (stamps[0].isascii() and stamps[0].isdigit()) or not signatures:
         raise NotificationError("Malformed X-Casso-Signature header (want t=<unix ms>,v1=<hex>)", 401)
     expected = _hex_hmac(checksum_key, _casso_message(_load_object(body), stamps[0]), hashlib.sha512)
@@ -295,6 +315,8 @@ def _casso_transaction(item: dict[str, Any], index: int | None) -> BankTransacti
         reference=_optional_str(item.get("reference")),
         raw=item,
         direction="in" if signed_amount > 0 else "out",
+        bank_bin=bin_for(_optional_str(item.get("bankAbbreviation"))) or bin_for(_optional_str(item.get("bankName"))),
+        **_counter(item),
     )
 
 
@@ -350,6 +372,7 @@ def parse_payos(body: Mapping[str, Any] | bytes | str) -> BankTransaction:
         occurred_at=_local_time(data.get("transactionDateTime"), "data.transactionDateTime"),
         reference=reference,
         raw=data,
+        **_counter(data),
     )
 
 

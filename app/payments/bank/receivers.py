@@ -16,10 +16,11 @@ Which secret authenticates a notification (the key rule):
   it for all payments, and an account that brings its own service keeps working while it switches.
 - A payment account's own secret (``PaymentAccount.sepay_api_key``, ``sepay_webhook_secret``,
   ``casso_checksum_key``, ``payos_checksum_key``) is accepted only for notifications whose every transaction names
-  that account's number (``accountNumber``). It is looked up across communes (``all_tenants``) by the account
-  number read from the not-yet-trusted body; that number only chooses which secrets to try, so a forged number
-  gains nothing: a leaked per-account secret can confirm transfers into that one account and no other
-  (``confirm_transfer`` also refuses a reference code whose payment belongs to another bank account).
+  that account's number (``accountNumber``, and its bank where the source names one). It is looked up across
+  communes (``all_tenants``) from the not-yet-trusted body; that only chooses which secrets to try. A notification
+  accepted with an account's own secret applies to that account alone (``BankTransaction.account_ids``): the same
+  number at another bank, or in another commune, is another account, and ``confirm_transfer`` applies a reference
+  code only to an intent of an account the transfer may have gone into.
 - A notification without an account number can only be authenticated by the configured secret.
 
 The payOS test notification (sent when a merchant registers the webhook URL: ``orderCode`` 123, description
@@ -35,6 +36,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
@@ -42,6 +44,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import DomainError
 from app.extensions import db, limiter
+from app.payments.banks import bin_for
 from app.payments.models import PaymentAccount
 from app.payments.bank.notifications import (
     BankTransaction,
@@ -106,44 +109,62 @@ def _loose_json(body: bytes) -> dict:
     return obj if isinstance(obj, dict) else {}
 
 
-def _account_numbers(items: Iterable) -> list[str | None]:
+def _account_numbers(items: Iterable, bank_field: str | None = None) -> list[tuple[str, str | None] | None]:
+    """(account number, bank BIN or None) named by each transaction of the body, None where it names no number."""
     numbers = []
     for item in items:
         value = item.get("accountNumber") if isinstance(item, dict) else None
-        numbers.append(str(value).strip() if isinstance(value, (str, int)) and str(value).strip() else None)
+        if isinstance(value, (str, int)) and str(value).strip():
+            bank = item.get(bank_field) if bank_field else None
+            numbers.append((str(value).strip(), bin_for(bank if isinstance(bank, str) else None)))
+        else:
+            numbers.append(None)
     return numbers
 
 
-def _account_secrets(numbers: list[str | None], pick: Callable[[PaymentAccount], object]) -> list:
-    """Per-account secrets valid for every one of ``numbers`` (all transactions of the body), most specific first."""
+@dataclass(frozen=True)
+class _Secret:
+    """A secret to try; ``account_ids`` is None for the platform's own, else the accounts it belongs to."""
+
+    value: object
+    account_ids: tuple[int, ...] | None = None
+
+
+def _account_secrets(numbers: list, pick: Callable[[PaymentAccount], object]) -> list[_Secret]:
+    """Per-account secrets valid for every transaction of the body (same number, same bank when named), each with
+    the accounts that hold it, most specific first."""
     if not numbers or any(n is None for n in numbers):
         return []
-    wanted = set(numbers)
     with all_tenants():
         accounts = db.session.scalars(
-            select(PaymentAccount).where(PaymentAccount.account_number.in_(wanted)).order_by(PaymentAccount.id)
+            select(PaymentAccount).where(PaymentAccount.account_number.in_({n for n, _ in numbers}))
+            .order_by(PaymentAccount.id)
         ).all()
-    by_number: dict[str, list] = {}
-    for account in accounts:
-        secret = pick(account)
-        if secret and secret not in by_number.setdefault(account.account_number, []):
-            by_number[account.account_number].append(secret)
-    common = None
-    for number in wanted:
-        found = by_number.get(number, [])
-        common = found if common is None else [s for s in common if s in found]
-    return common or []
+    common: dict | None = None
+    for number, bank_bin in set(numbers):
+        holders: dict = {}
+        for account in accounts:
+            secret = pick(account)
+            if secret and account.account_number == number and bank_bin in (None, account.bank_bin):
+                holders.setdefault(secret, []).append(account.id)
+        if common is None:
+            common = holders
+        else:
+            common = {secret: ids + holders[secret] for secret, ids in common.items() if secret in holders}
+    return [_Secret(secret, tuple(sorted(set(ids)))) for secret, ids in (common or {}).items()]
 
 
-def _first_accepted(candidates: list, check: Callable[[object], None], unconfigured: str) -> None:
-    """Accept when any candidate secret verifies; otherwise raise the first refusal (the most specific one)."""
+def _first_accepted(candidates: list[_Secret], check: Callable[[object], None],
+                    unconfigured: str) -> tuple[int, ...] | None:
+    """The accounts the accepted secret limits the notification to (None: the platform's own secret), when any
+    candidate verifies; otherwise raise the first refusal (the most specific one)."""
     if not candidates:
         raise NotificationError(unconfigured, 401)
     first_error = None
     for candidate in candidates:
         try:
-            check(candidate)
-            return
+            check(candidate.value)
+            return candidate.account_ids
         except NotificationError as exc:
             if exc.status != 401:
                 raise
@@ -186,19 +207,26 @@ def _handle(receive: Callable[[bytes], list[BankTransaction] | None]):
 
 # --- SePay -----------------------------------------------------------------------------------------------------
 
+def _limited(transactions: list[BankTransaction], account_ids: tuple[int, ...] | None) -> list[BankTransaction]:
+    """Accepted with an account's own secret: the transactions apply to that account alone."""
+    if account_ids is None:
+        return transactions
+    return [replace(txn, account_ids=account_ids) for txn in transactions]
+
+
 def _sepay(body: bytes) -> list[BankTransaction]:
     config = current_app.config
-    numbers = _account_numbers([_loose_json(body)])
+    numbers = _account_numbers([_loose_json(body)], "gateway")
     candidates = _account_secrets(numbers, lambda a: (a.sepay_api_key, a.sepay_webhook_secret)
                                   if (a.sepay_api_key or a.sepay_webhook_secret) else None)
     if config.get("SEPAY_API_KEY") or config.get("SEPAY_WEBHOOK_SECRET"):
-        candidates.append((config.get("SEPAY_API_KEY"), config.get("SEPAY_WEBHOOK_SECRET")))
-    _first_accepted(
+        candidates.append(_Secret((config.get("SEPAY_API_KEY"), config.get("SEPAY_WEBHOOK_SECRET"))))
+    account_ids = _first_accepted(
         candidates,
         lambda pair: verify_sepay(request.headers, body, api_key=pair[0], webhook_secret=pair[1]),
         "SePay webhook authentication is not configured",
     )
-    return [parse_sepay(body)]
+    return _limited([parse_sepay(body)], account_ids)
 
 
 @bp.post("/sepay")
@@ -213,16 +241,16 @@ def sepay():
 def _casso(body: bytes) -> list[BankTransaction]:
     obj = _loose_json(body)
     data = obj.get("data")
-    numbers = _account_numbers(data if isinstance(data, list) else [data])
+    numbers = _account_numbers(data if isinstance(data, list) else [data], "bankAbbreviation")
     candidates = _account_secrets(numbers, lambda a: a.casso_checksum_key)
     if current_app.config.get("CASSO_CHECKSUM_KEY"):
-        candidates.append(current_app.config["CASSO_CHECKSUM_KEY"])
-    _first_accepted(
+        candidates.append(_Secret(current_app.config["CASSO_CHECKSUM_KEY"]))
+    account_ids = _first_accepted(
         candidates,
         lambda key: verify_casso(request.headers, body, checksum_key=key),
         "Casso webhook checksum key is not configured",
     )
-    return parse_casso(body)
+    return _limited(parse_casso(body), account_ids)
 
 
 @bp.post("/casso")
@@ -245,9 +273,9 @@ def _payos(body: bytes) -> list[BankTransaction] | None:
     data = obj.get("data")
     candidates = _account_secrets(_account_numbers([data]), lambda a: a.payos_checksum_key)
     if current_app.config.get("PAYOS_CHECKSUM_KEY"):
-        candidates.append(current_app.config["PAYOS_CHECKSUM_KEY"])
+        candidates.append(_Secret(current_app.config["PAYOS_CHECKSUM_KEY"]))
     try:
-        _first_accepted(
+        account_ids = _first_accepted(
             candidates,
             lambda key: verify_payos(body, checksum_key=key),
             "payOS checksum key is not configured",
@@ -260,7 +288,7 @@ def _payos(body: bytes) -> list[BankTransaction] | None:
     if _is_payos_test(obj):
         log.info("payOS test notification acknowledged (signature verified)")
         return None
-    return [parse_payos(body)]
+    return _limited([parse_payos(body)], account_ids)
 
 
 @bp.post("/payos")

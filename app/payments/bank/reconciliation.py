@@ -1,5 +1,5 @@
 """Money in. Every way of learning that money arrived (SePay, Casso, payOS, a statement import, a person) ends in
-``confirm_transfer``: the transfer is recorded once per provider transaction id, matched to an intent by the
+``confirm_transfer``: the transfer is recorded once (per provider transaction id, and per bank reference whatever the source), matched to an intent by the
 reference code in its text, the amount checked, and whatever needs a person waits in the reconciliation inbox.
 
 It runs across tenants (a notification does not say which commune it is for) and locks the intent row, so two
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.payments.events import emit
-from app.payments.intents import MAX_AMOUNT, _cancel, as_utc, is_expired, utcnow
+from app.payments.intents import MAX_AMOUNT, _cancel, as_utc, is_expired, lock_intent, locked_intents, utcnow
 from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentAccount, PaymentIntent
 from app.payments.bank.notifications import BankTransaction, find_reference_codes
 from tenants.scoping import all_tenants
@@ -32,46 +33,83 @@ class ConfirmOutcome:
     duplicate: bool = False  # this provider transaction was recorded before: nothing changed
 
 
+# A bank's clock and ours may differ a little: a transfer the bank dates this much after the deadline is on time.
+CLOCK_TOLERANCE = timedelta(minutes=2)
+
 # Notes the system writes on a transfer (stored in English, shown translated: inbox.NOTE_LABELS).
 NOTE_OTHER_ACCOUNT = "The reference code names a payment to another bank account."
 NOTE_LATE_ACCEPTED = "Late payment accepted."
+NOTE_SETTLED_BY_REFUND = "Settled by a refund."
+NOTE_AMBIGUOUS_ACCOUNT = "This account number is registered at several banks and the source does not say which."
+NOTE_LATE_ACCEPTED_OVERPAID = "Late payment accepted; the difference waits for a refund decision."
 
 
-def _existing(txn: BankTransaction) -> BankTransfer | None:
-    """The transfer already recorded for this provider transaction into this account (the unique key)."""
-    return db.session.scalar(select(BankTransfer).where(
-        BankTransfer.provider == txn.provider, BankTransfer.provider_txn_id == txn.provider_txn_id,
-        func.coalesce(BankTransfer.account_number, "") == (_clean(txn.account_number) or ""),
+def _receiving_accounts(txn: BankTransaction) -> list[PaymentAccount] | None:
+    """The payment accounts (of any commune) the transfer may have gone into: those with its number, at its bank
+    when the source names the bank, within ``txn.account_ids`` when given. None when the source names no account
+    (then the reference code alone decides, which only the platform's own secret can authenticate)."""
+    number = _clean(txn.account_number).strip()
+    if txn.account_ids is None and not number:
+        return None
+    query = select(PaymentAccount).order_by(PaymentAccount.id)
+    if txn.account_ids is not None:
+        query = query.where(PaymentAccount.id.in_(txn.account_ids))
+    if number:
+        query = query.where(PaymentAccount.account_number == number)
+    if txn.bank_bin:
+        query = query.where(PaymentAccount.bank_bin == txn.bank_bin)
+    return list(db.session.scalars(query))
+
+
+def _receiving_bin(txn: BankTransaction, accounts: list[PaymentAccount] | None) -> str | None:
+    """The receiving bank: as the source names it, else the bank of the one account the number designates."""
+    if txn.bank_bin:
+        return txn.bank_bin
+    bins = {account.bank_bin for account in accounts or []}
+    return bins.pop() if len(bins) == 1 else None
+
+
+def _existing(txn: BankTransaction, bank_bin: str | None) -> BankTransfer | None:
+    """The transfer already recorded for this transaction: the same provider transaction into this account, or
+    (whatever the source) the same bank reference into this account."""
+    account = func.coalesce(BankTransfer.account_number, "") == (_clean(txn.account_number).strip() or "")
+    bank = func.coalesce(BankTransfer.bank_bin, "") == (bank_bin or "")
+    found = db.session.scalar(select(BankTransfer).where(
+        BankTransfer.provider == txn.provider, BankTransfer.provider_txn_id == txn.provider_txn_id, account, bank,
     ))
+    reference = _reference(txn)
+    if found is None and reference:
+        found = db.session.scalar(select(BankTransfer).where(BankTransfer.bank_reference == reference, account, bank))
+    return found
+
+
+def _reference(txn: BankTransaction) -> str | None:
+    return _clean(txn.reference).strip()[:100] or None
 
 
 def _locked_intent(*, public_id: str | None = None, codes: list[str] | None = None,
-                   account_number: str | None = None) -> PaymentIntent | None:
+                   accounts: list[PaymentAccount] | None = None) -> PaymentIntent | None:
     """The intent, row-locked until commit and re-read from the database.
 
     ``populate_existing``: an intent already in the session (confirm_by_hand loads it first) must not keep the
     amount it had before the lock was granted, or a concurrent transfer's money would be overwritten.
-    Among several candidate codes, the first naming an intent of ``account_number`` wins, else the first found.
+    Among several candidate codes, the first naming an intent of one of ``accounts`` wins, else the first found.
     """
-    query = select(PaymentIntent).with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
+    query = locked_intents()
     if public_id:
-        return db.session.scalar(query.where(PaymentIntent.public_id == public_id))
+        return lock_intent(public_id=public_id)
     if not codes:
         return None
     found = {i.reference_code: i for i in db.session.scalars(query.where(PaymentIntent.reference_code.in_(codes)))}
     ordered = [found[c] for c in codes if c in found]
-    if account_number:
-        same_account = [i for i in ordered if i.account.account_number == account_number.strip()]
-        ordered = same_account + [i for i in ordered if i not in same_account]
+    if accounts:
+        ids = {account.id for account in accounts}
+        ordered = [i for i in ordered if i.account_id in ids] + [i for i in ordered if i.account_id not in ids]
     return ordered[0] if ordered else None
 
 
-def _tenant_of_account(account_number: str | None) -> int | None:
-    if not account_number:
-        return None
-    tenants = set(db.session.scalars(
-        select(PaymentAccount.tenant_id).where(PaymentAccount.account_number == account_number.strip())
-    ))
+def _tenant_of(accounts: list[PaymentAccount] | None) -> int | None:
+    tenants = {account.tenant_id for account in accounts or []}
     return tenants.pop() if len(tenants) == 1 else None
 
 
@@ -95,16 +133,24 @@ def check_transaction(txn: BankTransaction) -> None:
 
 
 def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = None) -> ConfirmOutcome:
-    """Record ``txn`` once and apply it to its payment intent. Idempotent per (provider, provider_txn_id)."""
+    """Record ``txn`` once and apply it to its payment intent (money in) or its refund (money out).
+
+    Idempotent per (provider, receiving account, provider_txn_id) and per (receiving account, bank reference):
+    the same transfer reported again, by the same source or another one, changes nothing. A payment account is its
+    bank and its number: the reference code applies only to an intent of an account the transfer went into."""
     check_transaction(txn)
     with all_tenants():
-        existing = _existing(txn)
+        accounts = _receiving_accounts(txn)
+        bank_bin = _receiving_bin(txn, accounts)
+        existing = _existing(txn, bank_bin)
         if existing is not None:
             return ConfirmOutcome(existing, None, duplicate=True)
         transfer = BankTransfer(
             provider=txn.provider, provider_txn_id=txn.provider_txn_id, amount=txn.amount,
-            content=_clean(txn.content)[:1000], account_number=_clean(txn.account_number) or None,
-            bank=_clean(txn.bank)[:100] or None,
+            content=_clean(txn.content)[:1000], account_number=_clean(txn.account_number).strip() or None,
+            bank=_clean(txn.bank)[:100] or None, bank_bin=bank_bin, bank_reference=_reference(txn),
+            counter_bank_bin=txn.counter_bank_bin, counter_account_number=_clean(txn.counter_account_number) or None,
+            counter_account_name=_clean(txn.counter_account_name)[:120] or None,
             occurred_at=txn.occurred_at, raw=txn.raw or {}, status="unmatched", received_at=utcnow(),
         )
         try:
@@ -112,25 +158,32 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
                 db.session.add(transfer)
                 db.session.flush()  # on PostgreSQL a concurrent twin waits here for the first to commit
         except IntegrityError:
-            existing = _existing(txn)
+            existing = _existing(txn, bank_bin)
             if existing is None:
                 raise
             return ConfirmOutcome(existing, None, duplicate=True)
 
         if txn.direction != "in":
             transfer.status = "outgoing"
+            transfer.tenant_id = _tenant_of(accounts)
+            from app.payments.refunds import complete_by_transfer
+
+            complete_by_transfer(transfer, accounts)
             db.session.commit()
             return ConfirmOutcome(transfer, None)
 
         prefix = current_app.config["PAYMENT_REFERENCE_PREFIX"]
         intent = _locked_intent(public_id=intent_public_id,
                                 codes=None if intent_public_id else find_reference_codes(txn.content or "", prefix),
-                                account_number=txn.account_number)
-        if intent is not None and txn.account_number and intent.account.account_number != txn.account_number.strip():
+                                accounts=accounts)
+        if intent is not None and accounts is not None and intent.account_id not in {a.id for a in accounts}:
             transfer.note = NOTE_OTHER_ACCOUNT
             intent = None
+        elif intent is not None and len({(a.bank_bin, a.account_number) for a in accounts or []}) > 1:
+            transfer.note = NOTE_AMBIGUOUS_ACCOUNT  # the number is at several banks and the source names none
+            intent = None
         if intent is None:
-            transfer.tenant_id = _tenant_of_account(txn.account_number)
+            transfer.tenant_id = _tenant_of(accounts)
             db.session.commit()
             return ConfirmOutcome(transfer, None)
 
@@ -141,10 +194,22 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
         return ConfirmOutcome(transfer, intent)
 
 
+def bank_time(transfer: BankTransfer) -> datetime:
+    """When the money moved: the bank's time when the source gives it, less a small tolerance for the difference
+    between its clock and ours, and never later than when the transfer reached us."""
+    received = as_utc(transfer.received_at)
+    if transfer.occurred_at is None:
+        return received
+    return min(as_utc(transfer.occurred_at) - CLOCK_TOLERANCE, received)
+
+
 def _apply(intent: PaymentIntent, transfer: BankTransfer) -> None:
-    # received_at, not now: assign() applies a transfer read back from the database (naive on SQLite) later on
-    if intent.status == "requires_action" and is_expired(intent, as_utc(transfer.received_at)):
+    paid_at = bank_time(transfer)  # lateness by the bank's time: a statement imported later stays on time
+    if intent.status == "requires_action" and is_expired(intent, paid_at):
         _cancel(intent, "abandoned")  # it expired before the money came: handled as a late payment below
+    elif (intent.status == "canceled" and intent.cancellation_reason == "abandoned"
+          and paid_at < as_utc(intent.expires_at)):
+        _reopen(intent)  # our clock expired it (a read, the job), but the bank moved the money in time
     if intent.status == "canceled":
         transfer.status = "late"
         intent.flag = "late"
@@ -167,6 +232,12 @@ def _apply(intent: PaymentIntent, transfer: BankTransfer) -> None:
     intent.flag = "overpaid" if overpaid else None
     if overpaid:
         emit(intent, "payment_intent.overpaid")
+
+
+def _reopen(intent: PaymentIntent) -> None:
+    intent.status = "requires_action"
+    intent.canceled_at = None
+    intent.cancellation_reason = None
 
 
 def _succeed(intent: PaymentIntent) -> None:
@@ -270,10 +341,7 @@ def accept_late(transfer_id: int, tenant_id: int | None, actor) -> BankTransfer:
         transfer = get_inbox_transfer(transfer_id, tenant_id, for_update=True)
         if transfer.status != "late" or transfer.intent_id is None:
             raise ValidationError(_l("Only late payments can be accepted."), field="transfer")
-        intent = db.session.scalar(
-            select(PaymentIntent).where(PaymentIntent.id == transfer.intent_id)
-            .with_for_update(of=PaymentIntent).execution_options(populate_existing=True)
-        )
+        intent = lock_intent(intent_id=transfer.intent_id)
         if intent.status != "canceled":
             raise ValidationError(_l("This payment is no longer canceled."), field="transfer")
         if intent.amount_received + transfer.amount < intent.amount:  # checked before anything changes
@@ -282,10 +350,16 @@ def accept_late(transfer_id: int, tenant_id: int | None, actor) -> BankTransfer:
         intent.canceled_at = None
         intent.cancellation_reason = None
         _succeed(intent)
-        intent.flag = "late"
-        transfer.status = "resolved"
-        transfer.note = NOTE_LATE_ACCEPTED
         transfer.resolved_by_id = actor.id
         transfer.resolved_at = utcnow()
+        if intent.amount_received > intent.amount:  # more than due: the difference waits for a refund decision
+            intent.flag = "overpaid"
+            transfer.status = "overpaid"
+            transfer.note = NOTE_LATE_ACCEPTED_OVERPAID
+            emit(intent, "payment_intent.overpaid")
+        else:
+            intent.flag = "late"
+            transfer.status = "resolved"
+            transfer.note = NOTE_LATE_ACCEPTED
         db.session.commit()
         return transfer

@@ -30,7 +30,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.payments.banks import get_bank
 from app.payments.models import PaymentIntent
-from app.payments.bank.notifications import VIETNAM_TZ, sign_sepay
+from app.formatting import VN_TZ
+from app.payments.bank.notifications import sign_sepay
 from tenants.scoping import all_tenants
 
 WEBHOOK_PATH = "/webhooks/sepay"
@@ -70,7 +71,7 @@ def build_sepay_notification(intent: PaymentIntent, amount: int) -> tuple[dict, 
     """(payload, body bytes, headers) of a SePay notification of ``amount`` đồng for ``intent``."""
     account = intent.account
     bank = get_bank(account.bank_bin)
-    now = datetime.now(VIETNAM_TZ)
+    now = datetime.now(VN_TZ)
     sim_id = "SIM" + uuid.uuid4().hex[:20].upper()
     content = f"SIMULATION {intent.reference_code} chuyen khoan"
     payload = {
@@ -169,3 +170,35 @@ def simulate_transfer(reference_code: str, amount: int | None = None, url: str |
         "intent_amount": intent.amount,
         "flag": intent.flag,
     }
+
+
+def simulate_refund_transfer(reference_code: str, url: str | None = None) -> dict:
+    """Simulate the officer's transfer back for the refund with ``reference_code`` (HT…): a signed SePay notification
+    of money *out* of the account that received the payment, with the refund's reference as the memo, for its
+    amount. Delivered like ``simulate_transfer``; the refund completes as with a real bank's report."""
+    from app.payments.models import Refund
+
+    if current_app.config.get("PRODUCTION"):
+        raise SimulationError("Simulations are refused in production.")
+    code = (reference_code or "").strip().upper()
+    with all_tenants():
+        refund = db.session.scalar(select(Refund).where(Refund.reference_code == code))
+        if refund is None:
+            raise SimulationError(f"No refund has the reference code {code!r}.")
+        intent = db.session.get(PaymentIntent, refund.intent_id)
+        payload, _body, _headers = build_sepay_notification(intent, refund.amount)
+        public_id = refund.public_id
+    content = f"SIMULATION {code} hoan tien"
+    payload.update(transferType="out", content=content, description=f"BankAPINotify {content}")
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    headers = {"Content-Type": "application/json", **_auth_headers(body, intent.account)}
+    target = _webhook_url(url) if url else None
+    db.session.commit()  # see simulate_transfer: end the read before another session writes
+    status, answer = _deliver_over_http(target, body, headers) if target else _deliver_in_process(body, headers)
+    with all_tenants():
+        refund = db.session.scalar(select(Refund).where(Refund.public_id == public_id)
+                                   .execution_options(populate_existing=True))
+        db.session.commit()
+    return {"simulation": True, "delivered_to": target or "in-process", "http_status": status, "response": answer,
+            "transaction_id": payload["id"], "refund": public_id, "reference_code": code,
+            "amount": refund.amount, "content": content, "refund_status": refund.status}

@@ -4,14 +4,18 @@ The header names the columns (any order, case and diacritics ignored, comma or s
 
     transaction_id,date,amount,content          or, in Vietnamese,   ma_giao_dich,ngay,so_tien,noi_dung
 
+and optionally ``reference`` (``ma_tham_chieu``, ``so_tham_chieu``): the bank's own reference of the transfer, by
+which a transfer already reported by SePay, Casso or payOS is recognised and not recorded twice.
+
 - ``amount``: whole đồng, "1250000" or with thousands separators "1.250.000" / "1,250,000", an optional ₫, đ or
   VND; a negative amount is money going out (recorded as outgoing, never matched).
 - ``date``: "dd/mm/yyyy HH:MM" (seconds optional, or a date alone) or ISO 8601; Vietnam time unless it has an
-  offset.
+  offset. It is the bank's time, by which lateness is judged; a date alone counts as the end of that day.
 - ``content``: the transfer text where the reference code is looked for (may be empty: the row waits in the inbox).
 
 Every valid row becomes ``BankTransaction(provider="statement", provider_txn_id=<transaction_id>,
-account_number=<the account's number>)`` and goes through ``confirm_transfer``, so importing the same statement
+account_number=<the account's number>, bank_bin=<its bank>, account_ids=(<the account>,))`` and goes through
+``confirm_transfer``: a statement applies only to intents of the account it was imported for, so importing the same statement
 twice changes nothing the second time (those rows are counted as ``already_recorded``). Invalid rows are reported
 with their line number and skipped; a file without a usable header is refused as a whole (``StatementError``).
 """
@@ -24,13 +28,14 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 
 from app.errors import DomainError, ValidationError
 from app.payments.models import PaymentAccount
-from app.payments.bank.notifications import EARLIEST_DATE, LATEST_YEAR, VIETNAM_TZ, BankTransaction
+from app.formatting import VN_TZ
+from app.payments.bank.notifications import EARLIEST_DATE, LATEST_YEAR, BankTransaction
 from app.payments.bank.reconciliation import confirm_transfer
 from app.text import fold
 
@@ -44,7 +49,9 @@ HEADER_ALIASES = {
     "date": "date", "ngay": "date",
     "amount": "amount", "so_tien": "amount",
     "content": "content", "noi_dung": "content",
+    "reference": "reference", "ma_tham_chieu": "reference", "so_tham_chieu": "reference",
 }
+OPTIONAL_COLUMNS = ("reference",)  # the bank's own reference: the same transfer reported by a gateway is one record
 
 _AMOUNT = re.compile(r"^([+-]?)(\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)$")
 _CURRENCY = re.compile(r"(₫|vnd|vnđ|đ|d)$", re.IGNORECASE)
@@ -112,7 +119,7 @@ def parse_date(text: str | None) -> datetime:
         if parsed is None:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=VIETNAM_TZ)
+            parsed = parsed.replace(tzinfo=VN_TZ)
         parsed = parsed.astimezone(timezone.utc)
     except OverflowError:  # year 1 (or 9999) leaves the calendar once moved to UTC
         raise ValueError(text) from None
@@ -166,75 +173,76 @@ def _row_transaction(cells: list[str], columns: dict[str, int], account: Payment
         raise ValueError(_l("The amount is zero."))
     try:
         occurred_at = parse_date(cell("date"))
+        if ":" not in cell("date"):  # a day without its time: on time only if the whole day was (lateness rule)
+            occurred_at += timedelta(days=1, seconds=-1)
     except ValueError:
         raise ValueError(_l("The date %(value)s is not dd/mm/yyyy HH:MM or ISO 8601.", value=repr(cell("date")))) from None
     content = cells[columns["content"]] if columns["content"] < len(cells) else ""
+    reference = cell("reference") if "reference" in columns else ""
+    if len(reference) > 100:
+        raise ValueError(_l("The reference is longer than 100 characters."))
     return BankTransaction(
         provider="statement", provider_txn_id=txn_id, amount=abs(amount), content=content.strip(),
-        account_number=account.account_number, bank=None, occurred_at=occurred_at, reference=None,
-        raw={"line": {name: cell(name) for name in COLUMNS}, "account_id": account.id},
-        direction="in" if amount > 0 else "out",
+        account_number=account.account_number, bank=None, occurred_at=occurred_at, reference=reference or None,
+        raw={"line": {name: cell(name) for name in (*COLUMNS, *OPTIONAL_COLUMNS) if name in columns},
+             "account_id": account.id},
+        direction="in" if amount > 0 else "out", bank_bin=account.bank_bin, account_ids=(account.id,),
     )
 
 
 class StatementImport:
     """One statement file being imported into ``account``, row by row, so a page can show its progress.
 
-    Creating it reads the header and counts the rows (a file without a usable header raises StatementError before
-    anything is recorded); ``run()`` records the rows, each through ``confirm_transfer`` (committed per row), and
-    yields the number of rows done after each one; ``result`` holds the counts and the skipped rows."""
+    Creating it reads the file once: the header (a file without a usable header raises StatementError before
+    anything is recorded) and the rows, so ``total`` is known; ``run()`` records the rows, each through
+    ``confirm_transfer`` (committed per row), and yields the number of rows done after each one; ``result`` holds
+    the counts and the skipped rows."""
 
     def __init__(self, csv_text: str, account: PaymentAccount):
         self.account = account
         self.result = ImportResult()
-        self._reader = _reader(csv_text)
+        reader = _reader(csv_text)
+        self._records: list[tuple[int, list[str]]] = []
+        self._stopped: RowError | None = None  # where the CSV could no longer be read, or the row limit
         header = None
-        for header in self._reader:
-            if any(cell.strip() for cell in header):
-                break
-        else:
-            raise StatementError(_l("The file is empty."))
-        self._columns = _columns(header)
-        self.total = min(_count_rows(csv_text) - 1, MAX_ROWS)
-
-    def run(self) -> Iterator[int]:
-        reader, counts, errors = self._reader, Counter(), self.result.errors
-        rows = 0
         try:
+            for header in reader:
+                if any(cell.strip() for cell in header):
+                    break
+            else:
+                raise StatementError(_l("The file is empty."))
+            self._columns = _columns(header)
             for cells in reader:
                 if not any(cell.strip() for cell in cells):
                     continue
-                line = reader.line_num
-                rows += 1
-                if rows > MAX_ROWS:
-                    errors.append(RowError(line, str(_l("Only the first %(n)d rows are imported.", n=MAX_ROWS))))
+                if len(self._records) == MAX_ROWS:
+                    self._stopped = RowError(reader.line_num, str(_l("Only the first %(n)d rows are imported.",
+                                                                     n=MAX_ROWS)))
                     break
-                try:
-                    txn = _row_transaction(cells, self._columns, self.account)
-                    outcome = confirm_transfer(txn)
-                except ValueError as err:
-                    errors.append(RowError(line, str(err.args[0]) if err.args else str(err)))
-                except DomainError as err:
-                    errors.append(RowError(line, str(err.message)))
-                else:
-                    counts[ALREADY_RECORDED if outcome.duplicate else outcome.transfer.status] += 1
-                self.result.counts = dict(counts)
-                yield rows
+                self._records.append((reader.line_num, cells))
         except csv.Error as err:
-            errors.append(RowError(reader.line_num, str(_l("The CSV cannot be read from here on: %(reason)s",
-                                                           reason=str(err)))))
+            if header is None or not hasattr(self, "_columns"):
+                raise StatementError(_l("The CSV cannot be read from here on: %(reason)s", reason=str(err))) from None
+            self._stopped = RowError(reader.line_num, str(_l("The CSV cannot be read from here on: %(reason)s",
+                                                             reason=str(err))))
+        self.total = len(self._records)
 
-
-def _count_rows(csv_text: str) -> int:
-    """Non-empty records in the file, the header included (up to where the CSV cannot be read)."""
-    reader, count = _reader(csv_text), 0
-    try:
-        for cells in reader:
-            if any(cell.strip() for cell in cells):
-                count += 1
-    except csv.Error:
-        pass
-    return count
+    def run(self) -> Iterator[int]:
+        counts, errors = Counter(), self.result.errors
+        for rows, (line, cells) in enumerate(self._records, start=1):
+            try:
+                txn = _row_transaction(cells, self._columns, self.account)
+                outcome = confirm_transfer(txn)
+            except ValueError as err:
+                errors.append(RowError(line, str(err.args[0]) if err.args else str(err)))
+            except DomainError as err:
+                errors.append(RowError(line, str(err.message)))
+            else:
+                counts[ALREADY_RECORDED if outcome.duplicate else outcome.transfer.status] += 1
+            self.result.counts = dict(counts)
+            yield rows
+        if self._stopped is not None:
+            errors.append(self._stopped)
 
 
 def import_statement(csv_text: str, account: PaymentAccount) -> ImportResult:
