@@ -54,6 +54,8 @@ class Config:
     PAYOS_CHECKSUM_KEY = _env("PAYOS_CHECKSUM_KEY")
     PAYMENT_REFERENCE_PREFIX = _env("PAYMENT_REFERENCE_PREFIX", "GL")
     PAYMENT_INTENT_TTL_MINUTES = _count("PAYMENT_INTENT_TTL_MINUTES", 30)
+    # Marketplace: how long a checkout holds the stock (and its VietQR stays payable) before it goes back on sale.
+    MARKETPLACE_HOLD_MINUTES = _count("MARKETPLACE_HOLD_MINUTES", 30) or 30
     # Behind a reverse proxy (nginx...): how many proxies to trust for X-Forwarded-For/-Proto/-Host. The login
     # rate limit counts per client address, so this must be right in production.
     TRUSTED_PROXY_COUNT = _count("TRUSTED_PROXY_COUNT", 0)

@@ -23,8 +23,9 @@ def register(app: Flask) -> None:
 
 def _domain_cli_modules():
     from app.payments import cli as payments_cli
+    from marketplace import cli as marketplace_cli
 
-    return [payments_cli]
+    return [payments_cli, marketplace_cli]
 
 
 @click.command("seed-demo")
