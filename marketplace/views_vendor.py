@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, flash, g, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
 from app.auth.access import vendor_required
@@ -98,9 +98,11 @@ def edit_product(product_id: int):
                    product=product, image_form=ImageForm())
 
 
-@vendor_bp.route("/products/<int:product_id>/<any(publish, unpublish):action>", methods=["POST"])
+@vendor_bp.route("/products/<int:product_id>/<action>", methods=["POST"])
 @vendor_required
 def publish(product_id: int, action: str):
+    if action not in ("publish", "unpublish"):
+        abort(404)
     services.set_published(g.vendor_id, product_id, action == "publish")
     db.session.commit()
     flash(_("Published.") if action == "publish" else _("Taken off the marketplace."), "success")
@@ -213,10 +215,11 @@ def order(sub_order_id: int):
                    lines=queries.sub_order_lines([sub.id])[sub.id], actions=VENDOR_ACTIONS)
 
 
-@vendor_bp.route("/orders/<int:sub_order_id>/<any(confirm, ship, deliver, cancel, refunded):action>",
-                 methods=["POST"])
+@vendor_bp.route("/orders/<int:sub_order_id>/<action>", methods=["POST"])
 @vendor_required
 def act(sub_order_id: int, action: str):
+    if action not in (*VENDOR_ACTIONS, "refunded"):
+        abort(404)
     try:
         if action == "refunded":
             services.mark_refunded(g.vendor_id, sub_order_id)
