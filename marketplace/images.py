@@ -5,6 +5,7 @@ their thumbnail under a content hash (app/storage.py). Served only by marketplac
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 
@@ -77,15 +78,18 @@ def initials(name: str) -> str:
     return "".join(w[0] for w in words[:2]).upper() or "SP"
 
 
-def placeholder(name: str, color: str, size: int = 800) -> bytes:
+@functools.lru_cache(maxsize=4)
+def _font(size: int):
+    return ImageFont.load_default(size=size)
+
+
+def placeholder(name: str, color: str, size: int = 800) -> Image.Image:
     """An honest demo picture: the product's initials on its category's colour (no photo pretends to be one)."""
     image = Image.new("RGB", (size, size), color)
     draw = ImageDraw.Draw(image)
-    font = ImageFont.load_default(size=size // 3)
+    font = _font(size // 3)
     text = initials(name)
     left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
     draw.text(((size - (right - left)) / 2 - left, (size - (bottom - top)) / 2 - top), text, fill="#ffffff",
               font=font)
-    out = io.BytesIO()
-    image.save(out, "PNG")
-    return out.getvalue()
+    return image

@@ -5,6 +5,12 @@ import pytest
 from tests.marketplace.helpers import make_product, make_vendor
 
 
+@pytest.fixture(autouse=True)
+def _uploads(app, tmp_path, monkeypatch):
+    """Product images of each test in its own folder."""
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+
+
 @pytest.fixture
 def shop(app, make):
     """Two communes, three vendors (two in Bát Tràng), a few published products and a draft."""
