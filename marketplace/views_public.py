@@ -28,7 +28,7 @@ from app import storage
 from app.errors import DomainError
 from app.extensions import csrf, db
 from app.payments.intents import as_utc, utcnow
-from marketplace import bp, cart, images, payments, queries, services
+from marketplace import bp, cart, images, pagecache, payments, queries, services
 from marketplace.forms import CheckoutForm, FindOrderForm
 from marketplace.statuses import AWAITING_PAYMENT, CATEGORIES, category, status_label
 
@@ -66,11 +66,13 @@ def _render(template: str, **context) -> Response:
 
 
 @bp.route("/")
+@pagecache.for_visitors
 def index():
     return _render("marketplace/index.html", home=queries.public_home())
 
 
 @bp.route("/search")
+@pagecache.for_visitors
 def search():
     q = (request.args.get("q") or "")[:100]
     commune = request.args.get("commune") or None
@@ -85,6 +87,7 @@ def search():
 
 
 @bp.route("/category/<slug>")
+@pagecache.for_visitors
 def category_page(slug: str):
     cat = category(slug)
     if cat is None:
@@ -97,6 +100,7 @@ def category_page(slug: str):
 
 
 @bp.route("/p/<commune_slug>/<slug>")
+@pagecache.for_visitors
 def product(commune_slug: str, slug: str):
     detail = queries.public_product(commune_slug, slug)
     if detail is None:
@@ -108,6 +112,7 @@ def product(commune_slug: str, slug: str):
 
 
 @bp.route("/shop/<commune_slug>/<vendor_slug>")
+@pagecache.for_visitors
 def storefront(commune_slug: str, vendor_slug: str):
     shop = queries.public_vendor(commune_slug, vendor_slug)
     if shop is None:

@@ -165,3 +165,23 @@ def test_api_products(client, shop):
         response = client.get("/api/products?" + bad)
         assert response.status_code == 400, bad
         assert response.get_json()["error"]["message"]
+
+
+def test_visitors_without_cookies_share_a_short_lived_rendering(app, client, shop, monkeypatch):
+    from marketplace.pagecache import pages
+
+    monkeypatch.setitem(app.config, "MARKETPLACE_PAGE_CACHE_SECONDS", 60)
+    pages.clear()
+    first = client.get("/marketplace/search?q=binh gom")
+    assert "Bình gốm men lam Bát Tràng" in first.get_data(as_text=True)
+    make_product(app, shop["tenants"]["bat_trang"], shop["vendors"]["gom"], "Bình gốm hoa sen")
+    again = client.get("/marketplace/search?q=binh gom")
+    assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
+    assert client.get("/marketplace/search?q=binh gom",
+                      headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    with_cookie = app.test_client()
+    with_cookie.set_cookie("lang", "vi")
+    assert "Bình gốm hoa sen" in with_cookie.get("/marketplace/search?q=binh gom").get_data(as_text=True)
+    monkeypatch.setitem(app.config, "MARKETPLACE_PAGE_CACHE_SECONDS", 0)
+    assert "Bình gốm hoa sen" in client.get("/marketplace/search?q=binh gom").get_data(as_text=True)
+    pages.clear()
