@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from marketplace import api_bp, queries
 from marketplace.statuses import category
+from tenants.queries import get_by_slug
 
 
 def _bad(message: str):
@@ -39,7 +40,7 @@ def products():
     if cat is not None and category(cat) is None:
         return _bad(_("Unknown category: %(value)s.", value=cat[:40]))
     commune = request.args.get("commune") or None
-    if commune is not None and (len(commune) > 80 or not commune.replace("-", "").isalnum()):
+    if commune is not None and (len(commune) > 80 or get_by_slug(commune) is None):
         return _bad(_("Unknown commune: %(value)s.", value=commune[:40]))
     result = queries.public_search(q=q, commune=commune, category=cat, sort="relevance" if q else "newest",
                                    page=page, per_page=per_page)

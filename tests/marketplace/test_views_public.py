@@ -161,7 +161,8 @@ def test_api_products(client, shop):
                                             "price": 1_200_000, "unit": "cái", "stock": 2,
                                             "vendor": "Vàng quỳ Kiêu Kỵ", "commune": "kieu-ky",
                                             "category": "thu-cong-my-nghe", "ocop_stars": 5}
-    for bad in ("per_page=201", "per_page=0", "page=-1", "page=x", "category=nope", "q=" + "a" * 101):
+    for bad in ("per_page=201", "per_page=0", "page=-1", "page=x", "category=nope", "q=" + "a" * 101,
+                "commune=nowhere"):
         response = client.get("/api/products?" + bad)
         assert response.status_code == 400, bad
         assert response.get_json()["error"]["message"]
@@ -185,3 +186,21 @@ def test_visitors_without_cookies_share_a_short_lived_rendering(app, client, sho
     monkeypatch.setitem(app.config, "MARKETPLACE_PAGE_CACHE_SECONDS", 0)
     assert "Bình gốm hoa sen" in client.get("/marketplace/search?q=binh gom").get_data(as_text=True)
     pages.clear()
+
+
+def test_checkout_of_more_than_is_left_says_so_and_orders_nothing(app, client, shop):
+    from tests.marketplace.helpers import checkout, product_state
+
+    p = shop["products"]
+    client.post("/marketplace/cart/add", data={"product_id": p["vang"], "quantity": "2"})
+    checkout(app, [(p["vang"], 1)])  # someone else was quicker
+    page = client.get("/marketplace/checkout").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/marketplace/checkout", data={
+        "csrf_token": token, "name": "An", "phone": "0912345678", "address": "Hà Nội"})
+    assert response.status_code == 400
+    assert "Chỉ còn 1 “Tranh vàng quỳ Kiêu Kỵ”" in response.get_data(as_text=True)
+    assert product_state(app, p["vang"])["reserved"] == 1
+    bad_phone = client.post("/marketplace/checkout", data={
+        "csrf_token": token, "name": "An", "phone": "12345", "address": "Hà Nội"})
+    assert bad_phone.status_code == 400 and "10 chữ số" in bad_phone.get_data(as_text=True)

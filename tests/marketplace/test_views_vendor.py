@@ -235,3 +235,39 @@ def test_cancel_needs_a_reason_and_returns_the_stock(app, client, vendors):
     waiting = sub_orders(app, unpaid)[0]
     assert (waiting["status"], waiting["intent_status"], waiting["refund_due"]) == ("canceled", "canceled", False)
     assert product_state(app, p["binh"])["reserved"] == 0
+
+
+def test_another_vendors_product_photos_cannot_be_added_or_removed(app, client, vendors):
+    login(client, "gom@bt.vn")
+    other = vendors["products"]["am"]
+    token = csrf_token(client, "/c/bat-trang/marketplace/products/new")
+    response = client.post(f"/c/bat-trang/marketplace/products/{other}/images",
+                           data={"csrf_token": token, "image": (io.BytesIO(_jpeg()), "a.jpg")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 404
+    assert _post(client, f"/c/bat-trang/marketplace/products/{other}/images/abc/delete").status_code == 404
+    assert _product_images(app, other) == []
+
+
+def test_vendor_routes_answer_garbage_without_500(app, client, vendors, monkeypatch):
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    login(client, "gom@bt.vn")
+    token = csrf_token(client, "/c/bat-trang/marketplace/products/new")
+    own = vendors["products"]["binh"]
+    garbage = {"csrf_token": token, "name": "\x00" * 300, "category": "☃", "price": "-1e309", "stock": "9" * 40,
+               "ocop_stars": "7", "ocop_expires_on": "31/02/2027", "reason": "😀" * 400, "quantity": "x",
+               "image": "not a file", "file": "not a file", "publish": "y"}
+    failures = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("marketplace"):
+            continue
+        values = {"tenant_slug": "bat-trang", "product_id": own, "sub_order_id": 999999, "action": "ship",
+                  "name": "abc", "size": "full", "commune_slug": "bat-trang", "slug": "x", "vendor_slug": "x",
+                  "code": "DHNOPE"}
+        path = rule.build({k: v for k, v in values.items() if k in rule.arguments}, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, data=garbage if method == "POST" else None)
+            if response.status_code >= 500:
+                failures.append(f"{method} {path} -> {response.status_code}")
+    assert failures == []
+    assert product_state(app, own) == {"stock": 5, "reserved": 0, "status": "published"}
