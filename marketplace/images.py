@@ -14,6 +14,7 @@ from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from app import storage
 from app.errors import ValidationError
+from app.text import strip_diacritics
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # decompression bombs are refused before decoding
@@ -74,7 +75,8 @@ def remove(tenant_id: int, product_id: int, name: str) -> None:
 
 
 def initials(name: str) -> str:
-    words = [w for w in name.split() if w[:1].isalpha()]
+    """Two letters without marks ("Chanh đào" -> "CD"): the built-in font has no Vietnamese letters."""
+    words = [w for w in strip_diacritics(name).split() if w[:1].isascii() and w[:1].isalpha()]
     return "".join(w[0] for w in words[:2]).upper() or "SP"
 
 

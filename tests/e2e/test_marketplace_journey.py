@@ -108,3 +108,32 @@ def test_shopper_buys_from_two_producers_pays_both_qrs_and_the_vendor_ships(app,
     expect(page.get_by_test_id("sub-order-status")).to_have_text(["Đã gửi hàng", "Đã thanh toán"], timeout=20_000)
     page.screenshot(path="/tmp/marketplace_order_paid.png", full_page=True)
     assert page.js_errors == []
+
+
+def test_vendor_imports_a_csv_and_sees_progress_and_the_bad_line(app, browser_page, make, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path / "uploads"))
+    bat_trang = make.tenant("bat-trang", "Bát Tràng")
+    gom = make_vendor(app, bat_trang, "Gốm Minh Long")
+    make_vendor_user(app, bat_trang, gom, "gom@bt.vn")
+    rows = ["Tên sản phẩm,Nhóm sản phẩm,Giá bán,Tồn kho,Đăng bán"]
+    rows += [f"Bát gốm men lam số {n},Thủ công mỹ nghệ,\"{n + 1}5.000 ₫\",10,x" for n in range(30)]
+    rows.insert(8, "Bát lỗi,Thủ công mỹ nghệ,mười nghìn,10,x")  # line 9 of the file (the header is line 1)
+    csv_file = tmp_path / "san-pham.csv"
+    csv_file.write_text("\n".join(rows) + "\n", encoding="utf-8-sig")
+
+    page = browser_page
+    page.goto("/login")
+    page.get_by_test_id("email").fill("gom@bt.vn")
+    page.get_by_test_id("password").fill(TEST_PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    page.get_by_test_id("my-shop").click()
+    page.goto("/c/bat-trang/marketplace/products/import")
+    page.set_input_files("#file", str(csv_file))
+    page.get_by_test_id("import").click()
+    expect(page.get_by_test_id("import-summary")).to_have_text("Đã nhập 30 trên 31 sản phẩm.")
+    expect(page.locator("#import-bar")).to_have_attribute("value", "31")
+    expect(page.get_by_test_id("import-errors")).to_contain_text("Dòng 9:")
+    assert page.url.endswith("/products/import")  # the page stayed: the progress came by the stream
+    assert page.js_errors == []
+    page.goto("/marketplace/search?q=bat gom men lam so 29")
+    expect(page.get_by_test_id("product-card")).to_have_count(1)
