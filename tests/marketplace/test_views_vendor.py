@@ -114,6 +114,9 @@ def test_photos_are_checked_by_content_reencoded_and_served(app, client, vendors
     assert "không phải là ảnh" in script.get_data(as_text=True) or "not a picture" in script.get_data(as_text=True)
     big = _upload(client, product_id, b"\xff\xd8\xff" + b"0" * (images.MAX_BYTES + 10))
     assert "5 MB" in big.get_data(as_text=True)
+    huge = io.BytesIO()
+    Image.new("1", (8000, 6000)).save(huge, "PNG")  # 48 megapixels in a small file
+    assert "40 megapixel" in _upload(client, product_id, huge.getvalue(), "a.png").get_data(as_text=True)
     gif = io.BytesIO()
     Image.new("RGB", (10, 10)).save(gif, "GIF")
     assert "JPEG, PNG" in _upload(client, product_id, gif.getvalue(), "a.jpg").get_data(as_text=True)
