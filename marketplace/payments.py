@@ -82,7 +82,7 @@ def expire_if_due(public_id: str) -> None:
     with all_tenants():
         intent = db.session.scalar(
             select(PaymentIntent).where(PaymentIntent.public_id == public_id)
-            .with_for_update(of=PaymentIntent).execution_options(populate_existing=True))
+            .with_for_update(of=PaymentIntent).execution_options(populate_existing=True))  # locked, fresh
         if intent is not None:
             intents.apply_expiry(intent)
         db.session.commit()

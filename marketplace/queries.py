@@ -295,6 +295,10 @@ def vendor_desk(vendor_id: int) -> dict:
     return {"to_confirm": row[0], "refunds": row[1], "published": row[2], "drafts": row[3]}
 
 
+def order_of(sub: SubOrder) -> Order:
+    return db.session.scalar(select(Order).where(Order.id == sub.order_id))
+
+
 def sub_order_lines(sub_order_ids: list[int]) -> dict[int, list[OrderLine]]:
     lines: dict[int, list[OrderLine]] = {i: [] for i in sub_order_ids}
     if sub_order_ids:

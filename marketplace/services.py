@@ -137,6 +137,11 @@ def clean_product(data: dict) -> ProductValues:
 # ------------------------------------------------------------------------------------------------ listings
 
 
+def locked(query):
+    """This row, locked until commit and read fresh from the database (not from the session's identity map)."""
+    return query.with_for_update(of=query.column_descriptions[0]["entity"]).execution_options(populate_existing=True)
+
+
 def get_vendor(vendor_id: int) -> Vendor:
     vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id))
     if vendor is None:
@@ -147,9 +152,7 @@ def get_vendor(vendor_id: int) -> Vendor:
 def get_product(vendor_id: int, product_id: int, *, lock: bool = False) -> Product:
     """The vendor's own product (scoped to the commune; another vendor's is NotFound)."""
     query = select(Product).where(Product.id == product_id, Product.vendor_id == vendor_id)
-    if lock:
-        query = query.with_for_update(of=Product).execution_options(populate_existing=True)
-    product = db.session.scalar(query)
+    product = db.session.scalar(locked(query) if lock else query)
     if product is None:
         raise NotFound(_l("No such product."))
     return product
@@ -388,9 +391,7 @@ def _take_again(sub: SubOrder) -> bool:
 
 def _sub_order_of(intent_public_id: str, *, lock: bool = True) -> SubOrder | None:
     query = select(SubOrder).where(SubOrder.intent_id == intent_public_id)
-    if lock:
-        query = query.with_for_update(of=SubOrder).execution_options(populate_existing=True)
-    return db.session.scalar(query)
+    return db.session.scalar(locked(query) if lock else query)
 
 
 HEARD_EVENTS = ("payment_intent.succeeded", "payment_intent.late_payment", "payment_intent.canceled",
@@ -452,9 +453,7 @@ def expire_holds(now: datetime | None = None) -> int:
 
 def get_sub_order(vendor_id: int, sub_order_id: int, *, lock: bool = False) -> SubOrder:
     query = select(SubOrder).where(SubOrder.id == sub_order_id, SubOrder.vendor_id == vendor_id)
-    if lock:
-        query = query.with_for_update(of=SubOrder).execution_options(populate_existing=True)
-    sub = db.session.scalar(query)
+    sub = db.session.scalar(locked(query) if lock else query)
     if sub is None:
         raise NotFound(_l("No such order."))
     return sub

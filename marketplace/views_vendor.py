@@ -9,7 +9,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from app.auth.access import vendor_required
-from app.errors import DomainError
+from app.errors import DomainError, ValidationError
 from app.exports import csv_response
 from app.extensions import db
 from app.formatting import format_datetime
@@ -131,7 +131,7 @@ def add_image(product_id: int):
     upload = request.files.get("image")
     try:
         if len(product.images or []) >= images.MAX_IMAGES:
-            raise services.ValidationError(_("A product has %(n)s photos at most.", n=images.MAX_IMAGES))
+            raise ValidationError(_("A product has %(n)s photos at most.", n=images.MAX_IMAGES))
         data = upload.read(images.MAX_BYTES + 1) if upload else b""
         name, full, thumb = images.prepare(data)
     except DomainError as err:
@@ -208,9 +208,7 @@ def orders():
 @vendor_required
 def order(sub_order_id: int):
     sub = services.get_sub_order(g.vendor_id, sub_order_id)
-    from marketplace.models import Order
-
-    parent = db.session.get(Order, sub.order_id)
+    parent = queries.order_of(sub)
     return _render("marketplace/vendor/order.html", sub=sub, order=parent, cancel_form=CancelForm(),
                    lines=queries.sub_order_lines([sub.id])[sub.id], actions=VENDOR_ACTIONS)
 
