@@ -60,9 +60,21 @@ def _sort(default: str = "newest") -> str:
     return sort if sort in queries.SORTS else default
 
 
+def _card_links() -> dict:
+    """Address patterns of a card, built once per page instead of two url_for calls per card (slugs and image
+    names are plain ASCII by construction: slugify, hex hashes)."""
+    return {
+        "product_url": url_for("marketplace.product", commune_slug="{c}", slug="{s}").replace(
+            "%7Bc%7D", "{c}").replace("%7Bs%7D", "{s}"),
+        "thumb_url": url_for("marketplace.image", product_id=0, name="{n}", size="thumb").replace(
+            "/0/", "/{p}/").replace("%7Bn%7D", "{n}"),
+        "ocop_labels": {n: _("OCOP %(n)s stars", n=n) for n in (3, 4, 5)},
+    }
+
+
 def _render(template: str, **context) -> Response:
     return _cacheable(render_template(template, cart_count=cart.count(), categories=CATEGORIES,
-                                      category_of=category, **context))
+                                      category_of=category, links=_card_links(), **context))
 
 
 @bp.route("/")
