@@ -295,6 +295,28 @@ def vendor_desk(vendor_id: int) -> dict:
     return {"to_confirm": row[0], "refunds": row[1], "published": row[2], "drafts": row[3]}
 
 
+def vendor_daily_sales(vendor_id: int, days: int = 14, now: datetime | None = None) -> list[tuple]:
+    """(dd/mm, paid value, shown value) of each of the last ``days`` local days, oldest first (one query; days are
+    counted in Asia/Ho_Chi_Minh in Python, the same on both databases)."""
+    from datetime import timedelta, timezone
+
+    from app.formatting import format_vnd, to_local
+
+    now = now or datetime.now(timezone.utc)
+    today = to_local(now).date()
+    first = today - timedelta(days=days - 1)
+    totals = {first + timedelta(days=n): 0 for n in range(days)}
+    rows = db.session.execute(
+        select(SubOrder.paid_at, SubOrder.subtotal).where(
+            SubOrder.vendor_id == vendor_id, SubOrder.status.in_(PAID_STATUSES),
+            SubOrder.paid_at >= now - timedelta(days=days + 1))).all()
+    for paid_at, subtotal in rows:
+        day = to_local(paid_at).date()
+        if day in totals:
+            totals[day] += subtotal
+    return [(day.strftime("%d/%m"), value, format_vnd(value)) for day, value in totals.items()]
+
+
 def order_of(sub: SubOrder) -> Order:
     return db.session.scalar(select(Order).where(Order.id == sub.order_id))
 

@@ -29,6 +29,7 @@ def _render(template: str, status: int = 200, **context):
 @vendor_required
 def desk():
     return _render("marketplace/vendor/desk.html", figures=queries.vendor_desk(g.vendor_id),
+                   sales=queries.vendor_daily_sales(g.vendor_id),
                    new_orders=queries.vendor_sub_orders(g.vendor_id, "paid", limit=20),
                    refunds=[row for row in queries.vendor_sub_orders(g.vendor_id, limit=200) if row[0].refund_due])
 

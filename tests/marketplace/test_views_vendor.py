@@ -212,6 +212,8 @@ def test_vendor_confirms_ships_delivers_and_the_shopper_sees_each_step(app, clie
     login(client, "gom@bt.vn")
     desk = client.get("/c/bat-trang/marketplace/").get_data(as_text=True)
     assert code in desk and 'data-testid="new-order"' in desk
+    chart = desk.split('data-testid="sales-chart"', 1)[1].split("</figure>", 1)[0]
+    assert chart.count("<rect") == 14 and "500.000 ₫" in chart  # today's bar: the paid order
     assert _post(client, f"/c/bat-trang/marketplace/orders/{sub['id']}/ship").status_code == 302
     assert sub_orders(app, code)[0]["status"] == "paid"  # cannot ship before confirming
     for action, status in (("confirm", "confirmed"), ("ship", "shipped"), ("deliver", "delivered")):
