@@ -40,7 +40,7 @@ def products():
     if cat is not None and category(cat) is None:
         return _bad(_("Unknown category: %(value)s.", value=cat[:40]))
     commune = request.args.get("commune") or None
-    if commune is not None and (len(commune) > 80 or get_by_slug(commune) is None):
+    if commune is not None and (len(commune) > 80 or "\x00" in commune or get_by_slug(commune) is None):
         return _bad(_("Unknown commune: %(value)s.", value=commune[:40]))
     result = queries.public_search(q=q, commune=commune, category=cat, sort="relevance" if q else "newest",
                                    page=page, per_page=per_page)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import session
 
+from marketplace.models import MAX_ID
+
 MAX_LINES = 50
 MAX_QUANTITY = 99
 
@@ -13,7 +15,8 @@ def lines() -> list[tuple[int, int]]:
     out = []
     if isinstance(raw, dict):
         for key, quantity in raw.items():
-            if str(key).isdecimal() and isinstance(quantity, int) and 0 < quantity <= MAX_QUANTITY:
+            if (str(key).isdecimal() and len(str(key)) <= 10 and 0 < int(key) <= MAX_ID
+                    and isinstance(quantity, int) and 0 < quantity <= MAX_QUANTITY):
                 out.append((int(key), quantity))
     return out
 

@@ -32,6 +32,9 @@ from marketplace.statuses import CATEGORY_SLUGS, PRODUCT_STATUSES, SUB_ORDER_STA
 from tenants.scoping import TenantScoped
 
 
+MAX_ID = 2**31 - 1  # integer primary keys: a larger number in a URL or form names nothing (and must not reach SQL)
+
+
 class Product(TenantScoped, db.Model):
     """A vendor's listing. ``stock`` counts the units on hand, ``reserved`` those held by unpaid sub-orders; what
     can still be bought is ``stock - reserved`` (never negative: the CHECK below and the conditional UPDATE of

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, distinct, func, literal, select, union_all
 
 from app.extensions import db
-from marketplace.models import Order, OrderLine, Product, SubOrder
+from marketplace.models import MAX_ID, Order, OrderLine, Product, SubOrder
 from marketplace.search import match_and_rank
 from marketplace.statuses import CONFIRMED, DELIVERED, PAID, SHIPPED
 from tenants.market.models import Vendor
@@ -99,6 +99,9 @@ def public_search(*, q: str = "", commune: str | None = None, category: str | No
                   vendor: tuple[int, int] | None = None, sort: str = "newest", page: int = 1,
                   per_page: int = 24) -> Page:
     """One page of published products across communes (two queries: the count and the rows)."""
+    q = (q or "").replace("\x00", "")
+    if (commune and "\x00" in commune) or (category and "\x00" in category):
+        return Page([], 0, page, per_page)
     query = _published()
     rank = None
     found = match_and_rank(q, Product.name_folded, Product.name_lower) if q else None
@@ -160,6 +163,8 @@ class ProductDetail:
 
 def public_product(commune_slug: str, slug: str) -> ProductDetail | None:
     """A published product by its readable address (one query)."""
+    if "\x00" in commune_slug + slug:
+        return None
     with all_tenants():
         row = db.session.execute(
             _published().add_columns(Product.description, Product.ocop_certificate, Product.ocop_expires_on,
@@ -186,6 +191,8 @@ class Storefront:
 
 def public_vendor(commune_slug: str, vendor_slug: str) -> Storefront | None:
     """An active producer of an active commune (one query)."""
+    if "\x00" in commune_slug + vendor_slug:
+        return None
     with all_tenants():
         row = db.session.execute(
             select(Vendor.tenant_id, Vendor.id, Vendor.business_name, Vendor.slug, Vendor.description,
@@ -199,6 +206,7 @@ def public_vendor(commune_slug: str, vendor_slug: str) -> Storefront | None:
 
 def public_cards(product_ids: list[int]) -> dict[int, ProductCard]:
     """Published products by id (the cart): one query."""
+    product_ids = [i for i in product_ids if 0 < i <= MAX_ID]
     if not product_ids:
         return {}
     with all_tenants():
@@ -208,6 +216,8 @@ def public_cards(product_ids: list[int]) -> dict[int, ProductCard]:
 
 def public_image(product_id: int, name: str) -> tuple[int, int, bool] | None:
     """(tenant_id, vendor_id, published) of the product that has the image ``name``; None if it has none."""
+    if not 0 < product_id <= MAX_ID:
+        return None
     with all_tenants():
         row = db.session.execute(
             select(Product.tenant_id, Product.vendor_id, Product.status, Product.images)
@@ -239,6 +249,8 @@ class SubOrderView:
 def public_order(code: str) -> tuple[Order, list[SubOrderView]] | None:
     """An order by its code with its sub-orders and lines (three queries). Whoever calls this has checked that
     the visitor may see it (the code and the phone, or the session that placed it)."""
+    if "\x00" in code or len(code) > 12:
+        return None
     order = db.session.scalar(select(Order).where(Order.code == code))
     if order is None:
         return None

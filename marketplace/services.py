@@ -20,7 +20,7 @@ from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.text import normalize, slugify
 from marketplace import payments
-from marketplace.models import Order, OrderLine, Product, SubOrder
+from marketplace.models import MAX_ID, Order, OrderLine, Product, SubOrder
 from marketplace.search import folded_key, lower_key
 from marketplace.statuses import (
     AWAITING_PAYMENT,
@@ -39,6 +39,11 @@ MAX_STOCK = 1_000_000
 MAX_QUANTITY = 999
 
 
+def text(value) -> str:
+    """User text as stored: NFC, stripped, and without NUL characters (PostgreSQL text cannot hold them)."""
+    return normalize(str(value) if value is not None else "").replace("\x00", "")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -49,9 +54,9 @@ _PRICE = re.compile(r"^(\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)$")
 _CURRENCY = re.compile(r"\s*(₫|đ|đồng|vnd|vnđ)\s*$", re.IGNORECASE)
 
 
-def parse_price(text) -> int:
+def parse_price(written) -> int:
     """Đồng as Vietnamese write them: ``125000``, ``125.000``, ``125.000 ₫``, ``125.000đ``, ``125,000 VND``."""
-    value = normalize(str(text if text is not None else ""))
+    value = normalize(str(written if written is not None else ""))
     value = _CURRENCY.sub("", value).replace(" ", "").replace("\u00a0", "")
     if not value or not _PRICE.match(value):
         raise ValidationError(_l("The price must be a whole number of đồng, like 125.000."), field="price")
@@ -64,10 +69,10 @@ def parse_price(text) -> int:
 
 
 def _whole(value, field: str, label, minimum: int = 0, maximum: int = MAX_STOCK) -> int:
-    text = normalize(str(value if value is not None else "")).replace(".", "")
-    if not text.isdecimal() or not text.isascii():
+    digits = normalize(str(value if value is not None else "")).replace(".", "")
+    if not digits.isdecimal() or not digits.isascii():
         raise ValidationError(_l("%(field)s must be a whole number.", field=label), field=field)
-    number = int(text)
+    number = int(digits)
     if number < minimum or number > maximum:
         raise ValidationError(_l("%(field)s must be between %(low)s and %(high)s.", field=label, low=minimum,
                                  high=maximum), field=field)
@@ -89,37 +94,37 @@ class ProductValues:
 
 def clean_product(data: dict) -> ProductValues:
     """Check a listing's fields (a form or a CSV row); the first fault raises ValidationError naming its field."""
-    name = normalize(data.get("name"))
+    name = text(data.get("name"))
     if not name:
         raise ValidationError(_l("Enter the product's name."), field="name")
     if len(name) > 200:
         raise ValidationError(_l("The name is too long (200 characters at most)."), field="name")
     if not folded_key(name):
         raise ValidationError(_l("The name needs letters or digits."), field="name")
-    cat = normalize(data.get("category"))
+    cat = text(data.get("category"))
     if cat not in CATEGORY_SLUGS:
         by_label = {str(c.label).casefold(): c.slug for c in map(category, CATEGORY_SLUGS)}
         cat = by_label.get(cat.casefold(), "")
         if not cat:
             raise ValidationError(_l("Choose one of the OCOP product groups."), field="category")
     price = parse_price(data.get("price"))
-    unit = normalize(data.get("unit")) or "cái"
+    unit = text(data.get("unit")) or "cái"
     if len(unit) > 30:
         raise ValidationError(_l("The unit is too long (30 characters at most)."), field="unit")
     stock = _whole(data.get("stock") or "0", "stock", _l("Stock"))
-    description = normalize(data.get("description"))
+    description = text(data.get("description"))
     if len(description) > 5000:
         raise ValidationError(_l("The description is too long (5000 characters at most)."), field="description")
-    stars_text = normalize(str(data.get("ocop_stars") or ""))
+    stars_text = text(str(data.get("ocop_stars") or ""))
     stars = None
     if stars_text:
         stars = _whole(stars_text, "ocop_stars", _l("OCOP stars"), 3, 5)
-    certificate = normalize(data.get("ocop_certificate")) or None
+    certificate = text(data.get("ocop_certificate")) or None
     if certificate and len(certificate) > 60:
         raise ValidationError(_l("The certificate number is too long."), field="ocop_certificate")
     expires = data.get("ocop_expires_on") or None
     if isinstance(expires, str):
-        expires = normalize(expires) or None
+        expires = text(expires) or None
         if expires:
             try:
                 expires = (datetime.strptime(expires, "%d/%m/%Y") if "/" in expires
@@ -151,6 +156,8 @@ def get_vendor(vendor_id: int) -> Vendor:
 
 def get_product(vendor_id: int, product_id: int, *, lock: bool = False) -> Product:
     """The vendor's own product (scoped to the commune; another vendor's is NotFound)."""
+    if not 0 < product_id <= MAX_ID:
+        raise NotFound(_l("No such product."))
     query = select(Product).where(Product.id == product_id, Product.vendor_id == vendor_id)
     product = db.session.scalar(locked(query) if lock else query)
     if product is None:
@@ -241,7 +248,7 @@ _PHONE = re.compile(r"^0\d{9}$")
 
 
 def clean_phone(phone: str | None) -> str:
-    digits = re.sub(r"[\s.\-()]", "", normalize(phone))
+    digits = re.sub(r"[\s.\-()]", "", text(phone))
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
     elif digits.startswith("84") and len(digits) == 11:
@@ -250,7 +257,7 @@ def clean_phone(phone: str | None) -> str:
 
 
 def clean_buyer(name, phone, address, note="") -> Buyer:
-    name, address, note = normalize(name), normalize(address), normalize(note)
+    name, address, note = text(name), text(address), text(note)
     phone = clean_phone(phone)
     if not name or len(name) > 120:
         raise ValidationError(_l("Enter your name (120 characters at most)."), field="name")
@@ -285,6 +292,8 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Ord
     """
     wanted: OrderedDict[int, int] = OrderedDict()
     for product_id, quantity in lines:
+        if not 0 < product_id <= MAX_ID:
+            raise ValidationError(_l("A product in your cart is no longer on sale; it was removed."), field="cart")
         if not isinstance(quantity, int) or quantity <= 0:
             raise ValidationError(_l("Quantities must be whole numbers above zero."), field="cart")
         wanted[product_id] = wanted.get(product_id, 0) + quantity
@@ -341,7 +350,7 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Ord
 
 def find_order(code: str, phone: str) -> Order | None:
     """The order with this code whose shopper has this phone (both needed: the code alone opens nothing)."""
-    code = normalize(code).upper().replace(" ", "")
+    code = text(code).upper().replace(" ", "")
     phone = clean_phone(phone)
     if not code or len(code) > 12 or not phone:
         return None
@@ -452,6 +461,8 @@ def expire_holds(now: datetime | None = None) -> int:
 
 
 def get_sub_order(vendor_id: int, sub_order_id: int, *, lock: bool = False) -> SubOrder:
+    if not 0 < sub_order_id <= MAX_ID:
+        raise NotFound(_l("No such order."))
     query = select(SubOrder).where(SubOrder.id == sub_order_id, SubOrder.vendor_id == vendor_id)
     sub = db.session.scalar(locked(query) if lock else query)
     if sub is None:
@@ -467,7 +478,7 @@ def act_on_sub_order(vendor_id: int, sub_order_id: int, action: str, reason: str
         raise ValidationError(_l("This order cannot do that now."), field="action")
     now = utcnow()
     if action == "cancel":
-        reason = normalize(reason)
+        reason = text(reason)
         if not reason:
             raise ValidationError(_l("Say why the order is canceled; the shopper will read it."), field="reason")
         if len(reason) > 300:

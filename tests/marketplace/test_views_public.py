@@ -204,3 +204,19 @@ def test_checkout_of_more_than_is_left_says_so_and_orders_nothing(app, client, s
     bad_phone = client.post("/marketplace/checkout", data={
         "csrf_token": token, "name": "An", "phone": "12345", "address": "Hà Nội"})
     assert bad_phone.status_code == 400 and "10 chữ số" in bad_phone.get_data(as_text=True)
+
+
+def test_nul_characters_anywhere_are_refused_or_ignored_not_a_database_error(app, client, shop, monkeypatch):
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    for path in ("/marketplace/search?q=g%00m", "/marketplace/search?commune=a%00", "/marketplace/p/bat-trang/a%00",
+                 "/marketplace/shop/bat-trang/a%00", "/api/products?q=%00", "/api/products?commune=a%00",
+                 "/marketplace/orders/DH%00"):
+        assert client.get(path).status_code < 500, path
+    client.post("/marketplace/cart/add", data={"product_id": shop["products"]["binh"], "quantity": "1"})
+    page = client.get("/marketplace/checkout").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/marketplace/checkout", data={
+        "csrf_token": token, "name": "An\x00", "phone": "0912345678", "address": "Hà\x00 Nội", "note": "\x00"})
+    assert response.status_code == 302
+    assert client.post("/marketplace/orders/find", data={"csrf_token": token, "code": "DH\x00",
+                                                         "phone": "0912345678"}).status_code == 400

@@ -276,3 +276,13 @@ def test_vendor_routes_answer_garbage_without_500(app, client, vendors, monkeypa
                 failures.append(f"{method} {path} -> {response.status_code}")
     assert failures == []
     assert product_state(app, own) == {"stock": 5, "reserved": 0, "status": "published"}
+
+
+def test_ids_beyond_the_integer_range_are_404_not_database_errors(app, client, vendors):
+    huge = 2**35  # 11 digits: a well-formed id no integer column holds
+    assert app.test_client().get(f"/marketplace/images/{huge}/abc-full.jpg").status_code == 404
+    assert app.test_client().post("/marketplace/cart/add", data={"product_id": str(huge)}).status_code == 404
+    login(client, "gom@bt.vn")
+    assert client.get(f"/c/bat-trang/marketplace/products/{huge}").status_code == 404
+    assert client.get(f"/c/bat-trang/marketplace/orders/{huge}").status_code == 404
+    assert _post(client, f"/c/bat-trang/marketplace/orders/{huge}/confirm").status_code == 404
