@@ -50,17 +50,17 @@ def utcnow() -> datetime:
 
 # ------------------------------------------------------------------------------------------------ money and text
 
-_PRICE = re.compile(r"^(\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)$")
+_PRICE = re.compile(r"^(\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)$")
 _CURRENCY = re.compile(r"\s*(₫|đ|đồng|vnd|vnđ)\s*$", re.IGNORECASE)
 
 
 def parse_price(written) -> int:
     """Đồng as Vietnamese write them: ``125000``, ``125.000``, ``125.000 ₫``, ``125.000đ``, ``125,000 VND``."""
     value = normalize(str(written if written is not None else ""))
-    value = _CURRENCY.sub("", value).replace(" ", "").replace("\u00a0", "")
+    value = _CURRENCY.sub("", value.replace("\u00a0", " ")).strip()
     if not value or not _PRICE.match(value):
         raise ValidationError(_l("The price must be a whole number of đồng, like 125.000."), field="price")
-    price = int(value.replace(".", "").replace(",", ""))
+    price = int(value.replace(".", "").replace(",", "").replace(" ", ""))
     if price <= 0:
         raise ValidationError(_l("The price must be greater than zero."), field="price")
     if price > MAX_PRICE:
