@@ -23,8 +23,9 @@ def register(app: Flask) -> None:
 
 def _domain_cli_modules():
     from app.payments import cli as payments_cli
+    from marketplace import cli as marketplace_cli
 
-    return [payments_cli]
+    return [payments_cli, marketplace_cli]
 
 
 @click.command("seed-demo")
@@ -48,6 +49,8 @@ def seed_demo(if_empty: bool) -> None:
     counts = demo.seed(password, progress=progress, payment_days=current_app.config["DEMO_PAYMENT_DAYS"])
     click.echo(f"Demo ready: {counts['tenants']} communes, {counts['users']} accounts and "
                f"{counts['payments']} fee payments created.")
+    if counts.get("products"):
+        click.echo(f"Marketplace: {counts['producers']} producers and {counts['products']} products created.")
     click.echo(f"Sign in as district@{demo.DEMO_DOMAIN}, admin.<slug>@{demo.DEMO_DOMAIN} or "
                f"officer.<slug>@{demo.DEMO_DOMAIN}; password: {password} (DEMO_PASSWORD).")
     _echo_webhook_keys()

@@ -18,6 +18,7 @@ from app.payments.models import BankTransfer, Event, PaymentIntent
 from app.payments.bank.notifications import BankTransaction
 from app.payments.bank.reconciliation import confirm_transfer
 from app.text import strip_diacritics
+from marketplace import demo as marketplace_demo
 from tenants import services as tenant_services
 from tenants.models import Tenant
 from tenants.notices.models import Notice
@@ -91,6 +92,7 @@ def seed(password: str, progress=None, payment_days: int = 14, now: datetime | N
                 counts["users"] += 1
         if progress:
             progress(index, len(data["units"]), tenant)
+    counts.update(marketplace_demo.seed(password, now))
     return counts
 
 

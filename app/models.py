@@ -11,6 +11,7 @@ from app.payments.models import (  # noqa: F401
     WebhookDelivery,
     WebhookEndpoint,
 )
+from marketplace.models import Order, OrderLine, Product, SubOrder  # noqa: F401
 from tenants.market.models import Vendor  # noqa: F401
 from tenants.models import Tenant  # noqa: F401
 from tenants.notices.models import Notice  # noqa: F401

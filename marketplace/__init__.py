@@ -1,10 +1,24 @@
-"""The shared marketplace of local products from vendors of every commune (catalogue, cart, orders per vendor)."""
+"""The shared marketplace of local products from vendors of every commune: the public catalogue, the cart and
+guest checkout split into one sub-order per vendor (each paid by VietQR to the vendor's own account), the vendors'
+listings and orders, and the JSON catalogue. Rules in services.py, reads in queries.py, money in payments.py.
+"""
 
-from flask import Blueprint, render_template
+from flask import Blueprint
+
+from app.payments.reactions import payment_event
 
 bp = Blueprint("marketplace", __name__, url_prefix="/marketplace", template_folder="templates")
+vendor_bp = Blueprint("marketplace_vendor", __name__, url_prefix="/c/<tenant_slug>/marketplace",
+                      template_folder="templates")
+api_bp = Blueprint("marketplace_api", __name__, url_prefix="/api")
 
 
-@bp.route("/")
-def index():
-    return render_template("marketplace/index.html")
+@payment_event.connect_via("marketplace_order")
+def _sub_order_payment(purpose, *, intent, event_type):
+    """A sub-order's payment changed (inside the confirming transaction): stock and status follow."""
+    from marketplace import services
+
+    services.payment_changed(intent, event_type)
+
+
+from marketplace import api, views_public, views_vendor  # noqa: E402,F401

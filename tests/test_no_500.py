@@ -18,6 +18,13 @@ SAMPLE_VALUES = {
     "action": "deactivate",
     "filename": "site.css",
     "path": "nothing/here",
+    "commune_slug": "xa-a",
+    "slug": "nothing",
+    "vendor_slug": "nobody",
+    "product_id": 999999,
+    "name": "abc",
+    "size": "thumb",
+    "sub_order_id": 999999,
 }
 GARBAGE = {
     "email": "' OR 1=1 --", "password": "x" * 300, "name": "\x00\u202e", "amount": "-1e309", "note": "😀" * 600,

@@ -1,0 +1,153 @@
+"""The marketplace's records.
+
+Product, SubOrder and OrderLine are tenant-owned: a product belongs to its vendor's commune, a sub-order is one
+vendor's share of a checkout. Order (one per checkout, guest details) spans communes, so it is not tenant-owned;
+only its code and the shopper's phone open it again (marketplace/queries.py).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db, one_of
+from marketplace.statuses import CATEGORY_SLUGS, PRODUCT_STATUSES, SUB_ORDER_STATUS_VALUES
+from tenants.scoping import TenantScoped
+
+
+MAX_ID = 2**31 - 1  # integer primary keys: a larger number in a URL or form names nothing (and must not reach SQL)
+
+
+class Product(TenantScoped, db.Model):
+    """A vendor's listing. ``stock`` counts the units on hand, ``reserved`` those held by unpaid sub-orders; what
+    can still be bought is ``stock - reserved`` (never negative: the CHECK below and the conditional UPDATE of
+    services.checkout)."""
+
+    __tablename__ = "products"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        UniqueConstraint("tenant_id", "slug"),
+        ForeignKeyConstraint(["tenant_id", "vendor_id"], ["vendors.tenant_id", "vendors.id"], ondelete="RESTRICT"),
+        CheckConstraint("stock >= reserved AND reserved >= 0", name="stock_covers_reserved"),
+        CheckConstraint("price > 0 AND price <= 9999999999999", name="price_positive"),
+        CheckConstraint("ocop_stars IS NULL OR (ocop_stars >= 3 AND ocop_stars <= 5)", name="ocop_stars"),
+        CheckConstraint(one_of("category", CATEGORY_SLUGS), name="category"),
+        CheckConstraint(one_of("status", PRODUCT_STATUSES), name="status"),
+        Index("ix_products_tenant_vendor", "tenant_id", "vendor_id", "id"),
+        # The public catalogue reads across communes, newest first: this index serves it (see docs/decisions.md).
+        Index("ix_products_status_created", "status", "created_at"),
+        Index("ix_products_status_category", "status", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vendor_id: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(30))
+    name: Mapped[str] = mapped_column(String(200))
+    name_folded: Mapped[str] = mapped_column(String(200), default="")  # search key: no marks, lower case, words
+    name_lower: Mapped[str] = mapped_column(String(200), default="")  # marks kept, lower case: exact matches rank first
+    slug: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price: Mapped[int] = mapped_column(BigInteger)
+    unit: Mapped[str] = mapped_column(String(30), default="cái")
+    stock: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+    images: Mapped[list] = mapped_column(JSON, default=list)  # content hashes of stored images (marketplace/images.py)
+    ocop_stars: Mapped[int | None] = mapped_column(Integer)
+    ocop_certificate: Mapped[str | None] = mapped_column(String(60))
+    ocop_expires_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    featured: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
+
+    @property
+    def available(self) -> int:
+        return self.stock - self.reserved
+
+
+class Order(db.Model):
+    """One checkout by a guest, split into one SubOrder per vendor. Not tenant-owned: it spans communes."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    buyer_name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str] = mapped_column(String(20))
+    address: Mapped[str] = mapped_column(String(300))
+    note: Mapped[str] = mapped_column(String(500), default="")
+    total: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class SubOrder(TenantScoped, db.Model):
+    """One vendor's share of an order, paid by its own payment intent on the vendor's account."""
+
+    __tablename__ = "sub_orders"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "vendor_id"], ["vendors.tenant_id", "vendors.id"], ondelete="RESTRICT"),
+        CheckConstraint(one_of("status", SUB_ORDER_STATUS_VALUES), name="status"),
+        CheckConstraint("subtotal > 0", name="subtotal_positive"),
+        Index("ix_sub_orders_tenant_vendor_status", "tenant_id", "vendor_id", "status"),
+        Index("ix_sub_orders_tenant_created", "tenant_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
+    vendor_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="awaiting_payment")
+    subtotal: Mapped[int] = mapped_column(BigInteger)
+    intent_id: Mapped[str | None] = mapped_column(String(40), unique=True)  # the payment intent's public id
+    hold_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    refund_due: Mapped[bool] = mapped_column(Boolean, default=False)  # money arrived that must go back
+    late_payment: Mapped[bool] = mapped_column(Boolean, default=False)  # paid after the hold, stock taken again
+    cancel_reason: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    canceled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OrderLine(TenantScoped, db.Model):
+    """A product in a sub-order, with the name and price it was bought at."""
+
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        ForeignKeyConstraint(["tenant_id", "sub_order_id"], ["sub_orders.tenant_id", "sub_orders.id"],
+                             ondelete="CASCADE"),
+        ForeignKeyConstraint(["tenant_id", "product_id"], ["products.tenant_id", "products.id"],
+                             ondelete="RESTRICT"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("unit_price > 0", name="unit_price_positive"),
+        Index("ix_order_lines_tenant_sub_order", "tenant_id", "sub_order_id"),
+        Index("ix_order_lines_tenant_product", "tenant_id", "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sub_order_id: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(30))
+    unit_price: Mapped[int] = mapped_column(BigInteger)
+    quantity: Mapped[int] = mapped_column(Integer)

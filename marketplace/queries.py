@@ -1,0 +1,368 @@
+"""What the marketplace's pages read.
+
+The public catalogue reads published products of every commune. It does so ONLY through the functions below whose
+names start with ``public_`` (and ``district_figures`` for the district), each inside an explicit ``all_tenants()``
+block and each filtering to published products of active vendors in active communes itself. Nothing else in the
+marketplace switches scoping off. Every page reads a fixed number of queries whatever its size (tests count them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, distinct, func, literal, select, union_all
+
+from app.extensions import db
+from marketplace.models import MAX_ID, Order, OrderLine, Product, SubOrder
+from marketplace.search import match_and_rank
+from marketplace.statuses import CONFIRMED, DELIVERED, PAID, SHIPPED
+from tenants.market.models import Vendor
+from tenants.models import Tenant
+from tenants.scoping import all_tenants
+
+SORTS = ("relevance", "newest", "price_asc", "price_desc", "name")
+PAID_STATUSES = (PAID, CONFIRMED, SHIPPED, DELIVERED)
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class ProductCard:
+    """A published product as the catalogue shows it (one row of one query, nothing loaded lazily)."""
+
+    id: int
+    tenant_id: int
+    vendor_id: int
+    slug: str
+    name: str
+    price: int
+    unit: str
+    available: int
+    category: str
+    ocop_stars: int | None
+    image: str | None
+    created_at: datetime
+    vendor_name: str
+    vendor_slug: str
+    commune_slug: str
+    commune_name: str
+
+
+_CARD_COLUMNS = (
+    Product.id, Product.tenant_id, Product.vendor_id, Product.slug, Product.name, Product.price, Product.unit,
+    (Product.stock - Product.reserved).label("available"), Product.category, Product.ocop_stars, Product.images,
+    Product.created_at, Vendor.business_name, Vendor.slug, Tenant.slug, Tenant.name,
+)
+
+
+def _published():
+    """Published products of active vendors in active communes, with what a card shows."""
+    return (
+        select(*_CARD_COLUMNS)
+        .join(Vendor, and_(Vendor.tenant_id == Product.tenant_id, Vendor.id == Product.vendor_id))
+        .join(Tenant, Tenant.id == Product.tenant_id)
+        .where(Product.status == "published", Vendor.active.is_(True), Tenant.status == "active")
+    )
+
+
+def _card(row) -> ProductCard:
+    images = row[10] or []
+    return ProductCard(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8], row[9],
+                       images[0] if images else None, row[11], row[12], row[13], row[14], row[15])
+
+
+def _order_by(query, sort: str, rank=None):
+    if sort == "relevance" and rank is not None:
+        return query.order_by(rank, Product.created_at.desc(), Product.id.desc())
+    if sort == "price_asc":
+        return query.order_by(Product.price, Product.id)
+    if sort == "price_desc":
+        return query.order_by(Product.price.desc(), Product.id.desc())
+    if sort == "name":
+        return query.order_by(Product.name_folded, Product.id)
+    return query.order_by(Product.created_at.desc(), Product.id.desc())
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[ProductCard]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def public_search(*, q: str = "", commune: str | None = None, category: str | None = None,
+                  vendor: tuple[int, int] | None = None, sort: str = "newest", page: int = 1,
+                  per_page: int = 24) -> Page:
+    """One page of published products across communes (two queries: the count and the rows)."""
+    q = (q or "").replace("\x00", "")
+    if (commune and "\x00" in commune) or (category and "\x00" in category):
+        return Page([], 0, page, per_page)
+    query = _published()
+    rank = None
+    found = match_and_rank(q, Product.name_folded, Product.name_lower) if q else None
+    if q and found is None:
+        return Page([], 0, page, per_page)
+    if found is not None:
+        where, rank = found
+        query = query.where(where)
+    if commune:
+        query = query.where(Tenant.slug == commune)
+    if category:
+        query = query.where(Product.category == category)
+    if vendor:
+        query = query.where(Product.tenant_id == vendor[0], Product.vendor_id == vendor[1])
+    if sort == "relevance" and rank is None:
+        sort = "newest"
+    with all_tenants():
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = db.session.execute(
+            _order_by(query, sort, rank).limit(per_page).offset((page - 1) * per_page)).all()
+    return Page([_card(row) for row in rows], total, page, per_page)
+
+
+def public_home(limit: int = 8) -> dict:
+    """Featured and new products, and the communes that sell (three queries)."""
+    with all_tenants():
+        featured = db.session.execute(
+            _published().where(Product.featured.is_(True)).order_by(Product.created_at.desc(), Product.id.desc())
+            .limit(limit)).all()
+        newest = db.session.execute(
+            _published().order_by(Product.created_at.desc(), Product.id.desc()).limit(limit)).all()
+    return {"featured": [_card(r) for r in featured], "newest": [_card(r) for r in newest],
+            "communes": public_communes()}
+
+
+def public_communes() -> list[tuple[str, str, str, int]]:
+    """(slug, name, kind, products) of the communes with published products, for the filter and the home page."""
+    with all_tenants():
+        rows = db.session.execute(
+            select(Tenant.slug, Tenant.name, Tenant.kind, func.count(Product.id))
+            .join(Product, Product.tenant_id == Tenant.id)
+            .join(Vendor, and_(Vendor.tenant_id == Product.tenant_id, Vendor.id == Product.vendor_id))
+            .where(Product.status == "published", Vendor.active.is_(True), Tenant.status == "active")
+            .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).order_by(Tenant.name)
+        ).all()
+    return [tuple(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class ProductDetail:
+    card: ProductCard
+    description: str
+    images: list[str]
+    ocop_certificate: str | None
+    ocop_expires_on: object
+    vendor_description: str
+    vendor_phone: str
+
+
+def public_product(commune_slug: str, slug: str) -> ProductDetail | None:
+    """A published product by its readable address (one query)."""
+    if "\x00" in commune_slug + slug:
+        return None
+    with all_tenants():
+        row = db.session.execute(
+            _published().add_columns(Product.description, Product.ocop_certificate, Product.ocop_expires_on,
+                                     Vendor.description, Vendor.phone)
+            .where(Tenant.slug == commune_slug, Product.slug == slug)
+        ).first()
+    if row is None:
+        return None
+    return ProductDetail(_card(row), row[16], list(row[10] or []), row[17], row[18], row[19], row[20])
+
+
+@dataclass(frozen=True)
+class Storefront:
+    tenant_id: int
+    vendor_id: int
+    name: str
+    slug: str
+    description: str
+    owner_name: str
+    kind: str
+    commune_slug: str
+    commune_name: str
+
+
+def public_vendor(commune_slug: str, vendor_slug: str) -> Storefront | None:
+    """An active producer of an active commune (one query)."""
+    if "\x00" in commune_slug + vendor_slug:
+        return None
+    with all_tenants():
+        row = db.session.execute(
+            select(Vendor.tenant_id, Vendor.id, Vendor.business_name, Vendor.slug, Vendor.description,
+                   Vendor.owner_name, Vendor.kind, Tenant.slug, Tenant.name)
+            .join(Tenant, Tenant.id == Vendor.tenant_id)
+            .where(Tenant.slug == commune_slug, Vendor.slug == vendor_slug, Vendor.active.is_(True),
+                   Tenant.status == "active")
+        ).first()
+    return Storefront(*row) if row else None
+
+
+def public_cards(product_ids: list[int]) -> dict[int, ProductCard]:
+    """Published products by id (the cart): one query."""
+    product_ids = [i for i in product_ids if 0 < i <= MAX_ID]
+    if not product_ids:
+        return {}
+    with all_tenants():
+        rows = db.session.execute(_published().where(Product.id.in_(product_ids))).all()
+    return {row[0]: _card(row) for row in rows}
+
+
+def public_image(product_id: int, name: str) -> tuple[int, int, bool] | None:
+    """(tenant_id, vendor_id, published) of the product that has the image ``name``; None if it has none."""
+    if not 0 < product_id <= MAX_ID:
+        return None
+    with all_tenants():
+        row = db.session.execute(
+            select(Product.tenant_id, Product.vendor_id, Product.status, Product.images)
+            .where(Product.id == product_id)).first()
+    if row is None or name not in (row[3] or []):
+        return None
+    return row[0], row[1], row[2] == "published"
+
+
+# ------------------------------------------------------------------------------------------------ orders
+
+
+@dataclass
+class SubOrderView:
+    id: int
+    tenant_id: int
+    vendor_name: str
+    commune_name: str
+    status: str
+    subtotal: int
+    intent_id: str | None
+    hold_expires_at: datetime
+    refund_due: bool
+    late_payment: bool
+    cancel_reason: str | None
+    lines: list
+
+
+def public_order(code: str) -> tuple[Order, list[SubOrderView]] | None:
+    """An order by its code with its sub-orders and lines (three queries). Whoever calls this has checked that
+    the visitor may see it (the code and the phone, or the session that placed it)."""
+    if "\x00" in code or len(code) > 12:
+        return None
+    order = db.session.scalar(select(Order).where(Order.code == code))
+    if order is None:
+        return None
+    with all_tenants():
+        subs = db.session.execute(
+            select(SubOrder.id, SubOrder.tenant_id, Vendor.business_name, Tenant.name, SubOrder.status,
+                   SubOrder.subtotal, SubOrder.intent_id, SubOrder.hold_expires_at, SubOrder.refund_due,
+                   SubOrder.late_payment, SubOrder.cancel_reason)
+            .join(Vendor, and_(Vendor.tenant_id == SubOrder.tenant_id, Vendor.id == SubOrder.vendor_id))
+            .join(Tenant, Tenant.id == SubOrder.tenant_id)
+            .where(SubOrder.order_id == order.id).order_by(SubOrder.id)
+        ).all()
+        lines = db.session.execute(
+            select(OrderLine.sub_order_id, OrderLine.name, OrderLine.unit, OrderLine.unit_price, OrderLine.quantity)
+            .join(SubOrder, and_(SubOrder.tenant_id == OrderLine.tenant_id, SubOrder.id == OrderLine.sub_order_id))
+            .where(SubOrder.order_id == order.id).order_by(OrderLine.id)
+        ).all()
+    views = [SubOrderView(*row, lines=[]) for row in subs]
+    by_id = {view.id: view for view in views}
+    for line in lines:
+        by_id[line[0]].lines.append(line[1:])
+    return order, views
+
+
+# ------------------------------------------------------------------------------------------------ vendor pages
+# These run inside the vendor's commune (request resolution): scoping filters them, the vendor filter is ours.
+
+
+def vendor_products(vendor_id: int) -> list[Product]:
+    return list(db.session.scalars(
+        select(Product).where(Product.vendor_id == vendor_id).order_by(Product.created_at.desc(), Product.id.desc())))
+
+
+def vendor_sub_orders(vendor_id: int, status: str | None = None, limit: int = 200) -> list[tuple[SubOrder, Order]]:
+    query = (select(SubOrder, Order).join(Order, Order.id == SubOrder.order_id)
+             .where(SubOrder.vendor_id == vendor_id).order_by(SubOrder.id.desc()))
+    if status:
+        query = query.where(SubOrder.status == status)
+    return [tuple(row) for row in db.session.execute(query.limit(limit)).all()]
+
+
+def vendor_desk(vendor_id: int) -> dict:
+    """What waits for the vendor: paid orders to confirm, refunds due, listings (one query)."""
+    row = db.session.execute(select(
+        select(func.count()).select_from(SubOrder)
+        .where(SubOrder.vendor_id == vendor_id, SubOrder.status == PAID).scalar_subquery(),
+        select(func.count()).select_from(SubOrder)
+        .where(SubOrder.vendor_id == vendor_id, SubOrder.refund_due.is_(True)).scalar_subquery(),
+        select(func.count()).select_from(Product)
+        .where(Product.vendor_id == vendor_id, Product.status == "published").scalar_subquery(),
+        select(func.count()).select_from(Product)
+        .where(Product.vendor_id == vendor_id, Product.status == "draft").scalar_subquery(),
+    )).one()
+    return {"to_confirm": row[0], "refunds": row[1], "published": row[2], "drafts": row[3]}
+
+
+def vendor_daily_sales(vendor_id: int, days: int = 14, now: datetime | None = None) -> list[tuple]:
+    """(dd/mm, paid value, shown value) of each of the last ``days`` local days, oldest first (one query; days are
+    counted in Asia/Ho_Chi_Minh in Python, the same on both databases)."""
+    from datetime import timedelta, timezone
+
+    from app.formatting import format_vnd, to_local
+
+    now = now or datetime.now(timezone.utc)
+    today = to_local(now).date()
+    first = today - timedelta(days=days - 1)
+    totals = {first + timedelta(days=n): 0 for n in range(days)}
+    rows = db.session.execute(
+        select(SubOrder.paid_at, SubOrder.subtotal).where(
+            SubOrder.vendor_id == vendor_id, SubOrder.status.in_(PAID_STATUSES),
+            SubOrder.paid_at >= now - timedelta(days=days + 1))).all()
+    for paid_at, subtotal in rows:
+        day = to_local(paid_at).date()
+        if day in totals:
+            totals[day] += subtotal
+    return [(day.strftime("%d/%m"), value, format_vnd(value)) for day, value in totals.items()]
+
+
+def order_of(sub: SubOrder) -> Order:
+    return db.session.scalar(select(Order).where(Order.id == sub.order_id))
+
+
+def sub_order_lines(sub_order_ids: list[int]) -> dict[int, list[OrderLine]]:
+    lines: dict[int, list[OrderLine]] = {i: [] for i in sub_order_ids}
+    if sub_order_ids:
+        for line in db.session.scalars(select(OrderLine).where(OrderLine.sub_order_id.in_(sub_order_ids))
+                                       .order_by(OrderLine.id)):
+            lines[line.sub_order_id].append(line)
+    return lines
+
+
+# ------------------------------------------------------------------------------------------------ the district
+
+
+def district_figures(start: datetime, end: datetime) -> dict[int, dict]:
+    """Per commune (tenant id): producers (vendors with a published product), published products, sub-orders
+    placed in [start, end), and the value of those paid (integers). One aggregate query, across communes."""
+    listed = select(Product.tenant_id.label("tenant_id"), Product.vendor_id.label("vendor_id"),
+                    literal(1).label("is_product"), literal(0).label("is_order"), literal(0).label("paid_value")
+                    ).where(Product.status == "published")
+    ordered = select(SubOrder.tenant_id, SubOrder.vendor_id, literal(0), literal(1),
+                     case((SubOrder.status.in_(PAID_STATUSES), SubOrder.subtotal), else_=0)
+                     ).where(SubOrder.created_at >= start, SubOrder.created_at < end)
+    rows_ = union_all(listed, ordered).subquery()
+    query = select(
+        rows_.c.tenant_id,
+        func.count(distinct(case((rows_.c.is_product == 1, rows_.c.vendor_id)))),
+        func.coalesce(func.sum(rows_.c.is_product), 0),
+        func.coalesce(func.sum(rows_.c.is_order), 0),
+        func.coalesce(func.sum(rows_.c.paid_value), 0),
+    ).group_by(rows_.c.tenant_id)
+    with all_tenants():
+        rows = db.session.execute(query).all()
+    return {row[0]: {"producers": int(row[1]), "products": int(row[2]), "orders": int(row[3]),
+                     "paid_value": int(row[4])} for row in rows}

@@ -1,0 +1,56 @@
+"""Search keys for product names, the same on SQLite and PostgreSQL: computed in Python when a product is saved
+(``name_folded``, ``name_lower``) and from the query, then compared with LIKE, so neither database needs an
+extension. ``bat trang`` finds ``Bát Tràng``, ``duong`` finds ``đường``; NFD input and stacked marks are folded
+the same way (app/text.py). Exact-diacritic matches rank before folded ones, whole words before parts of words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from sqlalchemy import and_, case, literal
+
+from app.text import fold
+
+_WORDS = re.compile(r"[^\w]+", re.UNICODE)
+MAX_QUERY_LENGTH = 100
+
+
+def words(text: str) -> str:
+    """Words separated by single spaces (punctuation dropped): the shape both keys are stored in."""
+    return " ".join(part for part in _WORDS.split(text) if part)
+
+
+def folded_key(text: str | None) -> str:
+    return words(fold(text or ""))
+
+
+def lower_key(text: str | None) -> str:
+    return words(unicodedata.normalize("NFC", text or "").casefold())
+
+
+def _like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def match_and_rank(query: str, folded_column, lower_column):
+    """(where clause, rank expression) for a search ``query``; None when the query has no word.
+
+    Every word must appear in the folded name. Rank (lower first): 0 the exact text with its marks as a whole
+    word, 1 the exact text inside a word, 2 the folded text as whole words, 3 the folded words anywhere.
+    """
+    query = (query or "")[:MAX_QUERY_LENGTH]
+    folded, lower = folded_key(query), lower_key(query)
+    if not folded:
+        return None
+    where = and_(*[folded_column.like(f"%{_like(word)}%", escape="\\") for word in folded.split(" ")])
+    padded_lower = literal(" ") + lower_column + literal(" ")
+    padded_folded = literal(" ") + folded_column + literal(" ")
+    rank = case(
+        (padded_lower.like(f"% {_like(lower)} %", escape="\\"), 0),
+        (lower_column.like(f"%{_like(lower)}%", escape="\\"), 1),
+        (padded_folded.like(f"% {_like(folded)} %", escape="\\"), 2),
+        else_=3,
+    )
+    return where, rank

@@ -1,0 +1,513 @@
+"""Marketplace rules: listings, checkout with stock held by a conditional UPDATE, what a payment changes, and the
+vendor's work on a sub-order. Services flush; the view, CLI command or payment confirmation commits.
+
+Vendor functions run inside the vendor's commune (scoping filters every query) and take the vendor id explicitly:
+another vendor's product or sub-order, even in the same commune, does not exist for them (NotFound, a 404).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from app.errors import Conflict, NotFound, ValidationError
+from app.extensions import db
+from app.text import normalize, slugify
+from marketplace import payments
+from marketplace.models import MAX_ID, Order, OrderLine, Product, SubOrder
+from marketplace.search import folded_key, lower_key
+from marketplace.statuses import (
+    AWAITING_PAYMENT,
+    CANCELED,
+    CATEGORY_SLUGS,
+    EXPIRED,
+    PAID,
+    VENDOR_TRANSITIONS,
+    category,
+)
+from tenants.market.models import Vendor
+from tenants.scoping import tenant_context
+
+MAX_PRICE = 9_999_999_999_999
+MAX_STOCK = 1_000_000
+MAX_QUANTITY = 999
+
+
+def text(value) -> str:
+    """User text as stored: NFC, stripped, and without NUL characters (PostgreSQL text cannot hold them)."""
+    return normalize(str(value) if value is not None else "").replace("\x00", "")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# ------------------------------------------------------------------------------------------------ money and text
+
+_PRICE = re.compile(r"^(\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+|\d+)$")
+_CURRENCY = re.compile(r"\s*(₫|đ|đồng|vnd|vnđ)\s*$", re.IGNORECASE)
+
+
+def parse_price(written) -> int:
+    """Đồng as Vietnamese write them: ``125000``, ``125.000``, ``125.000 ₫``, ``125.000đ``, ``125,000 VND``."""
+    value = normalize(str(written if written is not None else ""))
+    value = _CURRENCY.sub("", value.replace("\u00a0", " ")).strip()
+    if not value or not _PRICE.match(value):
+        raise ValidationError(_l("The price must be a whole number of đồng, like 125.000."), field="price")
+    price = int(value.replace(".", "").replace(",", "").replace(" ", ""))
+    if price <= 0:
+        raise ValidationError(_l("The price must be greater than zero."), field="price")
+    if price > MAX_PRICE:
+        raise ValidationError(_l("The price is too large."), field="price")
+    return price
+
+
+def _whole(value, field: str, label, minimum: int = 0, maximum: int = MAX_STOCK) -> int:
+    digits = normalize(str(value if value is not None else "")).replace(".", "")
+    if not digits.isdecimal() or not digits.isascii():
+        raise ValidationError(_l("%(field)s must be a whole number.", field=label), field=field)
+    number = int(digits)
+    if number < minimum or number > maximum:
+        raise ValidationError(_l("%(field)s must be between %(low)s and %(high)s.", field=label, low=minimum,
+                                 high=maximum), field=field)
+    return number
+
+
+@dataclass
+class ProductValues:
+    name: str
+    category: str
+    price: int
+    unit: str
+    stock: int
+    description: str = ""
+    ocop_stars: int | None = None
+    ocop_certificate: str | None = None
+    ocop_expires_on: date | None = None
+
+
+def clean_product(data: dict) -> ProductValues:
+    """Check a listing's fields (a form or a CSV row); the first fault raises ValidationError naming its field."""
+    name = text(data.get("name"))
+    if not name:
+        raise ValidationError(_l("Enter the product's name."), field="name")
+    if len(name) > 200:
+        raise ValidationError(_l("The name is too long (200 characters at most)."), field="name")
+    if not folded_key(name):
+        raise ValidationError(_l("The name needs letters or digits."), field="name")
+    cat = text(data.get("category"))
+    if cat not in CATEGORY_SLUGS:
+        by_label = {str(c.label).casefold(): c.slug for c in map(category, CATEGORY_SLUGS)}
+        cat = by_label.get(cat.casefold(), "")
+        if not cat:
+            raise ValidationError(_l("Choose one of the OCOP product groups."), field="category")
+    price = parse_price(data.get("price"))
+    unit = text(data.get("unit")) or "cái"
+    if len(unit) > 30:
+        raise ValidationError(_l("The unit is too long (30 characters at most)."), field="unit")
+    stock = _whole(data.get("stock") or "0", "stock", _l("Stock"))
+    description = text(data.get("description"))
+    if len(description) > 5000:
+        raise ValidationError(_l("The description is too long (5000 characters at most)."), field="description")
+    stars_text = text(str(data.get("ocop_stars") or ""))
+    stars = None
+    if stars_text:
+        stars = _whole(stars_text, "ocop_stars", _l("OCOP stars"), 3, 5)
+    certificate = text(data.get("ocop_certificate")) or None
+    if certificate and len(certificate) > 60:
+        raise ValidationError(_l("The certificate number is too long."), field="ocop_certificate")
+    expires = data.get("ocop_expires_on") or None
+    if isinstance(expires, str):
+        expires = text(expires) or None
+        if expires:
+            try:
+                expires = (datetime.strptime(expires, "%d/%m/%Y") if "/" in expires
+                           else datetime.strptime(expires, "%Y-%m-%d")).date()
+            except ValueError:
+                raise ValidationError(_l("Write the certificate's expiry as dd/mm/yyyy."),
+                                      field="ocop_expires_on") from None
+    if stars is None and (certificate or expires):
+        raise ValidationError(_l("A certificate needs its OCOP stars."), field="ocop_stars")
+    if stars is not None and not certificate:
+        raise ValidationError(_l("OCOP stars need the certificate number."), field="ocop_certificate")
+    return ProductValues(name, cat, price, unit, stock, description, stars, certificate, expires)
+
+
+# ------------------------------------------------------------------------------------------------ listings
+
+
+def locked(query):
+    """This row, locked until commit and read fresh from the database (not from the session's identity map)."""
+    return query.with_for_update(of=query.column_descriptions[0]["entity"]).execution_options(populate_existing=True)
+
+
+def get_vendor(vendor_id: int) -> Vendor:
+    vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id))
+    if vendor is None:
+        raise NotFound(_l("No such vendor."))
+    return vendor
+
+
+def get_product(vendor_id: int, product_id: int, *, lock: bool = False) -> Product:
+    """The vendor's own product (scoped to the commune; another vendor's is NotFound)."""
+    if not 0 < product_id <= MAX_ID:
+        raise NotFound(_l("No such product."))
+    query = select(Product).where(Product.id == product_id, Product.vendor_id == vendor_id)
+    product = db.session.scalar(locked(query) if lock else query)
+    if product is None:
+        raise NotFound(_l("No such product."))
+    return product
+
+
+def _unique_slug(name: str, taken: set[str]) -> str:
+    base = slugify(name)[:100] or "san-pham"
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _taken_slugs() -> set[str]:
+    return set(db.session.scalars(select(Product.slug)))
+
+
+def _apply(product: Product, values: ProductValues) -> None:
+    product.name = values.name
+    product.name_folded = folded_key(values.name)
+    product.name_lower = lower_key(values.name)
+    product.category = values.category
+    product.price = values.price
+    product.unit = values.unit
+    product.description = values.description
+    product.ocop_stars = values.ocop_stars
+    product.ocop_certificate = values.ocop_certificate
+    product.ocop_expires_on = values.ocop_expires_on
+
+
+def create_product(vendor_id: int, data: dict, *, publish: bool = False, taken: set[str] | None = None) -> Product:
+    get_vendor(vendor_id)
+    values = clean_product(data)
+    taken = _taken_slugs() if taken is None else taken
+    product = Product(vendor_id=vendor_id, slug=_unique_slug(values.name, taken), stock=values.stock, reserved=0,
+                      images=[], status="published" if publish else "draft")
+    taken.add(product.slug)
+    _apply(product, values)
+    db.session.add(product)
+    db.session.flush()
+    return product
+
+
+def update_product(vendor_id: int, product_id: int, data: dict) -> Product:
+    product = get_product(vendor_id, product_id, lock=True)
+    values = clean_product(data)
+    if values.stock < product.reserved:
+        raise ValidationError(_l("%(n)s units are held for unpaid orders: stock cannot go below that.",
+                                 n=product.reserved), field="stock")
+    _apply(product, values)
+    product.stock = values.stock
+    db.session.flush()
+    return product
+
+
+def set_stock(vendor_id: int, product_id: int, stock) -> Product:
+    product = get_product(vendor_id, product_id, lock=True)
+    stock = _whole(stock, "stock", _l("Stock"))
+    if stock < product.reserved:
+        raise ValidationError(_l("%(n)s units are held for unpaid orders: stock cannot go below that.",
+                                 n=product.reserved), field="stock")
+    product.stock = stock
+    db.session.flush()
+    return product
+
+
+def set_published(vendor_id: int, product_id: int, published: bool) -> Product:
+    product = get_product(vendor_id, product_id)
+    product.status = "published" if published else "draft"
+    db.session.flush()
+    return product
+
+
+# ------------------------------------------------------------------------------------------------ checkout
+
+
+@dataclass(frozen=True)
+class Buyer:
+    name: str
+    phone: str
+    address: str
+    note: str = ""
+
+
+_PHONE = re.compile(r"^0\d{9}$")
+
+
+def clean_phone(phone: str | None) -> str:
+    digits = re.sub(r"[\s.\-()]", "", text(phone))
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits
+
+
+def clean_buyer(name, phone, address, note="") -> Buyer:
+    name, address, note = text(name), text(address), text(note)
+    phone = clean_phone(phone)
+    if not name or len(name) > 120:
+        raise ValidationError(_l("Enter your name (120 characters at most)."), field="name")
+    if not _PHONE.match(phone):
+        raise ValidationError(_l("Enter a Vietnamese phone number of 10 digits, like 0912 345 678."), field="phone")
+    if not address or len(address) > 300:
+        raise ValidationError(_l("Enter the delivery address (300 characters at most)."), field="address")
+    if len(note) > 500:
+        raise ValidationError(_l("The note is too long (500 characters at most)."), field="note")
+    return Buyer(name, phone, address, note)
+
+
+class OutOfStock(Conflict):
+    """Someone else bought the last units first; nothing was ordered."""
+
+
+_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def new_order_code() -> str:
+    return "DH" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Order:
+    """One order from the cart ``lines`` (product id, quantity), split into one sub-order per vendor, each with its
+    payment intent on the vendor's own account, in ONE transaction (flushed; the caller commits).
+
+    Stock is held with ``UPDATE products SET reserved = reserved + n WHERE id = ? AND stock - reserved >= n``: the
+    database row lock makes two shoppers of the last unit queue, and the second finds nothing left (OutOfStock,
+    everything rolled back by the caller). Lines of one product are added up first, so two lines cannot together
+    exceed the stock.
+    """
+    wanted: OrderedDict[int, int] = OrderedDict()
+    for product_id, quantity in lines:
+        if not 0 < product_id <= MAX_ID:
+            raise ValidationError(_l("A product in your cart is no longer on sale; it was removed."), field="cart")
+        if not isinstance(quantity, int) or quantity <= 0:
+            raise ValidationError(_l("Quantities must be whole numbers above zero."), field="cart")
+        wanted[product_id] = wanted.get(product_id, 0) + quantity
+    if not wanted:
+        raise ValidationError(_l("Your cart is empty."), field="cart")
+    if any(q > MAX_QUANTITY for q in wanted.values()):
+        raise ValidationError(_l("At most %(n)s of one product per order.", n=MAX_QUANTITY), field="cart")
+
+    from marketplace.queries import public_cards  # the published products, across communes (named read)
+
+    cards = public_cards(list(wanted))
+    missing = [pid for pid in wanted if pid not in cards]
+    if missing:
+        raise ValidationError(_l("A product in your cart is no longer on sale; it was removed."), field="cart")
+    groups: OrderedDict[tuple[int, int], list[tuple]] = OrderedDict()
+    for product_id, quantity in wanted.items():
+        card = cards[product_id]
+        groups.setdefault((card.tenant_id, card.vendor_id), []).append((card, quantity))
+
+    total = sum(card.price * quantity for group in groups.values() for card, quantity in group)
+    order = Order(code=new_order_code(), buyer_name=buyer.name, phone=buyer.phone, address=buyer.address,
+                  note=buyer.note, total=total)
+    db.session.add(order)
+    db.session.flush()
+    expires = utcnow() + hold
+    for (tenant_id, vendor_id), group in groups.items():
+        with tenant_context(tenant_id):
+            for card, quantity in sorted(group, key=lambda item: item[0].id):  # one lock order: no deadlocks
+                held = db.session.execute(
+                    update(Product)
+                    .where(Product.id == card.id, Product.status == "published",
+                           Product.stock - Product.reserved >= quantity)
+                    .values(reserved=Product.reserved + quantity)
+                    .execution_options(synchronize_session=False)
+                ).rowcount
+                if held != 1:
+                    raise OutOfStock(_l("Only %(n)s of “%(name)s” left; change the quantity and try again.",
+                                        n=max(card.available, 0), name=card.name), field="cart")
+            subtotal = sum(card.price * quantity for card, quantity in group)
+            sub = SubOrder(order_id=order.id, vendor_id=vendor_id, status=AWAITING_PAYMENT, subtotal=subtotal,
+                           hold_expires_at=expires)
+            db.session.add(sub)
+            db.session.flush()
+            for card, quantity in group:
+                db.session.add(OrderLine(sub_order_id=sub.id, product_id=card.id, name=card.name, unit=card.unit,
+                                         unit_price=card.price, quantity=quantity))
+            intent = payments.request_payment(vendor_id=vendor_id, vendor_name=card.vendor_name, amount=subtotal,
+                                              order_code=order.code, sub_order_id=sub.id, hold=hold)
+            sub.intent_id = intent.public_id
+            sub.hold_expires_at = intent.expires_at
+            db.session.flush()
+    return order
+
+
+def find_order(code: str, phone: str) -> Order | None:
+    """The order with this code whose shopper has this phone (both needed: the code alone opens nothing)."""
+    code = text(code).upper().replace(" ", "")
+    phone = clean_phone(phone)
+    if not code or len(code) > 12 or not phone:
+        return None
+    return db.session.scalar(select(Order).where(Order.code == code, Order.phone == phone))
+
+
+# ------------------------------------------------------------------------------------------------ payments heard
+
+
+def _lines(sub: SubOrder) -> list[OrderLine]:
+    return list(db.session.scalars(select(OrderLine).where(OrderLine.sub_order_id == sub.id).order_by(
+        OrderLine.product_id)))
+
+
+def _sell_held(sub: SubOrder) -> None:
+    """The held units become sold: out of stock and out of the reservation together."""
+    for line in _lines(sub):
+        db.session.execute(
+            update(Product).where(Product.id == line.product_id)
+            .values(stock=Product.stock - line.quantity, reserved=Product.reserved - line.quantity)
+            .execution_options(synchronize_session=False))
+
+
+def _release_held(sub: SubOrder) -> None:
+    for line in _lines(sub):
+        db.session.execute(
+            update(Product).where(Product.id == line.product_id)
+            .values(reserved=Product.reserved - line.quantity)
+            .execution_options(synchronize_session=False))
+
+
+def _take_again(sub: SubOrder) -> bool:
+    """After the hold ended: sell the units again if they are still free (all lines or none)."""
+    savepoint = db.session.begin_nested()
+    for line in _lines(sub):
+        taken = db.session.execute(
+            update(Product)
+            .where(Product.id == line.product_id, Product.stock - Product.reserved >= line.quantity)
+            .values(stock=Product.stock - line.quantity)
+            .execution_options(synchronize_session=False)).rowcount
+        if taken != 1:
+            savepoint.rollback()
+            return False
+    savepoint.commit()
+    return True
+
+
+def _sub_order_of(intent_public_id: str, *, lock: bool = True) -> SubOrder | None:
+    query = select(SubOrder).where(SubOrder.intent_id == intent_public_id)
+    return db.session.scalar(locked(query) if lock else query)
+
+
+HEARD_EVENTS = ("payment_intent.succeeded", "payment_intent.late_payment", "payment_intent.canceled",
+                "payment_intent.overpaid")
+
+
+def payment_changed(intent, event_type: str) -> None:
+    """What a change of a sub-order's payment does (called inside the confirming transaction; flushes only).
+
+    - succeeded: a held sub-order is paid and its units sold; one already expired takes its units again if they
+      are free (else it waits for a refund); one the vendor canceled meanwhile waits for a refund;
+    - late_payment (money after expiry): the units are taken again if free, and the sub-order is paid, late;
+      otherwise it is flagged for a refund in the vendor's inbox;
+    - canceled (expired or canceled): a held sub-order releases its units.
+    """
+    if event_type not in HEARD_EVENTS:
+        return
+    with tenant_context(intent.tenant_id):
+        sub = _sub_order_of(intent.public_id)
+        if sub is None:
+            return
+        now = utcnow()
+        if event_type == "payment_intent.succeeded":
+            if sub.status == AWAITING_PAYMENT:
+                _sell_held(sub)
+                sub.status, sub.paid_at = PAID, now
+            elif sub.status == EXPIRED:
+                _late(sub, now)
+            elif sub.status == CANCELED:
+                sub.refund_due = True
+        elif event_type == "payment_intent.late_payment":
+            if sub.status == EXPIRED:
+                _late(sub, now)
+            elif sub.status == CANCELED:
+                sub.refund_due = True
+        elif event_type == "payment_intent.canceled":
+            if sub.status == AWAITING_PAYMENT:
+                _release_held(sub)
+                sub.status = EXPIRED
+        elif event_type == "payment_intent.overpaid" and sub.status != AWAITING_PAYMENT:
+            sub.refund_due = True  # paid twice: the vendor returns the second transfer
+        db.session.flush()
+
+
+def _late(sub: SubOrder, now: datetime) -> None:
+    if _take_again(sub):
+        sub.status, sub.paid_at, sub.late_payment = PAID, now, True
+    else:
+        sub.refund_due = True
+
+
+def expire_holds(now: datetime | None = None) -> int:
+    """The job (``flask marketplace expire``): unpaid sub-orders past their hold give their stock back."""
+    return payments.expire_due(now)
+
+
+# ------------------------------------------------------------------------------------------------ vendor work
+
+
+def get_sub_order(vendor_id: int, sub_order_id: int, *, lock: bool = False) -> SubOrder:
+    if not 0 < sub_order_id <= MAX_ID:
+        raise NotFound(_l("No such order."))
+    query = select(SubOrder).where(SubOrder.id == sub_order_id, SubOrder.vendor_id == vendor_id)
+    sub = db.session.scalar(locked(query) if lock else query)
+    if sub is None:
+        raise NotFound(_l("No such order."))
+    return sub
+
+
+def act_on_sub_order(vendor_id: int, sub_order_id: int, action: str, reason: str | None = None) -> SubOrder:
+    """confirm, ship, deliver or cancel (with a reason) one of the vendor's sub-orders (VENDOR_TRANSITIONS)."""
+    sub = get_sub_order(vendor_id, sub_order_id, lock=True)
+    target = VENDOR_TRANSITIONS.get((sub.status, action))
+    if target is None:
+        raise ValidationError(_l("This order cannot do that now."), field="action")
+    now = utcnow()
+    if action == "cancel":
+        reason = text(reason)
+        if not reason:
+            raise ValidationError(_l("Say why the order is canceled; the shopper will read it."), field="reason")
+        if len(reason) > 300:
+            raise ValidationError(_l("The reason is too long (300 characters at most)."), field="reason")
+        was = sub.status
+        sub.status, sub.cancel_reason, sub.canceled_at = CANCELED, reason, now
+        if was == AWAITING_PAYMENT:
+            _release_held(sub)
+            db.session.flush()
+            payments.cancel_payment(sub.intent_id)
+        else:  # paid: the units go back on sale and the money back to the shopper
+            for line in _lines(sub):
+                db.session.execute(update(Product).where(Product.id == line.product_id)
+                                   .values(stock=Product.stock + line.quantity)
+                                   .execution_options(synchronize_session=False))
+            sub.refund_due = True
+    else:
+        sub.status = target
+        setattr(sub, {"confirm": "confirmed_at", "ship": "shipped_at", "deliver": "delivered_at"}[action], now)
+    db.session.flush()
+    return sub
+
+
+def mark_refunded(vendor_id: int, sub_order_id: int) -> SubOrder:
+    sub = get_sub_order(vendor_id, sub_order_id, lock=True)
+    if not sub.refund_due:
+        raise ValidationError(_l("No refund is due on this order."), field="action")
+    sub.refund_due = False
+    db.session.flush()
+    return sub
+
+

@@ -1,0 +1,329 @@
+"""Public marketplace pages: catalogue, search, product, producer storefront, cart, guest checkout, order page.
+
+Catalogue pages are cacheable for visitors without a session (no cookie: ``public, max-age=60`` and an ETag, a
+304 when unchanged); anyone with a session (a cart, signed in) gets ``private, no-cache``. The cart's forms carry
+no CSRF token so that catalogue pages stay the same for every visitor; checkout keeps its token.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app import storage
+from app.errors import DomainError
+from app.extensions import csrf, db
+from app.payments.intents import as_utc, utcnow
+from marketplace import bp, cart, images, pagecache, payments, queries, services
+from marketplace.forms import CheckoutForm, FindOrderForm
+from marketplace.statuses import AWAITING_PAYMENT, CATEGORIES, category, status_label
+
+PER_PAGE = 24
+CACHE_SECONDS = 60
+
+
+def _cacheable(body: str) -> Response:
+    response = make_response(body)
+    session_cookie = current_app.config.get("SESSION_COOKIE_NAME", "session")
+    if request.cookies.get(session_cookie) is None and not current_user.is_authenticated:
+        response.cache_control.public = True
+        response.cache_control.max_age = CACHE_SECONDS
+        response.add_etag()
+        response.make_conditional(request)
+    else:
+        response.cache_control.private = True
+        response.cache_control.no_cache = True
+    return response
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdecimal() and 0 < int(value) <= 10_000 else 1
+
+
+def _sort(default: str = "newest") -> str:
+    sort = request.args.get("sort", default)
+    return sort if sort in queries.SORTS else default
+
+
+def _card_links() -> dict:
+    """Address patterns of a card, built once per page instead of two url_for calls per card (slugs and image
+    names are plain ASCII by construction: slugify, hex hashes)."""
+    return {
+        "product_url": url_for("marketplace.product", commune_slug="{c}", slug="{s}").replace(
+            "%7Bc%7D", "{c}").replace("%7Bs%7D", "{s}"),
+        "thumb_url": url_for("marketplace.image", product_id=0, name="{n}", size="thumb").replace(
+            "/0/", "/{p}/").replace("%7Bn%7D", "{n}"),
+        "ocop_labels": {n: _("OCOP %(n)s stars", n=n) for n in (3, 4, 5)},
+    }
+
+
+def _render(template: str, **context) -> Response:
+    return _cacheable(render_template(template, cart_count=cart.count(), categories=CATEGORIES,
+                                      category_of=category, links=_card_links(), **context))
+
+
+@bp.route("/")
+@pagecache.for_visitors
+def index():
+    return _render("marketplace/index.html", home=queries.public_home())
+
+
+@bp.route("/search")
+@pagecache.for_visitors
+def search():
+    q = (request.args.get("q") or "")[:100]
+    commune = request.args.get("commune") or None
+    cat = request.args.get("category") or None
+    if cat and category(cat) is None:
+        cat = None
+    sort = _sort("relevance" if q else "newest")
+    page = queries.public_search(q=q, commune=commune, category=cat, sort=sort, page=_page_number(),
+                                 per_page=PER_PAGE)
+    return _render("marketplace/search.html", page=page, q=q, commune=commune, category_slug=cat, sort=sort,
+                   communes=queries.public_communes())
+
+
+@bp.route("/category/<slug>")
+@pagecache.for_visitors
+def category_page(slug: str):
+    cat = category(slug)
+    if cat is None:
+        abort(404)
+    sort = _sort()
+    commune = request.args.get("commune") or None
+    page = queries.public_search(category=slug, commune=commune, sort=sort, page=_page_number(), per_page=PER_PAGE)
+    return _render("marketplace/search.html", page=page, q="", commune=commune, category_slug=slug, sort=sort,
+                   communes=queries.public_communes(), heading=cat.label)
+
+
+@bp.route("/p/<commune_slug>/<slug>")
+@pagecache.for_visitors
+def product(commune_slug: str, slug: str):
+    detail = queries.public_product(commune_slug, slug)
+    if detail is None:
+        abort(404)
+    card = detail.card
+    more = queries.public_search(vendor=(card.tenant_id, card.vendor_id), sort="newest", per_page=5).items
+    return _render("marketplace/product.html", detail=detail, p=card,
+                   more=[m for m in more if m.id != card.id][:4])
+
+
+@bp.route("/shop/<commune_slug>/<vendor_slug>")
+@pagecache.for_visitors
+def storefront(commune_slug: str, vendor_slug: str):
+    shop = queries.public_vendor(commune_slug, vendor_slug)
+    if shop is None:
+        abort(404)
+    sort = _sort()
+    page = queries.public_search(vendor=(shop.tenant_id, shop.vendor_id), sort=sort, page=_page_number(),
+                                 per_page=PER_PAGE)
+    return _render("marketplace/storefront.html", shop=shop, page=page, sort=sort)
+
+
+@bp.route("/images/<int:product_id>/<name>-<size>.jpg")
+def image(product_id: int, name: str, size: str):
+    """A product's picture. Names are content hashes, so a found image never changes: cached for a year."""
+    if size not in images.SIZES or not name.isalnum() or len(name) > 64:
+        abort(404)
+    found = queries.public_image(product_id, name)
+    if found is None:
+        abort(404)
+    tenant_id, vendor_id, published = found
+    if not published and not _is_vendor_of(tenant_id, vendor_id):
+        abort(404)
+    try:
+        data = storage.load(images.key(tenant_id, product_id, name, size))
+    except FileNotFoundError:
+        abort(404)
+    response = Response(data, mimetype="image/jpeg")
+    response.cache_control.max_age = 31536000
+    if published:
+        response.cache_control.public = True
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.private = True
+    return response
+
+
+def _is_vendor_of(tenant_id: int, vendor_id: int) -> bool:
+    return current_user.is_authenticated and any(
+        m.role == "vendor" and m.tenant_id == tenant_id and m.vendor_id == vendor_id for m in current_user.memberships)
+
+
+# ------------------------------------------------------------------------------------------------ cart
+
+
+def _quantity(value, default: int = 1) -> int | None:
+    value = (value or "").strip() if isinstance(value, str) else ""
+    if not value:
+        return default
+    return int(value) if value.isdecimal() and len(value) <= 3 else None
+
+
+@bp.route("/cart")
+def cart_page():
+    lines = cart.lines()
+    cards = queries.public_cards([pid for pid, _ in lines])
+    items = [(cards[pid], min(q, max(cards[pid].available, 0))) for pid, q in lines if pid in cards]
+    groups: dict = {}
+    for card, quantity in items:
+        groups.setdefault((card.tenant_id, card.vendor_id), []).append((card, quantity))
+    total = sum(card.price * q for card, q in items)
+    response = make_response(render_template("marketplace/cart.html", groups=list(groups.values()), total=total,
+                                              cart_count=cart.count(), gone=len(lines) - len(items)))
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.route("/cart/add", methods=["POST"])
+@csrf.exempt
+def cart_add():
+    product_id = request.form.get("product_id", "")
+    quantity = _quantity(request.form.get("quantity"))
+    if not product_id.isdecimal() or len(product_id) > 12 or quantity is None or quantity <= 0:
+        flash(_("Choose a quantity of at least 1."), "error")
+        return redirect(url_for("marketplace.cart_page"))
+    card = queries.public_cards([int(product_id)]).get(int(product_id))
+    if card is None:
+        abort(404)
+    current = dict(cart.lines()).get(card.id, 0)
+    if current + quantity > card.available:
+        flash(_("Only %(n)s of “%(name)s” left.", n=max(card.available, 0), name=card.name), "error")
+        return redirect(url_for("marketplace.product", commune_slug=card.commune_slug, slug=card.slug))
+    cart.add(card.id, quantity)
+    flash(_("“%(name)s” is in your cart.", name=card.name), "success")
+    return redirect(request.form.get("next") if _safe_next(request.form.get("next"))
+                    else url_for("marketplace.cart_page"))
+
+
+def _safe_next(target: str | None) -> bool:
+    return bool(target) and target.startswith("/marketplace/") and "//" not in target and "\\" not in target
+
+
+@bp.route("/cart/update", methods=["POST"])
+@csrf.exempt
+def cart_update():
+    product_id = request.form.get("product_id", "")
+    quantity = _quantity(request.form.get("quantity"), default=0)
+    if not product_id.isdecimal() or len(product_id) > 12 or quantity is None:
+        flash(_("Choose a quantity of at least 1."), "error")
+    else:
+        cart.set_quantity(int(product_id), quantity)
+    return redirect(url_for("marketplace.cart_page"))
+
+
+# ------------------------------------------------------------------------------------------------ checkout
+
+
+@bp.route("/checkout", methods=["GET", "POST"])
+def checkout():
+    lines = cart.lines()
+    if not lines:
+        flash(_("Your cart is empty."), "info")
+        return redirect(url_for("marketplace.cart_page"))
+    form = CheckoutForm()
+    if form.validate_on_submit():
+        hold = timedelta(minutes=current_app.config.get("MARKETPLACE_HOLD_MINUTES", 30))
+        try:
+            buyer = services.clean_buyer(form.name.data, form.phone.data, form.address.data, form.note.data)
+            order = services.checkout(lines, buyer, hold)
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            field = getattr(form, err.field, None) if err.field else None
+            if field is not None and hasattr(field, "errors") and isinstance(field.errors, list):
+                field.errors.append(str(err.message))
+            else:
+                flash(str(err.message), "error")
+        else:
+            cart.clear()
+            cart.remember_order(order.code)
+            return redirect(url_for("marketplace.order", code=order.code))
+    cards = queries.public_cards([pid for pid, _ in lines])
+    total = sum(cards[pid].price * q for pid, q in lines if pid in cards)
+    response = make_response(render_template("marketplace/checkout.html", form=form, total=total,
+                                              cart_count=cart.count()), 400 if form.is_submitted() else 200)
+    response.cache_control.no_store = True
+    return response
+
+
+# ------------------------------------------------------------------------------------------------ orders
+
+
+def _load_order(code: str):
+    if not cart.may_see_order(code):
+        abort(404)
+    found = queries.public_order(code)
+    if found is None:
+        abort(404)
+    order, subs = found
+    now = utcnow()
+    due = [s.intent_id for s in subs if s.status == AWAITING_PAYMENT and s.intent_id
+           and as_utc(s.hold_expires_at) <= now]
+    if due:  # expiry applied on read (the job does it too): the held stock goes back on sale
+        for public_id in due:
+            payments.expire_if_due(public_id)
+        order, subs = queries.public_order(code)
+    return order, subs, payments.payment_views([s.intent_id for s in subs])
+
+
+def _order_state(subs) -> str:
+    states = {s.status for s in subs}
+    if states <= {"paid", "confirmed", "shipped", "delivered"}:
+        return "paid"
+    if AWAITING_PAYMENT in states:
+        return "waiting"
+    return "mixed"
+
+
+@bp.route("/orders/<code>")
+def order(code: str):
+    order, subs, pays = _load_order(code)
+    response = make_response(render_template(
+        "marketplace/order.html", order=order, subs=subs, pays=pays, state=_order_state(subs),
+        status_label=status_label, qr_url=payments.qr_image_url, cart_count=cart.count()))
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    return response
+
+
+@bp.route("/orders/<code>/status")
+def order_status(code: str):
+    """What the order page polls: each sub-order's status (and its payment's)."""
+    order, subs, pays = _load_order(code)
+    response = jsonify(
+        state=_order_state(subs),
+        sub_orders=[{"id": s.id, "status": s.status, "label": str(status_label(s.status)),
+                     "payment": pays[s.intent_id].status if s.intent_id in pays else None,
+                     "refund_due": s.refund_due} for s in subs])
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/orders/find", methods=["GET", "POST"])
+def find_order():
+    form = FindOrderForm()
+    if form.validate_on_submit():
+        found = services.find_order(form.code.data, form.phone.data)
+        if found is not None:
+            cart.remember_order(found.code)
+            return redirect(url_for("marketplace.order", code=found.code))
+        flash(_("No order has this code and phone number."), "error")
+    return render_template("marketplace/find_order.html", form=form, cart_count=cart.count()), (
+        400 if form.is_submitted() else 200)
