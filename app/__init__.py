@@ -100,11 +100,13 @@ def register_blueprints(app: Flask) -> None:
     from app.payments.bank.inbox import bp as reconciliation_bp
     from app.payments.views import bp as payments_bp
     from marketplace import bp as marketplace_bp
+    from tenants.market import api_bp as market_api_bp
+    from tenants.market import bp as market_bp
     from tenants.notices import bp as notices_bp
     from tenants.views import bp as communes_bp
 
     for bp in (main_bp, auth_bp, district_bp, communes_bp, notices_bp, marketplace_bp,
-               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp):
+               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp, market_bp, market_api_bp):
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by key or signature, not by a browser session.
     csrf.exempt(api_bp)

@@ -17,6 +17,12 @@ SAMPLE_VALUES = {
     "action": "deactivate",
     "filename": "site.css",
     "path": "nothing/here",
+    "market_id": 999999,
+    "stall_id": 999999,
+    "vendor_id": 999999,
+    "sale_id": 999999,
+    "token": "not-a-token",
+    "size": "a5",
 }
 GARBAGE = {
     "email": "' OR 1=1 --", "password": "x" * 300, "name": "\x00\u202e", "amount": "-1e309", "note": "😀" * 600,
