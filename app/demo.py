@@ -19,6 +19,7 @@ from app.payments.bank.notifications import BankTransaction
 from app.payments.bank.reconciliation import confirm_transfer
 from app.text import strip_diacritics
 from tenants import services as tenant_services
+from tenants.market import demo as market_demo
 from tenants.models import Tenant
 from tenants.notices.models import Notice
 from tenants.queries import get_by_slug
@@ -91,6 +92,7 @@ def seed(password: str, progress=None, payment_days: int = 14, now: datetime | N
                 counts["users"] += 1
         if progress:
             progress(index, len(data["units"]), tenant)
+    counts.update(market_demo.seed(password, now=now, echo=print if progress else None))
     return counts
 
 

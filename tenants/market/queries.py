@@ -52,8 +52,9 @@ class LedgerFilter:
 
     @classmethod
     def from_args(cls, args) -> LedgerFilter:
-        """From query arguments; anything unreadable falls back to the default (this month), never an error."""
-        first_of_month = today().replace(day=1)
+        """From query arguments; anything unreadable falls back to the default (the last 30 days), never an
+        error."""
+        month_ago = today() - timedelta(days=29)
 
         def read(name, default):
             try:
@@ -61,7 +62,7 @@ class LedgerFilter:
             except ValueError:
                 return default
 
-        start, end = read("start", first_of_month), read("end", today())
+        start, end = read("start", month_ago), read("end", today())
         if end < start:
             start, end = end, start
         if (end - start).days > 400:

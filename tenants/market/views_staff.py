@@ -111,15 +111,16 @@ def market(market_id: int):
                            is_admin=_is_admin()), status
 
 
-@bp.route("/stalls/<int:stall_id>/assign", methods=["POST"])
+@bp.route("/stalls/assign", methods=["POST"])
 @commune_staff_required("commune_admin")
-def assign_stall(stall_id: int):
-    stall = services.get_stall(stall_id)
+def assign():
+    raw_stall = request.form.get("stall_id", "")
+    stall = services.get_stall(int(raw_stall) if raw_stall.isdigit() and len(raw_stall) < 12 else 0)
     form = AssignStallForm()
     raw = request.form.get("vendor_id", "")
     if form.validate_on_submit():
         try:
-            services.assign_stall(stall.id, int(raw) if raw.isdigit() else None)
+            services.assign_stall(stall.id, int(raw) if raw.isdigit() and len(raw) < 12 else None)
             db.session.commit()
             flash(_("Stall %(number)s saved.", number=stall.number), "success")
         except DomainError as err:

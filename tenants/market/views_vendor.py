@@ -31,9 +31,11 @@ def _ledger_page(form: SaleForm, status: int = 200):
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     total, per_day, per_month = queries.ledger_totals(g.vendor_id, f)
     sales = queries.ledger(g.vendor_id, f, page)
+    day = queries.today()
+    today_total, _days, _months = queries.ledger_totals(g.vendor_id, queries.LedgerFilter(day, day))
     return render_template(
         "market/sales.html", vendor=services.get_vendor(g.vendor_id), form=form, filter=f, sales=sales,
-        page=page, has_next=len(sales) == queries.LEDGER_PAGE, total=total, per_day=per_day,
+        page=page, has_next=len(sales) == queries.LEDGER_PAGE, total=total, today_total=today_total, per_day=per_day,
         per_month=per_month, status_labels=STATUS_LABELS, method_labels=METHOD_LABELS,
         confirmation_labels=CONFIRMATION_LABELS, has_account=payments.vendor_account(g.vendor_id) is not None,
     ), status

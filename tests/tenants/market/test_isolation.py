@@ -90,14 +90,14 @@ def test_another_communes_admin_gets_404_for_this_communes_vendors(app, client, 
     assert client.get(f"/c/bat-trang/market/vendors/{a}").status_code == 404  # by id, through its own commune
     token = csrf_token(client, "/c/bat-trang/market/vendors")
     assert client.post(f"/c/bat-trang/market/vendors/{a}/deactivate", data={"csrf_token": token}).status_code == 404
-    assert client.post(f"/c/bat-trang/market/stalls/{world['stalls'][0]}/assign",
-                       data={"vendor_id": "", "csrf_token": token}).status_code == 404
+    assert client.post("/c/bat-trang/market/stalls/assign",
+                       data={"stall_id": world["stalls"][0], "vendor_id": "", "csrf_token": token}).status_code == 404
     # nor can a stall of this commune be let to a vendor of the other (the vendor does not exist there)
     client = app.test_client()
     login(client, "admin@trauquy.vn")
     token = csrf_token(client, "/c/trau-quy/market/vendors/new")
-    client.post(f"/c/trau-quy/market/stalls/{world['stalls'][2]}/assign",
-                data={"vendor_id": str(world["c"].id), "csrf_token": token})
+    client.post("/c/trau-quy/market/stalls/assign",
+                data={"stall_id": world["stalls"][2], "vendor_id": str(world["c"].id), "csrf_token": token})
     assert sales_of(app, world["c"].id) == []
     from app.extensions import db
     from tenants.market.models import Stall
