@@ -16,10 +16,8 @@
     statusEl.dataset.state = data.status;
     statusEl.textContent = data.label;
     if (data.status !== "pending") {
-      var qr = root.querySelector(".sale-qr");
-      if (qr) { qr.hidden = true; }
-      var confirm = root.querySelector('[data-testid="confirm-by-hand"]');
-      if (confirm) { confirm.closest("form").hidden = true; }
+      var waiting = root.querySelectorAll("[data-while-pending]");  // the QR and the hand confirmation
+      for (var i = 0; i < waiting.length; i++) { waiting[i].hidden = true; }
       statusEl.setAttribute("tabindex", "-1");
       statusEl.focus();
     }
