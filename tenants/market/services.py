@@ -372,7 +372,7 @@ def get_sale(vendor_id: int, sale_id: int) -> MarketSale:
 def confirm_sale_by_hand(vendor_id: int, sale_id: int, actor) -> MarketSale:
     """The vendor saw the transfer arrive in their bank app; recorded as confirmed by hand, by whom. Commits (the
     payments' confirm function does)."""
-    sale = get_sale(vendor_id, sale_id)
+    sale = refresh_sale(get_sale(vendor_id, sale_id))  # an expired sale is canceled first, not confirmed
     if sale.method != QR or sale.status != PENDING:
         raise ValidationError(_l("Only a QR sale waiting for its transfer can be confirmed."))
     intent = payments.sale_intent(sale.intent_id)
