@@ -165,3 +165,35 @@ def test_officers_see_vendors_but_only_commune_admins_onboard(app, client, make)
     login(client, "officer@trauquy.vn")
     assert client.get("/c/trau-quy/market/vendors").status_code == 200
     assert client.get("/c/trau-quy/market/vendors/new").status_code == 404
+
+
+def test_a_vendor_changes_their_bank_account_with_the_same_checks(app, client, make):
+    tenant = make.tenant("trau-quy", "Trâu Quỳ")
+    vendor = make_vendor(app, tenant, account_number="113366668888")
+    login(client, vendor.email)
+    english(client)
+    url = "/c/trau-quy/market/me/bank"
+    bad = client.post(url, data={"bank_bin": "123456", "account_number": "0011001234567",
+                                 "holder_name": "Trần Văn Bình", "csrf_token": csrf_token(client, url)})
+    assert bad.status_code == 400 and "Unknown bank" in bad.get_data(as_text=True)
+    with app.app_context(), tenant_context(tenant):
+        assert payments.vendor_account(vendor.id).account_number == "113366668888"  # unchanged
+    good = client.post(url, data={"bank_bin": "970436", "account_number": "0011 0012 34567",
+                                  "holder_name": "Trần Văn Bình", "csrf_token": csrf_token(client, url)})
+    assert good.status_code == 302
+    with app.app_context(), tenant_context(tenant):
+        account = payments.vendor_account(vendor.id)
+        assert (account.bank_bin, account.account_number, account.holder_name) == ("970436", "0011001234567",
+                                                                                 "TRAN VAN BINH")
+        assert db.session.scalar(select(func.count()).select_from(PaymentAccount)
+                                 .where(PaymentAccount.active.is_(False))) == 1  # the old one, kept inactive
+
+
+def test_staff_download_a_vendors_poster(app, client, admin):
+    market_id, stall_ids = make_market(app, admin)
+    vendor = make_vendor(app, admin, stall_id=stall_ids[0], account_number="113366668888")
+    page = client.get(f"/c/trau-quy/market/vendors/{vendor.id}").get_data(as_text=True)
+    link = f"/c/trau-quy/market/vendors/{vendor.id}/poster/a5.pdf?stall={stall_ids[0]}"
+    assert link in page
+    response = client.get(link)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
