@@ -7,14 +7,11 @@ are also filtered by ``vendor_id``: another vendor's sale does not exist for the
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from datetime import datetime, timezone
 
-from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select, update
 
 from app.auth import services as account_services
@@ -23,7 +20,7 @@ from app.auth.passwords import hash_password
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.text import normalize, slugify
-from tenants.market import payments
+from tenants.market import invitations, payments
 from tenants.market.models import (
     GOODS_CATEGORY_CODES,
     VENDOR_KINDS,
@@ -34,8 +31,6 @@ from tenants.market.models import (
 )
 from tenants.market.statuses import BANK, BY_HAND, CANCELED, CASH, PAID, PENDING, QR
 
-INVITATION_SALT = "market-vendor-invitation"
-INVITATION_MAX_AGE_DAYS = 7
 MAX_SALE_AMOUNT = 10**13 - 1
 _PHONE = re.compile(r"^\+?[0-9]{8,15}$")
 _TAX_CODE = re.compile(r"^[0-9]{10}([0-9]{3})?$")
@@ -199,7 +194,7 @@ def onboard_vendor(tenant, *, business_name: str, owner_name: str, phone: str, e
     if stall is not None:
         stall.vendor_id = vendor.id
     db.session.flush()
-    return vendor, user, invitation_token(user)
+    return vendor, user, invitations.token_for(user)
 
 
 def vendor_users(vendor_id: int, tenant_id: int) -> list[User]:
@@ -245,47 +240,7 @@ def change_bank_account(vendor_id: int, bank_bin: str, account_number: str, hold
     return payments.set_vendor_account(vendor, details)
 
 
-# --- the sign-in invitation -----------------------------------------------------------------------------------
-
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=INVITATION_SALT)
-
-
-def _password_fingerprint(user: User) -> str:
-    """Changes when the password does: a used invitation no longer matches, so each link works once."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
-def invitation_token(user: User) -> str:
-    return _serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
-
-
-def invitation_user(token: str) -> User:
-    """The vendor user a valid, unused, unexpired invitation is for; otherwise ValidationError."""
-    try:
-        data = _serializer().loads(token or "", max_age=INVITATION_MAX_AGE_DAYS * 86400)
-    except SignatureExpired:
-        raise ValidationError(_l("This invitation has expired. Ask the commune for a new one.")) from None
-    except BadSignature:
-        raise ValidationError(_l("This invitation link is not valid.")) from None
-    user = db.session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
-    if user is None or not user.active or not any(m.role == "vendor" for m in user.memberships):
-        raise ValidationError(_l("This invitation link is not valid."))
-    if data.get("p") != _password_fingerprint(user):
-        raise ValidationError(_l("This invitation has already been used. Sign in with your password."))
-    return user
-
-
-def accept_invitation(token: str, password: str, confirm: str) -> User:
-    user = invitation_user(token)
-    if len(password or "") < 8:
-        raise ValidationError(_l("The password must have at least 8 characters."), field="password")
-    if password != confirm:
-        raise ValidationError(_l("The two passwords do not match."), field="confirm")
-    user.password_hash = hash_password(password)
-    db.session.flush()
-    return user
-
+# --- the sign-in invitation (tokens: tenants/market/invitations.py) ------------------------------------------
 
 def new_invitation(vendor_id: int, tenant_id: int) -> tuple[User, str]:
     """A fresh link for the vendor's (first) user; earlier links stay valid until one of them is used."""
@@ -293,7 +248,7 @@ def new_invitation(vendor_id: int, tenant_id: int) -> tuple[User, str]:
     users = vendor_users(vendor.id, tenant_id)
     if not vendor.active or not users:
         raise ValidationError(_l("This vendor is deactivated."))
-    return users[0], invitation_token(users[0])
+    return users[0], invitations.token_for(users[0])
 
 
 # --- sales ----------------------------------------------------------------------------------------------------------

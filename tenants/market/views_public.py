@@ -11,7 +11,7 @@ from flask_login import login_user
 
 from app.errors import DomainError
 from app.extensions import db
-from tenants.market import api_bp, bp, queries, services
+from tenants.market import api_bp, bp, invitations, queries
 from tenants.market.forms import SetPasswordForm
 
 MAX_STATS_DAYS = 366
@@ -21,7 +21,7 @@ MAX_STATS_DAYS = 366
 def welcome(token: str):
     """The one-time link of a vendor's invitation: choose a password, and you are signed in at your sales page."""
     try:
-        user = services.invitation_user(token)
+        user = invitations.user_for(token)
     except DomainError as err:
         return render_template("market/welcome.html", error=str(err.message), form=None), 400
     if not any(m.tenant_id == g.tenant.id and m.role == "vendor" for m in user.memberships):
@@ -31,7 +31,7 @@ def welcome(token: str):
     if form.is_submitted():
         if form.validate():
             try:
-                services.accept_invitation(token, form.password.data, form.confirm.data)
+                invitations.accept(token, form.password.data, form.confirm.data)
                 db.session.commit()
             except DomainError as err:
                 db.session.rollback()

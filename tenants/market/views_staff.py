@@ -14,7 +14,7 @@ from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import format_vnd
-from tenants.market import bp, payments, poster, queries, services
+from tenants.market import bp, invitations, payments, poster, queries, services
 from tenants.market.forms import AssignStallForm, MarketForm, StallsForm, VendorForm
 from tenants.market.models import GOODS_CATEGORY_LABELS, Vendor
 
@@ -151,7 +151,7 @@ def _vendor_form() -> VendorForm:
 def _invited(vendor, user, token, status=200):
     link = url_for("market.welcome", token=token, _external=True)
     return render_template("market/invited.html", vendor=vendor, user=user, link=link,
-                           days=services.INVITATION_MAX_AGE_DAYS), status
+                           days=invitations.MAX_AGE_DAYS), status
 
 
 @bp.route("/vendors/new", methods=["GET", "POST"])
@@ -222,8 +222,9 @@ def deactivate(vendor_id: int):
     return redirect(url_for("market.vendor", vendor_id=vendor_id))
 
 
-def poster_download(vendor_id: int, size: str, kind: str) -> Response:
-    """The poster file of one of the vendor's stalls (``?stall=<id>``) or of the vendor alone."""
+def poster_download(vendor_id: int, size: str, kind: str, back: str) -> Response:
+    """The poster file of one of the vendor's stalls (``?stall=<id>``) or of the vendor alone; ``back`` is where a
+    refusal (no bank account yet) is explained."""
     if size not in poster.SIZES or kind not in poster.KINDS:
         abort(404)
     stall_id = request.args.get("stall", type=int)
@@ -233,7 +234,7 @@ def poster_download(vendor_id: int, size: str, kind: str) -> Response:
         if err.status == 404:
             raise
         flash(str(err.message), "error")
-        return redirect(request.referrer or url_for("auth.home"))
+        return redirect(back)
     body = poster.render(content, size, kind)
     name = f"vietqr-{vendor_id}{'-' + str(stall_id) if stall_id else ''}-{size}.{kind}"
     return Response(body, mimetype=poster.MIMETYPES[kind], headers={
@@ -243,5 +244,6 @@ def poster_download(vendor_id: int, size: str, kind: str) -> Response:
 @bp.route("/vendors/<int:vendor_id>/poster/<size>.<kind>")
 @commune_staff_required(*STAFF_ROLES)
 def vendor_poster(vendor_id: int, size: str, kind: str):
-    return poster_download(services.get_vendor(vendor_id).id, size, kind)
+    vendor = services.get_vendor(vendor_id)
+    return poster_download(vendor.id, size, kind, url_for("market.vendor", vendor_id=vendor.id))
 

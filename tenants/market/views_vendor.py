@@ -12,6 +12,7 @@ from app.auth.access import vendor_required
 from app.errors import DomainError
 from app.exports import csv_response
 from app.extensions import db
+from app.formatting import format_datetime, format_vnd
 from tenants.market import bp, payments, poster, queries, services
 from tenants.market.forms import BankAccountForm, ProfileForm, SaleForm
 from tenants.market.models import GOODS_CATEGORY_LABELS
@@ -61,8 +62,7 @@ def sales():
         else:
             if method == QR:
                 return redirect(url_for("market.sale", sale_id=sale.id))
-            flash(_("Cash sale of %(amount)s recorded.", amount=f"{sale.amount:,}".replace(",", ".") + " ₫"),
-                  "success")
+            flash(_("Cash sale of %(amount)s recorded.", amount=format_vnd(sale.amount)), "success")
             return redirect(url_for("market.sales"))
     elif method not in SALE_METHODS:
         flash(_("Choose QR or cash."), "error")
@@ -111,8 +111,6 @@ def sales_csv():
     rows = queries.ledger_rows(g.vendor_id, f)
     header = [_("Sale"), _("Created"), _("Paid"), _("Amount (đồng)"), _("Method"), _("Status"), _("Confirmed by"),
               _("Stall"), _("Goods category"), _("Note")]
-    from app.formatting import format_datetime
-
     body = [[s.id, format_datetime(s.created_at), format_datetime(s.paid_at), s.amount, str(METHOD_LABELS[s.method]),
              str(STATUS_LABELS[s.status]), str(CONFIRMATION_LABELS.get(s.confirmation, "")), s.stall_number or "",
              str(GOODS_CATEGORY_LABELS.get(s.goods_category, s.goods_category)), s.note] for s in rows]
@@ -180,4 +178,4 @@ def posters():
 @bp.route("/me/poster/<size>.<kind>")
 @vendor_required
 def poster_file(size: str, kind: str):
-    return poster_download(g.vendor_id, size, kind)
+    return poster_download(g.vendor_id, size, kind, url_for("market.posters"))

@@ -14,7 +14,7 @@ from app.auth.models import Membership, User
 from app.errors import ValidationError
 from app.extensions import db
 from app.payments.models import PaymentAccount
-from tenants.market import payments, services
+from tenants.market import invitations, payments
 from tenants.market.models import Stall, Vendor
 from tenants.scoping import all_tenants, tenant_context
 from tests.conftest import csrf_token, login
@@ -131,7 +131,7 @@ def test_an_expired_or_forged_invitation_is_refused(app, client, make, monkeypat
     english(client)
     forged = vendor.token[:-3] + ("AAA" if not vendor.token.endswith("AAA") else "BBB")
     assert client.get(f"/c/trau-quy/market/welcome/{forged}").status_code == 400
-    later = time.time() + (services.INVITATION_MAX_AGE_DAYS + 1) * 86400
+    later = time.time() + (invitations.MAX_AGE_DAYS + 1) * 86400
     monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: later))
     response = client.get(f"/c/trau-quy/market/welcome/{vendor.token}")
     assert response.status_code == 400 and "expired" in response.get_data(as_text=True)

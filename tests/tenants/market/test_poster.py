@@ -82,3 +82,17 @@ def test_the_poster_page_lists_every_download(client, vendor):
     for size in ("a5", "a6"):
         for kind in ("pdf", "png", "svg"):
             assert f"/c/trau-quy/market/me/poster/{size}.{kind}?stall={vendor.stall_id}" in page
+
+
+def test_without_a_bank_account_there_is_no_poster_but_a_message(app, client, vendor):
+    from app.extensions import db
+    from tenants.market import payments
+    from tenants.scoping import tenant_context
+
+    with app.app_context(), tenant_context(vendor.tenant_id):
+        payments.close_vendor_accounts(vendor.id)
+        db.session.commit()
+    response = client.get("/c/trau-quy/market/me/poster/a5.pdf")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/c/trau-quy/market/me/poster")
+    page = client.get("/c/trau-quy/market/me/poster", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "/me/poster/a5.pdf" not in page
