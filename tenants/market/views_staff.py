@@ -39,7 +39,7 @@ def dashboard():
     stats = queries.public_stats(start, end)
     per_day = queries.sales_per_day(start, end)
     return render_template(
-        "market/dashboard.html", stats=stats, days=days, periods=DASHBOARD_DAYS,
+        "market/dashboard.html", stats=stats, days=days, periods=DASHBOARD_DAYS, tick_every={7: 1, 30: 5}.get(days, 15),
         per_day=[(d.strftime("%d/%m"), t.amount, format_vnd(t.amount)) for d, t in per_day],
         qr_per_day=[(d.strftime("%d/%m"), t.qr_amount, format_vnd(t.qr_amount)) for d, t in per_day],
         per_market=[(name, t.amount, format_vnd(t.amount)) for name, t in queries.sales_per_market(start, end)],
