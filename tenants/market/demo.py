@@ -22,6 +22,7 @@ from app.extensions import db
 from app.formatting import VN_TZ, to_local
 from app.text import slugify
 from tenants.market.models import Market, MarketSale, Stall, Vendor
+from tenants.market import payments
 from tenants.market.payments import holder_name_for_banks
 from tenants.queries import get_by_slug
 from tenants.scoping import all_tenants
@@ -133,15 +134,12 @@ def _seed_market(tenant, spec, password_hash: str, days: int, now: datetime) -> 
 
     # Bank accounts: every vendor at Trâu Quỳ, a share elsewhere (adoption below 100 %).
     with_account = set(rng.sample(range(vendor_count), round(vendor_count * with_account_share)))
-    from app.payments.models import PaymentAccount  # the demo writes accounts in bulk, as it writes everything
-
-    accounts = [{"tenant_id": tenant.id, "owner_kind": "vendor", "vendor_id": vendor_ids[i],
+    accounts = [{"tenant_id": tenant.id, "vendor_id": vendor_ids[i],
                  "label": vendors[i]["business_name"][:120], "bank_bin": rng.choice(BANKS),
                  "account_number": f"{rng.randint(10, 99)}{tenant.code}{i + 1:04d}{rng.randint(100, 999)}",
-                 "holder_name": holder_name_for_banks(owners[i][0]), "active": True}
+                 "holder_name": holder_name_for_banks(owners[i][0])}
                 for i in sorted(with_account)]
-    if accounts:
-        db.session.execute(insert(PaymentAccount), accounts)
+    payments.insert_vendor_accounts(accounts)
 
     user_ids = db.session.execute(insert(User).returning(User.id, sort_by_parameter_order=True), [
         {"email": vendor_email(slug, i + 1), "name": owners[i][0], "phone": vendors[i]["phone"],

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import exists, insert, select, update
 
 from app.errors import ValidationError
 from app.extensions import db
@@ -104,6 +104,24 @@ def close_vendor_accounts(vendor_id: int) -> None:
     db.session.execute(
         update(PaymentAccount).where(PaymentAccount.vendor_id == vendor_id).values(active=False)
     )
+
+
+def has_active_account(vendor_id_column, tenant_id_column):
+    """SQL for "this vendor has an active bank account", correlated to the caller's vendor columns (figures)."""
+    return exists().where(PaymentAccount.vendor_id == vendor_id_column, PaymentAccount.tenant_id == tenant_id_column,
+                          PaymentAccount.active.is_(True))
+
+
+def active_vendor_accounts():
+    """A subquery (vendor_id, bank_bin, account_number) of the active vendor accounts, to join in list pages."""
+    return (select(PaymentAccount.vendor_id, PaymentAccount.bank_bin, PaymentAccount.account_number)
+            .where(PaymentAccount.active.is_(True), PaymentAccount.vendor_id.is_not(None)).subquery())
+
+
+def insert_vendor_accounts(rows: list[dict]) -> None:
+    """The demo's bulk insert of vendor accounts (rows already checked: made from the registry's banks)."""
+    if rows:
+        db.session.execute(insert(PaymentAccount), [{**row, "owner_kind": "vendor", "active": True} for row in rows])
 
 
 def bank_details(account: PaymentAccount | None) -> BankDetails | None:

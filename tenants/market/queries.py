@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, exists, func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, select, union_all
 
 from app.extensions import db
 from app.formatting import VN_TZ, to_local
-from app.payments.models import PaymentAccount
+from tenants.market import payments
 from tenants.market.models import GOODS_CATEGORY_CODES, Market, MarketSale, Stall, Vendor
 from tenants.market.statuses import PAID, QR, SALE_METHODS, SALE_STATUSES
 from tenants.scoping import all_tenants
@@ -153,8 +153,7 @@ def ledger_totals(vendor_id: int, f: LedgerFilter) -> tuple[Totals, list[tuple[d
 # --- the commune's figures ----------------------------------------------------------------------------------------
 
 def _has_bank_account():
-    return exists().where(PaymentAccount.vendor_id == Vendor.id, PaymentAccount.tenant_id == Vendor.tenant_id,
-                          PaymentAccount.active.is_(True))
+    return payments.has_active_account(Vendor.id, Vendor.tenant_id)
 
 
 def vendor_figures() -> tuple[int, int]:
@@ -284,8 +283,7 @@ class VendorRow:
 
 def vendor_list() -> list[VendorRow]:
     """Every vendor with its active account and stall numbers: two queries whatever the number of vendors."""
-    account = (select(PaymentAccount.vendor_id, PaymentAccount.bank_bin, PaymentAccount.account_number)
-               .where(PaymentAccount.active.is_(True), PaymentAccount.vendor_id.is_not(None)).subquery())
+    account = payments.active_vendor_accounts()
     rows = db.session.execute(
         select(Vendor, account.c.bank_bin, account.c.account_number)
         .outerjoin(account, account.c.vendor_id == Vendor.id)
