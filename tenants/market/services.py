@@ -36,6 +36,11 @@ _PHONE = re.compile(r"^\+?[0-9]{8,15}$")
 _TAX_CODE = re.compile(r"^[0-9]{10}([0-9]{3})?$")
 
 
+def _text(value: str | None) -> str:
+    """User text as stored: NFC, stripped, and without NUL characters (PostgreSQL text cannot hold them)."""
+    return normalize(value).replace("\x00", "")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -54,7 +59,7 @@ def get_market(market_id: int) -> Market:
 
 
 def create_market(name: str, address: str = "", opening_hours: str = "") -> Market:
-    name, address, opening_hours = normalize(name), normalize(address), normalize(opening_hours)
+    name, address, opening_hours = _text(name), _text(address), _text(opening_hours)
     if not name or len(name) > 160:
         raise ValidationError(_l("Enter the market's name (160 characters at most)."), field="name")
     if len(address) > 300 or len(opening_hours) > 120:
@@ -78,7 +83,7 @@ def add_stalls(market_id: int, row: str, first: int, last: int, prefix: str = ""
                goods_category: str = "other") -> list[Stall]:
     """Stalls ``prefix+first`` .. ``prefix+last`` in one row of a market (numbers already there are refused)."""
     market = get_market(market_id)
-    row, prefix = normalize(row), normalize(prefix).upper()
+    row, prefix = _text(row), _text(prefix).upper()
     check_goods_category(goods_category)
     if not (isinstance(first, int) and isinstance(last, int)) or not (1 <= first <= last <= 9999):
         raise ValidationError(_l("Give stall numbers from 1 to 9999, the first not above the last."), field="first")
@@ -140,9 +145,9 @@ def get_vendor(vendor_id: int) -> Vendor:
 
 def _clean_profile(business_name: str, owner_name: str, phone: str, tax_code: str | None,
                    goods_category: str, kind: str = "household") -> dict:
-    business_name, owner_name = normalize(business_name), normalize(owner_name)
-    phone = normalize(phone).replace(" ", "").replace(".", "")
-    tax_code = normalize(tax_code).replace("-", "") or None
+    business_name, owner_name = _text(business_name), _text(owner_name)
+    phone = _text(phone).replace(" ", "").replace(".", "")
+    tax_code = _text(tax_code).replace("-", "") or None
     if not business_name or len(business_name) > 200:
         raise ValidationError(_l("Enter the business name (200 characters at most)."), field="business_name")
     if not owner_name or len(owner_name) > 120:
@@ -182,7 +187,7 @@ def onboard_vendor(tenant, *, business_name: str, owner_name: str, phone: str, e
     if stall is not None and stall.vendor_id is not None:
         raise Conflict(_l("This stall is already let to another vendor."), field="stall_id")
     vendor = Vendor(**profile, slug=_unique_vendor_slug(profile["business_name"]),
-                    description=normalize(description)[:5000], active=True)
+                    description=_text(description)[:5000], active=True)
     db.session.add(vendor)
     db.session.flush()
     payments.set_vendor_account(vendor, details)
@@ -226,7 +231,7 @@ def update_profile(vendor_id: int, owner_name: str, phone: str, description: str
     vendor = get_vendor(vendor_id)
     profile = _clean_profile(vendor.business_name, owner_name, phone, vendor.tax_code, vendor.goods_category,
                              vendor.kind)
-    description = normalize(description)
+    description = _text(description)
     if len(description) > 5000:
         raise ValidationError(_l("The description is too long (5000 characters at most)."), field="description")
     vendor.owner_name, vendor.phone, vendor.description = profile["owner_name"], profile["phone"], description
@@ -258,7 +263,7 @@ def parse_amount(text: str | int | None) -> int:
     if isinstance(text, int) and not isinstance(text, bool):
         amount = text
     else:
-        cleaned = normalize(str(text or "")).replace(".", "").replace(" ", "").replace(",", "").replace("₫", "")
+        cleaned = _text(str(text or "")).replace(".", "").replace(" ", "").replace(",", "").replace("₫", "")
         if not cleaned.isascii() or not cleaned.isdigit():
             raise ValidationError(_l("Enter the amount in đồng, digits only."), field="amount")
         amount = int(cleaned)
@@ -280,7 +285,7 @@ def primary_stall(vendor_id: int) -> tuple[Stall, Market] | None:
 def _new_sale(vendor: Vendor, amount, note: str, method: str) -> MarketSale:
     if not vendor.active:
         raise ValidationError(_l("This vendor is deactivated."))
-    note = normalize(note)
+    note = _text(note)
     if len(note) > 200:
         raise ValidationError(_l("The note is too long (200 characters at most)."), field="note")
     place = primary_stall(vendor.id)

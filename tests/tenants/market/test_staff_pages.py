@@ -85,3 +85,11 @@ def test_market_routes_answer_a_vendors_garbage_without_500(app, client, make, m
             if method == "GET":
                 break
     assert failures == []
+
+
+def test_nul_characters_are_dropped_from_what_is_stored(app, client, admin):
+    """PostgreSQL text cannot hold NUL: it is removed from user text rather than failing the request."""
+    assert post(client, "/c/trau-quy/market/markets", {"name": "Chợ\x00 Mới", "address": "\x00"}).status_code == 302
+    with app.app_context(), tenant_context(admin):
+        market = db.session.scalar(select(Market))
+    assert (market.name, market.address) == ("Chợ Mới", "")
