@@ -152,3 +152,28 @@ def test_admin_onboards_a_vendor_who_sets_a_password_from_the_link(app, make, ph
     finally:
         context.close()
     assert page.js_errors == []
+
+
+def test_the_svg_poster_drawn_by_chromium_decodes_to_the_static_qr(app, make, client, _browser):
+    """The SVG download as a browser (or a print shop's software) draws it: its QR still decodes."""
+    import base64
+
+    from tests.conftest import login
+
+    tenant = make.tenant("trau-quy", "Trâu Quỳ")
+    _, stalls = make_market(app, tenant)
+    vendor = make_vendor(app, tenant, stall_id=stalls[0], account_number="113366668888")
+    login(client, vendor.email)
+    svg = client.get(f"/c/trau-quy/market/me/poster/a6.svg?stall={vendor.stall_id}").data
+    context = _browser.new_context(viewport={"width": 620, "height": 880})
+    try:
+        page = context.new_page()
+        data = base64.b64encode(svg).decode()
+        page.set_content(f'<img src="data:image/svg+xml;base64,{data}" width="600" height="846">')
+        page.wait_for_function("document.images[0].complete && document.images[0].naturalWidth > 0")
+        shot = Image.open(io.BytesIO(page.screenshot()))
+    finally:
+        context.close()
+    [payload] = [found.text for found in zxingcpp.read_barcodes(shot)]
+    decoded = vietqr.decode(payload)
+    assert (decoded.account, decoded.amount, decoded.initiation) == ("113366668888", None, "11")
