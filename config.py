@@ -79,6 +79,8 @@ class Config:
     DEMO_PASSWORD = _env("DEMO_PASSWORD", "gialam-demo")
     # Days of made-up fee payments `flask seed-demo` gives each commune (for the charts and the inbox); 0 = none.
     DEMO_PAYMENT_DAYS = _count("DEMO_PAYMENT_DAYS", 14)
+    # Days of made-up market sales (tenants/market/demo.py); 0 = markets and vendors without sales.
+    DEMO_MARKET_DAYS = _count("DEMO_MARKET_DAYS", 90)
     # The public base URL used in links that leave the request (QR hosted pages, webhooks); None = request host
     # (development and tests only: production requires it, and answers only to its host and TRUSTED_HOSTS).
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
@@ -145,6 +147,7 @@ class TestingConfig(Config):
     CACHE_STAMP = "memory"
     DEMO_PAYMENT_DAYS = 0  # seed-demo runs in many tests; tests/test_demo.py seeds the two weeks of payments
     MARKETPLACE_PAGE_CACHE_SECONDS = 0  # every test sees its own data; test_views_public turns it on
+    DEMO_MARKET_DAYS = 0  # likewise: tests/tenants/market/test_demo.py seeds market sales itself
 
 
 class ProductionConfig(Config):

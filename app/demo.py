@@ -20,6 +20,7 @@ from app.payments.bank.reconciliation import confirm_transfer
 from app.text import strip_diacritics
 from marketplace import demo as marketplace_demo
 from tenants import services as tenant_services
+from tenants.market import demo as market_demo
 from tenants.models import Tenant
 from tenants.notices.models import Notice
 from tenants.queries import get_by_slug
@@ -92,6 +93,7 @@ def seed(password: str, progress=None, payment_days: int = 14, now: datetime | N
                 counts["users"] += 1
         if progress:
             progress(index, len(data["units"]), tenant)
+    counts.update(market_demo.seed(password, now=now, echo=print if progress else None))
     counts.update(marketplace_demo.seed(password, now))
     return counts
 

@@ -25,6 +25,11 @@ SAMPLE_VALUES = {
     "name": "abc",
     "size": "thumb",
     "sub_order_id": 999999,
+    "market_id": 999999,
+    "stall_id": 999999,
+    "vendor_id": 999999,
+    "sale_id": 999999,
+    "token": "not-a-token",
 }
 GARBAGE = {
     "email": "' OR 1=1 --", "password": "x" * 300, "name": "\x00\u202e", "amount": "-1e309", "note": "😀" * 600,

@@ -132,10 +132,11 @@ def bank_reference() -> str:
 
 
 def sepay_payload(account_number: str | None, content: str, amount: int, *, txn_id=None,
-                  transfer_type: str = "in", reference: str | None = None) -> dict:
+                  transfer_type: str = "in", reference: str | None = None, gateway: str = "Vietcombank") -> dict:
+    """A SePay notification; ``gateway`` names the receiving account's bank (matching checks it)."""
     return {
         "id": txn_id if txn_id is not None else int(uuid.uuid4().int % 10**9),
-        "gateway": "Vietcombank",
+        "gateway": gateway,
         "transactionDate": datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         "accountNumber": account_number,
         "code": None,

@@ -3,7 +3,7 @@
 Products, sub-orders and order lines are tenant-owned (the vendor's commune) with row-level security; an order
 spans communes. CHECK constraints keep stock >= reserved >= 0.
 
-Revision ID: 0011_marketplace
+Revision ID: 0009_marketplace
 Revises: 0008_payments_refunds
 Create Date: 2026-11-30 18:44:06.766781
 
@@ -15,7 +15,7 @@ from tenants.rls import disable_rls, enable_rls
 
 
 # revision identifiers, used by Alembic.
-revision = '0011_marketplace'
+revision = '0009_marketplace'
 down_revision = '0008_payments_refunds'
 branch_labels = None
 depends_on = None

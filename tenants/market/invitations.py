@@ -1,0 +1,62 @@
+"""The vendor's sign-in invitation: a signed, expiring, one-time link to choose a password.
+
+The token (itsdangerous) holds the user id and a digest of the current password hash: setting the password changes
+the hash, so a link works once, with no table to keep. See docs/decisions.md ("Smart market").
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+from app.auth.models import User
+from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
+from app.errors import ValidationError
+from app.extensions import db
+
+SALT = "market-vendor-invitation"
+MAX_AGE_DAYS = 7
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=SALT)
+
+
+def _password_fingerprint(user: User) -> str:
+    """Changes when the password does: a used invitation no longer matches."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def token_for(user: User) -> str:
+    return _serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
+
+
+def user_for(token: str) -> User:
+    """The vendor user a valid, unused, unexpired invitation is for; otherwise ValidationError."""
+    try:
+        data = _serializer().loads(token or "", max_age=MAX_AGE_DAYS * 86400)
+    except SignatureExpired:
+        raise ValidationError(_l("This invitation has expired. Ask the commune for a new one.")) from None
+    except BadSignature:
+        raise ValidationError(_l("This invitation link is not valid.")) from None
+    user = db.session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
+    if user is None or not user.active or not any(m.role == "vendor" for m in user.memberships):
+        raise ValidationError(_l("This invitation link is not valid."))
+    if data.get("p") != _password_fingerprint(user):
+        raise ValidationError(_l("This invitation has already been used. Sign in with your password."))
+    return user
+
+
+def accept(token: str, password: str, confirm: str) -> User:
+    """The vendor chooses their password; flushed, the view commits (and signs them in)."""
+    user = user_for(token)
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationError(_l("The password must have at least 8 characters."), field="password")
+    if password != confirm:
+        raise ValidationError(_l("The two passwords do not match."), field="confirm")
+    user.password_hash = hash_password(password)
+    db.session.flush()
+    return user

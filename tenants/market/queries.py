@@ -1,0 +1,309 @@
+"""What the market's pages read: the vendor's ledger and totals, the commune's figures, the district's figures.
+
+Figures are aggregate queries (COUNT/SUM with CASE, GROUP BY), never rows summed in Python. A day is a Vietnamese
+calendar day (UTC+7, no daylight saving). Commune queries are scoped by tenants/scoping.py; ``district_figures`` is
+the one explicit cross-tenant read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, case, func, literal, select, union_all
+
+from app.extensions import db
+from app.formatting import VN_TZ, to_local
+from tenants.market import payments
+from tenants.market.models import GOODS_CATEGORY_CODES, Market, MarketSale, Stall, Vendor
+from tenants.market.statuses import PAID, QR, SALE_METHODS, SALE_STATUSES
+from tenants.scoping import all_tenants
+
+LEDGER_PAGE = 50
+
+
+def local_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=VN_TZ).astimezone(timezone.utc)
+
+
+def today() -> date:
+    return to_local(datetime.now(timezone.utc)).date()
+
+
+def _local_day(column):
+    """The Vietnamese calendar day of a UTC timestamp, in SQL (SQLite keeps UTC as naive text)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("Asia/Ho_Chi_Minh", column))
+    return func.date(column, "+7 hours")
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+# --- the vendor's ledger ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    start: date
+    end: date  # inclusive
+    method: str | None = None
+    status: str | None = None
+
+    @classmethod
+    def from_args(cls, args) -> LedgerFilter:
+        """From query arguments; anything unreadable falls back to the default (the last 30 days), never an
+        error."""
+        month_ago = today() - timedelta(days=29)
+
+        def read(name, default):
+            try:
+                return date.fromisoformat(args.get(name, "")) if args.get(name) else default
+            except ValueError:
+                return default
+
+        start, end = read("start", month_ago), read("end", today())
+        if end < start:
+            start, end = end, start
+        if (end - start).days > 400:
+            start = end - timedelta(days=400)
+        method = args.get("method") if args.get("method") in SALE_METHODS else None
+        status = args.get("status") if args.get("status") in SALE_STATUSES else None
+        return cls(start, end, method, status)
+
+    def as_args(self) -> dict:
+        args = {"start": self.start.isoformat(), "end": self.end.isoformat()}
+        if self.method:
+            args["method"] = self.method
+        if self.status:
+            args["status"] = self.status
+        return args
+
+
+def _ledger_query(vendor_id: int, f: LedgerFilter):
+    query = select(MarketSale).where(
+        MarketSale.vendor_id == vendor_id,
+        MarketSale.created_at >= local_midnight(f.start),
+        MarketSale.created_at < local_midnight(f.end + timedelta(days=1)),
+    )
+    if f.method:
+        query = query.where(MarketSale.method == f.method)
+    if f.status:
+        query = query.where(MarketSale.status == f.status)
+    return query
+
+
+def ledger(vendor_id: int, f: LedgerFilter, page: int = 1, per_page: int = LEDGER_PAGE) -> list[MarketSale]:
+    query = _ledger_query(vendor_id, f).order_by(MarketSale.created_at.desc(), MarketSale.id.desc())
+    return list(db.session.scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)))
+
+
+def ledger_rows(vendor_id: int, f: LedgerFilter) -> list[MarketSale]:
+    """Every sale of the filter, oldest first (the CSV export)."""
+    return list(db.session.scalars(_ledger_query(vendor_id, f).order_by(MarketSale.created_at, MarketSale.id)))
+
+
+@dataclass(frozen=True)
+class Totals:
+    sales: int = 0
+    amount: int = 0
+    qr_sales: int = 0
+    qr_amount: int = 0
+
+    @property
+    def cash_amount(self) -> int:
+        return self.amount - self.qr_amount
+
+
+def _totals_columns():
+    is_qr = MarketSale.method == QR
+    return (
+        func.count(MarketSale.id),
+        func.coalesce(func.sum(MarketSale.amount), 0),
+        func.coalesce(func.sum(case((is_qr, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((is_qr, MarketSale.amount), else_=0)), 0),
+    )
+
+
+def _paid_between(start: date, end: date):
+    return and_(MarketSale.status == PAID, MarketSale.paid_at >= local_midnight(start),
+                MarketSale.paid_at < local_midnight(end + timedelta(days=1)))
+
+
+def ledger_totals(vendor_id: int, f: LedgerFilter) -> tuple[Totals, list[tuple[date, Totals]], list[tuple[str, Totals]]]:
+    """(paid total, per day, per month) of the vendor's paid sales in the filter's dates (and method)."""
+    where = [MarketSale.vendor_id == vendor_id, _paid_between(f.start, f.end)]
+    if f.method:
+        where.append(MarketSale.method == f.method)
+    if f.status and f.status != PAID:
+        return Totals(), [], []
+    day = _local_day(MarketSale.paid_at)
+    rows = db.session.execute(select(day, *_totals_columns()).where(*where).group_by(day).order_by(day)).all()
+    per_day = [(_as_date(d), Totals(*map(int, rest))) for d, *rest in rows]
+    months: dict[str, list[int]] = {}
+    for d, t in per_day:
+        acc = months.setdefault(d.strftime("%m/%Y"), [0, 0, 0, 0])
+        for i, value in enumerate((t.sales, t.amount, t.qr_sales, t.qr_amount)):
+            acc[i] += value
+    per_month = [(label, Totals(*values)) for label, values in months.items()]
+    total = Totals(*(sum(getattr(t, k) for _d, t in per_day) for k in ("sales", "amount", "qr_sales", "qr_amount")))
+    return total, per_day, per_month
+
+
+# --- the commune's figures ----------------------------------------------------------------------------------------
+
+def _has_bank_account():
+    return payments.has_active_account(Vendor.id, Vendor.tenant_id)
+
+
+def vendor_figures() -> tuple[int, int]:
+    """(active vendors, active vendors with an active bank account): one aggregate query."""
+    row = db.session.execute(
+        select(func.count(Vendor.id), func.coalesce(func.sum(case((_has_bank_account(), 1), else_=0)), 0))
+        .where(Vendor.active.is_(True))
+    ).one()
+    return int(row[0]), int(row[1])
+
+
+def sales_totals(start: date, end: date) -> Totals:
+    row = db.session.execute(select(*_totals_columns()).where(_paid_between(start, end))).one()
+    return Totals(*map(int, row))
+
+
+def sales_per_day(start: date, end: date) -> list[tuple[date, Totals]]:
+    """Every day of the period (zeros included), oldest first."""
+    day = _local_day(MarketSale.paid_at)
+    found = {_as_date(d): Totals(*map(int, rest)) for d, *rest in db.session.execute(
+        select(day, *_totals_columns()).where(_paid_between(start, end)).group_by(day))}
+    return [(start + timedelta(days=i), found.get(start + timedelta(days=i), Totals()))
+            for i in range((end - start).days + 1)]
+
+
+def sales_per_market(start: date, end: date) -> list[tuple[str, Totals]]:
+    rows = db.session.execute(
+        select(Market.name, *_totals_columns())
+        .select_from(MarketSale)
+        .join(Market, and_(Market.id == MarketSale.market_id, Market.tenant_id == MarketSale.tenant_id))
+        .where(_paid_between(start, end)).group_by(Market.id, Market.name).order_by(Market.name)
+    ).all()
+    return [(name, Totals(*map(int, rest))) for name, *rest in rows]
+
+
+def sales_per_category(start: date, end: date) -> list[tuple[str, Totals]]:
+    rows = dict((code, Totals(*map(int, rest))) for code, *rest in db.session.execute(
+        select(MarketSale.goods_category, *_totals_columns()).where(_paid_between(start, end))
+        .group_by(MarketSale.goods_category)))
+    order = {code: i for i, code in enumerate(GOODS_CATEGORY_CODES)}
+    return sorted(rows.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
+
+
+def market_count() -> tuple[int, int, int]:
+    """(markets, stalls, stalls let to a vendor)."""
+    markets = db.session.scalar(select(func.count(Market.id)).where(Market.active.is_(True)))
+    stalls, let = db.session.execute(
+        select(func.count(Stall.id), func.coalesce(func.sum(case((Stall.vendor_id.is_not(None), 1), else_=0)), 0))
+    ).one()
+    return int(markets or 0), int(stalls), int(let)
+
+
+def share(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def public_stats(start: date, end: date) -> dict:
+    """The commune's public figures (GET /api/c/<slug>/market/stats)."""
+    vendors, with_account = vendor_figures()
+    totals = sales_totals(start, end)
+    markets, stalls, let = market_count()
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "markets": markets,
+        "stalls": stalls,
+        "stalls_let": let,
+        "vendors": vendors,
+        "vendors_with_bank_account": with_account,
+        "bank_account_adoption": share(with_account, vendors),
+        "sales": totals.sales,
+        "sales_amount": totals.amount,
+        "qr_sales": totals.qr_sales,
+        "qr_sales_amount": totals.qr_amount,
+        "qr_share_count": share(totals.qr_sales, totals.sales),
+        "qr_share_amount": share(totals.qr_amount, totals.amount),
+    }
+
+
+# --- the district ---------------------------------------------------------------------------------------------------
+
+DISTRICT_KEYS = ("vendors", "vendors_with_bank_account", "sales", "qr_sales", "sales_amount", "qr_sales_amount")
+
+
+def district_figures(start: date, end: date) -> dict[int, dict[str, int]]:
+    """Per commune (tenant_id): active vendors, those with an active bank account, and the paid sales of the
+    period (count and amount, all and by QR). ONE aggregate query across tenants: vendor rows and sale rows are
+    stacked (UNION ALL) and summed per tenant_id. Communes with neither are absent."""
+    is_qr = MarketSale.method == QR
+    vendor_rows = select(
+        Vendor.tenant_id.label("tenant_id"),
+        literal(1).label("vendors"),
+        case((_has_bank_account(), 1), else_=0).label("with_account"),
+        literal(0).label("sales"), literal(0).label("qr_sales"),
+        literal(0).label("amount"), literal(0).label("qr_amount"),
+    ).where(Vendor.active.is_(True))
+    sale_rows = select(
+        MarketSale.tenant_id.label("tenant_id"),
+        literal(0), literal(0), literal(1),
+        case((is_qr, 1), else_=0),
+        MarketSale.amount,
+        case((is_qr, MarketSale.amount), else_=0),
+    ).where(_paid_between(start, end))
+    stacked = union_all(vendor_rows, sale_rows).subquery()
+    query = select(
+        stacked.c.tenant_id,
+        func.sum(stacked.c.vendors), func.sum(stacked.c.with_account), func.sum(stacked.c.sales),
+        func.sum(stacked.c.qr_sales), func.sum(stacked.c.amount), func.sum(stacked.c.qr_amount),  # DISTRICT_KEYS
+    ).group_by(stacked.c.tenant_id)
+    with all_tenants():
+        rows = db.session.execute(query).all()
+    return {
+        tenant_id: dict(zip(DISTRICT_KEYS, (int(v or 0) for v in values), strict=True))
+        for tenant_id, *values in rows
+    }
+
+
+# --- lists for staff pages --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class VendorRow:
+    vendor: Vendor
+    bank_bin: str | None
+    account_number: str | None
+    stalls: str
+
+
+def vendor_list() -> list[VendorRow]:
+    """Every vendor with its active account and stall numbers: two queries whatever the number of vendors."""
+    account = payments.active_vendor_accounts()
+    rows = db.session.execute(
+        select(Vendor, account.c.bank_bin, account.c.account_number)
+        .outerjoin(account, account.c.vendor_id == Vendor.id)
+        .order_by(Vendor.active.desc(), Vendor.business_name, Vendor.id)
+    ).all()
+    numbers: dict[int, list[str]] = {}
+    for vendor_id, number in db.session.execute(
+            select(Stall.vendor_id, Stall.number).where(Stall.vendor_id.is_not(None)).order_by(Stall.number)):
+        numbers.setdefault(vendor_id, []).append(number)
+    seen, out = set(), []
+    for vendor, bank_bin, number in rows:
+        if vendor.id in seen:
+            continue
+        seen.add(vendor.id)
+        out.append(VendorRow(vendor, bank_bin, number, ", ".join(numbers.get(vendor.id, []))))
+    return out
+
+
+def stall_counts() -> dict[int, tuple[int, int]]:
+    """market_id -> (stalls, stalls let)."""
+    return {market_id: (int(total), int(let or 0)) for market_id, total, let in db.session.execute(
+        select(Stall.market_id, func.count(Stall.id),
+               func.sum(case((Stall.vendor_id.is_not(None), 1), else_=0))).group_by(Stall.market_id))}

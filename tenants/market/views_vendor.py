@@ -1,0 +1,181 @@
+"""The vendor's own pages, made for one hand on a phone: sell (QR or cash), the sales ledger, profile, bank account,
+stall posters. Every page is the signed-in vendor's own: another vendor's sale is a 404 (vendor_required sets
+``g.vendor_id``; services filter by it)."""
+
+from __future__ import annotations
+
+from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.auth.access import vendor_required
+from app.errors import DomainError
+from app.exports import csv_response
+from app.extensions import db
+from app.formatting import format_datetime, format_vnd
+from tenants.market import bp, payments, poster, queries, services
+from tenants.market.forms import BankAccountForm, ProfileForm, SaleForm
+from tenants.market.models import GOODS_CATEGORY_LABELS
+from tenants.market.statuses import CONFIRMATION_LABELS, METHOD_LABELS, QR, SALE_METHODS, STATUS_LABELS
+from tenants.market.views_staff import poster_download
+
+
+def _flash_error(err: DomainError, form=None) -> None:
+    field = getattr(form, err.field, None) if (form is not None and err.field) else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(err.message)]
+    flash(str(err.message), "error")
+
+
+def _ledger_page(form: SaleForm, status: int = 200):
+    f = queries.LedgerFilter.from_args(request.args)
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    total, per_day, per_month = queries.ledger_totals(g.vendor_id, f)
+    sales = queries.ledger(g.vendor_id, f, page)
+    day = queries.today()
+    today_total, _days, _months = queries.ledger_totals(g.vendor_id, queries.LedgerFilter(day, day))
+    return render_template(
+        "market/sales.html", vendor=services.get_vendor(g.vendor_id), form=form, filter=f, sales=sales,
+        page=page, has_next=len(sales) == queries.LEDGER_PAGE, total=total, today_total=today_total, per_day=per_day,
+        per_month=per_month, status_labels=STATUS_LABELS, method_labels=METHOD_LABELS,
+        confirmation_labels=CONFIRMATION_LABELS, has_account=payments.vendor_account(g.vendor_id) is not None,
+    ), status
+
+
+@bp.route("/me/sales", methods=["GET", "POST"])
+@vendor_required
+def sales():
+    form = SaleForm()
+    if not form.is_submitted():
+        return _ledger_page(form)
+    method = request.form.get("method")
+    if form.validate() and method in SALE_METHODS:
+        try:
+            if method == QR:
+                sale = services.record_qr_sale(g.vendor_id, form.amount.data, form.note.data or "")
+            else:
+                sale = services.record_cash_sale(g.vendor_id, form.amount.data, form.note.data or "")
+            db.session.commit()
+        except DomainError as err:
+            db.session.rollback()
+            _flash_error(err, form)
+        else:
+            if method == QR:
+                return redirect(url_for("market.sale", sale_id=sale.id))
+            flash(_("Cash sale of %(amount)s recorded.", amount=format_vnd(sale.amount)), "success")
+            return redirect(url_for("market.sales"))
+    elif method not in SALE_METHODS:
+        flash(_("Choose QR or cash."), "error")
+    return _ledger_page(form, 400)
+
+
+@bp.route("/me/sales/<int:sale_id>")
+@vendor_required
+def sale(sale_id: int):
+    sale = services.refresh_sale(services.get_sale(g.vendor_id, sale_id))
+    intent = payments.sale_intent(sale.intent_id) if sale.intent_id else None
+    return render_template("market/sale.html", sale=sale, intent=intent,
+                           qr_url=payments.sale_qr_image_url(intent) if intent else None,
+                           bank=payments.bank_details(intent.account) if intent else None,
+                           status_labels=STATUS_LABELS, confirmation_labels=CONFIRMATION_LABELS)
+
+
+@bp.route("/me/sales/<int:sale_id>/status")
+@vendor_required
+def sale_status(sale_id: int):
+    """What the sale page polls: the sale's own status (it turns paid in the bank notification's transaction)."""
+    sale = services.refresh_sale(services.get_sale(g.vendor_id, sale_id))
+    return {"status": sale.status, "label": str(STATUS_LABELS[sale.status]),
+            "confirmation": sale.confirmation}, 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/me/sales/<int:sale_id>/confirm", methods=["POST"])
+@vendor_required
+def confirm_sale(sale_id: int):
+    try:
+        services.confirm_sale_by_hand(g.vendor_id, sale_id, current_user)  # commits (the confirm function does)
+    except DomainError as err:
+        db.session.rollback()
+        if err.status == 404:
+            raise
+        flash(str(err.message), "error")
+    else:
+        flash(_("Sale confirmed by hand."), "success")
+    return redirect(url_for("market.sale", sale_id=sale_id))
+
+
+@bp.route("/me/sales.csv")
+@vendor_required
+def sales_csv():
+    f = queries.LedgerFilter.from_args(request.args)
+    rows = queries.ledger_rows(g.vendor_id, f)
+    header = [_("Sale"), _("Created"), _("Paid"), _("Amount (đồng)"), _("Method"), _("Status"), _("Confirmed by"),
+              _("Stall"), _("Goods category"), _("Note")]
+    body = [[s.id, format_datetime(s.created_at), format_datetime(s.paid_at), s.amount, str(METHOD_LABELS[s.method]),
+             str(STATUS_LABELS[s.status]), str(CONFIRMATION_LABELS.get(s.confirmation, "")), s.stall_number or "",
+             str(GOODS_CATEGORY_LABELS.get(s.goods_category, s.goods_category)), s.note] for s in rows]
+    return csv_response(f"ban-hang-{f.start.isoformat()}-{f.end.isoformat()}.csv", header, body)
+
+
+@bp.route("/me/profile", methods=["GET", "POST"])
+@vendor_required
+def profile():
+    vendor = services.get_vendor(g.vendor_id)
+    form = ProfileForm(obj=vendor)
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                services.update_profile(vendor.id, form.owner_name.data, form.phone.data,
+                                        form.description.data or "")
+                db.session.commit()
+            except DomainError as err:
+                db.session.rollback()
+                _flash_error(err, form)
+            else:
+                flash(_("Profile saved."), "success")
+                return redirect(url_for("market.profile"))
+        status = 400
+    return render_template("market/profile.html", vendor=vendor, form=form, labels=GOODS_CATEGORY_LABELS,
+                           stalls=services.stalls_of_vendor(vendor.id)), status
+
+
+@bp.route("/me/bank", methods=["GET", "POST"])
+@vendor_required
+def bank():
+    current = payments.bank_details(payments.vendor_account(g.vendor_id))
+    form = BankAccountForm(data={"bank_bin": current.bank_bin if current else "",
+                                 "account_number": current.account_number if current else "",
+                                 "holder_name": current.holder_name if current else ""}
+                           if request.method == "GET" else None)
+    form.bank_bin.choices = [("", _("— choose the bank —"))] + payments.bank_choices()
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                services.change_bank_account(g.vendor_id, form.bank_bin.data, form.account_number.data,
+                                             form.holder_name.data)
+                db.session.commit()
+            except DomainError as err:
+                db.session.rollback()
+                _flash_error(err, form)
+            else:
+                flash(_("Bank account saved. Print your stall poster again: its QR pays into this account."),
+                      "success")
+                return redirect(url_for("market.bank"))
+        status = 400
+    return render_template("market/bank.html", form=form, current=current), status
+
+
+@bp.route("/me/poster")
+@vendor_required
+def posters():
+    return render_template("market/posters.html", vendor=services.get_vendor(g.vendor_id),
+                           stalls=services.stalls_of_vendor(g.vendor_id), sizes=poster.SIZES, kinds=poster.KINDS,
+                           has_account=payments.vendor_account(g.vendor_id) is not None)
+
+
+@bp.route("/me/poster/<size>.<kind>")
+@vendor_required
+def poster_file(size: str, kind: str):
+    return poster_download(g.vendor_id, size, kind, url_for("market.posters"))

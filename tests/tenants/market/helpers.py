@@ -1,0 +1,79 @@
+"""Market test helpers: a commune's market with stalls, onboarded vendors (through the real service) who can sign in,
+sales, and reads of the database."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.auth.passwords import hash_password
+from app.extensions import db
+from tenants.market import services
+from tenants.market.models import MarketSale
+from tenants.scoping import all_tenants, tenant_context
+from tests.conftest import TEST_PASSWORD
+
+_numbers = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class VendorInfo:
+    id: int
+    tenant_id: int
+    tenant_slug: str
+    email: str
+    user_id: int
+    account_number: str
+    bank_bin: str
+    stall_id: int | None
+    token: str
+
+
+def make_market(app, tenant, name: str = "Chợ Trâu Quỳ", stalls: int = 4) -> tuple[int, list[int]]:
+    with app.app_context(), tenant_context(tenant):
+        market = services.create_market(name, "Ngõ 1 Trâu Quỳ", "05:00–18:00")
+        made = services.add_stalls(market.id, "A", 1, stalls, "A", "vegetables")
+        db.session.commit()
+        return market.id, [s.id for s in made]
+
+
+def make_vendor(app, tenant, *, name: str = "Rau sạch Hường", stall_id: int | None = None,
+                account_number: str | None = None, bank_bin: str = "970415", password: str | None = TEST_PASSWORD,
+                goods_category: str = "vegetables") -> VendorInfo:
+    """A vendor onboarded by the commune (the real service); with ``password`` its user has set one."""
+    n = next(_numbers)
+    account_number = account_number or f"1133{n:08d}"
+    email = f"vendor{n}@{tenant.slug}.vn"
+    with app.app_context(), tenant_context(tenant):
+        vendor, user, token = services.onboard_vendor(
+            tenant, business_name=f"{name} {n}", owner_name="Nguyễn Thị Hường", phone="0912345678", email=email,
+            bank_bin=bank_bin, account_number=account_number, holder_name="Nguyễn Thị Hường",
+            goods_category=goods_category, stall_id=stall_id)
+        if password:
+            user.password_hash = hash_password(password)
+        db.session.commit()
+        return VendorInfo(vendor.id, tenant.id, tenant.slug, email, user.id, account_number, bank_bin, stall_id,
+                          token)
+
+
+def sale(app, sale_id: int) -> MarketSale:
+    with app.app_context(), all_tenants():
+        row = db.session.scalar(select(MarketSale).where(MarketSale.id == sale_id))
+        db.session.expunge_all()
+        return row
+
+
+def sales_of(app, vendor_id: int) -> list[MarketSale]:
+    with app.app_context(), all_tenants():
+        rows = list(db.session.scalars(select(MarketSale).where(MarketSale.vendor_id == vendor_id)
+                                       .order_by(MarketSale.id)))
+        db.session.expunge_all()
+        return rows
+
+
+def english(client) -> None:
+    """Messages in the test's language (the UI defaults to Vietnamese)."""
+    with client.session_transaction() as session:
+        session["lang"] = "en"

@@ -1,0 +1,200 @@
+"""A commune admin onboards a vendor: the bank account is checked on entry (a refusal saves nothing), the holder
+name is kept in the banks' form, and the vendor's user gets a one-time, expiring invitation to set a password."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import itsdangerous.timed
+import pytest
+from sqlalchemy import func, select
+
+from app.auth.models import Membership, User
+from app.errors import ValidationError
+from app.extensions import db
+from app.payments.models import PaymentAccount
+from tenants.market import invitations, payments
+from tenants.market.models import Stall, Vendor
+from tenants.scoping import all_tenants, tenant_context
+from tests.conftest import csrf_token, login
+from tests.tenants.market.helpers import english, make_market, make_vendor
+
+FORM = {
+    "business_name": "Hộ kinh doanh Rau sạch Hường", "kind": "household", "owner_name": "Nguyễn Thị Hường",
+    "phone": "0912 345 678", "email": "huong@trauquy.vn", "tax_code": "", "goods_category": "vegetables",
+    "stall_id": "", "bank_bin": "970415", "account_number": "113366668888", "holder_name": "Nguyễn Thị Hường",
+}
+
+
+def counts(app) -> tuple[int, int, int]:
+    with app.app_context(), all_tenants():
+        return (db.session.scalar(select(func.count()).select_from(Vendor)),
+                db.session.scalar(select(func.count()).select_from(PaymentAccount)),
+                db.session.scalar(select(func.count()).select_from(User).where(User.email == FORM["email"])))
+
+
+@pytest.fixture
+def admin(app, client, make):
+    tenant = make.tenant("trau-quy", "Trâu Quỳ")
+    make.user("admin@trauquy.vn", "commune_admin", tenant)
+    login(client, "admin@trauquy.vn")
+    english(client)
+    return tenant
+
+
+def onboard(client, **changes):
+    token = csrf_token(client, "/c/trau-quy/market/vendors/new")
+    return client.post("/c/trau-quy/market/vendors/new", data={**FORM, **changes, "csrf_token": token})
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("Nguyễn Văn An", "NGUYEN VAN AN"),
+    ("  đặng   thị đào ", "DANG THI DAO"),
+    ("Đỗ Quốc Việt", "DO QUOC VIET"),
+    ("NGUYEN VAN AN", "NGUYEN VAN AN"),
+])
+def test_holder_name_is_kept_in_the_banks_form(name, expected):
+    assert payments.holder_name_for_banks(name) == expected
+
+
+@pytest.mark.parametrize("changes, field, words", [
+    ({"bank_bin": "999999"}, "bank_bin", "Unknown bank"),
+    ({"bank_bin": ""}, "bank_bin", "Unknown bank"),
+    ({"account_number": "1133-666!888"}, "account_number", "not valid"),
+    ({"account_number": "1" * 20}, "account_number", "not valid"),
+    ({"account_number": "số tài khoản"}, "account_number", "not valid"),
+    ({"holder_name": "   "}, "holder_name", "holder"),
+    ({"holder_name": "Nguyễn Văn An 123"}, "holder_name", "only letters"),
+])
+def test_bad_bank_details_are_refused_with_a_clear_message_and_nothing_is_saved(app, client, admin, changes, field,
+                                                                               words):
+    response = onboard(client, **changes)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert words in html
+    assert counts(app) == (0, 0, 0)
+    with app.app_context(), tenant_context(admin), pytest.raises(ValidationError) as err:
+        payments.check_bank_details(FORM["bank_bin"] if field != "bank_bin" else changes["bank_bin"],
+                                    changes.get("account_number", FORM["account_number"]),
+                                    changes.get("holder_name", FORM["holder_name"]))
+    assert err.value.field == field
+
+
+def test_onboarding_saves_vendor_account_and_vendor_user_with_the_holder_name_folded(app, client, admin):
+    market_id, stall_ids = make_market(app, admin)
+    response = onboard(client, stall_id=str(stall_ids[0]), tax_code="0101234567")
+    assert response.status_code == 201
+    html = response.get_data(as_text=True)
+    assert "/c/trau-quy/market/welcome/" in html
+    with app.app_context(), tenant_context(admin):
+        vendor = db.session.scalar(select(Vendor))
+        assert (vendor.business_name, vendor.owner_name, vendor.phone, vendor.tax_code, vendor.goods_category) == (
+            "Hộ kinh doanh Rau sạch Hường", "Nguyễn Thị Hường", "0912345678", "0101234567", "vegetables")
+        account = db.session.scalar(select(PaymentAccount))
+        assert (account.owner_kind, account.vendor_id, account.bank_bin, account.account_number,
+                account.holder_name) == ("vendor", vendor.id, "970415", "113366668888", "NGUYEN THI HUONG")
+        assert db.session.get(Stall, stall_ids[0]).vendor_id == vendor.id
+        membership = db.session.scalar(select(Membership).where(Membership.role == "vendor"))
+        assert (membership.tenant_id, membership.vendor_id) == (admin.id, vendor.id)
+        assert membership.user.email == "huong@trauquy.vn"
+
+
+def test_the_same_email_twice_is_refused_and_the_second_vendor_not_saved(app, client, admin):
+    assert onboard(client).status_code == 201
+    response = onboard(client, business_name="Another", account_number="999988887777")
+    assert response.status_code == 400
+    assert counts(app) == (1, 1, 1)
+
+
+def test_invitation_sets_the_password_once_and_lands_on_the_sales_page(app, client, make):
+    tenant = make.tenant("trau-quy", "Trâu Quỳ")
+    vendor = make_vendor(app, tenant, password=None)
+    english(client)
+    url = f"/c/trau-quy/market/welcome/{vendor.token}"
+    token = csrf_token(client, url)
+    response = client.post(url, data={"password": "rau-sach-2026", "confirm": "rau-sach-2026", "csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/c/trau-quy/market/me/sales")
+    assert client.get("/c/trau-quy/market/me/sales").status_code == 200
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account/password")})
+    # used: the link no longer works, the password does
+    again = client.get(url)
+    assert again.status_code == 400 and "already been used" in again.get_data(as_text=True)
+    assert login(client, vendor.email, "rau-sach-2026").status_code == 302
+    assert client.get("/home").headers["Location"].endswith("/c/trau-quy/market/me/sales")
+
+
+def test_an_expired_or_forged_invitation_is_refused(app, client, make, monkeypatch):
+    tenant = make.tenant("trau-quy", "Trâu Quỳ")
+    vendor = make_vendor(app, tenant, password=None)
+    english(client)
+    forged = vendor.token[:-3] + ("AAA" if not vendor.token.endswith("AAA") else "BBB")
+    assert client.get(f"/c/trau-quy/market/welcome/{forged}").status_code == 400
+    later = time.time() + (invitations.MAX_AGE_DAYS + 1) * 86400
+    monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: later))
+    english(client)  # a week later the language choice has ended with the session (sessions last hours)
+    response = client.get(f"/c/trau-quy/market/welcome/{vendor.token}")
+    assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
+
+
+def test_an_invitation_of_another_commune_is_not_accepted_here(app, client, make):
+    tenant = make.tenant("trau-quy", "Trâu Quỳ")
+    make.tenant("bat-trang", "Bát Tràng")
+    vendor = make_vendor(app, tenant, password=None)
+    assert client.get(f"/c/bat-trang/market/welcome/{vendor.token}").status_code == 400
+
+
+def test_deactivating_a_vendor_stops_sign_in_frees_stalls_and_closes_the_account(app, client, admin):
+    market_id, stall_ids = make_market(app, admin)
+    vendor = make_vendor(app, admin, stall_id=stall_ids[1])
+    token = csrf_token(client, f"/c/trau-quy/market/vendors/{vendor.id}")
+    assert client.post(f"/c/trau-quy/market/vendors/{vendor.id}/deactivate",
+                       data={"csrf_token": token}).status_code == 302
+    with app.app_context(), tenant_context(admin):
+        assert db.session.get(Vendor, vendor.id).active is False
+        assert db.session.get(Stall, stall_ids[1]).vendor_id is None
+        assert payments.vendor_account(vendor.id) is None
+        assert db.session.get(User, vendor.user_id).active is False
+    other = client.application.test_client()
+    assert login(other, vendor.email).status_code == 401  # refused: the login form again
+
+
+def test_officers_see_vendors_but_only_commune_admins_onboard(app, client, make):
+    tenant = make.tenant("trau-quy", "Trâu Quỳ")
+    make.user("officer@trauquy.vn", "officer", tenant)
+    login(client, "officer@trauquy.vn")
+    assert client.get("/c/trau-quy/market/vendors").status_code == 200
+    assert client.get("/c/trau-quy/market/vendors/new").status_code == 404
+
+
+def test_a_vendor_changes_their_bank_account_with_the_same_checks(app, client, make):
+    tenant = make.tenant("trau-quy", "Trâu Quỳ")
+    vendor = make_vendor(app, tenant, account_number="113366668888")
+    login(client, vendor.email)
+    english(client)
+    url = "/c/trau-quy/market/me/bank"
+    bad = client.post(url, data={"bank_bin": "123456", "account_number": "0011001234567",
+                                 "holder_name": "Trần Văn Bình", "csrf_token": csrf_token(client, url)})
+    assert bad.status_code == 400 and "Unknown bank" in bad.get_data(as_text=True)
+    with app.app_context(), tenant_context(tenant):
+        assert payments.vendor_account(vendor.id).account_number == "113366668888"  # unchanged
+    good = client.post(url, data={"bank_bin": "970436", "account_number": "0011 0012 34567",
+                                  "holder_name": "Trần Văn Bình", "csrf_token": csrf_token(client, url)})
+    assert good.status_code == 302
+    with app.app_context(), tenant_context(tenant):
+        account = payments.vendor_account(vendor.id)
+        assert (account.bank_bin, account.account_number, account.holder_name) == ("970436", "0011001234567",
+                                                                                 "TRAN VAN BINH")
+        assert db.session.scalar(select(func.count()).select_from(PaymentAccount)
+                                 .where(PaymentAccount.active.is_(False))) == 1  # the old one, kept inactive
+
+
+def test_staff_download_a_vendors_poster(app, client, admin):
+    market_id, stall_ids = make_market(app, admin)
+    vendor = make_vendor(app, admin, stall_id=stall_ids[0], account_number="113366668888")
+    page = client.get(f"/c/trau-quy/market/vendors/{vendor.id}").get_data(as_text=True)
+    link = f"/c/trau-quy/market/vendors/{vendor.id}/poster/a5.pdf?stall={stall_ids[0]}"
+    assert link in page
+    response = client.get(link)
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
