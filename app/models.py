@@ -14,3 +14,13 @@ from app.payments.models import (  # noqa: F401
 from tenants.market.models import Vendor  # noqa: F401
 from tenants.models import Tenant  # noqa: F401
 from tenants.notices.models import Notice  # noqa: F401
+from tenants.onestop.models import (  # noqa: F401
+    DayOff,
+    Dossier,
+    DossierCounter,
+    DossierDocument,
+    DossierEvent,
+    OfficeSchedule,
+    Procedure,
+    Rating,
+)
