@@ -126,7 +126,7 @@ def upgrade():
     sa.Column('tenant_id', sa.Integer(), nullable=False),
     sa.CheckConstraint("channel IN ('counter', 'online', 'post')", name=op.f('ck_onestop_dossiers_channel')),
     sa.CheckConstraint("fee_method IS NULL OR fee_method IN ('vietqr', 'cash')", name=op.f('ck_onestop_dossiers_fee_method')),
-    sa.CheckConstraint("status = 'registered' OR status = 'refused' OR received_at IS NOT NULL", name=op.f('ck_onestop_dossiers_received')),
+    sa.CheckConstraint("status IN ('registered', 'refused', 'withdrawn') OR received_at IS NOT NULL", name=op.f('ck_onestop_dossiers_received')),
     sa.CheckConstraint("status IN ('registered', 'received', 'refused', 'processing', 'awaiting_documents', 'awaiting_fee', 'withdrawn', 'stopped', 'processed', 'returned')", name=op.f('ck_onestop_dossiers_status')),
     sa.CheckConstraint('fee_amount >= 0', name=op.f('ck_onestop_dossiers_fee_amount')),
     sa.CheckConstraint('supplement_requests >= 0', name=op.f('ck_onestop_dossiers_supplement_requests')),

@@ -114,7 +114,7 @@ class Dossier(TenantScoped, db.Model):
         CheckConstraint(f"fee_method IS NULL OR {one_of('fee_method', FEE_METHODS)}", name="fee_method"),
         CheckConstraint("fee_amount >= 0", name="fee_amount"),
         CheckConstraint("supplement_requests >= 0", name="supplement_requests"),
-        CheckConstraint("status = 'registered' OR status = 'refused' OR received_at IS NOT NULL", name="received"),
+        CheckConstraint("status IN ('registered', 'refused', 'withdrawn') OR received_at IS NOT NULL", name="received"),
         Index("ix_onestop_dossiers_tenant_status_due", "tenant_id", "status", "due_at"),
         Index("ix_onestop_dossiers_tenant_received", "tenant_id", "received_at"),
         Index("ix_onestop_dossiers_tenant_name", "tenant_id", "applicant_name_folded"),

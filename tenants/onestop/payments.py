@@ -63,7 +63,7 @@ def _fee_event(purpose, *, intent, event_type):
     from tenants.onestop import services
 
     with tenant_context(intent.tenant_id):
-        dossier = db.session.scalar(select(Dossier).where(Dossier.fee_intent_id == intent.id).with_for_update()
+        dossier = db.session.scalar(select(Dossier).where(Dossier.fee_intent_id == intent.id).with_for_update(of=Dossier)
                                     .execution_options(populate_existing=True))
         if dossier is None or dossier.fee_paid_at is not None or not services.allowed(dossier, "fee_paid"):
             return

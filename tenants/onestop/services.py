@@ -106,7 +106,7 @@ def utcnow() -> datetime:
 def locked(dossier_id: int) -> Dossier:
     """The dossier, locked for this transaction and fresh from the database (two officers acting at once on
     PostgreSQL: the second waits and sees the first one's result)."""
-    dossier = db.session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update()
+    dossier = db.session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update(of=Dossier)
                                 .execution_options(populate_existing=True))
     if dossier is None:
         raise NotFound(_l("No such dossier."))
