@@ -101,10 +101,12 @@ def register_blueprints(app: Flask) -> None:
     from app.payments.views import bp as payments_bp
     from marketplace import bp as marketplace_bp
     from tenants.notices import bp as notices_bp
+    from tenants.onestop import bp as onestop_bp, lookup_bp as onestop_lookup_bp, public_bp as onestop_public_bp
     from tenants.views import bp as communes_bp
 
     for bp in (main_bp, auth_bp, district_bp, communes_bp, notices_bp, marketplace_bp,
-               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp):
+               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp,
+               onestop_bp, onestop_public_bp, onestop_lookup_bp):
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by key or signature, not by a browser session.
     csrf.exempt(api_bp)

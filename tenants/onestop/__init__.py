@@ -9,3 +9,5 @@ from flask import Blueprint
 bp = Blueprint("onestop", __name__, url_prefix="/c/<tenant_slug>/onestop", template_folder="templates")
 
 from tenants.onestop import payments  # noqa: E402,F401  (connects the fee handler to payment_event)
+from tenants.onestop import views_staff  # noqa: E402,F401
+from tenants.onestop.views_public import lookup_bp, public_bp  # noqa: E402,F401

@@ -1,12 +1,12 @@
 """What the one-stop pages read: the catalogue, the office schedule, the work queue, search, a dossier's control
-sheet. Metrics (Decision 766) are in ``metrics.py``. Queries carry no tenant filter: tenants/scoping.py adds it."""
+sheet, and the Decision 766 figures (aggregate queries, never loading dossiers). Queries carry no tenant filter: tenants/scoping.py adds it."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, or_, select
+from sqlalchemy import and_, case, or_, select
 
 from app.errors import NotFound
 from app.extensions import db
@@ -130,3 +130,153 @@ def get_document(dossier_id: int, document_id: int) -> DossierDocument:
 
 def rating_of(dossier_id: int) -> Rating | None:
     return db.session.scalar(select(Rating).where(Rating.dossier_id == dossier_id))
+
+
+# --- Decision 766 figures --------------------------------------------------------------------------------------
+
+FIGURE_KEYS = ("received", "on_time", "online", "cashless_paid", "fee_dossiers", "digitised", "ratings_total",
+               "ratings_unsatisfied", "overdue")
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start, end] as local (Hà Nội) dates -> a half-open UTC interval."""
+    from app.formatting import VN_TZ
+
+    begin = datetime.combine(start, time(0), tzinfo=VN_TZ).astimezone(timezone.utc)
+    finish = datetime.combine(end + timedelta(days=1), time(0), tzinfo=VN_TZ).astimezone(timezone.utc)
+    return begin, finish
+
+
+def _figure_columns(now: datetime) -> list:
+    from sqlalchemy import func
+
+    open_ = Dossier.status.in_(statuses.OPEN)
+    running_late = and_(open_, Dossier.clock_paused_at.is_(None), Dossier.due_at < now)
+    on_time = or_(Dossier.finished_on_time.is_(True),
+                  and_(open_, or_(Dossier.clock_paused_at.is_not(None), Dossier.due_at >= now)))
+
+    def count_if(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    return [
+        func.count(Dossier.id).label("received"),
+        count_if(on_time).label("on_time"),
+        count_if(Dossier.channel == "online").label("online"),
+        count_if(and_(Dossier.fee_amount > 0, Dossier.fee_method == "vietqr")).label("cashless_paid"),
+        count_if(Dossier.fee_amount > 0).label("fee_dossiers"),
+        count_if(Dossier.result_file_key.is_not(None)).label("digitised"),
+        func.count(Rating.id).label("ratings_total"),
+        count_if(Rating.level == "unsatisfied").label("ratings_unsatisfied"),
+        count_if(running_late).label("overdue"),
+    ]
+
+
+def _figures_query(start: date, end: date, now: datetime):
+    begin, finish = period_bounds(start, end)
+    return (select(*_figure_columns(now))
+            .select_from(Dossier)
+            .outerjoin(Rating, and_(Rating.tenant_id == Dossier.tenant_id, Rating.dossier_id == Dossier.id))
+            .where(Dossier.received_at >= begin, Dossier.received_at < finish))
+
+
+def figures(start: date, end: date, now: datetime) -> dict[str, int]:
+    """The active commune's counts for dossiers received in [start, end] (local dates)."""
+    row = db.session.execute(_figures_query(start, end, now)).one()
+    return {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
+
+
+def district_figures(start: date, end: date, now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """Every commune's counts (the keys of FIGURE_KEYS) in ONE aggregate query, grouped by tenant: for the
+    district dashboard. Communes with no dossier in the period are absent."""
+    from datetime import timezone as tz
+
+    now = now or datetime.now(tz.utc)
+    query = _figures_query(start, end, now).add_columns(Dossier.tenant_id).group_by(Dossier.tenant_id)
+    with all_tenants():
+        rows = db.session.execute(query).all()
+    return {row.tenant_id: {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS} for row in rows}
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def metrics(start: date, end: date, now: datetime) -> dict:
+    """The public figures of Decision 766 for the active commune: exactly the keys of the public API, rates as
+    fractions 0-1 (None when nothing was received)."""
+    from sqlalchemy import func
+
+    counts = figures(start, end, now)
+    begin, finish = period_bounds(start, end)
+    received = counts["received"]
+    avg_minutes = db.session.scalar(
+        select(func.avg(Dossier.processing_minutes))
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish, Dossier.status.in_(statuses.COMPLETED)))
+    ratings = dict.fromkeys(statuses.RATINGS, 0)
+    for level, count in db.session.execute(
+        select(Rating.level, func.count(Rating.id)).join(
+            Dossier, and_(Dossier.tenant_id == Rating.tenant_id, Dossier.id == Rating.dossier_id))
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish).group_by(Rating.level)
+    ):
+        ratings[level] = int(count)
+    satisfaction = None
+    if received:
+        satisfaction = round(max(0.0, 1 - (received - counts["on_time"]) / received
+                                 - counts["ratings_unsatisfied"] / received), 4)
+    return {
+        "received": received,
+        "on_time_rate": _rate(counts["on_time"], received),
+        "avg_processing_hours": round(float(avg_minutes) / 60, 2) if avg_minutes is not None else None,
+        "online_rate": _rate(counts["online"], received),
+        "cashless_fee_rate": _rate(counts["cashless_paid"], counts["fee_dossiers"]),
+        "digitisation_rate": _rate(counts["digitised"], received),
+        "satisfaction_rate": satisfaction,
+        "ratings": ratings,
+    }
+
+
+def received_by_channel(start: date, end: date) -> dict[str, int]:
+    from sqlalchemy import func
+
+    begin, finish = period_bounds(start, end)
+    counts = dict.fromkeys(statuses.CHANNELS, 0)
+    for channel, count in db.session.execute(
+        select(Dossier.channel, func.count(Dossier.id))
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish).group_by(Dossier.channel)
+    ):
+        counts[channel] = int(count)
+    return counts
+
+
+def processing_by_procedure(start: date, end: date) -> list[tuple[str, int, float | None]]:
+    """(procedure, completed dossiers, average working hours) for dossiers received in the period."""
+    from sqlalchemy import func
+
+    begin, finish = period_bounds(start, end)
+    rows = db.session.execute(
+        select(Procedure.name, func.count(Dossier.id), func.avg(Dossier.processing_minutes))
+        .join(Procedure, and_(Procedure.tenant_id == Dossier.tenant_id, Procedure.id == Dossier.procedure_id))
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish, Dossier.status.in_(statuses.COMPLETED))
+        .group_by(Procedure.name).order_by(func.count(Dossier.id).desc())
+    )
+    return [(name, int(count), round(float(avg) / 60, 2) if avg is not None else None) for name, count, avg in rows]
+
+
+def overdue_list(now: datetime, limit: int = 50) -> list[Dossier]:
+    return list(db.session.scalars(
+        select(Dossier).where(Dossier.status.in_(statuses.OPEN), Dossier.clock_paused_at.is_(None),
+                              Dossier.due_at < now).order_by(Dossier.due_at).limit(limit)))
+
+
+def monthly(end: date, now: datetime, months: int = 12) -> list[tuple[date, dict[str, int]]]:
+    """(first day of month, figures) for the ``months`` months ending with ``end``'s month, oldest first."""
+    firsts = []
+    first = end.replace(day=1)
+    for _ in range(months):
+        firsts.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    out = []
+    for first in reversed(firsts):
+        last = ((first + timedelta(days=32)).replace(day=1)) - timedelta(days=1)
+        out.append((first, figures(first, last, now)))
+    return out
