@@ -46,6 +46,8 @@ class Config:
     DEMO_PASSWORD = _env("DEMO_PASSWORD", "gialam-demo")
     # Days of made-up fee payments `flask seed-demo` gives each commune (for the charts and the inbox); 0 = none.
     DEMO_PAYMENT_DAYS = _count("DEMO_PAYMENT_DAYS", 14)
+    # Months of one-stop dossiers `flask seed-demo` gives the district (about 2,528 a month); 0 = catalogue only.
+    DEMO_ONESTOP_MONTHS = _count("DEMO_ONESTOP_MONTHS", 12)
     # The public base URL used in links that leave the request (QR hosted pages, webhooks); None = request host.
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
     # Payments: bank-notification secrets (a payment account may override them).
@@ -86,6 +88,7 @@ class TestingConfig(Config):
     PAYOS_CHECKSUM_KEY = "test-payos-key"
     RATELIMIT_STORAGE_URI = "memory://"
     DEMO_PAYMENT_DAYS = 0  # seed-demo runs in many tests; tests/test_demo.py seeds the two weeks of payments
+    DEMO_ONESTOP_MONTHS = 0  # likewise; tests/tenants/onestop/test_demo.py seeds a month
 
 
 class ProductionConfig(Config):

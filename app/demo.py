@@ -21,6 +21,7 @@ from app.text import strip_diacritics
 from tenants import services as tenant_services
 from tenants.models import Tenant
 from tenants.notices.models import Notice
+from tenants.onestop import demo as onestop_demo
 from tenants.queries import get_by_slug
 from tenants.scoping import tenant_context
 
@@ -91,6 +92,7 @@ def seed(password: str, progress=None, payment_days: int = 14, now: datetime | N
                 counts["users"] += 1
         if progress:
             progress(index, len(data["units"]), tenant)
+    counts["dossiers"] = onestop_demo.seed(now or utcnow(), progress=progress)
     return counts
 
 
