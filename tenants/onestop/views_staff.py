@@ -52,8 +52,6 @@ def intake():
                 channel=request.form.get("channel") or "counter", officer=current_user,
                 note=request.form.get("request_note", ""), sets=forms.whole_number(request.form.get("sets"), "sets", 1),
             )
-            if request.form.get("channel") in ("online", "post"):
-                services.receive(dossier, current_user)
             for upload in request.files.getlist("files"):
                 if upload and upload.filename:
                     services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1),

@@ -72,7 +72,7 @@ def test_no_fee_account_refuses_the_request_and_changes_nothing(app, commune, of
 
     with app.app_context(), tenant_context(commune):
         d = counter_dossier(officer, procedure(fee=8_000), vn(2026, 3, 2, 8, 0))
-        with pytest.raises(DomainError, match="fee account"):
+        with pytest.raises(DomainError, match="tài khoản thu phí"):
             services.request_fee(d, db.session.merge(officer))
         assert d.status == "received" and d.fee_intent_id is None
         db.session.rollback()

@@ -207,14 +207,14 @@ class TestApology:
         new_due = vn(2026, 3, 9, 8, 0)
         services.apologise(d, o, "Chờ xác minh", new_due, vn(2026, 3, 4, 8, 0))  # exactly one working day before
         assert d.due_at == new_due and d.original_due_at == vn(2026, 3, 5, 8, 0)
-        with pytest.raises(DomainError, match="once"):
+        with pytest.raises(DomainError, match="một lần"):
             services.apologise(d, o, "Lần nữa", new_due + timedelta(days=2), vn(2026, 3, 4, 9, 0))
         assert d.due_at == new_due
 
     def test_refused_less_than_a_working_day_before(self, ctx, officer):
         o = _officer(officer)
         d = counter_dossier(officer, procedure(time_amount=3), vn(2026, 3, 2, 8, 0))
-        with pytest.raises(DomainError, match="working day"):
+        with pytest.raises(DomainError, match="ngày làm việc"):
             services.apologise(d, o, "Chờ", vn(2026, 3, 9, 8, 0), vn(2026, 3, 4, 8, 1))
         assert d.apology_at is None and d.due_at == vn(2026, 3, 5, 8, 0)
 
