@@ -43,6 +43,9 @@ def upgrade():
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_onestop_dossier_counters_tenant_id_tenants'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('tenant_id', 'day', name=op.f('pk_onestop_dossier_counters'))
     )
+    with op.batch_alter_table('onestop_dossier_counters', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_onestop_dossier_counters_tenant_id'), ['tenant_id'], unique=False)
+
     op.create_table('onestop_office_schedules',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('morning_start', sa.String(length=5), nullable=False),
@@ -249,6 +252,9 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_onestop_office_schedules_tenant_id'))
 
     op.drop_table('onestop_office_schedules')
+    with op.batch_alter_table('onestop_dossier_counters', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_onestop_dossier_counters_tenant_id'))
+
     op.drop_table('onestop_dossier_counters')
     with op.batch_alter_table('onestop_days_off', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_onestop_days_off_tenant_id'))

@@ -96,7 +96,6 @@ class DossierCounter(TenantScoped, db.Model):
     __tablename__ = "onestop_dossier_counters"
     __table_args__ = (PrimaryKeyConstraint("tenant_id", "day"),)
 
-    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"))
     day: Mapped[date] = mapped_column(Date)
     last: Mapped[int] = mapped_column(Integer, default=0)
 
