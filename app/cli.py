@@ -46,7 +46,8 @@ def seed_demo(if_empty: bool) -> None:
 
     counts = demo.seed(password, progress=progress, payment_days=current_app.config["DEMO_PAYMENT_DAYS"])
     click.echo(f"Demo ready: {counts['tenants']} communes, {counts['users']} accounts and "
-               f"{counts['payments']} fee payments and {counts.get('dossiers', 0)} one-stop dossiers created.")
+               f"{counts['payments']} fee payments created.")
+    click.echo(f"One-stop office: {counts.get('dossiers', 0)} demo dossiers created.")
     click.echo(f"Sign in as district@{demo.DEMO_DOMAIN}, admin.<slug>@{demo.DEMO_DOMAIN} or "
                f"officer.<slug>@{demo.DEMO_DOMAIN}; password: {password} (DEMO_PASSWORD).")
 
