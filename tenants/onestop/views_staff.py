@@ -210,7 +210,7 @@ def control_sheet(dossier_id: int):
 @staff_only
 def officer_qr(user_id: int):
     officer = account_services.get_staff_member(g.tenant, user_id, "officer")  # NotFound for other communes
-    url = url_for("onestop_public.rate_officer", user_id=officer.id, _external=True)
+    url = url_for("onestop_lookup.rate_officer", user_id=officer.id, _external=True)
     return render_template("onestop/officer_qr.html", officer=officer, url=url, qr=qr_data_uri(url))
 
 

@@ -181,3 +181,17 @@ def test_a_citizen_submits_online_and_waits_for_reception(app, client, commune):
     bad = client.post("/c/bat-trang/onestop/submit", data={"procedure_id": proc_id, "applicant_name": "X",
                                                              "applicant_id_number": "12", "csrf_token": token})
     assert bad.status_code == 400
+
+
+def test_an_officers_counter_qr_opens_the_rating_page_that_credits_them(app, client, commune, officer):
+    import zxingcpp
+    from PIL import Image
+
+    login(client, "officer@battrang.vn")
+    queue = client.get("/c/bat-trang/onestop/").get_data(as_text=True)
+    assert f"/c/bat-trang/onestop/officers/{officer.id}/qr" in queue
+    page = client.get(f"/c/bat-trang/onestop/officers/{officer.id}/qr").get_data(as_text=True)
+    png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', page).group(1))
+    [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert decoded.text == f"http://localhost/c/bat-trang/onestop/rate/{officer.id}"
+    assert "Trần Thị Bình" in client.get(decoded.text.replace("http://localhost", "")).get_data(as_text=True)
