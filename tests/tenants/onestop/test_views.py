@@ -195,3 +195,28 @@ def test_an_officers_counter_qr_opens_the_rating_page_that_credits_them(app, cli
     [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     assert decoded.text == f"http://localhost/c/bat-trang/onestop/rate/{officer.id}"
     assert "Trần Thị Bình" in client.get(decoded.text.replace("http://localhost", "")).get_data(as_text=True)
+
+
+def test_the_officer_actions_and_slips_through_the_pages(app, client, commune, dossier):
+    dossier_id, code, _doc = dossier
+    login(client, "officer@battrang.vn")
+    base = f"/c/bat-trang/onestop/d/{dossier_id}"
+    illegal = post(client, f"{base}/act/return_result", follow_redirects=True)
+    assert "không thể thực hiện" in illegal.get_data(as_text=True)
+    slip = post(client, f"{base}/act/request_documents", {"reason": "Bản sao giấy khai sinh"}, follow_redirects=True)
+    text = slip.get_data(as_text=True)
+    assert "PHIẾU YÊU CẦU BỔ SUNG" in text and "Bản sao giấy khai sinh" in text
+    post(client, f"{base}/act/process")
+    apology = post(client, f"{base}/apology", {"reason": "Chờ xác minh", "new_date": "2099-03-20",
+                                               "new_time": "16:00"}, follow_redirects=True).get_data(as_text=True)
+    assert "ít nhất một ngày làm việc" in apology  # the dossier (due in March 2026) is already past its due time
+    with app.app_context(), tenant_context(commune):
+        d = db.session.scalar(select(Dossier))
+        assert (d.status, d.supplement_requests, d.apology_at) == ("processing", 1, None)
+    no_file = post(client, f"{base}/result", {}, follow_redirects=True).get_data(as_text=True)
+    assert "Đính kèm tệp kết quả" in no_file
+    done = post(client, f"{base}/result", {"file": (io.BytesIO(PDF), "kq.pdf")}, content_type="multipart/form-data",
+                follow_redirects=True).get_data(as_text=True)
+    assert "Đã xử lý xong" in done
+    sheet = client.get(f"{base}/sheet").get_data(as_text=True)
+    assert "Yêu cầu bổ sung giấy tờ" in sheet and "Trễ hạn" in sheet  # finished long after March 2026
