@@ -220,3 +220,20 @@ def test_the_officer_actions_and_slips_through_the_pages(app, client, commune, d
     assert "Đã xử lý xong" in done
     sheet = client.get(f"{base}/sheet").get_data(as_text=True)
     assert "Yêu cầu bổ sung giấy tờ" in sheet and "Trễ hạn" in sheet  # finished long after March 2026
+
+
+def test_an_apology_with_a_new_appointment_prints_its_slip(app, client, commune, officer):
+    from datetime import timedelta
+
+    from app.formatting import to_local
+
+    with app.app_context(), tenant_context(commune):
+        d = counter_dossier(officer, procedure(time_amount=5), services.utcnow())
+        db.session.commit()
+        new_due = to_local(d.due_at + timedelta(days=14))
+    login(client, "officer@battrang.vn")
+    page = post(client, f"/c/bat-trang/onestop/d/{d.id}/apology",
+                {"reason": "Chờ xác minh của công an xã", "new_date": new_due.date().isoformat(), "new_time": "16:00"},
+                follow_redirects=True).get_data(as_text=True)
+    assert "PHIẾU XIN LỖI" in page and "Chờ xác minh của công an xã" in page
+    assert f"16:00 {new_due:%d/%m/%Y}" in page
