@@ -41,8 +41,8 @@ def seed_demo(if_empty: bool) -> None:
         return
     password = current_app.config["DEMO_PASSWORD"]
 
-    def progress(i, n, tenant):
-        click.echo(f"  [{i:2}/{n}] {tenant.display_name}")
+    def progress(i, n, tenant, detail: str = ""):
+        click.echo(f"  [{i:2}/{n}] {tenant.display_name}{detail}")
 
     counts = demo.seed(password, progress=progress, payment_days=current_app.config["DEMO_PAYMENT_DAYS"])
     click.echo(f"Demo ready: {counts['tenants']} communes, {counts['users']} accounts and "
