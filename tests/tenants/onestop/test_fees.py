@@ -88,3 +88,27 @@ def test_a_free_procedure_has_no_fee_to_request(app, commune, officer):
             services.request_fee(d, db.session.merge(officer))
         assert d.status == "received"
         db.session.rollback()
+
+
+def test_the_fee_qr_is_on_the_public_page_and_in_the_api_while_it_is_asked(app, client, commune, awaiting_fee):
+    import base64
+    import io
+    import re
+
+    import zxingcpp
+    from PIL import Image
+
+    dossier_id, reference, amount = awaiting_fee
+    with app.app_context(), tenant_context(commune):
+        code = db.session.scalar(select(Dossier.code).where(Dossier.id == dossier_id))
+    body = client.get(f"/api/dossiers/{code}").get_json()
+    payment = body["fee_payment"]
+    assert (payment["amount"], payment["reference"]) == (8_000, reference)
+    assert payment["qr"]["data"].startswith("000201") and reference in payment["qr"]["data"]
+    page = client.get(f"/c/bat-trang/onestop/lookup/{code}").get_data(as_text=True)
+    png = base64.b64decode(re.search(r'data-testid="fee-qr">.*?src="data:image/png;base64,([^"]+)"', page,
+                                     re.S).group(1))
+    [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    assert decoded.text == payment["qr"]["data"]
+    post_sepay(client, sepay_payload(ACCOUNT_A, reference, amount))
+    assert client.get(f"/api/dossiers/{code}").get_json()["fee_payment"] is None  # paid: no QR any more
