@@ -205,4 +205,5 @@ def dossier_api(code: str):
 
 
 # Once, at import (the limiter and the blueprint are module-level: a limit added per create_app would count twice).
-limiter.limit(lambda: current_app.config.get("ONESTOP_LOOKUP_RATE_LIMIT", "30 per minute"))(lookup_bp)
+limiter.shared_limit(lambda: current_app.config.get("ONESTOP_LOOKUP_RATE_LIMIT", "30 per minute"),
+                     scope="onestop_lookup")(lookup_bp)
