@@ -100,6 +100,8 @@ def act(dossier_id: int, action: str):
     flash(_("Done: %(action)s.", action=services.ACTION_LABELS.get(action, action)), "success")
     if action == "request_documents":
         return redirect(url_for("onestop.supplement_slip", dossier_id=dossier_id))
+    if action in ("refuse", "stop"):
+        return redirect(url_for("onestop.notice_slip", dossier_id=dossier_id))
     return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
 
 
@@ -198,6 +200,16 @@ def supplement_slip(dossier_id: int):
     if not page["dossier"].supplement_requests:
         return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
     return render_template("onestop/slip_supplement.html", **page)
+
+
+@bp.route("/d/<int:dossier_id>/notice")
+@staff_only
+def notice_slip(dossier_id: int):
+    """Mẫu 03 (refused at reception) or Mẫu 05 (processing stopped), with the reason."""
+    page = _dossier_page(dossier_id)
+    if page["dossier"].status not in ("refused", "stopped"):
+        return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
+    return render_template("onestop/slip_notice.html", **page)
 
 
 @bp.route("/d/<int:dossier_id>/sheet")

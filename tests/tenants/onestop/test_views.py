@@ -237,3 +237,17 @@ def test_an_apology_with_a_new_appointment_prints_its_slip(app, client, commune,
                 follow_redirects=True).get_data(as_text=True)
     assert "PHIẾU XIN LỖI" in page and "Chờ xác minh của công an xã" in page
     assert f"16:00 {new_due:%d/%m/%Y}" in page
+
+
+def test_refusing_an_online_dossier_prints_the_refusal_slip(app, client, commune, officer):
+    from tests.tenants.onestop.conftest import online_dossier
+
+    with app.app_context(), tenant_context(commune):
+        d = online_dossier(procedure(), vn(2026, 3, 2, 9, 0))
+        db.session.commit()
+    login(client, "officer@battrang.vn")
+    refused = post(client, f"/c/bat-trang/onestop/d/{d.id}/act/refuse", {"reason": ""}, follow_redirects=True)
+    assert "Nêu lý do từ chối" in refused.get_data(as_text=True)
+    slip = post(client, f"/c/bat-trang/onestop/d/{d.id}/act/refuse", {"reason": "Không thuộc thẩm quyền của xã"},
+                follow_redirects=True).get_data(as_text=True)
+    assert "Mẫu 03" in slip and "Không thuộc thẩm quyền của xã" in slip
