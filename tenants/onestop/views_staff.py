@@ -18,7 +18,7 @@ from app.exports import csv_response
 from app.extensions import db
 from app.formatting import to_local
 from app.payments.intents import as_utc
-from tenants.onestop import bp, forms, payments, queries, services, statuses
+from tenants.onestop import bp, catalogue, forms, payments, queries, services, statuses
 from tenants.onestop.views_public import qr_data_uri, public_dossier_url
 
 staff_only = commune_staff_required(*STAFF_ROLES)
@@ -241,7 +241,7 @@ def _procedure_values(form) -> dict:
 def procedures():
     if request.method == "POST":
         try:
-            services.save_procedure(None, **_procedure_values(request.form))
+            catalogue.save_procedure(None, **_procedure_values(request.form))
         except DomainError as err:
             db.session.rollback()
             _fail(err)
@@ -259,7 +259,7 @@ def edit_procedure(procedure_id: int):
     procedure = queries.get_procedure(procedure_id)
     if request.method == "POST":
         try:
-            services.save_procedure(procedure.id, **_procedure_values(request.form))
+            catalogue.save_procedure(procedure.id, **_procedure_values(request.form))
         except DomainError as err:
             db.session.rollback()
             _fail(err)
@@ -280,10 +280,10 @@ def hours():
     if request.method == "POST":
         try:
             if request.form.get("form") == "day_off":
-                services.add_day_off(forms.a_date(request.form.get("day"), "day"), request.form.get("reason", ""))
+                catalogue.add_day_off(forms.a_date(request.form.get("day"), "day"), request.form.get("reason", ""))
             else:
                 weekdays = [int(d) for d in request.form.getlist("weekdays") if d.isdigit()]
-                services.save_schedule(request.form.get("morning_start", ""), request.form.get("morning_end", ""),
+                catalogue.save_schedule(request.form.get("morning_start", ""), request.form.get("morning_end", ""),
                                        request.form.get("afternoon_start", ""), request.form.get("afternoon_end", ""),
                                        weekdays, request.form.get("same_day_cutoff", ""))
         except DomainError as err:
@@ -299,7 +299,7 @@ def hours():
 @bp.route("/hours/days-off/<int:day_off_id>/delete", methods=["POST"])
 @admin_only
 def delete_day_off(day_off_id: int):
-    services.remove_day_off(day_off_id)
+    catalogue.remove_day_off(day_off_id)
     db.session.commit()
     flash(_("Day off removed."), "success")
     return redirect(url_for("onestop.hours"))
