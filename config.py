@@ -61,6 +61,7 @@ class Config:
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "100 per second")  # per secret key, like Stripe's
     PASSWORD_CHANGE_RATE_LIMIT = _env("PASSWORD_CHANGE_RATE_LIMIT", "5 per 15 minutes")
     RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "gialam")
+    ONESTOP_LOOKUP_RATE_LIMIT = _env("ONESTOP_LOOKUP_RATE_LIMIT", "30 per minute")  # dossier look-ups by code
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
@@ -81,6 +82,8 @@ class Config:
     DEMO_PAYMENT_DAYS = _count("DEMO_PAYMENT_DAYS", 14)
     # Days of made-up market sales (tenants/market/demo.py); 0 = markets and vendors without sales.
     DEMO_MARKET_DAYS = _count("DEMO_MARKET_DAYS", 90)
+    # Months of one-stop dossiers `flask seed-demo` gives the district (about 2,528 a month); 0 = catalogue only.
+    DEMO_ONESTOP_MONTHS = _count("DEMO_ONESTOP_MONTHS", 12)
     # The public base URL used in links that leave the request (QR hosted pages, webhooks); None = request host
     # (development and tests only: production requires it, and answers only to its host and TRUSTED_HOSTS).
     PUBLIC_BASE_URL = _env("PUBLIC_BASE_URL")
@@ -148,6 +151,7 @@ class TestingConfig(Config):
     DEMO_PAYMENT_DAYS = 0  # seed-demo runs in many tests; tests/test_demo.py seeds the two weeks of payments
     MARKETPLACE_PAGE_CACHE_SECONDS = 0  # every test sees its own data; test_views_public turns it on
     DEMO_MARKET_DAYS = 0  # likewise: tests/tenants/market/test_demo.py seeds market sales itself
+    DEMO_ONESTOP_MONTHS = 0  # likewise; tests/tenants/onestop/test_demo.py seeds a month
 
 
 class ProductionConfig(Config):

@@ -43,12 +43,13 @@ def seed_demo(if_empty: bool) -> None:
         return
     password = current_app.config["DEMO_PASSWORD"]
 
-    def progress(i, n, tenant):
-        click.echo(f"  [{i:2}/{n}] {tenant.display_name}")
+    def progress(i, n, tenant, detail: str = ""):
+        click.echo(f"  [{i:2}/{n}] {tenant.display_name}{detail}")
 
     counts = demo.seed(password, progress=progress, payment_days=current_app.config["DEMO_PAYMENT_DAYS"])
     click.echo(f"Demo ready: {counts['tenants']} communes, {counts['users']} accounts and "
                f"{counts['payments']} fee payments created.")
+    click.echo(f"One-stop office: {counts.get('dossiers', 0)} demo dossiers created.")
     if counts.get("products"):
         click.echo(f"Marketplace: {counts['producers']} producers and {counts['products']} products created.")
     click.echo(f"Sign in as district@{demo.DEMO_DOMAIN}, admin.<slug>@{demo.DEMO_DOMAIN} or "

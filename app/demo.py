@@ -23,6 +23,7 @@ from tenants import services as tenant_services
 from tenants.market import demo as market_demo
 from tenants.models import Tenant
 from tenants.notices.models import Notice
+from tenants.onestop import demo as onestop_demo
 from tenants.queries import get_by_slug
 from tenants.scoping import tenant_context
 
@@ -93,6 +94,7 @@ def seed(password: str, progress=None, payment_days: int = 14, now: datetime | N
                 counts["users"] += 1
         if progress:
             progress(index, len(data["units"]), tenant)
+    counts["dossiers"] = onestop_demo.seed(now or utcnow(), progress=progress)
     counts.update(market_demo.seed(password, now=now, echo=print if progress else None))
     counts.update(marketplace_demo.seed(password, now))
     return counts

@@ -43,7 +43,9 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-LIMITED_READS_BLUEPRINT = "api_v1"  # the only blueprint whose GETs are limited (per API key)
+LIMITED_READS_BLUEPRINT = "api_v1"  # the API's GETs are limited (per API key)
+# Blueprints whose GETs are limited too: the one-stop look-ups by dossier code (guessing codes, per address).
+LIMITED_READS_BLUEPRINTS = (LIMITED_READS_BLUEPRINT, "onestop_lookup")
 
 
 @limiter.request_filter
@@ -51,7 +53,7 @@ def _never_limited() -> bool:
     """Reads outside the API carry no limit (the limits are on login and webhook POSTs and on the API), so they
     skip Flask-Limiter's per-request resolution of limits: on the payer's QR image and status poll, the hottest
     routes, that resolution was about a quarter of the app's time per request."""
-    return request.method in ("GET", "HEAD") and request.blueprint != LIMITED_READS_BLUEPRINT
+    return request.method in ("GET", "HEAD") and request.blueprint not in LIMITED_READS_BLUEPRINTS
 
 
 @event.listens_for(Engine, "connect")

@@ -15,3 +15,13 @@ from marketplace.models import Order, OrderLine, Product, SubOrder  # noqa: F401
 from tenants.market.models import Market, MarketSale, Stall, Vendor  # noqa: F401
 from tenants.models import Tenant  # noqa: F401
 from tenants.notices.models import Notice  # noqa: F401
+from tenants.onestop.models import (  # noqa: F401
+    DayOff,
+    Dossier,
+    DossierCounter,
+    DossierDocument,
+    DossierEvent,
+    OfficeSchedule,
+    Procedure,
+    Rating,
+)

@@ -30,6 +30,10 @@ SAMPLE_VALUES = {
     "vendor_id": 999999,
     "sale_id": 999999,
     "token": "not-a-token",
+    "dossier_id": 999999,
+    "document_id": 999999,
+    "procedure_id": 999999,
+    "day_off_id": 999999,
 }
 GARBAGE = {
     "email": "' OR 1=1 --", "password": "x" * 300, "name": "\x00\u202e", "amount": "-1e309", "note": "😀" * 600,

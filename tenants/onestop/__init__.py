@@ -1,0 +1,13 @@
+"""The one-stop office (Bộ phận Một cửa): procedures, dossiers from reception to result against working-time
+deadlines, fees by VietQR, ratings, and the Decision 766 figures. Domain facts: /work/shared/docs/onestop.md.
+
+Its reaction to payments (a paid fee moves the dossier on) is connected by importing ``payments`` below.
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("onestop", __name__, url_prefix="/c/<tenant_slug>/onestop", template_folder="templates")
+
+from tenants.onestop import payments  # noqa: E402,F401  (connects the fee handler to payment_event)
+from tenants.onestop import views_staff  # noqa: E402,F401
+from tenants.onestop.views_public import lookup_bp, public_bp  # noqa: E402,F401

@@ -1,0 +1,70 @@
+"""The one module of the one-stop office that talks to payments: fee intents out, payment events in.
+
+``request_fee(dossier)`` creates a VietQR intent (purpose ``onestop_fee``) on the commune's fee account, in the
+caller's transaction. When the bank's notification confirms it, ``app.payments.reactions`` calls ``_fee_event``
+inside the confirming transaction, and the dossier moves on with it, exactly once (docs/payments.md).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from app.errors import ValidationError
+from app.extensions import db
+from app.payments import accounts, intents
+from app.payments.models import PaymentIntent
+from app.payments.reactions import payment_event
+from tenants.onestop.models import Dossier
+from tenants.scoping import tenant_context
+
+PURPOSE = "onestop_fee"
+FEE_TTL = timedelta(days=3)  # a citizen may pay at home after leaving the counter
+
+
+def request_fee(dossier: Dossier) -> PaymentIntent:
+    account = accounts.find_account()
+    if account is None:
+        raise ValidationError(_l("The commune has no fee account yet; ask its admin to add one."), field="action")
+    intent = intents.create_intent(
+        account, dossier.fee_amount, purpose=PURPOSE, ttl=FEE_TTL,
+        description=f"Lệ phí hồ sơ {dossier.code}"[:500], metadata={"dossier": dossier.code},
+    )
+    dossier.fee_intent_id = intent.id
+    return intent
+
+
+def fee_intent(dossier: Dossier) -> PaymentIntent | None:
+    if dossier.fee_intent_id is None:
+        return None
+    intent = db.session.scalar(select(PaymentIntent).where(PaymentIntent.id == dossier.fee_intent_id))
+    if intent is not None and intents.is_expired(intent):
+        return None  # the payer's page would show a dead QR; the officer can request the fee again
+    return intent
+
+
+def cancel_fee(dossier: Dossier) -> None:
+    """Paid in cash: the QR of the fee stops taking money (flushed with the caller's transaction)."""
+    intent = db.session.scalar(select(PaymentIntent).where(PaymentIntent.id == dossier.fee_intent_id)) \
+        if dossier.fee_intent_id else None
+    if intent is not None and intent.status == "requires_action" and not intent.amount_received:
+        intents._cancel(intent, "requested_by_customer")  # noqa: SLF001 - the flush-only cancel
+
+
+@payment_event.connect_via(PURPOSE)
+def _fee_event(purpose, *, intent, event_type):
+    """A fee intent succeeded: its dossier, waiting for the fee, goes back to processing. Runs inside the
+    confirming transaction; flushes only. A dossier no longer waiting (paid in cash, withdrawn) is left alone: the
+    transfer stays recorded on the intent for the office to refund."""
+    if event_type != "payment_intent.succeeded":
+        return
+    from tenants.onestop import services
+
+    with tenant_context(intent.tenant_id):
+        dossier = db.session.scalar(select(Dossier).where(Dossier.fee_intent_id == intent.id).with_for_update(of=Dossier)
+                                    .execution_options(populate_existing=True))
+        if dossier is None or dossier.fee_paid_at is not None or not services.allowed(dossier, "fee_paid"):
+            return
+        services.record_fee_paid(dossier, "vietqr")

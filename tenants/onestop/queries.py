@@ -1,0 +1,282 @@
+"""What the one-stop pages read: the catalogue, the office schedule, the work queue, search, a dossier's control
+sheet, and the Decision 766 figures (aggregate queries, never loading dossiers). Queries carry no tenant filter: tenants/scoping.py adds it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import and_, case, or_, select
+
+from app.errors import NotFound
+from app.extensions import db
+from app.text import fold, normalize
+from tenants.onestop import statuses
+from tenants.onestop.models import DayOff, Dossier, DossierDocument, DossierEvent, OfficeSchedule, Procedure, Rating
+from tenants.onestop.worktime import DEFAULT_SCHEDULE, Schedule
+from tenants.scoping import all_tenants
+
+QUEUE_PAGE = 50
+DUE_SOON = timedelta(hours=4)  # marked "due soon" this long before the due time
+
+
+def procedures(active_only: bool = True) -> list[Procedure]:
+    query = select(Procedure).order_by(Procedure.sector, Procedure.name, Procedure.id)
+    if active_only:
+        query = query.where(Procedure.active.is_(True))
+    return list(db.session.scalars(query))
+
+
+def get_procedure(procedure_id: int) -> Procedure:
+    procedure = db.session.scalar(select(Procedure).where(Procedure.id == procedure_id))
+    if procedure is None:
+        raise NotFound(_l("No such procedure."))
+    return procedure
+
+
+def office_schedule() -> OfficeSchedule | None:
+    return db.session.scalar(select(OfficeSchedule))
+
+
+def days_off() -> list[DayOff]:
+    return list(db.session.scalars(select(DayOff).order_by(DayOff.day)))
+
+
+def schedule() -> Schedule:
+    """The active commune's working-time schedule: its office hours (or the defaults) and its days off."""
+    row = office_schedule()
+    own_days = frozenset(db.session.scalars(select(DayOff.day)))
+    if row is None:
+        return Schedule(periods=DEFAULT_SCHEDULE.periods, weekdays=DEFAULT_SCHEDULE.weekdays,
+                        same_day_cutoff=DEFAULT_SCHEDULE.same_day_cutoff, days_off=own_days)
+    return Schedule.from_settings((row.morning_start, row.morning_end), (row.afternoon_start, row.afternoon_end),
+                                  row.weekdays, row.same_day_cutoff, own_days)
+
+
+def get_dossier(dossier_id: int) -> Dossier:
+    # A query, not Session.get: the scoping must see it (another commune's dossier does not exist here).
+    dossier = db.session.scalar(select(Dossier).where(Dossier.id == dossier_id))
+    if dossier is None:
+        raise NotFound(_l("No such dossier."))
+    return dossier
+
+
+def get_by_code(code: str) -> Dossier:
+    code = normalize(code).upper()[:32]
+    dossier = db.session.scalar(select(Dossier).where(Dossier.code == code)) if code else None
+    if dossier is None:
+        raise NotFound(_l("No dossier has this code."))
+    return dossier
+
+
+def find_by_code_anywhere(code: str) -> Dossier | None:
+    """The public look-up by code: across communes, since a citizen's code names its unit but not its slug."""
+    code = normalize(code).upper()[:32]
+    if not code:
+        return None
+    with all_tenants():
+        return db.session.scalar(select(Dossier).where(Dossier.code == code).order_by(Dossier.id.desc()).limit(1))
+
+
+def work_queue(now: datetime, search: str = "", status: str | None = None, limit: int = QUEUE_PAGE) -> list[Dossier]:
+    """Open dossiers (and those waiting for reception) by due time, the soonest first; a search looks at the code
+    and the folded applicant name, in every state."""
+    query = select(Dossier)
+    search = normalize(search)
+    if search:
+        folded = fold(search)
+        query = query.where(or_(Dossier.code == search.upper(),
+                                Dossier.applicant_name_folded.contains(folded, autoescape=True)))
+    elif status in statuses.BY_VALUE:
+        query = query.where(Dossier.status == status)
+    else:
+        query = query.where(Dossier.status.in_(statuses.OPEN + (statuses.REGISTERED.value, statuses.PROCESSED.value)))
+    never = case((Dossier.due_at.is_(None), 1), else_=0)
+    query = query.order_by(never, Dossier.due_at, Dossier.id).limit(limit)
+    return list(db.session.scalars(query))
+
+
+def mark(dossier: Dossier, now: datetime) -> str | None:
+    """'overdue', 'due_soon' or None, for an open dossier whose clock runs."""
+    from app.payments.intents import as_utc
+
+    if dossier.status not in statuses.OPEN or dossier.due_at is None or dossier.clock_paused_at is not None:
+        return None
+    due = as_utc(dossier.due_at)
+    if due < now:
+        return "overdue"
+    if due - now <= DUE_SOON:
+        return "due_soon"
+    return None
+
+
+def events(dossier_id: int) -> list[DossierEvent]:
+    return list(db.session.scalars(select(DossierEvent).where(DossierEvent.dossier_id == dossier_id)
+                                   .order_by(DossierEvent.at, DossierEvent.id)))
+
+
+def documents(dossier_id: int) -> list[DossierDocument]:
+    return list(db.session.scalars(select(DossierDocument).where(DossierDocument.dossier_id == dossier_id)
+                                   .order_by(DossierDocument.id)))
+
+
+def get_document(dossier_id: int, document_id: int) -> DossierDocument:
+    document = db.session.scalar(select(DossierDocument).where(DossierDocument.id == document_id,
+                                                               DossierDocument.dossier_id == dossier_id))
+    if document is None:
+        raise NotFound(_l("No such document."))
+    return document
+
+
+def rating_of(dossier_id: int) -> Rating | None:
+    return db.session.scalar(select(Rating).where(Rating.dossier_id == dossier_id))
+
+
+# --- Decision 766 figures --------------------------------------------------------------------------------------
+
+FIGURE_KEYS = ("received", "on_time", "online", "cashless_paid", "fee_dossiers", "digitised", "ratings_total",
+               "ratings_unsatisfied", "overdue")
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """[start, end] as local (Hà Nội) dates -> a half-open UTC interval."""
+    from app.formatting import VN_TZ
+
+    begin = datetime.combine(start, time(0), tzinfo=VN_TZ).astimezone(timezone.utc)
+    finish = datetime.combine(end + timedelta(days=1), time(0), tzinfo=VN_TZ).astimezone(timezone.utc)
+    return begin, finish
+
+
+def _figure_columns(now: datetime) -> list:
+    from sqlalchemy import func
+
+    open_ = Dossier.status.in_(statuses.OPEN)
+    running_late = and_(open_, Dossier.clock_paused_at.is_(None), Dossier.due_at < now)
+    on_time = or_(Dossier.finished_on_time.is_(True),
+                  and_(open_, or_(Dossier.clock_paused_at.is_not(None), Dossier.due_at >= now)))
+
+    def count_if(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    return [
+        func.count(Dossier.id).label("received"),
+        count_if(on_time).label("on_time"),
+        count_if(Dossier.channel == "online").label("online"),
+        count_if(and_(Dossier.fee_amount > 0, Dossier.fee_method == "vietqr")).label("cashless_paid"),
+        count_if(Dossier.fee_amount > 0).label("fee_dossiers"),
+        count_if(Dossier.result_file_key.is_not(None)).label("digitised"),
+        func.count(Rating.id).label("ratings_total"),
+        count_if(Rating.level == "unsatisfied").label("ratings_unsatisfied"),
+        count_if(running_late).label("overdue"),
+    ]
+
+
+def _figures_query(start: date, end: date, now: datetime):
+    begin, finish = period_bounds(start, end)
+    return (select(*_figure_columns(now))
+            .select_from(Dossier)
+            .outerjoin(Rating, and_(Rating.tenant_id == Dossier.tenant_id, Rating.dossier_id == Dossier.id))
+            .where(Dossier.received_at >= begin, Dossier.received_at < finish))
+
+
+def figures(start: date, end: date, now: datetime) -> dict[str, int]:
+    """The active commune's counts for dossiers received in [start, end] (local dates)."""
+    row = db.session.execute(_figures_query(start, end, now)).one()
+    return {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
+
+
+def district_figures(start: date, end: date, now: datetime | None = None) -> dict[int, dict[str, int]]:
+    """Every commune's counts (the keys of FIGURE_KEYS) in ONE aggregate query, grouped by tenant: for the
+    district dashboard. Communes with no dossier in the period are absent."""
+    from datetime import timezone as tz
+
+    now = now or datetime.now(tz.utc)
+    query = _figures_query(start, end, now).add_columns(Dossier.tenant_id).group_by(Dossier.tenant_id)
+    with all_tenants():
+        rows = db.session.execute(query).all()
+    return {row.tenant_id: {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS} for row in rows}
+
+
+def _rate(numerator: int, denominator: int) -> float | None:
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def metrics(start: date, end: date, now: datetime) -> dict:
+    """The public figures of Decision 766 for the active commune: exactly the keys of the public API, rates as
+    fractions 0-1 (None when nothing was received)."""
+    from sqlalchemy import func
+
+    counts = figures(start, end, now)
+    begin, finish = period_bounds(start, end)
+    received = counts["received"]
+    avg_minutes = db.session.scalar(
+        select(func.avg(Dossier.processing_minutes))
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish, Dossier.status.in_(statuses.COMPLETED)))
+    ratings = dict.fromkeys(statuses.RATINGS, 0)
+    for level, count in db.session.execute(
+        select(Rating.level, func.count(Rating.id)).join(
+            Dossier, and_(Dossier.tenant_id == Rating.tenant_id, Dossier.id == Rating.dossier_id))
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish).group_by(Rating.level)
+    ):
+        ratings[level] = int(count)
+    satisfaction = None
+    if received:
+        satisfaction = round(max(0.0, 1 - (received - counts["on_time"]) / received
+                                 - counts["ratings_unsatisfied"] / received), 4)
+    return {
+        "received": received,
+        "on_time_rate": _rate(counts["on_time"], received),
+        "avg_processing_hours": round(float(avg_minutes) / 60, 2) if avg_minutes is not None else None,
+        "online_rate": _rate(counts["online"], received),
+        "cashless_fee_rate": _rate(counts["cashless_paid"], counts["fee_dossiers"]),
+        "digitisation_rate": _rate(counts["digitised"], received),
+        "satisfaction_rate": satisfaction,
+        "ratings": ratings,
+    }
+
+
+def received_by_channel(start: date, end: date) -> dict[str, int]:
+    from sqlalchemy import func
+
+    begin, finish = period_bounds(start, end)
+    counts = dict.fromkeys(statuses.CHANNELS, 0)
+    for channel, count in db.session.execute(
+        select(Dossier.channel, func.count(Dossier.id))
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish).group_by(Dossier.channel)
+    ):
+        counts[channel] = int(count)
+    return counts
+
+
+def processing_by_procedure(start: date, end: date) -> list[tuple[str, int, float | None]]:
+    """(procedure, completed dossiers, average working hours) for dossiers received in the period."""
+    from sqlalchemy import func
+
+    begin, finish = period_bounds(start, end)
+    rows = db.session.execute(
+        select(Procedure.name, func.count(Dossier.id), func.avg(Dossier.processing_minutes))
+        .join(Procedure, and_(Procedure.tenant_id == Dossier.tenant_id, Procedure.id == Dossier.procedure_id))
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish, Dossier.status.in_(statuses.COMPLETED))
+        .group_by(Procedure.name).order_by(func.count(Dossier.id).desc())
+    )
+    return [(name, int(count), round(float(avg) / 60, 2) if avg is not None else None) for name, count, avg in rows]
+
+
+def overdue_list(now: datetime, limit: int = 50) -> list[Dossier]:
+    return list(db.session.scalars(
+        select(Dossier).where(Dossier.status.in_(statuses.OPEN), Dossier.clock_paused_at.is_(None),
+                              Dossier.due_at < now).order_by(Dossier.due_at).limit(limit)))
+
+
+def monthly(end: date, now: datetime, months: int = 12) -> list[tuple[date, dict[str, int]]]:
+    """(first day of month, figures) for the ``months`` months ending with ``end``'s month, oldest first."""
+    firsts = []
+    first = end.replace(day=1)
+    for _ in range(months):
+        firsts.append(first)
+        first = (first - timedelta(days=1)).replace(day=1)
+    out = []
+    for first in reversed(firsts):
+        last = ((first + timedelta(days=32)).replace(day=1)) - timedelta(days=1)
+        out.append((first, figures(first, last, now)))
+    return out

@@ -1,0 +1,211 @@
+"""What citizens see, without an account: the catalogue, online submission, a dossier by its code (personal details
+only after the applicant's ID number), the fee QR, ratings (also from an officer's counter QR), the commune's public
+figures, and the JSON API. Look-ups by code and ratings are rate-limited (blueprint ``onestop_lookup``)."""
+
+from __future__ import annotations
+
+import base64
+import hmac
+
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.errors import DomainError, NotFound
+from app.extensions import db, limiter
+from app.payments import qr
+from app.payments.intents import as_utc, serialize
+from app.uploads import upload_limit
+from tenants.onestop import payments, queries, services, statuses
+from tenants.onestop.forms import applicant_fields, whole_number
+from tenants.scoping import tenant_context
+
+public_bp = Blueprint("onestop_public", __name__, template_folder="templates")
+lookup_bp = Blueprint("onestop_lookup", __name__, template_folder="templates")
+
+
+def qr_data_uri(text: str) -> str:
+    """A PNG QR of ``text`` as a data: URI (the CSP allows data: images; nothing to fetch when printing)."""
+    image, _etag, _mimetype = qr.qr_image(text, "png")
+    return "data:image/png;base64," + base64.b64encode(image).decode()
+
+
+def public_dossier_url(dossier) -> str:
+    return url_for("onestop_lookup.dossier", code=dossier.code, _external=True)
+
+
+def _id_matches(dossier, given: str | None) -> bool:
+    given = (given or "").replace(" ", "").strip()
+    return bool(given) and hmac.compare_digest(given.encode(), dossier.applicant_id_number.encode())
+
+
+def public_view(dossier, with_personal: bool) -> dict:
+    """The dossier as the public page and the API show it: no personal data unless the ID number was given."""
+    status = statuses.get(dossier.status)
+    intent = payments.fee_intent(dossier) if dossier.status == "awaiting_fee" else None
+    view = {
+        "code": dossier.code,
+        "procedure": dossier.procedure.name,
+        "status": dossier.status,
+        "status_number": status.number,
+        "status_label": status.label,
+        "channel": dossier.channel,
+        "submitted_at": as_utc(dossier.submitted_at).isoformat(),
+        "received_at": as_utc(dossier.received_at).isoformat() if dossier.received_at else None,
+        "due_at": as_utc(dossier.due_at).isoformat() if dossier.due_at else None,
+        "clock_stopped": dossier.clock_paused_at is not None,
+        "fee": dossier.fee_amount,
+        "fee_paid": dossier.fee_paid_at is not None,
+        "history": [{"at": as_utc(e.at).isoformat(), "action": e.action, "status": e.to_status,
+                     "status_label": statuses.get(e.to_status).label, "on_time": e.on_time}
+                    for e in queries.events(dossier.id)],
+        "fee_payment": None,
+    }
+    if intent is not None:
+        wire = serialize(intent)
+        view["fee_payment"] = {"amount": intent.amount, "reference": intent.reference_code,
+                               "qr": wire["next_action"]["vietqr_display_qr_code"] if wire["next_action"] else None}
+    if with_personal:
+        view["applicant"] = {"name": dossier.applicant_name, "id_number": dossier.applicant_id_number,
+                             "phone": dossier.applicant_phone, "address": dossier.applicant_address,
+                             "email": dossier.applicant_email}
+        view["reason"] = dossier.reason or dossier.supplement_items or None
+    return view
+
+
+# --- catalogue, online submission, public figures -----------------------------------------------------------------
+
+@public_bp.route("/c/<tenant_slug>/onestop/catalogue")
+def catalogue():
+    return render_template("onestop/catalogue.html", procedures=queries.procedures())
+
+
+@public_bp.route("/c/<tenant_slug>/onestop/submit", methods=["GET", "POST"])
+@upload_limit(services.MAX_INTAKE_BYTES)
+def submit():
+    procedures = [p for p in queries.procedures() if p.online]
+    if request.method == "POST":
+        try:
+            applicant = services.clean_applicant(**applicant_fields(request.form))
+            dossier = services.intake(whole_number(request.form.get("procedure_id"), "procedure_id"), applicant,
+                                      channel="online", note=request.form.get("request_note", ""))
+            upload = request.files.get("file")
+            if upload and upload.filename:
+                services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1))
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err.message), "error")
+            return render_template("onestop/submit.html", procedures=procedures, form=request.form), 400
+        db.session.commit()
+        flash(_("Your dossier %(code)s was sent. Keep this code: the office will receive it.", code=dossier.code),
+              "success")
+        return redirect(url_for("onestop_lookup.dossier", code=dossier.code))
+    return render_template("onestop/submit.html", procedures=procedures, form={})
+
+
+@public_bp.route("/c/<tenant_slug>/onestop/figures")
+def figures():
+    from tenants.onestop.views_staff import period_from_args
+
+    try:
+        start, end = period_from_args(request.args)
+    except DomainError as err:
+        flash(str(err.message), "error")
+        return redirect(url_for("onestop_public.figures"))
+    now = services.utcnow()
+    return render_template("onestop/figures.html", start=start, end=end, metrics=queries.metrics(start, end, now),
+                           monthly=queries.monthly(end, now))
+
+
+@public_bp.route("/api/c/<tenant_slug>/onestop/metrics")
+def metrics_api():
+    from tenants.onestop.views_staff import period_from_args
+
+    try:
+        start, end = period_from_args(request.args)
+    except DomainError as err:
+        return {"error": {"status": 400, "message": str(err.message)}}, 400
+    body = queries.metrics(start, end, services.utcnow())
+    return {"commune": g.tenant.slug, "from": start.isoformat(), "to": end.isoformat(), **body}
+
+
+# --- a dossier by its code (rate-limited) -------------------------------------------------------------------------
+
+@lookup_bp.route("/c/<tenant_slug>/onestop/lookup")
+def lookup():
+    code = request.args.get("code", "").strip()
+    if code:
+        return redirect(url_for("onestop_lookup.dossier", code=code[:32]))
+    return render_template("onestop/lookup.html")
+
+
+@lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>", methods=["GET", "POST"])
+def dossier(code: str):
+    try:
+        found = queries.get_by_code(code)
+    except NotFound:
+        return render_template("onestop/lookup.html", code=code, missing=True), 404
+    with_personal = request.method == "POST" and _id_matches(found, request.form.get("id_number"))
+    if request.method == "POST" and not with_personal:
+        flash(_("The ID number does not match this dossier."), "error")
+    view = public_view(found, with_personal)
+    return render_template("onestop/public_dossier.html", d=found, view=view, with_personal=with_personal,
+                           rating=queries.rating_of(found.id), ratings=statuses.RATING_LABELS,
+                           fee_qr=qr_data_uri(view["fee_payment"]["qr"]["data"])
+                           if view["fee_payment"] and view["fee_payment"]["qr"] else None)
+
+
+def _rate_from_form(dossier, officer_id=None):
+    services.rate(dossier, request.form.get("level", ""), request.form.get("reason", ""), officer_id=officer_id)
+
+
+@lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>/rate", methods=["POST"])
+def rate(code: str):
+    found = queries.get_by_code(code)
+    try:
+        _rate_from_form(found)
+    except DomainError as err:
+        db.session.rollback()
+        flash(str(err.message), "error")
+        return redirect(url_for("onestop_lookup.dossier", code=found.code))
+    db.session.commit()
+    flash(_("Thank you: your rating was recorded."), "success")
+    return redirect(url_for("onestop_lookup.dossier", code=found.code))
+
+
+@lookup_bp.route("/c/<tenant_slug>/onestop/rate/<int:user_id>", methods=["GET", "POST"])
+def rate_officer(user_id: int):
+    """The counter QR of an officer: the citizen enters the dossier code and rates; credited to this officer."""
+    from app.auth import services as account_services
+
+    officer = account_services.get_staff_member(g.tenant, user_id, "officer")
+    if request.method == "POST":
+        try:
+            found = queries.get_by_code(request.form.get("code", ""))
+            _rate_from_form(found, officer_id=officer.id)
+        except DomainError as err:
+            db.session.rollback()
+            flash(str(err.message), "error")
+            return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS,
+                                   form=request.form), 400
+        db.session.commit()
+        flash(_("Thank you: your rating was recorded."), "success")
+        return redirect(url_for("onestop_lookup.rate_officer", user_id=officer.id))
+    return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS, form={})
+
+
+@lookup_bp.route("/api/dossiers/<code>")
+def dossier_api(code: str):
+    """JSON: status, due time, history, the fee QR when requested. Personal details only with the applicant's ID
+    number in the ``X-Applicant-Id`` header (a header, so that it stays out of URLs and logs)."""
+    found = queries.find_by_code_anywhere(code)
+    if found is None:
+        return {"error": {"status": 404, "message": _("No dossier has this code.")}}, 404
+    with tenant_context(found.tenant_id):
+        found = queries.get_by_code(found.code)
+        with_personal = _id_matches(found, request.headers.get("X-Applicant-Id"))
+        return public_view(found, with_personal)
+
+
+# Once, at import (the limiter and the blueprint are module-level: a limit added per create_app would count twice).
+limiter.shared_limit(lambda: current_app.config.get("ONESTOP_LOOKUP_RATE_LIMIT", "30 per minute"),
+                     scope="onestop_lookup")(lookup_bp)

@@ -1,0 +1,91 @@
+"""Commune admins edit their catalogue and office hours; officers cannot; the queue costs a fixed number of queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app.extensions import db
+from tenants.onestop import queries
+from tenants.onestop.models import DayOff, OfficeSchedule, Procedure
+from tenants.scoping import tenant_context
+from tests.conftest import count_queries, csrf_token, data_statements, login
+from tests.tenants.onestop.conftest import counter_dossier, procedure, vn
+
+
+def post(client, path, data):
+    return client.post(path, data={**data, "csrf_token": csrf_token(client, "/account/password")})
+
+
+def test_a_commune_admin_edits_the_catalogue(app, client, make, commune):
+    make.user("admin@battrang.vn", "commune_admin", commune)
+    login(client, "admin@battrang.vn")
+    response = post(client, "/c/bat-trang/onestop/procedures", {
+        "name": "Đăng ký khai sinh", "sector": "Hộ tịch", "time_unit": "hours", "time_amount": "2",
+        "fee": "0", "online": "on", "active": "on"})
+    assert response.status_code == 302
+    bad = post(client, "/c/bat-trang/onestop/procedures", {"name": "", "sector": "Hộ tịch", "time_amount": "x"})
+    assert bad.status_code == 400
+    with app.app_context(), tenant_context(commune):
+        [proc] = db.session.scalars(select(Procedure)).all()
+        assert (proc.name, proc.time_unit, proc.time_amount, proc.fee, proc.online) == (
+            "Đăng ký khai sinh", "hours", 2, 0, True)
+    post(client, f"/c/bat-trang/onestop/procedures/{proc.id}", {
+        "name": "Đăng ký khai sinh", "sector": "Hộ tịch", "time_unit": "days", "time_amount": "1", "fee": "8.000",
+        "active": "on"})
+    with app.app_context(), tenant_context(commune):
+        proc = db.session.scalar(select(Procedure))
+        assert (proc.time_unit, proc.fee, proc.online) == ("days", 8_000, False)
+
+
+def test_officers_and_other_communes_cannot_edit_the_catalogue(client, make, commune, officer):
+    login(client, "officer@battrang.vn")
+    assert client.get("/c/bat-trang/onestop/procedures").status_code == 404
+    assert client.get("/c/bat-trang/onestop/hours").status_code == 404
+    other = make.tenant("kieu-ky")
+    make.user("admin@kieuky.vn", "commune_admin", other)
+    client.post("/logout", data={"csrf_token": csrf_token(client, "/account/password")})
+    login(client, "admin@kieuky.vn")
+    assert client.get("/c/bat-trang/onestop/procedures").status_code == 404
+
+
+def test_office_hours_and_days_off_change_due_times(app, client, make, commune, officer):
+    make.user("admin@battrang.vn", "commune_admin", commune)
+    login(client, "admin@battrang.vn")
+    post(client, "/c/bat-trang/onestop/hours", {"morning_start": "08:00", "morning_end": "12:00",
+                                                 "afternoon_start": "13:00", "afternoon_end": "17:00",
+                                                 "weekdays": ["0", "1", "2", "3", "4", "5"],
+                                                 "same_day_cutoff": "15:30"})
+    post(client, "/c/bat-trang/onestop/hours", {"form": "day_off", "day": "2026-03-09", "reason": "Lễ hội làng"})
+    refused = post(client, "/c/bat-trang/onestop/hours", {"morning_start": "12:00", "morning_end": "08:00",
+                                                           "afternoon_start": "13:00", "afternoon_end": "17:00",
+                                                           "weekdays": ["0"], "same_day_cutoff": "15:00"})
+    assert refused.status_code == 302
+    with app.app_context(), tenant_context(commune):
+        row = db.session.scalar(select(OfficeSchedule))
+        assert (row.morning_start, row.weekdays, row.same_day_cutoff) == ("08:00", "0,1,2,3,4,5", "15:30")
+        assert db.session.scalar(select(DayOff.reason)) == "Lễ hội làng"
+        # Friday 16:00 + 1 working day: Saturday is worked here, Monday 9 March is the village festival
+        d = counter_dossier(officer, procedure(time_unit="hours", time_amount=2), vn(2026, 3, 6, 16, 0))
+        assert d.due_at == vn(2026, 3, 7, 9, 0)
+        d2 = counter_dossier(officer, procedure(time_unit="days", time_amount=1), vn(2026, 3, 7, 10, 0))
+        assert d2.due_at == vn(2026, 3, 10, 10, 0)
+        db.session.rollback()
+
+
+def test_the_queue_costs_the_same_queries_for_2_or_20_dossiers(app, client, commune, officer):
+    def queue_queries(n):
+        with app.app_context(), tenant_context(commune):
+            proc = procedure()
+            for i in range(n):
+                counter_dossier(officer, proc, vn(2026, 3, 2, 8, i))
+            db.session.commit()
+        client.get("/c/bat-trang/onestop/")
+        with count_queries(app) as statements:
+            assert client.get("/c/bat-trang/onestop/").status_code == 200
+        return len(data_statements(statements))
+
+    login(client, "officer@battrang.vn")
+    few = queue_queries(2)
+    assert queue_queries(18) == few
+    with app.app_context(), tenant_context(commune):
+        assert len(queries.work_queue(vn(2026, 3, 2, 9, 0))) == 20
