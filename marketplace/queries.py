@@ -9,7 +9,7 @@ marketplace switches scoping off. Every page reads a fixed number of queries wha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import and_, case, distinct, func, literal, select, union_all
 
@@ -345,15 +345,19 @@ def sub_order_lines(sub_order_ids: list[int]) -> dict[int, list[OrderLine]]:
 # ------------------------------------------------------------------------------------------------ the district
 
 
-def district_figures(start: datetime, end: datetime) -> dict[int, dict]:
+def district_figures(start: date, end: date) -> dict[int, dict]:
     """Per commune (tenant id): producers (vendors with a published product), published products, sub-orders
-    placed in [start, end), and the value of those paid (integers). One aggregate query, across communes."""
+    placed from ``start`` to ``end`` (Hà Nội calendar days, both included), and the value of those paid (integers).
+    One aggregate query, across communes."""
+    from app.district.figures import local_bounds
+
+    since, until = local_bounds(start, end)
     listed = select(Product.tenant_id.label("tenant_id"), Product.vendor_id.label("vendor_id"),
                     literal(1).label("is_product"), literal(0).label("is_order"), literal(0).label("paid_value")
                     ).where(Product.status == "published")
     ordered = select(SubOrder.tenant_id, SubOrder.vendor_id, literal(0), literal(1),
                      case((SubOrder.status.in_(PAID_STATUSES), SubOrder.subtotal), else_=0)
-                     ).where(SubOrder.created_at >= start, SubOrder.created_at < end)
+                     ).where(SubOrder.created_at >= since, SubOrder.created_at < until)
     rows_ = union_all(listed, ordered).subquery()
     query = select(
         rows_.c.tenant_id,
