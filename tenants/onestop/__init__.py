@@ -18,7 +18,7 @@ def _register_district_figures() -> None:
     from app.district import figures
     from tenants.onestop import queries
 
-    figures.register("onestop", queries.district_figures, figures.ONESTOP_KEYS)
+    figures.register("onestop", queries.district_figures, figures.ONESTOP_KEYS, monthly=queries.district_monthly)
 
 
 _register_district_figures()

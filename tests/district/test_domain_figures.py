@@ -159,3 +159,23 @@ def test_the_query_count_does_not_grow_with_communes_that_have_data(app, client,
     assert _counts(app, client, paths) == few
     data = client.get(f"/api/district/metrics?{_period()}").get_json()
     assert data["totals"]["received"] == 7 + 3 * 2 and data["totals"]["orders"] == 3 + 3
+
+
+def test_the_monthly_trend_has_the_domains_in_their_hanoi_months(app, district):
+    from datetime import date, datetime, timezone
+
+    from app.district import queries
+    from tenants.onestop import queries as onestop
+
+    bat_trang, kieu_ky = district
+    end = today()
+    with app.app_context():
+        trend = dict(queries.monthly_trend([bat_trang.id, kieu_ky.id], end))
+        now = datetime.now(timezone.utc)
+        by_month = onestop.district_monthly(date(2026, 2, 1), date(2026, 3, 31), now)
+        assert by_month[date(2026, 3, 1)] == onestop.district_figures(date(2026, 3, 1), date(2026, 3, 31), now)
+        assert by_month[date(2026, 2, 1)][bat_trang.id]["received"] == 1  # 27 February
+    assert trend[date(2026, 3, 1)]["received"] == 7
+    this_month = end.replace(day=1)
+    assert trend[this_month]["sales_amount"] == 229_000 and trend[this_month]["paid_value"] == 500_000
+    assert sum(totals["received"] for totals in trend.values()) == 7 + (1 if date(2026, 2, 1) in trend else 0)
