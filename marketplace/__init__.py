@@ -29,7 +29,8 @@ def _register_district_figures() -> None:
     from app.district import figures
     from marketplace import queries
 
-    figures.register("marketplace", queries.district_figures, figures.MARKETPLACE_KEYS)
+    figures.register("marketplace", queries.district_figures, figures.MARKETPLACE_KEYS,
+                     monthly=queries.district_monthly)
 
 
 _register_district_figures()

@@ -33,7 +33,7 @@ def _register_district_figures() -> None:
     from app.district import figures
     from tenants.market import queries
 
-    figures.register("market", queries.district_figures, figures.MARKET_KEYS)
+    figures.register("market", queries.district_figures, figures.MARKET_KEYS, monthly=queries.district_monthly)
 
 
 _register_district_figures()

@@ -179,3 +179,26 @@ def test_the_monthly_trend_has_the_domains_in_their_hanoi_months(app, district):
     this_month = end.replace(day=1)
     assert trend[this_month]["sales_amount"] == 229_000 and trend[this_month]["paid_value"] == 500_000
     assert sum(totals["received"] for totals in trend.values()) == 7 + (1 if date(2026, 2, 1) in trend else 0)
+
+
+def test_every_monthly_answer_equals_the_period_answer_for_each_month(app, district):
+    """A provider's one-query monthly trend says, month by month, what its period function says for that month."""
+    from datetime import date, timedelta
+
+    end = today()
+    start = date(2026, 2, 1)
+    with app.app_context():
+        providers = [p for p in figures.providers() if p.monthly is not None]
+        assert {p.name for p in providers} >= {"payments", "onestop", "market", "marketplace"}
+        for provider in providers:
+            by_month = provider.monthly(start, end)
+            month = start
+            while month <= end:
+                last = min((month.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1), end)
+                period = provider.compute(month, last)
+                monthly = by_month.get(month, {})
+                for tenant_id in set(period) | set(monthly):
+                    zeros = dict.fromkeys(provider.keys, 0)
+                    assert {**zeros, **monthly.get(tenant_id, {})} == {**zeros, **period.get(tenant_id, {})}, (
+                        provider.name, month, tenant_id)
+                month = last + timedelta(days=1)
