@@ -97,8 +97,6 @@ class Config:
     PAYMENT_INTENT_TTL_MINUTES = _count("PAYMENT_INTENT_TTL_MINUTES", 30)
     # Marketplace: how long a checkout holds the stock (and its VietQR stays payable) before it goes back on sale.
     MARKETPLACE_HOLD_MINUTES = _count("MARKETPLACE_HOLD_MINUTES", 30) or 30
-    # Seconds a public catalogue page rendered for a visitor without cookies is reused (marketplace/pagecache.py).
-    MARKETPLACE_PAGE_CACHE_SECONDS = _count("MARKETPLACE_PAGE_CACHE_SECONDS", 15)
     # Behind a reverse proxy (nginx...): how many proxies to trust for X-Forwarded-For/-Proto/-Host. The login
     # rate limit counts per client address, so this must be right in production.
     TRUSTED_PROXY_COUNT = _count("TRUSTED_PROXY_COUNT", 0)
@@ -149,7 +147,6 @@ class TestingConfig(Config):
     ALLOW_LOOPBACK_WEBHOOKS = True  # the delivery tests run a receiver on 127.0.0.1; tests/security switch it off
     CACHE_STAMP = "memory"
     DEMO_PAYMENT_DAYS = 0  # seed-demo runs in many tests; tests/test_demo.py seeds the two weeks of payments
-    MARKETPLACE_PAGE_CACHE_SECONDS = 0  # every test sees its own data; test_views_public turns it on
     DEMO_MARKET_DAYS = 0  # likewise: tests/tenants/market/test_demo.py seeds market sales itself
     DEMO_ONESTOP_MONTHS = 0  # likewise; tests/tenants/onestop/test_demo.py seeds a month
 

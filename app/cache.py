@@ -16,6 +16,7 @@ How it works:
 - The stamp lives in Redis when one is configured (``CACHE_REDIS_URL``, or the Redis of ``RATELIMIT_STORAGE_URI``),
   so several app servers share it; otherwise in a small file of the instance folder, shared by the workers of one
   machine (``CACHE_STAMP=memory`` keeps it in the process: tests and a single-process server).
+- A stored page that carries an ETag answers a matching ``If-None-Match`` with a 304, as Flask would.
 - Entries also expire after ``RESPONSE_CACHE_SECONDS``, a bound on staleness should a bump ever be lost (Redis down
   at the instant of a commit: the commit stands, the failure is logged).
 
@@ -263,6 +264,10 @@ class ResponseCache:
         entry = self.store.get(key)
         if entry is not None and entry[0] == generation and time.monotonic() - entry[1] < self.max_age:
             self.hits += 1
+            if _not_modified(environ, entry[3]):
+                start_response("304 NOT MODIFIED", [(name, value) for name, value in entry[3]
+                                                    if name.lower() not in _BODY_HEADERS] + [("X-Cache", "HIT")])
+                return [b""]
             start_response(entry[2], [*entry[3], ("X-Cache", "HIT")])
             return [entry[4]]
         self.misses += 1
@@ -293,6 +298,23 @@ class ResponseCache:
 
     def clear(self) -> None:
         self.store.clear()
+
+
+_BODY_HEADERS = frozenset({"content-length", "content-type", "content-encoding"})
+
+
+def _not_modified(environ, headers) -> bool:
+    """A conditional GET whose ``If-None-Match`` names the stored page's ETag (a page that sets one): 304."""
+    asked = environ.get("HTTP_IF_NONE_MATCH")
+    if not asked:
+        return False
+    etag = next((value for name, value in headers if name.lower() == "etag"), None)
+    if etag is None:
+        return False
+    from werkzeug.http import parse_etags, unquote_etag
+
+    tag, _weak = unquote_etag(etag)
+    return parse_etags(asked).contains_weak(tag)
 
 
 def init_app(app: Flask) -> None:

@@ -15,8 +15,10 @@ What it does:
    and after them; pages the response cache serves are measured again on a server with the cache off ("before");
 5. prints a Markdown table (req/s, p50, p99, ratio to bare) and writes bench/results/pages.json.
 
-A page is one line of ``PAGES``: the domains add theirs (marketplace home, search, product page, public dossier
-page) the same way, with a path that may name values the setup found (``{slug}``, ``{qr_path}``...).
+A page is one line of ``PAGES``, with a path that may name values the setup found (``{slug}``, ``{qr_path}``,
+``{product_path}``, ``{dossier_path}``). The marketplace pages are measured here with the rest (they had their own
+script, bench_marketplace.py, while the marketplace had its own page cache). The public dossier page is rate-limited
+per client in production; the benchmark lifts that limit, as it does the API's, to measure the page itself.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS = BENCH_DIR / "results" / "pages.json"
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 BARE_TARGET = 0.5
+DEMO_MARKET_DAYS = 14  # of market sales (the demo's default is 90): the seeding stays short
+DEMO_ONESTOP_MONTHS = 1  # of dossiers (about 2,500; the demo's default is 12)
 
 # ---------------------------------------------------------------------------------------------- the bare app
 # Served as bench_pages:bare_app (gunicorn --chdir bench), with the same gunicorn.conf.py as the real app.
@@ -87,11 +91,12 @@ PAGES = [
     Page("bank notification (SePay)", "/webhooks/sepay", method="POST", public=False, body=SEPAY_BODY,
          headers={"Authorization": "Apikey {sepay_key}", "Content-Type": "application/json"}),
     Page("district dashboard", "/district/", login="district@gialam.demo", public=False),
-    # The domains' pages, one line each when they land (paths found by their setup, see `setup()`):
-    # Page("marketplace home", "/marketplace/", cached=True),
-    # Page("search", "/marketplace/search?q=gom"),
-    # Page("product page", "{product_path}", cached=True),
-    # Page("public dossier page", "{dossier_path}"),
+    Page("marketplace home", "/marketplace/", cached=True),
+    Page("marketplace search", "/marketplace/search?q=bat+trang", cached=True),
+    Page("marketplace product page", "{product_path}", cached=True),
+    Page("public dossier page", "{dossier_path}"),
+    Page("one-stop public figures", "/c/{slug}/onestop/figures", cached=True),
+    Page("market stats JSON", "/api/c/{slug}/market/stats", cached=True),
 ]
 
 
@@ -109,13 +114,19 @@ def setup(directory: Path) -> dict:
     from app.extensions import db
     from app.payments.accounts import create_api_key, find_account
     from app.payments.intents import create_intent
-    from app.payments.views import image_version
+    from app.payments.qr import image_version
+    from marketplace.models import Product
     from tenants.models import Tenant
-    from tenants.scoping import tenant_context
+    from tenants.onestop.models import Dossier
+    from tenants.scoping import all_tenants, tenant_context
 
     url = f"sqlite:///{directory / 'bench.sqlite'}"
+    uploads = directory / "uploads"
+    # `make bench` runs under APP_ENV=testing, whose demo is bare: the domains' demo data is asked for here.
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + secrets.token_hex(16),
-                      "DEMO_PAYMENT_DAYS": 14, "CACHE_STAMP": "memory"})
+                      "DEMO_PAYMENT_DAYS": 14, "DEMO_MARKET_DAYS": DEMO_MARKET_DAYS,
+                      "DEMO_ONESTOP_MONTHS": DEMO_ONESTOP_MONTHS, "CACHE_STAMP": "memory",
+                      "UPLOAD_DIR": str(uploads)})
     with app.app_context():
         logging.disable(logging.INFO)
         try:
@@ -124,7 +135,8 @@ def setup(directory: Path) -> dict:
             logging.disable(logging.NOTSET)
         started = time.monotonic()
         counts = demo.seed("gialam-demo", payment_days=14)
-        print(f"  demo data: {counts['tenants']} communes, {counts['payments']} payments "
+        print(f"  demo data: {counts['tenants']} communes, {counts['payments']} payments, "
+              f"{counts.get('dossiers', 0)} dossiers, {counts.get('products', 0)} products "
               f"({time.monotonic() - started:.0f} s)", flush=True)
         tenant = db.session.scalars(select(Tenant).order_by(Tenant.code)).first()
         with tenant_context(tenant):
@@ -138,6 +150,16 @@ def setup(directory: Path) -> dict:
                 "api_key": secret,
                 "account_number": account.account_number,
             }
+        with all_tenants():
+            commune, product = db.session.execute(
+                select(Tenant.slug, Product.slug).join(Tenant, Tenant.id == Product.tenant_id)
+                .where(Product.status == "published").order_by(Product.id).limit(1)).one()
+            dossier = db.session.execute(
+                select(Tenant.slug, Dossier.code).join(Tenant, Tenant.id == Dossier.tenant_id)
+                .where(Dossier.tenant_id == tenant.id).order_by(Dossier.id.desc()).limit(1)).one()
+        values["product_path"] = f"/marketplace/p/{commune}/{product}"
+        values["dossier_path"] = f"/c/{dossier[0]}/onestop/lookup/{dossier[1]}"
+        values["upload_dir"] = str(uploads)
         db.engine.dispose()
     return {"database_url": url, **values}
 
@@ -308,7 +330,11 @@ def _prepare(page: Page, port: int, values: dict, directory: Path) -> tuple[str,
 def measure(args, values: dict, directory: Path) -> dict:
     env = {"APP_ENV": "production", "DATABASE_URL": values["database_url"], "SECRET_KEY": secrets.token_hex(32),
            "SEPAY_API_KEY": values["sepay_key"], "API_RATE_LIMIT": "1000000 per second",
-           "WEBHOOK_RATE_LIMIT": "1000000 per minute", "PYTHONPATH": str(ROOT)}
+           "WEBHOOK_RATE_LIMIT": "1000000 per minute", "ONESTOP_LOOKUP_RATE_LIMIT": "1000000 per second",
+           "UPLOAD_DIR": values["upload_dir"], "PYTHONPATH": str(ROOT),
+           # Production refuses to start without its public address and a Redis for the rate limits (which also
+           # holds the response cache's generation stamp, as on a real deployment): wrk talks to 127.0.0.1.
+           "PUBLIC_BASE_URL": "http://127.0.0.1", "RATELIMIT_STORAGE_URI": args.redis}
     report: dict = {"machine": machine(), "seconds": args.seconds, "connections": args.connections}
     log = directory / "servers.log"
 
@@ -437,6 +463,8 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0, help="per measurement, at most 10")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--worker-class", choices=("auto", "sync", "gthread"), default="auto")
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+                        help="the Redis production needs (rate limits, the cache's stamp); a database of its own")
     parser.add_argument("--skip-uncached", action="store_true", help="do not measure the cached pages cache-off")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep the demo database in this folder and reuse it next time (skips the seeding)")

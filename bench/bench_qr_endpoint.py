@@ -79,7 +79,7 @@ def make_database(directory: Path) -> dict:
     from app.payments import qr
     from app.payments.accounts import create_account
     from app.payments.intents import create_intent
-    from app.payments.views import image_version
+    from app.payments.qr import image_version
     from tenants.models import Tenant
     from tenants.scoping import tenant_context
 

@@ -22,3 +22,15 @@ def _sub_order_payment(purpose, *, intent, event_type):
 
 
 from marketplace import api, views_public, views_vendor  # noqa: E402,F401
+
+
+def _register_district_figures() -> None:
+    """The district dashboard's per-commune counts come from ``queries.district_figures`` (app/district/figures.py)."""
+    from app.district import figures
+    from marketplace import queries
+
+    figures.register("marketplace", queries.district_figures, figures.MARKETPLACE_KEYS,
+                     monthly=queries.district_monthly)
+
+
+_register_district_figures()

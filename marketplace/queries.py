@@ -9,9 +9,9 @@ marketplace switches scoping off. Every page reads a fixed number of queries wha
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import and_, case, distinct, func, literal, select, union_all
+from sqlalchemy import and_, case, distinct, func, literal, null, select, union_all
 
 from app.extensions import db
 from marketplace.models import MAX_ID, Order, OrderLine, Product, SubOrder
@@ -345,24 +345,66 @@ def sub_order_lines(sub_order_ids: list[int]) -> dict[int, list[OrderLine]]:
 # ------------------------------------------------------------------------------------------------ the district
 
 
-def district_figures(start: datetime, end: datetime) -> dict[int, dict]:
-    """Per commune (tenant id): producers (vendors with a published product), published products, sub-orders
-    placed in [start, end), and the value of those paid (integers). One aggregate query, across communes."""
+def _district_query(start: date, end: date, by_month: bool):
+    """Published product rows and the period's sub-order rows stacked (UNION ALL), summed per tenant_id (and,
+    ``by_month``, per Hà Nội month of the order: product rows, a count of now, have no month)."""
+    from app.district.figures import local_bounds, local_month
+
+    since, until = local_bounds(start, end)
     listed = select(Product.tenant_id.label("tenant_id"), Product.vendor_id.label("vendor_id"),
+                    (null() if by_month else literal(0)).label("month"),
                     literal(1).label("is_product"), literal(0).label("is_order"), literal(0).label("paid_value")
                     ).where(Product.status == "published")
-    ordered = select(SubOrder.tenant_id, SubOrder.vendor_id, literal(0), literal(1),
+    ordered = select(SubOrder.tenant_id, SubOrder.vendor_id,
+                     local_month(SubOrder.created_at) if by_month else literal(0), literal(0), literal(1),
                      case((SubOrder.status.in_(PAID_STATUSES), SubOrder.subtotal), else_=0)
-                     ).where(SubOrder.created_at >= start, SubOrder.created_at < end)
+                     ).where(SubOrder.created_at >= since, SubOrder.created_at < until)
     rows_ = union_all(listed, ordered).subquery()
-    query = select(
-        rows_.c.tenant_id,
+    return select(
+        rows_.c.tenant_id, rows_.c.month,
         func.count(distinct(case((rows_.c.is_product == 1, rows_.c.vendor_id)))),
         func.coalesce(func.sum(rows_.c.is_product), 0),
         func.coalesce(func.sum(rows_.c.is_order), 0),
         func.coalesce(func.sum(rows_.c.paid_value), 0),
-    ).group_by(rows_.c.tenant_id)
+    ).group_by(rows_.c.tenant_id, rows_.c.month)
+
+
+def district_figures(start: date, end: date) -> dict[int, dict]:
+    """Per commune (tenant id): producers (vendors with a published product), published products, sub-orders
+    placed from ``start`` to ``end`` (Hà Nội calendar days, both included), and the value of those paid (integers).
+    One aggregate query, across communes."""
     with all_tenants():
-        rows = db.session.execute(query).all()
-    return {row[0]: {"producers": int(row[1]), "products": int(row[2]), "orders": int(row[3]),
-                     "paid_value": int(row[4])} for row in rows}
+        rows = db.session.execute(_district_query(start, end, by_month=False)).all()
+    return {row[0]: {"producers": int(row[2]), "products": int(row[3]), "orders": int(row[4]),
+                     "paid_value": int(row[5])} for row in rows}
+
+
+def district_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, int]]]:
+    """The same per Hà Nội month of the order, {first day of the month: {tenant_id: {...}}}, in ONE query: every
+    month from ``start``'s to ``end``'s counts the producers and products of now (as ``district_figures`` does)."""
+    from datetime import timedelta
+
+    from app.district.figures import as_month
+
+    months = []
+    month = start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    listed: dict[int, tuple[int, int]] = {}
+    ordered: dict[date, dict[int, tuple[int, int]]] = {}
+    with all_tenants():
+        for tenant_id, month, producers, products, orders, paid in db.session.execute(
+                _district_query(start, end, by_month=True)):
+            if month is None:
+                listed[tenant_id] = (int(producers), int(products))
+            else:
+                ordered.setdefault(as_month(month), {})[tenant_id] = (int(orders), int(paid))
+    out: dict[date, dict[int, dict[str, int]]] = {}
+    for month in months:
+        in_month = ordered.get(month, {})
+        out[month] = {tenant_id: dict(zip(("producers", "products", "orders", "paid_value"),
+                                          (*listed.get(tenant_id, (0, 0)), *in_month.get(tenant_id, (0, 0))),
+                                          strict=True))
+                      for tenant_id in set(listed) | set(in_month)}
+    return out

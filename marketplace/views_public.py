@@ -1,7 +1,8 @@
 """Public marketplace pages: catalogue, search, product, producer storefront, cart, guest checkout, order page.
 
 Catalogue pages are cacheable for visitors without a session (no cookie: ``public, max-age=60`` and an ETag, a
-304 when unchanged); anyone with a session (a cart, signed in) gets ``private, no-cache``. The cart's forms carry
+304 when unchanged) and served to them from the response cache (``@cached_for_visitors``, fresh after every commit
+that writes a product, a vendor or a commune); anyone with a session (a cart, signed in) gets ``private, no-cache``. The cart's forms carry
 no CSRF token so that catalogue pages stay the same for every visitor; checkout keeps its token.
 """
 
@@ -25,14 +26,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import storage
+from app.cache import cached_for_visitors, invalidate_on
 from app.errors import DomainError
 from app.extensions import csrf, db
 from app.payments.intents import as_utc, utcnow
-from marketplace import bp, cart, images, pagecache, payments, queries, services
+from marketplace import bp, cart, images, payments, queries, services
 from marketplace.forms import CheckoutForm, FindOrderForm
+from marketplace.models import Product
 from marketplace.statuses import AWAITING_PAYMENT, CATEGORIES, category, status_label
+from tenants.market.models import Vendor
+from tenants.models import Tenant
 
 PER_PAGE = 24
+# The catalogue pages below are stored whole for visitors without a session (app/cache.py) until a commit writes what
+# they show: a product (a new one, a price, a stock reserved by a checkout or sold), a vendor, a commune.
+invalidate_on(Product, Vendor, Tenant)
 CACHE_SECONDS = 60
 
 
@@ -78,13 +86,13 @@ def _render(template: str, **context) -> Response:
 
 
 @bp.route("/")
-@pagecache.for_visitors
+@cached_for_visitors
 def index():
     return _render("marketplace/index.html", home=queries.public_home())
 
 
 @bp.route("/search")
-@pagecache.for_visitors
+@cached_for_visitors
 def search():
     q = (request.args.get("q") or "")[:100]
     commune = request.args.get("commune") or None
@@ -99,7 +107,7 @@ def search():
 
 
 @bp.route("/category/<slug>")
-@pagecache.for_visitors
+@cached_for_visitors
 def category_page(slug: str):
     cat = category(slug)
     if cat is None:
@@ -112,7 +120,7 @@ def category_page(slug: str):
 
 
 @bp.route("/p/<commune_slug>/<slug>")
-@pagecache.for_visitors
+@cached_for_visitors
 def product(commune_slug: str, slug: str):
     detail = queries.public_product(commune_slug, slug)
     if detail is None:
@@ -124,7 +132,7 @@ def product(commune_slug: str, slug: str):
 
 
 @bp.route("/shop/<commune_slug>/<vendor_slug>")
-@pagecache.for_visitors
+@cached_for_visitors
 def storefront(commune_slug: str, vendor_slug: str):
     shop = queries.public_vendor(commune_slug, vendor_slug)
     if shop is None:

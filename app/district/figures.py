@@ -103,6 +103,27 @@ def local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return since, until
 
 
+def local_month(column):
+    """SQL for the first day of the Hà Nội calendar month of a stored UTC time (for a provider's ``monthly``);
+    read the values back with ``as_month``. Hà Nội is UTC+7 all year (no daylight saving)."""
+    from sqlalchemy import func
+
+    from app.extensions import db
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc("month", func.timezone("Asia/Ho_Chi_Minh", column))
+    return func.strftime("%Y-%m-01", column, "+7 hours")
+
+
+def as_month(value) -> date:
+    """A value of ``local_month`` as a ``date`` (SQLite gives text, PostgreSQL a timestamp)."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
 def collect(tenant_ids: Iterable[int], start: date, end: date) -> dict[int, dict[str, int]]:
     """Every registered key for every commune in ``tenant_ids`` (zero where a provider has no row for it)."""
     tenant_ids = list(tenant_ids)

@@ -26,3 +26,14 @@ def _sale_payment_changed(purpose, *, intent, event_type):
 
 
 from tenants.market import views_public, views_staff, views_vendor  # noqa: E402,F401
+
+
+def _register_district_figures() -> None:
+    """The district dashboard's per-commune counts come from ``queries.district_figures`` (app/district/figures.py)."""
+    from app.district import figures
+    from tenants.market import queries
+
+    figures.register("market", queries.district_figures, figures.MARKET_KEYS, monthly=queries.district_monthly)
+
+
+_register_district_figures()

@@ -73,6 +73,10 @@ def check_bank_details(bank_bin: str | None, account_number: str | None, holder_
     return BankDetails(bank_bin, number, holder)
 
 
+# The table behind "vendors with a bank account" (has_active_account): the public figures are stale once it changes.
+ACCOUNT_MODEL = PaymentAccount
+
+
 def vendor_account(vendor_id: int) -> PaymentAccount | None:
     """The vendor's active bank account (the newest when one replaced another)."""
     return db.session.scalars(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case, func, literal, select, union_all
+from sqlalchemy import and_, case, func, literal, null, select, union_all
 
 from app.extensions import db
 from app.formatting import VN_TZ, to_local
@@ -238,13 +238,15 @@ def public_stats(start: date, end: date) -> dict:
 DISTRICT_KEYS = ("vendors", "vendors_with_bank_account", "sales", "qr_sales", "sales_amount", "qr_sales_amount")
 
 
-def district_figures(start: date, end: date) -> dict[int, dict[str, int]]:
-    """Per commune (tenant_id): active vendors, those with an active bank account, and the paid sales of the
-    period (count and amount, all and by QR). ONE aggregate query across tenants: vendor rows and sale rows are
-    stacked (UNION ALL) and summed per tenant_id. Communes with neither are absent."""
+def _district_query(start: date, end: date, by_month: bool):
+    """Vendor rows and the period's paid sale rows stacked (UNION ALL) and summed per tenant_id (and, ``by_month``,
+    per Hà Nội month of payment: vendor rows, a count of now, have no month)."""
+    from app.district.figures import local_month
+
     is_qr = MarketSale.method == QR
     vendor_rows = select(
         Vendor.tenant_id.label("tenant_id"),
+        (null() if by_month else literal(0)).label("month"),
         literal(1).label("vendors"),
         case((_has_bank_account(), 1), else_=0).label("with_account"),
         literal(0).label("sales"), literal(0).label("qr_sales"),
@@ -252,23 +254,61 @@ def district_figures(start: date, end: date) -> dict[int, dict[str, int]]:
     ).where(Vendor.active.is_(True))
     sale_rows = select(
         MarketSale.tenant_id.label("tenant_id"),
+        local_month(MarketSale.paid_at) if by_month else literal(0),
         literal(0), literal(0), literal(1),
         case((is_qr, 1), else_=0),
         MarketSale.amount,
         case((is_qr, MarketSale.amount), else_=0),
     ).where(_paid_between(start, end))
     stacked = union_all(vendor_rows, sale_rows).subquery()
-    query = select(
-        stacked.c.tenant_id,
+    return select(
+        stacked.c.tenant_id, stacked.c.month,
         func.sum(stacked.c.vendors), func.sum(stacked.c.with_account), func.sum(stacked.c.sales),
         func.sum(stacked.c.qr_sales), func.sum(stacked.c.amount), func.sum(stacked.c.qr_amount),  # DISTRICT_KEYS
-    ).group_by(stacked.c.tenant_id)
+    ).group_by(stacked.c.tenant_id, stacked.c.month)
+
+
+def district_figures(start: date, end: date) -> dict[int, dict[str, int]]:
+    """Per commune (tenant_id): active vendors, those with an active bank account, and the paid sales of the
+    period from ``start`` to ``end`` (Hà Nội days, both included: count and amount, all and by QR). ONE aggregate
+    query across tenants: vendor rows and sale rows are stacked (UNION ALL) and summed per tenant_id. Communes with
+    neither are absent."""
     with all_tenants():
-        rows = db.session.execute(query).all()
+        rows = db.session.execute(_district_query(start, end, by_month=False)).all()
     return {
         tenant_id: dict(zip(DISTRICT_KEYS, (int(v or 0) for v in values), strict=True))
-        for tenant_id, *values in rows
+        for tenant_id, _month, *values in rows
     }
+
+
+def district_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, int]]]:
+    """The same per Hà Nội month of payment, {first day of the month: {tenant_id: {...}}}, in ONE query: every month
+    from ``start``'s to ``end``'s counts the vendors of now (as ``district_figures`` does for any period)."""
+    from app.district.figures import as_month
+
+    months = []
+    month = start.replace(day=1)
+    while month <= end:
+        months.append(month)
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    vendors: dict[int, tuple[int, int]] = {}
+    sales: dict[date, dict[int, list[int]]] = {}
+    with all_tenants():
+        for tenant_id, month, n_vendors, with_account, *flows in db.session.execute(
+                _district_query(start, end, by_month=True)):
+            if month is None:
+                vendors[tenant_id] = (int(n_vendors or 0), int(with_account or 0))
+            else:
+                sales.setdefault(as_month(month), {})[tenant_id] = [int(v or 0) for v in flows]
+    out: dict[date, dict[int, dict[str, int]]] = {}
+    for month in months:
+        in_month = sales.get(month, {})
+        out[month] = {
+            tenant_id: dict(zip(DISTRICT_KEYS, (*vendors.get(tenant_id, (0, 0)), *in_month.get(tenant_id, (0, 0, 0, 0))),
+                                strict=True))
+            for tenant_id in set(vendors) | set(in_month)
+        }
+    return out
 
 
 # --- lists for staff pages --------------------------------------------------------------------------------------

@@ -9,12 +9,18 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 
+from app.cache import cached_for_visitors, invalidate_on
 from app.errors import DomainError
 from app.extensions import db
-from tenants.market import api_bp, bp, invitations, queries
+from tenants.market import api_bp, bp, invitations, payments, queries
 from tenants.market.forms import SetPasswordForm
+from tenants.market.models import Market, MarketSale, Stall, Vendor
 
 MAX_STATS_DAYS = 366
+# The public figures JSON is the same for every visitor: stored whole by the response cache (app/cache.py) until a
+# commit writes what it counts (a sale, a vendor or its bank account, a market, a stall). The period ends today: just
+# after midnight it can lag by up to RESPONSE_CACHE_SECONDS (10 minutes), the cache's bound on staleness.
+invalidate_on(MarketSale, Vendor, payments.ACCOUNT_MODEL, Market, Stall)
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
@@ -45,6 +51,7 @@ def welcome(token: str):
 
 
 @api_bp.route("/stats")
+@cached_for_visitors
 def stats():
     """The commune's public market figures: ``?days=N`` (1-366, default 30) up to today."""
     raw = request.args.get("days", "30")

@@ -11,3 +11,14 @@ bp = Blueprint("onestop", __name__, url_prefix="/c/<tenant_slug>/onestop", templ
 from tenants.onestop import payments  # noqa: E402,F401  (connects the fee handler to payment_event)
 from tenants.onestop import views_staff  # noqa: E402,F401
 from tenants.onestop.views_public import lookup_bp, public_bp  # noqa: E402,F401
+
+
+def _register_district_figures() -> None:
+    """The district dashboard's per-commune counts come from ``queries.district_figures`` (app/district/figures.py)."""
+    from app.district import figures
+    from tenants.onestop import queries
+
+    figures.register("onestop", queries.district_figures, figures.ONESTOP_KEYS, monthly=queries.district_monthly)
+
+
+_register_district_figures()

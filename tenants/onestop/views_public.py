@@ -10,6 +10,7 @@ import hmac
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from app.cache import cached_for_visitors, invalidate_on
 from app.errors import DomainError, NotFound
 from app.extensions import db, limiter
 from app.payments import qr
@@ -17,10 +18,16 @@ from app.payments.intents import as_utc, serialize
 from app.uploads import upload_limit
 from tenants.onestop import payments, queries, services, statuses
 from tenants.onestop.forms import applicant_fields, whole_number
+from tenants.onestop.models import Dossier, Procedure, Rating
 from tenants.scoping import tenant_context
 
 public_bp = Blueprint("onestop_public", __name__, template_folder="templates")
 lookup_bp = Blueprint("onestop_lookup", __name__, template_folder="templates")
+
+# The public figures (page and JSON) are the same for every visitor: stored whole by the response cache (app/cache.py)
+# until a commit writes a dossier, a rating or a procedure. Open dossiers turn late with the clock alone, so the
+# on-time share can lag by up to RESPONSE_CACHE_SECONDS (10 minutes), the cache's bound on staleness.
+invalidate_on(Dossier, Rating, Procedure)
 
 
 def qr_data_uri(text: str) -> str:
@@ -103,6 +110,7 @@ def submit():
 
 
 @public_bp.route("/c/<tenant_slug>/onestop/figures")
+@cached_for_visitors
 def figures():
     from tenants.onestop.views_staff import period_from_args
 
@@ -117,6 +125,7 @@ def figures():
 
 
 @public_bp.route("/api/c/<tenant_slug>/onestop/metrics")
+@cached_for_visitors
 def metrics_api():
     from tenants.onestop.views_staff import period_from_args
 

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app.extensions import db
+from app.formatting import to_local
 from marketplace import queries
 from tests.conftest import count_queries
 from tests.marketplace.helpers import checkout, sub_orders
@@ -22,12 +23,12 @@ def test_district_figures_per_commune(app, client, shop):
         if sub["subtotal"] == 500_000:
             post_sepay(client, sepay_payload(sub["account_number"], sub["reference"], sub["amount"]))
     checkout(app, [(p["am"], 1)])  # Bát Tràng, unpaid
-    now = datetime.now(timezone.utc)
+    today = to_local(datetime.now(timezone.utc)).date()  # Hà Nội calendar days, both included
     with app.app_context():
         with count_queries(app) as statements:
-            figures = queries.district_figures(now - timedelta(days=1), now + timedelta(minutes=1))
+            figures = queries.district_figures(today - timedelta(days=1), today)
         assert len([s for s in statements if "set_config" not in s]) == 1
-        earlier = queries.district_figures(now - timedelta(days=10), now - timedelta(days=9))
+        earlier = queries.district_figures(today - timedelta(days=10), today - timedelta(days=9))
         db.session.remove()
     bt, kk = shop["tenants"]["bat_trang"].id, shop["tenants"]["kieu_ky"].id
     assert figures == {

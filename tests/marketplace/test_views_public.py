@@ -168,24 +168,69 @@ def test_api_products(client, shop):
         assert response.get_json()["error"]["message"]
 
 
-def test_visitors_without_cookies_share_a_short_lived_rendering(app, client, shop, monkeypatch):
-    from marketplace.pagecache import pages
+def _served(app, client, path, **kwargs):
+    """(response, served from the response cache?)"""
+    cache = app.extensions["response_cache"]
+    hits = cache.hits
+    response = client.get(path, **kwargs)
+    return response, cache.hits == hits + 1
 
-    monkeypatch.setitem(app.config, "MARKETPLACE_PAGE_CACHE_SECONDS", 60)
-    pages.clear()
-    first = client.get("/marketplace/search?q=binh gom")
-    assert "Bình gốm men lam Bát Tràng" in first.get_data(as_text=True)
+
+CATALOGUE = ("/marketplace/", "/marketplace/search?q=binh gom", "/marketplace/category/thu-cong-my-nghe",
+             "/marketplace/p/bat-trang/binh-gom-men-lam-bat-trang")
+
+
+def test_visitors_without_a_session_are_served_the_stored_page_with_its_etag(app, client, shop):
+    for path in CATALOGUE:
+        first, first_hit = _served(app, client, path)
+        again, again_hit = _served(app, client, path)
+        assert not first_hit and again_hit, path
+        assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"], path
+        assert again.headers["Cache-Control"] == "public, max-age=60", path
+        not_modified, hit = _served(app, client, path, headers={"If-None-Match": first.headers["ETag"]})
+        assert hit and not_modified.status_code == 304 and not_modified.get_data() == b"", path
+        changed, hit = _served(app, client, path, headers={"If-None-Match": '"another"'})
+        assert hit and changed.status_code == 200 and changed.get_data() == first.get_data(), path
+    with client.session_transaction() as session:  # a cart: never the shared page
+        session["cart"] = {str(shop["products"]["vang"]): 1}
+    response, hit = _served(app, client, "/marketplace/")
+    assert not hit and response.headers["Cache-Control"] == "private, no-cache"
+
+
+def test_a_cached_page_shows_a_new_price_at_once(app, client, shop):
+    from app.extensions import db
+    from marketplace import services
+    from tenants.scoping import tenant_context
+
+    path = "/marketplace/p/bat-trang/binh-gom-men-lam-bat-trang"
+    client.get(path)
+    assert _served(app, client, path)[1] and "250.000 ₫" in client.get(path).get_data(as_text=True)
+    with app.app_context(), tenant_context(shop["tenants"]["bat_trang"]):
+        services.update_product(shop["vendors"]["gom"], shop["products"]["binh"], {
+            "name": "Bình gốm men lam Bát Tràng", "category": "thu-cong-my-nghe", "price": "275.000", "stock": "5",
+            "unit": "cái", "ocop_stars": "4", "ocop_certificate": "OCOP-1"})
+        db.session.commit()
+    response, hit = _served(app, client, path)
+    assert not hit and "275.000 ₫" in response.get_data(as_text=True)
+    assert "275.000 ₫" in client.get("/marketplace/search?q=binh gom").get_data(as_text=True)
+
+
+def test_a_cached_page_shows_a_product_sold_out_by_a_checkout_and_a_new_product(app, client, shop):
+    from tests.marketplace.helpers import checkout
+
+    path = "/marketplace/p/kieu-ky/tranh-vang-quy-kieu-ky"
+    assert 'data-testid="add-to-cart"' in client.get(path).get_data(as_text=True)
+    assert _served(app, client, path)[1]
+    checkout(app, [(shop["products"]["vang"], 2)])  # the last two held for an unpaid order
+    response, hit = _served(app, client, path)
+    assert not hit
+    assert 'data-testid="add-to-cart"' not in response.get_data(as_text=True)
+    assert "Sold out" in client.get(path + "?lang=en").get_data(as_text=True)
+    client.get("/marketplace/search?q=binh gom")
+    assert _served(app, client, "/marketplace/search?q=binh gom")[1]
     make_product(app, shop["tenants"]["bat_trang"], shop["vendors"]["gom"], "Bình gốm hoa sen")
-    again = client.get("/marketplace/search?q=binh gom")
-    assert again.get_data() == first.get_data() and again.headers["ETag"] == first.headers["ETag"]
-    assert client.get("/marketplace/search?q=binh gom",
-                      headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
-    with_cookie = app.test_client()
-    with_cookie.set_cookie("lang", "vi")
-    assert "Bình gốm hoa sen" in with_cookie.get("/marketplace/search?q=binh gom").get_data(as_text=True)
-    monkeypatch.setitem(app.config, "MARKETPLACE_PAGE_CACHE_SECONDS", 0)
-    assert "Bình gốm hoa sen" in client.get("/marketplace/search?q=binh gom").get_data(as_text=True)
-    pages.clear()
+    response, hit = _served(app, client, "/marketplace/search?q=binh gom")
+    assert not hit and "Bình gốm hoa sen" in response.get_data(as_text=True)
 
 
 def test_checkout_of_more_than_is_left_says_so_and_orders_nothing(app, client, shop):

@@ -154,3 +154,25 @@ def test_the_dashboard_shows_the_figures_and_charts_to_staff_only(app, client, m
     make.user("officer@battrang.vn", "officer", data["bat_trang"])
     login(other, "officer@battrang.vn")
     assert other.get("/c/trau-quy/market/").status_code == 404
+
+
+def _served(app, client, path):
+    cache = app.extensions["response_cache"]
+    hits = cache.hits
+    response = client.get(path)
+    assert response.status_code == 200
+    return response, cache.hits == hits + 1
+
+
+def test_the_public_json_is_cached_and_fresh_after_a_sale_or_a_new_vendor(app, client, data):
+    path = "/api/c/trau-quy/market/stats"
+    client.get(path)
+    assert _served(app, client, path)[1]  # the same for every visitor: stored
+    v = make_vendor(app, data["trau_quy"])  # a vendor onboarded with a bank account
+    response, hit = _served(app, client, path)
+    assert not hit and (response.get_json()["vendors"], response.get_json()["vendors_with_bank_account"]) == (5, 4)
+    assert _served(app, client, path)[1]
+    qr_paid(app, data["trau_quy"], v.id, 25_000)
+    response, hit = _served(app, client, path)
+    assert not hit and (response.get_json()["qr_sales"], response.get_json()["sales_amount"]) == (4, 425_000)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"

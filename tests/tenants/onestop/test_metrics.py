@@ -118,3 +118,33 @@ def test_the_dashboard_page_and_its_csv(client, make, data):
     assert "received,6" in csv and "ratings.unsatisfied,1" in csv
     public = client.get("/c/bat-trang/onestop/figures?from=2026-03-01&to=2026-03-31").get_data(as_text=True)
     assert 'data-testid="m-received">6<' in public and "Nguyễn" not in public
+
+
+def _served(app, client, path):
+    cache = app.extensions["response_cache"]
+    hits = cache.hits
+    response = client.get(path)
+    assert response.status_code == 200
+    return response, cache.hits == hits + 1
+
+
+def test_the_public_figures_are_cached_and_fresh_after_a_new_dossier_or_rating(app, client, data):
+    commune, _other = data
+    api = "/api/c/bat-trang/onestop/metrics?from=2026-03-01&to=2026-03-31"
+    page = "/c/bat-trang/onestop/figures?from=2026-03-01&to=2026-03-31"
+    for path in (api, page):
+        client.get(path)
+        assert _served(app, client, path)[1], path  # the same for every visitor: stored
+    with app.app_context(), tenant_context(commune):
+        seed(procedure().id, ROWS[:1], prefix="N")  # one more dossier received on 2 March, rated very satisfied
+        db.session.commit()
+    response, hit = _served(app, client, api)
+    assert not hit and response.get_json()["received"] == 7 and response.get_json()["ratings"]["very_satisfied"] == 2
+    assert not _served(app, client, page)[1]
+    assert _served(app, client, api)[1]
+    with app.app_context(), tenant_context(commune):  # a rating changed by itself
+        rating = db.session.scalars(db.select(Rating).where(Rating.level == "unsatisfied")).first()
+        rating.level = "satisfied"
+        db.session.commit()
+    response, hit = _served(app, client, api)
+    assert not hit and response.get_json()["ratings"]["unsatisfied"] == 0
