@@ -19,6 +19,7 @@ def key_for(app, tenant, number: str):
     account = make_account(app, tenant, number)
     with app.app_context(), tenant_context(tenant):
         key, secret = create_api_key(db.session.merge(account))
+        db.session.commit()
         return ApiCredentials(tenant.id, account.id, key.id, secret)
 
 

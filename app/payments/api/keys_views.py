@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired
 
 from app.auth.access import commune_staff_required
 from app.errors import DomainError
+from app.extensions import db
 from app.forms import BaseForm
 from app.payments import accounts
 
@@ -36,6 +37,7 @@ def index():
         account = next((a for a in payment_accounts if a.id == form.account.data), None)
         if form.validate_on_submit() and account is not None:
             _key, secret = accounts.create_api_key(account)  # shown on this page once, stored nowhere in clear
+            db.session.commit()
         else:
             flash(_("Choose one of the commune's active payment accounts."), "error")
             status = 400
@@ -48,6 +50,7 @@ def index():
 def revoke(key_id: int):
     try:
         key = accounts.revoke_api_key(key_id)  # NotFound for another commune's key
+        db.session.commit()
     except DomainError as err:
         flash(str(err.message), "error")
         return redirect(url_for("api_keys.index"))
