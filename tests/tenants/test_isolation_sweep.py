@@ -12,14 +12,19 @@ from app.extensions import db
 from app.payments.accounts import create_account, create_api_key
 from tenants.scoping import tenant_context
 from tests.conftest import csrf_token, login
+from tests.marketplace.helpers import make_product
+from tests.marketplace.helpers import make_vendor as marketplace_vendor
 from tests.payments.helpers import create_intent
+from tests.tenants.onestop.conftest import online_dossier, procedure, vn
 from tests.tenants.market.helpers import make_market, make_vendor
 
 # Route parameters that are not record ids: one valid value each.
 FIXED = {"action": "deactivate", "size": "a4", "kind": "png"}
 # Record kinds the sweep does not make yet (their routes are listed, not silently passed).
-NOT_SWEPT_PARAMS = {"dossier_id", "document_id", "procedure_id", "day_off_id", "code", "token", "sale_id",
-                    "product_id", "name", "sub_order_id", "transfer_id"}
+NOT_SWEPT_PARAMS = {"document_id", "day_off_id", "code", "token", "sale_id", "name", "sub_order_id",
+                    "transfer_id"}
+SWEPT_PARAMS = {"notice_id", "user_id", "market_id", "vendor_id", "public_id", "key_id", "procedure_id", "dossier_id",
+                "product_id"}
 
 
 @pytest.fixture
@@ -37,8 +42,13 @@ def b_records(app, make):
         key, _secret = create_api_key(account)
         db.session.commit()
         intent = create_intent(account, 30_000)
+        proc = procedure()
+        dossier = online_dossier(proc, vn(2026, 11, 30, 9, 0))
+        db.session.commit()
         ids = {"notice_id": notice.id, "user_id": b_officer.id, "market_id": market_id, "vendor_id": b_vendor.id,
-               "public_id": intent.public_id, "key_id": key.id}
+               "public_id": intent.public_id, "key_id": key.id, "procedure_id": proc.id, "dossier_id": dossier.id}
+    shop = marketplace_vendor(app, b, "Gốm của B")
+    ids["product_id"] = make_product(app, b, shop)
     return a, ids, a_vendor.email
 
 
@@ -57,26 +67,27 @@ def test_a_user_of_commune_a_gets_404_for_every_record_of_commune_b(app, client,
     a, ids, vendor_email = b_records
     login(client, vendor_email if who == "vendor" else who)
     token = csrf_token(client, "/account/password")
-    asked, wrong = 0, []
+    asked, wrong, walked = 0, [], set()
     for rule in _sweepable_rules(app):
         values = {"tenant_slug": a.slug, **{p: ids.get(p, FIXED.get(p)) for p in rule.arguments - {"tenant_slug"}}}
         if any(v is None for v in values.values()):
             continue
         with app.test_request_context():
             url = app.url_for(rule.endpoint, **values)
+        walked |= rule.arguments & SWEPT_PARAMS
         allowed = {404, 405} | ({403} if who == "vendor" else set())
         for method in ("GET", "POST"):
             response = client.open(url, method=method, data={"csrf_token": token} if method == "POST" else None)
             asked += 1
             if response.status_code not in allowed:
                 wrong.append((method, url, response.status_code))
-    assert asked >= 20  # the sweep really walked routes
+    assert asked >= 20 and walked == SWEPT_PARAMS  # the sweep really walked routes of every record kind it made
     assert wrong == []
 
 
 def test_every_id_taking_commune_route_is_swept_or_named(app):
     """A new kind of record in a commune route must join the sweep (b_records) or NOT_SWEPT_PARAMS, knowingly."""
-    known = set(FIXED) | NOT_SWEPT_PARAMS | {"notice_id", "user_id", "market_id", "vendor_id", "public_id", "key_id"}
+    known = set(FIXED) | NOT_SWEPT_PARAMS | SWEPT_PARAMS
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/c/<tenant_slug>/"):
             assert rule.arguments - {"tenant_slug"} <= known, rule.rule
