@@ -15,20 +15,20 @@ from tests.conftest import csrf_token, login
 from tenants.market import services as market_services
 from tests.marketplace.helpers import checkout, make_product, sub_orders
 from tests.marketplace.helpers import make_vendor as marketplace_vendor
-from tests.payments.helpers import create_intent
+from tests.payments.helpers import SEPAY_KEY, create_intent, post_sepay, sepay_payload, transfers
 from tests.tenants.onestop.conftest import online_dossier, procedure, vn
 from tests.tenants.market.helpers import make_market, make_vendor
 
 # Route parameters that are not record ids: one valid value each.
 FIXED = {"action": "deactivate", "size": "a4", "kind": "png"}
 # Record kinds the sweep does not make yet (their routes are listed, not silently passed).
-NOT_SWEPT_PARAMS = {"document_id", "day_off_id", "code", "token", "name", "transfer_id"}
+NOT_SWEPT_PARAMS = {"document_id", "day_off_id", "code", "token", "name"}
 SWEPT_PARAMS = {"notice_id", "user_id", "market_id", "vendor_id", "public_id", "key_id", "procedure_id", "dossier_id",
-                "product_id", "sale_id", "sub_order_id"}
+                "product_id", "sale_id", "sub_order_id", "transfer_id"}
 
 
 @pytest.fixture
-def b_records(app, make):
+def b_records(app, make, monkeypatch):
     a, b = make.tenant("xa-a", "Xã A"), make.tenant("xa-b", "Xã B")
     make.user("admin@a.vn", "commune_admin", a)
     make.user("officer@a.vn", "officer", a)
@@ -42,10 +42,18 @@ def b_records(app, make):
         key, _secret = create_api_key(account)
         db.session.commit()
         intent = create_intent(account, 30_000)
+    # A transfer into B's account that matches nothing: it waits in B's inbox.
+    monkeypatch.setitem(app.config, "SEPAY_API_KEY", SEPAY_KEY)
+    assert post_sepay(app.test_client(), sepay_payload("113000583", "CHUYEN TIEN", 10_000,
+                                                       gateway="VietinBank")).status_code < 300
+    unmatched = [t for t in transfers(app) if t["tenant_id"] == b.id]
+    assert len(unmatched) == 1
+    with app.app_context(), tenant_context(b):
         proc = procedure()
         dossier = online_dossier(proc, vn(2026, 11, 30, 9, 0))
         db.session.commit()
-        ids = {"notice_id": notice.id, "user_id": b_officer.id, "market_id": market_id, "vendor_id": b_vendor.id,
+        ids = {"transfer_id": unmatched[0]["id"], "notice_id": notice.id,
+               "user_id": b_officer.id, "market_id": market_id, "vendor_id": b_vendor.id,
                "public_id": intent.public_id, "key_id": key.id, "procedure_id": proc.id, "dossier_id": dossier.id}
     shop = marketplace_vendor(app, b, "Gốm của B")
     ids["product_id"] = make_product(app, b, shop)
