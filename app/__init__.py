@@ -107,7 +107,7 @@ def register_tenancy(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from app.auth import bp as auth_bp
     from app.district import api_bp as district_api_bp, bp as district_bp
-    from app.extensions import csrf, limiter
+    from app.extensions import csrf
     from app.main import bp as main_bp
     from app.payments.api import bp as api_bp
     from app.payments.api.keys_views import bp as api_keys_bp
@@ -127,21 +127,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by key or signature, not by a browser session.
     csrf.exempt(api_bp)
-    limiter.limit(lambda: app.config["API_RATE_LIMIT"], key_func=_api_rate_bucket)(api_bp)
     csrf.exempt(bank_receivers_bp)
 
-
-
-def _api_rate_bucket() -> str:
-    """The API is limited per secret key (a digest of the presented credentials), else per client address."""
-    import hashlib
-
-    from flask_limiter.util import get_remote_address
-
-    credentials = request.headers.get("Authorization")
-    if credentials:
-        return "api:" + hashlib.sha256(credentials.encode("utf-8", "replace")).hexdigest()[:32]
-    return "api-anonymous:" + get_remote_address()
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -86,6 +86,7 @@ def seed(password: str, progress=None, payment_days: int = 14, now: datetime | N
                     f"Tài khoản thu phí {tenant.display_name}", DEMO_BANK_BIN, f"1130{tenant.code}",
                     strip_diacritics(f"UBND {tenant.display_name}").upper(),
                 )
+                db.session.commit()
             if payment_days and not db.session.scalar(select(func.count()).select_from(PaymentIntent)):
                 counts["payments"] += _seed_payment_history(tenant, payment_days, now or utcnow())
         slug = unit["slug"]

@@ -23,7 +23,8 @@ from tenants.scoping import all_tenants
 
 def create_account(label: str, bank_bin: str, account_number: str, holder_name: str, *,
                    owner_kind: str = "commune", vendor_id: int | None = None) -> PaymentAccount:
-    """A payee account of the active tenant. The bank details are checked the way the QR encoder needs them."""
+    """A payee account of the active tenant. The bank details are checked the way the QR encoder needs them.
+    Flushed; the caller commits (a vendor and its account are saved together or not at all)."""
     label, holder_name = normalize(label), normalize(holder_name)
     account_number = normalize(account_number).replace(" ", "")
     if not label:
@@ -47,7 +48,7 @@ def create_account(label: str, bank_bin: str, account_number: str, holder_name: 
     account = PaymentAccount(label=label, bank_bin=bank_bin, account_number=account_number,
                              holder_name=holder_name, owner_kind=owner_kind, vendor_id=vendor_id, active=True)
     db.session.add(account)
-    db.session.commit()
+    db.session.flush()
     return account
 
 
@@ -94,7 +95,7 @@ def set_notification_secret(account: PaymentAccount, provider: str, value: str |
     if field == "sepay_api_key" and value is not None:
         value = sepay_key_digest(value)
     setattr(account, field, value)
-    db.session.commit()
+    db.session.flush()
 
 
 SEPAY_KEY_DIGEST_PREFIX = "sha256:"
@@ -110,13 +111,13 @@ def hash_key(secret: str) -> str:
 
 
 def create_api_key(account: PaymentAccount) -> tuple[ApiKey, str]:
-    """A new secret key; the caller shows it once. Only its hash is stored."""
+    """A new secret key; the caller commits, then shows it once. Only its hash is stored."""
     mode = "live" if current_app.config.get("PRODUCTION") else "test"
     secret = f"sk_{mode}_{secrets.token_urlsafe(32).replace('-', 'x').replace('_', 'y')}"
     key = ApiKey(tenant_id=account.tenant_id, account_id=account.id, key_hash=hash_key(secret),
                  display_prefix=secret[:12])
     db.session.add(key)
-    db.session.commit()
+    db.session.flush()
     return key, secret
 
 
@@ -132,7 +133,7 @@ def revoke_api_key(key_id: int) -> ApiKey:
         raise NotFound(_l("No such API key."))
     if key.revoked_at is None:
         key.revoked_at = datetime.now(timezone.utc)
-    db.session.commit()
+    db.session.flush()
     return key
 
 

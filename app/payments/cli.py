@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from app.errors import DomainError
+from app.extensions import db
 from app.payments.accounts import NOTIFICATION_SECRET_FIELDS
 from tenants.queries import get_by_slug
 from tenants.scoping import tenant_context
@@ -40,6 +41,7 @@ def create_account_cmd(slug, bank_bin, account_number, holder_name, label, vendo
         try:
             account = create_account(label, bank_bin, account_number, holder_name,
                                      owner_kind="vendor" if vendor_id else "commune", vendor_id=vendor_id)
+            db.session.commit()
         except DomainError as err:
             raise click.ClickException(str(err.message)) from None
     click.echo(f"Payment account {account.id} created.", err=True)
@@ -57,6 +59,7 @@ def create_key_cmd(slug, vendor_id):
         if account is None:
             raise click.ClickException("No active payment account; create one with `flask payments create-account`.")
         _key, secret = create_api_key(account)
+        db.session.commit()
     click.echo(secret)
 
 
@@ -76,6 +79,7 @@ def set_notification_secret_cmd(slug, vendor_id, provider, clear):
             raise click.ClickException("No active payment account; create one with `flask payments create-account`.")
         try:
             set_notification_secret(account, provider, value)
+            db.session.commit()
         except DomainError as err:
             raise click.ClickException(str(err.message)) from None
     click.echo(f"{provider}: {'cleared' if clear else 'set'} for payment account {account.id}.")

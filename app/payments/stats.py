@@ -1,4 +1,8 @@
-"""Figures for the charts: money received per day in a commune, and per commune across the district."""
+"""Figures for the charts: money received per day in a commune, and per commune across the district.
+
+Commune money is what was paid into the commune's own accounts (owner_kind 'commune'): QR sales and marketplace
+orders are paid into vendors' own accounts and are the vendors' money, not the commune's (docs/decisions.md).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.formatting import VN_TZ, format_vnd, to_local
 from app.payments.intents import utcnow
-from app.payments.models import PaymentIntent
+from app.payments.models import PaymentAccount, PaymentIntent
 from tenants.models import Tenant
 from tenants.queries import list_active
 from tenants.scoping import all_tenants
@@ -20,6 +24,18 @@ def chart_rows(pairs) -> list[tuple[str, int, str]]:
     A date is labelled dd/mm."""
     return [(label.strftime("%d/%m") if isinstance(label, date) else label, amount, format_vnd(amount))
             for label, amount in pairs]
+
+
+def _commune_paid():
+    """The succeeded intents paid into a commune's own account (not a vendor's): the condition every figure here
+    shares. A correlated EXISTS on the intent's account (same tenant, same id), so it needs no join."""
+    into_commune_account = (
+        select(PaymentAccount.id)
+        .where(PaymentAccount.tenant_id == PaymentIntent.tenant_id, PaymentAccount.id == PaymentIntent.account_id,
+               PaymentAccount.owner_kind == "commune")
+        .exists()
+    )
+    return (PaymentIntent.status == "succeeded") & into_commune_account
 
 
 def received_per_day(days: int = 14, today: date | None = None) -> list[tuple[date, int]]:
@@ -33,7 +49,7 @@ def received_per_day(days: int = 14, today: date | None = None) -> list[tuple[da
     totals = {first + timedelta(days=i): 0 for i in range(days)}
     rows = db.session.execute(
         select(PaymentIntent.succeeded_at, PaymentIntent.amount_received)
-        .where(PaymentIntent.status == "succeeded", PaymentIntent.succeeded_at >= since)
+        .where(_commune_paid(), PaymentIntent.succeeded_at >= since)
     )
     for succeeded_at, amount in rows:
         day = to_local(succeeded_at).date()
@@ -53,7 +69,7 @@ def received_per_commune(days: int = 30) -> list[tuple[Tenant, int, int]]:
             tenant_id: (total or 0, count)
             for tenant_id, total, count in db.session.execute(
                 select(PaymentIntent.tenant_id, func.sum(PaymentIntent.amount_received), func.count())
-                .where(PaymentIntent.status == "succeeded", PaymentIntent.succeeded_at >= since)
+                .where(_commune_paid(), PaymentIntent.succeeded_at >= since)
                 .group_by(PaymentIntent.tenant_id)
             )
         }
@@ -67,7 +83,7 @@ def district_figures(since: datetime, until: datetime) -> dict[int, dict[str, in
     with all_tenants():
         rows = db.session.execute(
             select(PaymentIntent.tenant_id, func.sum(PaymentIntent.amount_received), func.count())
-            .where(PaymentIntent.status == "succeeded", PaymentIntent.succeeded_at >= since,
+            .where(_commune_paid(), PaymentIntent.succeeded_at >= since,
                    PaymentIntent.succeeded_at < until)
             .group_by(PaymentIntent.tenant_id)
         )
@@ -87,7 +103,7 @@ def district_monthly(since: datetime, until: datetime) -> dict[date, dict[int, d
         rows = db.session.execute(
             select(month.label("month"), PaymentIntent.tenant_id, func.sum(PaymentIntent.amount_received),
                    func.count())
-            .where(PaymentIntent.status == "succeeded", PaymentIntent.succeeded_at >= since,
+            .where(_commune_paid(), PaymentIntent.succeeded_at >= since,
                    PaymentIntent.succeeded_at < until)
             .group_by(month, PaymentIntent.tenant_id)
         )

@@ -14,6 +14,7 @@ from sqlalchemy import exists, insert, select, update
 from app.errors import ValidationError
 from app.extensions import db
 from app.payments import qr, vietqr
+from app.payments.accounts import create_account
 from app.payments.bank.reconciliation import confirm_by_hand
 from app.payments.banks import all_banks, get_bank
 from app.payments.intents import apply_expiry as _apply_expiry
@@ -88,19 +89,15 @@ def vendor_account(vendor_id: int) -> PaymentAccount | None:
 
 def set_vendor_account(vendor, details: BankDetails) -> PaymentAccount:
     """The vendor's bank account becomes ``details``; an earlier account is kept, inactive (its payments stay
-    readable). Built here rather than with accounts.create_account, which commits: this flushes, so a vendor and
-    its account are saved together by the caller or not at all. The checks are the same (check_bank_details)."""
+    readable). Flushed (accounts.create_account flushes too), so a vendor and its account are saved together by the
+    caller or not at all. A bank account already registered in the district is refused (ValidationError)."""
     db.session.execute(
         update(PaymentAccount)
         .where(PaymentAccount.vendor_id == vendor.id, PaymentAccount.active.is_(True))
         .values(active=False)
     )
-    account = PaymentAccount(label=vendor.business_name[:120], bank_bin=details.bank_bin,
-                             account_number=details.account_number, holder_name=details.holder_name,
-                             owner_kind="vendor", vendor_id=vendor.id, active=True)
-    db.session.add(account)
-    db.session.flush()
-    return account
+    return create_account(vendor.business_name[:120], details.bank_bin, details.account_number,
+                          details.holder_name, owner_kind="vendor", vendor_id=vendor.id)
 
 
 def close_vendor_accounts(vendor_id: int) -> None:

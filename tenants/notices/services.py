@@ -1,4 +1,5 @@
-"""Notice rules. Queries here carry no tenant filter: the scoping mechanism adds it (tenants/scoping.py)."""
+"""Notice rules. Queries here carry no tenant filter: the scoping mechanism adds it (tenants/scoping.py).
+Services flush; the view commits."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -39,7 +40,7 @@ def create(author, title: str, body: str, published: bool = True) -> Notice:
     title, body = _clean(title, body)
     notice = Notice(title=title, body=body, published=published, author_id=author.id if author else None)
     db.session.add(notice)
-    db.session.commit()
+    db.session.flush()
     return notice
 
 
@@ -47,10 +48,10 @@ def update(notice_id: int, title: str, body: str, published: bool) -> Notice:
     notice = get(notice_id)
     notice.title, notice.body = _clean(title, body)
     notice.published = published
-    db.session.commit()
+    db.session.flush()
     return notice
 
 
 def delete(notice_id: int) -> None:
     db.session.delete(get(notice_id))
-    db.session.commit()
+    db.session.flush()

@@ -5,6 +5,7 @@ from flask_login import current_user
 from app.auth.access import commune_staff_required, is_commune_staff
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
+from app.extensions import db
 from tenants.notices import bp, services
 from tenants.notices.forms import NoticeForm
 
@@ -30,6 +31,7 @@ def _save(form: NoticeForm, notice_id: int | None):
             notice = services.create(current_user, form.title.data, form.body.data, form.published.data)
         else:
             notice = services.update(notice_id, form.title.data, form.body.data, form.published.data)
+        db.session.commit()
     except DomainError as err:
         flash(str(err.message), "error")
         return None
@@ -61,5 +63,6 @@ def edit(notice_id: int):
 @commune_staff_required(*STAFF_ROLES)
 def delete(notice_id: int):
     services.delete(notice_id)
+    db.session.commit()
     flash(_("Notice deleted."), "success")
     return redirect(url_for("notices.index"))

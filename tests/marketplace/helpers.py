@@ -36,6 +36,7 @@ def make_vendor(app, tenant, name: str = "Gốm Minh Long", *, account: bool = T
         if account:
             create_account(f"Tài khoản {name}", "970436", f"10{n:08d}", "NGUYEN VAN AN", owner_kind="vendor",
                            vendor_id=vendor.id)
+            db.session.commit()  # the service flushes; the helper is the boundary
         return vendor.id
 
 

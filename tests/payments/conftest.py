@@ -44,6 +44,7 @@ def make_api_key(app, make):
         with app.app_context(), tenant_context(tenant):
             account = create_account(label, "970415", account_number, "UBND XA BAT TRANG")
             key, secret = create_api_key(account)
+            db.session.commit()  # the services flush; here the fixture is the boundary
             credentials = ApiCredentials(tenant.id, account.id, key.id, secret)
             db.session.remove()
         return credentials

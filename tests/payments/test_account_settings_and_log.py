@@ -19,7 +19,9 @@ from tests.conftest import csrf_token, login
 
 def _account(app, tenant, number="113000583"):
     with app.app_context(), tenant_context(tenant):
-        return create_account("Phí", "970415", number, "UBND XA BAT TRANG")
+        account = create_account("Phí", "970415", number, "UBND XA BAT TRANG")
+        db.session.commit()
+        return account
 
 
 def test_an_accounts_own_sepay_key_authenticates_notifications_for_that_account(app, runner, client, make):

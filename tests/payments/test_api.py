@@ -489,6 +489,22 @@ def test_each_key_is_rate_limited_with_a_stripe_shaped_429(app, client, make_api
     assert client.get("/v1/payment_intents", headers=calm.headers).status_code == 200  # another key, its own bucket
 
 
+def test_a_second_app_in_the_process_does_not_count_api_requests_twice(app, client, database, make_api_key,
+                                                                      monkeypatch):
+    """Workers and the test suite build more than one app; the API budget stays one budget per key."""
+    from app import create_app
+    from app.extensions import db
+    from tests.conftest import _test_settings
+
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "3 per minute")
+    other = create_app({**_test_settings(database["app_url"]), "API_RATE_LIMIT": "3 per minute"})
+    with other.app_context():
+        db.engine.dispose()
+    key = make_api_key("bat-trang")
+    answers = [client.get("/v1/payment_intents", headers=key.headers).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+
+
 @pytest.mark.parametrize("method, path, skipped", [
     ("GET", "/pay/pi_x/qr.png", True),      # the payer's QR image: no limit to resolve
     ("GET", "/pay/pi_x/status", True),

@@ -45,6 +45,7 @@ def shop(app, make):
     tenant = make.tenant("bat-trang", "Bát Tràng")
     with app.app_context(), tenant_context(tenant):
         account = create_account("Phí", "970415", "113366668888", "UBND XA BAT TRANG")
+        db.session.commit()
 
     class Shop:
         def endpoint(self, url: str, status: str = "enabled", events=("*",)) -> dict:

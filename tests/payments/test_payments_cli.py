@@ -46,6 +46,7 @@ def test_create_key_for_a_vendor_uses_the_vendors_account(app, runner, make):
         create_account("Phí", "970415", "113000583", "UBND XA BAT TRANG")
         vendor_account = create_account("Gốm Minh Hải", "970436", "0011004455667", "NGUYEN MINH HAI",
                                         owner_kind="vendor", vendor_id=vendor.id)
+        db.session.commit()
         vendor_id = vendor.id
     secret = runner.invoke(args=["payments", "create-key", "--tenant", "bat-trang", "--vendor", str(vendor_id)]
                            ).stdout.strip()

@@ -13,11 +13,18 @@ from tests.payments.helpers import create_intent
 from app.payments.models import PaymentIntent
 from tenants.scoping import tenant_context
 from tests.conftest import login
+from tests.tenants.market.helpers import make_vendor
 
 
-def _paid(app, tenant, amount: int, at: datetime, account_number: str = "113000583") -> None:
+def _paid(app, tenant, amount: int, at: datetime, account_number: str = "113000583", vendor_id: int | None = None,
+          ) -> None:
+    """A succeeded payment into a new account of the commune, or of its vendor ``vendor_id``."""
     with app.app_context(), tenant_context(tenant):
-        account = create_account("Phí", "970415", account_number, "UBND")
+        if vendor_id is None:
+            account = create_account("Phí", "970415", account_number, "UBND")
+        else:
+            account = create_account("Sạp rau", "970415", account_number, "NGUYEN THI HUONG", owner_kind="vendor",
+                                     vendor_id=vendor_id)
         intent = create_intent(account, amount)
         db.session.execute(update(PaymentIntent).where(PaymentIntent.id == intent.id).values(
             status="succeeded", amount_received=amount, succeeded_at=at))
@@ -42,6 +49,31 @@ def test_received_per_day_counts_only_the_active_commune(app, make):
     _paid(app, b, 900_000, now, "113000598")
     with app.app_context(), tenant_context(a):
         assert sum(amount for _day, amount in stats.received_per_day()) == 100_000
+
+
+def test_money_paid_into_a_vendors_own_account_is_not_the_communes(app, client, make):
+    """QR sales and marketplace orders are paid into vendors' accounts: no commune figure counts them, neither the
+    commune's days, the district's ranking, the district's figures and months, nor the payments desk."""
+    a = make.tenant("bat-trang", "Bát Tràng")
+    make.user("officer@a.vn", "officer", a)
+    vendor = make_vendor(app, a)
+    now = datetime.now(timezone.utc)
+    _paid(app, a, 100_000, now)
+    _paid(app, a, 7_000_000, now, "113000590", vendor_id=vendor.id)
+    with app.app_context(), tenant_context(a):
+        assert sum(amount for _day, amount in stats.received_per_day()) == 100_000
+    with app.app_context():
+        assert [(t.slug, amount, count) for t, amount, count in stats.received_per_commune()] == [
+            ("bat-trang", 100_000, 1)]
+        window = (now - timedelta(days=1), now + timedelta(days=1))
+        assert stats.district_figures(*window) == {a.id: {"money_received": 100_000, "payments": 1}}
+        months = stats.district_monthly(*window).values()  # the window may straddle two months
+        assert sum(m[a.id]["money_received"] for m in months if a.id in m) == 100_000
+        assert sum(m[a.id]["payments"] for m in months if a.id in m) == 1
+    login(client, "officer@a.vn")
+    page = client.get("/c/bat-trang/payments/").get_data(as_text=True)
+    chart = page.split('data-testid="daily-chart"')[1].split("</figure>")[0]
+    assert "100.000 ₫" in chart and "7.000.000 ₫" not in chart and "7.100.000 ₫" not in chart
 
 
 def test_received_per_commune_ranks_every_active_commune(app, make):

@@ -213,6 +213,7 @@ def test_api_requests_of_one_key_are_counted_together(app, servers, commune):
     with app.app_context(), tenant_context(commune):
         account = create_account("Phí", "970415", "113366668888", "UBND XA BAT TRANG")
         _key, secret = create_api_key(account)
+        db.session.commit()
     headers = {"Authorization": f"Bearer {secret}"}
     answers = [requests.get(f"{(a, b)[n % 2]}/v1/payment_intents", headers=headers, timeout=10).status_code
                for n in range(7)]

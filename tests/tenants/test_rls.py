@@ -130,7 +130,14 @@ def test_there_are_tenant_owned_tables_to_check(app):
     assert "notices" in tenant_owned_tables()
 
 
-# Not TenantScoped (a notification is stored before its commune is known) but under the same policy.
+# Tables with a tenant_id column that are not TenantScoped, each with its reason. Nothing else may be.
+NOT_TENANT_SCOPED = {
+    # A notification is stored before its commune is known: RLS still applies (below), the ORM scoping cannot.
+    "bank_transfers": "stored before its commune is known; under the same RLS policy",
+    # A user's roles in every commune are read at sign-in, before any commune is active; users are district-wide.
+    "memberships": "read at sign-in across communes; no RLS (a user's roles are not a commune's records)",
+}
+# Not TenantScoped but under the same policy.
 OTHER_RLS_TABLES = ["bank_transfers"]
 
 

@@ -303,3 +303,14 @@ def test_session_get_never_hands_back_another_tenants_row_from_the_identity_map(
             assert db.session.get(Notice, notice_b.id) is loaded
         with pytest.raises(TenantRequired):
             db.session.get(Notice, notice_b.id)
+
+
+def test_every_table_with_a_tenant_id_is_tenant_scoped_or_listed_with_its_reason(app):
+    """A new tenant-owned table that forgets TenantScoped fails here (on SQLite too); its RLS is checked on
+    PostgreSQL by tests/tenants/test_rls.py for every TenantScoped table and OTHER_RLS_TABLES."""
+    from tests.tenants.test_rls import NOT_TENANT_SCOPED, OTHER_RLS_TABLES, tenant_owned_tables
+
+    with_tenant_id = {table.name for table in db.metadata.sorted_tables if "tenant_id" in table.c}
+    assert with_tenant_id - set(tenant_owned_tables()) - set(NOT_TENANT_SCOPED) == set()
+    assert set(NOT_TENANT_SCOPED) <= with_tenant_id  # the allowlist names only real exceptions
+    assert set(OTHER_RLS_TABLES) <= set(NOT_TENANT_SCOPED)

@@ -8,19 +8,36 @@ in ``base``, Idempotency-Key handling in ``idempotency``, the routes in ``intent
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from app import errors
-from app.extensions import LIMITED_READS_BLUEPRINT
+from app.extensions import LIMITED_READS_BLUEPRINT, limiter
 from app.payments.accounts import authenticate_api_key
 from app.payments.api.base import ApiError, error_response
 from app.payments.stripe_wire import new_id
 from tenants.scoping import activate_tenant, deactivate_tenant
 
 bp = Blueprint(LIMITED_READS_BLUEPRINT, __name__, url_prefix="/v1")
+
+
+def _rate_bucket() -> str:
+    """The API is limited per secret key (a digest of the presented credentials), else per client address."""
+    from flask_limiter.util import get_remote_address
+
+    credentials = request.headers.get("Authorization")
+    if credentials:
+        return "api:" + hashlib.sha256(credentials.encode("utf-8", "replace")).hexdigest()[:32]
+    return "api-anonymous:" + get_remote_address()
+
+
+# Attached once, where the blueprint is made: the limiter keeps blueprint limits by name for the process, so a limit
+# attached in create_app was added again by every app the process built, and each copy counted the same request.
+# The budget is read from the app serving the request.
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_rate_bucket)(bp)
 
 API_VERSION = "2024-06-20"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -198,3 +198,22 @@ def test_staff_download_a_vendors_poster(app, client, admin):
     assert link in page
     response = client.get(link)
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
+
+
+def test_a_bank_account_already_registered_is_refused_on_its_field_and_nothing_is_saved(app, make):
+    """The vendor's account is made by accounts.create_account (it flushes): its district-wide check refuses a
+    number another vendor already has, and the vendor and user made before it are not saved either."""
+    tenant = make.tenant("bat-trang", "Bát Tràng")
+    taken = make_vendor(app, tenant)
+    before = counts(app)
+    with app.app_context(), tenant_context(tenant):
+        from tenants.market import services
+
+        with pytest.raises(ValidationError) as refused:
+            services.onboard_vendor(tenant, business_name="Gốm Hải", owner_name="Lê Văn Hải", phone="0912000111",
+                                    email="hai@bat-trang.vn", bank_bin=taken.bank_bin,
+                                    account_number=taken.account_number, holder_name="Lê Văn Hải")
+        db.session.rollback()  # what the view does with a refusal
+    assert refused.value.field == "account_number"
+    assert counts(app) == before
+

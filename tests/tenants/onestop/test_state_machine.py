@@ -78,6 +78,7 @@ PAIRS = [(state.value, action) for state in statuses.ALL for action in TRANSITIO
 @pytest.fixture
 def fee_account(ctx):
     create_account("Tài khoản thu phí", "970415", "113366668888", "UBND XA BAT TRANG")
+    db.session.commit()  # the service flushes; here the fixture is the boundary
 
 
 @pytest.mark.parametrize("state, action", PAIRS, ids=[f"{s}-{a}" for s, a in PAIRS])
