@@ -15,6 +15,7 @@ rls_cli = AppGroup("rls", help="PostgreSQL row-level security helpers.")
 
 def register(app: Flask) -> None:
     app.cli.add_command(seed_demo)
+    app.cli.add_command(seed_scale)
     app.cli.add_command(tenants_cli)
     app.cli.add_command(rls_cli)
     for module in _domain_cli_modules():
@@ -55,6 +56,43 @@ def seed_demo(if_empty: bool) -> None:
     click.echo(f"Sign in as district@{demo.DEMO_DOMAIN}, admin.<slug>@{demo.DEMO_DOMAIN} or "
                f"officer.<slug>@{demo.DEMO_DOMAIN}; password: {password} (DEMO_PASSWORD).")
     _echo_webhook_keys()
+
+
+@click.command("seed-scale")
+@with_appcontext
+@click.option("--communes", type=click.IntRange(1, 99_999), default=3321, show_default=True,
+              help="Communes (tenants) to create.")
+@click.option("--products", type=click.IntRange(0), default=200_000, show_default=True)
+@click.option("--dossiers", type=click.IntRange(0), default=2_000_000, show_default=True)
+@click.option("--vendors", type=click.IntRange(0), default=20_000, show_default=True)
+@click.option("--months", type=click.IntRange(1, 60), default=12, show_default=True,
+              help="Months of one-stop dossiers, up to today.")
+@click.option("--seed", "seed_value", type=int, default=766, show_default=True, help="Random seed.")
+def seed_scale(communes: int, products: int, dossiers: int, vendors: int, months: int, seed_value: int) -> None:
+    """Bulk-load a synthetic national data set (PostgreSQL, as the database owner; refused in production)."""
+    import time
+
+    from app import scale
+
+    if current_app.config.get("PRODUCTION"):
+        raise click.ClickException("seed-scale is refused in production.")
+
+    def bar(label: str, length: int):
+        return click.progressbar(length=max(length, 1), label=f"{label:16}", show_pos=True, show_eta=True)
+
+    sizes = scale.Sizes(communes=communes, products=products, dossiers=dossiers, vendors=vendors, months=months,
+                        seed=seed_value)
+    started = time.perf_counter()
+    try:
+        report = scale.seed(sizes, prefix=current_app.config["PAYMENT_REFERENCE_PREFIX"], bar=bar)
+    except scale.ScaleError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    elapsed = time.perf_counter() - started
+    for name, count in report.counts.items():
+        click.echo(f"  {name:26} {count:>12,}")
+    click.echo("  " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.seconds.items()))
+    click.echo(f"Scale data loaded in {elapsed:.1f} s ({elapsed / 60:.1f} min).")
 
 
 def _echo_webhook_keys() -> None:
