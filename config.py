@@ -65,6 +65,8 @@ class Config:
     PASSWORD_CHANGE_RATE_LIMIT = _env("PASSWORD_CHANGE_RATE_LIMIT", "5 per 15 minutes")
     RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "gialam")
     ONESTOP_LOOKUP_RATE_LIMIT = _env("ONESTOP_LOOKUP_RATE_LIMIT", "30 per minute")  # dossier look-ups by code
+    # "Find my order" (code and phone) per address: the pair could otherwise be guessed at the server's speed.
+    ORDER_LOOKUP_RATE_LIMIT = _env("ORDER_LOOKUP_RATE_LIMIT", "10 per minute;60 per hour")
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -28,7 +28,7 @@ from flask_login import current_user
 from app import storage
 from app.cache import cached_for_visitors, invalidate_on
 from app.errors import DomainError
-from app.extensions import csrf, db
+from app.extensions import csrf, db, limiter
 from app.payments.intents import as_utc, utcnow
 from marketplace import bp, cart, images, payments, queries, services
 from marketplace.forms import CheckoutForm, FindOrderForm
@@ -325,6 +325,7 @@ def order_status(code: str):
 
 
 @bp.route("/orders/find", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["ORDER_LOOKUP_RATE_LIMIT"], methods=["POST"])
 def find_order():
     form = FindOrderForm()
     if form.validate_on_submit():
