@@ -33,7 +33,7 @@ from app.payments.bank import reconciliation
 from app.payments.accounts import list_accounts
 from app.payments.intents import get_intent, is_expired
 from app.payments.api.delivery import delivery_log
-from app.payments.models import BankTransfer, PaymentIntent, WebhookEndpoint
+from app.payments.models import BankTransfer, PaymentAccount, PaymentIntent, WebhookEndpoint
 from app.uploads import upload_limit
 from app.payments.bank.statement import MAX_BYTES, StatementImport, decode_statement, parse_amount
 from tenants.models import Tenant
@@ -131,14 +131,21 @@ def _labels():
 @bp.route("/c/<tenant_slug>/payments/")
 @commune_staff_required(*STAFF_ROLES)
 def payments():
-    """The commune's payment intents, newest first: 3 queries whatever the page size (count, page, inbox)."""
+    """The commune's payment intents, newest first: 3 queries whatever the page size (count, page, inbox).
+
+    The commune's own accounts (fees) by default, as the figures and the chart above count; ``?owner=vendor`` lists
+    what was paid to the vendors' accounts of the commune (their sales and orders), which staff see when they sort
+    out a vendor's transfer from the inbox."""
     page = _page()
-    total = db.session.scalar(select(func.count()).select_from(PaymentIntent))
+    owner = "vendor" if request.args.get("owner") == "vendor" else "commune"
+    of_owner = PaymentIntent.account.has(PaymentAccount.owner_kind == owner)
+    total = db.session.scalar(select(func.count()).select_from(PaymentIntent).where(of_owner))
     intents = db.session.scalars(
-        select(PaymentIntent).order_by(PaymentIntent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        select(PaymentIntent).where(of_owner).order_by(PaymentIntent.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     return render_template(
-        "payments/staff_payments.html", intents=intents, page=page, total=total,
+        "payments/staff_payments.html", intents=intents, page=page, total=total, owner=owner,
         has_next=page * PAGE_SIZE < total, inbox_count=reconciliation.inbox_count(g.tenant.id), is_expired=is_expired,
         daily=stats.chart_rows(stats.received_per_day()),
     )
