@@ -6,20 +6,18 @@ process, bound to the storage of the last app initialised."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import socket
 import subprocess
 import sys
-from urllib.parse import urlencode
 
 import pytest
 
 from app.extensions import db
 from tenants.scoping import tenant_context
 from tests.conftest import CHEAP_ARGON2
-from tests.security.test_limits import ROOT, SERVER, post_login
+from tests.security.test_limits import ROOT, SERVER, post_login, request_status
 
 
 def _closed_port() -> int:
@@ -44,23 +42,13 @@ def redis_down_server(database):
         process.wait(timeout=10)
 
 
-def _request(port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> int:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    try:
-        connection.request(method, path, body=urlencode(body) if body else None,
-                           headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
-        return connection.getresponse().status
-    finally:
-        connection.close()
-
-
 def test_sign_in_works_and_failures_are_still_counted_when_redis_is_down(make, redis_down_server):
     commune = make.tenant("xa-bat-trang", "Bát Tràng")
     make.user("admin@battrang.vn", "commune_admin", commune)
     from tests.conftest import TEST_PASSWORD
 
     assert post_login(redis_down_server, "admin@battrang.vn", TEST_PASSWORD, "198.51.100.7") == 302
-    assert _request(redis_down_server, "GET", "/") == 200
+    assert request_status(redis_down_server, "GET", "/") == 200
     attacker = "203.0.113.9"
     answers = [post_login(redis_down_server, "admin@battrang.vn", "wrong-password", attacker) for _ in range(4)]
     assert answers == [401, 401, 401, 429]  # the fourth is refused: the failures were counted in memory
@@ -77,6 +65,6 @@ def test_the_api_answers_and_keeps_its_rate_limit_when_redis_is_down(app, make, 
         db.session.commit()
         db.session.remove()
     headers = {"Authorization": f"Bearer {secret}"}
-    statuses = [_request(redis_down_server, "POST", "/v1/payment_intents", {"amount": "50000", "currency": "vnd"},
+    statuses = [request_status(redis_down_server, "POST", "/v1/payment_intents", {"amount": "50000", "currency": "vnd"},
                          headers) for _ in range(3)]
     assert statuses == [200, 200, 429]
