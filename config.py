@@ -53,6 +53,9 @@ class Config:
     # worker and process).
     RATELIMIT_STORAGE_URI = _env("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Redis down is no 500: every limit (the API's, the webhooks', the login throttle's) goes on counting in the
+    # worker's memory until Redis answers again (docs/decisions.md "When Redis is down").
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     # Failed sign-ins per client address (and per email and address); then per email from all addresses together,
     # refusing only clients that have failed themselves (app/auth/throttle.py). Longer windows slow a patient guesser.
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")
@@ -62,6 +65,8 @@ class Config:
     PASSWORD_CHANGE_RATE_LIMIT = _env("PASSWORD_CHANGE_RATE_LIMIT", "5 per 15 minutes")
     RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "gialam")
     ONESTOP_LOOKUP_RATE_LIMIT = _env("ONESTOP_LOOKUP_RATE_LIMIT", "30 per minute")  # dossier look-ups by code
+    # "Find my order" (code and phone) per address: the pair could otherwise be guessed at the server's speed.
+    ORDER_LOOKUP_RATE_LIMIT = _env("ORDER_LOOKUP_RATE_LIMIT", "10 per minute;60 per hour")
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -78,6 +78,11 @@ def register_extensions(app: Flask) -> None:
     if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis", "unix")):
         options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
         options.setdefault("key_prefix", app.config["RATELIMIT_KEY_PREFIX"])
+        # A Redis that is down or unreachable answers within half a second with limits' StorageError, which the
+        # limiter and app/auth/throttle.py turn into counting in memory, instead of hanging a worker.
+        options.setdefault("socket_connect_timeout", 0.5)
+        options.setdefault("socket_timeout", 0.5)
+        options.setdefault("wrap_exceptions", True)
         app.config["RATELIMIT_STORAGE_OPTIONS"] = options
     db.init_app(app)
     migrations = Path(app.root_path).parent / "migrations"

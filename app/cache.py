@@ -3,24 +3,28 @@ page, /api/communes), and the generation stamp that invalidates it.
 
 How it works:
 
-- An endpoint opts in with ``@cached_for_visitors``. Nothing else is ever cached.
+- An endpoint opts in with ``@cached_for_visitors(Model, ...)``, naming the tables the page shows (the communes
+  table is always included: every page names its commune). Nothing else is ever cached.
 - ``ResponseCache`` is WSGI middleware in front of Flask. For a GET to an opted-in endpoint from a visitor without
   a session (no cookie, or a cookie session holding only the language; no remember-me cookie, no
   ``Authorization`` header) it answers from a per-process store keyed by host, path, query string and language.
   Signed-in users, visitors with a flash message waiting and API callers always reach Flask.
-- A response is stored only when it is a 200 without ``Set-Cookie`` for such a visitor, under the generation stamp
-  read *before* the page was rendered.
-- The stamp changes after every commit that wrote to a table registered with ``invalidate_on`` (a SQLAlchemy
-  session hook, so every write path bumps it: views, services, CLI commands, jobs, bulk inserts through the
-  session). A new stamp makes every stored page a miss.
-- The stamp lives in Redis when one is configured (``CACHE_REDIS_URL``, or the Redis of ``RATELIMIT_STORAGE_URI``),
-  so several app servers share it; otherwise in a small file of the instance folder, shared by the workers of one
-  machine (``CACHE_STAMP=memory`` keeps it in the process: tests and a single-process server).
+- A response is stored only when it is a 200 without ``Set-Cookie`` for such a visitor, under the generations of
+  its tables read *before* the page was rendered.
+- Each table has its own generation. It changes after every commit that wrote to the table (a SQLAlchemy session
+  hook, so every write path bumps it: views, services, CLI commands, jobs, bulk inserts through the session), and
+  a stored page is a miss as soon as the generation of one of its tables changed. A dossier moving on thus leaves
+  the landing page, the communes' pages and the marketplace cached; only the one-stop figures are rendered again.
+- The generations live in Redis when one is configured (``CACHE_REDIS_URL``, or the Redis of
+  ``RATELIMIT_STORAGE_URI``), one key per table read in one round trip, so several app servers share them;
+  otherwise in small files of the instance folder, shared by the workers of one machine (``CACHE_STAMP=memory``
+  keeps them in the process: tests and a single-process server).
 - A stored page that carries an ETag answers a matching ``If-None-Match`` with a 304, as Flask would.
 - Entries also expire after ``RESPONSE_CACHE_SECONDS``, a bound on staleness should a bump ever be lost (Redis down
   at the instant of a commit: the commit stands, the failure is logged).
 
-Domains register what their cached pages show with ``invalidate_on(Model, ...)``.
+Writes that bypass the session (``flask seed-scale``'s COPY, raw SQL, another program) call ``bump_generation()``,
+which bumps every table, or are seen within ``RESPONSE_CACHE_SECONDS``.
 """
 
 from __future__ import annotations
@@ -41,22 +45,24 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 _WATCHED_TABLES: set[str] = set()
+ALWAYS_SHOWN = ("tenants",)  # every page names its commune (a rename or a merger shows at once)
 # A session holding only these is a visitor's: the language, and Flask-Login's mark on an anonymous session. Not the
 # CSRF token: a page that renders a form for such a visitor would store their token for everyone to read.
 _SAFE_SESSION_KEYS = frozenset({"lang", "_permanent", "_fresh"})
 _CACHEABLE_MARK = "_cached_for_visitors"
 
 
-def cached_for_visitors(view):
-    """Opt a view in: its 200 answers to visitors without a session are served from the response cache."""
-    setattr(view, _CACHEABLE_MARK, True)
-    return view
+def cached_for_visitors(*shown):
+    """Opt a view in: its 200 answers to visitors without a session are served from the response cache until a
+    commit writes one of the ``shown`` models' tables (or table names), or the communes table."""
+    tables = tuple(sorted({m if isinstance(m, str) else m.__table__.name for m in shown} | set(ALWAYS_SHOWN)))
+    _WATCHED_TABLES.update(tables)
 
+    def mark(view):
+        setattr(view, _CACHEABLE_MARK, tables)
+        return view
 
-def invalidate_on(*models) -> None:
-    """Every commit that writes one of these models' tables (or table names) makes cached pages stale."""
-    for model in models:
-        _WATCHED_TABLES.add(model if isinstance(model, str) else model.__table__.name)
+    return mark
 
 
 def watched_tables() -> frozenset[str]:
@@ -65,49 +71,67 @@ def watched_tables() -> frozenset[str]:
 
 # ---------------------------------------------------------------------------------------------- stamps
 class MemoryStamp:
-    """The generation in this process only (tests, one-process servers)."""
+    """The generations in this process only (tests, one-process servers)."""
 
     kind = "memory"
 
     def __init__(self):
-        self._value = secrets.token_hex(8)
+        self._values: dict[str, str] = {}
 
-    def current(self) -> str:
-        return self._value
+    def current(self, tables: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(self._values.get(table, "0") for table in tables)
 
-    def bump(self) -> None:
-        self._value = secrets.token_hex(8)
+    def bump(self, tables) -> None:
+        for table in tables:
+            self._values[table] = secrets.token_hex(8)
 
 
 class FileStamp:
-    """The generation in a file, shared by the worker processes of one machine. A bump writes a new random value
-    atomically (write then rename), so two concurrent bumps can never leave the old value behind."""
+    """The generations in files (``<path>.<table>``), shared by the worker processes of one machine. A bump writes a
+    new random value atomically (write then rename), so two concurrent bumps can never leave the old value behind;
+    a table never written yet gets its file on first read."""
 
     kind = "file"
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.usable = True
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not self.path.exists():
-                self.bump()
         except OSError:  # a read-only instance folder: every read is a miss (no cache), the app still starts
+            self.usable = False
             log.warning("response cache: cannot write %s; pages will not be served from the cache", self.path)
 
-    def current(self) -> str:
-        try:
-            return self.path.read_text() or "-"
-        except OSError:
-            return "missing-" + secrets.token_hex(4)  # unreadable: never matches a stored entry
+    def _file(self, table: str) -> Path:
+        return self.path.with_name(f"{self.path.name}.{table}")
 
-    def bump(self) -> None:
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}")
-        tmp.write_text(secrets.token_hex(8))
-        os.replace(tmp, self.path)
+    def _read(self, table: str) -> str:
+        if self.usable:
+            try:
+                return self._file(table).read_text() or "-"
+            except FileNotFoundError:
+                try:
+                    self.bump((table,))
+                    return self._file(table).read_text() or "-"
+                except OSError:
+                    pass
+            except OSError:
+                pass
+        return "missing-" + secrets.token_hex(4)  # unreadable: never matches a stored entry
+
+    def current(self, tables: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(self._read(table) for table in tables)
+
+    def bump(self, tables) -> None:
+        for table in tables:
+            target = self._file(table)
+            tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}")
+            tmp.write_text(secrets.token_hex(8))
+            os.replace(tmp, target)
 
 
 class RedisStamp:
-    """The generation in Redis (INCR), shared by every app server."""
+    """The generations in Redis (one key per table, INCR), shared by every app server: one MGET per request."""
 
     kind = "redis"
 
@@ -117,12 +141,15 @@ class RedisStamp:
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self.key = key
 
-    def current(self) -> str:
-        value = self.client.get(self.key)
-        return value.decode() if value is not None else "0"
+    def current(self, tables: tuple[str, ...]) -> tuple[str, ...]:
+        values = self.client.mget([f"{self.key}:{table}" for table in tables])
+        return tuple(value.decode() if value is not None else "0" for value in values)
 
-    def bump(self) -> None:
-        self.client.incr(self.key)
+    def bump(self, tables) -> None:
+        with self.client.pipeline(transaction=False) as pipe:
+            for table in tables:
+                pipe.incr(f"{self.key}:{table}")
+            pipe.execute()
 
 
 def _redis_url(config) -> str | None:
@@ -189,17 +216,19 @@ class ResponseCache:
         self.default_language = app.config["BABEL_DEFAULT_LOCALE"]
         self.session_cookie = app.config.get("SESSION_COOKIE_NAME", "session")
         self.remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
-        self._endpoints: frozenset[str] | None = None
+        self._endpoints: dict[str, tuple[str, ...]] | None = None
         self._serializer = None
         self.hits = 0
         self.misses = 0
 
     # What may be cached ---------------------------------------------------------------------------------------
-    def endpoints(self) -> frozenset[str]:
+    def endpoints(self) -> dict[str, tuple[str, ...]]:
+        """Endpoint -> the tables its page shows, for the views that opted in."""
         if self._endpoints is None:
-            self._endpoints = frozenset(
-                name for name, view in self.app.view_functions.items() if getattr(view, _CACHEABLE_MARK, False)
-            )
+            self._endpoints = {
+                name: getattr(view, _CACHEABLE_MARK) for name, view in self.app.view_functions.items()
+                if getattr(view, _CACHEABLE_MARK, None)
+            }
         return self._endpoints
 
     def _session_language(self, cookie_value: str) -> tuple[bool, str | None]:
@@ -218,7 +247,7 @@ class ResponseCache:
         return True, data.get("lang")
 
     def _key(self, environ) -> tuple | None:
-        """The cache key for an anonymous GET to an opted-in endpoint, else None (the request goes to Flask)."""
+        """(cache key, tables shown) for an anonymous GET to an opted-in endpoint, else None (Flask answers)."""
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("HTTP_AUTHORIZATION"):
             return None
         session_lang = None
@@ -238,7 +267,8 @@ class ResponseCache:
             endpoint, _args = self.app.url_map.bind_to_environ(environ).match()
         except Exception:  # 404, 405, redirects: Flask answers
             return None
-        if endpoint not in self.endpoints():
+        tables = self.endpoints().get(endpoint)
+        if tables is None:
             return None
         query = environ.get("QUERY_STRING", "")
         lang = None
@@ -249,15 +279,16 @@ class ResponseCache:
             lang = self.default_language
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         return (environ.get("wsgi.url_scheme", "http"), host, environ.get("SCRIPT_NAME", ""),
-                environ.get("PATH_INFO", ""), query, lang)
+                environ.get("PATH_INFO", ""), query, lang), tables
 
     # Serving ----------------------------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
-        key = self._key(environ) if self.enabled else None
-        if key is None:
+        found = self._key(environ) if self.enabled else None
+        if found is None:
             return self.wsgi_app(environ, start_response)
+        key, tables = found
         try:
-            generation = self.stamp.current()
+            generation = self.stamp.current(tables)
         except Exception:
             log.exception("response cache: the generation stamp cannot be read; serving without the cache")
             return self.wsgi_app(environ, start_response)
@@ -293,8 +324,8 @@ class ResponseCache:
             self.store.put(key, (generation, time.monotonic(), status, tuple(headers), body))
         return [body]
 
-    def bump(self) -> None:
-        self.stamp.bump()
+    def bump(self, tables=None) -> None:
+        self.stamp.bump(sorted(_WATCHED_TABLES) if tables is None else tables)
 
     def clear(self) -> None:
         self.store.clear()
@@ -324,15 +355,16 @@ def init_app(app: Flask) -> None:
     app.wsgi_app = cache
 
 
-def bump_generation() -> None:
-    """Make every cached page stale now (also called by the session hook after a commit)."""
+def bump_generation(tables=None) -> None:
+    """Make the cached pages showing ``tables`` (None: every table) stale now; the session hook calls it after a
+    commit with the tables the commit wrote."""
     if not has_app_context():
         return
     cache = current_app.extensions.get("response_cache")
     if cache is None:
         return
     try:
-        cache.bump()
+        cache.bump(tables)
     except Exception:  # the commit already happened: do not turn it into an error page
         log.exception("response cache: the generation stamp could not be bumped")
 
@@ -342,15 +374,18 @@ def _touches_watched(tables) -> bool:
     return any(getattr(t, "name", None) in _WATCHED_TABLES for t in tables)
 
 
+def _mark_stale(session, name: str) -> None:
+    session.info.setdefault("cache_stale", set()).add(name)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_flush(session, flush_context) -> None:
-    if session.info.get("cache_stale") or not _WATCHED_TABLES:
+    if not _WATCHED_TABLES:
         return
     for obj in (*session.new, *session.dirty, *session.deleted):
         table = getattr(type(obj), "__table__", None)
         if table is not None and table.name in _WATCHED_TABLES:
-            session.info["cache_stale"] = True
-            return
+            _mark_stale(session, table.name)
 
 
 @event.listens_for(Session, "do_orm_execute")
@@ -360,11 +395,12 @@ def _note_bulk(state) -> None:
         return
     table = getattr(state.statement, "table", None)
     if table is not None and _touches_watched([table]):
-        state.session.info["cache_stale"] = True
+        _mark_stale(state.session, table.name)
 
 
 @event.listens_for(Session, "after_commit")
 def _bump_after_commit(session) -> None:
     # A rolled-back write leaves the mark: the next commit bumps once more than needed, which is harmless.
-    if session.info.pop("cache_stale", False):
-        bump_generation()
+    tables = session.info.pop("cache_stale", None)
+    if tables:
+        bump_generation(sorted(tables))

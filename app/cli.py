@@ -89,6 +89,9 @@ def seed_scale(communes: int, products: int, dossiers: int, vendors: int, months
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
     elapsed = time.perf_counter() - started
+    from app.cache import bump_generation
+
+    bump_generation()  # COPY bypasses the session hook: a running server's cached pages are stale now
     for name, count in report.counts.items():
         click.echo(f"  {name:26} {count:>12,}")
     click.echo("  " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.seconds.items()))

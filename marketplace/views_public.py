@@ -26,21 +26,20 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import storage
-from app.cache import cached_for_visitors, invalidate_on
+from app.cache import cached_for_visitors
 from app.errors import DomainError
-from app.extensions import csrf, db
+from app.extensions import csrf, db, limiter
 from app.payments.intents import as_utc, utcnow
 from marketplace import bp, cart, images, payments, queries, services
 from marketplace.forms import CheckoutForm, FindOrderForm
 from marketplace.models import Product
 from marketplace.statuses import AWAITING_PAYMENT, CATEGORIES, category, status_label
 from tenants.market.models import Vendor
-from tenants.models import Tenant
 
 PER_PAGE = 24
 # The catalogue pages below are stored whole for visitors without a session (app/cache.py) until a commit writes what
 # they show: a product (a new one, a price, a stock reserved by a checkout or sold), a vendor, a commune.
-invalidate_on(Product, Vendor, Tenant)
+SHOWN = (Product, Vendor)  # the catalogue pages (and their communes)
 CACHE_SECONDS = 60
 
 
@@ -86,13 +85,13 @@ def _render(template: str, **context) -> Response:
 
 
 @bp.route("/")
-@cached_for_visitors
+@cached_for_visitors(*SHOWN)
 def index():
     return _render("marketplace/index.html", home=queries.public_home())
 
 
 @bp.route("/search")
-@cached_for_visitors
+@cached_for_visitors(*SHOWN)
 def search():
     q = (request.args.get("q") or "")[:100]
     commune = request.args.get("commune") or None
@@ -107,7 +106,7 @@ def search():
 
 
 @bp.route("/category/<slug>")
-@cached_for_visitors
+@cached_for_visitors(*SHOWN)
 def category_page(slug: str):
     cat = category(slug)
     if cat is None:
@@ -120,7 +119,7 @@ def category_page(slug: str):
 
 
 @bp.route("/p/<commune_slug>/<slug>")
-@cached_for_visitors
+@cached_for_visitors(*SHOWN)
 def product(commune_slug: str, slug: str):
     detail = queries.public_product(commune_slug, slug)
     if detail is None:
@@ -132,7 +131,7 @@ def product(commune_slug: str, slug: str):
 
 
 @bp.route("/shop/<commune_slug>/<vendor_slug>")
-@cached_for_visitors
+@cached_for_visitors(*SHOWN)
 def storefront(commune_slug: str, vendor_slug: str):
     shop = queries.public_vendor(commune_slug, vendor_slug)
     if shop is None:
@@ -325,6 +324,7 @@ def order_status(code: str):
 
 
 @bp.route("/orders/find", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["ORDER_LOOKUP_RATE_LIMIT"], methods=["POST"])
 def find_order():
     form = FindOrderForm()
     if form.validate_on_submit():

@@ -7,23 +7,19 @@ from flask_login import current_user
 from app.auth import services as account_services
 from app.auth.access import commune_staff_required
 from app.auth.staff_views import create_staff_from_form
-from app.cache import cached_for_visitors, invalidate_on
+from app.cache import cached_for_visitors
 from app.auth.forms import StaffForm
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
 from app.payments import stats
 from app.payments.bank import reconciliation
-from tenants.models import Tenant
 from tenants.notices import services as notice_services
 from tenants.notices.models import Notice
 
 bp = Blueprint("communes", __name__, url_prefix="/c/<tenant_slug>", template_folder="templates")
 
-invalidate_on(Tenant, Notice)  # a commune's home page shows its name and its published notices
-
-
 @bp.route("/")
-@cached_for_visitors
+@cached_for_visitors(Notice)  # its name and its published notices
 def home():
     return render_template(
         "communes/home.html", tenant=g.tenant, notices=notice_services.published(limit=10)

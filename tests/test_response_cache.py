@@ -173,15 +173,33 @@ def test_the_cache_can_be_switched_off(app, client, make):
 
 def test_the_file_stamp_is_shared_by_the_processes_of_one_machine(tmp_path):
     one, other = FileStamp(tmp_path / "stamp"), FileStamp(tmp_path / "stamp")
-    before = one.current()
-    assert other.current() == before
-    other.bump()
-    assert one.current() != before
-    assert one.current() == other.current()
+    tables = ("notices", "tenants")
+    before = one.current(tables)
+    assert other.current(tables) == before
+    other.bump(("notices",))
+    after = one.current(tables)
+    assert after[0] != before[0] and after[1] == before[1]  # one table's generation moved, not the other's
+    assert one.current(tables) == other.current(tables)
+
+
+def test_a_write_to_one_table_keeps_the_pages_that_do_not_show_it(app, client, make):
+    """A notice makes the commune's page stale, not the landing page; a renamed commune makes both stale."""
+    tenant = make.tenant("bat-trang", "Bát Tràng")
+    client.get("/")
+    client.get("/c/bat-trang/")
+    make.notice(tenant, "Lịch tiếp dân tháng 12")
+    assert _get(app, client, "/")[2]
+    assert not _get(app, client, "/c/bat-trang/")[2]
+    with app.app_context():
+        db.session.execute(update(Tenant).where(Tenant.id == tenant.id).values(name="Bát Tràng Mới"))
+        db.session.commit()
+    landing, _sql, hit = _get(app, client, "/")
+    assert not hit and "Bát Tràng Mới" in landing.get_data(as_text=True)
+    assert not _get(app, client, "/c/bat-trang/")[2]
 
 
 def test_an_unwritable_stamp_file_means_no_cache_not_a_crash(tmp_path):
     blocked = tmp_path / "file-not-folder"
     blocked.write_text("x")
     stamp = FileStamp(blocked / "stamp")  # its folder cannot be created
-    assert stamp.current() != stamp.current()  # never the same twice: nothing stored can match
+    assert stamp.current(("tenants",)) != stamp.current(("tenants",))  # never the same twice: nothing can match

@@ -12,14 +12,24 @@ and process counts the same attempts). Only failures are counted:
 - the password-change form: ``PASSWORD_CHANGE_RATE_LIMIT`` wrong current passwords per account.
 
 A refused attempt is answered 429 without checking the password, so it costs the attacker a try and teaches nothing.
+
+When the shared storage is down (Redis stopped or unreachable: limits raises StorageError within the half-second
+timeout set in app/__init__.py), the counting goes on in this worker's memory, as Flask-Limiter's own in-memory
+fallback does for the other limits: a guesser is still slowed, per worker, and nobody gets a 500.
 """
 
 from __future__ import annotations
 
 import hashlib
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import current_app
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import MemoryStorage
+from limits.strategies import RateLimiter
 
 from app.extensions import limiter
 
@@ -33,18 +43,36 @@ def _digest(value: str) -> str:
     return hashlib.sha256(value.strip().lower().encode("utf-8", "replace")).hexdigest()[:32]
 
 
+T = TypeVar("T")
+_in_memory: list[RateLimiter] = []  # this worker's counters while the shared storage is down
+
+
+def _counted(call: Callable[[RateLimiter], T]) -> T:
+    """``call`` on the limiter's strategy over the shared storage, or over this worker's memory when it is down."""
+    try:
+        return call(limiter.limiter)
+    except StorageError:
+        if not _in_memory:
+            current_app.logger.warning("Rate limit storage unreachable: sign-in failures are counted in this "
+                                       "worker's memory while it is down")
+            _in_memory.append(type(limiter.limiter)(MemoryStorage()))
+        return call(_in_memory[0])
+
+
 def _exhausted(setting: str, *identifiers: str) -> bool:
-    return any(not limiter.limiter.test(item, *identifiers) for item in _items(setting))
+    items = _items(setting)
+    return _counted(lambda strategy: any(not strategy.test(item, *identifiers) for item in items))
 
 
 def _has_failed(setting: str, *identifiers: str) -> bool:
-    return any(limiter.limiter.get_window_stats(item, *identifiers).remaining < item.amount
-               for item in _items(setting))
+    items = _items(setting)
+    return _counted(lambda strategy: any(strategy.get_window_stats(item, *identifiers).remaining < item.amount
+                                         for item in items))
 
 
 def _hit(setting: str, *identifiers: str) -> None:
-    for item in _items(setting):
-        limiter.limiter.hit(item, *identifiers)
+    items = _items(setting)
+    _counted(lambda strategy: [strategy.hit(item, *identifiers) for item in items])
 
 
 def login_refused(email: str, address: str) -> bool:

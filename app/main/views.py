@@ -4,14 +4,11 @@ from app.main import bp
 from tenants import queries as tenant_queries
 from flask import render_template
 
-from app.cache import cached_for_visitors, invalidate_on
-from tenants.models import Tenant
-
-invalidate_on(Tenant)  # the landing page and /api/communes list the communes
+from app.cache import cached_for_visitors
 
 
 @bp.route("/")
-@cached_for_visitors
+@cached_for_visitors()  # the communes, nothing else
 def index():
     return render_template("main/index.html", communes=tenant_queries.list_active())
 
@@ -29,7 +26,7 @@ def set_language(code: str):
 
 
 @bp.route("/api/communes")
-@cached_for_visitors
+@cached_for_visitors()
 def api_communes():
     return jsonify(
         [{"slug": t.slug, "name": t.name, "kind": t.kind, "code": t.code} for t in tenant_queries.list_active()]

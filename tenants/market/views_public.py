@@ -9,7 +9,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_user
 
-from app.cache import cached_for_visitors, invalidate_on
+from app.cache import cached_for_visitors
 from app.errors import DomainError
 from app.extensions import db
 from tenants.market import api_bp, bp, invitations, payments, queries
@@ -20,7 +20,7 @@ MAX_STATS_DAYS = 366
 # The public figures JSON is the same for every visitor: stored whole by the response cache (app/cache.py) until a
 # commit writes what it counts (a sale, a vendor or its bank account, a market, a stall). The period ends today: just
 # after midnight it can lag by up to RESPONSE_CACHE_SECONDS (10 minutes), the cache's bound on staleness.
-invalidate_on(MarketSale, Vendor, payments.ACCOUNT_MODEL, Market, Stall)
+SHOWN = (MarketSale, Vendor, payments.ACCOUNT_MODEL, Market, Stall)  # what the public market figures count
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])
@@ -51,7 +51,7 @@ def welcome(token: str):
 
 
 @api_bp.route("/stats")
-@cached_for_visitors
+@cached_for_visitors(*SHOWN)
 def stats():
     """The commune's public market figures: ``?days=N`` (1-366, default 30) up to today."""
     raw = request.args.get("days", "30")

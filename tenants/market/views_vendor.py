@@ -12,6 +12,7 @@ from app.auth.access import vendor_required
 from app.errors import DomainError
 from app.exports import csv_response
 from app.extensions import db
+from app.payments.bank import reconciliation
 from app.formatting import format_datetime, format_vnd
 from tenants.market import bp, payments, poster, queries, services
 from tenants.market.forms import BankAccountForm, ProfileForm, SaleForm
@@ -164,7 +165,8 @@ def bank():
                       "success")
                 return redirect(url_for("market.bank"))
         status = 400
-    return render_template("market/bank.html", form=form, current=current), status
+    waiting = reconciliation.inbox_count(g.tenant.id, g.vendor_id)
+    return render_template("market/bank.html", form=form, current=current, waiting=waiting), status
 
 
 @bp.route("/me/poster")

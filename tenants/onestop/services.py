@@ -212,9 +212,10 @@ def next_code(tenant_id: int, now: datetime) -> str:
 
 
 def intake(procedure_id: int, applicant: dict, *, channel: str = "counter", officer=None, note: str = "",
-           sets: int = 1, now: datetime | None = None) -> Dossier:
-    """A new dossier. At the counter an officer receives it at once (the clock starts); online or by post it
-    waits, "registered", for an officer to receive it."""
+           sets: int = 1, refuse_reason: str | None = None, now: datetime | None = None) -> Dossier:
+    """A new dossier. At the counter an officer receives it at once (the clock starts), or, with
+    ``refuse_reason``, refuses it at reception (status 3, Mẫu 03: it is still numbered and recorded, as the
+    circular requires); online or by post it waits, "registered", for an officer to receive it."""
     now = now or utcnow()
     procedure = queries.get_procedure(procedure_id)
     if not procedure.active:
@@ -238,7 +239,9 @@ def intake(procedure_id: int, applicant: dict, *, channel: str = "counter", offi
     db.session.flush()
     dossier.procedure = procedure
     _log(dossier, "submit", None, officer, now, actor_label=None if officer else CITIZEN)
-    if officer is not None:
+    if officer is not None and refuse_reason is not None:
+        refuse(dossier, officer, refuse_reason, now=now)
+    elif officer is not None:
         receive(dossier, officer, now=now)
     db.session.flush()
     return dossier

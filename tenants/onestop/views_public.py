@@ -10,7 +10,7 @@ import hmac
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.cache import cached_for_visitors, invalidate_on
+from app.cache import cached_for_visitors
 from app.errors import DomainError, NotFound
 from app.extensions import db, limiter
 from app.payments import qr
@@ -27,7 +27,7 @@ lookup_bp = Blueprint("onestop_lookup", __name__, template_folder="templates")
 # The public figures (page and JSON) are the same for every visitor: stored whole by the response cache (app/cache.py)
 # until a commit writes a dossier, a rating or a procedure. Open dossiers turn late with the clock alone, so the
 # on-time share can lag by up to RESPONSE_CACHE_SECONDS (10 minutes), the cache's bound on staleness.
-invalidate_on(Dossier, Rating, Procedure)
+SHOWN = (Dossier, Rating, Procedure)  # what the cached public figures are computed from
 
 
 def qr_data_uri(text: str) -> str:
@@ -110,7 +110,7 @@ def submit():
 
 
 @public_bp.route("/c/<tenant_slug>/onestop/figures")
-@cached_for_visitors
+@cached_for_visitors(*SHOWN)
 def figures():
     from tenants.onestop.views_staff import period_from_args
 
@@ -125,7 +125,7 @@ def figures():
 
 
 @public_bp.route("/api/c/<tenant_slug>/onestop/metrics")
-@cached_for_visitors
+@cached_for_visitors(*SHOWN)
 def metrics_api():
     from tenants.onestop.views_staff import period_from_args
 

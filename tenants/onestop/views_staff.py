@@ -47,14 +47,16 @@ def queue():
 def intake():
     procedures = queries.procedures()
     if request.method == "POST":
+        refusing = request.form.get("decision") == "refuse"
         try:
             applicant = services.clean_applicant(**forms.applicant_fields(request.form))
             dossier = services.intake(
                 forms.whole_number(request.form.get("procedure_id"), "procedure_id"), applicant,
                 channel=request.form.get("channel") or "counter", officer=current_user,
                 note=request.form.get("request_note", ""), sets=forms.whole_number(request.form.get("sets"), "sets", 1),
+                refuse_reason=request.form.get("reason", "") if refusing else None,
             )
-            for upload in request.files.getlist("files"):
+            for upload in request.files.getlist("files") if not refusing else ():
                 if upload and upload.filename:
                     services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1),
                                           current_user)
@@ -64,6 +66,10 @@ def intake():
             return render_template("onestop/intake.html", procedures=procedures, form=request.form,
                                    statuses=statuses), 400
         db.session.commit()
+        if refusing:  # straight to the slip the citizen takes home, as the refusal of an online dossier does
+            flash(_("Dossier %(code)s refused at reception: print the refusal slip (Mẫu 03) for the citizen.",
+                    code=dossier.code), "success")
+            return redirect(url_for("onestop.notice_slip", dossier_id=dossier.id))
         flash(_("Dossier %(code)s received.", code=dossier.code), "success")
         return redirect(url_for("onestop.dossier", dossier_id=dossier.id))
     return render_template("onestop/intake.html", procedures=procedures, form={}, statuses=statuses)

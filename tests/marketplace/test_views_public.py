@@ -141,6 +141,28 @@ def test_guest_checkout_shows_one_qr_per_vendor_and_the_order_is_found_again_by_
     assert [s["status"] for s in status["sub_orders"]] == ["awaiting_payment", "awaiting_payment"]
 
 
+def test_finding_an_order_by_code_and_phone_is_rate_limited_per_address(app, client, shop, monkeypatch):
+    client.post("/marketplace/cart/add", data={"product_id": shop["products"]["binh"], "quantity": "1"})
+    code = _check_out(client)
+    monkeypatch.setitem(app.config, "ORDER_LOOKUP_RATE_LIMIT", "3 per minute")
+    guesser = app.test_client()
+    page = guesser.get("/marketplace/orders/find").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    answers = [guesser.post("/marketplace/orders/find", data={"csrf_token": token, "code": code,
+                                                               "phone": f"091234{i:04d}"}).status_code
+               for i in range(4)]
+    assert answers == [400, 400, 400, 429]
+    right = guesser.post("/marketplace/orders/find", data={"csrf_token": token, "code": code, "phone": "0912345678"})
+    assert right.status_code == 429  # guessing stops, right or wrong
+    assert guesser.get("/marketplace/orders/find").status_code == 200  # the form itself still shows
+    other = app.test_client()
+    other.environ_base["REMOTE_ADDR"] = "198.51.100.20"
+    page = other.get("/marketplace/orders/find").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    found = other.post("/marketplace/orders/find", data={"csrf_token": token, "code": code, "phone": "0912345678"})
+    assert found.headers["Location"].endswith(f"/marketplace/orders/{code}")
+
+
 def test_adding_more_than_the_stock_is_refused(client, shop):
     p = shop["products"]
     client.post("/marketplace/cart/add", data={"product_id": p["am"], "quantity": "2"})

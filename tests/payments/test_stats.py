@@ -74,6 +74,13 @@ def test_money_paid_into_a_vendors_own_account_is_not_the_communes(app, client, 
     page = client.get("/c/bat-trang/payments/").get_data(as_text=True)
     chart = page.split('data-testid="daily-chart"')[1].split("</figure>")[0]
     assert "100.000 ₫" in chart and "7.000.000 ₫" not in chart and "7.100.000 ₫" not in chart
+    # The desk's table lists the commune's own payments; the vendors' are behind their own tab.
+    table = page.split('data-testid="payments-table"')[1].split("</table>")[0]
+    assert table.count('data-testid="payment-row"') == 1 and "100.000 ₫" in table and "7.000.000 ₫" not in table
+    assert 'data-testid="payments-total">1<' in page
+    vendors = client.get("/c/bat-trang/payments/?owner=vendor").get_data(as_text=True)
+    table = vendors.split('data-testid="payments-table"')[1].split("</table>")[0]
+    assert table.count('data-testid="payment-row"') == 1 and "7.000.000 ₫" in table and "100.000 ₫" not in table
 
 
 def test_received_per_commune_ranks_every_active_commune(app, make):

@@ -53,15 +53,20 @@ def two_workers(database, redis_prefix):
             process.wait(timeout=10)
 
 
-def post_login(port: int, email: str, password: str, client_address: str) -> int:
+def request_status(port: int, method: str, path: str, body: dict | None = None, headers: dict | None = None) -> int:
+    """One request to a server process on ``port``, as a form post when ``body`` is given; returns the status."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
     try:
-        connection.request("POST", "/login", body=urlencode({"email": email, "password": password}),
-                           headers={"Content-Type": "application/x-www-form-urlencoded",
-                                    "X-Forwarded-For": client_address})
+        connection.request(method, path, body=urlencode(body) if body else None,
+                           headers={"Content-Type": "application/x-www-form-urlencoded", **(headers or {})})
         return connection.getresponse().status
     finally:
         connection.close()
+
+
+def post_login(port: int, email: str, password: str, client_address: str) -> int:
+    return request_status(port, "POST", "/login", {"email": email, "password": password},
+                          {"X-Forwarded-For": client_address})
 
 
 def test_two_workers_sharing_redis_limit_the_sixth_wrong_password_and_let_a_clean_client_in(make, two_workers):

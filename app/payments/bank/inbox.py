@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.auth.access import commune_staff_required, district_admin_required
+from app.auth.access import commune_staff_required, district_admin_required, vendor_required
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
@@ -33,7 +33,7 @@ from app.payments.bank import reconciliation
 from app.payments.accounts import list_accounts
 from app.payments.intents import get_intent, is_expired
 from app.payments.api.delivery import delivery_log
-from app.payments.models import BankTransfer, PaymentIntent, WebhookEndpoint
+from app.payments.models import BankTransfer, PaymentAccount, PaymentIntent, WebhookEndpoint
 from app.uploads import upload_limit
 from app.payments.bank.statement import MAX_BYTES, StatementImport, decode_statement, parse_amount
 from tenants.models import Tenant
@@ -131,14 +131,21 @@ def _labels():
 @bp.route("/c/<tenant_slug>/payments/")
 @commune_staff_required(*STAFF_ROLES)
 def payments():
-    """The commune's payment intents, newest first: 3 queries whatever the page size (count, page, inbox)."""
+    """The commune's payment intents, newest first: 3 queries whatever the page size (count, page, inbox).
+
+    The commune's own accounts (fees) by default, as the figures and the chart above count; ``?owner=vendor`` lists
+    what was paid to the vendors' accounts of the commune (their sales and orders), which staff see when they sort
+    out a vendor's transfer from the inbox."""
     page = _page()
-    total = db.session.scalar(select(func.count()).select_from(PaymentIntent))
+    owner = "vendor" if request.args.get("owner") == "vendor" else "commune"
+    of_owner = PaymentIntent.account.has(PaymentAccount.owner_kind == owner)
+    total = db.session.scalar(select(func.count()).select_from(PaymentIntent).where(of_owner))
     intents = db.session.scalars(
-        select(PaymentIntent).order_by(PaymentIntent.id.desc()).limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
+        select(PaymentIntent).where(of_owner).order_by(PaymentIntent.id.desc())
+        .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)
     ).all()
     return render_template(
-        "payments/staff_payments.html", intents=intents, page=page, total=total,
+        "payments/staff_payments.html", intents=intents, page=page, total=total, owner=owner,
         has_next=page * PAGE_SIZE < total, inbox_count=reconciliation.inbox_count(g.tenant.id), is_expired=is_expired,
         daily=stats.chart_rows(stats.received_per_day()),
     )
@@ -269,10 +276,10 @@ def _streamed_import(job) -> Response:
 
 # --- the reconciliation inbox ----------------------------------------------------------------------------------
 
-def _inbox_rows(tenant_id: int | None, page: int):
+def _inbox_rows(tenant_id: int | None, page: int, vendor_id: int | None = None):
     """(transfer, intent public id, intent reference, tenant) per row: one query whatever the page size."""
     query = (
-        reconciliation.inbox_query(tenant_id)
+        reconciliation.inbox_query(tenant_id, vendor_id)
         .add_columns(PaymentIntent.public_id, PaymentIntent.reference_code, Tenant)
         .outerjoin(PaymentIntent, PaymentIntent.id == BankTransfer.intent_id)
         .outerjoin(Tenant, Tenant.id == BankTransfer.tenant_id)
@@ -281,29 +288,30 @@ def _inbox_rows(tenant_id: int | None, page: int):
     return db.session.execute(query).all()
 
 
-def _render_inbox(tenant_id: int | None, district: bool):
+def _render_inbox(tenant_id: int | None, district: bool, vendor_id: int | None = None):
     page = _page()
     with all_tenants() if district else nullcontext():
-        rows = _inbox_rows(tenant_id, page)
-        total = reconciliation.inbox_count(tenant_id)
+        rows = _inbox_rows(tenant_id, page, vendor_id)
+        total = reconciliation.inbox_count(tenant_id, vendor_id)
+    prefix = "district_" if district else "vendor_" if vendor_id is not None else ""
     return render_template(
         "payments/inbox.html", rows=rows, page=page, total=total, has_next=page * PAGE_SIZE < total,
-        district=district, assign_form=AssignForm(), resolve_form=ResolveForm(), accept_form=AcceptLateForm(),
-        action=(lambda name, transfer_id: url_for(f"reconciliation.{'district_' if district else ''}{name}",
-                                                  transfer_id=transfer_id)),
+        district=district, vendor=vendor_id is not None, assign_form=AssignForm(), resolve_form=ResolveForm(),
+        accept_form=AcceptLateForm(),
+        action=(lambda name, transfer_id: url_for(f"reconciliation.{prefix}{name}", transfer_id=transfer_id)),
     )
 
 
-def _assign(tenant_id: int | None, transfer_id: int, back: str):
+def _assign(tenant_id: int | None, transfer_id: int, back: str, vendor_id: int | None = None):
     form = AssignForm()
     if not form.validate_on_submit():
-        _not_someone_elses(transfer_id, tenant_id)
+        _not_someone_elses(transfer_id, tenant_id, vendor_id)
         flash(_("Enter the payment id (pi_...) or the reference code."), "error")
         return redirect(back)
     given = form.payment.data.strip()
     try:
         public_id = given if given.startswith("pi_") else _public_id_by_reference(given, tenant_id)
-        transfer = reconciliation.assign(transfer_id, tenant_id, public_id, current_user)
+        transfer = reconciliation.assign(transfer_id, tenant_id, public_id, current_user, vendor_id=vendor_id)
     except DomainError as err:
         _flash_error(err)
         return redirect(back)
@@ -321,13 +329,13 @@ def _public_id_by_reference(code: str, tenant_id: int | None) -> str:
     return public_id
 
 
-def _accept_late(tenant_id: int | None, transfer_id: int, back: str):
+def _accept_late(tenant_id: int | None, transfer_id: int, back: str, vendor_id: int | None = None):
     form = AcceptLateForm()
     if not form.validate_on_submit():
         flash(_("The form could not be read. Please try again."), "error")
         return redirect(back)
     try:
-        reconciliation.accept_late(transfer_id, tenant_id, current_user)
+        reconciliation.accept_late(transfer_id, tenant_id, current_user, vendor_id=vendor_id)
     except DomainError as err:
         _flash_error(err)
         return redirect(back)
@@ -335,22 +343,22 @@ def _accept_late(tenant_id: int | None, transfer_id: int, back: str):
     return redirect(back)
 
 
-def _not_someone_elses(transfer_id: int, tenant_id: int | None) -> None:
-    """Before saying what is wrong with the form: another commune's transfer is a 404, not a message."""
+def _not_someone_elses(transfer_id: int, tenant_id: int | None, vendor_id: int | None = None) -> None:
+    """Before saying what is wrong with the form: another commune's (or vendor's) transfer is a 404, not a message."""
     try:
-        reconciliation.get_inbox_transfer(transfer_id, tenant_id)
+        reconciliation.get_inbox_transfer(transfer_id, tenant_id, vendor_id=vendor_id)
     except ValidationError:
         pass  # ours, already handled: the form's own message follows
 
 
-def _resolve(tenant_id: int | None, transfer_id: int, back: str):
+def _resolve(tenant_id: int | None, transfer_id: int, back: str, vendor_id: int | None = None):
     form = ResolveForm()
     if not form.validate_on_submit():
-        _not_someone_elses(transfer_id, tenant_id)
+        _not_someone_elses(transfer_id, tenant_id, vendor_id)
         flash(_("Say what was done with this transfer."), "error")
         return redirect(back)
     try:
-        reconciliation.resolve(transfer_id, tenant_id, current_user, form.note.data)
+        reconciliation.resolve(transfer_id, tenant_id, current_user, form.note.data, vendor_id=vendor_id)
     except DomainError as err:
         _flash_error(err)
         return redirect(back)
@@ -388,6 +396,34 @@ def deliveries():
     """The delivery log of outgoing webhooks: what was sent where, how often it was tried, what came back."""
     endpoints = db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
     return render_template("payments/staff_deliveries.html", endpoints=endpoints, deliveries=delivery_log(limit=100))
+
+
+# --- a vendor's own inbox ---------------------------------------------------------------------------------------
+# Transfers into a vendor's own account that need a decision are the vendor's: the money is in its account and only
+# the vendor can send it back. The commune's inbox keeps showing them (oversight).
+
+@bp.route("/c/<tenant_slug>/market/me/transfers")
+@vendor_required
+def vendor_inbox():
+    return _render_inbox(g.tenant.id, district=False, vendor_id=g.vendor_id)
+
+
+@bp.route("/c/<tenant_slug>/market/me/transfers/<int:transfer_id>/assign", methods=["POST"])
+@vendor_required
+def vendor_assign(transfer_id: int):
+    return _assign(g.tenant.id, transfer_id, url_for("reconciliation.vendor_inbox"), g.vendor_id)
+
+
+@bp.route("/c/<tenant_slug>/market/me/transfers/<int:transfer_id>/accept-late", methods=["POST"])
+@vendor_required
+def vendor_accept_late(transfer_id: int):
+    return _accept_late(g.tenant.id, transfer_id, url_for("reconciliation.vendor_inbox"), g.vendor_id)
+
+
+@bp.route("/c/<tenant_slug>/market/me/transfers/<int:transfer_id>/resolve", methods=["POST"])
+@vendor_required
+def vendor_resolve(transfer_id: int):
+    return _resolve(g.tenant.id, transfer_id, url_for("reconciliation.vendor_inbox"), g.vendor_id)
 
 
 # --- the district inbox ----------------------------------------------------------------------------------------

@@ -239,6 +239,28 @@ def test_an_apology_with_a_new_appointment_prints_its_slip(app, client, commune,
     assert f"16:00 {new_due:%d/%m/%Y}" in page
 
 
+def test_a_dossier_refused_at_the_counter_is_numbered_recorded_and_gets_its_slip(app, client, commune, officer):
+    with app.app_context(), tenant_context(commune):
+        proc_id = procedure(name="Đăng ký kết hôn").id
+        db.session.commit()
+    login(client, "officer@battrang.vn")
+    applicant = {"procedure_id": proc_id, "applicant_name": "Lê Văn Tám", "applicant_id_number": "001190054321",
+                 "applicant_phone": "0987654321", "channel": "counter", "decision": "refuse"}
+    no_reason = post(client, "/c/bat-trang/onestop/new", {**applicant, "reason": "  "})
+    assert no_reason.status_code == 400 and "Nêu lý do từ chối" in no_reason.get_data(as_text=True)
+    with app.app_context(), tenant_context(commune):
+        assert db.session.scalar(select(Dossier)) is None  # nothing recorded by a refusal without its reason
+    slip = post(client, "/c/bat-trang/onestop/new", {**applicant, "reason": "Hai bên chưa đủ tuổi kết hôn"},
+                follow_redirects=True).get_data(as_text=True)
+    assert "Mẫu 03" in slip and "Hai bên chưa đủ tuổi kết hôn" in slip
+    with app.app_context(), tenant_context(commune):
+        d = db.session.scalar(select(Dossier))
+        assert (d.status, d.channel, d.received_at, d.due_at, d.officer_id) == ("refused", "counter", None, None,
+                                                                               officer.id)
+        assert d.code in slip and d.finished_at is not None
+        assert [e.action for e in services.queries.events(d.id)] == ["submit", "refuse"]
+
+
 def test_refusing_an_online_dossier_prints_the_refusal_slip(app, client, commune, officer):
     from tests.tenants.onestop.conftest import online_dossier
 
