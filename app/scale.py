@@ -1,6 +1,7 @@
 """Synthetic national data set (``flask seed-scale``): thousands of communes as tenants, their vendors with bank
-accounts, a national catalogue and years of one-stop dossiers, loaded on PostgreSQL with ``COPY ... FROM STDIN``
-through the psycopg 3 connection under the SQLAlchemy session (no ORM object per row, no INSERT per row).
+accounts, a national catalogue with its orders, a market in every commune with its stalls and sales, and a year of
+one-stop dossiers, loaded on PostgreSQL with ``COPY ... FROM STDIN`` through the psycopg 3 connection under the
+SQLAlchemy session (no ORM object per row, no INSERT per row).
 
 One loader per domain, each writing the columns of the domain's own model table (``Model.__table__``): a column
 added later that is NOT NULL without a server default makes the loader stop with its name, so the seed keeps up
@@ -10,12 +11,24 @@ What holds, whatever the sizes (tests/test_seed_scale.py checks it):
 - tenants are created first (unique slugs, codes after the highest numeric code already present), and every row
   written names one of them;
 - a vendor has one active payment account; (bank BIN, account number) is unique across the install;
-- a product belongs to its vendor's commune, with stock >= reserved = 0 (no order holds any of it);
+- a product belongs to its vendor's commune; ``reserved`` is the sum of the quantities of its lines in sub-orders
+  awaiting payment (the only ones holding stock in marketplace/services.py), and stock >= reserved >= 0;
+- an order is a checkout of published products: one sub-order per vendor (in the vendor's commune), lines at the
+  product's price and name; line totals add up to the sub-order's subtotal, subtotals to the order's total. Every
+  sub-order has its ``marketplace_order`` intent on the vendor's own account for exactly the subtotal: succeeded
+  with amount_received = amount once paid (then confirmed, shipped, delivered as time passed), open until the hold
+  ends while awaiting payment, canceled with nothing received when it expired or the vendor canceled it;
+- every commune has a market (one in seven has two); a stall is let to a vendor of its commune or free; a sale is
+  made at its vendor's stall (market, number and goods copied from it, as services.record_qr_sale does). A QR sale
+  has a ``market_sale`` intent on the vendor's own account for exactly the sale: succeeded with amount_received =
+  amount when paid, canceled with nothing received when the transfer never came; a cash sale has none;
 - a dossier follows its procedure: due time from the working-time rules (tenants/onestop/worktime.py), a code
   ``<unit code>-YYMMDD-NNNN`` unique per commune and day with the day's counter row, status fields consistent with
   the status (received/due/finished/returned times, on-time judgement); a fee paid by VietQR has a succeeded intent
   on the commune's fee account with amount_received = amount, a fee awaited has an open intent with nothing
-  received.
+  received;
+- reference codes (and order codes) are made from the row's id, so they are unique across the loaders and across
+  runs without a look-up (``Codes``); nothing is dated in the future.
 
 COPY FROM is refused by PostgreSQL on tables with row-level security for a role that is subject to it, so the
 command runs as the database owner with BYPASSRLS (or a superuser), across tenants explicitly (``all_tenants``).
@@ -220,15 +233,17 @@ def _spread(total: int, parts: int) -> list[int]:
 
 class Codes:
     """Codes made from unique ids, so they are unique without a look-up: ``n -> (n * factor + offset) mod
-    base**length`` is one-to-one (the factor is prime to the base), written in ``alphabet``. The offset comes from
-    the seed, the factor scatters neighbouring ids, so codes look drawn at random as the application's are."""
+    base**length`` is one-to-one (the factor is prime to the base), written in ``alphabet``. Factor and offset are
+    constants, not drawn from the seed: runs with different seeds write different ids, hence different codes. The
+    factor scatters neighbouring ids, so codes look drawn at random as the application's are."""
 
     FACTOR = 1_000_003  # a prime, neither 2 nor 31: prime to both alphabets' sizes (31, 32)
+    OFFSET = 766_766_766
 
-    def __init__(self, prefix: str, alphabet: str, length: int, rng: random.Random) -> None:
+    def __init__(self, prefix: str, alphabet: str, length: int) -> None:
         self.prefix, self.alphabet, self.length = prefix, alphabet, length
         self.space = len(alphabet) ** length
-        self.offset = rng.randrange(self.space)
+        self.offset = self.OFFSET % self.space
 
     def __call__(self, n: int) -> str:
         if not 0 < n < self.space:
@@ -1011,9 +1026,9 @@ def load_onestop(connection, tenants, accounts, sizes: Sizes, rng, now, referenc
 def seed(sizes: Sizes, *, prefix: str = "GL", bar: BarFactory = silent_bar, now: datetime | None = None) -> Report:
     """Load the data set in one transaction per domain; returns the counts written and the seconds each took.
 
-    The catalogue, the dossiers and the commune data draw from one random generator seeded with ``sizes.seed``; the
-    orders, the markets and the codes from their own (seeded from it too), so a size of one domain does not change
-    another domain's rows."""
+    The communes, vendors, catalogue and dossiers draw from one random generator seeded with ``sizes.seed``; the
+    orders and the markets from their own (seeded from it too), so ``--sales`` and ``--orders`` change no draw of
+    the other loaders (the orders still add what they hold to the products' stock and reservation)."""
     from flask import current_app
 
     from app.payments.bank.notifications import REFERENCE_ALPHABET, REFERENCE_LENGTH
@@ -1023,8 +1038,8 @@ def seed(sizes: Sizes, *, prefix: str = "GL", bar: BarFactory = silent_bar, now:
     now = now or datetime.now(timezone.utc)
     rng = random.Random(sizes.seed)
     report = Report()
-    reference = Codes(prefix, REFERENCE_ALPHABET, REFERENCE_LENGTH, random.Random(f"{sizes.seed}:references"))
-    order_code = Codes("DH", ORDER_CODE_ALPHABET, 8, random.Random(f"{sizes.seed}:order-codes"))
+    reference = Codes(prefix, REFERENCE_ALPHABET, REFERENCE_LENGTH)
+    order_code = Codes("DH", ORDER_CODE_ALPHABET, 8)
     hold = timedelta(minutes=current_app.config.get("MARKETPLACE_HOLD_MINUTES") or 30)
     ttl = timedelta(minutes=current_app.config.get("PAYMENT_INTENT_TTL_MINUTES") or 30)
     with all_tenants():  # every loader names the tenant of each row itself
