@@ -684,7 +684,8 @@ def load_market(connection, tenants, vendors: list[VendorRow], sizes: Sizes, rng
     opened = now - timedelta(days=round(30.44 * sizes.months) + 30)
     for (tenant_id, _code, display), count in zip(tenants, counts, strict=True):
         ids = [first_market + len(markets) + m for m in range(count)]
-        place = display.split(" ", 1)[1] if " " in display else display
+        place = next((display[len(kind):] for kind in ("Thị trấn ", "Phường ", "Xã ") if display.startswith(kind)),
+                     display)
         for m, market_id in enumerate(ids):
             name = f"Chợ {place}" if m == 0 else f"Chợ đầu mối {place}"
             markets.append((market_id, tenant_id, name, slugify(name)[:120], f"Trung tâm {display}",

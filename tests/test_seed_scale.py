@@ -97,6 +97,8 @@ def test_the_reported_counts_are_the_rows_written(seeded, database):
     assert _scalar(database, "SELECT count(*) FROM tenants t WHERE NOT EXISTS "
                              "(SELECT 1 FROM markets m WHERE m.tenant_id = t.id)") == 0
     assert SIZES["communes"] < reported["markets"] < 2 * SIZES["communes"]
+    assert _scalar(database, "SELECT count(*) FROM markets m JOIN tenants t ON t.id = m.tenant_id "
+                             "WHERE m.name NOT LIKE 'Chợ %' || t.name") == 0  # named after its commune
 
 
 def test_tenants_have_unique_slugs_and_codes(seeded, database):
