@@ -65,10 +65,15 @@ def seed_demo(if_empty: bool) -> None:
 @click.option("--products", type=click.IntRange(0), default=200_000, show_default=True)
 @click.option("--dossiers", type=click.IntRange(0), default=2_000_000, show_default=True)
 @click.option("--vendors", type=click.IntRange(0), default=20_000, show_default=True)
+@click.option("--sales", type=click.IntRange(0), default=1_000_000, show_default=True,
+              help="Market sales at the vendors' stalls (a market in every commune).")
+@click.option("--orders", type=click.IntRange(0), default=100_000, show_default=True,
+              help="Marketplace orders (one sub-order per vendor).")
 @click.option("--months", type=click.IntRange(1, 60), default=12, show_default=True,
-              help="Months of one-stop dossiers, up to today.")
+              help="Months of dossiers, sales and orders, up to today.")
 @click.option("--seed", "seed_value", type=int, default=766, show_default=True, help="Random seed.")
-def seed_scale(communes: int, products: int, dossiers: int, vendors: int, months: int, seed_value: int) -> None:
+def seed_scale(communes: int, products: int, dossiers: int, vendors: int, sales: int, orders: int, months: int,
+               seed_value: int) -> None:
     """Bulk-load a synthetic national data set (PostgreSQL, as the database owner; refused in production)."""
     import time
 
@@ -80,8 +85,8 @@ def seed_scale(communes: int, products: int, dossiers: int, vendors: int, months
     def bar(label: str, length: int):
         return click.progressbar(length=max(length, 1), label=f"{label:16}", show_pos=True, show_eta=True)
 
-    sizes = scale.Sizes(communes=communes, products=products, dossiers=dossiers, vendors=vendors, months=months,
-                        seed=seed_value)
+    sizes = scale.Sizes(communes=communes, products=products, dossiers=dossiers, vendors=vendors, sales=sales,
+                        orders=orders, months=months, seed=seed_value)
     started = time.perf_counter()
     try:
         report = scale.seed(sizes, prefix=current_app.config["PAYMENT_REFERENCE_PREFIX"], bar=bar)

@@ -1,8 +1,10 @@
 """`flask seed-scale` (app/scale.py): the synthetic national data set, loaded with COPY on PostgreSQL.
 
 Small sizes here; the invariants are the ones the full-size run relies on: every row belongs to an existing
-commune, products sit in their vendor's commune with stock >= reserved >= 0, dossier codes are unique per commune
-and day with a matching day counter, and fee money adds up (a paid intent received exactly its amount).
+commune, products sit in their vendor's commune with stock >= reserved >= 0 and reserved = what the orders awaiting
+payment hold, dossier codes are unique per commune and day with a matching day counter, market sales are made at
+their vendor's stall, order totals add up, and money adds up (a paid intent received exactly its amount, on the
+account of whoever is paid).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from app.extensions import db
 from app.payments import vietqr
 from tests.conftest import _test_settings
 
-SIZES = dict(communes=7, products=300, dossiers=2_500, vendors=40)
+SIZES = dict(communes=7, products=300, dossiers=2_500, vendors=40, sales=2_000, orders=200)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +71,36 @@ def test_counts_are_what_was_asked(seeded, database):
         == SIZES["communes"]
 
 
+def _reported(output: str) -> dict[str, int]:
+    counts = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].replace(",", "").isdigit():
+            counts[parts[0]] = int(parts[1].replace(",", ""))
+    return counts
+
+
+def test_the_reported_counts_are_the_rows_written(seeded, database):
+    reported = _reported(seeded)
+    tables = {"tenants": "tenants", "vendors": "vendors", "products": "products", "markets": "markets",
+              "stalls": "stalls", "market_sales": "market_sales", "orders": "orders", "sub_orders": "sub_orders",
+              "order_lines": "order_lines", "onestop_dossiers": "onestop_dossiers",
+              "payment_intents": "payment_intents"}
+    for name, table in tables.items():
+        assert reported[name] == _scalar(database, f"SELECT count(*) FROM {table}"), name
+    assert reported["market_sales"] == SIZES["sales"] and reported["orders"] == SIZES["orders"]
+    for purpose, name in (("market_sale", "sale_intents"), ("marketplace_order", "order_intents"),
+                          ("onestop_fee", "fee_intents")):
+        assert reported[name] == _scalar(database, "SELECT count(*) FROM payment_intents WHERE purpose = :p",
+                                         p=purpose), name
+    # Every commune has a market (some two); a market's stalls are numbered once.
+    assert _scalar(database, "SELECT count(*) FROM tenants t WHERE NOT EXISTS "
+                             "(SELECT 1 FROM markets m WHERE m.tenant_id = t.id)") == 0
+    assert SIZES["communes"] < reported["markets"] < 2 * SIZES["communes"]
+    assert _scalar(database, "SELECT count(*) FROM markets m JOIN tenants t ON t.id = m.tenant_id "
+                             "WHERE m.name NOT LIKE 'Chợ %' || t.name") == 0  # named after its commune
+
+
 def test_tenants_have_unique_slugs_and_codes(seeded, database):
     assert _scalar(database, "SELECT count(DISTINCT slug) FROM tenants") == SIZES["communes"]
     assert _scalar(database, "SELECT count(DISTINCT code) FROM tenants") == SIZES["communes"]
@@ -77,7 +109,8 @@ def test_tenants_have_unique_slugs_and_codes(seeded, database):
 
 def test_every_tenant_owned_row_belongs_to_an_existing_tenant(seeded, database):
     owned = [t.name for t in db.metadata.sorted_tables if "tenant_id" in t.c]
-    assert {"products", "vendors", "onestop_dossiers", "payment_intents"} <= set(owned)
+    assert {"products", "vendors", "onestop_dossiers", "payment_intents", "markets", "stalls", "market_sales",
+            "sub_orders", "order_lines"} <= set(owned)
     for table in owned:
         orphans = _scalar(database, f"SELECT count(*) FROM {table} x LEFT JOIN tenants t ON t.id = x.tenant_id "
                                     f"WHERE t.id IS NULL AND x.tenant_id IS NOT NULL")
@@ -179,10 +212,159 @@ def test_fee_money_adds_up(seeded, database):
         assert (decoded.bin, decoded.account, decoded.amount, decoded.memo) == (bin_, number, amount, reference)
 
 
+def test_stalls_hold_vendors_of_their_commune_and_sales_are_made_there(seeded, database):
+    # Stalls: in a market of their commune, let to a vendor of that commune (or free).
+    assert _scalar(database, "SELECT count(*) FROM stalls s JOIN markets m ON m.id = s.market_id "
+                             "WHERE m.tenant_id <> s.tenant_id") == 0
+    assert _scalar(database, "SELECT count(*) FROM stalls s JOIN vendors v ON v.id = s.vendor_id "
+                             "WHERE v.tenant_id <> s.tenant_id") == 0
+    assert _scalar(database, "SELECT count(*) FROM stalls WHERE vendor_id IS NULL") > 0
+    # A sale is made at a stall of its vendor: same commune, market, number and goods.
+    assert _scalar(database, """
+        SELECT count(*) FROM market_sales x
+        LEFT JOIN stalls s ON s.tenant_id = x.tenant_id AND s.market_id = x.market_id AND s.number = x.stall_number
+             AND s.vendor_id = x.vendor_id AND s.goods_category = x.goods_category
+        WHERE s.id IS NULL""") == 0
+    from datetime import datetime, timezone
+
+    assert _scalar(database, "SELECT max(paid_at) FROM market_sales") <= datetime.now(timezone.utc)
+    assert {m for (m,) in _rows(database, "SELECT DISTINCT method FROM market_sales")} == {"qr", "cash"}
+    # Cash: paid at once, no intent. QR: one intent of purpose market_sale on the vendor's own active account, for
+    # exactly the sale; paid <=> succeeded with the amount received, canceled <=> canceled with nothing received.
+    assert _scalar(database, "SELECT count(*) FROM market_sales WHERE method = 'cash' AND (intent_id IS NOT NULL "
+                             "OR status <> 'paid' OR confirmation <> 'cash' OR paid_at <> created_at)") == 0
+    assert _scalar(database, """
+        SELECT count(*) FROM market_sales x
+        LEFT JOIN payment_intents i ON i.id = x.intent_id AND i.tenant_id = x.tenant_id
+        LEFT JOIN payment_accounts a ON a.id = i.account_id AND a.tenant_id = x.tenant_id
+        WHERE x.method = 'qr' AND (i.id IS NULL OR a.vendor_id IS DISTINCT FROM x.vendor_id OR NOT a.active
+              OR a.owner_kind <> 'vendor' OR i.purpose <> 'market_sale' OR i.amount <> x.amount
+              OR i.metadata::jsonb ->> 'vendor' <> x.vendor_id::text
+              OR (x.status = 'paid') <> (i.status = 'succeeded' AND i.amount_received = i.amount
+                                         AND i.succeeded_at = x.paid_at AND x.confirmation = 'bank')
+              OR (x.status = 'canceled') <> (i.status = 'canceled' AND i.amount_received = 0 AND x.paid_at IS NULL)
+              OR x.created_at <> i.created_at)""") == 0
+    assert _scalar(database, "SELECT count(*) FROM payment_intents WHERE purpose = 'market_sale' AND id NOT IN "
+                             "(SELECT intent_id FROM market_sales WHERE intent_id IS NOT NULL)") == 0
+    assert _scalar(database, "SELECT count(*) FROM market_sales WHERE status = 'paid' AND method = 'qr'") > 0
+
+
+OPEN_STATUSES = "('awaiting_payment')"  # the sub-orders holding stock (marketplace/services.py: checkout, expiry)
+PAID_STATUSES = "('paid', 'confirmed', 'shipped', 'delivered')"
+
+
+def test_orders_add_up_and_hold_exactly_the_reserved_stock(seeded, database):
+    # Line totals -> sub-order subtotal -> order total.
+    assert _scalar(database, """
+        SELECT count(*) FROM sub_orders s
+        LEFT JOIN (SELECT tenant_id, sub_order_id, sum(quantity * unit_price) AS total, count(*) AS n
+                   FROM order_lines GROUP BY 1, 2) l ON l.tenant_id = s.tenant_id AND l.sub_order_id = s.id
+        WHERE l.n IS NULL OR l.total <> s.subtotal""") == 0
+    assert _scalar(database, """
+        SELECT count(*) FROM orders o
+        LEFT JOIN (SELECT order_id, sum(subtotal) AS total FROM sub_orders GROUP BY 1) s ON s.order_id = o.id
+        WHERE s.total IS NULL OR s.total <> o.total""") == 0
+    # A line is a published product of the sub-order's vendor, at its price, once per sub-order.
+    assert _scalar(database, """
+        SELECT count(*) FROM order_lines l JOIN sub_orders s ON s.id = l.sub_order_id AND s.tenant_id = l.tenant_id
+        JOIN products p ON p.id = l.product_id AND p.tenant_id = l.tenant_id
+        WHERE p.vendor_id <> s.vendor_id OR p.status <> 'published' OR p.price <> l.unit_price
+              OR p.name <> l.name OR p.unit <> l.unit OR p.created_at > s.created_at""") == 0
+    assert _scalar(database, "SELECT count(*) FROM (SELECT 1 FROM order_lines GROUP BY sub_order_id, product_id "
+                             "HAVING count(*) > 1) dup") == 0
+    # reserved = the quantities of the lines still awaiting payment, product by product; stock covers it.
+    assert _scalar(database, f"""
+        SELECT count(*) FROM products p
+        LEFT JOIN (SELECT l.tenant_id, l.product_id, sum(l.quantity) AS held FROM order_lines l
+                   JOIN sub_orders s ON s.id = l.sub_order_id AND s.tenant_id = l.tenant_id
+                   WHERE s.status IN {OPEN_STATUSES} GROUP BY 1, 2) h
+             ON h.tenant_id = p.tenant_id AND h.product_id = p.id
+        WHERE p.reserved <> coalesce(h.held, 0) OR NOT (p.stock >= p.reserved AND p.reserved >= 0)""") == 0
+    assert _scalar(database, "SELECT sum(reserved) FROM products") > 0
+    assert {s for (s,) in _rows(database, "SELECT DISTINCT status FROM sub_orders")} >= {
+        "awaiting_payment", "delivered", "expired"}
+    codes = [c for (c,) in _rows(database, "SELECT code FROM orders")]
+    assert len(set(codes)) == len(codes) and all(len(c) == 10 and c.startswith("DH") for c in codes)
+
+
+def test_every_sub_order_is_paid_through_its_vendors_account(seeded, database):
+    from datetime import datetime, timezone
+
+    assert _scalar(database, f"""
+        SELECT count(*) FROM sub_orders s JOIN orders o ON o.id = s.order_id
+        LEFT JOIN payment_intents i ON i.public_id = s.intent_id AND i.tenant_id = s.tenant_id
+        LEFT JOIN payment_accounts a ON a.id = i.account_id AND a.tenant_id = s.tenant_id
+        WHERE i.id IS NULL OR a.vendor_id IS DISTINCT FROM s.vendor_id OR a.owner_kind <> 'vendor'
+              OR i.purpose <> 'marketplace_order' OR i.amount <> s.subtotal OR i.expires_at <> s.hold_expires_at
+              OR i.metadata::jsonb ->> 'order' <> o.code OR i.metadata::jsonb ->> 'sub_order' <> s.id::text
+              OR (s.status IN {PAID_STATUSES}) <> (i.status = 'succeeded' AND i.amount_received = i.amount
+                                                   AND s.paid_at = i.succeeded_at)
+              OR (s.status = 'awaiting_payment') <> (i.status = 'requires_action' AND i.amount_received = 0)
+              OR (s.status IN ('expired', 'canceled')) <> (i.status = 'canceled' AND i.amount_received = 0)""") == 0
+    assert _scalar(database, "SELECT count(*) FROM payment_intents WHERE purpose = 'marketplace_order' AND "
+                             "public_id NOT IN (SELECT intent_id FROM sub_orders)") == 0
+    # Awaiting payment: placed within the hold, which has not ended. The steps after payment come in order.
+    now = datetime.now(timezone.utc)
+    assert _scalar(database, "SELECT count(*) FROM sub_orders WHERE status = 'awaiting_payment' AND "
+                             "(hold_expires_at <= created_at OR created_at > :now)", now=now) == 0
+    assert _scalar(database, f"""
+        SELECT count(*) FROM sub_orders WHERE
+            (status IN {PAID_STATUSES}) <> (paid_at IS NOT NULL AND paid_at < hold_expires_at)
+            OR (status IN ('confirmed', 'shipped', 'delivered')) <> (confirmed_at > paid_at)
+            OR (status IN ('shipped', 'delivered')) <> (shipped_at > confirmed_at)
+            OR (status = 'delivered') <> (delivered_at > shipped_at)
+            OR (status = 'canceled') <> (canceled_at IS NOT NULL AND cancel_reason <> '')
+            OR greatest(paid_at, confirmed_at, shipped_at, delivered_at, canceled_at) > :now""", now=now) == 0
+
+
+def test_intents_of_every_purpose_carry_their_own_vietqr(seeded, database):
+    for purpose in ("market_sale", "marketplace_order", "onestop_fee"):
+        rows = _rows(database, """
+            SELECT i.qr_payload, a.bank_bin, a.account_number, i.amount, i.reference_code
+            FROM payment_intents i JOIN payment_accounts a ON a.id = i.account_id AND a.tenant_id = i.tenant_id
+            WHERE i.purpose = :p ORDER BY i.id DESC LIMIT 20""", p=purpose)
+        assert rows, purpose
+        for payload, bin_, number, amount, reference in rows:
+            decoded = vietqr.decode(payload)
+            assert (decoded.bin, decoded.account, decoded.amount, decoded.memo) == (bin_, number, amount, reference)
+            assert reference.startswith("GL") and len(reference) == 10
+
+
+def test_the_district_figures_count_the_seeded_markets_and_orders(seeded, client, database):
+    """Read as the application role through the public API: the market and marketplace columns are filled, each
+    total is the sum of the communes, and the totals are what the tables hold."""
+    from datetime import timedelta
+
+    from app.district.queries import today
+
+    end = today()
+    start = end - timedelta(days=400)  # the seed's 12 months and more
+    response = client.get(f"/api/district/metrics?from={start.isoformat()}&to={end.isoformat()}")
+    assert response.status_code == 200
+    data = response.get_json()
+    assert len(data["communes"]) == SIZES["communes"]
+    totals = data["totals"]
+    for key, total in totals.items():
+        assert total == sum(c[key] for c in data["communes"]), key
+    assert totals["vendors"] == totals["vendors_with_bank_account"] == SIZES["vendors"]
+    assert totals["sales"] == _scalar(database, "SELECT count(*) FROM market_sales WHERE status = 'paid'") > 0
+    assert totals["qr_sales"] == _scalar(database, "SELECT count(*) FROM market_sales WHERE status = 'paid' "
+                                                   "AND method = 'qr'") > 0
+    assert totals["sales_amount"] == _scalar(database, "SELECT sum(amount) FROM market_sales "
+                                                       "WHERE status = 'paid'") > totals["qr_sales_amount"] > 0
+    assert totals["orders"] == _scalar(database, "SELECT count(*) FROM sub_orders") > 0
+    assert totals["paid_value"] == _scalar(database, f"SELECT sum(subtotal) FROM sub_orders "
+                                                     f"WHERE status IN {PAID_STATUSES}") > 0
+    assert totals["products"] == _scalar(database, "SELECT count(*) FROM products WHERE status = 'published'")
+    assert sum(1 for c in data["communes"] if c["sales"]) >= SIZES["communes"] - 1
+
+
 def test_a_second_run_adds_communes_without_collisions(seeded, owner_app, database):
-    _invoke(owner_app, communes=3, products=20, dossiers=90, vendors=4)
+    _invoke(owner_app, communes=3, products=20, dossiers=90, vendors=4, sales=50, orders=10)
     assert _scalar(database, "SELECT count(*) FROM tenants") == SIZES["communes"] + 3
     assert _scalar(database, "SELECT count(*) FROM onestop_dossiers") == SIZES["dossiers"] + 90
+    assert _scalar(database, "SELECT count(*) FROM market_sales") == SIZES["sales"] + 50
+    assert _scalar(database, "SELECT count(*) FROM orders") == SIZES["orders"] + 10
     accounts = _rows(database, "SELECT bank_bin, account_number FROM payment_accounts")
     assert len(set(accounts)) == len(accounts)
 
