@@ -1,7 +1,9 @@
 """Throughput, p50 and p99 of the site's pages, each as a ratio to a bare Flask endpoint served the same way in the
-same run. `make bench` runs it; about two minutes on a 2-vCPU machine.
+same run. `make bench` runs it on the demo data (about four minutes on a 2-vCPU machine), `make bench-scale` on the
+scale data.
 
     .venv/bin/python bench/bench_pages.py [--seconds 4] [--connections 16] [--worker-class auto|sync|gthread]
+    .venv/bin/python bench/bench_pages.py --database-url postgresql://postgres@127.0.0.1:5432/scale_big
 
 What it does:
 
@@ -14,6 +16,14 @@ What it does:
 4. loads every page of ``PAGES`` with ``wrk`` on loopback (``-t2 -c16``, a fixed time each), the bare endpoint before
    and after them; pages the response cache serves are measured again on a server with the cache off ("before");
 5. prints a Markdown table (req/s, p50, p99, ratio to bare) and writes bench/results/pages.json.
+
+With ``--database-url`` (the owner's URL of a PostgreSQL database loaded by ``flask seed-scale``) step 1 is
+``setup_scale``: nothing is seeded, the values are found in the data (the commune of the first published product, its
+newest dossier and fee intent), and only an API key (every run) and a district admin (once; its password reset every
+run) are written. The servers run as the application role ``gialam_app`` under row-level security, as production
+does. The pages are ``SCALE_PAGES``: ``PAGES``, the district's rows with one connection per worker (a render takes
+about a second), and ``/api/district/metrics`` for 30 days and 12 months. Results go to
+bench/results/pages_scale.json.
 
 A page is one line of ``PAGES``, with a path that may name values the setup found (``{slug}``, ``{qr_path}``,
 ``{product_path}``, ``{dossier_path}``). The marketplace pages are measured here with the rest (they had their own
