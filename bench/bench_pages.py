@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import math
 import os
 import platform
 import re
@@ -59,6 +60,9 @@ RESULTS = BENCH_DIR / "results" / "pages.json"
 SCALE_RESULTS = BENCH_DIR / "results" / "pages_scale.json"
 GUNICORN_CONF = ROOT / "gunicorn.conf.py"
 BARE_TARGET = 0.5
+WORKERS = 2  # gunicorn workers of every server here (GUNICORN_WORKERS), one per vCPU of the reference machine
+ROW_REQUESTS = 20  # a slow row runs long enough for about this many answers...
+MAX_ROW_SECONDS = 60  # ...but no longer than this
 DEMO_MARKET_DAYS = 14  # of market sales (the demo's default is 90): the seeding stays short
 DEMO_ONESTOP_MONTHS = 1  # of dossiers (about 2,500; the demo's default is 12)
 
@@ -242,6 +246,7 @@ def setup_scale(owner_url: str, directory: Path) -> dict:
 
     url = app_url(owner_url)
     password = secrets.token_urlsafe(18)
+    started = time.monotonic()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "CACHE_STAMP": "memory", "RESPONSE_CACHE": False})
     with app.app_context():
         counts = dict(db.session.execute(text(
@@ -283,7 +288,8 @@ def setup_scale(owner_url: str, directory: Path) -> dict:
         db.engine.dispose()
     today = date.today()
     print(f"  scale data: {communes:,} communes; rows (statistics): "
-          + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items())), flush=True)
+          + ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
+          + f"; values found in {time.monotonic() - started:.1f} s", flush=True)
     return {"database_url": url, "communes": communes, "rows": counts, **values,
             "search": SCALE_SEARCH, "district_email": SCALE_DISTRICT_EMAIL, "password": password,
             "today": f"{today:%Y-%m-%d}", "month_from": f"{today - timedelta(days=30):%Y-%m-%d}",
@@ -317,7 +323,7 @@ class Server:
         self._log_handle = open(log, "a")
         self.process = subprocess.Popen(
             [gunicorn, "-c", str(GUNICORN_CONF), "--chdir", str(chdir), target],
-            env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_WORKERS": "2",
+            env={**os.environ, **env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_WORKERS": str(WORKERS),
                  "GUNICORN_WORKER_CLASS": worker_class, "GUNICORN_LOGLEVEL": "warning", "GUNICORN_ACCESSLOG": ""},
             stdout=subprocess.DEVNULL, stderr=self._log_handle,
         )
@@ -408,7 +414,9 @@ def wrk(port: int, path: str, seconds: float, connections: int, script: Path | N
     command.append(f"http://127.0.0.1:{port}{path}")
     finished = subprocess.run(command, capture_output=True, text=True, timeout=seconds + timeout + 30)
     output = finished.stdout
-    if script is not None and ("STATUS" not in output or finished.stderr.strip()):
+    completed = re.search(r"(\d+) requests in", output)
+    if script is not None and (finished.stderr.strip() or ("STATUS" not in output and completed
+                                                           and int(completed.group(1)))):
         raise RuntimeError(f"wrk script {script} failed: {finished.stderr or output}")
     rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
     p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
@@ -419,10 +427,13 @@ def wrk(port: int, path: str, seconds: float, connections: int, script: Path | N
     if not rps:
         raise RuntimeError(f"wrk said: {output}")
     statuses = {int(code): int(count) for code, count in re.findall(r"^STATUS (\d+) (\d+)$", output, re.M)}
+    if completed and not int(completed.group(1)):
+        p50 = p99 = None  # wrk prints zeros
     return {"rps": float(rps.group(1)), "p50_ms": _ms(p50.group(1)) if p50 else None,
             "p99_ms": _ms(p99.group(1)) if p99 else None, "non_2xx": int(bad.group(1)) if bad else 0,
             "socket_errors": errors.group(0) if errors else "", "timeouts": int(timeouts.group(1)) if timeouts else 0,
-            "statuses": statuses, "connections": connections}
+            "statuses": statuses, "connections": connections,
+            "seconds": seconds, "requests": int(completed.group(1)) if completed else None}
 
 
 # ---------------------------------------------------------------------------------------------- the run
@@ -477,13 +488,19 @@ def measure(args, values: dict, directory: Path, pages: list[Page]) -> dict:
 
     def run(server: Server, path: str, script: Path | None = None, warm: dict | None = None,
             connections: int | None = None) -> dict:
+        connections = connections or args.connections
+        seconds = args.seconds
         if warm is not None:  # every worker compiles its templates and fills its caches before the clock starts
             started = time.monotonic()
-            for i in range(12 if connections is None else 2 * connections):
+            for count in range(1, (12 if connections == args.connections else 2 * connections) + 1):
                 _request(server.port, "GET", path, None, warm)
-                if i >= 3 and time.monotonic() - started > 5:  # a slow page (the scale data): enough is enough
+                if count >= 2 and time.monotonic() - started > 5:  # a slow page (the scale data): enough is enough
                     break
-        return wrk(server.port, path, args.seconds, connections or args.connections, script, args.timeout)
+            # wrk counts only the requests that finish within the run: a page that takes seconds (the scale data,
+            # cache off) runs long enough for about ROW_REQUESTS answers, the server's workers busy all along.
+            alone = (time.monotonic() - started) / count
+            seconds = max(seconds, min(MAX_ROW_SECONDS, math.ceil((ROW_REQUESTS + connections) * alone / WORKERS)))
+        return wrk(server.port, path, seconds, connections, script, args.timeout)
 
     worker_class = args.worker_class
     if worker_class == "auto":
@@ -529,8 +546,8 @@ def measure(args, values: dict, directory: Path, pages: list[Page]) -> dict:
             if page.cached and plain_app is not None:  # the same page with the cache off, right after
                 row["uncached"] = run(plain_app, path, warm={}, connections=page.connections)
             rows.append(row)
-            print(f"  {page.name:32} {result['rps']:7.0f} req/s  p50 {result['p50_ms']:6.2f} ms  "
-                  f"p99 {result['p99_ms']:6.2f} ms  {result['statuses'] or ''}"
+            print(f"  {page.name:32} {result['rps']:7.0f} req/s  p50 {_ms_cell(result['p50_ms']):>6} ms  "
+                  f"p99 {_ms_cell(result['p99_ms']):>6} ms  {result['statuses'] or ''}"
                   + (f"   cache off {row['uncached']['rps']:6.0f} req/s" if "uncached" in row else ""), flush=True)
             if len(rows) % 3 == 0:
                 bare_runs.append(run(bare, "/"))  # bare again now and then: the machine's load drifts
@@ -576,13 +593,23 @@ def _data_line(report: dict) -> str:
             + ", ".join(f"{k} {v:,}" for k, v in sorted(rows.items())) + " (statistics' row counts).")
 
 
-def _cell_name(row: dict, default_connections: int) -> str:
+def _cell_name(row: dict, default_connections: int, default_seconds: float) -> str:
     name = row["page"]
     if row.get("connections", default_connections) != default_connections:
         name += f" (-c{row['connections']})"
-    if row.get("timeouts"):
-        name += f" ({row['timeouts']} timed out)"
-    return name
+    return name + _longer(row, default_seconds)
+
+
+def _longer(result: dict, default_seconds: float) -> str:
+    """What a row's figures rest on when it is not the usual: a longer run, few answers, requests timed out."""
+    notes = []
+    if result.get("seconds", default_seconds) != default_seconds:
+        notes.append(f"{result['seconds']:g} s")
+    if result.get("requests") is not None and result["requests"] < ROW_REQUESTS:
+        notes.append(f"{result['requests']} answers")
+    if result.get("timeouts"):
+        notes.append(f"{result['timeouts']} timed out")
+    return f" ({', '.join(notes)})" if notes else ""
 
 
 def _rps(value: float) -> str:
@@ -617,9 +644,9 @@ def table(report: dict) -> str:
     for row in report["pages"]:
         off = row.get("uncached")
         lines.append(
-            f"| {_cell_name(row, report['connections'])} | {_rps(row['rps'])} | {_ms_cell(row['p50_ms'])} | "
+            f"| {_cell_name(row, report['connections'], report['seconds'])} | {_rps(row['rps'])} | {_ms_cell(row['p50_ms'])} | "
             f"{_ms_cell(row['p99_ms'])} | **{_ratio(row['ratio'])}** | "
-            + (f"{_rps(off['rps'])} | {_ratio(off['ratio'])} |" if off else "— | — |")
+            + (f"{_rps(off['rps'])}{_longer(off, report['seconds'])} | {_ratio(off['ratio'])} |" if off else "— | — |")
         )
     if report.get("worker_classes"):
         lines += ["", "| worker class | bare req/s | commune page req/s | app floor req/s |", "|---|---|---|---|"]
@@ -643,11 +670,11 @@ def main() -> int:
                         help="measure the scale data instead of the demo: the owner's URL of a PostgreSQL database "
                              f"loaded by `flask seed-scale`; the servers run as {APP_ROLE}")
     parser.add_argument("--timeout", type=float, default=None,
-                        help="wrk's per-request timeout in seconds (default 5, 30 on the scale data)")
+                        help="wrk's per-request timeout in seconds (default 5, 60 on the scale data)")
     args = parser.parse_args()
     if args.database_url and args.keep:
         parser.error("--keep is for the demo database; --database-url measures the database it names")
-    args.timeout = min(max(args.timeout or (30.0 if args.database_url else 5.0), 1.0), 120.0)
+    args.timeout = min(max(args.timeout or (60.0 if args.database_url else 5.0), 1.0), 120.0)
     args.seconds = min(max(args.seconds, 1.0), 10.0)
     args.connections = min(max(args.connections, 1), 64)
     if not shutil.which("wrk"):
