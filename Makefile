@@ -64,7 +64,8 @@ bench: install-dev translations
 
 # Not part of `make test` either: the same pages on the scale data, in a PostgreSQL database already loaded by
 # `flask seed-scale` (about 8 minutes, bench/README.md). BENCH_DATABASE_URL is the owner's URL; the servers run as
-# the application role gialam_app. About 5 minutes; writes an API key (and a district admin, once) to that database.
+# the application role gialam_app. About 15 minutes on a busy 2-vCPU machine; writes an API key (and a district
+# admin, once) to that database.
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/scale_big
 bench-scale: install-dev translations
 	$(PY) bench/bench_pages.py --database-url $(BENCH_DATABASE_URL)

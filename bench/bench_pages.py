@@ -22,7 +22,7 @@ With ``--database-url`` (the owner's URL of a PostgreSQL database loaded by ``fl
 newest dossier and fee intent), and only an API key (every run) and a district admin (once; its password reset every
 run) are written. The servers run as the application role ``gialam_app`` under row-level security, as production
 does. The pages are ``SCALE_PAGES``: ``PAGES``, the district's rows with one connection per worker (a render takes
-about a second), and ``/api/district/metrics`` for 30 days and 12 months. Results go to
+seconds), and ``/api/district/metrics`` for 30 days and 12 months. Results go to
 bench/results/pages_scale.json.
 
 A page is one line of ``PAGES``, with a path that may name values the setup found (``{slug}``, ``{qr_path}``,
@@ -44,6 +44,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,7 +118,7 @@ PAGES = [
 ]
 
 # On the scale data (--database-url): the same pages, the district's rows measured with one connection per worker
-# (a render takes about a second with 3,321 communes: 16 connections would only queue, and time out, behind it), and
+# (a render takes seconds with 3,321 communes: 16 connections would only queue, and time out, behind it), and
 # the district's public JSON for a month and for a year (not cached: every period is its own query).
 DISTRICT_CONNECTIONS = 2
 SCALE_PAGES = [
@@ -491,14 +492,17 @@ def measure(args, values: dict, directory: Path, pages: list[Page]) -> dict:
         connections = connections or args.connections
         seconds = args.seconds
         if warm is not None:  # every worker compiles its templates and fills its caches before the clock starts
-            started = time.monotonic()
-            for count in range(1, (12 if connections == args.connections else 2 * connections) + 1):
+            started, times = time.monotonic(), []
+            for _ in range(12 if connections == args.connections else 2 * connections):
+                before = time.monotonic()
                 _request(server.port, "GET", path, None, warm)
-                if count >= 2 and time.monotonic() - started > 5:  # a slow page (the scale data): enough is enough
+                times.append(time.monotonic() - before)
+                if len(times) >= 2 and time.monotonic() - started > 5:  # a slow page (the scale data): enough
                     break
             # wrk counts only the requests that finish within the run: a page that takes seconds (the scale data,
-            # cache off) runs long enough for about ROW_REQUESTS answers, the server's workers busy all along.
-            alone = (time.monotonic() - started) / count
+            # cache off) runs long enough for about ROW_REQUESTS answers, the server's workers busy all along. The
+            # median, not the mean: one request stalled by the machine's load should not make a fast row run 60 s.
+            alone = statistics.median(times)
             seconds = max(seconds, min(MAX_ROW_SECONDS, math.ceil((ROW_REQUESTS + connections) * alone / WORKERS)))
         return wrk(server.port, path, seconds, connections, script, args.timeout)
 
@@ -621,7 +625,7 @@ def _ms_cell(value: float | None) -> str:
 
 
 def _ratio(value: float) -> str:
-    return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
+    return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}" if value >= 0.01 else f"{value:.4f}"
 
 
 def table(report: dict) -> str:

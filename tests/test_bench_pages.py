@@ -51,7 +51,7 @@ def test_the_scale_run_loads_every_page_of_the_demo_run_and_the_district_json():
     scale = {page.name: page for page in bench.SCALE_PAGES}
     assert set(issue_rows) <= set(demo_names) <= set(scale)
     assert {"district metrics JSON, 30 days", "district metrics JSON, 12 months"} <= set(scale)
-    # The district's pages take about a second at 3,321 communes: one connection per worker, not 16 queued.
+    # The district's pages take seconds at 3,321 communes: one connection per worker, not 16 queued.
     assert {name for name, page in scale.items() if page.connections} == {
         "district dashboard", "district metrics JSON, 30 days", "district metrics JSON, 12 months"}
     # Search is measured cached (a repeated query) and cache-off like every cached page.
