@@ -7,13 +7,13 @@ export FLASK_APP := wsgi.py
 # An unset APP_ENV means production (config.py). Each target says which configuration it runs: `make run` and its
 # steps the development one (random secrets generated once under instance/), tests and tools the testing one.
 DEV_TARGETS := run translations migrate seed serve
-TEST_TARGETS := test lint e2e bench
+TEST_TARGETS := test lint e2e bench bench-scale
 $(DEV_TARGETS): export APP_ENV ?= development
 $(TEST_TARGETS): export APP_ENV = testing
 # The dependency set is locked: every install uses constraints.txt (regenerate with scripts/lock.py).
 CONSTRAINTS := constraints.txt
 
-.PHONY: run test lint install install-dev translations migrate seed serve bench e2e clean
+.PHONY: run test lint install install-dev translations migrate seed serve bench bench-scale e2e clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,14 @@ bench: install-dev translations
 	$(PY) bench/bench_pages.py
 	$(PY) bench/bench_vietqr.py
 	$(PY) bench/bench_qr_endpoint.py
+
+# Not part of `make test` either: the same pages on the scale data, in a PostgreSQL database already loaded by
+# `flask seed-scale` (about 8 minutes, bench/README.md). BENCH_DATABASE_URL is the owner's URL; the servers run as
+# the application role gialam_app. About 15 minutes on a busy 2-vCPU machine; writes an API key (and a district
+# admin, once) to that database.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/scale_big
+bench-scale: install-dev translations
+	$(PY) bench/bench_pages.py --database-url $(BENCH_DATABASE_URL)
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite* .pytest_cache
