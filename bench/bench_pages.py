@@ -100,6 +100,16 @@ PAGES = [
 ]
 
 
+def selected(only: list[str]) -> list[Page]:
+    """The pages whose name contains one of ``only`` (case-insensitive); every page when ``only`` is empty."""
+    if not only:
+        return PAGES
+    pages = [page for page in PAGES if any(text.lower() in page.name.lower() for text in only)]
+    if not pages:
+        raise SystemExit(f"no page name contains {' or '.join(map(repr, only))}: " + ", ".join(p.name for p in PAGES))
+    return pages
+
+
 # ---------------------------------------------------------------------------------------------- setup
 def setup(directory: Path) -> dict:
     """The demo database and the values the pages' paths name."""
@@ -380,7 +390,7 @@ def measure(args, values: dict, directory: Path) -> dict:
     try:
         bare_runs.append(run(bare, "/", warm={}))
         floor = run(cached_app, "/healthz", warm={})
-        for page in PAGES:
+        for page in selected(args.only):
             path, script, headers = _prepare(page, cached_app.port, values, directory)
             if page.cached:  # fill every worker's cache and check that answers come from it
                 hits = [_request(cached_app.port, "GET", path)[1].get("X-Cache") for _ in range(8)]
@@ -468,6 +478,9 @@ def main() -> int:
     parser.add_argument("--skip-uncached", action="store_true", help="do not measure the cached pages cache-off")
     parser.add_argument("--keep", type=Path, default=None,
                         help="keep the demo database in this folder and reuse it next time (skips the seeding)")
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="measure only the pages whose name contains TEXT (repeatable); the results file is "
+                             "left as it is")
     args = parser.parse_args()
     args.seconds = min(max(args.seconds, 1.0), 10.0)
     args.connections = min(max(args.connections, 1), 64)
@@ -487,11 +500,12 @@ def main() -> int:
             saved.write_text(json.dumps(values))
         values["sepay_key"] = "bench-sepay-" + secrets.token_hex(8)
         report = measure(args, values, directory)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print()
     print(table(report))
-    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    if not args.only:  # a partial run does not replace the full one's results
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+        print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
     return 0
 
 
