@@ -63,8 +63,9 @@ def get_dossier(dossier_id: int) -> Dossier:
 
 
 def get_by_code(code: str) -> Dossier:
-    """The active commune's dossier by its code, for the public look-up: without its officer (a joined load of the
-    user, then their memberships: two statements the public pages never use; loaded if something asks)."""
+    """The active commune's dossier by its code, for the public look-up: without its officer (a user joined into
+    this statement, then one more statement for their memberships, which the public pages never use; loaded if
+    something asks)."""
     code = normalize(code).upper()[:32]
     dossier = (db.session.scalar(select(Dossier).where(Dossier.code == code).options(lazyload(Dossier.officer)))
                if code else None)
