@@ -131,6 +131,16 @@ SCALE_PAGES = [
 ]
 
 
+def selected(pages: list[Page], only: list[str]) -> list[Page]:
+    """The pages whose name contains one of ``only`` (case-insensitive); every page when ``only`` is empty."""
+    if not only:
+        return pages
+    chosen = [page for page in pages if any(text.lower() in page.name.lower() for text in only)]
+    if not chosen:
+        raise SystemExit(f"no page name contains {' or '.join(map(repr, only))}: " + ", ".join(p.name for p in pages))
+    return chosen
+
+
 # ---------------------------------------------------------------------------------------------- setup
 # What the demo's pages name besides what setup() finds (also for a database kept with --keep by an older version).
 DEMO_VALUES = {"search": "bat+trang", "district_email": "district@gialam.demo", "password": "gialam-demo"}
@@ -536,7 +546,7 @@ def measure(args, values: dict, directory: Path, pages: list[Page]) -> dict:
     try:
         bare_runs.append(run(bare, "/", warm={}))
         floor = run(cached_app, "/healthz", warm={})
-        for page in pages:
+        for page in selected(pages, args.only):
             path, script, headers = _prepare(page, cached_app.port, values, directory)
             if page.cached:  # fill every worker's cache and check that answers come from it
                 hits = [_request(cached_app.port, "GET", path)[1].get("X-Cache") for _ in range(8)]
@@ -675,6 +685,9 @@ def main() -> int:
                              f"loaded by `flask seed-scale`; the servers run as {APP_ROLE}")
     parser.add_argument("--timeout", type=float, default=None,
                         help="wrk's per-request timeout in seconds (default 5, 60 on the scale data)")
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="measure only the pages whose name contains TEXT (repeatable); the results file is "
+                             "left as it is")
     args = parser.parse_args()
     if args.database_url and args.keep:
         parser.error("--keep is for the demo database; --database-url measures the database it names")
@@ -700,11 +713,12 @@ def main() -> int:
             saved.write_text(json.dumps(values))
         values["sepay_key"] = "bench-sepay-" + secrets.token_hex(8)
         report = measure(args, values, directory, pages)
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps(report, indent=2, ensure_ascii=False))
     print()
     print(table(report))
-    print(f"\nwritten to {results.relative_to(ROOT)}")
+    if not args.only:  # a partial run does not replace the full one's results
+        results.parent.mkdir(parents=True, exist_ok=True)
+        results.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+        print(f"\nwritten to {results.relative_to(ROOT)}")
     return 0
 
 

@@ -7,13 +7,20 @@ row-level security policies are paid for as in production):
 
 Every request is rendered (the response cache and the marketplace page cache are off): this measures the work a
 cache miss costs, not the cache. Each page: 3 warm-up requests, then ``--requests`` timed ones; prints the median,
-the 95th percentile and the worst, in milliseconds, and the number of SQL statements of one request.
+the 95th percentile and the worst, in milliseconds, the number of SQL statements of one request and the size of the
+answer.
+
+The district dashboard is read as a signed-in district admin without writing a user to the database: a request
+loader of this process alone answers a header carrying a random token with a district admin that exists only in
+memory (a ``User`` never added to the session). Every connection of the run is read-only (``SET SESSION
+CHARACTERISTICS AS TRANSACTION READ ONLY``), so nothing the pages do can write to the scale data.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -27,6 +34,25 @@ from sqlalchemy import event, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
+
+
+BENCH_HEADER = "X-Bench-District-Admin"
+
+
+def _sign_in_district_admin_in_memory(app) -> dict:
+    """Headers that make a request come from a district admin who exists only in this process (no row written)."""
+    from app.auth.models import Membership, User
+    from app.extensions import login_manager
+
+    token = secrets.token_urlsafe(16)
+    admin = User(id=0, email="bench@district.invalid", name="Bench", password_hash="!", active=True,
+                 session_version=1, memberships=[Membership(role="district_admin", tenant_id=None)])
+
+    @login_manager.request_loader
+    def _bench_admin(request):
+        return admin if secrets.compare_digest(request.headers.get(BENCH_HEADER, ""), token) else None
+
+    return {BENCH_HEADER: token}
 
 
 def _pages(app) -> list[tuple[str, str]]:
@@ -45,6 +71,9 @@ def _pages(app) -> list[tuple[str, str]]:
     return [
         ("district metrics JSON, 30 days", f"/api/district/metrics?{month}"),
         ("district metrics JSON, 12 months", f"/api/district/metrics?{year}"),
+        ("district dashboard HTML, 30 days", f"/district/?{month}"),
+        ("district dashboard HTML, 12 months", f"/district/?{year}"),
+        ("district CSV, 30 days", f"/district/metrics.csv?{month}"),
         ("marketplace home", "/marketplace/"),
         ("search 'gao tam'", "/marketplace/search?q=gao+tam"),
         ("search 'mat ong hoa nhan'", "/marketplace/search?q=m%E1%BA%ADt+ong+hoa+nh%C3%A3n"),
@@ -56,6 +85,8 @@ def _pages(app) -> list[tuple[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=15)
+    parser.add_argument("--only", action="append", default=[], metavar="TEXT",
+                        help="measure only the pages whose label contains TEXT (repeatable)")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
@@ -63,6 +94,8 @@ def main() -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "RESPONSE_CACHE": False, "MARKETPLACE_PAGE_CACHE_SECONDS": 0,
                       "RATELIMIT_ENABLED": False})
     with app.app_context():
+        event.listen(db.engine, "connect", _read_only)
+        db.engine.dispose()  # a connection opened before the listener would not be read-only
         counts = {row[0]: row[1] for row in db.session.execute(text(
             "SELECT relname, n_live_tup FROM pg_stat_user_tables WHERE relname IN "
             "('tenants', 'products', 'onestop_dossiers', 'vendors', 'payment_intents')"))}
@@ -72,20 +105,31 @@ def main() -> None:
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *a, **k: statements.append(1))
     client = app.test_client()
-    print(f"{'page':36} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}")
+    headers = _sign_in_district_admin_in_memory(app)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"{'page':36} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8} {'KB':>7}")
     for label, path in _pages(app):
+        if args.only and not any(text.lower() in label.lower() for text in args.only):
+            continue
         for _ in range(3):
-            response = client.get(path)
+            response = client.get(path, headers=headers)
         times = []
         for _ in range(args.requests):
             statements.clear()
             start = time.perf_counter()
-            response = client.get(path)
+            response = client.get(path, headers=headers)
             times.append((time.perf_counter() - start) * 1000)
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         print(f"{label:36} {response.status_code:>6} {statistics.median(times):8.1f} {p95:8.1f} {times[-1]:8.1f} "
-              f"{len(statements):>8}")
+              f"{len(statements):>8} {len(response.data) / 1024:7.0f}", flush=True)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+def _read_only(dbapi_connection, _record) -> None:
+    """Every connection of the run reads only: the scale data set is shared and must not be written."""
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,6 +55,9 @@ class Product(TenantScoped, db.Model):
         # The public catalogue reads across communes, newest first: this index serves it (see docs/decisions.md).
         Index("ix_products_status_created", "status", "created_at"),
         Index("ix_products_status_category", "status", "category"),
+        # The district's producers and products: published products per commune and vendor, in order (0013_district).
+        Index("ix_products_published_tenant_vendor", "tenant_id", "vendor_id",
+              postgresql_where=text("status = 'published'"), sqlite_where=text("status = 'published'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -109,6 +113,8 @@ class SubOrder(TenantScoped, db.Model):
         CheckConstraint("subtotal > 0", name="subtotal_positive"),
         Index("ix_sub_orders_tenant_vendor_status", "tenant_id", "vendor_id", "status"),
         Index("ix_sub_orders_tenant_created", "tenant_id", "created_at"),
+        # The district's orders: every commune's sub-orders placed in a period (0013_district).
+        Index("ix_sub_orders_created_figures", "created_at", postgresql_include=["tenant_id", "status", "subtotal"]),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -346,25 +346,29 @@ def sub_order_lines(sub_order_ids: list[int]) -> dict[int, list[OrderLine]]:
 
 
 def _district_query(start: date, end: date, by_month: bool):
-    """Published product rows and the period's sub-order rows stacked (UNION ALL), summed per tenant_id (and,
-    ``by_month``, per Hà Nội month of the order: product rows, a count of now, have no month)."""
+    """Published products counted per tenant_id (producers: distinct vendors) and the period's sub-orders counted
+    per tenant_id (and, ``by_month``, per Hà Nội month of the order: product counts, of now, have no month), each
+    aggregated on its own side, stacked (UNION ALL) and summed: at most two short rows per commune leave each side.
+    The products side reads ix_products_published_tenant_vendor alone, already in (tenant, vendor) order."""
     from app.district.figures import local_bounds, local_month
 
     since, until = local_bounds(start, end)
-    listed = select(Product.tenant_id.label("tenant_id"), Product.vendor_id.label("vendor_id"),
+    listed = select(Product.tenant_id.label("tenant_id"),
                     (null() if by_month else literal(0)).label("month"),
-                    literal(1).label("is_product"), literal(0).label("is_order"), literal(0).label("paid_value")
-                    ).where(Product.status == "published")
-    ordered = select(SubOrder.tenant_id, SubOrder.vendor_id,
-                     local_month(SubOrder.created_at) if by_month else literal(0), literal(0), literal(1),
-                     case((SubOrder.status.in_(PAID_STATUSES), SubOrder.subtotal), else_=0)
-                     ).where(SubOrder.created_at >= since, SubOrder.created_at < until)
+                    func.count(distinct(Product.vendor_id)).label("producers"), func.count().label("products"),
+                    literal(0).label("orders"), literal(0).label("paid_value")
+                    ).where(Product.status == "published").group_by(Product.tenant_id)
+    month = local_month(SubOrder.created_at)
+    ordered = select(SubOrder.tenant_id, month if by_month else literal(0), literal(0), literal(0), func.count(),
+                     func.sum(case((SubOrder.status.in_(PAID_STATUSES), SubOrder.subtotal), else_=0))
+                     ).where(SubOrder.created_at >= since, SubOrder.created_at < until
+                             ).group_by(SubOrder.tenant_id, *([month] if by_month else []))
     rows_ = union_all(listed, ordered).subquery()
     return select(
         rows_.c.tenant_id, rows_.c.month,
-        func.count(distinct(case((rows_.c.is_product == 1, rows_.c.vendor_id)))),
-        func.coalesce(func.sum(rows_.c.is_product), 0),
-        func.coalesce(func.sum(rows_.c.is_order), 0),
+        func.coalesce(func.sum(rows_.c.producers), 0),
+        func.coalesce(func.sum(rows_.c.products), 0),
+        func.coalesce(func.sum(rows_.c.orders), 0),
         func.coalesce(func.sum(rows_.c.paid_value), 0),
     ).group_by(rows_.c.tenant_id, rows_.c.month)
 

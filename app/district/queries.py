@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from app.district import figures
 from app.errors import ValidationError
@@ -98,7 +98,16 @@ def active_communes() -> list[Tenant]:
     return list(db.session.scalars(select(Tenant).where(Tenant.status == "active").order_by(Tenant.code, Tenant.id)))
 
 
+def _without_jit() -> None:
+    """PostgreSQL's JIT compiler, for the rest of this transaction, off: it compiles the district's aggregates
+    (a cost estimate in the hundreds of thousands) in 0.1-0.8 s on every request, more than they take to run from
+    their indexes (bench/README.md, "Scale data"). A set_config like the tenant's, local to the transaction."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT set_config('jit', 'off', true)"))
+
+
 def metrics(start: date, end: date) -> Metrics:
+    _without_jit()
     communes = active_communes()
     values = figures.collect([t.id for t in communes], start, end)
     keys = figures.registered_keys()
@@ -122,6 +131,7 @@ def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS) -> list[tup
     """The totals of the communes ``tenant_ids`` per calendar month, for the ``months`` months ending with ``end``'s
     month (that month counted up to ``end``): one query per provider that answers by month, else one per provider
     per month; never one per commune."""
+    _without_jit()
     tenant_ids = set(tenant_ids)
     first = _month_start(end)
     for _i in range(months - 1):

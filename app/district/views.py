@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,11 +14,43 @@ from app.errors import DomainError, NotFound
 from app.exports import csv_response
 from app.extensions import db
 from app.formatting import format_vnd
+from app.text import fold
 from tenants import queries as tenant_queries
 from tenants.models import Tenant
 
 
 CHART_BARS = 40
+# Up to this many communes (a district: 22 in Gia Lâm) the tables show every one; beyond (a province, the country:
+# 3,321) they show one page of TABLE_PAGE rows with a search by name or code. The CSV always has every commune.
+TABLE_ALL_UP_TO = 200
+TABLE_PAGE = 50
+
+
+@dataclass(frozen=True)
+class TablePage:
+    """One page of a long table: ``rows`` of ``total`` (after the search), page ``page`` of ``pages``."""
+
+    rows: list
+    total: int
+    page: int
+    pages: int
+    arg: str  # the query-string name of this table's page number
+    paged: bool  # False: every row is shown, no pager
+
+
+def _page_of(rows: list, arg: str, search: str, key) -> TablePage:
+    """``rows`` whole when there are few; else those matching ``search`` (folded, in ``key(row)``), one page."""
+    if len(rows) <= TABLE_ALL_UP_TO:
+        return TablePage(rows, len(rows), 1, 1, arg, False)
+    if search:
+        rows = [row for row in rows if search in key(row)]
+    pages = max(1, -(-len(rows) // TABLE_PAGE))
+    page = min(max(request.args.get(arg, 1, type=int) or 1, 1), pages)
+    return TablePage(rows[(page - 1) * TABLE_PAGE:page * TABLE_PAGE], len(rows), page, pages, arg, True)
+
+
+def _searchable(tenant: Tenant) -> str:
+    return f"{fold(tenant.display_name)} {fold(tenant.name)} {tenant.code} {tenant.slug}"
 
 
 def _value_text(key: str, value: int | None) -> str:
@@ -50,16 +84,21 @@ def index():
         for key in ("money_received", "received", "sales_amount", "paid_value") if key in data.keys
     ]
     labels = {key: str(label) for key, label in figures.LABELS.items()}  # translated once, not once per cell
-    # Built in Python once per row (not with url_for and a macro call per cell): 3,321 communes render in time.
+    # Beyond a district's size, one page of each table and a search (3,321 communes would be ~2 MB of HTML).
+    search = fold(request.args.get("q", "")).strip()[:100]
+    ranked = _page_of(data.ranking, "page", search, lambda c: _searchable(c.tenant))
+    unit_page = _page_of(communes, "units_page", search, _searchable)
+    # Built in Python once per row shown (not with url_for and a macro call per cell).
     desk = url_for("communes.desk", tenant_slug="__slug__")
     table = [(c, desk.replace("__slug__", c.tenant.slug), "—" if c.score.value is None else f"{c.score.value:.1f}",
-              [_value_text(key, c.values.get(key)) for key in data.keys]) for c in data.ranking]
-    units = [(c, desk.replace("__slug__", c.slug)) for c in communes]
+              [_value_text(key, c.values.get(key)) for key in data.keys]) for c in ranked.rows]
+    units = [(c, desk.replace("__slug__", c.slug)) for c in unit_page.rows]
     return render_template(
         "district/index.html", data=data, table=table, units=units, admin_count=admin_count, received=received,
         score_bars=score_bars, trend_charts=trend_charts, components=figures.COMPONENTS,
         labels=labels, key_labels=[labels.get(key, key) for key in data.keys],
         value_text=_value_text, providers=figures.providers(), charted=charted, chart_bars=CHART_BARS,
+        ranked=ranked, unit_page=unit_page, table_page=TABLE_PAGE, search=request.args.get("q", "").strip()[:100],
     )
 
 

@@ -77,16 +77,34 @@ def received_per_commune(days: int = 30) -> list[tuple[Tenant, int, int]]:
     return sorted(rows, key=lambda row: (-row[1], row[0].code))
 
 
+def _district_sums(since: datetime, until: datetime, month=None):
+    """Succeeded payments of [since, until) summed per (tenant, account[, month]) first, then only the sums on a
+    commune's own account kept and added per tenant (and month): the period's payments are read from
+    ix_payment_intents_succeeded_at, and the account check runs on the few thousand sums, not on each payment
+    (asked as an EXISTS per payment, PostgreSQL walked every payment of every commune account instead)."""
+    month_columns = [month.label("month")] if month is not None else []
+    per_account = (
+        select(PaymentIntent.tenant_id, PaymentIntent.account_id, *month_columns,
+               func.sum(PaymentIntent.amount_received).label("total"), func.count().label("payments"))
+        .where(PaymentIntent.status == "succeeded", PaymentIntent.succeeded_at >= since,
+               PaymentIntent.succeeded_at < until)
+        .group_by(PaymentIntent.tenant_id, PaymentIntent.account_id, *([month] if month is not None else []))
+        .subquery()
+    )
+    kept_month = [per_account.c.month] if month is not None else []
+    return (
+        select(*kept_month, per_account.c.tenant_id, func.sum(per_account.c.total), func.sum(per_account.c.payments))
+        .join(PaymentAccount, (PaymentAccount.tenant_id == per_account.c.tenant_id)
+              & (PaymentAccount.id == per_account.c.account_id) & (PaymentAccount.owner_kind == "commune"))
+        .group_by(*kept_month, per_account.c.tenant_id)
+    )
+
+
 def district_figures(since: datetime, until: datetime) -> dict[int, dict[str, int]]:
-    """Money received and payments per commune for payments that succeeded in [since, until): one aggregate query,
-    across tenants (the district dashboard's payments figures)."""
+    """Money received and payments per commune for payments that succeeded in [since, until) into the commune's own
+    account: one aggregate query, across tenants (the district dashboard's payments figures)."""
     with all_tenants():
-        rows = db.session.execute(
-            select(PaymentIntent.tenant_id, func.sum(PaymentIntent.amount_received), func.count())
-            .where(_commune_paid(), PaymentIntent.succeeded_at >= since,
-                   PaymentIntent.succeeded_at < until)
-            .group_by(PaymentIntent.tenant_id)
-        )
+        rows = db.session.execute(_district_sums(since, until))
         return {tenant_id: {"money_received": int(total or 0), "payments": int(count)}
                 for tenant_id, total, count in rows}
 
@@ -100,13 +118,7 @@ def district_monthly(since: datetime, until: datetime) -> dict[date, dict[int, d
         month = func.strftime("%Y-%m-01", PaymentIntent.succeeded_at, "+7 hours")
     out: dict[date, dict[int, dict[str, int]]] = {}
     with all_tenants():
-        rows = db.session.execute(
-            select(month.label("month"), PaymentIntent.tenant_id, func.sum(PaymentIntent.amount_received),
-                   func.count())
-            .where(_commune_paid(), PaymentIntent.succeeded_at >= since,
-                   PaymentIntent.succeeded_at < until)
-            .group_by(month, PaymentIntent.tenant_id)
-        )
+        rows = db.session.execute(_district_sums(since, until, month))
         for first_day, tenant_id, total, count in rows:
             if isinstance(first_day, str):
                 first_day = date.fromisoformat(first_day)

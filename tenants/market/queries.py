@@ -239,27 +239,29 @@ DISTRICT_KEYS = ("vendors", "vendors_with_bank_account", "sales", "qr_sales", "s
 
 
 def _district_query(start: date, end: date, by_month: bool):
-    """Vendor rows and the period's paid sale rows stacked (UNION ALL) and summed per tenant_id (and, ``by_month``,
-    per Hà Nội month of payment: vendor rows, a count of now, have no month)."""
+    """Vendor counts and the period's paid sale totals, each aggregated per tenant_id (and, ``by_month``, per Hà Nội
+    month of payment: vendor counts, of now, have no month), stacked (UNION ALL) and summed: at most two short rows
+    per commune leave each side, however many sales there are."""
     from app.district.figures import local_month
 
     is_qr = MarketSale.method == QR
     vendor_rows = select(
         Vendor.tenant_id.label("tenant_id"),
         (null() if by_month else literal(0)).label("month"),
-        literal(1).label("vendors"),
-        case((_has_bank_account(), 1), else_=0).label("with_account"),
+        func.count().label("vendors"),
+        func.sum(case((_has_bank_account(), 1), else_=0)).label("with_account"),
         literal(0).label("sales"), literal(0).label("qr_sales"),
         literal(0).label("amount"), literal(0).label("qr_amount"),
-    ).where(Vendor.active.is_(True))
+    ).where(Vendor.active.is_(True)).group_by(Vendor.tenant_id)
+    month = local_month(MarketSale.paid_at)
     sale_rows = select(
         MarketSale.tenant_id.label("tenant_id"),
-        local_month(MarketSale.paid_at) if by_month else literal(0),
-        literal(0), literal(0), literal(1),
-        case((is_qr, 1), else_=0),
-        MarketSale.amount,
-        case((is_qr, MarketSale.amount), else_=0),
-    ).where(_paid_between(start, end))
+        month if by_month else literal(0),
+        literal(0), literal(0), func.count(),
+        func.sum(case((is_qr, 1), else_=0)),
+        func.sum(MarketSale.amount),
+        func.sum(case((is_qr, MarketSale.amount), else_=0)),
+    ).where(_paid_between(start, end)).group_by(MarketSale.tenant_id, *([month] if by_month else []))
     stacked = union_all(vendor_rows, sale_rows).subquery()
     return select(
         stacked.c.tenant_id, stacked.c.month,

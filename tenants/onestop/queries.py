@@ -7,6 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, or_, select
+from sqlalchemy.orm import lazyload
 
 from app.errors import NotFound
 from app.extensions import db
@@ -62,8 +63,12 @@ def get_dossier(dossier_id: int) -> Dossier:
 
 
 def get_by_code(code: str) -> Dossier:
+    """The active commune's dossier by its code, for the public look-up: without its officer (a user joined into
+    this statement, then one more statement for their memberships, which the public pages never use; loaded if
+    something asks)."""
     code = normalize(code).upper()[:32]
-    dossier = db.session.scalar(select(Dossier).where(Dossier.code == code)) if code else None
+    dossier = (db.session.scalar(select(Dossier).where(Dossier.code == code).options(lazyload(Dossier.officer)))
+               if code else None)
     if dossier is None:
         raise NotFound(_l("No dossier has this code."))
     return dossier

@@ -218,3 +218,14 @@ def dossier_api(code: str):
 # Once, at import (the limiter and the blueprint are module-level: a limit added per create_app would count twice).
 limiter.shared_limit(lambda: current_app.config.get("ONESTOP_LOOKUP_RATE_LIMIT", "30 per minute"),
                      scope="onestop_lookup")(lookup_bp)
+
+
+@lookup_bp.after_request
+def _no_rate_limit_headers_on_pages(response):
+    """The look-up's limit is counted on every request (one Redis INCR); the X-RateLimit-* headers of an HTML page
+    that was served cost two more round trips to Redis (the window's count and its expiry) for headers no browser
+    reads. They are kept where they are read: on the JSON API, and on a refusal (429, with its Retry-After).
+    Runs before the limiter's own after-request hook (a blueprint's hooks run before the application's)."""
+    if response.status_code != 429 and request.endpoint != "onestop_lookup.dossier_api":
+        limiter.context.view_rate_limit = None
+    return response

@@ -221,6 +221,55 @@ def test_with_many_communes_the_bar_charts_show_the_first_40_and_the_table_all(a
     assert table.count('data-testid="figures-xa-') == CHART_BARS + 2
 
 
+def test_beyond_a_district_the_tables_show_one_page_with_a_search_and_the_csv_every_commune(
+        app, client, make, widgets, monkeypatch):
+    from app.district import views
+
+    monkeypatch.setattr(views, "TABLE_ALL_UP_TO", 5)
+    monkeypatch.setattr(views, "TABLE_PAGE", 4)
+    make.user("district@gialam.demo", "district_admin")
+    for n in range(9):
+        tenant = make.tenant(f"xa-{n:02d}", f"Xã {n:02d}")
+        widgets["ids"][tenant.slug] = tenant.id
+        widgets["by_slug"][tenant.slug] = {"widgets": n + 1, "widgets_ok": n + 1}
+    login(client, "district@gialam.demo")
+
+    def rows(html, testid):
+        return html.split(f'data-testid="{testid}"')[1].split("</table>")[0].count("<tr data-testid=\"figures-xa-")
+
+    html = client.get(f"/district/?{PERIOD}").get_data(as_text=True)
+    assert 'data-testid="commune-search"' in html and 'data-testid="figures-pager"' in html
+    assert rows(html, "district-figures") == 4
+    assert 'rel="next"' in html.split('data-testid="figures-pager"')[1].split("</nav>")[0]
+    total = html.split('data-testid="figures-total"')[1].split("</tr>")[0]
+    assert ">45<" in total  # 1 + ... + 9: the totals are the whole district's, not the page's
+    last = client.get(f"/district/?{PERIOD}&page=3").get_data(as_text=True)
+    assert rows(last, "district-figures") == 1
+    found = client.get(f"/district/?{PERIOD}&q=XA+07").get_data(as_text=True)  # folded: "Xã 07"
+    assert rows(found, "district-figures") == 1 and 'data-testid="figures-xa-07"' in found
+    units = found.split('data-testid="units-pager"')[0].rsplit("<table", 1)[1]
+    assert "Xã 07" in units and "Xã 08" not in units
+    csv_rows = list(csv.reader(io.StringIO(client.get(f"/district/metrics.csv?{PERIOD}").get_data(as_text=True))))
+    assert len(csv_rows) == 1 + 9 + 1  # header, every commune, the totals
+
+
+def test_the_query_count_does_not_grow_with_the_number_of_communes_when_paged(app, client, make, widgets,
+                                                                             monkeypatch):
+    from app.district import views
+
+    monkeypatch.setattr(views, "TABLE_ALL_UP_TO", 2)
+    monkeypatch.setattr(views, "TABLE_PAGE", 2)
+    make.user("district@gialam.demo", "district_admin")
+    login(client, "district@gialam.demo")
+    for n in range(3):
+        make.tenant(f"xa-{n}", f"Xã {n}")
+    paths = (f"/district/?{PERIOD}", f"/district/?{PERIOD}&page=2&q=xa")
+    few = [_count(app, client, p) for p in paths]
+    for n in range(3, 15):
+        make.tenant(f"xa-{n}", f"Xã {n}")
+    assert [_count(app, client, p) for p in paths] == few
+
+
 def test_the_monthly_trend_counts_each_payment_in_its_vietnamese_month(app, make, widgets):
     from app.district import queries
 

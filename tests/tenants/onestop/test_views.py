@@ -166,6 +166,53 @@ def test_lookups_by_code_are_rate_limited(app, client, monkeypatch, dossier):
     assert client.get(f"/c/bat-trang/onestop/lookup/{code}").status_code == 429
 
 
+def test_a_look_up_page_costs_one_rate_limit_call_and_no_headers_but_refusals_and_the_api_keep_them(
+        app, client, monkeypatch, dossier):
+    """The look-up is counted on every request (one call to the limit's storage: one Redis round trip in
+    production); the X-RateLimit-* headers, two more calls, only on the JSON API and on a 429."""
+    from app.extensions import limiter
+
+    _id, code, _doc = dossier
+    monkeypatch.setitem(app.config, "ONESTOP_LOOKUP_RATE_LIMIT", "3 per minute")
+    calls, depth = [], [0]
+
+    def counted(name, method):
+        def call(*args, **kwargs):  # the limiter's calls, not the storage's own calls inside them
+            if not depth[0]:
+                calls.append(name)
+            depth[0] += 1
+            try:
+                return method(*args, **kwargs)
+            finally:
+                depth[0] -= 1
+        return call
+
+    for name in ("incr", "get", "get_expiry"):
+        monkeypatch.setattr(limiter.storage, name, counted(name, getattr(limiter.storage, name)))
+    page = client.get(f"/c/bat-trang/onestop/lookup/{code}")
+    assert page.status_code == 200 and calls == ["incr"]
+    assert "X-RateLimit-Remaining" not in page.headers
+    api = client.get(f"/api/dossiers/{code}")
+    assert api.status_code == 200 and api.headers["X-RateLimit-Remaining"] == "1"
+    client.get(f"/c/bat-trang/onestop/lookup/{code}")  # the third of three
+    refused = client.get(f"/c/bat-trang/onestop/lookup/{code}")
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert refused.headers["X-RateLimit-Remaining"] == "0"
+
+
+def test_the_public_page_reads_the_dossier_without_its_officer(app, client, dossier):
+    from tests.conftest import count_queries, data_statements
+
+    _id, code, _doc = dossier
+    client.get(f"/c/bat-trang/onestop/lookup/{code}")
+    with count_queries(app) as statements:
+        page = client.get(f"/c/bat-trang/onestop/lookup/{code}")
+    assert page.status_code == 200
+    read = data_statements(statements)
+    assert not [s for s in read if "memberships" in s or "FROM users" in s or "JOIN users" in s]
+    assert len(read) == 4  # the commune, the dossier (with its procedure), its history, its rating
+
+
 def test_a_citizen_submits_online_and_waits_for_reception(app, client, commune):
     with app.app_context(), tenant_context(commune):
         proc_id = procedure(online=True).id
