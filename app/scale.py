@@ -1072,7 +1072,11 @@ def seed(sizes: Sizes, *, prefix: str = "GL", bar: BarFactory = silent_bar, now:
             db.session.commit()
         report.counts["payment_intents"] = sum(report.counts.get(k, 0) for k in ("fee_intents", "sale_intents",
                                                                                  "order_intents"))
-        with _timed(report, "analyze"):
-            db.session.connection().execute(text("ANALYZE"))
+        with _timed(report, "vacuum"):
             db.session.commit()
+            # VACUUM, not only ANALYZE: the loaded tables' visibility map is empty until a vacuum sets it, and until
+            # then PostgreSQL cannot answer from an index alone (the district's covering indexes read the heap row
+            # by row). VACUUM cannot run in a transaction: a connection of its own, in autocommit.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.execute(text("VACUUM (ANALYZE)"))
     return report

@@ -101,6 +101,13 @@ def test_the_reported_counts_are_the_rows_written(seeded, database):
                              "WHERE m.name NOT LIKE 'Chợ %' || t.name") == 0  # named after its commune
 
 
+def test_the_loaded_tables_are_vacuumed_so_index_only_scans_work(seeded, database):
+    """A fresh COPY leaves the visibility map empty: the seed ends with VACUUM (ANALYZE), not ANALYZE alone."""
+    for table in ("onestop_dossiers", "payment_intents", "products", "market_sales"):
+        assert _scalar(database, "SELECT last_vacuum IS NOT NULL AND last_analyze IS NOT NULL "
+                                 "FROM pg_stat_user_tables WHERE relname = :t", t=table), table
+
+
 def test_tenants_have_unique_slugs_and_codes(seeded, database):
     assert _scalar(database, "SELECT count(DISTINCT slug) FROM tenants") == SIZES["communes"]
     assert _scalar(database, "SELECT count(DISTINCT code) FROM tenants") == SIZES["communes"]
