@@ -178,9 +178,13 @@ def _figure_columns(now: datetime) -> list:
 
 def _figures_query(start: date, end: date, now: datetime):
     begin, finish = period_bounds(start, end)
+    # A rating comes after reception (services.rate refuses a dossier not yet received), so the ratings of the
+    # period's dossiers were all given after ``begin``: said in the join, PostgreSQL hashes only those instead of
+    # every rating of every commune.
     return (select(*_figure_columns(now))
             .select_from(Dossier)
-            .outerjoin(Rating, and_(Rating.tenant_id == Dossier.tenant_id, Rating.dossier_id == Dossier.id))
+            .outerjoin(Rating, and_(Rating.tenant_id == Dossier.tenant_id, Rating.dossier_id == Dossier.id,
+                                    Rating.rated_at >= begin))
             .where(Dossier.received_at >= begin, Dossier.received_at < finish))
 
 
