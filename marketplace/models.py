@@ -24,10 +24,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db, one_of
+from app.extensions import POSTGRESQL_ONLY, db, one_of
 from marketplace.statuses import CATEGORY_SLUGS, PRODUCT_STATUSES, SUB_ORDER_STATUS_VALUES
 from tenants.scoping import TenantScoped
 
@@ -54,6 +55,11 @@ class Product(TenantScoped, db.Model):
         # The public catalogue reads across communes, newest first: this index serves it (see docs/decisions.md).
         Index("ix_products_status_created", "status", "created_at"),
         Index("ix_products_status_category", "status", "category"),
+        # Search on PostgreSQL: trigrams of the folded name of published products, read by the catalogue_search()
+        # function of migration 0013_catalogue (marketplace/search.py). Not on SQLite (see POSTGRESQL_ONLY).
+        Index("ix_products_published_name_trgm", "name_folded", postgresql_using="gin",
+              postgresql_ops={"name_folded": "gin_trgm_ops"}, postgresql_where=text("status = 'published'"),
+              info={POSTGRESQL_ONLY: True}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +87,19 @@ class Product(TenantScoped, db.Model):
     @property
     def available(self) -> int:
         return self.stock - self.reserved
+
+
+class CommuneCatalogue(TenantScoped, db.Model):
+    """How many published products of active vendors a commune has: the commune filter of the catalogue.
+
+    Kept by database triggers (migration 0013_catalogue), in the transaction that publishes, unpublishes, adds or
+    deletes a product or (de)activates a vendor, so no write path can forget it and a page reads 3,321 rows instead
+    of counting 200,000 products (docs/decisions.md, "The commune filter's counts"). Never written by the app."""
+
+    __tablename__ = "catalogue_communes"
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True)
+    products: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Order(db.Model):

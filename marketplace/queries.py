@@ -14,8 +14,8 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, distinct, func, literal, null, select, union_all
 
 from app.extensions import db
-from marketplace.models import MAX_ID, Order, OrderLine, Product, SubOrder
-from marketplace.search import match_and_rank
+from marketplace.models import MAX_ID, CommuneCatalogue, Order, OrderLine, Product, SubOrder
+from marketplace.search import match_and_rank, published_ids_matching
 from marketplace.statuses import CONFIRMED, DELIVERED, PAID, SHIPPED
 from tenants.market.models import Vendor
 from tenants.models import Tenant
@@ -110,6 +110,8 @@ def public_search(*, q: str = "", commune: str | None = None, category: str | No
     if found is not None:
         where, rank = found
         query = query.where(where)
+        if db.session.get_bind().dialect.name == "postgresql":
+            query = query.where(Product.id.in_(published_ids_matching(q)))
     if commune:
         query = query.where(Tenant.slug == commune)
     if category:
@@ -138,14 +140,14 @@ def public_home(limit: int = 8) -> dict:
 
 
 def public_communes() -> list[tuple[str, str, str, int]]:
-    """(slug, name, kind, products) of the communes with published products, for the filter and the home page."""
+    """(slug, name, kind, products) of the active communes with published products of active vendors, for the
+    filter and the home page: one read of the counts the database keeps (``CommuneCatalogue``), not a count of
+    every product."""
     with all_tenants():
         rows = db.session.execute(
-            select(Tenant.slug, Tenant.name, Tenant.kind, func.count(Product.id))
-            .join(Product, Product.tenant_id == Tenant.id)
-            .join(Vendor, and_(Vendor.tenant_id == Product.tenant_id, Vendor.id == Product.vendor_id))
-            .where(Product.status == "published", Vendor.active.is_(True), Tenant.status == "active")
-            .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).order_by(Tenant.name)
+            select(Tenant.slug, Tenant.name, Tenant.kind, CommuneCatalogue.products)
+            .join(CommuneCatalogue, CommuneCatalogue.tenant_id == Tenant.id)
+            .where(CommuneCatalogue.products > 0, Tenant.status == "active").order_by(Tenant.name, Tenant.slug)
         ).all()
     return [tuple(row) for row in rows]
 

@@ -1,0 +1,197 @@
+"""catalogue: per-commune product counts kept by triggers; trigram search of published names on PostgreSQL
+
+Revision ID: 0013_catalogue
+Revises: 0012_scale
+
+- ``catalogue_communes`` (tenant-owned, RLS): the number of published products of active vendors per commune, for
+  the catalogue's commune filter. Filled here from the products, then kept by triggers on ``products`` (insert,
+  delete, a change of status/vendor/commune) and ``vendors`` (a change of ``active``), on SQLite and PostgreSQL
+  alike. On PostgreSQL inserts and deletes are counted per statement from the transition tables, so a COPY of
+  200,000 products costs one aggregate, not 200,000 counter updates.
+- PostgreSQL only: the ``pg_trgm`` extension, a GIN trigram index on the folded name of published products, and
+  ``catalogue_search(patterns)``, a ``SECURITY DEFINER`` function returning the ids of published products whose
+  folded name matches every LIKE pattern. The application role cannot use the index itself: under row-level
+  security PostgreSQL evaluates the policy before any non-leakproof condition such as LIKE, so it never turns LIKE
+  into an index scan. The function reads public fields of published products only (what every visitor's search
+  shows) and runs with ``app.all_tenants`` on; its owner (the migrating role) must bypass row-level security (a
+  superuser, or a role with BYPASSRLS) for the index to be used; otherwise it still answers correctly, by a scan.
+  Creating the extension needs a superuser, or pg_trgm already created (docs/scaling.md).
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from tenants.rls import disable_rls, enable_rls
+
+
+# revision identifiers, used by Alembic.
+revision = '0013_catalogue'
+down_revision = '0012_scale'
+branch_labels = None
+depends_on = None
+
+_ACTIVE_VENDOR = ("EXISTS (SELECT 1 FROM vendors v WHERE v.tenant_id = {row}.tenant_id AND v.id = {row}.vendor_id "
+                  "AND v.active)")
+
+_BACKFILL = (
+    "INSERT INTO catalogue_communes (tenant_id, products) "
+    "SELECT p.tenant_id, count(*) FROM products p JOIN vendors v ON v.tenant_id = p.tenant_id AND v.id = p.vendor_id "
+    "WHERE p.status = 'published' AND v.active GROUP BY p.tenant_id"
+)
+
+# ------------------------------------------------------------------------------------------------ SQLite triggers
+_SQLITE_TRIGGERS = [
+    f"""CREATE TRIGGER catalogue_product_insert AFTER INSERT ON products
+    WHEN NEW.status = 'published' AND {_ACTIVE_VENDOR.format(row='NEW')}
+    BEGIN
+        INSERT OR IGNORE INTO catalogue_communes (tenant_id, products) VALUES (NEW.tenant_id, 0);
+        UPDATE catalogue_communes SET products = products + 1 WHERE tenant_id = NEW.tenant_id;
+    END""",
+    f"""CREATE TRIGGER catalogue_product_delete AFTER DELETE ON products
+    WHEN OLD.status = 'published' AND {_ACTIVE_VENDOR.format(row='OLD')}
+    BEGIN
+        UPDATE catalogue_communes SET products = products - 1 WHERE tenant_id = OLD.tenant_id;
+    END""",
+    f"""CREATE TRIGGER catalogue_product_update AFTER UPDATE OF status, vendor_id, tenant_id ON products
+    WHEN OLD.status IS NOT NEW.status OR OLD.vendor_id IS NOT NEW.vendor_id OR OLD.tenant_id IS NOT NEW.tenant_id
+    BEGIN
+        UPDATE catalogue_communes SET products = products - 1
+            WHERE tenant_id = OLD.tenant_id AND OLD.status = 'published' AND {_ACTIVE_VENDOR.format(row='OLD')};
+        INSERT OR IGNORE INTO catalogue_communes (tenant_id, products) VALUES (NEW.tenant_id, 0);
+        UPDATE catalogue_communes SET products = products + 1
+            WHERE tenant_id = NEW.tenant_id AND NEW.status = 'published' AND {_ACTIVE_VENDOR.format(row='NEW')};
+    END""",
+    """CREATE TRIGGER catalogue_vendor_active AFTER UPDATE OF active ON vendors
+    WHEN OLD.active IS NOT NEW.active
+    BEGIN
+        INSERT OR IGNORE INTO catalogue_communes (tenant_id, products) VALUES (NEW.tenant_id, 0);
+        UPDATE catalogue_communes SET products = products + (CASE WHEN NEW.active THEN 1 ELSE -1 END) * (
+            SELECT count(*) FROM products p
+            WHERE p.tenant_id = NEW.tenant_id AND p.vendor_id = NEW.id AND p.status = 'published')
+            WHERE tenant_id = NEW.tenant_id;
+    END""",
+]
+_SQLITE_TRIGGER_NAMES = ["catalogue_product_insert", "catalogue_product_delete", "catalogue_product_update",
+                         "catalogue_vendor_active"]
+
+# ------------------------------------------------------------------------------------------------ PostgreSQL
+# The trigger functions run as the writing role, under row-level security: whoever may write a product or a vendor
+# sees that commune's vendors and products, and its row of catalogue_communes.
+_PG_FUNCTIONS = [
+    """CREATE FUNCTION catalogue_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' THEN
+            INSERT INTO catalogue_communes AS c (tenant_id, products)
+            SELECT n.tenant_id, count(*) FROM catalogue_changed n
+            JOIN vendors v ON v.tenant_id = n.tenant_id AND v.id = n.vendor_id
+            WHERE n.status = 'published' AND v.active GROUP BY n.tenant_id ORDER BY n.tenant_id
+            ON CONFLICT (tenant_id) DO UPDATE SET products = c.products + EXCLUDED.products;
+        ELSE
+            UPDATE catalogue_communes c SET products = c.products - d.n
+            FROM (SELECT o.tenant_id, count(*) AS n FROM catalogue_changed o
+                  JOIN vendors v ON v.tenant_id = o.tenant_id AND v.id = o.vendor_id
+                  WHERE o.status = 'published' AND v.active GROUP BY o.tenant_id) d
+            WHERE c.tenant_id = d.tenant_id;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    f"""CREATE FUNCTION catalogue_count_product_update() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF OLD.status = 'published' AND {_ACTIVE_VENDOR.format(row='OLD')} THEN
+            UPDATE catalogue_communes SET products = products - 1 WHERE tenant_id = OLD.tenant_id;
+        END IF;
+        IF NEW.status = 'published' AND {_ACTIVE_VENDOR.format(row='NEW')} THEN
+            INSERT INTO catalogue_communes AS c (tenant_id, products) VALUES (NEW.tenant_id, 1)
+            ON CONFLICT (tenant_id) DO UPDATE SET products = c.products + 1;
+        END IF;
+        RETURN NULL;
+    END $$""",
+    """CREATE FUNCTION catalogue_count_vendor_active() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        n integer;
+    BEGIN
+        SELECT count(*) INTO n FROM products p
+        WHERE p.tenant_id = NEW.tenant_id AND p.vendor_id = NEW.id AND p.status = 'published';
+        IF n > 0 THEN
+            INSERT INTO catalogue_communes AS c (tenant_id, products)
+            VALUES (NEW.tenant_id, CASE WHEN NEW.active THEN n ELSE -n END)
+            ON CONFLICT (tenant_id) DO UPDATE SET products = c.products + EXCLUDED.products;
+        END IF;
+        RETURN NULL;
+    END $$""",
+]
+_PG_TRIGGERS = [
+    # Transition tables: one aggregate per statement (a COPY or a multi-row INSERT), not one update per row.
+    "CREATE TRIGGER catalogue_product_insert AFTER INSERT ON products REFERENCING NEW TABLE AS catalogue_changed "
+    "FOR EACH STATEMENT EXECUTE FUNCTION catalogue_count_rows()",
+    "CREATE TRIGGER catalogue_product_delete AFTER DELETE ON products REFERENCING OLD TABLE AS catalogue_changed "
+    "FOR EACH STATEMENT EXECUTE FUNCTION catalogue_count_rows()",
+    # Per row, and only when the status, vendor or commune changed: a checkout's stock update does not fire it.
+    "CREATE TRIGGER catalogue_product_update AFTER UPDATE OF status, vendor_id, tenant_id ON products FOR EACH ROW "
+    "WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.vendor_id IS DISTINCT FROM NEW.vendor_id "
+    "OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION catalogue_count_product_update()",
+    "CREATE TRIGGER catalogue_vendor_active AFTER UPDATE OF active ON vendors FOR EACH ROW "
+    "WHEN (OLD.active IS DISTINCT FROM NEW.active) EXECUTE FUNCTION catalogue_count_vendor_active()",
+]
+_PG_SEARCH = [
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    "CREATE INDEX ix_products_published_name_trgm ON products USING gin (name_folded gin_trgm_ops) "
+    "WHERE status = 'published'",
+    # Public fields of published products only, which any visitor's search shows; the caller's query filters and
+    # ranks them again (marketplace/queries.py). One LIKE per word, written out (LIKE ALL (array) is never an index
+    # condition) and planned with the words' values. SET: a fixed search_path (a SECURITY DEFINER rule), and the
+    # all-communes flag so that an owner subject to row-level security still reads every commune's products.
+    """CREATE FUNCTION catalogue_search(patterns text[]) RETURNS SETOF integer
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 500
+    SET search_path = pg_catalog, public
+    SET app.all_tenants = 'on'
+    AS $$
+    DECLARE
+        condition text := 'status = ''published''';
+    BEGIN
+        FOR i IN 1 .. coalesce(array_length(patterns, 1), 0) LOOP
+            condition := condition || format(' AND name_folded LIKE $1[%s]', i);
+        END LOOP;
+        RETURN QUERY EXECUTE 'SELECT id FROM public.products WHERE ' || condition USING patterns;
+    END $$""",
+]
+
+
+def upgrade():
+    op.create_table('catalogue_communes',
+    sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.Column('products', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_catalogue_communes_tenant_id_tenants'),
+                            ondelete='RESTRICT'),
+    sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_catalogue_communes'))
+    )
+    enable_rls(op, 'catalogue_communes')
+    if op.get_bind().dialect.name == 'postgresql':
+        # The owner is subject to the policies too (FORCE): read every commune's products for the first count.
+        op.execute("SELECT set_config('app.all_tenants', 'on', true)")
+        op.execute(_BACKFILL)
+        op.execute("SELECT set_config('app.all_tenants', '', true)")
+        for statement in _PG_FUNCTIONS + _PG_TRIGGERS + _PG_SEARCH:
+            op.execute(statement)
+    else:
+        op.execute(_BACKFILL)
+        for statement in _SQLITE_TRIGGERS:
+            op.execute(statement)
+
+
+def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("DROP FUNCTION IF EXISTS catalogue_search(text[])")
+        op.execute("DROP INDEX IF EXISTS ix_products_published_name_trgm")
+        # The extension stays: other databases' objects or a later migration may use it, and dropping needs rights.
+        op.execute("DROP TRIGGER IF EXISTS catalogue_vendor_active ON vendors")
+        for name in ("catalogue_product_update", "catalogue_product_delete", "catalogue_product_insert"):
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON products")
+        op.execute("DROP FUNCTION IF EXISTS catalogue_count_vendor_active()")
+        op.execute("DROP FUNCTION IF EXISTS catalogue_count_product_update()")
+        op.execute("DROP FUNCTION IF EXISTS catalogue_count_rows()")
+    else:
+        for name in _SQLITE_TRIGGER_NAMES:
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    disable_rls(op, 'catalogue_communes')
+    op.drop_table('catalogue_communes')

@@ -1,0 +1,130 @@
+"""The commune filter's counts (``catalogue_communes``, kept by database triggers) follow every change of what the
+catalogue lists: publishing, unpublishing, selling out, a vendor stopping, a product added or deleted; on SQLite
+and PostgreSQL. Each count equals the number of products the filter then finds."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, text, update
+
+from app.extensions import db
+from marketplace import queries, services
+from marketplace.models import CommuneCatalogue, Product
+from tenants.market import services as market_services
+from tenants.market.models import Vendor
+from tenants.scoping import all_tenants, tenant_context
+from tests.marketplace.helpers import checkout, make_product, make_vendor, product_state
+
+
+def _counts(app) -> dict[str, int]:
+    with app.app_context():
+        return {slug: n for slug, _name, _kind, n in queries.public_communes()}
+
+
+def _found(app, slug: str) -> int:
+    with app.app_context():
+        return queries.public_search(commune=slug).total
+
+
+def _assert_counts_match_the_catalogue(app, expected: dict[str, int]) -> None:
+    counts = _counts(app)
+    assert counts == expected
+    for slug, n in counts.items():
+        assert _found(app, slug) == n, slug
+
+
+def _publish(app, tenant, vendor_id, product_id, published: bool) -> None:
+    with app.app_context(), tenant_context(tenant):
+        services.set_published(vendor_id, product_id, published)
+        db.session.commit()
+
+
+def test_counts_follow_publishing_and_unpublishing(app, shop):
+    bat_trang, kieu_ky = shop["tenants"]["bat_trang"], shop["tenants"]["kieu_ky"]
+    gom, vang = shop["vendors"]["gom"], shop["vendors"]["vang"]
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 2, "kieu-ky": 1})  # the draft is not counted
+
+    _publish(app, bat_trang, gom, shop["products"]["draft"], True)
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 3, "kieu-ky": 1})
+
+    _publish(app, bat_trang, gom, shop["products"]["binh"], False)
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 2, "kieu-ky": 1})
+
+    _publish(app, kieu_ky, vang, shop["products"]["vang"], False)  # the commune's last product: it leaves the filter
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 2})
+    _publish(app, kieu_ky, vang, shop["products"]["vang"], True)
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 2, "kieu-ky": 1})
+
+    _publish(app, kieu_ky, vang, shop["products"]["vang"], True)  # published again: no double count
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 2, "kieu-ky": 1})
+
+
+def test_a_sold_out_product_stays_listed_and_counted(app, shop):
+    vang = shop["products"]["vang"]
+    checkout(app, [(vang, 2)])  # its whole stock held by an order
+    assert product_state(app, vang)["stock"] == product_state(app, vang)["reserved"] == 2
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 2, "kieu-ky": 1})
+    with app.app_context(), tenant_context(shop["tenants"]["kieu_ky"]):
+        services.set_stock(shop["vendors"]["vang"], vang, 2)
+        db.session.commit()
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 2, "kieu-ky": 1})
+
+
+def test_counts_follow_new_and_deleted_products(app, shop):
+    kieu_ky = shop["tenants"]["kieu_ky"]
+    vang = shop["vendors"]["vang"]
+    new = make_product(app, kieu_ky, vang, "Tranh vàng quỳ chữ Phúc", price=800_000)
+    make_product(app, kieu_ky, vang, "Tranh vàng quỳ nháp", publish=False)
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 2, "kieu-ky": 2})
+    with app.app_context(), tenant_context(kieu_ky):
+        db.session.execute(delete(Product).where(Product.id == new))
+        db.session.commit()
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 2, "kieu-ky": 1})
+
+
+def test_counts_follow_a_vendor_stopping_and_coming_back(app, shop):
+    bat_trang = shop["tenants"]["bat_trang"]
+    men = shop["vendors"]["men"]
+    with app.app_context(), tenant_context(bat_trang):
+        market_services.deactivate_vendor(men, bat_trang.id)
+        db.session.commit()
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 1, "kieu-ky": 1})
+    _publish(app, bat_trang, men, shop["products"]["am"], False)  # unpublished while stopped: nothing to take off
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 1, "kieu-ky": 1})
+    _publish(app, bat_trang, men, shop["products"]["am"], True)
+    with app.app_context(), tenant_context(bat_trang):
+        db.session.execute(update(Vendor).where(Vendor.id == men).values(active=True))
+        db.session.commit()
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 2, "kieu-ky": 1})
+
+
+def test_a_bulk_insert_of_several_communes_counts_each(app, make):
+    """One INSERT statement of many rows (as an import or seed-scale writes them): each commune gets its share."""
+    a, b = make.tenant("xa-a", "Xã A"), make.tenant("xa-b", "Xã B")
+    va, vb = make_vendor(app, a, "Hộ A"), make_vendor(app, b, "Hộ B")
+    stopped = make_vendor(app, b, "Hộ đã nghỉ", active=False)
+    rows = [(a.id, va, "published"), (a.id, va, "published"), (a.id, va, "draft"), (b.id, vb, "published"),
+            (b.id, stopped, "published")]
+    with app.app_context(), all_tenants():
+        db.session.execute(Product.__table__.insert(), [
+            {"tenant_id": t, "vendor_id": v, "status": s, "category": "thuc-pham", "name": f"Hàng {i}",
+             "name_folded": f"hang {i}", "name_lower": f"hàng {i}", "slug": f"hang-{i}", "description": "",
+             "price": 1000, "unit": "cái", "stock": 1, "reserved": 0, "images": [], "featured": False}
+            for i, (t, v, s) in enumerate(rows)])
+        db.session.commit()
+        stored = dict(db.session.execute(select(CommuneCatalogue.tenant_id, CommuneCatalogue.products)).all())
+    assert stored == {a.id: 2, b.id: 1}
+    _assert_counts_match_the_catalogue(app, {"xa-a": 2, "xa-b": 1})
+
+
+def test_an_inactive_commune_is_not_offered(app, shop):
+    with app.app_context():
+        db.session.execute(text("UPDATE tenants SET status = 'inactive' WHERE slug = 'kieu-ky'"))
+        db.session.commit()
+    assert _counts(app) == {"bat-trang": 2}
+
+
+def test_the_cached_filter_shows_the_new_count_at_once(app, client, shop):
+    """The search page (served from the response cache to visitors) shows the count as soon as it changes."""
+    assert "Bát Tràng (2)" in client.get("/marketplace/search").get_data(as_text=True)
+    _publish(app, shop["tenants"]["bat_trang"], shop["vendors"]["gom"], shop["products"]["draft"], True)
+    assert "Bát Tràng (3)" in client.get("/marketplace/search").get_data(as_text=True)
