@@ -89,16 +89,19 @@ class Product(TenantScoped, db.Model):
         return self.stock - self.reserved
 
 
-class CommuneCatalogue(TenantScoped, db.Model):
-    """How many published products of active vendors a commune has: the commune filter of the catalogue.
+class CatalogueCount(TenantScoped, db.Model):
+    """How many published products of active vendors a commune has in a product group: the catalogue's commune
+    filter and the totals of its pages that have no text query.
 
-    Kept by database triggers (migration 0013_catalogue), in the transaction that publishes, unpublishes, adds or
-    deletes a product or (de)activates a vendor, so no write path can forget it and a page reads 3,321 rows instead
-    of counting 200,000 products (docs/decisions.md, "The commune filter's counts"). Never written by the app."""
+    Kept by database triggers (migration 0013_catalogue), in the transaction that publishes, unpublishes, adds,
+    regroups or deletes a product or (de)activates a vendor, so no write path can forget it, and a page sums at most
+    communes x 6 rows instead of counting 200,000 products (docs/decisions.md, "Catalogue counts"). Never written by
+    the application."""
 
-    __tablename__ = "catalogue_communes"
+    __tablename__ = "catalogue_counts"
 
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(30), primary_key=True)
     products: Mapped[int] = mapped_column(Integer, default=0)
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, distinct, func, literal, null, select, union_all
 
 from app.extensions import db
-from marketplace.models import MAX_ID, CommuneCatalogue, Order, OrderLine, Product, SubOrder
+from marketplace.models import MAX_ID, CatalogueCount, Order, OrderLine, Product, SubOrder
 from marketplace.search import match_and_rank, published_ids_matching
 from marketplace.statuses import CONFIRMED, DELIVERED, PAID, SHIPPED
 from tenants.market.models import Vendor
@@ -120,8 +120,10 @@ def public_search(*, q: str = "", commune: str | None = None, category: str | No
         query = query.where(Product.tenant_id == vendor[0], Product.vendor_id == vendor[1])
     if sort == "relevance" and rank is None:
         sort = "newest"
+    # Without a text query or a producer, the total is a sum of the kept counts, not a count of the catalogue.
+    count = _kept_total(commune, category) if not q and not vendor else select(func.count()).select_from(query.subquery())
     with all_tenants():
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        total = int(db.session.scalar(count))
         rows = db.session.execute(
             _order_by(query, sort, rank).limit(per_page).offset((page - 1) * per_page)).all()
     return Page([_card(row) for row in rows], total, page, per_page)
@@ -141,15 +143,29 @@ def public_home(limit: int = 8) -> dict:
 
 def public_communes() -> list[tuple[str, str, str, int]]:
     """(slug, name, kind, products) of the active communes with published products of active vendors, for the
-    filter and the home page: one read of the counts the database keeps (``CommuneCatalogue``), not a count of
-    every product."""
+    filter and the home page: a sum of the counts the database keeps (``CatalogueCount``), not a count of every
+    product."""
+    products = func.sum(CatalogueCount.products)
     with all_tenants():
         rows = db.session.execute(
-            select(Tenant.slug, Tenant.name, Tenant.kind, CommuneCatalogue.products)
-            .join(CommuneCatalogue, CommuneCatalogue.tenant_id == Tenant.id)
-            .where(CommuneCatalogue.products > 0, Tenant.status == "active").order_by(Tenant.name, Tenant.slug)
+            select(Tenant.slug, Tenant.name, Tenant.kind, products)
+            .join(CatalogueCount, CatalogueCount.tenant_id == Tenant.id).where(Tenant.status == "active")
+            .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).having(products > 0)
+            .order_by(Tenant.name, Tenant.slug)
         ).all()
-    return [tuple(row) for row in rows]
+    return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
+
+
+def _kept_total(commune: str | None, category: str | None):
+    """The number of published products of active vendors in active communes, optionally of one commune and one
+    group, from the kept counts (``CatalogueCount``): what the count of a page without a text query would find."""
+    query = (select(func.coalesce(func.sum(CatalogueCount.products), 0))
+             .join(Tenant, Tenant.id == CatalogueCount.tenant_id).where(Tenant.status == "active"))
+    if commune:
+        query = query.where(Tenant.slug == commune)
+    if category:
+        query = query.where(CatalogueCount.category == category)
+    return query
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,10 @@
 Revision ID: 0013_catalogue
 Revises: 0012_scale
 
-- ``catalogue_communes`` (tenant-owned, RLS): the number of published products of active vendors per commune, for
-  the catalogue's commune filter. Filled here from the products, then kept by triggers on ``products`` (insert,
-  delete, a change of status/vendor/commune) and ``vendors`` (a change of ``active``), on SQLite and PostgreSQL
+- ``catalogue_counts`` (tenant-owned, RLS): the number of published products of active vendors per commune and
+  product group, for the catalogue's commune filter and the totals of its unfiltered, per-commune and per-group
+  pages. Filled here from the products, then kept by triggers on ``products`` (insert, delete, a change of
+  status/vendor/commune/group) and ``vendors`` (a change of ``active``), on SQLite and PostgreSQL
   alike. On PostgreSQL inserts and deletes are counted per statement from the transition tables, so a COPY of
   200,000 products costs one aggregate, not 200,000 counter updates.
 - PostgreSQL only: the ``pg_trgm`` extension, a GIN trigram index on the folded name of published products, and
@@ -34,9 +35,10 @@ _ACTIVE_VENDOR = ("EXISTS (SELECT 1 FROM vendors v WHERE v.tenant_id = {row}.ten
                   "AND v.active)")
 
 _BACKFILL = (
-    "INSERT INTO catalogue_communes (tenant_id, products) "
-    "SELECT p.tenant_id, count(*) FROM products p JOIN vendors v ON v.tenant_id = p.tenant_id AND v.id = p.vendor_id "
-    "WHERE p.status = 'published' AND v.active GROUP BY p.tenant_id"
+    "INSERT INTO catalogue_counts (tenant_id, category, products) "
+    "SELECT p.tenant_id, p.category, count(*) FROM products p "
+    "JOIN vendors v ON v.tenant_id = p.tenant_id AND v.id = p.vendor_id "
+    "WHERE p.status = 'published' AND v.active GROUP BY p.tenant_id, p.category"
 )
 
 # ------------------------------------------------------------------------------------------------ SQLite triggers
@@ -44,30 +46,35 @@ _SQLITE_TRIGGERS = [
     f"""CREATE TRIGGER catalogue_product_insert AFTER INSERT ON products
     WHEN NEW.status = 'published' AND {_ACTIVE_VENDOR.format(row='NEW')}
     BEGIN
-        INSERT OR IGNORE INTO catalogue_communes (tenant_id, products) VALUES (NEW.tenant_id, 0);
-        UPDATE catalogue_communes SET products = products + 1 WHERE tenant_id = NEW.tenant_id;
+        INSERT OR IGNORE INTO catalogue_counts (tenant_id, category, products) VALUES (NEW.tenant_id, NEW.category, 0);
+        UPDATE catalogue_counts SET products = products + 1 WHERE tenant_id = NEW.tenant_id AND category = NEW.category;
     END""",
     f"""CREATE TRIGGER catalogue_product_delete AFTER DELETE ON products
     WHEN OLD.status = 'published' AND {_ACTIVE_VENDOR.format(row='OLD')}
     BEGIN
-        UPDATE catalogue_communes SET products = products - 1 WHERE tenant_id = OLD.tenant_id;
+        UPDATE catalogue_counts SET products = products - 1 WHERE tenant_id = OLD.tenant_id AND category = OLD.category;
     END""",
-    f"""CREATE TRIGGER catalogue_product_update AFTER UPDATE OF status, vendor_id, tenant_id ON products
+    f"""CREATE TRIGGER catalogue_product_update AFTER UPDATE OF status, vendor_id, tenant_id, category ON products
     WHEN OLD.status IS NOT NEW.status OR OLD.vendor_id IS NOT NEW.vendor_id OR OLD.tenant_id IS NOT NEW.tenant_id
+        OR OLD.category IS NOT NEW.category
     BEGIN
-        UPDATE catalogue_communes SET products = products - 1
-            WHERE tenant_id = OLD.tenant_id AND OLD.status = 'published' AND {_ACTIVE_VENDOR.format(row='OLD')};
-        INSERT OR IGNORE INTO catalogue_communes (tenant_id, products) VALUES (NEW.tenant_id, 0);
-        UPDATE catalogue_communes SET products = products + 1
-            WHERE tenant_id = NEW.tenant_id AND NEW.status = 'published' AND {_ACTIVE_VENDOR.format(row='NEW')};
+        UPDATE catalogue_counts SET products = products - 1
+            WHERE tenant_id = OLD.tenant_id AND category = OLD.category AND OLD.status = 'published'
+            AND {_ACTIVE_VENDOR.format(row='OLD')};
+        INSERT OR IGNORE INTO catalogue_counts (tenant_id, category, products) VALUES (NEW.tenant_id, NEW.category, 0);
+        UPDATE catalogue_counts SET products = products + 1
+            WHERE tenant_id = NEW.tenant_id AND category = NEW.category AND NEW.status = 'published'
+            AND {_ACTIVE_VENDOR.format(row='NEW')};
     END""",
     """CREATE TRIGGER catalogue_vendor_active AFTER UPDATE OF active ON vendors
     WHEN OLD.active IS NOT NEW.active
     BEGIN
-        INSERT OR IGNORE INTO catalogue_communes (tenant_id, products) VALUES (NEW.tenant_id, 0);
-        UPDATE catalogue_communes SET products = products + (CASE WHEN NEW.active THEN 1 ELSE -1 END) * (
-            SELECT count(*) FROM products p
-            WHERE p.tenant_id = NEW.tenant_id AND p.vendor_id = NEW.id AND p.status = 'published')
+        INSERT OR IGNORE INTO catalogue_counts (tenant_id, category, products)
+            SELECT DISTINCT p.tenant_id, p.category, 0 FROM products p
+            WHERE p.tenant_id = NEW.tenant_id AND p.vendor_id = NEW.id AND p.status = 'published';
+        UPDATE catalogue_counts SET products = products + (CASE WHEN NEW.active THEN 1 ELSE -1 END) * (
+            SELECT count(*) FROM products p WHERE p.tenant_id = NEW.tenant_id AND p.vendor_id = NEW.id
+            AND p.status = 'published' AND p.category = catalogue_counts.category)
             WHERE tenant_id = NEW.tenant_id;
     END""",
 ]
@@ -76,47 +83,45 @@ _SQLITE_TRIGGER_NAMES = ["catalogue_product_insert", "catalogue_product_delete",
 
 # ------------------------------------------------------------------------------------------------ PostgreSQL
 # The trigger functions run as the writing role, under row-level security: whoever may write a product or a vendor
-# sees that commune's vendors and products, and its row of catalogue_communes.
+# sees that commune's vendors and products, and its row of catalogue_counts.
 _PG_FUNCTIONS = [
     """CREATE FUNCTION catalogue_count_rows() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF TG_OP = 'INSERT' THEN
-            INSERT INTO catalogue_communes AS c (tenant_id, products)
-            SELECT n.tenant_id, count(*) FROM catalogue_changed n
+            INSERT INTO catalogue_counts AS c (tenant_id, category, products)
+            SELECT n.tenant_id, n.category, count(*) FROM catalogue_changed n
             JOIN vendors v ON v.tenant_id = n.tenant_id AND v.id = n.vendor_id
-            WHERE n.status = 'published' AND v.active GROUP BY n.tenant_id ORDER BY n.tenant_id
-            ON CONFLICT (tenant_id) DO UPDATE SET products = c.products + EXCLUDED.products;
+            WHERE n.status = 'published' AND v.active GROUP BY n.tenant_id, n.category
+            ORDER BY n.tenant_id, n.category
+            ON CONFLICT (tenant_id, category) DO UPDATE SET products = c.products + EXCLUDED.products;
         ELSE
-            UPDATE catalogue_communes c SET products = c.products - d.n
-            FROM (SELECT o.tenant_id, count(*) AS n FROM catalogue_changed o
+            UPDATE catalogue_counts c SET products = c.products - d.n
+            FROM (SELECT o.tenant_id, o.category, count(*) AS n FROM catalogue_changed o
                   JOIN vendors v ON v.tenant_id = o.tenant_id AND v.id = o.vendor_id
-                  WHERE o.status = 'published' AND v.active GROUP BY o.tenant_id) d
-            WHERE c.tenant_id = d.tenant_id;
+                  WHERE o.status = 'published' AND v.active GROUP BY o.tenant_id, o.category) d
+            WHERE c.tenant_id = d.tenant_id AND c.category = d.category;
         END IF;
         RETURN NULL;
     END $$""",
     f"""CREATE FUNCTION catalogue_count_product_update() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
         IF OLD.status = 'published' AND {_ACTIVE_VENDOR.format(row='OLD')} THEN
-            UPDATE catalogue_communes SET products = products - 1 WHERE tenant_id = OLD.tenant_id;
+            UPDATE catalogue_counts SET products = products - 1
+            WHERE tenant_id = OLD.tenant_id AND category = OLD.category;
         END IF;
         IF NEW.status = 'published' AND {_ACTIVE_VENDOR.format(row='NEW')} THEN
-            INSERT INTO catalogue_communes AS c (tenant_id, products) VALUES (NEW.tenant_id, 1)
-            ON CONFLICT (tenant_id) DO UPDATE SET products = c.products + 1;
+            INSERT INTO catalogue_counts AS c (tenant_id, category, products) VALUES (NEW.tenant_id, NEW.category, 1)
+            ON CONFLICT (tenant_id, category) DO UPDATE SET products = c.products + 1;
         END IF;
         RETURN NULL;
     END $$""",
     """CREATE FUNCTION catalogue_count_vendor_active() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-        n integer;
     BEGIN
-        SELECT count(*) INTO n FROM products p
-        WHERE p.tenant_id = NEW.tenant_id AND p.vendor_id = NEW.id AND p.status = 'published';
-        IF n > 0 THEN
-            INSERT INTO catalogue_communes AS c (tenant_id, products)
-            VALUES (NEW.tenant_id, CASE WHEN NEW.active THEN n ELSE -n END)
-            ON CONFLICT (tenant_id) DO UPDATE SET products = c.products + EXCLUDED.products;
-        END IF;
+        INSERT INTO catalogue_counts AS c (tenant_id, category, products)
+        SELECT p.tenant_id, p.category, CASE WHEN NEW.active THEN count(*) ELSE -count(*) END FROM products p
+        WHERE p.tenant_id = NEW.tenant_id AND p.vendor_id = NEW.id AND p.status = 'published'
+        GROUP BY p.tenant_id, p.category ORDER BY p.category
+        ON CONFLICT (tenant_id, category) DO UPDATE SET products = c.products + EXCLUDED.products;
         RETURN NULL;
     END $$""",
 ]
@@ -127,9 +132,10 @@ _PG_TRIGGERS = [
     "CREATE TRIGGER catalogue_product_delete AFTER DELETE ON products REFERENCING OLD TABLE AS catalogue_changed "
     "FOR EACH STATEMENT EXECUTE FUNCTION catalogue_count_rows()",
     # Per row, and only when the status, vendor or commune changed: a checkout's stock update does not fire it.
-    "CREATE TRIGGER catalogue_product_update AFTER UPDATE OF status, vendor_id, tenant_id ON products FOR EACH ROW "
-    "WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.vendor_id IS DISTINCT FROM NEW.vendor_id "
-    "OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id) EXECUTE FUNCTION catalogue_count_product_update()",
+    "CREATE TRIGGER catalogue_product_update AFTER UPDATE OF status, vendor_id, tenant_id, category ON products "
+    "FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.vendor_id IS DISTINCT FROM NEW.vendor_id "
+    "OR OLD.tenant_id IS DISTINCT FROM NEW.tenant_id OR OLD.category IS DISTINCT FROM NEW.category) "
+    "EXECUTE FUNCTION catalogue_count_product_update()",
     "CREATE TRIGGER catalogue_vendor_active AFTER UPDATE OF active ON vendors FOR EACH ROW "
     "WHEN (OLD.active IS DISTINCT FROM NEW.active) EXECUTE FUNCTION catalogue_count_vendor_active()",
 ]
@@ -158,14 +164,15 @@ _PG_SEARCH = [
 
 
 def upgrade():
-    op.create_table('catalogue_communes',
+    op.create_table('catalogue_counts',
     sa.Column('tenant_id', sa.Integer(), nullable=False),
+    sa.Column('category', sa.String(length=30), nullable=False),
     sa.Column('products', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_catalogue_communes_tenant_id_tenants'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_catalogue_counts_tenant_id_tenants'),
                             ondelete='RESTRICT'),
-    sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_catalogue_communes'))
+    sa.PrimaryKeyConstraint('tenant_id', 'category', name=op.f('pk_catalogue_counts'))
     )
-    enable_rls(op, 'catalogue_communes')
+    enable_rls(op, 'catalogue_counts')
     if op.get_bind().dialect.name == 'postgresql':
         # The owner is subject to the policies too (FORCE): read every commune's products for the first count.
         op.execute("SELECT set_config('app.all_tenants', 'on', true)")
@@ -193,5 +200,5 @@ def downgrade():
     else:
         for name in _SQLITE_TRIGGER_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
-    disable_rls(op, 'catalogue_communes')
-    op.drop_table('catalogue_communes')
+    disable_rls(op, 'catalogue_counts')
+    op.drop_table('catalogue_counts')

@@ -1,6 +1,7 @@
-"""The commune filter's counts (``catalogue_communes``, kept by database triggers) follow every change of what the
-catalogue lists: publishing, unpublishing, selling out, a vendor stopping, a product added or deleted; on SQLite
-and PostgreSQL. Each count equals the number of products the filter then finds."""
+"""The catalogue's kept counts (``catalogue_counts``, per commune and product group, kept by database triggers)
+follow every change of what the catalogue lists: publishing, unpublishing, selling out, a vendor stopping, a product
+added, regrouped or deleted; on SQLite and PostgreSQL. The commune filter's count and the totals of the pages
+without a text query equal the number of products those pages list."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from sqlalchemy import delete, select, text, update
 
 from app.extensions import db
 from marketplace import queries, services
-from marketplace.models import CommuneCatalogue, Product
+from marketplace.models import CatalogueCount, Product
+from marketplace.statuses import CATEGORY_SLUGS
 from tenants.market import services as market_services
 from tenants.market.models import Vendor
 from tenants.scoping import all_tenants, tenant_context
@@ -20,16 +22,22 @@ def _counts(app) -> dict[str, int]:
         return {slug: n for slug, _name, _kind, n in queries.public_communes()}
 
 
-def _found(app, slug: str) -> int:
+def _listed(app, commune: str | None = None, category: str | None = None) -> tuple[int, int]:
+    """(the page's total, the products it lists): the total comes from the kept counts, the list from the products."""
     with app.app_context():
-        return queries.public_search(commune=slug).total
+        page = queries.public_search(commune=commune, category=category, per_page=200)
+        return page.total, len(page.items)
 
 
 def _assert_counts_match_the_catalogue(app, expected: dict[str, int]) -> None:
     counts = _counts(app)
     assert counts == expected
+    assert _listed(app) == (sum(expected.values()), sum(expected.values()))
     for slug, n in counts.items():
-        assert _found(app, slug) == n, slug
+        assert _listed(app, slug) == (n, n), slug
+        for group in CATEGORY_SLUGS:
+            total, listed = _listed(app, slug, group)
+            assert total == listed, (slug, group)
 
 
 def _publish(app, tenant, vendor_id, product_id, published: bool) -> None:
@@ -81,6 +89,18 @@ def test_counts_follow_new_and_deleted_products(app, shop):
     _assert_counts_match_the_catalogue(app, {"bat-trang": 2, "kieu-ky": 1})
 
 
+def test_counts_follow_a_product_moved_to_another_group(app, shop):
+    bat_trang = shop["tenants"]["bat_trang"]
+    with app.app_context(), tenant_context(bat_trang):
+        services.update_product(shop["vendors"]["gom"], shop["products"]["binh"], {
+            "name": "Bình gốm men lam Bát Tràng", "category": "sinh-vat-canh", "price": "250000", "stock": "5",
+            "unit": "cái"})
+        db.session.commit()
+    _assert_counts_match_the_catalogue(app, {"bat-trang": 2, "kieu-ky": 1})
+    assert _listed(app, "bat-trang", "sinh-vat-canh") == (1, 1)
+    assert _listed(app, "bat-trang", "thu-cong-my-nghe") == (1, 1)
+
+
 def test_counts_follow_a_vendor_stopping_and_coming_back(app, shop):
     bat_trang = shop["tenants"]["bat_trang"]
     men = shop["vendors"]["men"]
@@ -111,8 +131,9 @@ def test_a_bulk_insert_of_several_communes_counts_each(app, make):
              "price": 1000, "unit": "cái", "stock": 1, "reserved": 0, "images": [], "featured": False}
             for i, (t, v, s) in enumerate(rows)])
         db.session.commit()
-        stored = dict(db.session.execute(select(CommuneCatalogue.tenant_id, CommuneCatalogue.products)).all())
-    assert stored == {a.id: 2, b.id: 1}
+        stored = {(t, c): n for t, c, n in db.session.execute(
+            select(CatalogueCount.tenant_id, CatalogueCount.category, CatalogueCount.products))}
+    assert stored == {(a.id, "thuc-pham"): 2, (b.id, "thuc-pham"): 1}
     _assert_counts_match_the_catalogue(app, {"xa-a": 2, "xa-b": 1})
 
 
