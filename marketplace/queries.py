@@ -15,7 +15,7 @@ from sqlalchemy import and_, case, distinct, func, literal, null, select, union_
 
 from app.extensions import db
 from marketplace.models import MAX_ID, CatalogueCount, Order, OrderLine, Product, SubOrder
-from marketplace.search import match_and_rank, published_ids_matching
+from marketplace.search import match_and_rank, published_matches
 from marketplace.statuses import CONFIRMED, DELIVERED, PAID, SHIPPED
 from tenants.market.models import Vendor
 from tenants.models import Tenant
@@ -71,16 +71,18 @@ def _card(row) -> ProductCard:
                        images[0] if images else None, row[11], row[12], row[13], row[14], row[15])
 
 
-def _order_by(query, sort: str, rank=None):
+def _order_by(query, sort: str, rank=None, columns=Product):
+    """``columns``: where created_at, id, price and name_folded come from (the products, or the search matches)."""
+    c = columns
     if sort == "relevance" and rank is not None:
-        return query.order_by(rank, Product.created_at.desc(), Product.id.desc())
+        return query.order_by(rank, c.created_at.desc(), c.id.desc())
     if sort == "price_asc":
-        return query.order_by(Product.price, Product.id)
+        return query.order_by(c.price, c.id)
     if sort == "price_desc":
-        return query.order_by(Product.price.desc(), Product.id.desc())
+        return query.order_by(c.price.desc(), c.id.desc())
     if sort == "name":
-        return query.order_by(Product.name_folded, Product.id)
-    return query.order_by(Product.created_at.desc(), Product.id.desc())
+        return query.order_by(c.name_folded, c.id)
+    return query.order_by(c.created_at.desc(), c.id.desc())
 
 
 @dataclass(frozen=True)
@@ -107,25 +109,47 @@ def public_search(*, q: str = "", commune: str | None = None, category: str | No
     found = match_and_rank(q, Product.name_folded, Product.name_lower) if q else None
     if q and found is None:
         return Page([], 0, page, per_page)
+    if sort == "relevance" and found is None:
+        sort = "newest"
+    if found is not None and db.session.get_bind().dialect.name == "postgresql":
+        return _search_matches(q, commune, category, vendor, sort, page, per_page)
     if found is not None:
         where, rank = found
         query = query.where(where)
-        if db.session.get_bind().dialect.name == "postgresql":
-            query = query.where(Product.id.in_(published_ids_matching(q)))
     if commune:
         query = query.where(Tenant.slug == commune)
     if category:
         query = query.where(Product.category == category)
     if vendor:
         query = query.where(Product.tenant_id == vendor[0], Product.vendor_id == vendor[1])
-    if sort == "relevance" and rank is None:
-        sort = "newest"
     # Without a text query or a producer, the total is a sum of the kept counts, not a count of the catalogue.
     count = _kept_total(commune, category) if not q and not vendor else select(func.count()).select_from(query.subquery())
     with all_tenants():
         total = int(db.session.scalar(count))
         rows = db.session.execute(
             _order_by(query, sort, rank).limit(per_page).offset((page - 1) * per_page)).all()
+    return Page([_card(row) for row in rows], total, page, per_page)
+
+
+def _search_matches(q: str, commune, category, vendor, sort: str, page: int, per_page: int) -> Page:
+    """PostgreSQL, a text query: the count and the page's order from the trigram matches (``published_matches``:
+    public fields, no row-level condition per match), then the page's cards read as usual, for ``per_page`` ids.
+    The same conditions and the same order as the LIKE query of SQLite."""
+    matches = published_matches(q)
+    where, rank = match_and_rank(q, matches.c.name_folded, matches.c.name_lower)
+    chosen = select(matches.c.id).select_from(matches).where(where)
+    if commune:
+        chosen = chosen.where(matches.c.tenant_id == select(Tenant.id).where(Tenant.slug == commune).scalar_subquery())
+    if category:
+        chosen = chosen.where(matches.c.category == category)
+    if vendor:
+        chosen = chosen.where(matches.c.tenant_id == vendor[0], matches.c.vendor_id == vendor[1])
+    page_ids = _order_by(chosen, sort, rank, matches.c).limit(per_page).offset((page - 1) * per_page)
+    _, card_rank = match_and_rank(q, Product.name_folded, Product.name_lower)
+    with all_tenants():
+        total = db.session.scalar(select(func.count()).select_from(chosen.subquery()))
+        rows = db.session.execute(
+            _order_by(_published().where(Product.id.in_(page_ids)), sort, card_rank)).all()
     return Page([_card(row) for row in rows], total, page, per_page)
 
 

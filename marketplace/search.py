@@ -3,10 +3,11 @@
 products. ``bat trang`` finds ``Bát Tràng``, ``duong`` finds ``đường``; NFD input and stacked marks are folded
 the same way (app/text.py). Exact-diacritic matches rank before folded ones, whole words before parts of words.
 
-On PostgreSQL the candidates come first from ``catalogue_search()`` (migration 0013_catalogue): the same LIKE
-patterns answered from a pg_trgm index, which the application role cannot use directly under row-level security
-(``published_ids_matching``). The LIKE conditions and the ranking still apply to what it returns, so the results
-are those of SQLite, read from an index instead of a scan of every product.
+On PostgreSQL the matches come from ``catalogue_search()`` (migration 0013_catalogue): the same LIKE patterns
+answered from a pg_trgm index, which the application role cannot use directly under row-level security
+(``published_matches``). The same LIKE conditions, filters and ranking apply to what it returns
+(marketplace/queries.py), so the results are those of SQLite, read from an index instead of a scan of every
+product.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import Text, and_, case, func, literal, select
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, and_, case, column, func, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.text import fold
@@ -68,8 +69,13 @@ def match_and_rank(query: str, folded_column, lower_column):
     return where, rank
 
 
-def published_ids_matching(query: str):
-    """PostgreSQL only: a subquery of the ids of published products whose folded name has every word of ``query``,
-    from the trigram index (``catalogue_search``, a SECURITY DEFINER function: public fields of published
-    products only, what every visitor's search shows anyway)."""
-    return select(func.catalogue_search(literal(folded_patterns(query), ARRAY(Text))).column_valued())
+
+def published_matches(query: str):
+    """PostgreSQL only: the published products of active vendors in active communes whose folded name has every word
+    of ``query``, as a table (id, tenant_id, vendor_id, category, name_folded, name_lower, price, created_at) read
+    from the trigram index by ``catalogue_search``, a SECURITY DEFINER function: public fields only, what every
+    visitor's search shows anyway."""
+    return func.catalogue_search(literal(folded_patterns(query), ARRAY(Text))).table_valued(
+        column("id", Integer), column("tenant_id", Integer), column("vendor_id", Integer),
+        column("category", String), column("name_folded", String), column("name_lower", String),
+        column("price", BigInteger), column("created_at", DateTime(timezone=True)), name="matches")

@@ -9,14 +9,17 @@ Revises: 0012_scale
   status/vendor/commune/group) and ``vendors`` (a change of ``active``), on SQLite and PostgreSQL
   alike. On PostgreSQL inserts and deletes are counted per statement from the transition tables, so a COPY of
   200,000 products costs one aggregate, not 200,000 counter updates.
+- The counts are public (the catalogue shows them): on PostgreSQL a second policy lets every role read them all,
+  so a page does not pay the tenant condition on each of ~20,000 rows; writes stay under the tenant policy.
 - PostgreSQL only: the ``pg_trgm`` extension, a GIN trigram index on the folded name of published products, and
-  ``catalogue_search(patterns)``, a ``SECURITY DEFINER`` function returning the ids of published products whose
-  folded name matches every LIKE pattern. The application role cannot use the index itself: under row-level
-  security PostgreSQL evaluates the policy before any non-leakproof condition such as LIKE, so it never turns LIKE
-  into an index scan. The function reads public fields of published products only (what every visitor's search
-  shows) and runs with ``app.all_tenants`` on; its owner (the migrating role) must bypass row-level security (a
-  superuser, or a role with BYPASSRLS) for the index to be used; otherwise it still answers correctly, by a scan.
-  Creating the extension needs a superuser, or pg_trgm already created (docs/scaling.md).
+  ``catalogue_search(patterns)``, a ``SECURITY DEFINER`` function returning the public fields of the published
+  products (of active vendors in active communes) whose folded name matches every LIKE pattern. The application
+  role cannot use the index itself: under row-level security PostgreSQL evaluates the policy before any
+  non-leakproof condition such as LIKE, so it never turns LIKE into an index scan. The function reads only what
+  every visitor's search shows (the page's cards are then read by the application role itself) and runs with
+  ``app.all_tenants`` on; its owner (the migrating role) must bypass row-level security (a superuser, or a role
+  with BYPASSRLS) for the index to be used; otherwise it still answers correctly, by a scan. Creating the
+  extension needs a superuser, or pg_trgm created beforehand (docs/scaling.md).
 
 """
 from alembic import op
@@ -143,22 +146,29 @@ _PG_SEARCH = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX ix_products_published_name_trgm ON products USING gin (name_folded gin_trgm_ops) "
     "WHERE status = 'published'",
-    # Public fields of published products only, which any visitor's search shows; the caller's query filters and
-    # ranks them again (marketplace/queries.py). One LIKE per word, written out (LIKE ALL (array) is never an index
-    # condition) and planned with the words' values. SET: a fixed search_path (a SECURITY DEFINER rule), and the
-    # all-communes flag so that an owner subject to row-level security still reads every commune's products.
-    """CREATE FUNCTION catalogue_search(patterns text[]) RETURNS SETOF integer
+    # The public fields of the published products of active vendors in active communes whose folded name matches
+    # every pattern: what any visitor's search shows. The caller filters (commune, group, producer), ranks and
+    # pages them, then reads the page's cards as itself (marketplace/queries.py). One LIKE per word, written out
+    # (LIKE ALL (array) is never an index condition) and planned with the words' values. SET: a fixed search_path
+    # (a SECURITY DEFINER rule), and the all-communes flag so that an owner subject to row-level security still
+    # reads every commune's products.
+    """CREATE FUNCTION catalogue_search(patterns text[])
+    RETURNS TABLE (id integer, tenant_id integer, vendor_id integer, category varchar, name_folded varchar,
+                   name_lower varchar, price bigint, created_at timestamptz)
     LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 500
     SET search_path = pg_catalog, public
     SET app.all_tenants = 'on'
     AS $$
     DECLARE
-        condition text := 'status = ''published''';
+        condition text := 'p.status = ''published'' AND v.active AND t.status = ''active''';
     BEGIN
         FOR i IN 1 .. coalesce(array_length(patterns, 1), 0) LOOP
-            condition := condition || format(' AND name_folded LIKE $1[%s]', i);
+            condition := condition || format(' AND p.name_folded LIKE $1[%s]', i);
         END LOOP;
-        RETURN QUERY EXECUTE 'SELECT id FROM public.products WHERE ' || condition USING patterns;
+        RETURN QUERY EXECUTE
+            'SELECT p.id, p.tenant_id, p.vendor_id, p.category, p.name_folded, p.name_lower, p.price, p.created_at '
+            'FROM public.products p JOIN public.vendors v ON v.tenant_id = p.tenant_id AND v.id = p.vendor_id '
+            'JOIN public.tenants t ON t.id = p.tenant_id WHERE ' || condition USING patterns;
     END $$""",
 ]
 
@@ -173,6 +183,10 @@ def upgrade():
     sa.PrimaryKeyConstraint('tenant_id', 'category', name=op.f('pk_catalogue_counts'))
     )
     enable_rls(op, 'catalogue_counts')
+    if op.get_bind().dialect.name == 'postgresql':
+        # The counts are public (the catalogue shows them to everyone): any role reads them all, without paying
+        # the tenant condition on each of ~20,000 rows; writes (the triggers') stay under the tenant policy.
+        op.execute("CREATE POLICY public_read ON catalogue_counts FOR SELECT USING (true)")
     if op.get_bind().dialect.name == 'postgresql':
         # The owner is subject to the policies too (FORCE): read every commune's products for the first count.
         op.execute("SELECT set_config('app.all_tenants', 'on', true)")
@@ -200,5 +214,7 @@ def downgrade():
     else:
         for name in _SQLITE_TRIGGER_NAMES:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute("DROP POLICY IF EXISTS public_read ON catalogue_counts")
     disable_rls(op, 'catalogue_counts')
     op.drop_table('catalogue_counts')

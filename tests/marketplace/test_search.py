@@ -129,7 +129,7 @@ def test_the_search_function_returns_published_products_of_every_commune_only(ap
     if not is_postgres:
         pytest.skip("the function exists on PostgreSQL only")
     with app.app_context(), tenant_context(two_communes):  # the application role, inside one commune
-        ids = set(db.session.scalars(text("SELECT catalogue_search(ARRAY['%mat%', '%ong%'])")))
+        ids = set(db.session.scalars(text("SELECT id FROM catalogue_search(ARRAY['%mat%', '%ong%'])")))
         with all_tenants():
             expected = set(db.session.scalars(select(Product.id).where(
                 Product.status == "published", Product.name_folded.like("%mat%"),
@@ -137,3 +137,22 @@ def test_the_search_function_returns_published_products_of_every_commune_only(ap
         assert ids == expected and len(ids) == 2  # "Mật ong rừng" (Bát Tràng) and Kiêu Kỵ's, not the draft
         db.session.rollback()
 
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "price_asc", "price_desc", "name"])
+def test_filters_sorts_and_pages_of_a_text_search_are_the_same_on_both_databases(app, two_communes, sort):
+    with app.app_context():
+        def names(**kw):
+            return [c.name for c in queries.public_search(q="mat ong", sort=sort, **kw).items]
+
+        everything = names(per_page=50)
+        assert set(everything) == {"Mật ong rừng", "Mật ong hoa nhãn Kiêu Kỵ"}
+        assert names(per_page=1, page=1) + names(per_page=1, page=2) == everything
+        assert names(per_page=1, page=3) == []
+        assert queries.public_search(q="mat ong", per_page=1, page=3).total == 2
+        assert names(commune="kieu-ky") == ["Mật ong hoa nhãn Kiêu Kỵ"]
+        assert names(commune="bat-trang", category="thuc-pham") == ["Mật ong rừng"]
+        assert names(category="do-uong") == []
+        assert names(commune="no-such-commune") == []
+    if sort == "relevance":
+        assert everything == ["Mật ong hoa nhãn Kiêu Kỵ", "Mật ong rừng"]  # same rank: the newer first
