@@ -132,25 +132,30 @@ def public_search(*, q: str = "", commune: str | None = None, category: str | No
 
 
 def _search_matches(q: str, commune, category, vendor, sort: str, page: int, per_page: int) -> Page:
-    """PostgreSQL, a text query: the count and the page's order from the trigram matches (``published_matches``:
-    public fields, no row-level condition per match), then the page's cards read as usual, for ``per_page`` ids.
-    The same conditions and the same order as the LIKE query of SQLite."""
+    """PostgreSQL, a text query: the total and the page's ids in one query over the trigram matches
+    (``published_matches``: public fields, read once, no row-level condition per match), then the page's cards
+    read by id. The same conditions and the same order as the LIKE query of SQLite (two queries, as there)."""
     matches = published_matches(q)
     where, rank = match_and_rank(q, matches.c.name_folded, matches.c.name_lower)
-    chosen = select(matches.c.id).select_from(matches).where(where)
+    chosen = select(matches.c.id, matches.c.created_at, matches.c.price, matches.c.name_folded,
+                    rank.label("rank")).select_from(matches).where(where)
     if commune:
         chosen = chosen.where(matches.c.tenant_id == select(Tenant.id).where(Tenant.slug == commune).scalar_subquery())
     if category:
         chosen = chosen.where(matches.c.category == category)
     if vendor:
         chosen = chosen.where(matches.c.tenant_id == vendor[0], matches.c.vendor_id == vendor[1])
-    page_ids = _order_by(chosen, sort, rank, matches.c).limit(per_page).offset((page - 1) * per_page)
+    found = chosen.cte("found")  # referenced twice: PostgreSQL computes it once
+    counted = select(func.count().label("total")).select_from(found).subquery("counted")
+    shown = (_order_by(select(found.c.id), sort, found.c.rank, found.c)
+             .limit(per_page).offset((page - 1) * per_page).lateral("shown"))
     _, card_rank = match_and_rank(q, Product.name_folded, Product.name_lower)
     with all_tenants():
-        total = db.session.scalar(select(func.count()).select_from(chosen.subquery()))
-        rows = db.session.execute(
-            _order_by(_published().where(Product.id.in_(page_ids)), sort, card_rank)).all()
-    return Page([_card(row) for row in rows], total, page, per_page)
+        ids = db.session.execute(select(counted.c.total, shown.c.id)
+                                 .select_from(counted.outerjoin(shown, literal(True)))).all()
+        page_ids = [row[1] for row in ids if row[1] is not None]
+        rows = db.session.execute(_order_by(_published().where(Product.id.in_(page_ids)), sort, card_rank)).all()
+    return Page([_card(row) for row in rows], ids[0][0], page, per_page)
 
 
 def public_home(limit: int = 8) -> dict:

@@ -163,7 +163,7 @@ _PG_SEARCH = [
         condition text := 'p.status = ''published'' AND v.active AND t.status = ''active''';
     BEGIN
         FOR i IN 1 .. coalesce(array_length(patterns, 1), 0) LOOP
-            condition := condition || format(' AND p.name_folded LIKE $1[%s]', i);
+            condition := condition || ' AND p.name_folded LIKE $1[' || i || ']';
         END LOOP;
         RETURN QUERY EXECUTE
             'SELECT p.id, p.tenant_id, p.vendor_id, p.category, p.name_folded, p.name_lower, p.price, p.created_at '
