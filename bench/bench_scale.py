@@ -49,6 +49,8 @@ def _pages(app) -> list[tuple[str, str]]:
         ("search 'gao tam'", "/marketplace/search?q=gao+tam"),
         ("search 'mat ong hoa nhan'", "/marketplace/search?q=m%E1%BA%ADt+ong+hoa+nh%C3%A3n"),
         ("search 'xyz' (no hit)", "/marketplace/search?q=xyz"),
+        ("search page, no query (all products)", "/marketplace/search"),
+        ("category page", "/marketplace/category/thuc-pham"),
         ("product page", f"/marketplace/p/{commune}/{slug}"),
     ]
 
@@ -56,6 +58,8 @@ def _pages(app) -> list[tuple[str, str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=15)
+    parser.add_argument("--only", default="", help="measure only the pages whose label contains one of these "
+                                                   "comma-separated texts (e.g. 'marketplace,search,product,page')")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgresql"):
@@ -74,6 +78,8 @@ def main() -> None:
     client = app.test_client()
     print(f"{'page':36} {'status':>6} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'queries':>8}")
     for label, path in _pages(app):
+        if args.only and not any(part in label for part in args.only.split(",")):
+            continue
         for _ in range(3):
             response = client.get(path)
         times = []
