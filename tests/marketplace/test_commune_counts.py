@@ -149,3 +149,23 @@ def test_the_cached_filter_shows_the_new_count_at_once(app, client, shop):
     assert "Bát Tràng (2)" in client.get("/marketplace/search").get_data(as_text=True)
     _publish(app, shop["tenants"]["bat_trang"], shop["vendors"]["gom"], shop["products"]["draft"], True)
     assert "Bát Tràng (3)" in client.get("/marketplace/search").get_data(as_text=True)
+
+
+def test_the_filter_options_are_escaped_and_mark_the_chosen_commune():
+    from marketplace.views_public import commune_options
+
+    communes = [("a-b", "Xã <A>", "xã", 3), ("kieu-ky", "Kiêu Kỵ", "xã", 1)]
+    html = str(commune_options(communes, "kieu-ky"))
+    assert html == ('<option value="a-b">Xã &lt;A&gt; (3)</option>'
+                    '<option value="kieu-ky" selected>Kiêu Kỵ (1)</option>')
+    assert "selected" not in str(commune_options(communes, "no-such-commune"))
+
+
+def test_the_home_page_lists_the_communes_with_the_most_products_when_there_are_many():
+    from marketplace.views_public import HOME_COMMUNES, _home_communes
+
+    few = [(f"x{i}", f"Xã {i:02d}", "xã", i + 1) for i in range(HOME_COMMUNES)]
+    assert _home_communes(few) == few
+    many = [(f"x{i}", f"Xã {i:02d}", "xã", i + 1) for i in range(HOME_COMMUNES + 10)]
+    shown = _home_communes(many)
+    assert [c[0] for c in shown] == [f"x{i}" for i in range(10, HOME_COMMUNES + 10)]  # the 24 largest, by name
