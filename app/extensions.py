@@ -31,6 +31,22 @@ def one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+# Set in an index's ``info`` when it exists on PostgreSQL only (an extension's operator class): the migration creates
+# it there alone, and the schema comparison (migrations/env.py, tests/test_migrations.py) leaves it out elsewhere.
+POSTGRESQL_ONLY = "postgresql_only"
+
+
+def schema_filter(dialect_name: str):
+    """Alembic ``include_object`` for comparing the models with a database of ``dialect_name``."""
+
+    def include(obj, name, type_, reflected, compare_to) -> bool:
+        if dialect_name == "postgresql" or reflected:
+            return True
+        return not getattr(obj, "info", {}).get(POSTGRESQL_ONLY, False)
+
+    return include
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -78,6 +78,8 @@ def _pages(app) -> list[tuple[str, str]]:
         ("search 'gao tam'", "/marketplace/search?q=gao+tam"),
         ("search 'mat ong hoa nhan'", "/marketplace/search?q=m%E1%BA%ADt+ong+hoa+nh%C3%A3n"),
         ("search 'xyz' (no hit)", "/marketplace/search?q=xyz"),
+        ("search page, no query (all products)", "/marketplace/search"),
+        ("category page", "/marketplace/category/thuc-pham"),
         ("product page", f"/marketplace/p/{commune}/{slug}"),
     ]
 

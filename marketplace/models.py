@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.extensions import db, one_of
+from app.extensions import POSTGRESQL_ONLY, db, one_of
 from marketplace.statuses import CATEGORY_SLUGS, PRODUCT_STATUSES, SUB_ORDER_STATUS_VALUES
 from tenants.scoping import TenantScoped
 
@@ -55,9 +55,14 @@ class Product(TenantScoped, db.Model):
         # The public catalogue reads across communes, newest first: this index serves it (see docs/decisions.md).
         Index("ix_products_status_created", "status", "created_at"),
         Index("ix_products_status_category", "status", "category"),
-        # The district's producers and products: published products per commune and vendor, in order (0013_district).
+        # The district's producers and products: published products per commune and vendor, in order (0014_district).
         Index("ix_products_published_tenant_vendor", "tenant_id", "vendor_id",
               postgresql_where=text("status = 'published'"), sqlite_where=text("status = 'published'")),
+        # Search on PostgreSQL: trigrams of the folded name of published products, read by the catalogue_search()
+        # function of migration 0013_catalogue (marketplace/search.py). Not on SQLite (see POSTGRESQL_ONLY).
+        Index("ix_products_published_name_trgm", "name_folded", postgresql_using="gin",
+              postgresql_ops={"name_folded": "gin_trgm_ops"}, postgresql_where=text("status = 'published'"),
+              info={POSTGRESQL_ONLY: True}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -87,6 +92,22 @@ class Product(TenantScoped, db.Model):
         return self.stock - self.reserved
 
 
+class CatalogueCount(TenantScoped, db.Model):
+    """How many published products of active vendors a commune has in a product group: the catalogue's commune
+    filter and the totals of its pages that have no text query.
+
+    Kept by database triggers (migration 0013_catalogue), in the transaction that publishes, unpublishes, adds,
+    regroups or deletes a product or (de)activates a vendor, so no write path can forget it, and a page sums at most
+    communes x 6 rows instead of counting 200,000 products (docs/decisions.md, "Catalogue counts"). Never written by
+    the application."""
+
+    __tablename__ = "catalogue_counts"
+
+    tenant_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(30), primary_key=True)
+    products: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Order(db.Model):
     """One checkout by a guest, split into one SubOrder per vendor. Not tenant-owned: it spans communes."""
 
@@ -113,7 +134,7 @@ class SubOrder(TenantScoped, db.Model):
         CheckConstraint("subtotal > 0", name="subtotal_positive"),
         Index("ix_sub_orders_tenant_vendor_status", "tenant_id", "vendor_id", "status"),
         Index("ix_sub_orders_tenant_created", "tenant_id", "created_at"),
-        # The district's orders: every commune's sub-orders placed in a period (0013_district).
+        # The district's orders: every commune's sub-orders placed in a period (0014_district).
         Index("ix_sub_orders_created_figures", "created_at", postgresql_include=["tenant_id", "status", "subtotal"]),
     )
 

@@ -14,8 +14,8 @@ from datetime import date, datetime
 from sqlalchemy import and_, case, distinct, func, literal, null, select, union_all
 
 from app.extensions import db
-from marketplace.models import MAX_ID, Order, OrderLine, Product, SubOrder
-from marketplace.search import match_and_rank
+from marketplace.models import MAX_ID, CatalogueCount, Order, OrderLine, Product, SubOrder
+from marketplace.search import match_and_rank, published_matches
 from marketplace.statuses import CONFIRMED, DELIVERED, PAID, SHIPPED
 from tenants.market.models import Vendor
 from tenants.models import Tenant
@@ -71,16 +71,18 @@ def _card(row) -> ProductCard:
                        images[0] if images else None, row[11], row[12], row[13], row[14], row[15])
 
 
-def _order_by(query, sort: str, rank=None):
+def _order_by(query, sort: str, rank=None, columns=Product):
+    """``columns``: where created_at, id, price and name_folded come from (the products, or the search matches)."""
+    c = columns
     if sort == "relevance" and rank is not None:
-        return query.order_by(rank, Product.created_at.desc(), Product.id.desc())
+        return query.order_by(rank, c.created_at.desc(), c.id.desc())
     if sort == "price_asc":
-        return query.order_by(Product.price, Product.id)
+        return query.order_by(c.price, c.id)
     if sort == "price_desc":
-        return query.order_by(Product.price.desc(), Product.id.desc())
+        return query.order_by(c.price.desc(), c.id.desc())
     if sort == "name":
-        return query.order_by(Product.name_folded, Product.id)
-    return query.order_by(Product.created_at.desc(), Product.id.desc())
+        return query.order_by(c.name_folded, c.id)
+    return query.order_by(c.created_at.desc(), c.id.desc())
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,10 @@ def public_search(*, q: str = "", commune: str | None = None, category: str | No
     found = match_and_rank(q, Product.name_folded, Product.name_lower) if q else None
     if q and found is None:
         return Page([], 0, page, per_page)
+    if sort == "relevance" and found is None:
+        sort = "newest"
+    if found is not None and db.session.get_bind().dialect.name == "postgresql":
+        return _search_matches(q, commune, category, vendor, sort, page, per_page)
     if found is not None:
         where, rank = found
         query = query.where(where)
@@ -116,13 +122,40 @@ def public_search(*, q: str = "", commune: str | None = None, category: str | No
         query = query.where(Product.category == category)
     if vendor:
         query = query.where(Product.tenant_id == vendor[0], Product.vendor_id == vendor[1])
-    if sort == "relevance" and rank is None:
-        sort = "newest"
+    # Without a text query or a producer, the total is a sum of the kept counts, not a count of the catalogue.
+    count = _kept_total(commune, category) if not q and not vendor else select(func.count()).select_from(query.subquery())
     with all_tenants():
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        total = int(db.session.scalar(count))
         rows = db.session.execute(
             _order_by(query, sort, rank).limit(per_page).offset((page - 1) * per_page)).all()
     return Page([_card(row) for row in rows], total, page, per_page)
+
+
+def _search_matches(q: str, commune, category, vendor, sort: str, page: int, per_page: int) -> Page:
+    """PostgreSQL, a text query: the total and the page's ids in one query over the trigram matches
+    (``published_matches``: public fields, read once, no row-level condition per match), then the page's cards
+    read by id. The same conditions and the same order as the LIKE query of SQLite (two queries, as there)."""
+    matches = published_matches(q)
+    where, rank = match_and_rank(q, matches.c.name_folded, matches.c.name_lower)
+    chosen = select(matches.c.id, matches.c.created_at, matches.c.price, matches.c.name_folded,
+                    rank.label("rank")).select_from(matches).where(where)
+    if commune:
+        chosen = chosen.where(matches.c.tenant_id == select(Tenant.id).where(Tenant.slug == commune).scalar_subquery())
+    if category:
+        chosen = chosen.where(matches.c.category == category)
+    if vendor:
+        chosen = chosen.where(matches.c.tenant_id == vendor[0], matches.c.vendor_id == vendor[1])
+    found = chosen.cte("found")  # referenced twice: PostgreSQL computes it once
+    counted = select(func.count().label("total")).select_from(found).subquery("counted")
+    shown = (_order_by(select(found.c.id), sort, found.c.rank, found.c)
+             .limit(per_page).offset((page - 1) * per_page).lateral("shown"))
+    _, card_rank = match_and_rank(q, Product.name_folded, Product.name_lower)
+    with all_tenants():
+        ids = db.session.execute(select(counted.c.total, shown.c.id)
+                                 .select_from(counted.outerjoin(shown, literal(True)))).all()
+        page_ids = [row[1] for row in ids if row[1] is not None]
+        rows = db.session.execute(_order_by(_published().where(Product.id.in_(page_ids)), sort, card_rank)).all()
+    return Page([_card(row) for row in rows], ids[0][0], page, per_page)
 
 
 def public_home(limit: int = 8) -> dict:
@@ -138,16 +171,30 @@ def public_home(limit: int = 8) -> dict:
 
 
 def public_communes() -> list[tuple[str, str, str, int]]:
-    """(slug, name, kind, products) of the communes with published products, for the filter and the home page."""
+    """(slug, name, kind, products) of the active communes with published products of active vendors, for the
+    filter and the home page: a sum of the counts the database keeps (``CatalogueCount``), not a count of every
+    product."""
+    products = func.sum(CatalogueCount.products)
     with all_tenants():
         rows = db.session.execute(
-            select(Tenant.slug, Tenant.name, Tenant.kind, func.count(Product.id))
-            .join(Product, Product.tenant_id == Tenant.id)
-            .join(Vendor, and_(Vendor.tenant_id == Product.tenant_id, Vendor.id == Product.vendor_id))
-            .where(Product.status == "published", Vendor.active.is_(True), Tenant.status == "active")
-            .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).order_by(Tenant.name)
+            select(Tenant.slug, Tenant.name, Tenant.kind, products)
+            .join(CatalogueCount, CatalogueCount.tenant_id == Tenant.id).where(Tenant.status == "active")
+            .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).having(products > 0)
+            .order_by(Tenant.name, Tenant.slug)
         ).all()
-    return [tuple(row) for row in rows]
+    return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
+
+
+def _kept_total(commune: str | None, category: str | None):
+    """The number of published products of active vendors in active communes, optionally of one commune and one
+    group, from the kept counts (``CatalogueCount``): what the count of a page without a text query would find."""
+    query = (select(func.coalesce(func.sum(CatalogueCount.products), 0))
+             .join(Tenant, Tenant.id == CatalogueCount.tenant_id).where(Tenant.status == "active"))
+    if commune:
+        query = query.where(Tenant.slug == commune)
+    if category:
+        query = query.where(CatalogueCount.category == category)
+    return query
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,13 @@
 """Search keys for product names, the same on SQLite and PostgreSQL: computed in Python when a product is saved
-(``name_folded``, ``name_lower``) and from the query, then compared with LIKE, so neither database needs an
-extension. ``bat trang`` finds ``Bát Tràng``, ``duong`` finds ``đường``; NFD input and stacked marks are folded
+(``name_folded``, ``name_lower``) and from the query, then compared with LIKE, so both databases find the same
+products. ``bat trang`` finds ``Bát Tràng``, ``duong`` finds ``đường``; NFD input and stacked marks are folded
 the same way (app/text.py). Exact-diacritic matches rank before folded ones, whole words before parts of words.
+
+On PostgreSQL the matches come from ``catalogue_search()`` (migration 0013_catalogue): the same LIKE patterns
+answered from a pg_trgm index, which the application role cannot use directly under row-level security
+(``published_matches``). The same LIKE conditions, filters and ranking apply to what it returns
+(marketplace/queries.py), so the results are those of SQLite, read from an index instead of a scan of every
+product.
 """
 
 from __future__ import annotations
@@ -9,7 +15,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import and_, case, literal
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, and_, case, column, func, literal
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.text import fold
 
@@ -34,6 +41,12 @@ def _like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def folded_patterns(query: str) -> list[str]:
+    """The LIKE patterns (backslash escapes) that the folded name must all match: one per word of the query."""
+    folded = folded_key((query or "")[:MAX_QUERY_LENGTH])
+    return [f"%{_like(word)}%" for word in folded.split(" ")] if folded else []
+
+
 def match_and_rank(query: str, folded_column, lower_column):
     """(where clause, rank expression) for a search ``query``; None when the query has no word.
 
@@ -44,7 +57,7 @@ def match_and_rank(query: str, folded_column, lower_column):
     folded, lower = folded_key(query), lower_key(query)
     if not folded:
         return None
-    where = and_(*[folded_column.like(f"%{_like(word)}%", escape="\\") for word in folded.split(" ")])
+    where = and_(*[folded_column.like(pattern, escape="\\") for pattern in folded_patterns(query)])
     padded_lower = literal(" ") + lower_column + literal(" ")
     padded_folded = literal(" ") + folded_column + literal(" ")
     rank = case(
@@ -54,3 +67,15 @@ def match_and_rank(query: str, folded_column, lower_column):
         else_=3,
     )
     return where, rank
+
+
+
+def published_matches(query: str):
+    """PostgreSQL only: the published products of active vendors in active communes whose folded name has every word
+    of ``query``, as a table (id, tenant_id, vendor_id, category, name_folded, name_lower, price, created_at) read
+    from the trigram index by ``catalogue_search``, a SECURITY DEFINER function: public fields only, what every
+    visitor's search shows anyway."""
+    return func.catalogue_search(literal(folded_patterns(query), ARRAY(Text))).table_valued(
+        column("id", Integer), column("tenant_id", Integer), column("vendor_id", Integer),
+        column("category", String), column("name_folded", String), column("name_lower", String),
+        column("price", BigInteger), column("created_at", DateTime(timezone=True)), name="matches")

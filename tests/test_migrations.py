@@ -21,7 +21,10 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*expression-based index")
 
 
 def schema_differences(connection) -> list:
-    context = MigrationContext.configure(connection, opts={"compare_type": True, "render_as_batch": True})
+    from app.extensions import schema_filter
+
+    context = MigrationContext.configure(connection, opts={
+        "compare_type": True, "render_as_batch": True, "include_object": schema_filter(connection.dialect.name)})
     return compare_metadata(context, db.metadata)
 
 

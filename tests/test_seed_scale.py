@@ -56,6 +56,16 @@ def seeded(owner_app, database):
     return result.output
 
 
+def test_the_catalogue_counts_follow_a_copy(seeded, database):
+    """COPY fires the per-statement trigger of migration 0013_catalogue: the kept counts equal the products."""
+    kept = _rows(database, "SELECT tenant_id, category, products FROM catalogue_counts WHERE products <> 0 "
+                           "ORDER BY 1, 2")
+    counted = _rows(database, "SELECT p.tenant_id, p.category, count(*) FROM products p JOIN vendors v "
+                              "ON v.tenant_id = p.tenant_id AND v.id = p.vendor_id WHERE p.status = 'published' "
+                              "AND v.active GROUP BY 1, 2 ORDER BY 1, 2")
+    assert [tuple(r) for r in kept] == [tuple(r) for r in counted] and counted
+
+
 def test_counts_are_what_was_asked(seeded, database):
     assert "Scale data loaded in" in seeded
     assert _scalar(database, "SELECT count(*) FROM tenants") == SIZES["communes"]

@@ -119,7 +119,7 @@ class PaymentIntent(TenantScoped, db.Model):
         CheckConstraint("currency = 'vnd'", name="currency_vnd"),
         CheckConstraint(one_of("status", INTENT_STATUSES), name="status"),
         Index("ix_payment_intents_tenant_account_created", "tenant_id", "account_id", "id"),
-        # The district's money received: succeeded payments of every commune in a period (0013_district).
+        # The district's money received: succeeded payments of every commune in a period (0014_district).
         Index("ix_payment_intents_succeeded_at", "succeeded_at",
               postgresql_include=["tenant_id", "account_id", "amount_received"],
               postgresql_where=text("status = 'succeeded'"), sqlite_where=text("status = 'succeeded'")),

@@ -119,7 +119,7 @@ class Dossier(TenantScoped, db.Model):
         Index("ix_onestop_dossiers_tenant_name", "tenant_id", "applicant_name_folded"),
         Index("ix_onestop_dossiers_code", "code"),  # the public look-up by code runs across communes
         # The district's figures read every commune's dossiers received in a period: by reception time, carrying
-        # what the figures count, so that PostgreSQL answers from the index alone (migration 0013_district).
+        # what the figures count, so that PostgreSQL answers from the index alone (migration 0014_district).
         Index("ix_onestop_dossiers_received_figures", "received_at",
               postgresql_include=["tenant_id", "id", "status", "channel", "fee_amount", "fee_method",
                                   "finished_on_time", "clock_paused_at", "due_at", "result_file_key"]),

@@ -6,7 +6,13 @@ import unicodedata
 
 import pytest
 
+from sqlalchemy import select, text
+
+from app.extensions import db
 from marketplace import queries
+from marketplace.models import Product
+from tenants.scoping import all_tenants, tenant_context
+from tests.conftest import count_queries, data_statements
 from tests.marketplace.helpers import make_product, make_vendor
 
 
@@ -81,3 +87,72 @@ def test_every_word_must_match_and_like_wildcards_are_plain_text(app, catalogue)
         assert _names("mat ong bien") == []
         assert _names("%") == []
         assert _names("_") == []
+
+
+# ------------------------------------------------------------------------------------------------ the PostgreSQL path
+# On PostgreSQL the candidates come from catalogue_search() (a trigram index read by a SECURITY DEFINER function,
+# migration 0013_catalogue); on SQLite from LIKE alone. The same expectations hold on both.
+
+
+@pytest.fixture
+def two_communes(app, make, catalogue):
+    kieu_ky = make.tenant("kieu-ky", "Kiêu Kỵ")
+    vendor = make_vendor(app, kieu_ky, "Vàng quỳ Kiêu Kỵ")
+    make_product(app, kieu_ky, vendor, "Mật ong hoa nhãn Kiêu Kỵ", category="thuc-pham")
+    make_product(app, kieu_ky, vendor, "Mật ong nháp chưa bán", category="thuc-pham", publish=False)
+    make_product(app, kieu_ky, vendor, "Gạo tám xoan", category="thuc-pham")
+    return kieu_ky
+
+
+@pytest.mark.parametrize("query,expected", [
+    ("bat trang", {"Bình gốm Bát Tràng men lam", "Bát tràng xưa vẽ tay", "Cốc gốm Battrang"}),  # marks folded
+    ("MẬT ONG", {"Mật ong rừng", "Mật ong hoa nhãn Kiêu Kỵ"}),  # another commune's product: the catalogue is public
+    ("ong hoa nhan", {"Mật ong hoa nhãn Kiêu Kỵ"}),  # several words, all required
+    ("gao tam", {"Gạo tám xoan"}),
+    ("la", {"Kẹo duong la", "Bình gốm Bát Tràng men lam", "Đường phèn Gia Lâm"}),  # shorter than a trigram
+    ("nhap", set()),  # only a draft has it: never found
+    ("xyz", set()),  # no hit
+])
+def test_search_finds_the_same_products_on_both_databases(app, two_communes, query, expected):
+    with app.app_context(), tenant_context(two_communes):  # even from inside one commune
+        assert set(_names(query)) == expected
+
+
+def test_postgresql_reads_the_candidates_from_the_trigram_function(app, client, two_communes, is_postgres):
+    with count_queries(app) as statements:
+        assert client.get("/marketplace/search?q=mat+ong").status_code == 200
+    uses_function = [s for s in data_statements(statements) if "catalogue_search" in s]
+    assert len(uses_function) == (1 if is_postgres else 0)  # the total and the page's ids, then the cards by id
+
+
+def test_the_search_function_returns_published_products_of_every_commune_only(app, two_communes, is_postgres):
+    if not is_postgres:
+        pytest.skip("the function exists on PostgreSQL only")
+    with app.app_context(), tenant_context(two_communes):  # the application role, inside one commune
+        ids = set(db.session.scalars(text("SELECT id FROM catalogue_search(ARRAY['%mat%', '%ong%'])")))
+        with all_tenants():
+            expected = set(db.session.scalars(select(Product.id).where(
+                Product.status == "published", Product.name_folded.like("%mat%"),
+                Product.name_folded.like("%ong%"))))
+        assert ids == expected and len(ids) == 2  # "Mật ong rừng" (Bát Tràng) and Kiêu Kỵ's, not the draft
+        db.session.rollback()
+
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "price_asc", "price_desc", "name"])
+def test_filters_sorts_and_pages_of_a_text_search_are_the_same_on_both_databases(app, two_communes, sort):
+    with app.app_context():
+        def names(**kw):
+            return [c.name for c in queries.public_search(q="mat ong", sort=sort, **kw).items]
+
+        everything = names(per_page=50)
+        assert set(everything) == {"Mật ong rừng", "Mật ong hoa nhãn Kiêu Kỵ"}
+        assert names(per_page=1, page=1) + names(per_page=1, page=2) == everything
+        assert names(per_page=1, page=3) == []
+        assert queries.public_search(q="mat ong", per_page=1, page=3).total == 2
+        assert names(commune="kieu-ky") == ["Mật ong hoa nhãn Kiêu Kỵ"]
+        assert names(commune="bat-trang", category="thuc-pham") == ["Mật ong rừng"]
+        assert names(category="do-uong") == []
+        assert names(commune="no-such-commune") == []
+    if sort == "relevance":
+        assert everything == ["Mật ong hoa nhãn Kiêu Kỵ", "Mật ong rừng"]  # same rank: the newer first

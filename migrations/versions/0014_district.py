@@ -1,7 +1,7 @@
 """district: indexes for the district's figures across every commune, by time
 
-Revision ID: 0013_district
-Revises: 0012_scale
+Revision ID: 0014_district
+Revises: 0013_catalogue
 
 The district dashboard and /api/district/metrics aggregate every commune's rows of a period. The indexes that lead
 with tenant_id cannot serve "every commune, received in November": on the national data set PostgreSQL read all
@@ -16,8 +16,8 @@ from alembic import op
 from sqlalchemy import text
 
 # revision identifiers, used by Alembic.
-revision = '0013_district'
-down_revision = '0012_scale'
+revision = '0014_district'
+down_revision = '0013_catalogue'
 branch_labels = None
 depends_on = None
 
