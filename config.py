@@ -120,6 +120,9 @@ class Config:
     # Whole-response cache of the public pages that are the same for every visitor (app/cache.py).
     RESPONSE_CACHE = _env("RESPONSE_CACHE", "on") != "off"
     RESPONSE_CACHE_SECONDS = _count("RESPONSE_CACHE_SECONDS", 600)  # a bound on staleness if a bump is ever lost
+    # The district dashboard's 12-month trend is kept this long per worker (0: computed on every page). At national
+    # scale it is a scan of a year of every commune's records (seconds); the period's figures and table stay live.
+    DISTRICT_TREND_SECONDS = _count("DISTRICT_TREND_SECONDS", 600)
     # Where the cache's generation stamp lives: auto = Redis when CACHE_REDIS_URL (or a redis:// rate-limit storage)
     # is set, else a file of the instance folder (the workers of one machine); memory = this process only.
     CACHE_STAMP = _env("CACHE_STAMP", "auto")
@@ -151,6 +154,7 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     ALLOW_LOOPBACK_WEBHOOKS = True  # the delivery tests run a receiver on 127.0.0.1; tests/security switch it off
     CACHE_STAMP = "memory"
+    DISTRICT_TREND_SECONDS = 0  # tests see every change at once; tests/district tests the keeping itself
     DEMO_PAYMENT_DAYS = 0  # seed-demo runs in many tests; tests/test_demo.py seeds the two weeks of payments
     DEMO_MARKET_DAYS = 0  # likewise: tests/tenants/market/test_demo.py seeds market sales itself
     DEMO_ONESTOP_MONTHS = 0  # likewise; tests/tenants/onestop/test_demo.py seeds a month

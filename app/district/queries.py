@@ -7,9 +7,12 @@ A fixed number of queries whatever the number of communes: one for the communes,
 from __future__ import annotations
 
 import re
+import threading
+import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, text
 
@@ -127,10 +130,34 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
+_TREND_KEPT: dict[tuple, tuple[float, list]] = {}
+_TREND_LOCK = threading.Lock()
+
+
 def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS) -> list[tuple[date, dict[str, int]]]:
     """The totals of the communes ``tenant_ids`` per calendar month, for the ``months`` months ending with ``end``'s
     month (that month counted up to ``end``): one query per provider that answers by month, else one per provider
-    per month; never one per commune."""
+    per month; never one per commune.
+
+    Kept per worker for ``DISTRICT_TREND_SECONDS`` (a year of every commune's records is seconds of work at national
+    scale; a trend chart a few minutes old is what a leader's overview can afford, the period's figures are live)."""
+    seconds = current_app.config.get("DISTRICT_TREND_SECONDS", 0)
+    key = (current_app.name, db.engine.url.render_as_string(), frozenset(tenant_ids), end, months)
+    now = time.monotonic()
+    with _TREND_LOCK:
+        kept = _TREND_KEPT.get(key)
+    if seconds and kept is not None and now - kept[0] < seconds:
+        return kept[1]
+    rows = _monthly_trend(tenant_ids, end, months)
+    if seconds:
+        with _TREND_LOCK:
+            if len(_TREND_KEPT) >= 32:  # a handful of periods and communes' sets: never grows without bound
+                _TREND_KEPT.clear()
+            _TREND_KEPT[key] = (now, rows)
+    return rows
+
+
+def _monthly_trend(tenant_ids, end: date, months: int) -> list[tuple[date, dict[str, int]]]:
     _without_jit()
     tenant_ids = set(tenant_ids)
     first = _month_start(end)

@@ -292,3 +292,29 @@ def test_the_monthly_trend_counts_each_payment_in_its_vietnamese_month(app, make
     with app.app_context():  # only the communes asked for
         assert dict(queries.monthly_trend([a.id], date(2026, 11, 30), months=1))[date(2026, 11, 1)][
             "money_received"] == 400_000
+
+
+def test_the_trend_is_kept_for_district_trend_seconds_then_computed_again(app, make, monkeypatch):
+    """A year of every commune's records is seconds of work at national scale: the dashboard's trend is kept per
+    worker for DISTRICT_TREND_SECONDS (0 in tests: every change at once), then computed again."""
+    from app.district import queries
+
+    monkeypatch.setitem(app.config, "DISTRICT_TREND_SECONDS", 600)
+    queries._TREND_KEPT.clear()  # ids are reused by the tests: nothing kept from another test's communes
+    a = make.tenant("bat-trang", "Bát Tràng")
+    _paid(app, a, 100_000, datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc), "3001")
+    clock = [1_000.0]
+    monkeypatch.setattr(queries.time, "monotonic", lambda: clock[0])
+
+    def november():
+        with app.app_context(), count_queries(app) as statements:
+            trend = dict(queries.monthly_trend([a.id], date(2026, 11, 30), months=1))
+        return trend[date(2026, 11, 1)]["money_received"], len(data_statements(statements))
+
+    assert november()[0] == 100_000
+    _paid(app, a, 50_000, datetime(2026, 11, 21, 3, 0, tzinfo=timezone.utc), "3002")
+    clock[0] += 599
+    assert november() == (100_000, 0)  # kept: no query at all
+    clock[0] += 2
+    assert november()[0] == 150_000  # computed again after ten minutes
+    queries._TREND_KEPT.clear()
