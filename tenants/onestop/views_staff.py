@@ -329,14 +329,22 @@ def period_from_args(args) -> tuple[date, date]:
     return start, end
 
 
+def _asked_period() -> tuple[date, date] | None:
+    """The dashboard's period from the query string; a bad one is flashed (the caller goes back to the default)."""
+    try:
+        return period_from_args(request.args)
+    except DomainError as err:
+        _fail(err)
+        return None
+
+
 @bp.route("/dashboard")
 @staff_only
 def dashboard():
-    try:
-        start, end = period_from_args(request.args)
-    except DomainError as err:
-        _fail(err)
+    period = _asked_period()
+    if period is None:
         return redirect(url_for("onestop.dashboard"))
+    start, end = period
     now = services.utcnow()
     return render_template(
         "onestop/dashboard.html", start=start, end=end, metrics=queries.metrics(start, end, now),
@@ -349,11 +357,10 @@ def dashboard():
 @bp.route("/dashboard.csv")
 @staff_only
 def dashboard_csv():
-    try:
-        start, end = period_from_args(request.args)
-    except DomainError as err:
-        _fail(err)
+    period = _asked_period()
+    if period is None:
         return redirect(url_for("onestop.dashboard"))
+    start, end = period
     now = services.utcnow()
     figures = queries.metrics(start, end, now)
     rows = [(key, value) for key, value in figures.items() if key != "ratings"]

@@ -118,6 +118,10 @@ def test_the_dashboard_page_and_its_csv(client, make, data):
     assert "received,6" in csv and "ratings.unsatisfied,1" in csv
     public = client.get("/c/bat-trang/onestop/figures?from=2026-03-01&to=2026-03-31").get_data(as_text=True)
     assert 'data-testid="m-received">6<' in public and "Nguyễn" not in public
+    for path in ("/c/bat-trang/onestop/dashboard", "/c/bat-trang/onestop/dashboard.csv"):
+        bad = client.get(f"{path}?from=2026-04-01&to=2026-03-01")  # ends before it starts: back, with the reason
+        assert bad.status_code == 302 and bad.headers["Location"].endswith("/c/bat-trang/onestop/dashboard")
+        assert "trước khi kết thúc" in client.get("/c/bat-trang/onestop/dashboard").get_data(as_text=True)
 
 
 def _served(app, client, path):
