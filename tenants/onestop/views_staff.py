@@ -30,6 +30,15 @@ def _fail(err: DomainError) -> None:
     flash(str(err.message), "error")
 
 
+def _back_to_dossier(err: DomainError, dossier_id: int):
+    """A refused step: undo it; no such dossier in this commune is a 404, bad input goes back with the reason."""
+    db.session.rollback()
+    if err.status == 404:
+        abort(404)
+    _fail(err)
+    return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
+
+
 @bp.route("/")
 @staff_only
 def queue():
@@ -99,11 +108,7 @@ def act(dossier_id: int, action: str):
         dossier = services.locked(dossier_id)
         services.act(dossier, action, current_user, reason=request.form.get("reason", ""))
     except DomainError as err:
-        db.session.rollback()
-        if err.status == 404:
-            abort(404)
-        _fail(err)
-        return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
+        return _back_to_dossier(err, dossier_id)
     db.session.commit()
     flash(_("Done: %(action)s.", action=services.ACTION_LABELS.get(action, action)), "success")
     if action == "request_documents":
@@ -122,11 +127,7 @@ def apology(dossier_id: int):
             new_due = forms.local_datetime(request.form.get("new_date"), request.form.get("new_time"), "new_due")
             services.apologise(dossier, current_user, request.form.get("reason", ""), new_due)
         except DomainError as err:
-            db.session.rollback()
-            if err.status == 404:
-                abort(404)
-            _fail(err)
-            return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
+            return _back_to_dossier(err, dossier_id)
         db.session.commit()
         flash(_("The apology and the new appointment are recorded."), "success")
     page = _dossier_page(dossier_id)
@@ -149,11 +150,7 @@ def record_result(dossier_id: int):
         services.record_result(dossier, current_user, upload.filename,
                                upload.read(services.MAX_DOCUMENT_BYTES + 1), request.form.get("note", ""))
     except DomainError as err:
-        db.session.rollback()
-        if err.status == 404:
-            abort(404)
-        _fail(err)
-        return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
+        return _back_to_dossier(err, dossier_id)
     db.session.commit()
     flash(_("Result recorded."), "success")
     return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
