@@ -207,16 +207,27 @@ class _IdBlocks:
         return taken
 
 
-def _flush(connection, chunk: list, intents: list, table: Table, columns: tuple[str, ...]) -> int:
-    """COPY the payment intents made so far, then the chunk of rows pointing at them; both lists are emptied."""
+def _copy_with_intents(connection, rows: Iterable[tuple], intents: list, table: Table, columns: tuple[str, ...],
+                       chunk_size: int = 50_000) -> int:
+    """COPY ``rows`` into ``table`` by chunks, each after the payment intents its rows point at (the generator of
+    ``rows`` appends them to ``intents``, which is emptied at every chunk); returns the rows written."""
     from app.payments.models import PaymentIntent
 
-    if intents:
-        copy_rows(connection, PaymentIntent.__table__, INTENT_COLUMNS, intents)
-        intents.clear()
-    count = copy_rows(connection, table, columns, chunk) if chunk else 0
-    chunk.clear()
-    return count
+    written, chunk = 0, []
+
+    def flush() -> int:
+        if intents:
+            copy_rows(connection, PaymentIntent.__table__, INTENT_COLUMNS, intents)
+            intents.clear()
+        count = copy_rows(connection, table, columns, chunk) if chunk else 0
+        chunk.clear()
+        return count
+
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            written += flush()
+    return written + flush()
 
 
 @contextmanager
@@ -778,13 +789,7 @@ def load_market(connection, tenants, vendors: list[VendorRow], sizes: Sizes, rng
             progress.update(k)
 
     with bar("Market sales", sizes.sales) as progress:
-        chunk: list[tuple] = []
-        written = 0
-        for row in sales(progress):
-            chunk.append(row)
-            if len(chunk) >= 50_000:
-                written += _flush(connection, chunk, intents, MarketSale.__table__, SALE_COLUMNS)
-        written += _flush(connection, chunk, intents, MarketSale.__table__, SALE_COLUMNS)
+        written = _copy_with_intents(connection, sales(progress), intents, MarketSale.__table__, SALE_COLUMNS)
     report.counts["market_sales"] = written
     report.counts["sale_intents"] = state["intents"]
 
@@ -999,15 +1004,9 @@ def load_onestop(connection, tenants, accounts, sizes: Sizes, rng, now, referenc
             progress.update(k)
 
     tenants_index = {tenant_id: i for i, (tenant_id, _c, _d) in enumerate(tenants)}
-    # Intents first (dossiers point at them): generate the dossiers into a buffer per chunk of communes.
+    # Intents first (dossiers point at them): _copy_with_intents writes each chunk after its intents.
     with bar("Dossiers", sizes.dossiers) as progress:
-        chunk: list[tuple] = []
-        written = 0
-        for row in dossiers(progress):
-            chunk.append(row)
-            if len(chunk) >= 50_000:
-                written += _flush(connection, chunk, intents, Dossier.__table__, DOSSIER_COLUMNS)
-        written += _flush(connection, chunk, intents, Dossier.__table__, DOSSIER_COLUMNS)
+        written = _copy_with_intents(connection, dossiers(progress), intents, Dossier.__table__, DOSSIER_COLUMNS)
     report.counts["onestop_dossiers"] = written
     report.counts["fee_intents"] = state["intent"]
     with bar("Day counters", len(counters)) as progress:
