@@ -130,8 +130,12 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-_TREND_KEPT: dict[tuple, tuple[float, list]] = {}
 _TREND_LOCK = threading.Lock()
+
+
+def kept_trends() -> dict[tuple, tuple[float, list]]:
+    """This app's kept trends: (communes, end, months) -> (when, rows)."""
+    return current_app.extensions.setdefault("district_trends", {})
 
 
 def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS) -> list[tuple[date, dict[str, int]]]:
@@ -142,18 +146,18 @@ def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS) -> list[tup
     Kept per worker for ``DISTRICT_TREND_SECONDS`` (a year of every commune's records is seconds of work at national
     scale; a trend chart a few minutes old is what a leader's overview can afford, the period's figures are live)."""
     seconds = current_app.config.get("DISTRICT_TREND_SECONDS", 0)
-    key = (current_app.name, db.engine.url.render_as_string(), frozenset(tenant_ids), end, months)
+    key, kept_rows = (frozenset(tenant_ids), end, months), kept_trends()
     now = time.monotonic()
     with _TREND_LOCK:
-        kept = _TREND_KEPT.get(key)
+        kept = kept_rows.get(key)
     if seconds and kept is not None and now - kept[0] < seconds:
         return kept[1]
     rows = _monthly_trend(tenant_ids, end, months)
     if seconds:
         with _TREND_LOCK:
-            if len(_TREND_KEPT) >= 32:  # a handful of periods and communes' sets: never grows without bound
-                _TREND_KEPT.clear()
-            _TREND_KEPT[key] = (now, rows)
+            if len(kept_rows) >= 32:  # a handful of periods and communes' sets: never grows without bound
+                kept_rows.clear()
+            kept_rows[key] = (now, rows)
     return rows
 
 

@@ -300,7 +300,8 @@ def test_the_trend_is_kept_for_district_trend_seconds_then_computed_again(app, m
     from app.district import queries
 
     monkeypatch.setitem(app.config, "DISTRICT_TREND_SECONDS", 600)
-    queries._TREND_KEPT.clear()  # ids are reused by the tests: nothing kept from another test's communes
+    with app.app_context():  # ids are reused by the tests: nothing kept from another test's communes
+        queries.kept_trends().clear()
     a = make.tenant("bat-trang", "Bát Tràng")
     _paid(app, a, 100_000, datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc), "3001")
     clock = [1_000.0]
@@ -317,4 +318,5 @@ def test_the_trend_is_kept_for_district_trend_seconds_then_computed_again(app, m
     assert november() == (100_000, 0)  # kept: no query at all
     clock[0] += 2
     assert november()[0] == 150_000  # computed again after ten minutes
-    queries._TREND_KEPT.clear()
+    with app.app_context():
+        queries.kept_trends().clear()
