@@ -45,6 +45,8 @@ class Config:
     SECRET_KEY = _env("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'gialam.sqlite'}")
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    # A request, job or command that loses a deadlock runs again, this many times in all (app/transactions.py).
+    TRANSACTION_ATTEMPTS = _count("TRANSACTION_ATTEMPTS", 3)
     # Languages: Vietnamese first, English available.
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"

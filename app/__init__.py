@@ -17,8 +17,17 @@ def _normalise_database_url(url: str | None) -> str | None:
     return url
 
 
+class GialamFlask(Flask):
+    """Flask with one transaction boundary: every view runs as a unit of work (app/transactions.py)."""
+
+    def dispatch_request(self):
+        from app.transactions import run_request
+
+        return run_request(super().dispatch_request)
+
+
 def create_app(config: Mapping | type | None = None) -> Flask:
-    app = Flask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
+    app = GialamFlask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
     app.config.from_object(config_from_env())
     if isinstance(config, type):
         app.config.from_object(config)
@@ -140,7 +149,8 @@ def register_errorhandlers(app: Flask) -> None:
     from flask import render_template
     from flask_wtf.csrf import CSRFError
 
-    from app.errors import DomainError, NotFound
+    from app.errors import DomainError, NotFound, page_response
+    from app.transactions import RetriesExhausted
 
     def render_error(status: int, template: str | None = None, **context):
         if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
@@ -161,7 +171,26 @@ def register_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(err):
-        return render_error(err.status, "errors/400.html", message=str(err.message))
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return render_error(err.status, message=str(err.message))
+        return page_response(err)
+
+    @app.errorhandler(RetriesExhausted)
+    def busy(err):
+        from flask_babel import gettext
+
+        app.logger.warning("%s %s: %s", request.method, request.path, err)
+        response, status = render_error(503, "errors/400.html",
+                                        message=gettext("The service is busy. Please try again in a moment."))
+        if isinstance(response, dict):
+            from flask import jsonify
+
+            response = jsonify(response)
+        else:
+            response = app.make_response(response)
+        response.status_code = 503
+        response.headers["Retry-After"] = "1"
+        return response
 
     @app.errorhandler(CSRFError)
     def csrf_error(err):

@@ -13,7 +13,8 @@ from app.auth.models import Membership
 from app.extensions import db
 from app.formatting import to_local
 from app.payments import accounts as payment_accounts
-from app.payments.intents import create_intent, utcnow
+from app.clock import utcnow
+from app.payments.intents import create_intent
 from app.payments.models import BankTransfer, Event, PaymentIntent
 from app.payments.bank.notifications import BankTransaction
 from app.payments.bank.reconciliation import confirm_transfer

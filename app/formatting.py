@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from app.clock import as_utc
 from app.text import fold
 
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -18,11 +19,6 @@ def format_vnd(amount: int | None) -> str:
         raise TypeError("money is integer đồng")
     sign = "-" if amount < 0 else ""
     return f"{sign}{abs(int(amount)):,}".replace(",", ".") + " ₫"
-
-
-def as_utc(value: datetime) -> datetime:
-    """Every time is stored in UTC; SQLite hands it back naive. The one place that says so."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def to_local(value: datetime) -> datetime:

@@ -14,6 +14,7 @@ def register(app: Flask) -> None:
 @marketplace_cli.command("expire")
 def expire() -> None:
     """Cancel payments past their expiry; the marketplace's held stock goes back on sale."""
+    from app import transactions
     from marketplace import services
 
-    click.echo(f"{services.expire_holds()} payment(s) expired.")
+    click.echo(f"{transactions.run(services.expire_holds)} payment(s) expired.")

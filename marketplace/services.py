@@ -11,11 +11,12 @@ import re
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from app.clock import utcnow
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.text import normalize, slugify
@@ -43,9 +44,6 @@ def text(value) -> str:
     """User text as stored: NFC, stripped, and without NUL characters (PostgreSQL text cannot hold them)."""
     return normalize(str(value) if value is not None else "").replace("\x00", "")
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # ------------------------------------------------------------------------------------------------ money and text

@@ -30,7 +30,7 @@ from app import storage
 from app.cache import cached_for_visitors
 from app.errors import DomainError
 from app.extensions import csrf, db, limiter
-from app.payments.intents import as_utc, utcnow
+from app.clock import as_utc, utcnow
 from marketplace import bp, cart, images, payments, queries, services
 from marketplace.forms import CheckoutForm, FindOrderForm
 from marketplace.models import Product

@@ -2,7 +2,7 @@
 
 Usage (from anywhere; paths are resolved from the repository root):
 
-    python scripts/i18n.py extract   # babel.cfg -> app/translations/messages.pot, then update vi/messages.po
+    python scripts/i18n.py extract   # babel.cfg -> app/translations/messages.pot (not kept in git), then update vi/messages.po
     python scripts/i18n.py compile   # every app/translations/<lang>/LC_MESSAGES/messages.po -> .mo
     python scripts/i18n.py check     # exit 1, listing every msgid that is missing, untranslated or fuzzy in vi
 
@@ -88,7 +88,10 @@ def extract_template(output: Path) -> Catalog:
         args += ["--ignore-dirs", pattern]
     args += [
         "--add-comments", "Translators:",
-        "--sort-by-file",
+        # No file:line comments and entries sorted by msgid: a change elsewhere in a file does not rewrite the
+        # catalog, and two branches that add messages merge without conflicts.
+        "--no-location",
+        "--sort-output",
         "--project", "gialam",
         "--version", "0.1.0",
         "--copyright-holder", "Gia Lâm commune services",
@@ -116,6 +119,7 @@ def extract() -> dict[str, int]:
             "-l", locale,
             "--init-missing",
             "--previous",
+            "--ignore-pot-creation-date",
         )  # fmt: skip
         summary[locale] = len(_problems(template, _read(po_path(locale), locale)))
     return summary

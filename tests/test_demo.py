@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from app import demo
 from app.extensions import db
 from app.formatting import to_local
-from app.payments.intents import utcnow
+from app.clock import utcnow
 from app.payments.models import BankTransfer, Event, PaymentIntent
 from tenants.models import Tenant
 from tenants.scoping import all_tenants, tenant_context

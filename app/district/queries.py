@@ -20,7 +20,7 @@ from app.district import figures
 from app.errors import ValidationError
 from app.extensions import db
 from app.formatting import to_local
-from app.payments.intents import utcnow
+from app.clock import utcnow
 from tenants.models import Tenant
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
-from app.formatting import as_utc
+from app.clock import as_utc
 from app.payments import vietqr
 from app.payments.banks import get_bank
 from app.payments.models import ApiKey, PaymentAccount

@@ -88,10 +88,11 @@ def set_notification_secret_cmd(slug, vendor_id, provider, clear):
 @payments_cli.command("expire")
 def expire_cmd():
     """Cancel every payment intent past its expiry, and forget idempotency keys older than 24 hours."""
+    from app import transactions
     from app.payments.api.idempotency import prune_idempotency_records
     from app.payments.intents import expire_due
 
-    click.echo(f"{expire_due()} payment intents expired.")
+    click.echo(f"{transactions.run(expire_due)} payment intents expired.")
     click.echo(f"{prune_idempotency_records()} idempotency keys older than 24 hours pruned.")
 
 

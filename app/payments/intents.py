@@ -6,7 +6,7 @@ scoping mechanism filters every query, so none of them repeats a tenant filter.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import NotFound, ValidationError
-from app.formatting import as_utc
+from app.clock import as_utc, utcnow
 from app.extensions import db
 from app.payments import qr, vietqr
 from app.payments.banks import get_bank
@@ -27,9 +27,6 @@ from app.payments.urls import public_url
 MAX_AMOUNT = 10**13 - 1
 MAX_METADATA_KEYS = 50
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def check_amount(amount) -> int:
@@ -234,7 +231,7 @@ def expire_due(now: datetime | None = None, *, account_id: int | None = None) ->
     """Cancel every intent past its expiry, across all communes (the `flask payments expire` job), or only those of
     one payment account in the active commune (``account_id``: the API's list, expiry applied on read).
 
-    Rows are locked and re-read, and all are canceled in one commit: an intent being paid right now is skipped (the
+    Rows are locked and re-read, and all are canceled in the caller's one transaction: an intent being paid right now is skipped (the
     payment holds its lock), and one paid after this locked it is handled by confirm_transfer as a late payment;
     neither is ever lost, and no row is written from a stale read.
     """
@@ -257,7 +254,7 @@ def expire_due(now: datetime | None = None, *, account_id: int | None = None) ->
         for intent in due:
             _cancel(intent, "abandoned")
             count += 1
-        db.session.commit()
+        db.session.flush()
     return count
 
 

@@ -27,7 +27,8 @@ from app.payments.bank.notifications import find_reference_codes, new_reference_
 from app.payments.banks import get_bank
 from app.payments.events import emit
 from app.payments.intents import lock_intent
-from app.payments.intents import check_amount, check_metadata, merge_metadata, timestamp, utcnow
+from app.clock import utcnow
+from app.payments.intents import check_amount, check_metadata, merge_metadata, timestamp
 from app.payments.models import BankTransfer, PaymentAccount, PaymentIntent, Refund
 from app.payments.stripe_wire import new_id
 from app.text import normalize

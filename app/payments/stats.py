@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.formatting import VN_TZ, format_vnd, to_local
-from app.payments.intents import utcnow
+from app.clock import utcnow
 from app.payments.models import PaymentAccount, PaymentIntent
 from tenants.models import Tenant
 from tenants.queries import list_active

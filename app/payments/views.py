@@ -33,7 +33,8 @@ from app.errors import NotFound
 from app.extensions import db
 from app.payments import qr
 from app.payments.banks import get_bank
-from app.payments.intents import as_utc, expire_if_due, get_intent, lock_intent, utcnow
+from app.clock import as_utc, utcnow
+from app.payments.intents import expire_if_due, get_intent, lock_intent
 from app.payments.models import TERMINAL_STATUSES, PaymentIntent
 from tenants.scoping import RLS_ALL_TENANTS_SETTING, all_tenants
 

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from app.clock import utcnow
 from app.auth import services as account_services
 from app.auth.models import Membership, User
 from app.auth.passwords import hash_password
@@ -40,9 +41,6 @@ def _text(value: str | None) -> str:
     """User text as stored: NFC, stripped, and without NUL characters (PostgreSQL text cannot hold them)."""
     return normalize(value).replace("\x00", "")
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 # --- markets and stalls -----------------------------------------------------------------------------------------

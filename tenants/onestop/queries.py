@@ -103,7 +103,7 @@ def work_queue(now: datetime, search: str = "", status: str | None = None, limit
 
 def mark(dossier: Dossier, now: datetime) -> str | None:
     """'overdue', 'due_soon' or None, for an open dossier whose clock runs."""
-    from app.payments.intents import as_utc
+    from app.clock import as_utc
 
     if dossier.status not in statuses.OPEN or dossier.due_at is None or dossier.clock_paused_at is not None:
         return None

@@ -21,7 +21,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app import storage
 from app.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
-from app.payments.intents import as_utc
+from app.clock import as_utc, utcnow
 from app.text import fold, normalize
 from tenants.models import Tenant
 from tenants.onestop import queries, statuses
@@ -96,9 +96,6 @@ ACTION_LABELS = {
     "apologise": _l("Apology and new appointment"),
 }
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def locked(dossier_id: int) -> Dossier:

@@ -14,7 +14,8 @@ from app.cache import cached_for_visitors
 from app.errors import DomainError, NotFound
 from app.extensions import db, limiter
 from app.payments import qr
-from app.payments.intents import as_utc, serialize
+from app.clock import as_utc
+from app.payments.intents import serialize
 from app.uploads import upload_limit
 from tenants.onestop import payments, queries, services, statuses
 from tenants.onestop.forms import applicant_fields, whole_number

@@ -17,7 +17,7 @@ from app.errors import DomainError
 from app.exports import csv_response
 from app.extensions import db
 from app.formatting import to_local
-from app.payments.intents import as_utc
+from app.clock import as_utc
 from app.uploads import upload_limit
 from tenants.onestop import bp, catalogue, forms, payments, queries, services, statuses
 from tenants.onestop.views_public import public_dossier_url, qr_data_uri

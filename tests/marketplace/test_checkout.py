@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from app import transactions
+
 from app.errors import ValidationError
 from marketplace import services
 from tests.marketplace.helpers import checkout, make_product, make_vendor, product_state, sub_orders
@@ -87,7 +89,7 @@ def test_expiry_releases_the_held_stock(app, shop):
     code = checkout(app, [(p["vang"], 2)])
     assert product_state(app, p["vang"])["reserved"] == 2
     with app.app_context():
-        assert services.expire_holds(datetime.now(timezone.utc) + timedelta(minutes=31)) == 1
+        assert transactions.run(lambda: services.expire_holds(datetime.now(timezone.utc) + timedelta(minutes=31))) == 1
     [sub] = sub_orders(app, code)
     assert sub["status"] == "expired" and sub["intent_status"] == "canceled"
     assert product_state(app, p["vang"]) == {"stock": 2, "reserved": 0, "status": "published"}
@@ -96,7 +98,7 @@ def test_expiry_releases_the_held_stock(app, shop):
 def test_the_hold_is_configurable(app, shop):
     code = checkout(app, [(shop["products"]["vang"], 1)], hold=timedelta(minutes=5))
     with app.app_context():
-        assert services.expire_holds(datetime.now(timezone.utc) + timedelta(minutes=6)) == 1
+        assert transactions.run(lambda: services.expire_holds(datetime.now(timezone.utc) + timedelta(minutes=6))) == 1
     assert sub_orders(app, code)[0]["status"] == "expired"
 
 
@@ -104,7 +106,7 @@ def test_a_late_payment_takes_the_stock_again_when_it_is_still_there(app, client
     p = shop["products"]
     code = checkout(app, [(p["vang"], 1)])
     with app.app_context():
-        services.expire_holds(datetime.now(timezone.utc) + timedelta(minutes=31))
+        transactions.run(lambda: services.expire_holds(datetime.now(timezone.utc) + timedelta(minutes=31)))
     [sub] = sub_orders(app, code)
     assert _pay(client, sub).status_code == 200
     [sub] = sub_orders(app, code)
@@ -116,7 +118,7 @@ def test_a_late_payment_without_stock_is_flagged_for_a_refund(app, client, shop)
     p = shop["products"]
     code = checkout(app, [(p["vang"], 2)])
     with app.app_context():
-        services.expire_holds(datetime.now(timezone.utc) + timedelta(minutes=31))
+        transactions.run(lambda: services.expire_holds(datetime.now(timezone.utc) + timedelta(minutes=31)))
     other = checkout(app, [(p["vang"], 1)])  # someone else holds one of the two units meanwhile
     [sub] = sub_orders(app, code)
     _pay(client, sub)

@@ -10,6 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from app import transactions
+
 from app.extensions import db
 from marketplace import services
 from tests.marketplace.helpers import make_product, make_vendor, product_state, sub_orders
@@ -126,7 +128,7 @@ def test_expiry_racing_a_payment_never_loses_either(app, make, live_server):
 
     def expire():
         with app.app_context():
-            return services.expire_holds(datetime.now(timezone.utc) + timedelta(minutes=31))
+            return transactions.run(lambda: services.expire_holds(datetime.now(timezone.utc) + timedelta(minutes=31)))
 
     _all_at_once([expire, lambda: _post(live_server, body, headers)])
     [sub] = sub_orders(app, code)

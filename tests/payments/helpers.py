@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.payments.accounts import create_account
 from app.payments import intents
-from app.payments.intents import as_utc
+from app.clock import as_utc
 from app.payments.models import BankTransfer, Event, PaymentAccount, PaymentIntent
 from app.payments.bank.notifications import sign_casso, sign_payos, sign_sepay
 from tenants.scoping import all_tenants, tenant_context

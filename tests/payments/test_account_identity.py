@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+
+from app import transactions
 from sqlalchemy import select, update
 
 from app.auth.models import User
@@ -222,7 +224,7 @@ def test_an_on_time_transfer_imported_late_stays_on_time(app, account, intent):
     deadline = datetime.now(timezone.utc) - timedelta(hours=1)
     _deadline(app, intent, deadline)
     with app.app_context():
-        assert expire_due() == 1  # our clock canceled it an hour ago
+        assert transactions.run(expire_due) == 1  # our clock canceled it an hour ago
     assert statement(app, account, intent.reference_code, bank_reference(),
                      when=_vn(deadline - timedelta(minutes=5))) == {"matched": 1}
     state = intent_state(app, intent.public_id)

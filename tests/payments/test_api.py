@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.payments import vietqr
-from app.payments.intents import utcnow
+from app.clock import utcnow
 from tests.payments.helpers import create_intent
 from app.payments.models import ApiKey, PaymentAccount, PaymentIntent
 from tenants.scoping import tenant_context

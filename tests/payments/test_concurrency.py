@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 
 import pytest
 
+from app import transactions
+
 from app.auth.models import User
 from app.extensions import db
 from app.payments.bank import reconciliation
@@ -147,7 +149,7 @@ def test_a_late_payment_racing_the_expiry_job_is_handled_once(app, commune, make
 
     def expire():
         with app.app_context():
-            return expire_due()
+            return transactions.run(expire_due)
 
     results = _all_at_once([deliver, expire])
     assert results[0] == "late", results

@@ -21,7 +21,7 @@ from app.extensions import db
 from app.payments.api import delivery, outbound
 from app.payments.accounts import create_account
 from app.payments.api.delivery import BACKOFF, MAX_ATTEMPTS, deliver_due, delivery_log, run_worker
-from app.payments.intents import utcnow
+from app.clock import utcnow
 from tests.payments.helpers import create_intent
 from app.payments.models import PaymentIntent, WebhookDelivery, WebhookEndpoint
 from app.payments.stripe_wire import new_id

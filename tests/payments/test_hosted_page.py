@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.payments.accounts import create_account
-from app.payments.intents import cancel_intent, get_intent, utcnow
+from app.clock import utcnow
+from app.payments.intents import cancel_intent, get_intent
 from tests.payments.helpers import create_intent
 from app.payments.models import Event, PaymentIntent
 from app.payments.bank.notifications import BankTransaction

@@ -12,7 +12,7 @@ from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
 from app.payments.api.idempotency import fingerprint, prune_idempotency_records
-from app.payments.intents import utcnow
+from app.clock import utcnow
 from app.payments.models import IdempotencyRecord, PaymentIntent
 from tenants.scoping import all_tenants, tenant_context
 

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.payments.accounts import create_account
-from app.payments.intents import utcnow
+from app.clock import utcnow
 from tests.payments.helpers import create_intent
 from app.payments.models import PaymentAccount, PaymentIntent
 from tenants.scoping import all_tenants, tenant_context

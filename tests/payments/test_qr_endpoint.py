@@ -12,7 +12,8 @@ from PIL import Image
 
 from app.extensions import db
 from app.payments import qr, views
-from app.payments.intents import get_intent, update_intent, utcnow
+from app.clock import utcnow
+from app.payments.intents import get_intent, update_intent
 from tenants.scoping import all_tenants, tenant_context
 from tests.conftest import count_queries, data_statements
 from tests.payments.helpers import payer_page_intent

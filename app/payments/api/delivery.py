@@ -37,6 +37,7 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from app.clock import utcnow
 from app.extensions import db
 from app.payments.api import outbound
 from app.payments.events import serialize_event
@@ -69,9 +70,6 @@ PRUNE_EVERY_SECONDS = 3600  # idempotency keys live 24 h; pruning hourly is plen
 # ``status_code`` and ``text`` (so a ``requests.Session().post`` fits too); raises on network failure.
 Poster = Callable[..., object]
 
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -277,6 +275,7 @@ def run_worker(*, once: bool = False, interval: float = 2.0, limit: int = 100,
     number of rounds run. Signal handlers are installed only in the main thread and restored on the way out.
     """
     from app.payments.api.idempotency import prune_idempotency_records
+    from app import transactions
     from app.payments.intents import expire_due
 
     stop = stop or threading.Event()
@@ -297,7 +296,7 @@ def run_worker(*, once: bool = False, interval: float = 2.0, limit: int = 100,
             rounds += 1
             sent = 0
             try:
-                expired = expire_due()
+                expired = transactions.run(expire_due)
                 if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
                     prune_idempotency_records()
                     last_prune = time.monotonic()

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.payments.api.base import ApiError, current_account, error_response, request_pairs
-from app.payments.intents import as_utc, utcnow
+from app.clock import as_utc, utcnow
 from app.payments.models import IdempotencyRecord
 from tenants.scoping import all_tenants
 

@@ -25,7 +25,8 @@ from app.payments.api.base import (
 )
 from app.payments.api.idempotency import idempotent
 from app.payments.events import EVENT_TYPES, serialize_event
-from app.payments.intents import check_metadata, utcnow
+from app.clock import utcnow
+from app.payments.intents import check_metadata
 from app.payments.models import Event, WebhookDelivery, WebhookEndpoint
 from app.payments.stripe_wire import new_id
 

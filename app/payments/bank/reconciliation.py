@@ -20,7 +20,8 @@ from sqlalchemy.exc import IntegrityError
 from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.payments.events import emit
-from app.payments.intents import MAX_AMOUNT, _cancel, as_utc, is_expired, lock_intent, locked_intents, utcnow
+from app.clock import as_utc, utcnow
+from app.payments.intents import MAX_AMOUNT, _cancel, is_expired, lock_intent, locked_intents
 from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentAccount, PaymentIntent
 from app.payments.bank.notifications import BankTransaction, find_reference_codes
 from tenants.scoping import all_tenants

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app import demo
 from app.extensions import db
 from app.formatting import to_local
-from app.payments.intents import utcnow
+from app.clock import utcnow
 from tenants.onestop import queries
 from tenants.onestop.models import Dossier, DossierCounter, Procedure
 from tenants.scoping import all_tenants, tenant_context
