@@ -24,6 +24,9 @@ from app import _normalise_database_url, create_app  # noqa: E402
 from app.extensions import db, limiter  # noqa: E402
 
 APP_ROLE = "gialam_app"
+# The tests' own Redis database (TEST_REDIS_URL to choose another, e.g. for two test runs at once); tests delete only
+# keys with a prefix of their own.
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
 TEST_PASSWORD = "correct-horse-42"
 
 CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}

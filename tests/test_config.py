@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import TEST_REDIS_URL
+
 from config import DEFAULT_SECRET_KEY, ProductionConfig, check_production
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SECRET = "k3Y-" + "x" * 36  # 40 characters
-REDIS_URI = "redis://127.0.0.1:6379/13"  # production requires Redis limit storage; nothing is written at start
+REDIS_URI = TEST_REDIS_URL  # production requires Redis limit storage; nothing is written at start
 SETTINGS_FROM_ENV = ("SECRET_KEY", "DATABASE_URL", "APP_ENV", "TEST_DATABASE_URL", "PUBLIC_BASE_URL",
                      "RATELIMIT_STORAGE_URI", "TRUSTED_HOSTS", "SEPAY_API_KEY", "SEPAY_WEBHOOK_SECRET",
                      "CASSO_CHECKSUM_KEY", "PAYOS_CHECKSUM_KEY")

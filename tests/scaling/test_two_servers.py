@@ -3,7 +3,7 @@ as one site: a login made on one is valid on the other, the response cache's gen
 failures are counted together, uploads written by one are served by the other; and two webhook workers never
 deliver one event twice.
 
-Needs Redis on 127.0.0.1:6379 (skipped otherwise; ``.ci/run`` starts it). This module uses Redis database 13 and
+Needs Redis on 127.0.0.1:6379 (skipped otherwise; ``.ci/run`` starts it). This module uses the tests' Redis database (TEST_REDIS_URL) and
 only keys containing ``district-test``, and deletes only those. On PostgreSQL (TEST_DATABASE_URL) the servers run as
 the row-level-security role, as in production; on SQLite they share the test database file.
 """
@@ -30,11 +30,11 @@ from app.payments.accounts import create_account
 from app.payments.models import WebhookDelivery, WebhookEndpoint
 from app.payments.stripe_wire import new_id
 from tenants.scoping import all_tenants, tenant_context
-from tests.conftest import CHEAP_ARGON2, TEST_PASSWORD
+from tests.conftest import CHEAP_ARGON2, TEST_PASSWORD, TEST_REDIS_URL
 from tests.payments.helpers import Receiver, create_intent
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/13"
+REDIS_URL = TEST_REDIS_URL
 PREFIX = "district-test"
 BUCKET = "district-test-uploads"
 
@@ -46,8 +46,8 @@ def _redis():
         client.ping()
     except Exception:
         if os.environ.get("REQUIRE_REDIS"):  # CI (.ci/run starts Redis): a missing Redis is a failure
-            pytest.fail("Redis is not running on 127.0.0.1:6379")
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
+            pytest.fail(f"Redis is not running at {REDIS_URL}")
+        pytest.skip(f"Redis is not running at {REDIS_URL}")
     return client
 
 

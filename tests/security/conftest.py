@@ -6,7 +6,9 @@ import secrets
 
 import pytest
 
-REDIS_URL = "redis://127.0.0.1:6379/13"  # a database number of our own; only keys with our prefix are deleted
+from tests.conftest import TEST_REDIS_URL
+
+REDIS_URL = TEST_REDIS_URL
 
 
 @pytest.fixture
@@ -17,7 +19,7 @@ def redis_prefix():
     try:
         client.ping()
     except redis.exceptions.ConnectionError:
-        pytest.skip("Redis is not running on 127.0.0.1:6379")
+        pytest.skip(f"Redis is not running at {REDIS_URL}")
     prefix = f"test-security-{secrets.token_hex(4)}"
     yield prefix
     for key in client.scan_iter(f"{prefix}*"):

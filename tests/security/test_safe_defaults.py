@@ -19,6 +19,8 @@ import pytest
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
+from tests.conftest import TEST_REDIS_URL
+
 from config import DEVELOPMENT_SECRET_NAMES, KNOWN_SECRETS, development_secrets
 from tests.security.conftest import REDIS_URL
 
@@ -57,7 +59,7 @@ def test_an_unset_app_env_never_runs_debug_nor_accepts_demo_keys(tmp_path):
             "print(c['ENV_NAME'], c['DEBUG'], c['SEPAY_API_KEY'], c['CASSO_CHECKSUM_KEY'], c['PAYOS_CHECKSUM_KEY'])")
     result = run_default_environment(code, SECRET_KEY=GOOD_SECRET, DATABASE_URL=f"sqlite:///{tmp_path / 'p.db'}",
                                      PUBLIC_BASE_URL="https://gialam.example.vn",
-                                     RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/13")
+                                     RATELIMIT_STORAGE_URI=TEST_REDIS_URL)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["production", "False", "None", "None", "None"]
 
@@ -67,7 +69,7 @@ def test_no_secret_that_was_ever_in_the_code_starts_production(tmp_path, secret)
     result = run_default_environment("from wsgi import app", SECRET_KEY=secret,
                                      DATABASE_URL=f"sqlite:///{tmp_path / 'p.db'}",
                                      PUBLIC_BASE_URL="https://gialam.example.vn",
-                                     RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/13")
+                                     RATELIMIT_STORAGE_URI=TEST_REDIS_URL)
     assert result.returncode != 0 and "SECRET_KEY is a default" in result.stderr
 
 
