@@ -368,7 +368,7 @@ def vendor_name(i: int) -> str:
 def load_vendors(connection, tenants, sizes: Sizes, numbers: AccountNumbers, bins, rng, bar) -> list[VendorRow]:
     """V vendors spread over the communes, each with its own bank account."""
     from app.payments.models import PaymentAccount
-    from tenants.market.models import Vendor
+    from tenants.vendors.models import Vendor
 
     n = sizes.vendors
     first_vendor = _reserve_ids(connection, Vendor.__table__, n)

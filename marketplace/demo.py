@@ -1,4 +1,4 @@
-"""The marketplace's demo: 13 producers of several communes (Vendor rows of the market, with their vendor payment
+"""The marketplace's demo: 13 producers of several communes (Vendor rows of tenants/vendors, with their payment
 accounts and vendor logins ``shop.<commune>.<n>@gialam.demo``) and 139 published products, each with a picture
 generated honestly (its initials on its category's colour). Seeded in bulk: a few multi-row INSERTs.
 """
@@ -23,7 +23,7 @@ from marketplace.demo_catalogue import PRODUCERS
 from marketplace.models import Product
 from marketplace.search import folded_key, lower_key
 from marketplace.statuses import category
-from tenants.market.models import Vendor
+from tenants.vendors.models import Vendor
 from tenants.models import Tenant
 from tenants.scoping import all_tenants
 

@@ -32,8 +32,8 @@ from marketplace.statuses import (
     VENDOR_TRANSITIONS,
     category,
 )
-from tenants.market.models import Vendor
 from tenants.scoping import tenant_context
+from tenants.vendors.services import get_vendor
 
 MAX_PRICE = 9_999_999_999_999
 MAX_STOCK = 1_000_000
@@ -143,13 +143,6 @@ def clean_product(data: dict) -> ProductValues:
 def locked(query):
     """This row, locked until commit and read fresh from the database (not from the session's identity map)."""
     return query.with_for_update(of=query.column_descriptions[0]["entity"]).execution_options(populate_existing=True)
-
-
-def get_vendor(vendor_id: int) -> Vendor:
-    vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id))
-    if vendor is None:
-        raise NotFound(_l("No such vendor."))
-    return vendor
 
 
 def get_product(vendor_id: int, product_id: int, *, lock: bool = False) -> Product:

@@ -35,7 +35,7 @@ from marketplace import bp, cart, images, payments, queries, services
 from marketplace.forms import CheckoutForm, FindOrderForm
 from marketplace.models import Product
 from marketplace.statuses import AWAITING_PAYMENT, CATEGORIES, category, status_label
-from tenants.market.models import Vendor
+from tenants.vendors.models import Vendor
 
 PER_PAGE = 24
 # The catalogue pages below are stored whole for visitors without a session (app/cache.py) until a commit writes what

@@ -18,11 +18,12 @@ from marketplace import images, importer, queries, services, vendor_bp
 from marketplace.forms import CancelForm, ImageForm, ImportForm, ProductForm
 from marketplace.importer import import_rows, read_csv
 from tenants.scoping import tenant_context
+from tenants.vendors.services import get_vendor
 from marketplace.statuses import CATEGORIES, SUB_ORDER_STATUSES, VENDOR_ACTIONS, status_label
 
 
 def _render(template: str, status: int = 200, **context):
-    return render_template(template, vendor=services.get_vendor(g.vendor_id), categories=CATEGORIES,
+    return render_template(template, vendor=get_vendor(g.vendor_id), categories=CATEGORIES,
                            status_label=status_label, **context), status
 
 

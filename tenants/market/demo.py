@@ -21,11 +21,12 @@ from app.auth.passwords import hash_password
 from app.extensions import db
 from app.formatting import VN_TZ, to_local
 from app.text import slugify
-from tenants.market.models import Market, MarketSale, Stall, Vendor
-from tenants.market import payments
-from tenants.market.payments import holder_name_for_banks
+from tenants.market.models import Market, MarketSale, Stall
 from tenants.queries import get_by_slug
 from tenants.scoping import all_tenants
+from tenants.vendors import payments
+from tenants.vendors.models import Vendor
+from tenants.vendors.payments import holder_name_for_banks
 
 DEMO_DOMAIN = "gialam.demo"
 BANKS = ("970415", "970436", "970418", "970405", "970422", "970407", "970432", "970423")

@@ -3,7 +3,8 @@ from wtforms import EmailField, IntegerField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms import BaseForm
-from tenants.market.models import GOODS_CATEGORIES, VENDOR_KIND_LABELS
+from tenants.market.models import GOODS_CATEGORIES
+from tenants.vendors.models import VENDOR_KIND_LABELS
 
 
 def _categories():

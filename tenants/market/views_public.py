@@ -12,15 +12,18 @@ from flask_login import login_user
 from app.cache import cached_for_visitors
 from app.errors import DomainError
 from app.extensions import db
-from tenants.market import api_bp, bp, invitations, payments, queries
+from tenants.market import api_bp, bp, queries
 from tenants.market.forms import SetPasswordForm
-from tenants.market.models import Market, MarketSale, Stall, Vendor
+from tenants.market.models import Market, MarketSale, Stall
+from tenants.vendors import invitations
+from tenants.vendors import payments as vendor_payments
+from tenants.vendors.models import Vendor
 
 MAX_STATS_DAYS = 366
 # The public figures JSON is the same for every visitor: stored whole by the response cache (app/cache.py) until a
 # commit writes what it counts (a sale, a vendor or its bank account, a market, a stall). The period ends today: just
 # after midnight it can lag by up to RESPONSE_CACHE_SECONDS (10 minutes), the cache's bound on staleness.
-SHOWN = (MarketSale, Vendor, payments.ACCOUNT_MODEL, Market, Stall)  # what the public market figures count
+SHOWN = (MarketSale, Vendor, vendor_payments.ACCOUNT_MODEL, Market, Stall)  # what the public market figures count
 
 
 @bp.route("/welcome/<token>", methods=["GET", "POST"])

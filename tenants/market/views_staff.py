@@ -14,9 +14,12 @@ from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
 from app.extensions import db
 from app.formatting import format_vnd
-from tenants.market import bp, invitations, payments, poster, queries, services
+from tenants.market import bp, poster, queries, services
 from tenants.market.forms import AssignStallForm, MarketForm, StallsForm, VendorForm
-from tenants.market.models import GOODS_CATEGORY_LABELS, Vendor
+from tenants.market.models import GOODS_CATEGORY_LABELS
+from tenants.vendors import invitations
+from tenants.vendors import payments as vendor_payments
+from tenants.vendors import services as vendor_services
 
 DASHBOARD_DAYS = (7, 30, 90)
 
@@ -102,8 +105,7 @@ def market(market_id: int):
                 flash(_("%(count)s stalls added.", count=len(stalls)), "success")
                 return redirect(url_for("market.market", market_id=market.id))
         status = 400
-    vendors = {v.id: v for v in db.session.scalars(db.select(Vendor).where(Vendor.active.is_(True))
-                                                   .order_by(Vendor.business_name))}
+    vendors = {v.id: v for v in vendor_services.active_vendors()}
     assign = AssignStallForm()
     assign.vendor_id.choices = [("", _("— free —"))] + [(str(v.id), v.business_name) for v in vendors.values()]
     return render_template("market/market.html", market=market, stalls=services.stalls_of(market.id), form=form,
@@ -140,7 +142,7 @@ def vendors():
 
 def _vendor_form() -> VendorForm:
     form = VendorForm()
-    form.bank_bin.choices = [("", _("— choose the bank —"))] + payments.bank_choices()
+    form.bank_bin.choices = [("", _("— choose the bank —"))] + vendor_payments.bank_choices()
     market_names = {m.id: m.name for m in services.markets()}
     form.stall_id.choices = [("", _("— no stall yet —"))] + [
         (str(stall.id), f"{market_names.get(stall.market_id, '')} · {stall.number}") for stall in services.free_stalls()
@@ -186,20 +188,20 @@ def onboard():
 @bp.route("/vendors/<int:vendor_id>")
 @commune_staff_required(*STAFF_ROLES)
 def vendor(vendor_id: int):
-    vendor = services.get_vendor(vendor_id)
-    account = payments.vendor_account(vendor.id)
-    return render_template("market/vendor.html", vendor=vendor, bank=payments.bank_details(account),
+    vendor = vendor_services.get_vendor(vendor_id)
+    account = vendor_payments.vendor_account(vendor.id)
+    return render_template("market/vendor.html", vendor=vendor, bank=vendor_payments.bank_details(account),
                            stalls=services.stalls_of_vendor(vendor.id),
-                           users=services.vendor_users(vendor.id, g.tenant.id), is_admin=_is_admin(),
+                           users=vendor_services.vendor_users(vendor.id, g.tenant.id), is_admin=_is_admin(),
                            labels=GOODS_CATEGORY_LABELS, sizes=poster.SIZES, kinds=poster.KINDS)
 
 
 @bp.route("/vendors/<int:vendor_id>/invitation", methods=["POST"])
 @commune_staff_required("commune_admin")
 def invite(vendor_id: int):
-    vendor = services.get_vendor(vendor_id)
+    vendor = vendor_services.get_vendor(vendor_id)
     try:
-        user, token = services.new_invitation(vendor.id, g.tenant.id)
+        user, token = vendor_services.new_invitation(vendor.id, g.tenant.id)
     except DomainError as err:
         flash(str(err.message), "error")
         return redirect(url_for("market.vendor", vendor_id=vendor.id))
@@ -244,6 +246,6 @@ def poster_download(vendor_id: int, size: str, kind: str, back: str) -> Response
 @bp.route("/vendors/<int:vendor_id>/poster/<size>.<kind>")
 @commune_staff_required(*STAFF_ROLES)
 def vendor_poster(vendor_id: int, size: str, kind: str):
-    vendor = services.get_vendor(vendor_id)
+    vendor = vendor_services.get_vendor(vendor_id)
     return poster_download(vendor.id, size, kind, url_for("market.vendor", vendor_id=vendor.id))
 

@@ -15,6 +15,8 @@ from app.extensions import db
 from app.payments.bank import reconciliation
 from app.formatting import format_datetime, format_vnd
 from tenants.market import bp, payments, poster, queries, services
+from tenants.vendors import payments as vendor_payments
+from tenants.vendors import services as vendor_services
 from tenants.market.forms import BankAccountForm, ProfileForm, SaleForm
 from tenants.market.models import GOODS_CATEGORY_LABELS
 from tenants.market.statuses import CONFIRMATION_LABELS, METHOD_LABELS, QR, SALE_METHODS, STATUS_LABELS
@@ -36,10 +38,10 @@ def _ledger_page(form: SaleForm, status: int = 200):
     day = queries.today()
     today_total, _days, _months = queries.ledger_totals(g.vendor_id, queries.LedgerFilter(day, day))
     return render_template(
-        "market/sales.html", vendor=services.get_vendor(g.vendor_id), form=form, filter=f, sales=sales,
+        "market/sales.html", vendor=vendor_services.get_vendor(g.vendor_id), form=form, filter=f, sales=sales,
         page=page, has_next=len(sales) == queries.LEDGER_PAGE, total=total, today_total=today_total, per_day=per_day,
         per_month=per_month, status_labels=STATUS_LABELS, method_labels=METHOD_LABELS,
-        confirmation_labels=CONFIRMATION_LABELS, has_account=payments.vendor_account(g.vendor_id) is not None,
+        confirmation_labels=CONFIRMATION_LABELS, has_account=vendor_payments.vendor_account(g.vendor_id) is not None,
     ), status
 
 
@@ -77,7 +79,7 @@ def sale(sale_id: int):
     intent = payments.sale_intent(sale.intent_id) if sale.intent_id else None
     return render_template("market/sale.html", sale=sale, intent=intent,
                            qr_url=payments.sale_qr_image_url(intent) if intent else None,
-                           bank=payments.bank_details(intent.account) if intent else None,
+                           bank=vendor_payments.bank_details(intent.account) if intent else None,
                            status_labels=STATUS_LABELS, confirmation_labels=CONFIRMATION_LABELS)
 
 
@@ -121,13 +123,13 @@ def sales_csv():
 @bp.route("/me/profile", methods=["GET", "POST"])
 @vendor_required
 def profile():
-    vendor = services.get_vendor(g.vendor_id)
+    vendor = vendor_services.get_vendor(g.vendor_id)
     form = ProfileForm(obj=vendor)
     status = 200
     if form.is_submitted():
         if form.validate():
             try:
-                services.update_profile(vendor.id, form.owner_name.data, form.phone.data,
+                vendor_services.update_profile(vendor.id, form.owner_name.data, form.phone.data,
                                         form.description.data or "")
                 db.session.commit()
             except DomainError as err:
@@ -144,17 +146,17 @@ def profile():
 @bp.route("/me/bank", methods=["GET", "POST"])
 @vendor_required
 def bank():
-    current = payments.bank_details(payments.vendor_account(g.vendor_id))
+    current = vendor_payments.bank_details(vendor_payments.vendor_account(g.vendor_id))
     form = BankAccountForm(data={"bank_bin": current.bank_bin if current else "",
                                  "account_number": current.account_number if current else "",
                                  "holder_name": current.holder_name if current else ""}
                            if request.method == "GET" else None)
-    form.bank_bin.choices = [("", _("— choose the bank —"))] + payments.bank_choices()
+    form.bank_bin.choices = [("", _("— choose the bank —"))] + vendor_payments.bank_choices()
     status = 200
     if form.is_submitted():
         if form.validate():
             try:
-                services.change_bank_account(g.vendor_id, form.bank_bin.data, form.account_number.data,
+                vendor_services.change_bank_account(g.vendor_id, form.bank_bin.data, form.account_number.data,
                                              form.holder_name.data)
                 db.session.commit()
             except DomainError as err:
@@ -172,9 +174,9 @@ def bank():
 @bp.route("/me/poster")
 @vendor_required
 def posters():
-    return render_template("market/posters.html", vendor=services.get_vendor(g.vendor_id),
+    return render_template("market/posters.html", vendor=vendor_services.get_vendor(g.vendor_id),
                            stalls=services.stalls_of_vendor(g.vendor_id), sizes=poster.SIZES, kinds=poster.KINDS,
-                           has_account=payments.vendor_account(g.vendor_id) is not None)
+                           has_account=vendor_payments.vendor_account(g.vendor_id) is not None)
 
 
 @bp.route("/me/poster/<size>.<kind>")

@@ -14,7 +14,7 @@ from app.payments.accounts import create_account
 from app.payments.models import PaymentIntent
 from marketplace import services
 from marketplace.models import Order, Product, SubOrder
-from tenants.market.models import Vendor
+from tenants.vendors.models import Vendor
 from tenants.scoping import all_tenants, tenant_context
 from tests.conftest import TEST_PASSWORD
 

@@ -37,7 +37,7 @@ def test_create_key_prints_the_secret_and_nothing_else_and_the_key_works(app, ru
 def test_create_key_for_a_vendor_uses_the_vendors_account(app, runner, make):
     tenant = make.tenant("bat-trang")
     with app.app_context(), tenant_context(tenant):
-        from tenants.market.models import Vendor
+        from tenants.vendors.models import Vendor
 
         vendor = Vendor(business_name="Gốm Minh Hải", slug="gom-minh-hai", owner_name="Nguyễn Minh Hải",
                         phone="0912345678")

@@ -14,8 +14,9 @@ from app.auth.models import Membership, User
 from app.errors import ValidationError
 from app.extensions import db
 from app.payments.models import PaymentAccount
-from tenants.market import invitations, payments
-from tenants.market.models import Stall, Vendor
+from tenants.market.models import Stall
+from tenants.vendors import invitations, payments
+from tenants.vendors.models import Vendor
 from tenants.scoping import all_tenants, tenant_context
 from tests.conftest import csrf_token, login
 from tests.tenants.market.helpers import english, make_market, make_vendor
