@@ -8,7 +8,7 @@ import json
 from flask import Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
-from app.auth.access import vendor_required
+from tenants.vendors.access import vendor_required
 from app.errors import DomainError, ValidationError
 from app.exports import csv_response
 from app.extensions import db

@@ -151,7 +151,7 @@ def _vendor_form() -> VendorForm:
 
 
 def _invited(vendor, user, token, status=200):
-    link = url_for("market.welcome", token=token, _external=True)
+    link = url_for("vendors.welcome", token=token, _external=True)
     return render_template("market/invited.html", vendor=vendor, user=user, link=link,
                            days=invitations.MAX_AGE_DAYS), status
 

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, insert, select, update
 
-from app.errors import ValidationError
+from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.payments import vietqr
 from app.payments.accounts import create_account
+from app.payments.bank import inbox, reconciliation
 from app.payments.banks import all_banks, get_bank
-from app.payments.models import PaymentAccount
+from app.payments.models import BankTransfer, PaymentAccount, PaymentIntent
 from app.text import normalize, strip_diacritics
 
 
@@ -119,3 +120,67 @@ def insert_vendor_accounts(rows: list[dict]) -> None:
 
 def bank_details(account: PaymentAccount | None) -> BankDetails | None:
     return BankDetails(account.bank_bin, account.account_number, account.holder_name) if account else None
+
+
+# --- the transfers into the vendor's accounts that wait for the vendor's decision ----------------------------------
+# The money is in the vendor's own account, so only the vendor can send it back: the vendor decides, through the
+# same reconciliation functions as the commune's staff, limited to its own transfers (docs/decisions.md, "Seams
+# review"). The commune's inbox keeps showing them.
+
+def transfer_labels() -> dict:
+    """What the transfers page shows for a transfer's status, source and note (payments' own words)."""
+    return {"transfer_status_labels": inbox.TRANSFER_STATUS_LABELS, "provider_labels": inbox.PROVIDER_LABELS,
+            "note_labels": inbox.NOTE_LABELS}
+
+
+def transfers_waiting(tenant_id: int, vendor_id: int) -> int:
+    return reconciliation.inbox_count(tenant_id, vendor_id)
+
+
+def transfers_to_check(tenant_id: int, vendor_id: int, page: int, per_page: int) -> list[tuple]:
+    """(transfer, its payment's public id, its payment's reference) per transfer, newest first: one query."""
+    return db.session.execute(
+        reconciliation.inbox_query(tenant_id, vendor_id)
+        .add_columns(PaymentIntent.public_id, PaymentIntent.reference_code)
+        .outerjoin(PaymentIntent, PaymentIntent.id == BankTransfer.intent_id)
+        .limit(per_page).offset((page - 1) * per_page)
+    ).all()
+
+
+def check_transfer_is_theirs(transfer_id: int, tenant_id: int, vendor_id: int) -> None:
+    """NotFound (a 404) for a transfer that is not the vendor's, handled or not; nothing for the vendor's own."""
+    try:
+        reconciliation.get_inbox_transfer(transfer_id, tenant_id, vendor_id=vendor_id)
+    except ValidationError:
+        pass  # the vendor's own, already handled: the caller says what is wrong with the form
+
+
+def _payment_public_id(given: str) -> str:
+    """A payment named by its id (pi_...) or by the reference code of its transfer memo (in the active commune)."""
+    if given.startswith("pi_"):
+        return given
+    public_id = db.session.scalar(select(PaymentIntent.public_id)
+                                  .where(PaymentIntent.reference_code == given.upper()))
+    if public_id is None:
+        raise ValidationError(_l("No such payment."), field="intent")
+    return public_id
+
+
+def assign_transfer(transfer_id: int, tenant_id: int, vendor_id: int, payment: str, actor) -> BankTransfer:
+    """The vendor applies its unmatched transfer to one of its own payments. A payment that is not the vendor's is
+    a mistake in the form (ValidationError), a transfer that is not the vendor's a 404."""
+    try:
+        return reconciliation.assign(transfer_id, tenant_id, _payment_public_id(payment.strip()), actor,
+                                     vendor_id=vendor_id)
+    except NotFound as err:
+        if err.field is None:
+            raise
+        raise ValidationError(err.message, field=err.field) from None
+
+
+def accept_late_transfer(transfer_id: int, tenant_id: int, vendor_id: int, actor) -> BankTransfer:
+    return reconciliation.accept_late(transfer_id, tenant_id, actor, vendor_id=vendor_id)
+
+
+def resolve_transfer(transfer_id: int, tenant_id: int, vendor_id: int, actor, note: str) -> BankTransfer:
+    return reconciliation.resolve(transfer_id, tenant_id, actor, note, vendor_id=vendor_id)

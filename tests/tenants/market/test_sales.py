@@ -141,7 +141,7 @@ def test_an_expired_sale_turns_canceled_when_read(app, client, vendor):
         row = db.session.scalar(select(PaymentIntent).where(PaymentIntent.id == intent.id))
         row.expires_at = datetime.now(timezone.utc) - timedelta(minutes=1)
         db.session.commit()
-    token = csrf_token(client, "/c/trau-quy/market/me/profile")  # not the sale page: reading it would cancel it
+    token = csrf_token(client, "/c/trau-quy/vendor/profile")  # not the sale page: reading it would cancel it
     client.post(f"/c/trau-quy/market/me/sales/{sale_id}/confirm", data={"csrf_token": token})
     assert (sale(app, sale_id).status, sale(app, sale_id).confirmation) == ("canceled", None)  # too late to confirm
     assert client.get(f"/c/trau-quy/market/me/sales/{sale_id}/status").get_json()["status"] == "canceled"
