@@ -336,11 +336,11 @@ def load_commune_accounts(connection, tenants, numbers: AccountNumbers, bins, ba
     for i, (tenant_id, _code, display) in enumerate(tenants):
         account = (first + i, bins[i % len(bins)], numbers.take())
         accounts[tenant_id] = account
-        rows.append((account[0], tenant_id, "commune", None, f"Lệ phí - {display}"[:120], account[1], account[2],
+        rows.append((account[0], tenant_id, "commune", f"Lệ phí - {display}"[:120], account[1], account[2],
                      f"UBND {display}".upper()[:120], True))
     with bar("Fee accounts", len(rows)) as progress:
-        copy_rows(connection, table, ("id", "tenant_id", "owner_kind", "vendor_id", "label", "bank_bin",
-                                      "account_number", "holder_name", "active"), rows, progress)
+        copy_rows(connection, table, ("id", "tenant_id", "owner_kind", "label", "bank_bin", "account_number",
+                                      "holder_name", "active"), rows, progress)
     return accounts
 
 
@@ -368,7 +368,7 @@ def vendor_name(i: int) -> str:
 def load_vendors(connection, tenants, sizes: Sizes, numbers: AccountNumbers, bins, rng, bar) -> list[VendorRow]:
     """V vendors spread over the communes, each with its own bank account."""
     from app.payments.models import PaymentAccount
-    from tenants.vendors.models import Vendor
+    from tenants.vendors.models import Vendor, VendorAccount
 
     n = sizes.vendors
     first_vendor = _reserve_ids(connection, Vendor.__table__, n)
@@ -386,17 +386,22 @@ def load_vendors(connection, tenants, sizes: Sizes, numbers: AccountNumbers, bin
 
     def accounts():
         for i in range(n):
-            yield (first_account + i, tenant_of[i], "vendor", first_vendor + i, "Tài khoản bán hàng",
-                   bins[i % len(bins)], numbers_of[i], f"CHU HO {i + 1}", True)
+            yield (first_account + i, tenant_of[i], "vendor", "Tài khoản bán hàng", bins[i % len(bins)],
+                   numbers_of[i], f"CHU HO {i + 1}", True)
+
+    def links():
+        for i in range(n):
+            yield tenant_of[i], first_vendor + i, first_account + i
 
     with bar("Vendors", n) as progress:
         copy_rows(connection, Vendor.__table__, ("id", "tenant_id", "kind", "business_name", "slug", "owner_name",
                                                  "phone", "goods_category", "description", "active"),
                   vendors(), progress)
     with bar("Vendor accounts", n) as progress:
-        copy_rows(connection, PaymentAccount.__table__, ("id", "tenant_id", "owner_kind", "vendor_id", "label",
-                                                         "bank_bin", "account_number", "holder_name", "active"),
+        copy_rows(connection, PaymentAccount.__table__, ("id", "tenant_id", "owner_kind", "label", "bank_bin",
+                                                         "account_number", "holder_name", "active"),
                   accounts(), progress)
+        copy_rows(connection, VendorAccount.__table__, ("tenant_id", "vendor_id", "account_id"), links())
     return [VendorRow(first_vendor + i, tenant_of[i], vendor_name(i), goods[i % len(goods)], first_account + i,
                       bins[i % len(bins)], numbers_of[i]) for i in range(n)]
 

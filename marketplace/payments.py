@@ -14,10 +14,10 @@ from sqlalchemy import select
 from app.errors import ValidationError
 from app.extensions import db
 from app.payments import intents
-from app.payments.accounts import find_account
 from app.payments.banks import get_bank
 from app.payments.models import PaymentIntent
 from tenants.scoping import all_tenants
+from tenants.vendors.payments import vendor_account
 
 PURPOSE = "marketplace_order"
 
@@ -26,7 +26,7 @@ def request_payment(*, vendor_id: int, vendor_name: str, amount: int, order_code
                     hold: timedelta) -> PaymentIntent:
     """An intent for one sub-order, on the vendor's own account in the active (the vendor's) commune; flushed.
     It expires with the hold, so the QR stops being payable when the stock goes back on sale."""
-    account = find_account(vendor_id)
+    account = vendor_account(vendor_id)
     if account is None:
         raise ValidationError(_l("%(vendor)s cannot take payments yet. Remove their products from the cart.",
                                  vendor=vendor_name), field="cart")

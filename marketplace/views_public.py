@@ -35,6 +35,7 @@ from marketplace import bp, cart, images, payments, queries, services
 from marketplace.forms import CheckoutForm, FindOrderForm
 from marketplace.models import Product
 from marketplace.statuses import AWAITING_PAYMENT, CATEGORIES, category, status_label
+from tenants.vendors.access import vendor_of
 from tenants.vendors.models import Vendor
 
 PER_PAGE = 24
@@ -190,8 +191,7 @@ def image(product_id: int, name: str, size: str):
 
 
 def _is_vendor_of(tenant_id: int, vendor_id: int) -> bool:
-    return current_user.is_authenticated and any(
-        m.role == "vendor" and m.tenant_id == tenant_id and m.vendor_id == vendor_id for m in current_user.memberships)
+    return vendor_of(current_user, tenant_id) == vendor_id
 
 
 # ------------------------------------------------------------------------------------------------ cart

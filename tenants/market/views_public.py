@@ -17,7 +17,7 @@ MAX_STATS_DAYS = 366
 # The public figures JSON is the same for every visitor: stored whole by the response cache (app/cache.py) until a
 # commit writes what it counts (a sale, a vendor or its bank account, a market, a stall). The period ends today: just
 # after midnight it can lag by up to RESPONSE_CACHE_SECONDS (10 minutes), the cache's bound on staleness.
-SHOWN = (MarketSale, Vendor, vendor_payments.ACCOUNT_MODEL, Market, Stall)  # what the public market figures count
+SHOWN = (MarketSale, Vendor, *vendor_payments.ACCOUNT_MODELS, Market, Stall)  # what the public market figures count
 
 
 @api_bp.route("/stats")

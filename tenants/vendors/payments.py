@@ -17,6 +17,7 @@ from app.payments.bank import inbox, reconciliation
 from app.payments.banks import all_banks, get_bank
 from app.payments.models import BankTransfer, PaymentAccount, PaymentIntent
 from app.text import normalize, strip_diacritics
+from tenants.vendors.models import VendorAccount
 
 
 @dataclass(frozen=True)
@@ -67,55 +68,75 @@ def check_bank_details(bank_bin: str | None, account_number: str | None, holder_
     return BankDetails(bank_bin, number, holder)
 
 
-# The table behind "vendors with a bank account" (has_active_account): the public figures are stale once it changes.
-ACCOUNT_MODEL = PaymentAccount
+# The tables behind "vendors with a bank account" (has_active_account): the public figures are stale once they change.
+ACCOUNT_MODELS = (PaymentAccount, VendorAccount)
+
+
+def _accounts_of(vendor_id: int):
+    return select(VendorAccount.account_id).where(VendorAccount.vendor_id == vendor_id)
 
 
 def vendor_account(vendor_id: int) -> PaymentAccount | None:
     """The vendor's active bank account (the newest when one replaced another)."""
     return db.session.scalars(
         select(PaymentAccount)
-        .where(PaymentAccount.vendor_id == vendor_id, PaymentAccount.active.is_(True))
+        .where(PaymentAccount.id.in_(_accounts_of(vendor_id)), PaymentAccount.active.is_(True))
         .order_by(PaymentAccount.id.desc())
     ).first()
+
+
+def vendor_account_ids(vendor_id: int) -> list[int]:
+    """Every account the vendor has had (the transfers into any of them are the vendor's to decide about)."""
+    return list(db.session.scalars(_accounts_of(vendor_id).order_by(VendorAccount.account_id)))
 
 
 def set_vendor_account(vendor, details: BankDetails) -> PaymentAccount:
     """The vendor's bank account becomes ``details``; an earlier account is kept, inactive (its payments stay
     readable). Flushed (accounts.create_account flushes too), so a vendor and its account are saved together by the
     caller or not at all. A bank account already registered in the district is refused (ValidationError)."""
-    db.session.execute(
-        update(PaymentAccount)
-        .where(PaymentAccount.vendor_id == vendor.id, PaymentAccount.active.is_(True))
-        .values(active=False)
-    )
-    return create_account(vendor.business_name[:120], details.bank_bin, details.account_number,
-                          details.holder_name, owner_kind="vendor", vendor_id=vendor.id)
+    close_vendor_accounts(vendor.id)
+    account = create_account(vendor.business_name[:120], details.bank_bin, details.account_number,
+                             details.holder_name, owner_kind="vendor")
+    db.session.add(VendorAccount(vendor_id=vendor.id, account_id=account.id))
+    db.session.flush()
+    return account
 
 
 def close_vendor_accounts(vendor_id: int) -> None:
     """A deactivated vendor takes no more payments: its accounts stop (existing payments keep their account)."""
     db.session.execute(
-        update(PaymentAccount).where(PaymentAccount.vendor_id == vendor_id).values(active=False)
+        update(PaymentAccount).where(PaymentAccount.id.in_(_accounts_of(vendor_id)), PaymentAccount.active.is_(True))
+        .values(active=False).execution_options(synchronize_session=False)
     )
 
 
 def has_active_account(vendor_id_column, tenant_id_column):
     """SQL for "this vendor has an active bank account", correlated to the caller's vendor columns (figures)."""
-    return exists().where(PaymentAccount.vendor_id == vendor_id_column, PaymentAccount.tenant_id == tenant_id_column,
-                          PaymentAccount.active.is_(True))
+    return exists().where(VendorAccount.vendor_id == vendor_id_column, VendorAccount.tenant_id == tenant_id_column,
+                          PaymentAccount.id == VendorAccount.account_id,
+                          PaymentAccount.tenant_id == VendorAccount.tenant_id, PaymentAccount.active.is_(True))
 
 
 def active_vendor_accounts():
     """A subquery (vendor_id, bank_bin, account_number) of the active vendor accounts, to join in list pages."""
-    return (select(PaymentAccount.vendor_id, PaymentAccount.bank_bin, PaymentAccount.account_number)
-            .where(PaymentAccount.active.is_(True), PaymentAccount.vendor_id.is_not(None)).subquery())
+    return (select(VendorAccount.vendor_id, PaymentAccount.bank_bin, PaymentAccount.account_number)
+            .join(PaymentAccount, (PaymentAccount.id == VendorAccount.account_id)
+                  & (PaymentAccount.tenant_id == VendorAccount.tenant_id))
+            .where(PaymentAccount.active.is_(True)).subquery())
 
 
 def insert_vendor_accounts(rows: list[dict]) -> None:
-    """The demo's bulk insert of vendor accounts (rows already checked: made from the registry's banks)."""
-    if rows:
-        db.session.execute(insert(PaymentAccount), [{**row, "owner_kind": "vendor", "active": True} for row in rows])
+    """The demo's bulk insert of vendor accounts, ``vendor_id`` in each row (rows already checked: made from the
+    registry's banks): the accounts, then their links, two multi-row INSERTs."""
+    if not rows:
+        return
+    ids = db.session.execute(
+        insert(PaymentAccount).returning(PaymentAccount.id, sort_by_parameter_order=True),
+        [{key: value for key, value in row.items() if key != "vendor_id"} | {"owner_kind": "vendor", "active": True}
+         for row in rows]).scalars().all()
+    db.session.execute(insert(VendorAccount), [
+        {"tenant_id": row["tenant_id"], "vendor_id": row["vendor_id"], "account_id": account_id}
+        for row, account_id in zip(rows, ids, strict=True)])
 
 
 def bank_details(account: PaymentAccount | None) -> BankDetails | None:
@@ -134,13 +155,13 @@ def transfer_labels() -> dict:
 
 
 def transfers_waiting(tenant_id: int, vendor_id: int) -> int:
-    return reconciliation.inbox_count(tenant_id, vendor_id)
+    return reconciliation.inbox_count(tenant_id, vendor_account_ids(vendor_id))
 
 
 def transfers_to_check(tenant_id: int, vendor_id: int, page: int, per_page: int) -> list[tuple]:
     """(transfer, its payment's public id, its payment's reference) per transfer, newest first: one query."""
     return db.session.execute(
-        reconciliation.inbox_query(tenant_id, vendor_id)
+        reconciliation.inbox_query(tenant_id, vendor_account_ids(vendor_id))
         .add_columns(PaymentIntent.public_id, PaymentIntent.reference_code)
         .outerjoin(PaymentIntent, PaymentIntent.id == BankTransfer.intent_id)
         .limit(per_page).offset((page - 1) * per_page)
@@ -150,7 +171,7 @@ def transfers_to_check(tenant_id: int, vendor_id: int, page: int, per_page: int)
 def check_transfer_is_theirs(transfer_id: int, tenant_id: int, vendor_id: int) -> None:
     """NotFound (a 404) for a transfer that is not the vendor's, handled or not; nothing for the vendor's own."""
     try:
-        reconciliation.get_inbox_transfer(transfer_id, tenant_id, vendor_id=vendor_id)
+        reconciliation.get_inbox_transfer(transfer_id, tenant_id, account_ids=vendor_account_ids(vendor_id))
     except ValidationError:
         pass  # the vendor's own, already handled: the caller says what is wrong with the form
 
@@ -171,7 +192,7 @@ def assign_transfer(transfer_id: int, tenant_id: int, vendor_id: int, payment: s
     a mistake in the form (ValidationError), a transfer that is not the vendor's a 404."""
     try:
         return reconciliation.assign(transfer_id, tenant_id, _payment_public_id(payment.strip()), actor,
-                                     vendor_id=vendor_id)
+                                     account_ids=vendor_account_ids(vendor_id))
     except NotFound as err:
         if err.field is None:
             raise
@@ -179,8 +200,8 @@ def assign_transfer(transfer_id: int, tenant_id: int, vendor_id: int, payment: s
 
 
 def accept_late_transfer(transfer_id: int, tenant_id: int, vendor_id: int, actor) -> BankTransfer:
-    return reconciliation.accept_late(transfer_id, tenant_id, actor, vendor_id=vendor_id)
+    return reconciliation.accept_late(transfer_id, tenant_id, actor, account_ids=vendor_account_ids(vendor_id))
 
 
 def resolve_transfer(transfer_id: int, tenant_id: int, vendor_id: int, actor, note: str) -> BankTransfer:
-    return reconciliation.resolve(transfer_id, tenant_id, actor, note, vendor_id=vendor_id)
+    return reconciliation.resolve(transfer_id, tenant_id, actor, note, account_ids=vendor_account_ids(vendor_id))

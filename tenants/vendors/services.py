@@ -11,7 +11,7 @@ import re
 import secrets
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app.auth import services as account_services
 from app.auth.models import Membership, User
@@ -21,7 +21,7 @@ from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.text import normalize, slugify
 from tenants.vendors import invitations, payments
-from tenants.vendors.models import VENDOR_KINDS, Vendor
+from tenants.vendors.models import VENDOR_KINDS, Vendor, VendorMembership
 
 _PHONE = re.compile(r"^\+?[0-9]{8,15}$")
 _TAX_CODE = re.compile(r"^[0-9]{10}([0-9]{3})?$")
@@ -92,8 +92,11 @@ def register_vendor(tenant, *, business_name: str, owner_name: str, phone: str, 
     # An unguessable password nobody knows: the vendor chooses theirs through the invitation link.
     user = User(email=email, name=profile["owner_name"], phone=profile["phone"],
                 password_hash=hash_password(secrets.token_urlsafe(32)), active=True)
-    user.memberships.append(Membership(tenant_id=tenant.id, role="vendor", vendor_id=vendor.id))
+    membership = Membership(tenant_id=tenant.id, role="vendor")
+    user.memberships.append(membership)
     db.session.add(user)
+    db.session.flush()
+    db.session.add(VendorMembership(membership_id=membership.id, vendor_id=vendor.id))
     db.session.flush()
     return vendor, user, invitations.token_for(user)
 
@@ -101,9 +104,23 @@ def register_vendor(tenant, *, business_name: str, owner_name: str, phone: str, 
 def vendor_users(vendor_id: int, tenant_id: int) -> list[User]:
     return list(db.session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == tenant_id, Membership.role == "vendor", Membership.vendor_id == vendor_id)
+        .join(VendorMembership, VendorMembership.membership_id == Membership.id)
+        .where(Membership.tenant_id == tenant_id, Membership.role == "vendor", VendorMembership.vendor_id == vendor_id)
         .order_by(User.id)
     ))
+
+
+def bind_users(rows: list[dict]) -> None:
+    """The demos' bulk sign-ins: for each ``{"user_id", "tenant_id", "vendor_id"}`` a "vendor" membership of the
+    commune and the vendor it acts for, two multi-row INSERTs (inside ``all_tenants()``: rows name their commune)."""
+    if not rows:
+        return
+    ids = db.session.execute(
+        insert(Membership).returning(Membership.id, sort_by_parameter_order=True),
+        [{"user_id": row["user_id"], "tenant_id": row["tenant_id"], "role": "vendor"} for row in rows]).scalars().all()
+    db.session.execute(insert(VendorMembership), [
+        {"membership_id": membership_id, "tenant_id": row["tenant_id"], "vendor_id": row["vendor_id"]}
+        for row, membership_id in zip(rows, ids, strict=True)])
 
 
 def deactivate_vendor(vendor_id: int, tenant_id: int) -> Vendor:

@@ -13,6 +13,7 @@ from app.extensions import db
 from app.payments.models import PaymentAccount
 from tenants.market.models import Stall
 from tenants.vendors import payments
+from tenants.vendors.access import vendor_of
 from tenants.vendors.models import Vendor
 from tenants.scoping import all_tenants, tenant_context
 from tests.conftest import csrf_token, login
@@ -80,12 +81,13 @@ def test_onboarding_saves_vendor_account_and_vendor_user_with_the_holder_name_fo
         assert (vendor.business_name, vendor.owner_name, vendor.phone, vendor.tax_code, vendor.goods_category) == (
             "Hộ kinh doanh Rau sạch Hường", "Nguyễn Thị Hường", "0912345678", "0101234567", "vegetables")
         account = db.session.scalar(select(PaymentAccount))
-        assert (account.owner_kind, account.vendor_id, account.bank_bin, account.account_number,
-                account.holder_name) == ("vendor", vendor.id, "970415", "113366668888", "NGUYEN THI HUONG")
+        assert payments.vendor_account(vendor.id) is account
+        assert (account.owner_kind, account.bank_bin, account.account_number, account.holder_name) == (
+            "vendor", "970415", "113366668888", "NGUYEN THI HUONG")
         assert db.session.get(Stall, stall_ids[0]).vendor_id == vendor.id
         membership = db.session.scalar(select(Membership).where(Membership.role == "vendor"))
-        assert (membership.tenant_id, membership.vendor_id) == (admin.id, vendor.id)
-        assert membership.user.email == "huong@trauquy.vn"
+        assert membership.tenant_id == admin.id and membership.user.email == "huong@trauquy.vn"
+        assert vendor_of(membership.user, admin.id) == vendor.id
 
 
 def test_the_same_email_twice_is_refused_and_the_second_vendor_not_saved(app, client, admin):

@@ -5,11 +5,10 @@ settles its own, no one else's; the commune's inbox keeps showing them."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-
 from app.extensions import db
 from app.payments.models import PaymentAccount
 from tenants.scoping import tenant_context
+from tenants.vendors.payments import vendor_account
 from tests.conftest import login, post_form
 from tests.payments.helpers import ACCOUNT_A, intent_state, make_account, make_intent, transfer
 from tests.payments.test_inbox_views import arrive, flashes
@@ -22,7 +21,7 @@ VIETCOMBANK = "970436"  # arrive() reports the receiving bank as Vietcombank
 
 def _account_of(app, tenant, vendor_id: int) -> PaymentAccount:
     with app.app_context(), tenant_context(tenant):
-        account = db.session.scalar(select(PaymentAccount).where(PaymentAccount.vendor_id == vendor_id))
+        account = vendor_account(vendor_id)
         db.session.expunge(account)
         return account
 
