@@ -265,11 +265,11 @@ class OutOfStock(Conflict):
     """Someone else bought the last units first; nothing was ordered."""
 
 
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ORDER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def new_order_code() -> str:
-    return "DH" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    return "DH" + "".join(secrets.choice(ORDER_CODE_ALPHABET) for _ in range(8))
 
 
 def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Order:

@@ -433,3 +433,12 @@ def test_the_rls_policy_lets_postgres_estimate_cross_commune_reads(seeded, datab
             assert plan[0]["Plan"]["Plan Rows"] < SIZES["products"] / 2
     finally:
         engine.dispose()
+
+
+def test_each_domain_registers_its_loader_and_they_run_in_order(app):
+    """The core runs the loaders the domains register (it imports none of them): the vendors before the catalogue
+    and the markets that build on them, the one-stop offices last (they draw from the run's generator after the
+    catalogue, so the order is part of what a seed gives)."""
+    from app import scale
+
+    assert [loader.name for loader in scale.loaders()] == ["vendors", "marketplace", "market", "onestop"]

@@ -53,3 +53,18 @@ def _register_district_figures() -> None:
 
 
 _register_district_figures()
+
+
+def _register_scale_loader() -> None:
+    """``flask seed-scale`` runs this package's scale.py, in ``order`` among the domains' loaders (app/scale.py)."""
+    from app import scale
+
+    def load(run) -> None:
+        from tenants.market import scale as market_scale
+
+        market_scale.load(run)
+
+    scale.register("market", load, order=30)
+
+
+_register_scale_loader()

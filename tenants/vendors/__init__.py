@@ -20,3 +20,18 @@ pages.add_tab("vendors.bank", _l("Bank"), testid="tab-bank", order=30, also=("ve
 pages.add_tab("vendors.profile", _l("Profile"), testid="tab-profile", order=40)
 
 from tenants.vendors import views  # noqa: E402,F401
+
+
+def _register_scale_loader() -> None:
+    """``flask seed-scale`` runs this package's scale.py, in ``order`` among the domains' loaders (app/scale.py)."""
+    from app import scale
+
+    def load(run) -> None:
+        from tenants.vendors import scale as vendors_scale
+
+        vendors_scale.load(run)
+
+    scale.register("vendors", load, order=10)
+
+
+_register_scale_loader()
