@@ -127,5 +127,5 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
             product_id = id_of[(row["tenant_id"], row["slug"])]
             storage.save(images.key(row["tenant_id"], product_id, name, "full"), full)
             storage.save(images.key(row["tenant_id"], product_id, name, "thumb"), thumb)
-        db.session.commit()
+        db.session.commit()  # bulk seeding: the marketplace's demo is saved whole, the pictures are stored
     return {"producers": len(vendor_rows), "products": len(product_rows)}

@@ -78,14 +78,13 @@ def expire_due(now: datetime | None = None) -> int:
 
 def expire_if_due(public_id: str) -> None:
     """Expiry applied on read for one intent (the order page): locked and re-read, so a payment holding the lock
-    is never overwritten; commits when it expires."""
+    is never overwritten; the page's unit of work commits it."""
     with all_tenants():
         intent = db.session.scalar(
             select(PaymentIntent).where(PaymentIntent.public_id == public_id)
             .with_for_update(of=PaymentIntent).execution_options(populate_existing=True))  # locked, fresh
         if intent is not None:
             intents.apply_expiry(intent)
-        db.session.commit()
 
 
 def cancel_payment(public_id: str) -> None:

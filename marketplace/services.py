@@ -373,19 +373,24 @@ def _release_held(sub: SubOrder) -> None:
             .execution_options(synchronize_session=False))
 
 
+class _NotFree(Exception):
+    """A line's units were sold to someone else meanwhile: the savepoint undoes the lines taken before it."""
+
+
 def _take_again(sub: SubOrder) -> bool:
     """After the hold ended: sell the units again if they are still free (all lines or none)."""
-    savepoint = db.session.begin_nested()
-    for line in _lines(sub):
-        taken = db.session.execute(
-            update(Product)
-            .where(Product.id == line.product_id, Product.stock - Product.reserved >= line.quantity)
-            .values(stock=Product.stock - line.quantity)
-            .execution_options(synchronize_session=False)).rowcount
-        if taken != 1:
-            savepoint.rollback()
-            return False
-    savepoint.commit()
+    try:
+        with db.session.begin_nested():
+            for line in _lines(sub):
+                taken = db.session.execute(
+                    update(Product)
+                    .where(Product.id == line.product_id, Product.stock - Product.reserved >= line.quantity)
+                    .values(stock=Product.stock - line.quantity)
+                    .execution_options(synchronize_session=False)).rowcount
+                if taken != 1:
+                    raise _NotFree
+    except _NotFree:
+        return False
     return True
 
 

@@ -26,10 +26,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from app import storage
+from app import storage, transactions
 from app.cache import cached_for_visitors
 from app.errors import DomainError
-from app.extensions import csrf, db, limiter
+from app.extensions import csrf, limiter
 from app.clock import as_utc, utcnow
 from marketplace import bp, cart, images, payments, queries, services
 from marketplace.forms import CheckoutForm, FindOrderForm
@@ -272,18 +272,17 @@ def checkout():
         try:
             buyer = services.clean_buyer(form.name.data, form.phone.data, form.address.data, form.note.data)
             order = services.checkout(lines, buyer, hold)
-            db.session.commit()
         except DomainError as err:
-            db.session.rollback()
             field = getattr(form, err.field, None) if err.field else None
             if field is not None and hasattr(field, "errors") and isinstance(field.errors, list):
                 field.errors.append(str(err.message))
             else:
                 flash(str(err.message), "error")
         else:
-            cart.clear()
-            cart.remember_order(order.code)
-            return redirect(url_for("marketplace.order", code=order.code))
+            code = order.code
+            # The cart empties once the order is saved: a checkout run again after a deadlock finds it full.
+            transactions.after_commit(lambda: (cart.clear(), cart.remember_order(code)))
+            return redirect(url_for("marketplace.order", code=code))
     cards = queries.public_cards([pid for pid, _ in lines])
     total = sum(cards[pid].price * q for pid, q in lines if pid in cards)
     response = make_response(render_template("marketplace/checkout.html", form=form, total=total,

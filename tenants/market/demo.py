@@ -87,7 +87,7 @@ def seed(password: str, *, days: int | None = None, now: datetime | None = None,
                                                          Market.slug == slugify(spec[1]))):
                 continue
             vendors, sales = _seed_market(tenant, spec, password_hash, days, now)
-            db.session.commit()
+            db.session.commit()  # bulk seeding: a market at a time, so a second run skips the markets already there
         counts["markets"] += 1
         counts["vendors"] += vendors
         counts["market_sales"] += sales

@@ -11,8 +11,8 @@ from flask_login import current_user
 
 from app.auth.access import commune_staff_required
 from app.auth.models import STAFF_ROLES
-from app.errors import DomainError
-from app.extensions import db
+from app.errors import DomainError, back_to
+from app.forms import show_error
 from app.formatting import format_vnd
 from tenants.market import bp, poster, queries, services
 from tenants.market.forms import AssignStallForm, MarketForm, StallsForm, VendorForm
@@ -72,9 +72,7 @@ def markets():
         if form.validate():
             try:
                 market = services.create_market(form.name.data, form.address.data, form.opening_hours.data)
-                db.session.commit()
             except DomainError as err:
-                db.session.rollback()
                 flash(str(err.message), "error")
             else:
                 flash(_("Market %(name)s created.", name=market.name), "success")
@@ -97,9 +95,7 @@ def market(market_id: int):
             try:
                 stalls = services.add_stalls(market.id, form.row.data or "", form.first.data, form.last.data,
                                              form.prefix.data or "", form.goods_category.data)
-                db.session.commit()
             except DomainError as err:
-                db.session.rollback()
                 flash(str(err.message), "error")
             else:
                 flash(_("%(count)s stalls added.", count=len(stalls)), "success")
@@ -116,18 +112,14 @@ def market(market_id: int):
 @bp.route("/stalls/assign", methods=["POST"])
 @commune_staff_required("commune_admin")
 def assign():
+    """Posted from a market's page: a refusal is flashed there (the referring page, app/errors.py)."""
     raw_stall = request.form.get("stall_id", "")
     stall = services.get_stall(int(raw_stall) if raw_stall.isdigit() and len(raw_stall) < 12 else 0)
     form = AssignStallForm()
     raw = request.form.get("vendor_id", "")
     if form.validate_on_submit():
-        try:
-            services.assign_stall(stall.id, int(raw) if raw.isdigit() and len(raw) < 12 else None)
-            db.session.commit()
-            flash(_("Stall %(number)s saved.", number=stall.number), "success")
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
+        services.assign_stall(stall.id, int(raw) if raw.isdigit() and len(raw) < 12 else None)
+        flash(_("Stall %(number)s saved.", number=stall.number), "success")
     return redirect(url_for("market.market", market_id=stall.market_id))
 
 
@@ -171,13 +163,8 @@ def onboard():
                     account_number=form.account_number.data, holder_name=form.holder_name.data,
                     goods_category=form.goods_category.data, tax_code=form.tax_code.data, kind=form.kind.data,
                     stall_id=int(raw_stall) if raw_stall.isdigit() else None)
-                db.session.commit()
             except DomainError as err:
-                db.session.rollback()
-                field = getattr(form, err.field, None) if err.field else None
-                if field is not None:
-                    field.errors = list(field.errors) + [str(err.message)]
-                flash(str(err.message), "error")
+                show_error(form, err)
             else:
                 flash(_("Vendor %(name)s registered.", name=vendor.business_name), "success")
                 return _invited(vendor, user, token, 201)
@@ -198,45 +185,29 @@ def vendor(vendor_id: int):
 
 @bp.route("/vendors/<int:vendor_id>/invitation", methods=["POST"])
 @commune_staff_required("commune_admin")
+@back_to("market.vendor")
 def invite(vendor_id: int):
     vendor = vendor_services.get_vendor(vendor_id)
-    try:
-        user, token = vendor_services.new_invitation(vendor.id, g.tenant.id)
-    except DomainError as err:
-        flash(str(err.message), "error")
-        return redirect(url_for("market.vendor", vendor_id=vendor.id))
+    user, token = vendor_services.new_invitation(vendor.id, g.tenant.id)
     return _invited(vendor, user, token)
 
 
 @bp.route("/vendors/<int:vendor_id>/deactivate", methods=["POST"])
 @commune_staff_required("commune_admin")
+@back_to("market.vendor")
 def deactivate(vendor_id: int):
-    try:
-        vendor = services.deactivate_vendor(vendor_id, g.tenant.id)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 404:
-            raise
-        flash(str(err.message), "error")
-    else:
-        flash(_("Vendor %(name)s deactivated.", name=vendor.business_name), "success")
+    vendor = services.deactivate_vendor(vendor_id, g.tenant.id)
+    flash(_("Vendor %(name)s deactivated.", name=vendor.business_name), "success")
     return redirect(url_for("market.vendor", vendor_id=vendor_id))
 
 
-def poster_download(vendor_id: int, size: str, kind: str, back: str) -> Response:
-    """The poster file of one of the vendor's stalls (``?stall=<id>``) or of the vendor alone; ``back`` is where a
-    refusal (no bank account yet) is explained."""
+def poster_download(vendor_id: int, size: str, kind: str) -> Response:
+    """The poster file of one of the vendor's stalls (``?stall=<id>``) or of the vendor alone. A refusal (no bank
+    account yet) is explained on the page the view goes back to (``back_to``)."""
     if size not in poster.SIZES or kind not in poster.KINDS:
         abort(404)
     stall_id = request.args.get("stall", type=int)
-    try:
-        content = services.poster_content(vendor_id, stall_id)
-    except DomainError as err:
-        if err.status == 404:
-            raise
-        flash(str(err.message), "error")
-        return redirect(back)
+    content = services.poster_content(vendor_id, stall_id)
     body = poster.render(content, size, kind)
     name = f"vietqr-{vendor_id}{'-' + str(stall_id) if stall_id else ''}-{size}.{kind}"
     return Response(body, mimetype=poster.MIMETYPES[kind], headers={
@@ -245,7 +216,8 @@ def poster_download(vendor_id: int, size: str, kind: str, back: str) -> Response
 
 @bp.route("/vendors/<int:vendor_id>/poster/<size>.<kind>")
 @commune_staff_required(*STAFF_ROLES)
+@back_to("market.vendor")
 def vendor_poster(vendor_id: int, size: str, kind: str):
     vendor = vendor_services.get_vendor(vendor_id)
-    return poster_download(vendor.id, size, kind, url_for("market.vendor", vendor_id=vendor.id))
+    return poster_download(vendor.id, size, kind)
 

@@ -8,26 +8,19 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tenants.vendors.access import vendor_required
-from app.errors import DomainError
+from app.errors import DomainError, back_to
 from app.exports import csv_response
-from app.extensions import db
 from app.formatting import format_datetime, format_vnd
+from app.forms import show_error
 from tenants.market import bp, payments, poster, queries, services
-from tenants.vendors import payments as vendor_payments
-from tenants.vendors import services as vendor_services
-from tenants.vendors import views as vendor_views
 from tenants.market.forms import SaleForm
 from tenants.market.models import GOODS_CATEGORY_LABELS
 from tenants.market.statuses import CONFIRMATION_LABELS, METHOD_LABELS, QR, SALE_METHODS, STATUS_LABELS
 from tenants.market.views_staff import poster_download
-
-
-def _flash_error(err: DomainError, form=None) -> None:
-    field = getattr(form, err.field, None) if (form is not None and err.field) else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(err.message)]
-    flash(str(err.message), "error")
+from tenants.vendors import payments as vendor_payments
+from tenants.vendors import services as vendor_services
+from tenants.vendors import views as vendor_views
+from tenants.vendors.access import vendor_required
 
 
 def _ledger_page(form: SaleForm, status: int = 200):
@@ -58,10 +51,8 @@ def sales():
                 sale = services.record_qr_sale(g.vendor_id, form.amount.data, form.note.data or "")
             else:
                 sale = services.record_cash_sale(g.vendor_id, form.amount.data, form.note.data or "")
-            db.session.commit()
         except DomainError as err:
-            db.session.rollback()
-            _flash_error(err, form)
+            show_error(form, err)
         else:
             if method == QR:
                 return redirect(url_for("market.sale", sale_id=sale.id))
@@ -94,16 +85,10 @@ def sale_status(sale_id: int):
 
 @bp.route("/me/sales/<int:sale_id>/confirm", methods=["POST"])
 @vendor_required
+@back_to("market.sale")
 def confirm_sale(sale_id: int):
-    try:
-        services.confirm_sale_by_hand(g.vendor_id, sale_id, current_user)  # commits (the confirm function does)
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 404:
-            raise
-        flash(str(err.message), "error")
-    else:
-        flash(_("Sale confirmed by hand."), "success")
+    services.confirm_sale_by_hand(g.vendor_id, sale_id, current_user)
+    flash(_("Sale confirmed by hand."), "success")
     return redirect(url_for("market.sale", sale_id=sale_id))
 
 
@@ -130,8 +115,9 @@ def posters():
 
 @bp.route("/me/poster/<size>.<kind>")
 @vendor_required
+@back_to("market.posters")
 def poster_file(size: str, kind: str):
-    return poster_download(g.vendor_id, size, kind, url_for("market.posters"))
+    return poster_download(g.vendor_id, size, kind)
 
 
 # --- the vendor's pages that moved to tenants/vendors (/c/<slug>/vendor/...) -----------------------------------------

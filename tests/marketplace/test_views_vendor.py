@@ -135,6 +135,26 @@ def test_photos_are_checked_by_content_reencoded_and_served(app, client, vendors
     assert visitor.get(f"/marketplace/images/{product_id}/{name}x-full.jpg").status_code == 404
 
 
+def test_a_removed_photo_leaves_the_product_and_then_the_storage(app, client, vendors):
+    """The row stops naming the picture, and its files go once that is committed (transactions.after_commit)."""
+    from app import storage
+
+    product_id = vendors["products"]["binh"]
+    login(client, "gom@bt.vn")
+    _upload(client, product_id, _jpeg())
+    [name] = _product_images(app, product_id)
+    tenant_id = vendors["tenants"]["bat_trang"].id
+    with app.app_context():
+        assert storage.load(images.key(tenant_id, product_id, name, "full"))
+    response = _post(client, f"/c/bat-trang/marketplace/products/{product_id}/images/{name}/delete")
+    assert response.status_code == 302
+    assert _product_images(app, product_id) == []
+    with app.app_context():
+        for size in images.SIZES:
+            with pytest.raises(FileNotFoundError):
+                storage.load(images.key(tenant_id, product_id, name, size))
+
+
 def _product_images(app, product_id):
     from sqlalchemy import select
 
