@@ -133,10 +133,11 @@ def register_blueprints(app: Flask) -> None:
     from tenants.market import bp as market_bp
     from tenants.notices import bp as notices_bp
     from tenants.onestop import bp as onestop_bp, lookup_bp as onestop_lookup_bp, public_bp as onestop_public_bp
+    from tenants.vendors import bp as vendors_bp
     from tenants.views import bp as communes_bp
 
     for bp in (main_bp, auth_bp, district_bp, communes_bp, notices_bp, onestop_bp, onestop_public_bp,
-               onestop_lookup_bp, market_bp, market_api_bp, marketplace_bp, marketplace_vendor_bp, marketplace_api_bp,
+               onestop_lookup_bp, vendors_bp, market_bp, market_api_bp, marketplace_bp, marketplace_vendor_bp, marketplace_api_bp,
                payments_bp, api_bp, bank_receivers_bp, reconciliation_bp, api_keys_bp, district_api_bp):
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by key or signature, not by a browser session.

@@ -12,7 +12,7 @@ from app.payments.models import (  # noqa: F401
     WebhookEndpoint,
 )
 from marketplace.models import Order, OrderLine, Product, SubOrder  # noqa: F401
-from tenants.market.models import Market, MarketSale, Stall, Vendor  # noqa: F401
+from tenants.market.models import Market, MarketSale, Stall  # noqa: F401
 from tenants.models import Tenant  # noqa: F401
 from tenants.notices.models import Notice  # noqa: F401
 from tenants.onestop.models import (  # noqa: F401
@@ -25,3 +25,4 @@ from tenants.onestop.models import (  # noqa: F401
     Procedure,
     Rating,
 )
+from tenants.vendors.models import Vendor  # noqa: F401

@@ -34,3 +34,18 @@ def _register_district_figures() -> None:
 
 
 _register_district_figures()
+
+
+def _register_scale_loader() -> None:
+    """``flask seed-scale`` runs this package's scale.py, in ``order`` among the domains' loaders (app/scale.py)."""
+    from app import scale
+
+    def load(run) -> None:
+        from marketplace import scale as marketplace_scale
+
+        marketplace_scale.load(run)
+
+    scale.register("marketplace", load, order=20)
+
+
+_register_scale_loader()

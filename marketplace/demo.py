@@ -1,4 +1,4 @@
-"""The marketplace's demo: 13 producers of several communes (Vendor rows of the market, with their vendor payment
+"""The marketplace's demo: 13 producers of several communes (Vendor rows of tenants/vendors, with their payment
 accounts and vendor logins ``shop.<commune>.<n>@gialam.demo``) and 139 published products, each with a picture
 generated honestly (its initials on its category's colour). Seeded in bulk: a few multi-row INSERTs.
 """
@@ -16,14 +16,15 @@ from app import storage
 from app.auth.models import Membership, User
 from app.auth.passwords import hash_password
 from app.extensions import db
-from app.payments.models import PaymentAccount
 from app.text import slugify, strip_diacritics
 from marketplace import images
 from marketplace.demo_catalogue import PRODUCERS
 from marketplace.models import Product
 from marketplace.search import folded_key, lower_key
 from marketplace.statuses import category
-from tenants.market.models import Vendor
+from tenants.vendors import payments as vendor_payments
+from tenants.vendors import services as vendor_services
+from tenants.vendors.models import Vendor
 from tenants.models import Tenant
 from tenants.scoping import all_tenants
 
@@ -71,11 +72,10 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
             select(Vendor).where(Vendor.slug.in_([r["slug"] for r in vendor_rows])))}
         vendor_ids = [by_key[(r["tenant_id"], r["slug"])] for r in vendor_rows]
 
-        db.session.execute(insert(PaymentAccount), [{
-            "tenant_id": row["tenant_id"], "owner_kind": "vendor", "vendor_id": vendor_id,
-            "label": f"Tài khoản {row['business_name']}", "bank_bin": DEMO_BANK_BIN,
-            "account_number": f"2150{vendor_id:08d}", "holder_name": strip_diacritics(row["owner_name"]).upper(),
-            "active": True,
+        vendor_payments.insert_vendor_accounts([{
+            "tenant_id": row["tenant_id"], "vendor_id": vendor_id, "label": f"Tài khoản {row['business_name']}",
+            "bank_bin": DEMO_BANK_BIN, "account_number": f"2150{vendor_id:08d}",
+            "holder_name": strip_diacritics(row["owner_name"]).upper(),
         } for row, vendor_id in zip(vendor_rows, vendor_ids, strict=True)])
 
         password_hash = hash_password(password)  # one hash for every demo login: same password
@@ -92,12 +92,9 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
         user_ids = {u.email: u.id for u in db.session.scalars(select(User).where(User.email.in_(emails)))}
         bound = set(db.session.scalars(select(Membership.user_id).where(
             Membership.user_id.in_(list(user_ids.values())), Membership.role == "vendor")))
-        memberships = [{"user_id": user_ids[email], "tenant_id": row["tenant_id"], "role": "vendor",
-                        "vendor_id": vendor_id}
-                       for email, row, vendor_id in zip(emails, vendor_rows, vendor_ids, strict=True)
-                       if user_ids[email] not in bound]
-        if memberships:
-            db.session.execute(insert(Membership), memberships)
+        vendor_services.bind_users([{"user_id": user_ids[email], "tenant_id": row["tenant_id"], "vendor_id": vendor_id}
+                                    for email, row, vendor_id in zip(emails, vendor_rows, vendor_ids, strict=True)
+                                    if user_ids[email] not in bound])
 
         rng = random.Random(139)
         cache: dict = {}
@@ -130,5 +127,5 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
             product_id = id_of[(row["tenant_id"], row["slug"])]
             storage.save(images.key(row["tenant_id"], product_id, name, "full"), full)
             storage.save(images.key(row["tenant_id"], product_id, name, "thumb"), thumb)
-        db.session.commit()
+        db.session.commit()  # bulk seeding: the marketplace's demo is saved whole, the pictures are stored
     return {"producers": len(vendor_rows), "products": len(product_rows)}

@@ -14,10 +14,10 @@ from sqlalchemy import select
 from app.errors import ValidationError
 from app.extensions import db
 from app.payments import intents
-from app.payments.accounts import find_account
 from app.payments.banks import get_bank
 from app.payments.models import PaymentIntent
 from tenants.scoping import all_tenants
+from tenants.vendors.payments import vendor_account
 
 PURPOSE = "marketplace_order"
 
@@ -26,7 +26,7 @@ def request_payment(*, vendor_id: int, vendor_name: str, amount: int, order_code
                     hold: timedelta) -> PaymentIntent:
     """An intent for one sub-order, on the vendor's own account in the active (the vendor's) commune; flushed.
     It expires with the hold, so the QR stops being payable when the stock goes back on sale."""
-    account = find_account(vendor_id)
+    account = vendor_account(vendor_id)
     if account is None:
         raise ValidationError(_l("%(vendor)s cannot take payments yet. Remove their products from the cart.",
                                  vendor=vendor_name), field="cart")
@@ -78,14 +78,13 @@ def expire_due(now: datetime | None = None) -> int:
 
 def expire_if_due(public_id: str) -> None:
     """Expiry applied on read for one intent (the order page): locked and re-read, so a payment holding the lock
-    is never overwritten; commits when it expires."""
+    is never overwritten; the page's unit of work commits it."""
     with all_tenants():
         intent = db.session.scalar(
             select(PaymentIntent).where(PaymentIntent.public_id == public_id)
             .with_for_update(of=PaymentIntent).execution_options(populate_existing=True))  # locked, fresh
         if intent is not None:
             intents.apply_expiry(intent)
-        db.session.commit()
 
 
 def cancel_payment(public_id: str) -> None:

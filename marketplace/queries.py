@@ -17,7 +17,7 @@ from app.extensions import db
 from marketplace.models import MAX_ID, CatalogueCount, Order, OrderLine, Product, SubOrder
 from marketplace.search import match_and_rank, published_matches
 from marketplace.statuses import CONFIRMED, DELIVERED, PAID, SHIPPED
-from tenants.market.models import Vendor
+from tenants.vendors.models import Vendor
 from tenants.models import Tenant
 from tenants.scoping import all_tenants
 

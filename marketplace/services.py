@@ -32,8 +32,8 @@ from marketplace.statuses import (
     VENDOR_TRANSITIONS,
     category,
 )
-from tenants.market.models import Vendor
 from tenants.scoping import tenant_context
+from tenants.vendors.services import get_vendor
 
 MAX_PRICE = 9_999_999_999_999
 MAX_STOCK = 1_000_000
@@ -143,13 +143,6 @@ def clean_product(data: dict) -> ProductValues:
 def locked(query):
     """This row, locked until commit and read fresh from the database (not from the session's identity map)."""
     return query.with_for_update(of=query.column_descriptions[0]["entity"]).execution_options(populate_existing=True)
-
-
-def get_vendor(vendor_id: int) -> Vendor:
-    vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id))
-    if vendor is None:
-        raise NotFound(_l("No such vendor."))
-    return vendor
 
 
 def get_product(vendor_id: int, product_id: int, *, lock: bool = False) -> Product:
@@ -272,11 +265,11 @@ class OutOfStock(Conflict):
     """Someone else bought the last units first; nothing was ordered."""
 
 
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ORDER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def new_order_code() -> str:
-    return "DH" + "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+    return "DH" + "".join(secrets.choice(ORDER_CODE_ALPHABET) for _ in range(8))
 
 
 def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Order:
@@ -380,19 +373,24 @@ def _release_held(sub: SubOrder) -> None:
             .execution_options(synchronize_session=False))
 
 
+class _NotFree(Exception):
+    """A line's units were sold to someone else meanwhile: the savepoint undoes the lines taken before it."""
+
+
 def _take_again(sub: SubOrder) -> bool:
     """After the hold ended: sell the units again if they are still free (all lines or none)."""
-    savepoint = db.session.begin_nested()
-    for line in _lines(sub):
-        taken = db.session.execute(
-            update(Product)
-            .where(Product.id == line.product_id, Product.stock - Product.reserved >= line.quantity)
-            .values(stock=Product.stock - line.quantity)
-            .execution_options(synchronize_session=False)).rowcount
-        if taken != 1:
-            savepoint.rollback()
-            return False
-    savepoint.commit()
+    try:
+        with db.session.begin_nested():
+            for line in _lines(sub):
+                taken = db.session.execute(
+                    update(Product)
+                    .where(Product.id == line.product_id, Product.stock - Product.reserved >= line.quantity)
+                    .values(stock=Product.stock - line.quantity)
+                    .execution_options(synchronize_session=False)).rowcount
+                if taken != 1:
+                    raise _NotFree
+    except _NotFree:
+        return False
     return True
 
 

@@ -26,16 +26,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 
-from app import storage
+from app import storage, transactions
 from app.cache import cached_for_visitors
 from app.errors import DomainError
-from app.extensions import csrf, db, limiter
+from app.extensions import csrf, limiter
 from app.clock import as_utc, utcnow
 from marketplace import bp, cart, images, payments, queries, services
 from marketplace.forms import CheckoutForm, FindOrderForm
 from marketplace.models import Product
 from marketplace.statuses import AWAITING_PAYMENT, CATEGORIES, category, status_label
-from tenants.market.models import Vendor
+from tenants.vendors.access import vendor_of
+from tenants.vendors.models import Vendor
 
 PER_PAGE = 24
 # The catalogue pages below are stored whole for visitors without a session (app/cache.py) until a commit writes what
@@ -190,8 +191,7 @@ def image(product_id: int, name: str, size: str):
 
 
 def _is_vendor_of(tenant_id: int, vendor_id: int) -> bool:
-    return current_user.is_authenticated and any(
-        m.role == "vendor" and m.tenant_id == tenant_id and m.vendor_id == vendor_id for m in current_user.memberships)
+    return vendor_of(current_user, tenant_id) == vendor_id
 
 
 # ------------------------------------------------------------------------------------------------ cart
@@ -272,18 +272,17 @@ def checkout():
         try:
             buyer = services.clean_buyer(form.name.data, form.phone.data, form.address.data, form.note.data)
             order = services.checkout(lines, buyer, hold)
-            db.session.commit()
         except DomainError as err:
-            db.session.rollback()
             field = getattr(form, err.field, None) if err.field else None
             if field is not None and hasattr(field, "errors") and isinstance(field.errors, list):
                 field.errors.append(str(err.message))
             else:
                 flash(str(err.message), "error")
         else:
-            cart.clear()
-            cart.remember_order(order.code)
-            return redirect(url_for("marketplace.order", code=order.code))
+            code = order.code
+            # The cart empties once the order is saved: a checkout run again after a deadlock finds it full.
+            transactions.after_commit(lambda: (cart.clear(), cart.remember_order(code)))
+            return redirect(url_for("marketplace.order", code=code))
     cards = queries.public_cards([pid for pid, _ in lines])
     total = sum(cards[pid].price * q for pid, q in lines if pid in cards)
     response = make_response(render_template("marketplace/checkout.html", form=form, total=total,

@@ -8,21 +8,22 @@ import json
 from flask import Response, abort, flash, g, redirect, render_template, request, stream_with_context, url_for
 from flask_babel import gettext as _
 
-from app.auth.access import vendor_required
-from app.errors import DomainError, ValidationError
+from tenants.vendors.access import vendor_required
+from app import transactions
+from app.errors import DomainError, ValidationError, back_to
 from app.exports import csv_response
-from app.extensions import db
 from app.formatting import format_datetime
 from app.uploads import upload_limit
 from marketplace import images, importer, queries, services, vendor_bp
 from marketplace.forms import CancelForm, ImageForm, ImportForm, ProductForm
 from marketplace.importer import import_rows, read_csv
 from tenants.scoping import tenant_context
+from tenants.vendors.services import get_vendor
 from marketplace.statuses import CATEGORIES, SUB_ORDER_STATUSES, VENDOR_ACTIONS, status_label
 
 
 def _render(template: str, status: int = 200, **context):
-    return render_template(template, vendor=services.get_vendor(g.vendor_id), categories=CATEGORIES,
+    return render_template(template, vendor=get_vendor(g.vendor_id), categories=CATEGORIES,
                            status_label=status_label, **context), status
 
 
@@ -62,9 +63,7 @@ def new_product():
     if form.validate_on_submit():
         try:
             product = services.create_product(g.vendor_id, _form_data(form), publish=form.publish.data)
-            db.session.commit()
         except DomainError as err:
-            db.session.rollback()
             _field_error(form, err)
         else:
             flash(_("Product saved."), "success")
@@ -88,14 +87,11 @@ def edit_product(product_id: int):
         try:
             services.update_product(g.vendor_id, product_id, _form_data(form))
             services.set_published(g.vendor_id, product_id, bool(form.publish.data))
-            db.session.commit()
         except DomainError as err:
-            db.session.rollback()
             _field_error(form, err)
         else:
             flash(_("Product saved."), "success")
             return redirect(url_for("marketplace_vendor.edit_product", product_id=product_id))
-        product = services.get_product(g.vendor_id, product_id)
     return _render("marketplace/vendor/product_form.html", 400 if form.is_submitted() else 200, form=form,
                    product=product, image_form=ImageForm())
 
@@ -106,45 +102,33 @@ def publish(product_id: int, action: str):
     if action not in ("publish", "unpublish"):
         abort(404)
     services.set_published(g.vendor_id, product_id, action == "publish")
-    db.session.commit()
     flash(_("Published.") if action == "publish" else _("Taken off the marketplace."), "success")
     return redirect(url_for("marketplace_vendor.products"))
 
 
 @vendor_bp.route("/products/<int:product_id>/stock", methods=["POST"])
 @vendor_required
+@back_to("marketplace_vendor.products")
 def stock(product_id: int):
-    try:
-        services.set_stock(g.vendor_id, product_id, request.form.get("stock", ""))
-        db.session.commit()
-        flash(_("Stock updated."), "success")
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 404:
-            raise
-        flash(str(err.message), "error")
+    services.set_stock(g.vendor_id, product_id, request.form.get("stock", ""))
+    flash(_("Stock updated."), "success")
     return redirect(url_for("marketplace_vendor.products"))
 
 
 @vendor_bp.route("/products/<int:product_id>/images", methods=["POST"])
 @vendor_required
 @upload_limit(images.MAX_BYTES)
+@back_to("marketplace_vendor.edit_product")
 def add_image(product_id: int):
     product = services.get_product(g.vendor_id, product_id, lock=True)
     upload = request.files.get("image")
-    try:
-        if len(product.images or []) >= images.MAX_IMAGES:
-            raise ValidationError(_("A product has %(n)s photos at most.", n=images.MAX_IMAGES))
-        data = upload.read(images.MAX_BYTES + 1) if upload else b""
-        name, full, thumb = images.prepare(data)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-        return redirect(url_for("marketplace_vendor.edit_product", product_id=product_id)), 303
+    if len(product.images or []) >= images.MAX_IMAGES:
+        raise ValidationError(_("A product has %(n)s photos at most.", n=images.MAX_IMAGES))
+    name, full, thumb = images.prepare(upload.read(images.MAX_BYTES + 1) if upload else b"")
     if name not in (product.images or []):
+        # Stored first: the row, committed after the view, never names a picture that is not there.
         images.store(product.tenant_id, product.id, name, full, thumb)
         product.images = [*(product.images or []), name]
-        db.session.commit()
     flash(_("Photo added."), "success")
     return redirect(url_for("marketplace_vendor.edit_product", product_id=product_id))
 
@@ -155,8 +139,9 @@ def delete_image(product_id: int, name: str):
     product = services.get_product(g.vendor_id, product_id, lock=True)
     if name in (product.images or []):
         product.images = [n for n in product.images if n != name]
-        db.session.commit()
-        images.remove(product.tenant_id, product.id, name)
+        tenant_id = product.tenant_id
+        # The file goes once the row no longer names it (after the commit); if the commit fails it stays.
+        transactions.after_commit(lambda: images.remove(tenant_id, product_id, name))
         flash(_("Photo removed."), "success")
     return redirect(url_for("marketplace_vendor.edit_product", product_id=product_id))
 
@@ -219,22 +204,15 @@ def order(sub_order_id: int):
 
 @vendor_bp.route("/orders/<int:sub_order_id>/<action>", methods=["POST"])
 @vendor_required
+@back_to("marketplace_vendor.order")
 def act(sub_order_id: int, action: str):
     if action not in (*VENDOR_ACTIONS, "refunded"):
         abort(404)
-    try:
-        if action == "refunded":
-            services.mark_refunded(g.vendor_id, sub_order_id)
-        else:
-            services.act_on_sub_order(g.vendor_id, sub_order_id, action, request.form.get("reason"))
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 404:
-            raise
-        flash(str(err.message), "error")
+    if action == "refunded":
+        services.mark_refunded(g.vendor_id, sub_order_id)
     else:
-        flash(_("Order updated."), "success")
+        services.act_on_sub_order(g.vendor_id, sub_order_id, action, request.form.get("reason"))
+    flash(_("Order updated."), "success")
     return redirect(url_for("marketplace_vendor.order", sub_order_id=sub_order_id))
 
 

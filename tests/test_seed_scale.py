@@ -143,9 +143,14 @@ def test_products_sit_in_their_vendors_commune_with_stock_covering_reserved(seed
 
 
 def test_every_vendor_has_one_valid_payment_account(seeded, database):
-    counts = _rows(database, "SELECT v.id, count(a.id) FROM vendors v LEFT JOIN payment_accounts a "
-                             "ON a.vendor_id = v.id AND a.tenant_id = v.tenant_id AND a.active GROUP BY v.id")
+    counts = _rows(database, "SELECT v.id, count(a.id) FROM vendors v LEFT JOIN vendor_accounts l "
+                             "ON l.vendor_id = v.id AND l.tenant_id = v.tenant_id LEFT JOIN payment_accounts a "
+                             "ON a.id = l.account_id AND a.tenant_id = l.tenant_id AND a.active GROUP BY v.id")
     assert len(counts) == SIZES["vendors"] and {n for _id, n in counts} == {1}
+    # and every account of a vendor is one vendor's, of its commune (the vendors package's link, vendor_accounts)
+    assert _scalar(database, "SELECT count(*) FROM payment_accounts a LEFT JOIN vendor_accounts l ON l.account_id = "
+                             "a.id AND l.tenant_id = a.tenant_id WHERE (a.owner_kind = 'vendor') <> (l.vendor_id "
+                             "IS NOT NULL)") == 0
     from app.payments.banks import is_known_bin
 
     accounts = _rows(database, "SELECT bank_bin, account_number FROM payment_accounts")
@@ -254,7 +259,8 @@ def test_stalls_hold_vendors_of_their_commune_and_sales_are_made_there(seeded, d
         SELECT count(*) FROM market_sales x
         LEFT JOIN payment_intents i ON i.id = x.intent_id AND i.tenant_id = x.tenant_id
         LEFT JOIN payment_accounts a ON a.id = i.account_id AND a.tenant_id = x.tenant_id
-        WHERE x.method = 'qr' AND (i.id IS NULL OR a.vendor_id IS DISTINCT FROM x.vendor_id OR NOT a.active
+        LEFT JOIN vendor_accounts l ON l.account_id = a.id AND l.tenant_id = a.tenant_id
+        WHERE x.method = 'qr' AND (i.id IS NULL OR l.vendor_id IS DISTINCT FROM x.vendor_id OR NOT a.active
               OR a.owner_kind <> 'vendor' OR i.purpose <> 'market_sale' OR i.amount <> x.amount
               OR i.metadata::jsonb ->> 'vendor' <> x.vendor_id::text
               OR (x.status = 'paid') <> (i.status = 'succeeded' AND i.amount_received = i.amount
@@ -311,7 +317,8 @@ def test_every_sub_order_is_paid_through_its_vendors_account(seeded, database):
         SELECT count(*) FROM sub_orders s JOIN orders o ON o.id = s.order_id
         LEFT JOIN payment_intents i ON i.public_id = s.intent_id AND i.tenant_id = s.tenant_id
         LEFT JOIN payment_accounts a ON a.id = i.account_id AND a.tenant_id = s.tenant_id
-        WHERE i.id IS NULL OR a.vendor_id IS DISTINCT FROM s.vendor_id OR a.owner_kind <> 'vendor'
+        LEFT JOIN vendor_accounts l ON l.account_id = a.id AND l.tenant_id = a.tenant_id
+        WHERE i.id IS NULL OR l.vendor_id IS DISTINCT FROM s.vendor_id OR a.owner_kind <> 'vendor'
               OR i.purpose <> 'marketplace_order' OR i.amount <> s.subtotal OR i.expires_at <> s.hold_expires_at
               OR i.metadata::jsonb ->> 'order' <> o.code OR i.metadata::jsonb ->> 'sub_order' <> s.id::text
               OR (s.status IN {PAID_STATUSES}) <> (i.status = 'succeeded' AND i.amount_received = i.amount
@@ -426,3 +433,12 @@ def test_the_rls_policy_lets_postgres_estimate_cross_commune_reads(seeded, datab
             assert plan[0]["Plan"]["Plan Rows"] < SIZES["products"] / 2
     finally:
         engine.dispose()
+
+
+def test_each_domain_registers_its_loader_and_they_run_in_order(app):
+    """The core runs the loaders the domains register (it imports none of them): the vendors before the catalogue
+    and the markets that build on them, the one-stop offices last (they draw from the run's generator after the
+    catalogue, so the order is part of what a seed gives)."""
+    from app import scale
+
+    assert [loader.name for loader in scale.loaders()] == ["vendors", "marketplace", "market", "onestop"]

@@ -36,29 +36,6 @@ def commune_staff_required(*roles: str):
     return decorator
 
 
-def vendor_membership(user, tenant_id: int):
-    """The user's vendor membership in the commune (a vendor user is bound to one vendor), or None."""
-    return next((m for m in user.memberships if m.tenant_id == tenant_id and m.role == "vendor"), None)
-
-
-def vendor_required(view):
-    """The signed-in user must be a vendor of ``g.tenant``; ``g.vendor_id`` is then their vendor. Anyone else gets
-    404 (a vendor's pages do not exist for other vendors, staff or other communes)."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        if not current_user.is_authenticated:
-            return login_manager.unauthorized()
-        tenant = g.get("tenant")
-        membership = vendor_membership(current_user, tenant.id) if tenant is not None else None
-        if membership is None:
-            abort(404)
-        g.vendor_id = membership.vendor_id
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
 def district_admin_required(view):
     @wraps(view)
     def wrapped(*args, **kwargs):

@@ -10,7 +10,6 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
-    ForeignKeyConstraint,
     Integer,
     String,
     UniqueConstraint,
@@ -72,7 +71,8 @@ class User(UserMixin, db.Model):
 
 
 class Membership(db.Model):
-    """Not tenant-scoped: it is read at login, before any tenant is known; services filter it by tenant."""
+    """Not tenant-scoped: it is read at login, before any tenant is known; services filter it by tenant. Which vendor
+    a "vendor" membership acts for is the vendors package's record (tenants/vendors/models.py)."""
 
     __tablename__ = "memberships"
     __table_args__ = (
@@ -82,16 +82,12 @@ class Membership(db.Model):
             f"({one_of('role', COMMUNE_ROLES)} AND tenant_id IS NOT NULL)",
             name="role_tenant",
         ),
-        # A vendor user is bound to one vendor of the commune (tenants/market), and only a vendor user is.
-        CheckConstraint("(role = 'vendor') = (vendor_id IS NOT NULL)", name="vendor_bound"),
-        ForeignKeyConstraint(["tenant_id", "vendor_id"], ["vendors.tenant_id", "vendors.id"], ondelete="CASCADE"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
     role: Mapped[str] = mapped_column(String(20))
-    vendor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     user: Mapped[User] = relationship(back_populates="memberships")

@@ -22,9 +22,10 @@ from tenants.scoping import all_tenants
 
 
 def create_account(label: str, bank_bin: str, account_number: str, holder_name: str, *,
-                   owner_kind: str = "commune", vendor_id: int | None = None) -> PaymentAccount:
-    """A payee account of the active tenant. The bank details are checked the way the QR encoder needs them.
-    Flushed; the caller commits (a vendor and its account are saved together or not at all)."""
+                   owner_kind: str = "commune") -> PaymentAccount:
+    """A payee account of the active tenant: the commune's own, or (``owner_kind="vendor"``) someone else's whose
+    money it receives, such as a vendor's (tenants/vendors links it to its vendor). The bank details are checked the
+    way the QR encoder needs them. Flushed; the caller commits (a vendor and its account are saved together)."""
     label, holder_name = normalize(label), normalize(holder_name)
     account_number = normalize(account_number).replace(" ", "")
     if not label:
@@ -46,7 +47,7 @@ def create_account(label: str, bank_bin: str, account_number: str, holder_name: 
     if taken is not None:
         raise ValidationError(_l("This bank account is already registered."), field="account_number")
     account = PaymentAccount(label=label, bank_bin=bank_bin, account_number=account_number,
-                             holder_name=holder_name, owner_kind=owner_kind, vendor_id=vendor_id, active=True)
+                             holder_name=holder_name, owner_kind=owner_kind, active=True)
     db.session.add(account)
     db.session.flush()
     return account
@@ -63,13 +64,13 @@ def get_account(account_id: int) -> PaymentAccount:
     return account
 
 
-def find_account(vendor_id: int | None = None) -> PaymentAccount | None:
-    """The active tenant's commune account, or the account of one of its vendors."""
+def find_account(account_id: int | None = None) -> PaymentAccount | None:
+    """The active tenant's (first active) commune account, or its active account ``account_id``."""
     query = select(PaymentAccount).where(PaymentAccount.active.is_(True)).order_by(PaymentAccount.id)
-    if vendor_id is None:
+    if account_id is None:
         query = query.where(PaymentAccount.owner_kind == "commune")
     else:
-        query = query.where(PaymentAccount.vendor_id == vendor_id)
+        query = query.where(PaymentAccount.id == account_id)
     return db.session.scalars(query).first()
 
 

@@ -32,15 +32,13 @@ def _tenant(slug: str):
 @click.option("--account", "account_number", required=True)
 @click.option("--holder", "holder_name", required=True)
 @click.option("--label", default="Tài khoản thu phí")
-@click.option("--vendor", "vendor_id", type=int, default=None)
-def create_account_cmd(slug, bank_bin, account_number, holder_name, label, vendor_id):
-    """Create a payment account for a commune (or one of its vendors)."""
+def create_account_cmd(slug, bank_bin, account_number, holder_name, label):
+    """Create a payment account for a commune (a vendor's is made by its commune or on its Bank page)."""
     from app.payments.accounts import create_account
 
     with tenant_context(_tenant(slug)):
         try:
-            account = create_account(label, bank_bin, account_number, holder_name,
-                                     owner_kind="vendor" if vendor_id else "commune", vendor_id=vendor_id)
+            account = create_account(label, bank_bin, account_number, holder_name)
             db.session.commit()
         except DomainError as err:
             raise click.ClickException(str(err.message)) from None
@@ -49,13 +47,14 @@ def create_account_cmd(slug, bank_bin, account_number, holder_name, label, vendo
 
 @payments_cli.command("create-key")
 @click.option("--tenant", "slug", required=True, help="Commune slug")
-@click.option("--vendor", "vendor_id", type=int, default=None, help="The vendor's account instead of the commune's")
-def create_key_cmd(slug, vendor_id):
+@click.option("--account", "account_id", type=int, default=None,
+              help="The payment account with this id (a vendor's, say) instead of the commune's")
+def create_key_cmd(slug, account_id):
     """Print a new secret API key (and nothing else) on stdout."""
     from app.payments.accounts import create_api_key, find_account
 
     with tenant_context(_tenant(slug)):
-        account = find_account(vendor_id)
+        account = find_account(account_id)
         if account is None:
             raise click.ClickException("No active payment account; create one with `flask payments create-account`.")
         _key, secret = create_api_key(account)
@@ -65,16 +64,17 @@ def create_key_cmd(slug, vendor_id):
 
 @payments_cli.command("set-notification-secret")
 @click.option("--tenant", "slug", required=True, help="Commune slug")
-@click.option("--vendor", "vendor_id", type=int, default=None, help="The vendor's account instead of the commune's")
+@click.option("--account", "account_id", type=int, default=None,
+              help="The payment account with this id (a vendor's, say) instead of the commune's")
 @click.option("--provider", type=click.Choice(sorted(NOTIFICATION_SECRET_FIELDS)), required=True)
 @click.option("--clear", is_flag=True, help="Forget the account's own secret (the platform's applies again)")
-def set_notification_secret_cmd(slug, vendor_id, provider, clear):
+def set_notification_secret_cmd(slug, account_id, provider, clear):
     """Give a payment account its own bank-notification secret (read from a hidden prompt or standard input)."""
     from app.payments.accounts import find_account, set_notification_secret
 
     value = None if clear else click.prompt("Secret", hide_input=True)
     with tenant_context(_tenant(slug)):
-        account = find_account(vendor_id)
+        account = find_account(account_id)
         if account is None:
             raise click.ClickException("No active payment account; create one with `flask payments create-account`.")
         try:

@@ -65,13 +65,10 @@ class PaymentAccount(TenantScoped, db.Model):
         UniqueConstraint("bank_bin", "account_number"),
         CheckConstraint("owner_kind IN ('commune', 'vendor')", name="owner_kind"),
         Index("ix_payment_accounts_tenant_bank_account", "tenant_id", "bank_bin", "account_number"),
-        ForeignKeyConstraint(["tenant_id", "vendor_id"], ["vendors.tenant_id", "vendors.id"], ondelete="RESTRICT"),
-        CheckConstraint("(owner_kind = 'vendor') = (vendor_id IS NOT NULL)", name="vendor_owner"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_kind: Mapped[str] = mapped_column(String(10), default="commune")
-    vendor_id: Mapped[int | None] = mapped_column(Integer, index=True)  # a vendor's account (tenants/market)
     label: Mapped[str] = mapped_column(String(120))
     bank_bin: Mapped[str] = mapped_column(String(6))
     account_number: Mapped[str] = mapped_column(String(19), index=True)

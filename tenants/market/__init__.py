@@ -1,14 +1,15 @@
-"""Smart markets (chợ thông minh): markets, stalls and the commune's vendors (household businesses, cooperatives),
-stall QR posters, QR and cash sales from the vendor's phone, and the commune's cashless figures.
+"""Smart markets (chợ thông minh): markets and stalls let to the commune's vendors (tenants/vendors/), stall QR
+posters, QR and cash sales from the vendor's phone, and the commune's cashless figures.
 
-The vendor is one entity across the product: it sells at a market stall and on the shared marketplace, and its bank
-account is a payment account of the payments primitive (``PaymentAccount.vendor_id``). The market hears about its
-sales' payments through ``payment_event`` (below); tenants/market/payments.py is its only other tie to payments.
+The market hears about its sales' payments through ``payment_event`` (below); tenants/market/payments.py is its
+only other tie to payments.
 """
 
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
 
 from app.payments.reactions import payment_event
+from tenants.vendors import pages as vendor_pages
 
 bp = Blueprint("market", __name__, url_prefix="/c/<tenant_slug>/market", template_folder="templates")
 api_bp = Blueprint("market_api", __name__, url_prefix="/api/c/<tenant_slug>/market")
@@ -27,6 +28,21 @@ def _sale_payment_changed(purpose, *, intent, event_type):
 
 from tenants.market import views_public, views_staff, views_vendor  # noqa: E402,F401
 
+# The vendor's phone pages: selling and the stall poster come first in its tab bar; its profile names its stalls.
+vendor_pages.add_tab("market.sales", _l("Sell"), testid="tab-sales", order=10, also=("market.sale",))
+vendor_pages.add_tab("market.posters", _l("QR poster"), testid="tab-poster", order=20)
+
+
+def _profile_lines(vendor) -> list[str]:
+    from tenants.market.models import GOODS_CATEGORY_LABELS
+    from tenants.market.services import stalls_of_vendor
+
+    return [str(GOODS_CATEGORY_LABELS.get(vendor.goods_category, vendor.goods_category)),
+            *(f"{market.name} {stall.number}" for stall, market in stalls_of_vendor(vendor.id))]
+
+
+vendor_pages.add_profile_lines(_profile_lines)
+
 
 def _register_district_figures() -> None:
     """The district dashboard's per-commune counts come from ``queries.district_figures`` (app/district/figures.py)."""
@@ -37,3 +53,18 @@ def _register_district_figures() -> None:
 
 
 _register_district_figures()
+
+
+def _register_scale_loader() -> None:
+    """``flask seed-scale`` runs this package's scale.py, in ``order`` among the domains' loaders (app/scale.py)."""
+    from app import scale
+
+    def load(run) -> None:
+        from tenants.market import scale as market_scale
+
+        market_scale.load(run)
+
+    scale.register("market", load, order=30)
+
+
+_register_scale_loader()

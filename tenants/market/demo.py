@@ -16,16 +16,18 @@ from typing import Callable
 from flask import current_app
 from sqlalchemy import insert, select
 
-from app.auth.models import Membership, User
+from app.auth.models import User
 from app.auth.passwords import hash_password
 from app.extensions import db
 from app.formatting import VN_TZ, to_local
 from app.text import slugify
-from tenants.market.models import Market, MarketSale, Stall, Vendor
-from tenants.market import payments
-from tenants.market.payments import holder_name_for_banks
+from tenants.market.models import Market, MarketSale, Stall
 from tenants.queries import get_by_slug
 from tenants.scoping import all_tenants
+from tenants.vendors import payments
+from tenants.vendors import services as vendor_services
+from tenants.vendors.models import Vendor
+from tenants.vendors.payments import holder_name_for_banks
 
 DEMO_DOMAIN = "gialam.demo"
 BANKS = ("970415", "970436", "970418", "970405", "970422", "970407", "970432", "970423")
@@ -85,7 +87,7 @@ def seed(password: str, *, days: int | None = None, now: datetime | None = None,
                                                          Market.slug == slugify(spec[1]))):
                 continue
             vendors, sales = _seed_market(tenant, spec, password_hash, days, now)
-            db.session.commit()
+            db.session.commit()  # bulk seeding: a market at a time, so a second run skips the markets already there
         counts["markets"] += 1
         counts["vendors"] += vendors
         counts["market_sales"] += sales
@@ -145,9 +147,8 @@ def _seed_market(tenant, spec, password_hash: str, days: int, now: datetime) -> 
         {"email": vendor_email(slug, i + 1), "name": owners[i][0], "phone": vendors[i]["phone"],
          "password_hash": password_hash, "active": True} for i in range(vendor_count)
     ]).scalars().all()
-    db.session.execute(insert(Membership), [
-        {"user_id": user_id, "tenant_id": tenant.id, "role": "vendor", "vendor_id": vendor_id}
-        for user_id, vendor_id in zip(user_ids, vendor_ids, strict=True)])
+    vendor_services.bind_users([{"user_id": user_id, "tenant_id": tenant.id, "vendor_id": vendor_id}
+                                for user_id, vendor_id in zip(user_ids, vendor_ids, strict=True)])
 
     sales = _history(rng, tenant.id, market_id, vendor_ids, stalls, owners, with_account, qr_share, days, now)
     for start in range(0, len(sales), 5000):

@@ -1,9 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, IntegerField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import EmailField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.forms import BaseForm
-from tenants.market.models import GOODS_CATEGORIES, VENDOR_KIND_LABELS
+from tenants.market.models import GOODS_CATEGORIES
+from tenants.vendors.forms import BankAccountForm
+from tenants.vendors.models import VENDOR_KIND_LABELS
 
 
 def _categories():
@@ -28,13 +30,6 @@ class AssignStallForm(BaseForm):
     vendor_id = SelectField(_l("Vendor"), coerce=str, choices=[], validate_choice=False)  # the service checks it
 
 
-class BankAccountForm(BaseForm):
-    bank_bin = SelectField(_l("Bank"), validate_choice=False)  # the service says "unknown bank" clearly
-    account_number = StringField(_l("Account number"), validators=[DataRequired(), Length(max=40)])
-    holder_name = StringField(_l("Account holder (as the bank writes it)"),
-                              validators=[DataRequired(), Length(max=120)])
-
-
 class VendorForm(BankAccountForm):
     business_name = StringField(_l("Business name"), validators=[DataRequired(), Length(max=200)])
     kind = SelectField(_l("Kind"), choices=list(VENDOR_KIND_LABELS.items()), default="household")
@@ -46,17 +41,6 @@ class VendorForm(BankAccountForm):
     stall_id = SelectField(_l("Stall"), coerce=str, validators=[Optional()])
 
 
-class ProfileForm(BaseForm):
-    owner_name = StringField(_l("Owner"), validators=[DataRequired(), Length(max=120)])
-    phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=20)])
-    description = TextAreaField(_l("About your stall"), validators=[Optional(), Length(max=5000)])
-
-
 class SaleForm(BaseForm):
     amount = StringField(_l("Amount (đồng)"), validators=[DataRequired(), Length(max=30)])
     note = StringField(_l("Note (optional)"), validators=[Optional(), Length(max=200)])
-
-
-class SetPasswordForm(BaseForm):
-    password = PasswordField(_l("Choose a password"), validators=[DataRequired(), Length(min=8, max=200)])
-    confirm = PasswordField(_l("Repeat the password"), validators=[DataRequired(), Length(max=200)])

@@ -1,8 +1,7 @@
-"""The market's records. ``Vendor`` is shared with the marketplace (marketplace/ lists a vendor's products).
+"""The market's records (the vendors they name are tenants/vendors/'s).
 
 Market     a commune's market (chợ): name, address, opening hours
 Stall      a numbered stall (sạp/ki-ốt) in a row of a market, with its goods category and, when let, its vendor
-Vendor     a household business or cooperative of the commune; its bank account is a PaymentAccount (vendor_id)
 MarketSale one sale at a stall: by QR (a payment intent on the vendor's account) or cash
 """
 
@@ -21,7 +20,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
     func,
     text,
@@ -31,9 +29,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.extensions import db, one_of
 from tenants.market.statuses import CONFIRMATIONS, SALE_METHODS, SALE_STATUSES
 from tenants.scoping import TenantScoped
-
-VENDOR_KINDS = ("household", "cooperative")
-VENDOR_KIND_LABELS = {"household": _l("Household business"), "cooperative": _l("Cooperative")}
 
 # What is sold at a stall (and what a vendor mainly sells); the order is the order of pickers and charts.
 GOODS_CATEGORIES = (
@@ -88,32 +83,6 @@ class Stall(TenantScoped, db.Model):
     row: Mapped[str] = mapped_column(String(40), default="")
     goods_category: Mapped[str] = mapped_column(String(40), default="other")
     vendor_id: Mapped[int | None] = mapped_column(Integer)
-
-
-class Vendor(TenantScoped, db.Model):
-    """A household business (hộ kinh doanh) or cooperative (hợp tác xã) of a commune."""
-
-    __tablename__ = "vendors"
-    __table_args__ = (
-        UniqueConstraint("tenant_id", "id"),
-        UniqueConstraint("tenant_id", "slug"),
-        CheckConstraint(one_of("kind", VENDOR_KINDS), name="kind"),
-        Index("ix_vendors_tenant_active", "tenant_id", "active"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20), default="household")
-    business_name: Mapped[str] = mapped_column(String(200))
-    slug: Mapped[str] = mapped_column(String(120))  # readable, unique in the commune (storefront URLs)
-    owner_name: Mapped[str] = mapped_column(String(120))
-    phone: Mapped[str] = mapped_column(String(20))
-    tax_code: Mapped[str | None] = mapped_column(String(14))
-    goods_category: Mapped[str] = mapped_column(String(40), default="other")
-    description: Mapped[str] = mapped_column(Text, default="")
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    # The market's additions: when the vendor was deactivated (kept for the record; sales stay in the ledger).
-    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class MarketSale(TenantScoped, db.Model):

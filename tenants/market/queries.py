@@ -14,10 +14,11 @@ from sqlalchemy import and_, case, func, literal, null, select, union_all
 
 from app.extensions import db
 from app.formatting import VN_TZ, to_local
-from tenants.market import payments
-from tenants.market.models import GOODS_CATEGORY_CODES, Market, MarketSale, Stall, Vendor
+from tenants.market.models import GOODS_CATEGORY_CODES, Market, MarketSale, Stall
 from tenants.market.statuses import PAID, QR, SALE_METHODS, SALE_STATUSES
 from tenants.scoping import all_tenants
+from tenants.vendors import payments as vendor_payments
+from tenants.vendors.models import Vendor
 
 LEDGER_PAGE = 50
 
@@ -153,7 +154,7 @@ def ledger_totals(vendor_id: int, f: LedgerFilter) -> tuple[Totals, list[tuple[d
 # --- the commune's figures ----------------------------------------------------------------------------------------
 
 def _has_bank_account():
-    return payments.has_active_account(Vendor.id, Vendor.tenant_id)
+    return vendor_payments.has_active_account(Vendor.id, Vendor.tenant_id)
 
 
 def vendor_figures() -> tuple[int, int]:
@@ -325,7 +326,7 @@ class VendorRow:
 
 def vendor_list() -> list[VendorRow]:
     """Every vendor with its active account and stall numbers: two queries whatever the number of vendors."""
-    account = payments.active_vendor_accounts()
+    account = vendor_payments.active_vendor_accounts()
     rows = db.session.execute(
         select(Vendor, account.c.bank_bin, account.c.account_number)
         .outerjoin(account, account.c.vendor_id == Vendor.id)

@@ -1,5 +1,5 @@
-"""Market rules: markets and stalls, onboarding vendors (with their bank account and a sign-in invitation), the
-vendor's own profile and account, sales. Services flush; the view, CLI command or job commits.
+"""Market rules: markets and stalls, onboarding the market's vendors (tenants/vendors/ makes the vendor, the market
+lets it a stall), sales at the stall, the stall poster. Services flush; the view, CLI command or job commits.
 
 Queries here carry no tenant filter: the scoping mechanism adds it (tenants/scoping.py). A vendor's own records
 are also filtered by ``vendor_id``: another vendor's sale does not exist for them (NotFound, a 404).
@@ -7,34 +7,25 @@ are also filtered by ``vendor_id``: another vendor's sale does not exist for the
 
 from __future__ import annotations
 
-import re
-import secrets
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from app.auth.models import User
 from app.clock import utcnow
-from app.auth import services as account_services
-from app.auth.models import Membership, User
-from app.auth.passwords import hash_password
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.text import normalize, slugify
-from tenants.market import invitations, payments
-from tenants.market.models import (
-    GOODS_CATEGORY_CODES,
-    VENDOR_KINDS,
-    Market,
-    MarketSale,
-    Stall,
-    Vendor,
-)
+from tenants.market import payments
+from tenants.market.models import GOODS_CATEGORY_CODES, Market, MarketSale, Stall
 from tenants.market.statuses import BANK, BY_HAND, CANCELED, CASH, PAID, PENDING, QR
+from tenants.vendors import payments as vendor_payments
+from tenants.vendors import services as vendor_services
+from tenants.vendors.models import Vendor
+from tenants.vendors.services import get_vendor
 
 MAX_SALE_AMOUNT = 10**13 - 1
-_PHONE = re.compile(r"^\+?[0-9]{8,15}$")
-_TAX_CODE = re.compile(r"^[0-9]{10}([0-9]{3})?$")
 
 
 def _text(value: str | None) -> str:
@@ -132,126 +123,34 @@ def free_stalls(market_id: int | None = None) -> list[Stall]:
     return list(db.session.scalars(query))
 
 
-# --- vendors ------------------------------------------------------------------------------------------------------
-
-def get_vendor(vendor_id: int) -> Vendor:
-    vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id))
-    if vendor is None:
-        raise NotFound(_l("No such vendor."))
-    return vendor
-
-
-def _clean_profile(business_name: str, owner_name: str, phone: str, tax_code: str | None,
-                   goods_category: str, kind: str = "household") -> dict:
-    business_name, owner_name = _text(business_name), _text(owner_name)
-    phone = _text(phone).replace(" ", "").replace(".", "")
-    tax_code = _text(tax_code).replace("-", "") or None
-    if not business_name or len(business_name) > 200:
-        raise ValidationError(_l("Enter the business name (200 characters at most)."), field="business_name")
-    if not owner_name or len(owner_name) > 120:
-        raise ValidationError(_l("Enter the owner's name (120 characters at most)."), field="owner_name")
-    if not _PHONE.match(phone):
-        raise ValidationError(_l("Enter a phone number of 8 to 15 digits."), field="phone")
-    if tax_code is not None and not _TAX_CODE.match(tax_code):
-        raise ValidationError(_l("A tax code has 10 or 13 digits."), field="tax_code")
-    if kind not in VENDOR_KINDS:
-        raise ValidationError(_l("Choose household business or cooperative."), field="kind")
-    return {"business_name": business_name, "owner_name": owner_name, "phone": phone, "tax_code": tax_code,
-            "goods_category": check_goods_category(goods_category), "kind": kind}
-
-
-def _unique_vendor_slug(business_name: str) -> str:
-    base = slugify(business_name)[:100] or "ho-kinh-doanh"
-    taken = set(db.session.scalars(select(Vendor.slug).where(Vendor.slug.like(f"{base}%"))))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
-
+# --- vendors (the vendor itself is tenants/vendors/'s; the market adds its stall) ----------------------------
 
 def onboard_vendor(tenant, *, business_name: str, owner_name: str, phone: str, email: str,
                    bank_bin: str, account_number: str, holder_name: str, goods_category: str = "other",
                    tax_code: str | None = None, kind: str = "household", stall_id: int | None = None,
                    description: str = "") -> tuple[Vendor, User, str]:
-    """A commune admin registers a vendor: the vendor, its bank account (checked first: a refusal saves nothing),
-    a vendor user bound to it with no usable password, and the one-time invitation token to set one.
-    Returns (vendor, user, token); flushed, the caller commits."""
-    profile = _clean_profile(business_name, owner_name, phone, tax_code, goods_category, kind)
-    details = payments.check_bank_details(bank_bin, account_number, holder_name)
-    email = account_services.normalize_email(email)
-    if account_services.get_user_by_email(email) is not None:
-        raise Conflict(_l("An account with this email already exists."), field="email")
+    """A commune admin registers a vendor of the market: the vendor with its bank account and invitation
+    (vendors.services.register_vendor), and the stall let to it. Returns (vendor, user, token); flushed."""
+    check_goods_category(goods_category)
     stall = get_stall(stall_id) if stall_id else None
     if stall is not None and stall.vendor_id is not None:
         raise Conflict(_l("This stall is already let to another vendor."), field="stall_id")
-    vendor = Vendor(**profile, slug=_unique_vendor_slug(profile["business_name"]),
-                    description=_text(description)[:5000], active=True)
-    db.session.add(vendor)
-    db.session.flush()
-    payments.set_vendor_account(vendor, details)
-    # An unguessable password nobody knows: the vendor chooses theirs through the invitation link.
-    user = User(email=email, name=profile["owner_name"], phone=profile["phone"],
-                password_hash=hash_password(secrets.token_urlsafe(32)), active=True)
-    user.memberships.append(Membership(tenant_id=tenant.id, role="vendor", vendor_id=vendor.id))
-    db.session.add(user)
+    vendor, user, token = vendor_services.register_vendor(
+        tenant, business_name=business_name, owner_name=owner_name, phone=phone, email=email, bank_bin=bank_bin,
+        account_number=account_number, holder_name=holder_name, goods_category=goods_category, tax_code=tax_code,
+        kind=kind, description=description)
     if stall is not None:
         stall.vendor_id = vendor.id
-    db.session.flush()
-    return vendor, user, invitations.token_for(user)
-
-
-def vendor_users(vendor_id: int, tenant_id: int) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == tenant_id, Membership.role == "vendor", Membership.vendor_id == vendor_id)
-        .order_by(User.id)
-    ))
+        db.session.flush()
+    return vendor, user, token
 
 
 def deactivate_vendor(vendor_id: int, tenant_id: int) -> Vendor:
-    """The vendor stops: its users cannot sign in, its stalls are free, its bank account takes no new payments.
-    Its sales stay in the ledger and the figures."""
-    vendor = get_vendor(vendor_id)
-    if not vendor.active:
-        raise ValidationError(_l("This vendor is already deactivated."))
-    vendor.active = False
-    vendor.deactivated_at = utcnow()
-    for user in vendor_users(vendor.id, tenant_id):
-        user.active = False
+    """The vendor stops (vendors.services.deactivate_vendor) and its stalls are free."""
+    vendor = vendor_services.deactivate_vendor(vendor_id, tenant_id)
     db.session.execute(update(Stall).where(Stall.vendor_id == vendor.id).values(vendor_id=None))
-    payments.close_vendor_accounts(vendor.id)
     db.session.flush()
     return vendor
-
-
-def update_profile(vendor_id: int, owner_name: str, phone: str, description: str) -> Vendor:
-    """What a vendor may change about themselves (the business name and tax code are the commune's record)."""
-    vendor = get_vendor(vendor_id)
-    profile = _clean_profile(vendor.business_name, owner_name, phone, vendor.tax_code, vendor.goods_category,
-                             vendor.kind)
-    description = _text(description)
-    if len(description) > 5000:
-        raise ValidationError(_l("The description is too long (5000 characters at most)."), field="description")
-    vendor.owner_name, vendor.phone, vendor.description = profile["owner_name"], profile["phone"], description
-    db.session.flush()
-    return vendor
-
-
-def change_bank_account(vendor_id: int, bank_bin: str, account_number: str, holder_name: str):
-    vendor = get_vendor(vendor_id)
-    details = payments.check_bank_details(bank_bin, account_number, holder_name)
-    return payments.set_vendor_account(vendor, details)
-
-
-# --- the sign-in invitation (tokens: tenants/market/invitations.py) ------------------------------------------
-
-def new_invitation(vendor_id: int, tenant_id: int) -> tuple[User, str]:
-    """A fresh link for the vendor's (first) user; earlier links stay valid until one of them is used."""
-    vendor = get_vendor(vendor_id)
-    users = vendor_users(vendor.id, tenant_id)
-    if not vendor.active or not users:
-        raise ValidationError(_l("This vendor is deactivated."))
-    return users[0], invitations.token_for(users[0])
 
 
 # --- sales ----------------------------------------------------------------------------------------------------------
@@ -297,7 +196,7 @@ def _new_sale(vendor: Vendor, amount, note: str, method: str) -> MarketSale:
 def record_qr_sale(vendor_id: int, amount, note: str = "") -> MarketSale:
     """A sale paid by scanning: a payment intent for exactly this amount on the vendor's own account."""
     vendor = get_vendor(vendor_id)
-    account = payments.vendor_account(vendor.id)
+    account = vendor_payments.vendor_account(vendor.id)
     if account is None:
         raise ValidationError(_l("Add your bank account first: QR sales are paid into it."), field="amount")
     sale = _new_sale(vendor, amount, note, QR)
@@ -384,7 +283,7 @@ def poster_content(vendor_id: int, stall_id: int | None = None):
     from tenants.market.poster import PosterContent
 
     vendor = get_vendor(vendor_id)
-    account = payments.vendor_account(vendor.id)
+    account = vendor_payments.vendor_account(vendor.id)
     if account is None:
         raise ValidationError(_l("Add a bank account first: the poster's QR pays into it."))
     stall_line = ""
@@ -393,7 +292,7 @@ def poster_content(vendor_id: int, stall_id: int | None = None):
         if stall.vendor_id != vendor.id:
             raise NotFound(_l("No such stall."))
         stall_line = f"Sạp {stall.number} · {get_market(stall.market_id).name}"
-    details = payments.bank_details(account)
+    details = vendor_payments.bank_details(account)
     return PosterContent(payload=payments.static_payload(account), business_name=vendor.business_name,
                          stall_line=stall_line, bank_name=details.bank_name,
                          account_number=details.account_number, holder_name=details.holder_name)

@@ -1,53 +1,23 @@
-"""The market's pages for people without a commune role: the vendor's invitation (choose a password) and the
-commune's public figures as JSON."""
+"""The market's public figures as JSON (the vendor's invitation page is tenants/vendors's)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import flash, g, redirect, render_template, request, url_for
+from flask import g, request
 from flask_babel import gettext as _
-from flask_login import login_user
 
 from app.cache import cached_for_visitors
-from app.errors import DomainError
-from app.extensions import db
-from tenants.market import api_bp, bp, invitations, payments, queries
-from tenants.market.forms import SetPasswordForm
-from tenants.market.models import Market, MarketSale, Stall, Vendor
+from tenants.market import api_bp, queries
+from tenants.market.models import Market, MarketSale, Stall
+from tenants.vendors import payments as vendor_payments
+from tenants.vendors.models import Vendor
 
 MAX_STATS_DAYS = 366
 # The public figures JSON is the same for every visitor: stored whole by the response cache (app/cache.py) until a
 # commit writes what it counts (a sale, a vendor or its bank account, a market, a stall). The period ends today: just
 # after midnight it can lag by up to RESPONSE_CACHE_SECONDS (10 minutes), the cache's bound on staleness.
-SHOWN = (MarketSale, Vendor, payments.ACCOUNT_MODEL, Market, Stall)  # what the public market figures count
-
-
-@bp.route("/welcome/<token>", methods=["GET", "POST"])
-def welcome(token: str):
-    """The one-time link of a vendor's invitation: choose a password, and you are signed in at your sales page."""
-    try:
-        user = invitations.user_for(token)
-    except DomainError as err:
-        return render_template("market/welcome.html", error=str(err.message), form=None), 400
-    if not any(m.tenant_id == g.tenant.id and m.role == "vendor" for m in user.memberships):
-        return render_template("market/welcome.html", error=_("This invitation link is not valid."), form=None), 400
-    form = SetPasswordForm()
-    status = 200
-    if form.is_submitted():
-        if form.validate():
-            try:
-                invitations.accept(token, form.password.data, form.confirm.data)
-                db.session.commit()
-            except DomainError as err:
-                db.session.rollback()
-                flash(str(err.message), "error")
-            else:
-                login_user(user)
-                flash(_("Welcome! Your password is set."), "success")
-                return redirect(url_for("market.sales"))
-        status = 400
-    return render_template("market/welcome.html", form=form, user=user, error=None), status
+SHOWN = (MarketSale, Vendor, *vendor_payments.ACCOUNT_MODELS, Market, Stall)  # what the public market figures count
 
 
 @api_bp.route("/stats")

@@ -11,12 +11,15 @@ from flask_login import current_user
 
 from app.auth.access import commune_staff_required
 from app.auth.models import STAFF_ROLES
-from app.errors import DomainError
-from app.extensions import db
+from app.errors import DomainError, back_to
+from app.forms import show_error
 from app.formatting import format_vnd
-from tenants.market import bp, invitations, payments, poster, queries, services
+from tenants.market import bp, poster, queries, services
 from tenants.market.forms import AssignStallForm, MarketForm, StallsForm, VendorForm
-from tenants.market.models import GOODS_CATEGORY_LABELS, Vendor
+from tenants.market.models import GOODS_CATEGORY_LABELS
+from tenants.vendors import invitations
+from tenants.vendors import payments as vendor_payments
+from tenants.vendors import services as vendor_services
 
 DASHBOARD_DAYS = (7, 30, 90)
 
@@ -69,9 +72,7 @@ def markets():
         if form.validate():
             try:
                 market = services.create_market(form.name.data, form.address.data, form.opening_hours.data)
-                db.session.commit()
             except DomainError as err:
-                db.session.rollback()
                 flash(str(err.message), "error")
             else:
                 flash(_("Market %(name)s created.", name=market.name), "success")
@@ -94,16 +95,13 @@ def market(market_id: int):
             try:
                 stalls = services.add_stalls(market.id, form.row.data or "", form.first.data, form.last.data,
                                              form.prefix.data or "", form.goods_category.data)
-                db.session.commit()
             except DomainError as err:
-                db.session.rollback()
                 flash(str(err.message), "error")
             else:
                 flash(_("%(count)s stalls added.", count=len(stalls)), "success")
                 return redirect(url_for("market.market", market_id=market.id))
         status = 400
-    vendors = {v.id: v for v in db.session.scalars(db.select(Vendor).where(Vendor.active.is_(True))
-                                                   .order_by(Vendor.business_name))}
+    vendors = {v.id: v for v in vendor_services.active_vendors()}
     assign = AssignStallForm()
     assign.vendor_id.choices = [("", _("— free —"))] + [(str(v.id), v.business_name) for v in vendors.values()]
     return render_template("market/market.html", market=market, stalls=services.stalls_of(market.id), form=form,
@@ -114,18 +112,14 @@ def market(market_id: int):
 @bp.route("/stalls/assign", methods=["POST"])
 @commune_staff_required("commune_admin")
 def assign():
+    """Posted from a market's page: a refusal is flashed there (the referring page, app/errors.py)."""
     raw_stall = request.form.get("stall_id", "")
     stall = services.get_stall(int(raw_stall) if raw_stall.isdigit() and len(raw_stall) < 12 else 0)
     form = AssignStallForm()
     raw = request.form.get("vendor_id", "")
     if form.validate_on_submit():
-        try:
-            services.assign_stall(stall.id, int(raw) if raw.isdigit() and len(raw) < 12 else None)
-            db.session.commit()
-            flash(_("Stall %(number)s saved.", number=stall.number), "success")
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
+        services.assign_stall(stall.id, int(raw) if raw.isdigit() and len(raw) < 12 else None)
+        flash(_("Stall %(number)s saved.", number=stall.number), "success")
     return redirect(url_for("market.market", market_id=stall.market_id))
 
 
@@ -140,7 +134,7 @@ def vendors():
 
 def _vendor_form() -> VendorForm:
     form = VendorForm()
-    form.bank_bin.choices = [("", _("— choose the bank —"))] + payments.bank_choices()
+    form.bank_bin.choices = [("", _("— choose the bank —"))] + vendor_payments.bank_choices()
     market_names = {m.id: m.name for m in services.markets()}
     form.stall_id.choices = [("", _("— no stall yet —"))] + [
         (str(stall.id), f"{market_names.get(stall.market_id, '')} · {stall.number}") for stall in services.free_stalls()
@@ -149,7 +143,7 @@ def _vendor_form() -> VendorForm:
 
 
 def _invited(vendor, user, token, status=200):
-    link = url_for("market.welcome", token=token, _external=True)
+    link = url_for("vendors.welcome", token=token, _external=True)
     return render_template("market/invited.html", vendor=vendor, user=user, link=link,
                            days=invitations.MAX_AGE_DAYS), status
 
@@ -169,13 +163,8 @@ def onboard():
                     account_number=form.account_number.data, holder_name=form.holder_name.data,
                     goods_category=form.goods_category.data, tax_code=form.tax_code.data, kind=form.kind.data,
                     stall_id=int(raw_stall) if raw_stall.isdigit() else None)
-                db.session.commit()
             except DomainError as err:
-                db.session.rollback()
-                field = getattr(form, err.field, None) if err.field else None
-                if field is not None:
-                    field.errors = list(field.errors) + [str(err.message)]
-                flash(str(err.message), "error")
+                show_error(form, err)
             else:
                 flash(_("Vendor %(name)s registered.", name=vendor.business_name), "success")
                 return _invited(vendor, user, token, 201)
@@ -186,55 +175,39 @@ def onboard():
 @bp.route("/vendors/<int:vendor_id>")
 @commune_staff_required(*STAFF_ROLES)
 def vendor(vendor_id: int):
-    vendor = services.get_vendor(vendor_id)
-    account = payments.vendor_account(vendor.id)
-    return render_template("market/vendor.html", vendor=vendor, bank=payments.bank_details(account),
+    vendor = vendor_services.get_vendor(vendor_id)
+    account = vendor_payments.vendor_account(vendor.id)
+    return render_template("market/vendor.html", vendor=vendor, bank=vendor_payments.bank_details(account),
                            stalls=services.stalls_of_vendor(vendor.id),
-                           users=services.vendor_users(vendor.id, g.tenant.id), is_admin=_is_admin(),
+                           users=vendor_services.vendor_users(vendor.id, g.tenant.id), is_admin=_is_admin(),
                            labels=GOODS_CATEGORY_LABELS, sizes=poster.SIZES, kinds=poster.KINDS)
 
 
 @bp.route("/vendors/<int:vendor_id>/invitation", methods=["POST"])
 @commune_staff_required("commune_admin")
+@back_to("market.vendor")
 def invite(vendor_id: int):
-    vendor = services.get_vendor(vendor_id)
-    try:
-        user, token = services.new_invitation(vendor.id, g.tenant.id)
-    except DomainError as err:
-        flash(str(err.message), "error")
-        return redirect(url_for("market.vendor", vendor_id=vendor.id))
+    vendor = vendor_services.get_vendor(vendor_id)
+    user, token = vendor_services.new_invitation(vendor.id, g.tenant.id)
     return _invited(vendor, user, token)
 
 
 @bp.route("/vendors/<int:vendor_id>/deactivate", methods=["POST"])
 @commune_staff_required("commune_admin")
+@back_to("market.vendor")
 def deactivate(vendor_id: int):
-    try:
-        vendor = services.deactivate_vendor(vendor_id, g.tenant.id)
-        db.session.commit()
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 404:
-            raise
-        flash(str(err.message), "error")
-    else:
-        flash(_("Vendor %(name)s deactivated.", name=vendor.business_name), "success")
+    vendor = services.deactivate_vendor(vendor_id, g.tenant.id)
+    flash(_("Vendor %(name)s deactivated.", name=vendor.business_name), "success")
     return redirect(url_for("market.vendor", vendor_id=vendor_id))
 
 
-def poster_download(vendor_id: int, size: str, kind: str, back: str) -> Response:
-    """The poster file of one of the vendor's stalls (``?stall=<id>``) or of the vendor alone; ``back`` is where a
-    refusal (no bank account yet) is explained."""
+def poster_download(vendor_id: int, size: str, kind: str) -> Response:
+    """The poster file of one of the vendor's stalls (``?stall=<id>``) or of the vendor alone. A refusal (no bank
+    account yet) is explained on the page the view goes back to (``back_to``)."""
     if size not in poster.SIZES or kind not in poster.KINDS:
         abort(404)
     stall_id = request.args.get("stall", type=int)
-    try:
-        content = services.poster_content(vendor_id, stall_id)
-    except DomainError as err:
-        if err.status == 404:
-            raise
-        flash(str(err.message), "error")
-        return redirect(back)
+    content = services.poster_content(vendor_id, stall_id)
     body = poster.render(content, size, kind)
     name = f"vietqr-{vendor_id}{'-' + str(stall_id) if stall_id else ''}-{size}.{kind}"
     return Response(body, mimetype=poster.MIMETYPES[kind], headers={
@@ -243,7 +216,8 @@ def poster_download(vendor_id: int, size: str, kind: str, back: str) -> Response
 
 @bp.route("/vendors/<int:vendor_id>/poster/<size>.<kind>")
 @commune_staff_required(*STAFF_ROLES)
+@back_to("market.vendor")
 def vendor_poster(vendor_id: int, size: str, kind: str):
-    vendor = services.get_vendor(vendor_id)
-    return poster_download(vendor.id, size, kind, url_for("market.vendor", vendor_id=vendor.id))
+    vendor = vendor_services.get_vendor(vendor_id)
+    return poster_download(vendor.id, size, kind)
 

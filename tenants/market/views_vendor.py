@@ -8,24 +8,19 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.access import vendor_required
-from app.errors import DomainError
+from app.errors import DomainError, back_to
 from app.exports import csv_response
-from app.extensions import db
-from app.payments.bank import reconciliation
 from app.formatting import format_datetime, format_vnd
+from app.forms import show_error
 from tenants.market import bp, payments, poster, queries, services
-from tenants.market.forms import BankAccountForm, ProfileForm, SaleForm
+from tenants.market.forms import SaleForm
 from tenants.market.models import GOODS_CATEGORY_LABELS
 from tenants.market.statuses import CONFIRMATION_LABELS, METHOD_LABELS, QR, SALE_METHODS, STATUS_LABELS
 from tenants.market.views_staff import poster_download
-
-
-def _flash_error(err: DomainError, form=None) -> None:
-    field = getattr(form, err.field, None) if (form is not None and err.field) else None
-    if field is not None:
-        field.errors = list(field.errors) + [str(err.message)]
-    flash(str(err.message), "error")
+from tenants.vendors import payments as vendor_payments
+from tenants.vendors import services as vendor_services
+from tenants.vendors import views as vendor_views
+from tenants.vendors.access import vendor_required
 
 
 def _ledger_page(form: SaleForm, status: int = 200):
@@ -36,10 +31,10 @@ def _ledger_page(form: SaleForm, status: int = 200):
     day = queries.today()
     today_total, _days, _months = queries.ledger_totals(g.vendor_id, queries.LedgerFilter(day, day))
     return render_template(
-        "market/sales.html", vendor=services.get_vendor(g.vendor_id), form=form, filter=f, sales=sales,
+        "market/sales.html", vendor=vendor_services.get_vendor(g.vendor_id), form=form, filter=f, sales=sales,
         page=page, has_next=len(sales) == queries.LEDGER_PAGE, total=total, today_total=today_total, per_day=per_day,
         per_month=per_month, status_labels=STATUS_LABELS, method_labels=METHOD_LABELS,
-        confirmation_labels=CONFIRMATION_LABELS, has_account=payments.vendor_account(g.vendor_id) is not None,
+        confirmation_labels=CONFIRMATION_LABELS, has_account=vendor_payments.vendor_account(g.vendor_id) is not None,
     ), status
 
 
@@ -56,10 +51,8 @@ def sales():
                 sale = services.record_qr_sale(g.vendor_id, form.amount.data, form.note.data or "")
             else:
                 sale = services.record_cash_sale(g.vendor_id, form.amount.data, form.note.data or "")
-            db.session.commit()
         except DomainError as err:
-            db.session.rollback()
-            _flash_error(err, form)
+            show_error(form, err)
         else:
             if method == QR:
                 return redirect(url_for("market.sale", sale_id=sale.id))
@@ -77,7 +70,7 @@ def sale(sale_id: int):
     intent = payments.sale_intent(sale.intent_id) if sale.intent_id else None
     return render_template("market/sale.html", sale=sale, intent=intent,
                            qr_url=payments.sale_qr_image_url(intent) if intent else None,
-                           bank=payments.bank_details(intent.account) if intent else None,
+                           bank=vendor_payments.bank_details(intent.account) if intent else None,
                            status_labels=STATUS_LABELS, confirmation_labels=CONFIRMATION_LABELS)
 
 
@@ -92,16 +85,10 @@ def sale_status(sale_id: int):
 
 @bp.route("/me/sales/<int:sale_id>/confirm", methods=["POST"])
 @vendor_required
+@back_to("market.sale")
 def confirm_sale(sale_id: int):
-    try:
-        services.confirm_sale_by_hand(g.vendor_id, sale_id, current_user)  # commits (the confirm function does)
-    except DomainError as err:
-        db.session.rollback()
-        if err.status == 404:
-            raise
-        flash(str(err.message), "error")
-    else:
-        flash(_("Sale confirmed by hand."), "success")
+    services.confirm_sale_by_hand(g.vendor_id, sale_id, current_user)
+    flash(_("Sale confirmed by hand."), "success")
     return redirect(url_for("market.sale", sale_id=sale_id))
 
 
@@ -118,66 +105,41 @@ def sales_csv():
     return csv_response(f"ban-hang-{f.start.isoformat()}-{f.end.isoformat()}.csv", header, body)
 
 
-@bp.route("/me/profile", methods=["GET", "POST"])
-@vendor_required
-def profile():
-    vendor = services.get_vendor(g.vendor_id)
-    form = ProfileForm(obj=vendor)
-    status = 200
-    if form.is_submitted():
-        if form.validate():
-            try:
-                services.update_profile(vendor.id, form.owner_name.data, form.phone.data,
-                                        form.description.data or "")
-                db.session.commit()
-            except DomainError as err:
-                db.session.rollback()
-                _flash_error(err, form)
-            else:
-                flash(_("Profile saved."), "success")
-                return redirect(url_for("market.profile"))
-        status = 400
-    return render_template("market/profile.html", vendor=vendor, form=form, labels=GOODS_CATEGORY_LABELS,
-                           stalls=services.stalls_of_vendor(vendor.id)), status
-
-
-@bp.route("/me/bank", methods=["GET", "POST"])
-@vendor_required
-def bank():
-    current = payments.bank_details(payments.vendor_account(g.vendor_id))
-    form = BankAccountForm(data={"bank_bin": current.bank_bin if current else "",
-                                 "account_number": current.account_number if current else "",
-                                 "holder_name": current.holder_name if current else ""}
-                           if request.method == "GET" else None)
-    form.bank_bin.choices = [("", _("— choose the bank —"))] + payments.bank_choices()
-    status = 200
-    if form.is_submitted():
-        if form.validate():
-            try:
-                services.change_bank_account(g.vendor_id, form.bank_bin.data, form.account_number.data,
-                                             form.holder_name.data)
-                db.session.commit()
-            except DomainError as err:
-                db.session.rollback()
-                _flash_error(err, form)
-            else:
-                flash(_("Bank account saved. Print your stall poster again: its QR pays into this account."),
-                      "success")
-                return redirect(url_for("market.bank"))
-        status = 400
-    waiting = reconciliation.inbox_count(g.tenant.id, g.vendor_id)
-    return render_template("market/bank.html", form=form, current=current, waiting=waiting), status
-
-
 @bp.route("/me/poster")
 @vendor_required
 def posters():
-    return render_template("market/posters.html", vendor=services.get_vendor(g.vendor_id),
+    return render_template("market/posters.html", vendor=vendor_services.get_vendor(g.vendor_id),
                            stalls=services.stalls_of_vendor(g.vendor_id), sizes=poster.SIZES, kinds=poster.KINDS,
-                           has_account=payments.vendor_account(g.vendor_id) is not None)
+                           has_account=vendor_payments.vendor_account(g.vendor_id) is not None)
 
 
 @bp.route("/me/poster/<size>.<kind>")
 @vendor_required
+@back_to("market.posters")
 def poster_file(size: str, kind: str):
-    return poster_download(g.vendor_id, size, kind, url_for("market.posters"))
+    return poster_download(g.vendor_id, size, kind)
+
+
+# --- the vendor's pages that moved to tenants/vendors (/c/<slug>/vendor/...) -----------------------------------------
+# Their old addresses are bookmarked and were sent by Zalo (the invitation link): a page answers with a permanent
+# redirect (308 for a form's POST, which keeps the method and the body). The forms of the old transfers page post
+# to actions that are served in place, as the new ones are: a redirect would answer a record id of someone else's
+# with a 308 instead of its 404.
+
+def _moved(endpoint: str):
+    def view(**values):
+        target = url_for(endpoint, **values)
+        if request.query_string:
+            target += "?" + request.query_string.decode("ascii", "replace")
+        return redirect(target, 301 if request.method in ("GET", "HEAD") else 308)
+
+    return view
+
+
+for _rule, _endpoint in (("/me/profile", "vendors.profile"), ("/me/bank", "vendors.bank"),
+                         ("/me/transfers", "vendors.transfers"), ("/welcome/<token>", "vendors.welcome")):
+    bp.add_url_rule(_rule, f"moved_{_endpoint.split('.')[1]}", _moved(_endpoint), methods=["GET", "POST"])
+for _action, _view in (("assign", vendor_views.assign_transfer), ("accept-late", vendor_views.accept_late_transfer),
+                       ("resolve", vendor_views.resolve_transfer)):
+    bp.add_url_rule(f"/me/transfers/<int:transfer_id>/{_action}", f"moved_{_view.__name__}", _view,
+                    methods=["POST"])

@@ -22,3 +22,18 @@ def _register_district_figures() -> None:
 
 
 _register_district_figures()
+
+
+def _register_scale_loader() -> None:
+    """``flask seed-scale`` runs this package's scale.py, in ``order`` among the domains' loaders (app/scale.py)."""
+    from app import scale
+
+    def load(run) -> None:
+        from tenants.onestop import scale as onestop_scale
+
+        onestop_scale.load(run)
+
+    scale.register("onestop", load, order=40)
+
+
+_register_scale_loader()

@@ -135,7 +135,7 @@ def test_admin_onboards_a_vendor_who_sets_a_password_from_the_link(app, make, ph
     page.get_by_test_id("onboard-submit").click()
 
     link = page.get_by_test_id("invitation-link").input_value()
-    assert "/c/trau-quy/market/welcome/" in link
+    assert "/c/trau-quy/vendor/welcome/" in link
     page.get_by_test_id("vendor-page-link").click()
     expect(page.get_by_test_id("vendor-bank")).to_contain_text("12345678 · TRAN VAN HUNG")
 

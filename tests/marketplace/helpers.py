@@ -10,11 +10,11 @@ from sqlalchemy import select
 from app.auth.models import Membership, User
 from app.auth.passwords import hash_password
 from app.extensions import db
-from app.payments.accounts import create_account
 from app.payments.models import PaymentIntent
 from marketplace import services
 from marketplace.models import Order, Product, SubOrder
-from tenants.market.models import Vendor
+from tenants.vendors.models import Vendor, VendorMembership
+from tenants.vendors.payments import BankDetails, set_vendor_account
 from tenants.scoping import all_tenants, tenant_context
 from tests.conftest import TEST_PASSWORD
 
@@ -34,17 +34,19 @@ def make_vendor(app, tenant, name: str = "Gốm Minh Long", *, account: bool = T
         db.session.add(vendor)
         db.session.commit()
         if account:
-            create_account(f"Tài khoản {name}", "970436", f"10{n:08d}", "NGUYEN VAN AN", owner_kind="vendor",
-                           vendor_id=vendor.id)
+            set_vendor_account(vendor, BankDetails("970436", f"10{n:08d}", "NGUYEN VAN AN"))
             db.session.commit()  # the service flushes; the helper is the boundary
         return vendor.id
 
 
 def make_vendor_user(app, tenant, vendor_id: int, email: str) -> None:
-    with app.app_context():
+    with app.app_context(), tenant_context(tenant):
         user = User(email=email, name=email.split("@")[0], password_hash=hash_password(TEST_PASSWORD), active=True)
-        user.memberships.append(Membership(role="vendor", tenant_id=tenant.id, vendor_id=vendor_id))
+        membership = Membership(role="vendor", tenant_id=tenant.id)
+        user.memberships.append(membership)
         db.session.add(user)
+        db.session.flush()
+        db.session.add(VendorMembership(membership_id=membership.id, vendor_id=vendor_id))
         db.session.commit()
 
 

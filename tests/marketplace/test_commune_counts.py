@@ -12,7 +12,7 @@ from marketplace import queries, services
 from marketplace.models import CatalogueCount, Product
 from marketplace.statuses import CATEGORY_SLUGS
 from tenants.market import services as market_services
-from tenants.market.models import Vendor
+from tenants.vendors.models import Vendor
 from tenants.scoping import all_tenants, tenant_context
 from tests.marketplace.helpers import checkout, make_product, make_vendor, product_state
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app import demo
 from app.extensions import db
 from marketplace.models import Product
-from tenants.market.models import Vendor
+from tenants.vendors.models import Vendor
 from tenants.scoping import all_tenants
 from tests.conftest import login
 

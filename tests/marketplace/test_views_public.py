@@ -287,3 +287,41 @@ def test_nul_characters_anywhere_are_refused_or_ignored_not_a_database_error(app
     assert response.status_code == 302
     assert client.post("/marketplace/orders/find", data={"csrf_token": token, "code": "DH\x00",
                                                          "phone": "0912345678"}).status_code == 400
+
+
+def test_a_checkout_run_again_after_a_deadlock_orders_once_and_then_empties_the_cart(app, client, shop, monkeypatch):
+    """The cart empties after the order is committed (transactions.after_commit): when the first run's commit is
+    lost to a deadlock, the view runs again with the cart still full, and the order is placed once."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import OperationalError
+
+    from app import transactions
+    from app.extensions import db
+    from marketplace.models import Order
+    from tests.marketplace.helpers import product_state
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    real_commit, commits = transactions._commit, []
+
+    def commit_lost_once():
+        commits.append(1)
+        if len(commits) == 1:
+            raise OperationalError("COMMIT", {}, Deadlock("deadlock detected"))
+        real_commit()
+
+    p = shop["products"]
+    client.post("/marketplace/cart/add", data={"product_id": p["binh"], "quantity": "2"})
+    page = client.get("/marketplace/checkout").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    monkeypatch.setattr(transactions, "_commit", commit_lost_once)
+    response = client.post("/marketplace/checkout", data={
+        "csrf_token": token, "name": "Trần Thị Bình", "phone": "0912345678", "address": "Số 1 Trâu Quỳ"})
+    monkeypatch.setattr(transactions, "_commit", real_commit)
+    assert response.status_code == 302 and "/marketplace/orders/" in response.headers["Location"]
+    assert len(commits) == 2
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    assert product_state(app, p["binh"])["reserved"] == 2
+    assert client.get("/marketplace/cart").get_data(as_text=True).count('data-testid="cart-group"') == 0

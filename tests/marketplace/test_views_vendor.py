@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from marketplace import images
-from marketplace.statuses import SUB_ORDER_STATUS_VALUES, VENDOR_ACTIONS, VENDOR_TRANSITIONS
+from marketplace.statuses import SUB_ORDER_STATUS_VALUES, VENDOR_ACTIONS
 from tests.conftest import csrf_token, login
 from tests.marketplace.helpers import checkout, make_vendor_user, product_state, sub_orders
 from tests.payments.helpers import post_sepay, sepay_payload
@@ -135,6 +135,26 @@ def test_photos_are_checked_by_content_reencoded_and_served(app, client, vendors
     assert visitor.get(f"/marketplace/images/{product_id}/{name}x-full.jpg").status_code == 404
 
 
+def test_a_removed_photo_leaves_the_product_and_then_the_storage(app, client, vendors):
+    """The row stops naming the picture, and its files go once that is committed (transactions.after_commit)."""
+    from app import storage
+
+    product_id = vendors["products"]["binh"]
+    login(client, "gom@bt.vn")
+    _upload(client, product_id, _jpeg())
+    [name] = _product_images(app, product_id)
+    tenant_id = vendors["tenants"]["bat_trang"].id
+    with app.app_context():
+        assert storage.load(images.key(tenant_id, product_id, name, "full"))
+    response = _post(client, f"/c/bat-trang/marketplace/products/{product_id}/images/{name}/delete")
+    assert response.status_code == 302
+    assert _product_images(app, product_id) == []
+    with app.app_context():
+        for size in images.SIZES:
+            with pytest.raises(FileNotFoundError):
+                storage.load(images.key(tenant_id, product_id, name, size))
+
+
 def _product_images(app, product_id):
     from sqlalchemy import select
 
@@ -197,14 +217,114 @@ def test_a_file_that_is_not_a_csv_changes_nothing(app, client, vendors):
     assert client.get("/api/products").get_json()["total"] == 3
 
 
-def test_transitions_table():
-    """Every (state, action) pair: allowed ones lead where VENDOR_TRANSITIONS says, all others are refused."""
-    allowed = {("paid", "confirm"): "confirmed", ("paid", "cancel"): "canceled",
-               ("confirmed", "ship"): "shipped", ("confirmed", "cancel"): "canceled",
-               ("shipped", "deliver"): "delivered", ("awaiting_payment", "cancel"): "canceled"}
-    for state in SUB_ORDER_STATUS_VALUES:
-        for action in VENDOR_ACTIONS:
-            assert VENDOR_TRANSITIONS.get((state, action)) == allowed.get((state, action))
+# The vendor's work on a sub-order, as docs/decisions.md ("Marketplace") gives it: (state, action) -> new state.
+# Every other pair is refused.
+VENDOR_STATE_MACHINE = {
+    ("paid", "confirm"): "confirmed", ("paid", "cancel"): "canceled",
+    ("confirmed", "ship"): "shipped", ("confirmed", "cancel"): "canceled",
+    ("shipped", "deliver"): "delivered", ("awaiting_payment", "cancel"): "canceled",
+}
+PAIRS = [(state, action) for state in SUB_ORDER_STATUS_VALUES for action in VENDOR_ACTIONS]
+REASON = "Hết hàng, xin lỗi quý khách"
+
+
+def _act(app, tenant, vendor_id: int, sub_id: int, action: str) -> None:
+    from app.extensions import db
+    from marketplace import services
+    from tenants.scoping import tenant_context
+
+    with app.app_context(), tenant_context(tenant):
+        services.act_on_sub_order(vendor_id, sub_id, action, REASON)
+        db.session.commit()  # the boundary's part
+
+
+def _sub_order_in(app, shop, state: str) -> tuple[str, dict]:
+    """A sub-order of Gốm Minh Long (2 of its "binh") brought to ``state`` by legal steps only: a checkout, the
+    bank's notification of the payment, the vendor's own actions, or the hold running out."""
+    from datetime import timedelta
+
+    from app.clock import utcnow
+    from app.extensions import db
+    from marketplace import services
+
+    tenant, vendor_id = shop["tenants"]["bat_trang"], shop["vendors"]["gom"]
+    code = checkout(app, [(shop["products"]["binh"], 2)])
+    [sub] = sub_orders(app, code)
+    if state == "expired":
+        with app.app_context():
+            services.expire_holds(utcnow() + timedelta(hours=1))
+            db.session.commit()
+    elif state == "canceled":
+        _act(app, tenant, vendor_id, sub["id"], "cancel")
+    elif state != "awaiting_payment":
+        post_sepay(app.test_client(), sepay_payload(sub["account_number"], sub["reference"], sub["amount"]))
+        steps = {"paid": (), "confirmed": ("confirm",), "shipped": ("confirm", "ship"),
+                 "delivered": ("confirm", "ship", "deliver")}[state]
+        for step in steps:
+            _act(app, tenant, vendor_id, sub["id"], step)
+    [sub] = sub_orders(app, code)
+    assert sub["status"] == state
+    return code, sub
+
+
+def _snapshot(sub_id: int, product_id: int) -> dict:
+    """The sub-order's row as the session has it, and what the database holds of its product and its payment."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.payments.models import PaymentIntent
+    from marketplace.models import Product, SubOrder
+
+    sub = db.session.get(SubOrder, sub_id)
+    return {"sub_order": {column.key: getattr(sub, column.key) for column in SubOrder.__table__.columns},
+            "product": tuple(db.session.execute(select(Product.stock, Product.reserved, Product.status)
+                                                .where(Product.id == product_id)).one()),
+            "intent": tuple(db.session.execute(select(PaymentIntent.status, PaymentIntent.amount_received)
+                                               .where(PaymentIntent.public_id == sub.intent_id)).one())}
+
+
+@pytest.mark.parametrize("state, action", PAIRS, ids=[f"{s}-{a}" for s, a in PAIRS])
+def test_transitions_table(app, shop, state, action):
+    """Every (state, action) pair through the real service: an allowed one leads where the table says, with its
+    effects on the stock and the money; any other is refused with nothing changed."""
+    from app.errors import ValidationError
+    from app.extensions import db
+    from marketplace import services
+    from tenants.scoping import tenant_context
+
+    tenant, vendor_id, product_id = shop["tenants"]["bat_trang"], shop["vendors"]["gom"], shop["products"]["binh"]
+    code, sub = _sub_order_in(app, shop, state)
+    with app.app_context(), tenant_context(tenant):
+        before = _snapshot(sub["id"], product_id)
+        expected = VENDOR_STATE_MACHINE.get((state, action))
+        if expected is None:
+            with pytest.raises(ValidationError) as refused:
+                services.act_on_sub_order(vendor_id, sub["id"], action, REASON)
+            assert (refused.value.field, str(refused.value.message)) == (
+                "action", "Đơn hàng này hiện không thể làm việc đó.")  # "This order cannot do that now."
+            assert _snapshot(sub["id"], product_id) == before
+            db.session.rollback()
+            assert _snapshot(sub["id"], product_id) == before
+            return
+        services.act_on_sub_order(vendor_id, sub["id"], action, REASON)
+        db.session.commit()
+        after = _snapshot(sub["id"], product_id)
+    done = after["sub_order"]
+    assert done["status"] == expected
+    stock, reserved, _status = before["product"]
+    if action == "cancel":
+        assert done["cancel_reason"] == REASON and done["canceled_at"] is not None
+        if state == "awaiting_payment":  # the held units go back on sale, the QR stops being payable
+            assert after["product"][:2] == (stock, reserved - 2) and not done["refund_due"]
+            assert after["intent"] == ("canceled", 0)
+        else:  # sold units come back to the stock; the money goes back to the shopper
+            assert after["product"][:2] == (stock + 2, reserved) and done["refund_due"]
+            assert after["intent"] == before["intent"]
+    else:
+        stamp = {"confirm": "confirmed_at", "ship": "shipped_at", "deliver": "delivered_at"}[action]
+        assert before["sub_order"][stamp] is None and done[stamp] is not None
+        assert after["product"] == before["product"] and after["intent"] == before["intent"]
+    assert sub_orders(app, code)[0]["status"] == expected
 
 
 def test_vendor_confirms_ships_delivers_and_the_shopper_sees_each_step(app, client, vendors):

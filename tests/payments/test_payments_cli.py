@@ -34,22 +34,16 @@ def test_create_key_prints_the_secret_and_nothing_else_and_the_key_works(app, ru
     assert second != secret  # a new key every time
 
 
-def test_create_key_for_a_vendor_uses_the_vendors_account(app, runner, make):
+def test_create_key_for_another_account_uses_that_account(app, runner, make):
+    """``--account <id>``: a key for a vendor's account, say, instead of the commune's."""
     tenant = make.tenant("bat-trang")
     with app.app_context(), tenant_context(tenant):
-        from tenants.market.models import Vendor
-
-        vendor = Vendor(business_name="Gốm Minh Hải", slug="gom-minh-hai", owner_name="Nguyễn Minh Hải",
-                        phone="0912345678")
-        db.session.add(vendor)
-        db.session.flush()
         create_account("Phí", "970415", "113000583", "UBND XA BAT TRANG")
         vendor_account = create_account("Gốm Minh Hải", "970436", "0011004455667", "NGUYEN MINH HAI",
-                                        owner_kind="vendor", vendor_id=vendor.id)
+                                        owner_kind="vendor")
         db.session.commit()
-        vendor_id = vendor.id
-    secret = runner.invoke(args=["payments", "create-key", "--tenant", "bat-trang", "--vendor", str(vendor_id)]
-                           ).stdout.strip()
+    secret = runner.invoke(args=["payments", "create-key", "--tenant", "bat-trang", "--account",
+                                 str(vendor_account.id)]).stdout.strip()
     from app.payments.accounts import authenticate_api_key
 
     with app.app_context():

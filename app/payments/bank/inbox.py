@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.auth.access import commune_staff_required, district_admin_required, vendor_required
+from app.auth.access import commune_staff_required, district_admin_required
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
@@ -276,10 +276,10 @@ def _streamed_import(job) -> Response:
 
 # --- the reconciliation inbox ----------------------------------------------------------------------------------
 
-def _inbox_rows(tenant_id: int | None, page: int, vendor_id: int | None = None):
+def _inbox_rows(tenant_id: int | None, page: int):
     """(transfer, intent public id, intent reference, tenant) per row: one query whatever the page size."""
     query = (
-        reconciliation.inbox_query(tenant_id, vendor_id)
+        reconciliation.inbox_query(tenant_id)
         .add_columns(PaymentIntent.public_id, PaymentIntent.reference_code, Tenant)
         .outerjoin(PaymentIntent, PaymentIntent.id == BankTransfer.intent_id)
         .outerjoin(Tenant, Tenant.id == BankTransfer.tenant_id)
@@ -288,30 +288,30 @@ def _inbox_rows(tenant_id: int | None, page: int, vendor_id: int | None = None):
     return db.session.execute(query).all()
 
 
-def _render_inbox(tenant_id: int | None, district: bool, vendor_id: int | None = None):
+def _render_inbox(tenant_id: int | None, district: bool):
     page = _page()
     with all_tenants() if district else nullcontext():
-        rows = _inbox_rows(tenant_id, page, vendor_id)
-        total = reconciliation.inbox_count(tenant_id, vendor_id)
-    prefix = "district_" if district else "vendor_" if vendor_id is not None else ""
+        rows = _inbox_rows(tenant_id, page)
+        total = reconciliation.inbox_count(tenant_id)
+    prefix = "district_" if district else ""
     return render_template(
         "payments/inbox.html", rows=rows, page=page, total=total, has_next=page * PAGE_SIZE < total,
-        district=district, vendor=vendor_id is not None, assign_form=AssignForm(), resolve_form=ResolveForm(),
+        district=district, assign_form=AssignForm(), resolve_form=ResolveForm(),
         accept_form=AcceptLateForm(),
         action=(lambda name, transfer_id: url_for(f"reconciliation.{prefix}{name}", transfer_id=transfer_id)),
     )
 
 
-def _assign(tenant_id: int | None, transfer_id: int, back: str, vendor_id: int | None = None):
+def _assign(tenant_id: int | None, transfer_id: int, back: str):
     form = AssignForm()
     if not form.validate_on_submit():
-        _not_someone_elses(transfer_id, tenant_id, vendor_id)
+        _not_someone_elses(transfer_id, tenant_id)
         flash(_("Enter the payment id (pi_...) or the reference code."), "error")
         return redirect(back)
     given = form.payment.data.strip()
     try:
         public_id = given if given.startswith("pi_") else _public_id_by_reference(given, tenant_id)
-        transfer = reconciliation.assign(transfer_id, tenant_id, public_id, current_user, vendor_id=vendor_id)
+        transfer = reconciliation.assign(transfer_id, tenant_id, public_id, current_user)
     except DomainError as err:
         _flash_error(err)
         return redirect(back)
@@ -329,13 +329,13 @@ def _public_id_by_reference(code: str, tenant_id: int | None) -> str:
     return public_id
 
 
-def _accept_late(tenant_id: int | None, transfer_id: int, back: str, vendor_id: int | None = None):
+def _accept_late(tenant_id: int | None, transfer_id: int, back: str):
     form = AcceptLateForm()
     if not form.validate_on_submit():
         flash(_("The form could not be read. Please try again."), "error")
         return redirect(back)
     try:
-        reconciliation.accept_late(transfer_id, tenant_id, current_user, vendor_id=vendor_id)
+        reconciliation.accept_late(transfer_id, tenant_id, current_user)
     except DomainError as err:
         _flash_error(err)
         return redirect(back)
@@ -343,22 +343,22 @@ def _accept_late(tenant_id: int | None, transfer_id: int, back: str, vendor_id: 
     return redirect(back)
 
 
-def _not_someone_elses(transfer_id: int, tenant_id: int | None, vendor_id: int | None = None) -> None:
-    """Before saying what is wrong with the form: another commune's (or vendor's) transfer is a 404, not a message."""
+def _not_someone_elses(transfer_id: int, tenant_id: int | None) -> None:
+    """Before saying what is wrong with the form: another commune's transfer is a 404, not a message."""
     try:
-        reconciliation.get_inbox_transfer(transfer_id, tenant_id, vendor_id=vendor_id)
+        reconciliation.get_inbox_transfer(transfer_id, tenant_id)
     except ValidationError:
         pass  # ours, already handled: the form's own message follows
 
 
-def _resolve(tenant_id: int | None, transfer_id: int, back: str, vendor_id: int | None = None):
+def _resolve(tenant_id: int | None, transfer_id: int, back: str):
     form = ResolveForm()
     if not form.validate_on_submit():
-        _not_someone_elses(transfer_id, tenant_id, vendor_id)
+        _not_someone_elses(transfer_id, tenant_id)
         flash(_("Say what was done with this transfer."), "error")
         return redirect(back)
     try:
-        reconciliation.resolve(transfer_id, tenant_id, current_user, form.note.data, vendor_id=vendor_id)
+        reconciliation.resolve(transfer_id, tenant_id, current_user, form.note.data)
     except DomainError as err:
         _flash_error(err)
         return redirect(back)
@@ -396,34 +396,6 @@ def deliveries():
     """The delivery log of outgoing webhooks: what was sent where, how often it was tried, what came back."""
     endpoints = db.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)).all()
     return render_template("payments/staff_deliveries.html", endpoints=endpoints, deliveries=delivery_log(limit=100))
-
-
-# --- a vendor's own inbox ---------------------------------------------------------------------------------------
-# Transfers into a vendor's own account that need a decision are the vendor's: the money is in its account and only
-# the vendor can send it back. The commune's inbox keeps showing them (oversight).
-
-@bp.route("/c/<tenant_slug>/market/me/transfers")
-@vendor_required
-def vendor_inbox():
-    return _render_inbox(g.tenant.id, district=False, vendor_id=g.vendor_id)
-
-
-@bp.route("/c/<tenant_slug>/market/me/transfers/<int:transfer_id>/assign", methods=["POST"])
-@vendor_required
-def vendor_assign(transfer_id: int):
-    return _assign(g.tenant.id, transfer_id, url_for("reconciliation.vendor_inbox"), g.vendor_id)
-
-
-@bp.route("/c/<tenant_slug>/market/me/transfers/<int:transfer_id>/accept-late", methods=["POST"])
-@vendor_required
-def vendor_accept_late(transfer_id: int):
-    return _accept_late(g.tenant.id, transfer_id, url_for("reconciliation.vendor_inbox"), g.vendor_id)
-
-
-@bp.route("/c/<tenant_slug>/market/me/transfers/<int:transfer_id>/resolve", methods=["POST"])
-@vendor_required
-def vendor_resolve(transfer_id: int):
-    return _resolve(g.tenant.id, transfer_id, url_for("reconciliation.vendor_inbox"), g.vendor_id)
 
 
 # --- the district inbox ----------------------------------------------------------------------------------------

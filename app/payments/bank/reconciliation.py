@@ -9,6 +9,7 @@ deliveries of one notification, or two transfers for one intent, cannot both cou
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -267,51 +268,51 @@ def confirm_by_hand(intent_public_id: str, amount: int, actor, note: str | None 
     return confirm_transfer(txn, intent_public_id=intent.public_id)
 
 
-def of_vendor(vendor_id: int):
-    """Transfers that are a vendor's to decide: into one of the vendor's accounts (by bank and number), or applied
-    to a payment into one (docs/decisions.md "Seams review": the money is the vendor's)."""
+def of_accounts(account_ids: Collection[int]):
+    """Transfers into one of these accounts (by bank and number), or applied to a payment into one: a payee's own,
+    the payee's to decide about (docs/decisions.md "Seams review": the money is in the payee's account)."""
     into_account = select(PaymentAccount.id).where(
-        PaymentAccount.vendor_id == vendor_id, PaymentAccount.tenant_id == BankTransfer.tenant_id,
+        PaymentAccount.id.in_(account_ids), PaymentAccount.tenant_id == BankTransfer.tenant_id,
         PaymentAccount.account_number == BankTransfer.account_number,
         or_(BankTransfer.bank_bin.is_(None), PaymentAccount.bank_bin == BankTransfer.bank_bin),
     ).exists()
     for_payment = BankTransfer.intent_id.in_(
-        select(PaymentIntent.id).join(PaymentAccount, PaymentAccount.id == PaymentIntent.account_id)
-        .where(PaymentAccount.vendor_id == vendor_id))
+        select(PaymentIntent.id).where(PaymentIntent.account_id.in_(account_ids)))
     return or_(into_account, for_payment)
 
 
-def inbox_query(tenant_id: int | None, vendor_id: int | None = None):
+def inbox_query(tenant_id: int | None, account_ids: Collection[int] | None = None):
     """Transfers waiting for a person: one commune's, or (district, tenant_id None) the unattributed ones too;
-    with ``vendor_id``, only that vendor's (of its commune)."""
+    with ``account_ids``, only those into these accounts of the commune (a payee's: ``of_accounts``)."""
     query = select(BankTransfer).where(BankTransfer.status.in_(INBOX_STATUSES)).order_by(BankTransfer.id.desc())
     if tenant_id is not None:
         query = query.where(BankTransfer.tenant_id == tenant_id)
-    if vendor_id is not None:
-        query = query.where(of_vendor(vendor_id))
+    if account_ids is not None:
+        query = query.where(of_accounts(account_ids))
     return query
 
 
-def inbox_count(tenant_id: int | None, vendor_id: int | None = None) -> int:
-    """How many transfers wait in a commune's inbox (``None``: the district's, all of them; across tenants), or in
-    one vendor's."""
+def inbox_count(tenant_id: int | None, account_ids: Collection[int] | None = None) -> int:
+    """How many transfers wait in a commune's inbox (``None``: the district's, all of them; across tenants), or
+    for the payee of ``account_ids``."""
     query = select(func.count()).select_from(BankTransfer).where(BankTransfer.status.in_(INBOX_STATUSES))
     if tenant_id is not None:
         query = query.where(BankTransfer.tenant_id == tenant_id)
-    if vendor_id is not None:
-        query = query.where(of_vendor(vendor_id))
+    if account_ids is not None:
+        query = query.where(of_accounts(account_ids))
     return db.session.scalar(query)
 
 
-def get_inbox_transfer(transfer_id: int, tenant_id: int | None, *, vendor_id: int | None = None,
+def get_inbox_transfer(transfer_id: int, tenant_id: int | None, *, account_ids: Collection[int] | None = None,
                        for_update: bool = False) -> BankTransfer:
-    """The transfer waiting in ``tenant_id``'s inbox (None: the district's, every one), or in ``vendor_id``'s. The
+    """The transfer waiting in ``tenant_id``'s inbox (None: the district's, every one), or the payee's of
+    ``account_ids``. The
     commune is named explicitly, so the read runs across tenants (row-level security hides unattributed transfers
     otherwise).
 
     ``for_update``: lock the row and re-read it, so two people acting on one transfer at once cannot both apply
     it (the second waits, then finds it out of the inbox)."""
-    query = inbox_query(tenant_id, vendor_id).where(BankTransfer.id == transfer_id)
+    query = inbox_query(tenant_id, account_ids).where(BankTransfer.id == transfer_id)
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
     with all_tenants():
@@ -320,8 +321,8 @@ def get_inbox_transfer(transfer_id: int, tenant_id: int | None, *, vendor_id: in
             handled = select(BankTransfer.id).where(BankTransfer.id == transfer_id)
             if tenant_id is not None:
                 handled = handled.where(BankTransfer.tenant_id == tenant_id)
-            if vendor_id is not None:
-                handled = handled.where(of_vendor(vendor_id))
+            if account_ids is not None:
+                handled = handled.where(of_accounts(account_ids))
             if db.session.scalar(handled) is not None:  # ours, out of the inbox: a double click or a colleague
                 raise ValidationError(_l("This transfer has already been handled, perhaps by a colleague."),
                                       field="transfer")
@@ -329,14 +330,14 @@ def get_inbox_transfer(transfer_id: int, tenant_id: int | None, *, vendor_id: in
     return transfer
 
 
-def resolve(transfer_id: int, tenant_id: int | None, actor, note: str, *, vendor_id: int | None = None,
-            ) -> BankTransfer:
+def resolve(transfer_id: int, tenant_id: int | None, actor, note: str, *,
+            account_ids: Collection[int] | None = None) -> BankTransfer:
     """Close an inbox item with a note (refunded by hand, ignored, paid in cash...)."""
     note = (note or "").strip()
     if not note:
         raise ValidationError(_l("Say what was done with this transfer."), field="note")
     with all_tenants():  # the transfer is looked up within ``tenant_id`` (None: the district) explicitly
-        transfer = get_inbox_transfer(transfer_id, tenant_id, vendor_id=vendor_id, for_update=True)
+        transfer = get_inbox_transfer(transfer_id, tenant_id, account_ids=account_ids, for_update=True)
         transfer.status = "resolved"
         transfer.note = note[:1000]
         transfer.resolved_by_id = actor.id
@@ -345,17 +346,17 @@ def resolve(transfer_id: int, tenant_id: int | None, actor, note: str, *, vendor
         return transfer
 
 
-def assign(transfer_id: int, tenant_id: int | None, intent_public_id: str, actor, *, vendor_id: int | None = None,
-           ) -> BankTransfer:
-    """Apply an unmatched transfer to the payment a person recognised (the memo was mistyped, say). A vendor
-    assigns its own transfers to its own payments only."""
+def assign(transfer_id: int, tenant_id: int | None, intent_public_id: str, actor, *,
+           account_ids: Collection[int] | None = None) -> BankTransfer:
+    """Apply an unmatched transfer to the payment a person recognised (the memo was mistyped, say). A payee assigns
+    its own transfers to payments into its own accounts only."""
     with all_tenants():
-        transfer = get_inbox_transfer(transfer_id, tenant_id, vendor_id=vendor_id, for_update=True)
+        transfer = get_inbox_transfer(transfer_id, tenant_id, account_ids=account_ids, for_update=True)
         if transfer.status != "unmatched":
             raise ValidationError(_l("Only unmatched transfers can be assigned."), field="transfer")
         intent = _locked_intent(public_id=(intent_public_id or "").strip())
         if intent is None or (tenant_id is not None and intent.tenant_id != tenant_id) or (
-                vendor_id is not None and intent.account.vendor_id != vendor_id):
+                account_ids is not None and intent.account_id not in account_ids):
             raise NotFound(_l("No such payment."), field="intent")
         transfer.tenant_id, transfer.intent_id = intent.tenant_id, intent.id
         transfer.resolved_by_id = actor.id
@@ -364,10 +365,11 @@ def assign(transfer_id: int, tenant_id: int | None, intent_public_id: str, actor
         return transfer
 
 
-def accept_late(transfer_id: int, tenant_id: int | None, actor, *, vendor_id: int | None = None) -> BankTransfer:
+def accept_late(transfer_id: int, tenant_id: int | None, actor, *,
+                account_ids: Collection[int] | None = None) -> BankTransfer:
     """A person accepts money that came after expiry: the intent is paid after all (flagged late)."""
     with all_tenants():
-        transfer = get_inbox_transfer(transfer_id, tenant_id, vendor_id=vendor_id, for_update=True)
+        transfer = get_inbox_transfer(transfer_id, tenant_id, account_ids=account_ids, for_update=True)
         if transfer.status != "late" or transfer.intent_id is None:
             raise ValidationError(_l("Only late payments can be accepted."), field="transfer")
         intent = lock_intent(intent_id=transfer.intent_id)

@@ -3,10 +3,7 @@ name is kept in the banks' form, and the vendor's user gets a one-time, expiring
 
 from __future__ import annotations
 
-import time
-from types import SimpleNamespace
 
-import itsdangerous.timed
 import pytest
 from sqlalchemy import func, select
 
@@ -14,8 +11,10 @@ from app.auth.models import Membership, User
 from app.errors import ValidationError
 from app.extensions import db
 from app.payments.models import PaymentAccount
-from tenants.market import invitations, payments
-from tenants.market.models import Stall, Vendor
+from tenants.market.models import Stall
+from tenants.vendors import payments
+from tenants.vendors.access import vendor_of
+from tenants.vendors.models import Vendor
 from tenants.scoping import all_tenants, tenant_context
 from tests.conftest import csrf_token, login
 from tests.tenants.market.helpers import english, make_market, make_vendor
@@ -48,16 +47,6 @@ def onboard(client, **changes):
     return client.post("/c/trau-quy/market/vendors/new", data={**FORM, **changes, "csrf_token": token})
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("Nguyễn Văn An", "NGUYEN VAN AN"),
-    ("  đặng   thị đào ", "DANG THI DAO"),
-    ("Đỗ Quốc Việt", "DO QUOC VIET"),
-    ("NGUYEN VAN AN", "NGUYEN VAN AN"),
-])
-def test_holder_name_is_kept_in_the_banks_form(name, expected):
-    assert payments.holder_name_for_banks(name) == expected
-
-
 @pytest.mark.parametrize("changes, field, words", [
     ({"bank_bin": "999999"}, "bank_bin", "Unknown bank"),
     ({"bank_bin": ""}, "bank_bin", "Unknown bank"),
@@ -86,18 +75,19 @@ def test_onboarding_saves_vendor_account_and_vendor_user_with_the_holder_name_fo
     response = onboard(client, stall_id=str(stall_ids[0]), tax_code="0101234567")
     assert response.status_code == 201
     html = response.get_data(as_text=True)
-    assert "/c/trau-quy/market/welcome/" in html
+    assert "/c/trau-quy/vendor/welcome/" in html
     with app.app_context(), tenant_context(admin):
         vendor = db.session.scalar(select(Vendor))
         assert (vendor.business_name, vendor.owner_name, vendor.phone, vendor.tax_code, vendor.goods_category) == (
             "Hộ kinh doanh Rau sạch Hường", "Nguyễn Thị Hường", "0912345678", "0101234567", "vegetables")
         account = db.session.scalar(select(PaymentAccount))
-        assert (account.owner_kind, account.vendor_id, account.bank_bin, account.account_number,
-                account.holder_name) == ("vendor", vendor.id, "970415", "113366668888", "NGUYEN THI HUONG")
+        assert payments.vendor_account(vendor.id) is account
+        assert (account.owner_kind, account.bank_bin, account.account_number, account.holder_name) == (
+            "vendor", "970415", "113366668888", "NGUYEN THI HUONG")
         assert db.session.get(Stall, stall_ids[0]).vendor_id == vendor.id
         membership = db.session.scalar(select(Membership).where(Membership.role == "vendor"))
-        assert (membership.tenant_id, membership.vendor_id) == (admin.id, vendor.id)
-        assert membership.user.email == "huong@trauquy.vn"
+        assert membership.tenant_id == admin.id and membership.user.email == "huong@trauquy.vn"
+        assert vendor_of(membership.user, admin.id) == vendor.id
 
 
 def test_the_same_email_twice_is_refused_and_the_second_vendor_not_saved(app, client, admin):
@@ -105,44 +95,6 @@ def test_the_same_email_twice_is_refused_and_the_second_vendor_not_saved(app, cl
     response = onboard(client, business_name="Another", account_number="999988887777")
     assert response.status_code == 400
     assert counts(app) == (1, 1, 1)
-
-
-def test_invitation_sets_the_password_once_and_lands_on_the_sales_page(app, client, make):
-    tenant = make.tenant("trau-quy", "Trâu Quỳ")
-    vendor = make_vendor(app, tenant, password=None)
-    english(client)
-    url = f"/c/trau-quy/market/welcome/{vendor.token}"
-    token = csrf_token(client, url)
-    response = client.post(url, data={"password": "rau-sach-2026", "confirm": "rau-sach-2026", "csrf_token": token})
-    assert response.status_code == 302
-    assert response.headers["Location"].endswith("/c/trau-quy/market/me/sales")
-    assert client.get("/c/trau-quy/market/me/sales").status_code == 200
-    client.post("/logout", data={"csrf_token": csrf_token(client, "/account/password")})
-    # used: the link no longer works, the password does
-    again = client.get(url)
-    assert again.status_code == 400 and "already been used" in again.get_data(as_text=True)
-    assert login(client, vendor.email, "rau-sach-2026").status_code == 302
-    assert client.get("/home").headers["Location"].endswith("/c/trau-quy/market/me/sales")
-
-
-def test_an_expired_or_forged_invitation_is_refused(app, client, make, monkeypatch):
-    tenant = make.tenant("trau-quy", "Trâu Quỳ")
-    vendor = make_vendor(app, tenant, password=None)
-    english(client)
-    forged = vendor.token[:-3] + ("AAA" if not vendor.token.endswith("AAA") else "BBB")
-    assert client.get(f"/c/trau-quy/market/welcome/{forged}").status_code == 400
-    later = time.time() + (invitations.MAX_AGE_DAYS + 1) * 86400
-    monkeypatch.setattr(itsdangerous.timed, "time", SimpleNamespace(time=lambda: later))
-    english(client)  # a week later the language choice has ended with the session (sessions last hours)
-    response = client.get(f"/c/trau-quy/market/welcome/{vendor.token}")
-    assert response.status_code == 400 and "expired" in response.get_data(as_text=True)
-
-
-def test_an_invitation_of_another_commune_is_not_accepted_here(app, client, make):
-    tenant = make.tenant("trau-quy", "Trâu Quỳ")
-    make.tenant("bat-trang", "Bát Tràng")
-    vendor = make_vendor(app, tenant, password=None)
-    assert client.get(f"/c/bat-trang/market/welcome/{vendor.token}").status_code == 400
 
 
 def test_deactivating_a_vendor_stops_sign_in_frees_stalls_and_closes_the_account(app, client, admin):
@@ -166,28 +118,6 @@ def test_officers_see_vendors_but_only_commune_admins_onboard(app, client, make)
     login(client, "officer@trauquy.vn")
     assert client.get("/c/trau-quy/market/vendors").status_code == 200
     assert client.get("/c/trau-quy/market/vendors/new").status_code == 404
-
-
-def test_a_vendor_changes_their_bank_account_with_the_same_checks(app, client, make):
-    tenant = make.tenant("trau-quy", "Trâu Quỳ")
-    vendor = make_vendor(app, tenant, account_number="113366668888")
-    login(client, vendor.email)
-    english(client)
-    url = "/c/trau-quy/market/me/bank"
-    bad = client.post(url, data={"bank_bin": "123456", "account_number": "0011001234567",
-                                 "holder_name": "Trần Văn Bình", "csrf_token": csrf_token(client, url)})
-    assert bad.status_code == 400 and "Unknown bank" in bad.get_data(as_text=True)
-    with app.app_context(), tenant_context(tenant):
-        assert payments.vendor_account(vendor.id).account_number == "113366668888"  # unchanged
-    good = client.post(url, data={"bank_bin": "970436", "account_number": "0011 0012 34567",
-                                  "holder_name": "Trần Văn Bình", "csrf_token": csrf_token(client, url)})
-    assert good.status_code == 302
-    with app.app_context(), tenant_context(tenant):
-        account = payments.vendor_account(vendor.id)
-        assert (account.bank_bin, account.account_number, account.holder_name) == ("970436", "0011001234567",
-                                                                                 "TRAN VAN BINH")
-        assert db.session.scalar(select(func.count()).select_from(PaymentAccount)
-                                 .where(PaymentAccount.active.is_(False))) == 1  # the old one, kept inactive
 
 
 def test_staff_download_a_vendors_poster(app, client, admin):

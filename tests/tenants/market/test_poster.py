@@ -86,7 +86,7 @@ def test_the_poster_page_lists_every_download(client, vendor):
 
 def test_without_a_bank_account_there_is_no_poster_but_a_message(app, client, vendor):
     from app.extensions import db
-    from tenants.market import payments
+    from tenants.vendors import payments
     from tenants.scoping import tenant_context
 
     with app.app_context(), tenant_context(vendor.tenant_id):

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.payments import vietqr
 from app.payments.models import PaymentIntent
-from tenants.market import queries, services
+from tenants.market import queries
 from tenants.market.models import MarketSale
 from tenants.scoping import all_tenants, tenant_context
 from tests.conftest import csrf_token, login
@@ -141,7 +141,7 @@ def test_an_expired_sale_turns_canceled_when_read(app, client, vendor):
         row = db.session.scalar(select(PaymentIntent).where(PaymentIntent.id == intent.id))
         row.expires_at = datetime.now(timezone.utc) - timedelta(minutes=1)
         db.session.commit()
-    token = csrf_token(client, "/c/trau-quy/market/me/profile")  # not the sale page: reading it would cancel it
+    token = csrf_token(client, "/c/trau-quy/vendor/profile")  # not the sale page: reading it would cancel it
     client.post(f"/c/trau-quy/market/me/sales/{sale_id}/confirm", data={"csrf_token": token})
     assert (sale(app, sale_id).status, sale(app, sale_id).confirmation) == ("canceled", None)  # too late to confirm
     assert client.get(f"/c/trau-quy/market/me/sales/{sale_id}/status").get_json()["status"] == "canceled"
@@ -174,8 +174,7 @@ def test_the_ledger_totals_filters_and_csv(app, client, vendor):
 
 def test_a_vendor_without_a_bank_account_cannot_sell_by_qr(app, client, vendor):
     with app.app_context(), tenant_context(vendor.tenant_id):
-        services.deactivate_vendor  # noqa: B018 - the account is closed below, the vendor stays
-        from tenants.market import payments
+        from tenants.vendors import payments  # the account is closed, the vendor stays
 
         payments.close_vendor_accounts(vendor.id)
         db.session.commit()

@@ -93,3 +93,24 @@ def test_nul_characters_are_dropped_from_what_is_stored(app, client, admin):
     with app.app_context(), tenant_context(admin):
         market = db.session.scalar(select(Market))
     assert (market.name, market.address) == ("Chợ Mới", "")
+
+
+def test_a_refused_letting_goes_back_to_the_market_page_with_the_reason_and_changes_nothing(app, client, admin):
+    """The assignment form is posted from a market's page: a domain error is flashed there (app/errors.py)."""
+    from tests.tenants.market.helpers import make_market
+
+    market_id, stall_ids = make_market(app, admin)
+    vendor = make_vendor(app, admin, name="Cá tươi Lan")
+    with app.app_context(), tenant_context(admin):
+        from tenants.market import services
+
+        services.deactivate_vendor(vendor.id, admin.id)
+        db.session.commit()
+    page = f"/c/trau-quy/market/markets/{market_id}"
+    response = client.post("/c/trau-quy/market/stalls/assign", headers={"Referer": f"http://localhost{page}"},
+                           data={"stall_id": stall_ids[0], "vendor_id": vendor.id,
+                                 "csrf_token": csrf_token(client, page)})
+    assert response.status_code == 302 and response.headers["Location"] == page
+    assert "This vendor is deactivated." in client.get(page).get_data(as_text=True)
+    with app.app_context(), tenant_context(admin):
+        assert db.session.get(Stall, stall_ids[0]).vendor_id is None

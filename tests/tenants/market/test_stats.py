@@ -21,7 +21,8 @@ from sqlalchemy import update
 
 from app.extensions import db
 from tenants.market import payments, queries, services
-from tenants.market.models import MarketSale, Vendor
+from tenants.market.models import MarketSale
+from tenants.vendors.models import Vendor
 from tenants.scoping import tenant_context
 from tests.conftest import login
 from tests.tenants.market.helpers import make_market, make_vendor

@@ -1,7 +1,7 @@
 """The vendor's sign-in invitation: a signed, expiring, one-time link to choose a password.
 
 The token (itsdangerous) holds the user id and a digest of the current password hash: setting the password changes
-the hash, so a link works once, with no table to keep. See docs/decisions.md ("Smart market").
+the hash, so a link works once, with no table to keep. See docs/decisions.md ("Smart market", "Vendors").
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from app.errors import ValidationError
 from app.extensions import db
 
-SALT = "market-vendor-invitation"
+SALT = "market-vendor-invitation"  # as when invitations were the market's: the links already sent stay valid
 MAX_AGE_DAYS = 7
 
 

@@ -1,0 +1,37 @@
+"""Vendors: the household businesses and cooperatives of a commune, which the market (stalls, sales at the stall)
+and the marketplace (products, orders) both build on: the vendor, its bank accounts, its sign-in invitation and
+its own pages (profile, bank account, the transfers it must decide on). See docs/decisions.md ("Vendors")."""
+
+from flask import Blueprint
+from flask_babel import lazy_gettext as _l
+
+from tenants.vendors import pages
+
+# The signed-in vendor's own pages: "vendor" (singular) like the "me" of the market's /market/me/... pages.
+bp = Blueprint("vendors", __name__, url_prefix="/c/<tenant_slug>/vendor", template_folder="templates")
+
+
+@bp.app_context_processor
+def _vendor_tabs():
+    return {"vendor_tabs": pages.tabs}
+
+
+pages.add_tab("vendors.bank", _l("Bank"), testid="tab-bank", order=30, also=("vendors.transfers",))
+pages.add_tab("vendors.profile", _l("Profile"), testid="tab-profile", order=40)
+
+from tenants.vendors import views  # noqa: E402,F401
+
+
+def _register_scale_loader() -> None:
+    """``flask seed-scale`` runs this package's scale.py, in ``order`` among the domains' loaders (app/scale.py)."""
+    from app import scale
+
+    def load(run) -> None:
+        from tenants.vendors import scale as vendors_scale
+
+        vendors_scale.load(run)
+
+    scale.register("vendors", load, order=10)
+
+
+_register_scale_loader()
