@@ -19,6 +19,20 @@ class BaseForm(FlaskForm):
         def get_translations(self, form):
             return _BabelTranslations()
 
+    def show_error(self, err) -> None:
+        """A service's refusal (``DomainError``) shown where it belongs: at the field it names, else flashed above
+        the form. The view then renders the form again with status 400 (the boundary rolls back). A ``NotFound``
+        is no error of the form: it goes on to the 404."""
+        if err.status == 404:
+            raise err
+        field = self._fields.get(err.field) if err.field else None
+        if field is None:
+            from flask import flash
+
+            flash(str(err.message), "error")
+            return
+        field.errors = [*field.errors, str(err.message)]
+
 
 # The WTForms messages our forms can show, listed so that extraction puts them in the catalogue.
 WTFORMS_MESSAGES = (

@@ -10,7 +10,7 @@ from app.auth.staff_views import create_staff_from_form
 from app.cache import cached_for_visitors
 from app.auth.forms import StaffForm
 from app.auth.models import STAFF_ROLES
-from app.errors import DomainError
+from app.errors import back_to
 from app.payments import stats
 from app.payments.bank import reconciliation
 from tenants.notices import services as notice_services
@@ -69,13 +69,10 @@ def staff():
 
 @bp.route("/staff/<int:user_id>/<any(activate, deactivate):action>", methods=["POST"])
 @commune_staff_required("commune_admin")
+@back_to("communes.staff")
 def set_officer_active(user_id: int, action: str):
     officer = account_services.get_staff_member(g.tenant, user_id, "officer")  # NotFound for other communes
-    try:
-        account_services.set_active(current_user, officer, action == "activate")
-    except DomainError as err:
-        flash(str(err.message), "error")
-        return redirect(url_for("communes.staff"))
+    account_services.set_active(current_user, officer, action == "activate")
     if action == "activate":
         flash(_("Account %(email)s activated.", email=officer.email), "success")
     else:

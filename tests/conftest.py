@@ -73,7 +73,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     skipped = [report for report in terminalreporter.stats.get("skipped", ()) if "postgres" in report.keywords]
     if skipped:
-        terminalreporter.write_sep("-", f"{len(skipped)} tests skipped for want of PostgreSQL", yellow=True)
+        tests = "test" if len(skipped) == 1 else "tests"
+        terminalreporter.write_sep("-", f"{len(skipped)} {tests} skipped for want of PostgreSQL", yellow=True)
         terminalreporter.write_line(f"Run them with: {POSTGRES_COMMAND}")
 
 

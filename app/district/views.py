@@ -10,7 +10,7 @@ from app.auth.staff_views import create_staff_from_form
 from app.auth.forms import CommuneAdminForm
 from app.auth.models import User
 from app.district import api_bp, bp, figures, queries
-from app.errors import DomainError, NotFound
+from app.errors import NotFound, back_to
 from app.exports import csv_response
 from app.extensions import db
 from app.formatting import format_vnd
@@ -146,14 +146,11 @@ def admins():
 
 @bp.route("/admins/<int:user_id>/<any(activate, deactivate):action>", methods=["POST"])
 @district_admin_required
+@back_to("district.admins")
 def set_admin_active(user_id: int, action: str):
     user = db.session.get(User, user_id)
     if user is None or not any(m.role == "commune_admin" for m in user.memberships):
         raise NotFound(_("No such commune admin."))
-    try:
-        account_services.set_active(current_user, user, action == "activate")
-    except DomainError as err:
-        flash(str(err.message), "error")
-    else:
-        flash(_("Account %(email)s updated.", email=user.email), "success")
+    account_services.set_active(current_user, user, action == "activate")
+    flash(_("Account %(email)s updated.", email=user.email), "success")
     return redirect(url_for("district.admins"))
