@@ -11,8 +11,8 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 
 from app.cache import cached_for_visitors
-from app.errors import DomainError, NotFound
-from app.extensions import db, limiter
+from app.errors import DomainError, NotFound, back_to
+from app.extensions import limiter
 from app.payments import qr
 from app.clock import as_utc
 from app.payments.intents import serialize
@@ -99,11 +99,9 @@ def submit():
             upload = request.files.get("file")
             if upload and upload.filename:
                 services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1))
-        except DomainError as err:
-            db.session.rollback()
+        except DomainError as err:  # the form again, with the reason (400: the boundary rolls back)
             flash(str(err.message), "error")
             return render_template("onestop/submit.html", procedures=procedures, form=request.form), 400
-        db.session.commit()
         flash(_("Your dossier %(code)s was sent. Keep this code: the office will receive it.", code=dossier.code),
               "success")
         return redirect(url_for("onestop_lookup.dossier", code=dossier.code))
@@ -112,14 +110,11 @@ def submit():
 
 @public_bp.route("/c/<tenant_slug>/onestop/figures")
 @cached_for_visitors(*SHOWN)
+@back_to("onestop_public.figures")  # a bad period: flashed, and the default period shown
 def figures():
     from tenants.onestop.views_staff import period_from_args
 
-    try:
-        start, end = period_from_args(request.args)
-    except DomainError as err:
-        flash(str(err.message), "error")
-        return redirect(url_for("onestop_public.figures"))
+    start, end = period_from_args(request.args)
     now = services.utcnow()
     return render_template("onestop/figures.html", start=start, end=end, metrics=queries.metrics(start, end, now),
                            monthly=queries.monthly(end, now))
@@ -130,10 +125,7 @@ def figures():
 def metrics_api():
     from tenants.onestop.views_staff import period_from_args
 
-    try:
-        start, end = period_from_args(request.args)
-    except DomainError as err:
-        return {"error": {"status": 400, "message": str(err.message)}}, 400
+    start, end = period_from_args(request.args)  # a bad period: 400 with the JSON error (app/__init__.py)
     body = queries.metrics(start, end, services.utcnow())
     return {"commune": g.tenant.slug, "from": start.isoformat(), "to": end.isoformat(), **body}
 
@@ -169,15 +161,10 @@ def _rate_from_form(dossier, officer_id=None):
 
 
 @lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>/rate", methods=["POST"])
+@back_to("onestop_lookup.dossier")
 def rate(code: str):
     found = queries.get_by_code(code)
-    try:
-        _rate_from_form(found)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-        return redirect(url_for("onestop_lookup.dossier", code=found.code))
-    db.session.commit()
+    _rate_from_form(found)
     flash(_("Thank you: your rating was recorded."), "success")
     return redirect(url_for("onestop_lookup.dossier", code=found.code))
 
@@ -192,12 +179,10 @@ def rate_officer(user_id: int):
         try:
             found = queries.get_by_code(request.form.get("code", ""))
             _rate_from_form(found, officer_id=officer.id)
-        except DomainError as err:
-            db.session.rollback()
+        except DomainError as err:  # the form again, with the reason (400: the boundary rolls back)
             flash(str(err.message), "error")
             return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS,
                                    form=request.form), 400
-        db.session.commit()
         flash(_("Thank you: your rating was recorded."), "success")
         return redirect(url_for("onestop_lookup.rate_officer", user_id=officer.id))
     return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS, form={})

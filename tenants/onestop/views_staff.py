@@ -13,9 +13,8 @@ from app import storage
 from app.auth import services as account_services
 from app.auth.access import commune_staff_required
 from app.auth.models import STAFF_ROLES
-from app.errors import DomainError
+from app.errors import DomainError, ValidationError, back_to
 from app.exports import csv_response
-from app.extensions import db
 from app.formatting import to_local
 from app.clock import as_utc
 from app.uploads import upload_limit
@@ -24,19 +23,6 @@ from tenants.onestop.views_public import public_dossier_url, qr_data_uri
 
 staff_only = commune_staff_required(*STAFF_ROLES)
 admin_only = commune_staff_required("commune_admin")
-
-
-def _fail(err: DomainError) -> None:
-    flash(str(err.message), "error")
-
-
-def _back_to_dossier(err: DomainError, dossier_id: int):
-    """A refused step: undo it; no such dossier in this commune is a 404, bad input goes back with the reason."""
-    db.session.rollback()
-    if err.status == 404:
-        abort(404)
-    _fail(err)
-    return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
 
 
 @bp.route("/")
@@ -69,12 +55,10 @@ def intake():
                 if upload and upload.filename:
                     services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1),
                                           current_user)
-        except DomainError as err:
-            db.session.rollback()
-            _fail(err)
+        except DomainError as err:  # the form again, with the reason (400: the boundary rolls back)
+            flash(str(err.message), "error")
             return render_template("onestop/intake.html", procedures=procedures, form=request.form,
                                    statuses=statuses), 400
-        db.session.commit()
         if refusing:  # straight to the slip the citizen takes home, as the refusal of an online dossier does
             flash(_("Dossier %(code)s refused at reception: print the refusal slip (Mẫu 03) for the citizen.",
                     code=dossier.code), "success")
@@ -103,13 +87,10 @@ def dossier(dossier_id: int):
 
 @bp.route("/d/<int:dossier_id>/act/<action>", methods=["POST"])
 @staff_only
+@back_to("onestop.dossier")
 def act(dossier_id: int, action: str):
-    try:
-        dossier = services.locked(dossier_id)
-        services.act(dossier, action, current_user, reason=request.form.get("reason", ""))
-    except DomainError as err:
-        return _back_to_dossier(err, dossier_id)
-    db.session.commit()
+    dossier = services.lock_dossier(dossier_id)
+    services.act(dossier, action, current_user, reason=request.form.get("reason", ""))
     flash(_("Done: %(action)s.", action=services.ACTION_LABELS.get(action, action)), "success")
     if action == "request_documents":
         return redirect(url_for("onestop.supplement_slip", dossier_id=dossier_id))
@@ -120,15 +101,12 @@ def act(dossier_id: int, action: str):
 
 @bp.route("/d/<int:dossier_id>/apology", methods=["GET", "POST"])
 @staff_only
+@back_to("onestop.dossier")
 def apology(dossier_id: int):
     if request.method == "POST":
-        try:
-            dossier = services.locked(dossier_id)
-            new_due = forms.local_datetime(request.form.get("new_date"), request.form.get("new_time"), "new_due")
-            services.apologise(dossier, current_user, request.form.get("reason", ""), new_due)
-        except DomainError as err:
-            return _back_to_dossier(err, dossier_id)
-        db.session.commit()
+        dossier = services.lock_dossier(dossier_id)
+        new_due = forms.local_datetime(request.form.get("new_date"), request.form.get("new_time"), "new_due")
+        services.apologise(dossier, current_user, request.form.get("reason", ""), new_due)
         flash(_("The apology and the new appointment are recorded."), "success")
     page = _dossier_page(dossier_id)
     if page["dossier"].apology_at is None:
@@ -139,19 +117,14 @@ def apology(dossier_id: int):
 @bp.route("/d/<int:dossier_id>/result", methods=["POST"])
 @staff_only
 @upload_limit(services.MAX_DOCUMENT_BYTES)
+@back_to("onestop.dossier")
 def record_result(dossier_id: int):
     upload = request.files.get("file")
-    try:
-        dossier = services.locked(dossier_id)
-        if upload is None or not upload.filename:
-            from app.errors import ValidationError
-
-            raise ValidationError(_("Attach the result file (PDF, PNG or JPEG)."), field="file")
-        services.record_result(dossier, current_user, upload.filename,
-                               upload.read(services.MAX_DOCUMENT_BYTES + 1), request.form.get("note", ""))
-    except DomainError as err:
-        return _back_to_dossier(err, dossier_id)
-    db.session.commit()
+    dossier = services.lock_dossier(dossier_id)
+    if upload is None or not upload.filename:
+        raise ValidationError(_("Attach the result file (PDF, PNG or JPEG)."), field="file")
+    services.record_result(dossier, current_user, upload.filename,
+                           upload.read(services.MAX_DOCUMENT_BYTES + 1), request.form.get("note", ""))
     flash(_("Result recorded."), "success")
     return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
 
@@ -159,20 +132,13 @@ def record_result(dossier_id: int):
 @bp.route("/d/<int:dossier_id>/documents", methods=["POST"])
 @staff_only
 @upload_limit(services.MAX_DOCUMENT_BYTES)
+@back_to("onestop.dossier")
 def upload_document(dossier_id: int):
     dossier = queries.get_dossier(dossier_id)
     upload = request.files.get("file")
-    try:
-        if upload is None or not upload.filename:
-            from app.errors import ValidationError
-
-            raise ValidationError(_("Choose a file."), field="file")
-        services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1), current_user)
-    except DomainError as err:
-        db.session.rollback()
-        _fail(err)
-        return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
-    db.session.commit()
+    if upload is None or not upload.filename:
+        raise ValidationError(_("Choose a file."), field="file")
+    services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1), current_user)
     flash(_("Document added."), "success")
     return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
 
@@ -249,12 +215,10 @@ def procedures():
     if request.method == "POST":
         try:
             catalogue.save_procedure(None, **_procedure_values(request.form))
-        except DomainError as err:
-            db.session.rollback()
-            _fail(err)
+        except DomainError as err:  # the form again, with the reason (400: the boundary rolls back)
+            flash(str(err.message), "error")
             return render_template("onestop/procedures.html", procedures=queries.procedures(False),
                                    form=request.form), 400
-        db.session.commit()
         flash(_("Procedure saved."), "success")
         return redirect(url_for("onestop.procedures"))
     return render_template("onestop/procedures.html", procedures=queries.procedures(False), form={})
@@ -267,11 +231,9 @@ def edit_procedure(procedure_id: int):
     if request.method == "POST":
         try:
             catalogue.save_procedure(procedure.id, **_procedure_values(request.form))
-        except DomainError as err:
-            db.session.rollback()
-            _fail(err)
+        except DomainError as err:  # the form again, with the reason (400: the boundary rolls back)
+            flash(str(err.message), "error")
             return render_template("onestop/procedure_edit.html", procedure=procedure, form=request.form), 400
-        db.session.commit()
         flash(_("Procedure saved."), "success")
         return redirect(url_for("onestop.procedures"))
     form = {"name": procedure.name, "sector": procedure.sector, "time_unit": procedure.time_unit,
@@ -283,21 +245,16 @@ def edit_procedure(procedure_id: int):
 
 @bp.route("/hours", methods=["GET", "POST"])
 @admin_only
+@back_to("onestop.hours")
 def hours():
     if request.method == "POST":
-        try:
-            if request.form.get("form") == "day_off":
-                catalogue.add_day_off(forms.a_date(request.form.get("day"), "day"), request.form.get("reason", ""))
-            else:
-                weekdays = [int(d) for d in request.form.getlist("weekdays") if d.isdigit()]
-                catalogue.save_schedule(request.form.get("morning_start", ""), request.form.get("morning_end", ""),
-                                       request.form.get("afternoon_start", ""), request.form.get("afternoon_end", ""),
-                                       weekdays, request.form.get("same_day_cutoff", ""))
-        except DomainError as err:
-            db.session.rollback()
-            _fail(err)
-            return redirect(url_for("onestop.hours"))
-        db.session.commit()
+        if request.form.get("form") == "day_off":
+            catalogue.add_day_off(forms.a_date(request.form.get("day"), "day"), request.form.get("reason", ""))
+        else:
+            weekdays = [int(d) for d in request.form.getlist("weekdays") if d.isdigit()]
+            catalogue.save_schedule(request.form.get("morning_start", ""), request.form.get("morning_end", ""),
+                                    request.form.get("afternoon_start", ""), request.form.get("afternoon_end", ""),
+                                    weekdays, request.form.get("same_day_cutoff", ""))
         flash(_("Office hours saved."), "success")
         return redirect(url_for("onestop.hours"))
     return render_template("onestop/hours.html", schedule=queries.schedule(), days_off=queries.days_off())
@@ -307,7 +264,6 @@ def hours():
 @admin_only
 def delete_day_off(day_off_id: int):
     catalogue.remove_day_off(day_off_id)
-    db.session.commit()
     flash(_("Day off removed."), "success")
     return redirect(url_for("onestop.hours"))
 
@@ -320,28 +276,15 @@ def period_from_args(args) -> tuple[date, date]:
     end = forms.a_date(args["to"], "to") if args.get("to") else today
     start = forms.a_date(args["from"], "from") if args.get("from") else end - timedelta(days=29)
     if start > end or (end - start).days > 3660:
-        from app.errors import ValidationError
-
         raise ValidationError(_("The period must start before it ends (ten years at most)."), field="from")
     return start, end
 
 
-def _asked_period() -> tuple[date, date] | None:
-    """The dashboard's period from the query string; a bad one is flashed (the caller goes back to the default)."""
-    try:
-        return period_from_args(request.args)
-    except DomainError as err:
-        _fail(err)
-        return None
-
-
 @bp.route("/dashboard")
 @staff_only
+@back_to("onestop.dashboard")  # a bad period: flashed, and the default period shown
 def dashboard():
-    period = _asked_period()
-    if period is None:
-        return redirect(url_for("onestop.dashboard"))
-    start, end = period
+    start, end = period_from_args(request.args)
     now = services.utcnow()
     return render_template(
         "onestop/dashboard.html", start=start, end=end, metrics=queries.metrics(start, end, now),
@@ -353,11 +296,9 @@ def dashboard():
 
 @bp.route("/dashboard.csv")
 @staff_only
+@back_to("onestop.dashboard")
 def dashboard_csv():
-    period = _asked_period()
-    if period is None:
-        return redirect(url_for("onestop.dashboard"))
-    start, end = period
+    start, end = period_from_args(request.args)
     now = services.utcnow()
     figures = queries.metrics(start, end, now)
     rows = [(key, value) for key, value in figures.items() if key != "ratings"]
