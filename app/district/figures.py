@@ -190,19 +190,3 @@ def score(values: dict[str, int]) -> Score:
         return Score(None, commune_rates)
     total_weight = sum(w for w, _r in present)
     return Score(round(100 * sum(w * r for w, r in present) / total_weight, 1), commune_rates)
-
-
-# --------------------------------------------------------------------------------------------- payments
-def _payments_figures(start: date, end: date) -> dict[int, dict[str, int]]:
-    from app.payments import stats
-
-    return stats.district_figures(*local_bounds(start, end))
-
-
-def _payments_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, int]]]:
-    from app.payments import stats
-
-    return stats.district_monthly(*local_bounds(start, end))
-
-
-register("payments", _payments_figures, PAYMENTS_KEYS, monthly=_payments_monthly)
