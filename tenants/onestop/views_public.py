@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 
 from app.cache import cached_for_visitors
 from app.errors import DomainError, NotFound, back_to
-from app.extensions import limiter
+from app.extensions import limit_reads, limiter
 from app.payments import qr
 from app.clock import as_utc
 from app.payments.intents import serialize
@@ -23,7 +23,8 @@ from tenants.onestop.models import Dossier, Procedure, Rating
 from tenants.scoping import tenant_context
 
 public_bp = Blueprint("onestop_public", __name__, template_folder="templates")
-lookup_bp = Blueprint("onestop_lookup", __name__, template_folder="templates")
+# Look-ups by dossier code, reads included, are limited per address: guessing codes must not pay off.
+lookup_bp = limit_reads(Blueprint("onestop_lookup", __name__, template_folder="templates"))
 
 # The public figures (page and JSON) are the same for every visitor: stored whole by the response cache (app/cache.py)
 # until a commit writes a dossier, a rating or a procedure. Open dossiers turn late with the clock alone, so the
