@@ -199,6 +199,17 @@ def post_form(client, path: str, data: dict | None = None, token_from: str = "/a
     return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, token_from)})
 
 
+def field_error(response, name: str) -> str | None:
+    """The error shown at the form field ``name`` of a rendered page (app/templates/_macros.html), or None."""
+    import html
+
+    page = response.get_data(as_text=True)
+    for block in re.findall(r'<(?:div|fieldset) class="field[^"]* has-error">(.*?)</(?:div|fieldset)>', page, re.S):
+        if f'name="{name}"' in block:
+            return html.unescape(re.search(r'<p class="field-error">([^<]*)</p>', block).group(1))
+    return None
+
+
 @contextmanager
 def count_queries(app):
     """Record every SQL statement the app's engine runs inside the block; yields the list of statements."""

@@ -18,7 +18,7 @@ from app.clock import as_utc
 from app.payments.intents import serialize
 from app.uploads import upload_limit
 from tenants.onestop import payments, queries, services, statuses
-from tenants.onestop.forms import applicant_fields, whole_number
+from tenants.onestop.forms import OfficerRatingForm, RatingForm, SubmitForm
 from tenants.onestop.models import Dossier, Procedure, Rating
 from tenants.scoping import tenant_context
 
@@ -91,22 +91,22 @@ def catalogue():
 @public_bp.route("/c/<tenant_slug>/onestop/submit", methods=["GET", "POST"])
 @upload_limit(services.MAX_INTAKE_BYTES)
 def submit():
-    procedures = [p for p in queries.procedures() if p.online]
-    if request.method == "POST":
-        try:
-            applicant = services.clean_applicant(**applicant_fields(request.form))
-            dossier = services.intake(whole_number(request.form.get("procedure_id"), "procedure_id"), applicant,
-                                      channel="online", note=request.form.get("request_note", ""))
-            upload = request.files.get("file")
-            if upload and upload.filename:
-                services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1))
-        except DomainError as err:  # the form again, with the reason (400: the boundary rolls back)
-            flash(str(err.message), "error")
-            return render_template("onestop/submit.html", procedures=procedures, form=request.form), 400
-        flash(_("Your dossier %(code)s was sent. Keep this code: the office will receive it.", code=dossier.code),
-              "success")
-        return redirect(url_for("onestop_lookup.dossier", code=dossier.code))
-    return render_template("onestop/submit.html", procedures=procedures, form={})
+    form = SubmitForm()
+    form.offer([p for p in queries.procedures() if p.online])
+    if not form.validate_on_submit():
+        return render_template("onestop/submit.html", form=form), (400 if form.is_submitted() else 200)
+    try:
+        dossier = services.intake(form.procedure_id.data, services.clean_applicant(**form.applicant()),
+                                  channel="online", note=form.request_note.data or "")
+        upload = form.file.data
+        if upload and upload.filename:
+            services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1))
+    except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
+        form.show_error(err)
+        return render_template("onestop/submit.html", form=form), 400
+    flash(_("Your dossier %(code)s was sent. Keep this code: the office will receive it.", code=dossier.code),
+          "success")
+    return redirect(url_for("onestop_lookup.dossier", code=dossier.code))
 
 
 @public_bp.route("/c/<tenant_slug>/onestop/figures")
@@ -152,20 +152,17 @@ def dossier(code: str):
         flash(_("The ID number does not match this dossier."), "error")
     view = public_view(found, with_personal)
     return render_template("onestop/public_dossier.html", d=found, view=view, with_personal=with_personal,
-                           rating=queries.rating_of(found.id), ratings=statuses.RATING_LABELS,
+                           rating=queries.rating_of(found.id), ratings=statuses.RATING_LABELS, form=RatingForm(),
                            fee_qr=qr_data_uri(view["fee_payment"]["qr"]["data"])
                            if view["fee_payment"] and view["fee_payment"]["qr"] else None)
-
-
-def _rate_from_form(dossier, officer_id=None):
-    services.rate(dossier, request.form.get("level", ""), request.form.get("reason", ""), officer_id=officer_id)
 
 
 @lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>/rate", methods=["POST"])
 @back_to("onestop_lookup.dossier")
 def rate(code: str):
     found = queries.get_by_code(code)
-    _rate_from_form(found)
+    form = RatingForm().check()
+    services.rate(found, form.level.data or "", form.reason.data or "")
     flash(_("Thank you: your rating was recorded."), "success")
     return redirect(url_for("onestop_lookup.dossier", code=found.code))
 
@@ -176,17 +173,22 @@ def rate_officer(user_id: int):
     from app.auth import services as account_services
 
     officer = account_services.get_staff_member(g.tenant, user_id, "officer")
-    if request.method == "POST":
+    form = OfficerRatingForm()
+    if form.validate_on_submit():
         try:
-            found = queries.get_by_code(request.form.get("code", ""))
-            _rate_from_form(found, officer_id=officer.id)
-        except DomainError as err:  # the form again, with the reason (400: the boundary rolls back)
-            flash(str(err.message), "error")
-            return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS,
-                                   form=request.form), 400
-        flash(_("Thank you: your rating was recorded."), "success")
-        return redirect(url_for("onestop_lookup.rate_officer", user_id=officer.id))
-    return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS, form={})
+            found = queries.get_by_code(form.code.data or "")
+        except NotFound as err:  # a code typed wrong is this form's error, not a missing page
+            form.code.errors = [str(err.message)]
+        else:
+            try:
+                services.rate(found, form.level.data or "", form.reason.data or "", officer_id=officer.id)
+            except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
+                form.show_error(err)
+            else:
+                flash(_("Thank you: your rating was recorded."), "success")
+                return redirect(url_for("onestop_lookup.rate_officer", user_id=officer.id))
+    return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS,
+                           form=form), (400 if form.is_submitted() else 200)
 
 
 @lookup_bp.route("/api/dossiers/<code>")

@@ -44,6 +44,14 @@ def procedure(**values):
     return catalogue.save_procedure(None, **{**defaults, **values})
 
 
+def procedure_id(app, commune, **values) -> int:
+    """A procedure of ``commune``, committed: its id."""
+    with app.app_context(), tenant_context(commune):
+        proc_id = procedure(**values).id
+        db.session.commit()
+        return proc_id
+
+
 APPLICANT = dict(name="Nguyễn Văn An", id_number="001090012345", phone="0912345678", address="Thôn 1, Bát Tràng",
                  email="an@example.vn")
 

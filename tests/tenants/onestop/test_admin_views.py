@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from app.extensions import db
 from tenants.onestop import queries
 from tenants.onestop.models import DayOff, OfficeSchedule, Procedure
 from tenants.scoping import tenant_context
-from tests.conftest import count_queries, csrf_token, data_statements, login
+from tests.conftest import count_queries, csrf_token, data_statements, field_error, login
 from tests.tenants.onestop.conftest import counter_dossier, procedure, vn
 
 
@@ -59,7 +61,10 @@ def test_office_hours_and_days_off_change_due_times(app, client, make, commune, 
     refused = post(client, "/c/bat-trang/onestop/hours", {"morning_start": "12:00", "morning_end": "08:00",
                                                            "afternoon_start": "13:00", "afternoon_end": "17:00",
                                                            "weekdays": ["0"], "same_day_cutoff": "15:00"})
-    assert refused.status_code == 302
+    assert refused.status_code == 400  # shown at its field, with what was typed
+    assert field_error(refused, "morning_start") == "Buổi sáng phải kết thúc trước khi buổi chiều bắt đầu, " \
+                                                     "mỗi buổi kết thúc sau khi bắt đầu."
+    assert 'value="12:00"' in refused.get_data(as_text=True)
     with app.app_context(), tenant_context(commune):
         row = db.session.scalar(select(OfficeSchedule))
         assert (row.morning_start, row.weekdays, row.same_day_cutoff) == ("08:00", "0,1,2,3,4,5", "15:30")
@@ -89,3 +94,38 @@ def test_the_queue_costs_the_same_queries_for_2_or_20_dossiers(app, client, comm
     assert queue_queries(18) == few
     with app.app_context(), tenant_context(commune):
         assert len(queries.work_queue(vn(2026, 3, 2, 9, 0))) == 20
+
+
+def test_the_procedure_form_shows_its_refusals_at_their_fields_and_edits_what_is_saved(app, client, make, commune):
+    make.user("admin@battrang.vn", "commune_admin", commune)
+    login(client, "admin@battrang.vn")
+    good = {"name": "Đăng ký khai sinh", "sector": "Hộ tịch", "time_unit": "days", "time_amount": "3", "fee": "0"}
+    for change, name, message in [
+        ({"name": ""}, "name", "Enter the procedure's name (300 characters at most)."),
+        ({"time_amount": "ba"}, "time_amount", "Enter a whole number of at least 0."),
+        ({"fee": "-5"}, "fee", "Enter a whole number of at least 0."),
+        ({"time_unit": "weeks"}, "time_unit", "The time is counted in working days or working hours."),
+        ({"time_amount": "0"}, "time_amount", "Enter the processing time, or mark the procedure same-day."),
+    ]:
+        response = post(client, "/c/bat-trang/onestop/procedures?lang=en", {**good, **change})
+        assert response.status_code == 400 and field_error(response, name) == message, name
+    with app.app_context(), tenant_context(commune):
+        assert db.session.scalar(select(Procedure)) is None
+        proc_id = procedure(name="Chứng thực chữ ký", online=False, fee=10_000).id
+        db.session.commit()
+    page = client.get(f"/c/bat-trang/onestop/procedures/{proc_id}").get_data(as_text=True)
+    assert 'value="Chứng thực chữ ký"' in page and 'value="10000"' in page
+    assert re.search(r'<input(?=[^>]*name="active")(?=[^>]*checked)[^>]*>', page)
+    assert not re.search(r'<input(?=[^>]*name="online")(?=[^>]*checked)[^>]*>', page)
+
+
+def test_a_day_off_without_a_date_is_shown_at_its_field(app, client, make, commune):
+    make.user("admin@battrang.vn", "commune_admin", commune)
+    login(client, "admin@battrang.vn")
+    response = post(client, "/c/bat-trang/onestop/hours?lang=en", {"form": "day_off", "day": "ngày mai"})
+    assert response.status_code == 400 and field_error(response, "day") == "Enter a date."
+    page = client.get("/c/bat-trang/onestop/hours").get_data(as_text=True)
+    assert re.search(r'<input(?=[^>]*name="weekdays")(?=[^>]*value="4")(?=[^>]*checked)[^>]*>', page)  # Friday
+    assert not re.search(r'<input(?=[^>]*name="weekdays")(?=[^>]*value="6")(?=[^>]*checked)[^>]*>', page)
+    with app.app_context(), tenant_context(commune):
+        assert db.session.scalar(select(DayOff)) is None
