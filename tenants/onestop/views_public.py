@@ -13,9 +13,7 @@ from flask_babel import gettext as _
 from app.cache import cached_for_visitors
 from app.errors import DomainError, NotFound, back_to
 from app.extensions import limit_reads, limiter
-from app.payments import qr
 from app.clock import as_utc
-from app.payments.intents import serialize
 from app.uploads import upload_limit
 from tenants.onestop import payments, queries, services, statuses
 from tenants.onestop.forms import OfficerRatingForm, RatingForm, SubmitForm
@@ -34,8 +32,7 @@ SHOWN = (Dossier, Rating, Procedure)  # what the cached public figures are compu
 
 def qr_data_uri(text: str) -> str:
     """A PNG QR of ``text`` as a data: URI (the CSP allows data: images; nothing to fetch when printing)."""
-    image, _etag, _mimetype = qr.qr_image(text, "png")
-    return "data:image/png;base64," + base64.b64encode(image).decode()
+    return "data:image/png;base64," + base64.b64encode(payments.qr_png(text)).decode()
 
 
 def public_dossier_url(dossier) -> str:
@@ -70,9 +67,8 @@ def public_view(dossier, with_personal: bool) -> dict:
         "fee_payment": None,
     }
     if intent is not None:
-        wire = serialize(intent)
         view["fee_payment"] = {"amount": intent.amount, "reference": intent.reference_code,
-                               "qr": wire["next_action"]["vietqr_display_qr_code"] if wire["next_action"] else None}
+                               "qr": payments.fee_qr(intent)}
     if with_personal:
         view["applicant"] = {"name": dossier.applicant_name, "id_number": dossier.applicant_id_number,
                              "phone": dossier.applicant_phone, "address": dossier.applicant_address,
