@@ -78,7 +78,7 @@ class CommuneFigures:
 
 
 @dataclass
-class Metrics:
+class DistrictFigures:
     start: date
     end: date
     keys: list[str]
@@ -110,7 +110,7 @@ def _without_jit() -> None:
         db.session.execute(text("SELECT set_config('jit', 'off', true)"))
 
 
-def metrics(start: date, end: date) -> Metrics:
+def district_figures(start: date, end: date) -> DistrictFigures:
     _without_jit()
     communes = active_communes()
     values = figures.collect([t.id for t in communes], start, end)
@@ -120,7 +120,7 @@ def metrics(start: date, end: date) -> Metrics:
     for position, row in enumerate(scored, start=1):
         row.rank = position
     totals = {key: sum(r.values[key] for r in rows) for key in keys}
-    return Metrics(start, end, keys, rows, totals)
+    return DistrictFigures(start, end, keys, rows, totals)
 
 
 def _month_start(day: date) -> date:

@@ -113,17 +113,17 @@ def figures():
 
     start, end = period_from_args(request.args)
     now = services.utcnow()
-    return render_template("onestop/figures.html", start=start, end=end, metrics=queries.metrics(start, end, now),
+    return render_template("onestop/figures.html", start=start, end=end, figures=queries.figures(start, end, now),
                            monthly=queries.monthly(end, now))
 
 
 @public_bp.route("/api/c/<tenant_slug>/onestop/metrics")
 @cached_for_visitors(*SHOWN)
-def metrics_api():
+def figures_api():
     from tenants.onestop.views_staff import period_from_args
 
     start, end = period_from_args(request.args)  # a bad period: 400 with the JSON error (app/__init__.py)
-    body = queries.metrics(start, end, services.utcnow())
+    body = queries.figures(start, end, services.utcnow())
     return {"commune": g.tenant.slug, "from": start.isoformat(), "to": end.isoformat(), **body}
 
 

@@ -296,10 +296,9 @@ def dashboard():
     start, end = period_from_args(request.args)
     now = services.utcnow()
     return render_template(
-        "onestop/dashboard.html", start=start, end=end, metrics=queries.metrics(start, end, now),
+        "onestop/dashboard.html", start=start, end=end, figures=queries.figures(start, end, now),
         channels=queries.received_by_channel(start, end), per_procedure=queries.processing_by_procedure(start, end),
         overdue=queries.overdue_list(now), monthly=queries.monthly(end, now), statuses=statuses,
-        counts=queries.figures(start, end, now),
     )
 
 
@@ -309,7 +308,7 @@ def dashboard():
 def dashboard_csv():
     start, end = period_from_args(request.args)
     now = services.utcnow()
-    figures = queries.metrics(start, end, now)
+    figures = queries.figures(start, end, now)
     rows = [(key, value) for key, value in figures.items() if key != "ratings"]
     rows += [(f"ratings.{level}", count) for level, count in figures["ratings"].items()]
     rows += [(f"procedure.{name}.avg_processing_hours", hours) for name, _count, hours
