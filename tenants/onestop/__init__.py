@@ -26,7 +26,7 @@ def _register() -> None:
     tiles.on_desk(tiles.DeskTile("onestop", order=10, links=(
         tiles.Link(_l("One-stop office"), "onestop.queue", primary=True, testid="onestop-link"),)))
     tiles.on_home(tiles.HomeTile("onestop", order=10, links=(
-        tiles.Link(_l("Procedures"), "onestop_public.catalogue", primary=True),
+        tiles.Link(_l("Procedures"), "onestop_public.procedures", primary=True),
         tiles.Link(_l("Submit a dossier online"), "onestop_public.submit"),
         tiles.Link(_l("Follow a dossier"), "onestop_lookup.lookup"),
         tiles.Link(_l("Service figures"), "onestop_public.figures"),

@@ -1,4 +1,4 @@
-"""The one-stop office's demo data: a catalogue of 15 common commune procedures for every commune, and twelve months
+"""The one-stop office's demo data: 15 common commune procedures for every commune, and twelve months
 of dossiers that reproduce what Gia Lâm reported (about 2,528 a month district-wide, every result digitised, most
 same-day dossiers returned within 2 hours, 70-90 % of fees paid by QR in each commune, mostly satisfied ratings, a
 few late and refused). Drawn from generators seeded with each commune's statistics code (the same data on every

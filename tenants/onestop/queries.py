@@ -1,4 +1,4 @@
-"""What the one-stop pages read: the catalogue, the office schedule, the work queue, search, a dossier's control
+"""What the one-stop pages read: the procedures, the office schedule, the work queue, search, a dossier's control
 sheet, and the Decision 766 figures (aggregate queries, never loading dossiers). Queries carry no tenant filter: tenants/scoping.py adds it."""
 
 from __future__ import annotations

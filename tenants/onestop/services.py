@@ -1,5 +1,5 @@
-"""The dossier's one state machine (intake, every action, documents, ratings); the catalogue and office hours are
-in ``catalogue.py``.
+"""The dossier's one state machine (intake, every action, documents, ratings); the commune's procedures and office
+hours are in ``settings.py``.
 
 Every change of a dossier's status goes through ``_transition``: the action must be allowed from the current status
 (``TRANSITIONS``), else ``IllegalTransition`` is raised and nothing changes; each step is written to the control

@@ -1,4 +1,4 @@
-"""What citizens see, without an account: the catalogue, online submission, a dossier by its code (personal details
+"""What citizens see, without an account: the procedures, online submission, a dossier by its code (personal details
 only after the applicant's ID number), the fee QR, ratings (also from an officer's counter QR), the commune's public
 figures, and the JSON API. Look-ups by code and ratings are rate-limited (blueprint ``onestop_lookup``)."""
 
@@ -77,11 +77,18 @@ def public_view(dossier, with_personal: bool) -> dict:
     return view
 
 
-# --- catalogue, online submission, public figures -----------------------------------------------------------------
+# --- procedures, online submission, public figures ---------------------------------------------------------------
+
+@public_bp.route("/c/<tenant_slug>/onestop/procedures")
+def procedures():
+    return render_template("onestop/procedure_list.html", procedures=queries.procedures())
+
 
 @public_bp.route("/c/<tenant_slug>/onestop/catalogue")
-def catalogue():
-    return render_template("onestop/catalogue.html", procedures=queries.procedures())
+def procedures_former_url():
+    """The list's address until the word "catalogue" was left to the marketplace: links already shared keep
+    working."""
+    return redirect(url_for("onestop_public.procedures"), 301)
 
 
 @public_bp.route("/c/<tenant_slug>/onestop/submit", methods=["GET", "POST"])

@@ -1,5 +1,5 @@
 """The office's pages (commune staff): the work queue, intake for a citizen, a dossier and its actions, documents,
-the printable slips, the catalogue and office hours (commune admins), and the dashboard."""
+the printable slips, the settings (procedures and office hours: commune admins), and the dashboard."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from app.exports import csv_response
 from app.formatting import to_local
 from app.clock import as_utc
 from app.uploads import upload_limit
-from tenants.onestop import bp, catalogue, forms, payments, queries, services, statuses
+from tenants.onestop import bp, forms, payments, queries, services, settings, statuses
 from tenants.onestop.views_public import public_dossier_url, qr_data_uri
 
 staff_only = commune_staff_required(*STAFF_ROLES)
@@ -202,13 +202,13 @@ def officer_qr(user_id: int):
 
 # --- procedures and office hours (commune admins) -----------------------------------------------------------------
 
-@bp.route("/procedures", methods=["GET", "POST"])
+@bp.route("/settings/procedures", methods=["GET", "POST"])
 @admin_only
 def procedures():
     form = forms.ProcedureForm()
     if form.validate_on_submit():
         try:
-            catalogue.save_procedure(None, **form.values())
+            settings.save_procedure(None, **form.values())
         except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
             form.show_error(err)
         else:
@@ -218,14 +218,14 @@ def procedures():
         400 if form.is_submitted() else 200)
 
 
-@bp.route("/procedures/<int:procedure_id>", methods=["GET", "POST"])
+@bp.route("/settings/procedures/<int:procedure_id>", methods=["GET", "POST"])
 @admin_only
 def edit_procedure(procedure_id: int):
     procedure = queries.get_procedure(procedure_id)
     form = forms.ProcedureForm(obj=procedure)
     if form.validate_on_submit():
         try:
-            catalogue.save_procedure(procedure.id, **form.values())
+            settings.save_procedure(procedure.id, **form.values())
         except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
             form.show_error(err)
         else:
@@ -248,7 +248,7 @@ def _hours_page(schedule_form=None, day_off_form=None, status: int = 200):
                            days_off=queries.days_off()), status
 
 
-@bp.route("/hours", methods=["GET", "POST"])
+@bp.route("/settings/hours", methods=["GET", "POST"])
 @admin_only
 def hours():
     if request.method == "GET":
@@ -258,9 +258,9 @@ def hours():
     if form.validate_on_submit():
         try:
             if day_off:
-                catalogue.add_day_off(form.day.data, form.reason.data or "")
+                settings.add_day_off(form.day.data, form.reason.data or "")
             else:
-                catalogue.save_schedule(*form.values())
+                settings.save_schedule(*form.values())
         except DomainError as err:  # at its field, the page again (400: the boundary rolls back)
             form.show_error(err)
         else:
@@ -269,10 +269,10 @@ def hours():
     return _hours_page(day_off_form=form, status=400) if day_off else _hours_page(schedule_form=form, status=400)
 
 
-@bp.route("/hours/days-off/<int:day_off_id>/delete", methods=["POST"])
+@bp.route("/settings/hours/days-off/<int:day_off_id>/delete", methods=["POST"])
 @admin_only
 def delete_day_off(day_off_id: int):
-    catalogue.remove_day_off(day_off_id)
+    settings.remove_day_off(day_off_id)
     flash(_("Day off removed."), "success")
     return redirect(url_for("onestop.hours"))
 

@@ -102,7 +102,7 @@ def test_the_home_page_shows_the_domains_links_and_sections(client, communes, a_
     html = client.get("/c/xa-a/").get_data(as_text=True)
     hero = html.split('<p class="actions">', 1)[1].split("</p>", 1)[0]
     assert re.findall(r'href="([^"]+)"', hero) == [
-        "/c/xa-a/notices/", "/c/xa-a/onestop/catalogue", "/c/xa-a/onestop/submit", "/c/xa-a/onestop/lookup",
+        "/c/xa-a/notices/", "/c/xa-a/onestop/procedures", "/c/xa-a/onestop/submit", "/c/xa-a/onestop/lookup",
         "/c/xa-a/onestop/figures"]
     notices = html.split("<h2>Thông báo</h2>", 1)[1]
     assert "Một" in notices and "Hai" in notices and "Ba" not in notices

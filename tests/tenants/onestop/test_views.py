@@ -414,3 +414,12 @@ def test_a_form_posted_with_no_file_chosen_is_received_without_documents(app, cl
         assert [d.status for d in db.session.scalars(select(Dossier).order_by(Dossier.id))] == ["received",
                                                                                                "registered"]
         assert db.session.scalar(select(DossierDocument)) is None
+
+
+def test_the_procedures_are_listed_for_citizens_and_the_former_address_leads_there(app, client, commune):
+    procedure_id(app, commune, name="Đăng ký khai sinh", fee=0)
+    procedure_id(app, commune, name="Chứng thực chữ ký", fee=10_000, active=False)
+    page = client.get("/c/bat-trang/onestop/procedures").get_data(as_text=True)
+    assert "Đăng ký khai sinh" in page and "Chứng thực chữ ký" not in page  # no longer offered
+    former = client.get("/c/bat-trang/onestop/catalogue")
+    assert former.status_code == 301 and former.headers["Location"] == "/c/bat-trang/onestop/procedures"
