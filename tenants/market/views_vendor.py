@@ -94,7 +94,7 @@ def sale_status(sale_id: int):
 @vendor_required
 def confirm_sale(sale_id: int):
     try:
-        services.confirm_sale_by_hand(g.vendor_id, sale_id, current_user)  # commits (the confirm function does)
+        services.confirm_money_received(g.vendor_id, sale_id, current_user)  # commits (the confirm function does)
     except DomainError as err:
         db.session.rollback()
         if err.status == 404:
