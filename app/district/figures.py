@@ -1,18 +1,5 @@
-"""The district's figures: one registry where each domain plugs in its per-commune counts, and the composite score.
-
-A provider is a function ``district_figures(start, end) -> {tenant_id: {key: int}}``: ``start`` and ``end`` are
-``datetime.date`` days of the Vietnamese calendar, both included (``local_bounds`` turns them into the UTC instants
-to compare stored times with). It reads across tenants itself (``with all_tenants():``), with aggregate queries
-grouped by ``tenant_id``: never one query per commune. A commune it leaves out has zero of everything it counts.
-
-Each domain registers its provider once, at import (its package ``__init__`` or ``queries.py``)::
-
-    from app.district import figures
-    figures.register("onestop", district_figures, figures.ONESTOP_KEYS)
-
-A provider that is not registered (a domain not installed) is *absent*: its keys are missing from every commune
-and from the totals, and the score is computed from the rates that exist, never from invented zeros.
-"""
+"""The district's figures: the registry where each domain plugs in its per-commune counts (``register``), and the
+composite score. A provider's contract: README ("District dashboard") and docs/decisions.md ("District figures")."""
 
 from __future__ import annotations
 

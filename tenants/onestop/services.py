@@ -1,12 +1,6 @@
-"""The dossier's one state machine (intake, every action, documents, ratings); the commune's procedures and office
-hours are in ``settings.py``.
-
-Every change of a dossier's status goes through ``_transition``: the action must be allowed from the current status
-(``TRANSITIONS``), else ``IllegalTransition`` is raised and nothing changes; each step is written to the control
-sheet (``DossierEvent``, Mẫu 06) with its time, actor and whether it was on time. Services flush; the unit of work
-that calls them commits (app/transactions.py: the fee request and its payment intent commit together). Rules:
-docs/decisions.md.
-"""
+"""The dossier's one state machine (intake, every action, documents, ratings): every change of status goes through
+``_transition`` (``TRANSITIONS`` says what each status allows; a refusal changes nothing) and lands on the control
+sheet (Mẫu 06). Services flush; the boundary commits. Rules: docs/decisions.md, "One-stop office"."""
 
 from __future__ import annotations
 
