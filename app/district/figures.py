@@ -58,16 +58,21 @@ class Provider:
 _PROVIDERS: dict[str, Provider] = {}
 
 
-def register(name: str, compute: FiguresFn, keys: Iterable[str], monthly: MonthlyFn | None = None) -> FiguresFn:
+def register(name: str, compute: FiguresFn, keys: Iterable[str], monthly: MonthlyFn | None = None,
+             labels: dict | None = None, money: Iterable[str] = ()) -> FiguresFn:
     """Register (or replace, for the same name) a domain's provider; keys must not collide with another's.
 
     ``monthly``, when given, answers the dashboard's monthly trend in one query; without it the trend calls
-    ``compute`` once per month."""
+    ``compute`` once per month. ``labels`` name the domain's keys on the dashboard and in the CSV, and ``money``
+    says which are amounts in đồng: a new domain brings its own, from its package."""
+    global MONEY_KEYS
     keys = tuple(keys)
     for other in _PROVIDERS.values():
         if other.name != name and set(other.keys) & set(keys):
             raise ValueError(f"figure keys {sorted(set(other.keys) & set(keys))} already belong to {other.name!r}")
     _PROVIDERS[name] = Provider(name, keys, compute, monthly)
+    LABELS.update(labels or {})
+    MONEY_KEYS = MONEY_KEYS | frozenset(money)
     return compute
 
 
