@@ -220,7 +220,7 @@ def seed(now: datetime, progress=None) -> int:
                 _insert(DossierCounter, [dict(tenant_id=tenant.id, day=day, last=last)
                                          for day, last in counters.items()])
                 created += len(rows)
-            db.session.commit()
+            db.session.commit()  # bulk seeding: one commune at a time, so memory stays bounded and progress is kept
             if progress:
                 progress(index, len(tenants), tenant, f" · one-stop office: {len(rows)} dossiers")
     return created

@@ -58,9 +58,9 @@ def intake():
         form.show_error(err)
         return render_template("onestop/intake.html", form=form), 400
     if form.refusing:  # straight to the slip the citizen takes home, as the refusal of an online dossier does
-            flash(_("Dossier %(code)s refused at reception: print the refusal slip (Mẫu 03) for the citizen.",
-                    code=dossier.code), "success")
-            return redirect(url_for("onestop.notice_slip", dossier_id=dossier.id))
+        flash(_("Dossier %(code)s refused at reception: print the refusal slip (Mẫu 03) for the citizen.",
+                code=dossier.code), "success")
+        return redirect(url_for("onestop.notice_slip", dossier_id=dossier.id))
     flash(_("Dossier %(code)s received.", code=dossier.code), "success")
     return redirect(url_for("onestop.dossier", dossier_id=dossier.id))
 
