@@ -89,7 +89,7 @@ class Config:
     DEMO_PAYMENT_DAYS = _count("DEMO_PAYMENT_DAYS", 14)
     # Days of made-up market sales (tenants/market/demo.py); 0 = markets and vendors without sales.
     DEMO_MARKET_DAYS = _count("DEMO_MARKET_DAYS", 90)
-    # Months of one-stop dossiers `flask seed-demo` gives the district (about 2,528 a month); 0 = catalogue only.
+    # Months of one-stop dossiers `flask seed-demo` gives the district (about 2,528 a month); 0 = the procedures only.
     DEMO_ONESTOP_MONTHS = _count("DEMO_ONESTOP_MONTHS", 12)
     # The public base URL used in links that leave the request (QR hosted pages, webhooks); None = request host
     # (development and tests only: production requires it, and answers only to its host and TRUSTED_HOSTS).

@@ -34,10 +34,10 @@ import os
 import secrets
 import threading
 import time
-from collections import OrderedDict
 from pathlib import Path
 from urllib.parse import parse_qs
 
+from cachetools import LRUCache
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -180,22 +180,16 @@ class _Store:
 
     def __init__(self, size: int):
         self.size = size
-        self.entries: OrderedDict = OrderedDict()
-        self.lock = threading.Lock()
+        self.entries: LRUCache = LRUCache(maxsize=size)
+        self.lock = threading.Lock()  # cachetools' caches are not thread-safe
 
     def get(self, key):
         with self.lock:
-            entry = self.entries.get(key)
-            if entry is not None:
-                self.entries.move_to_end(key)
-            return entry
+            return self.entries.get(key)
 
     def put(self, key, entry) -> None:
         with self.lock:
             self.entries[key] = entry
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
 
     def clear(self) -> None:
         with self.lock:

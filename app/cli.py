@@ -88,10 +88,9 @@ def seed_scale(communes: int, products: int, dossiers: int, vendors: int, sales:
     sizes = scale.Sizes(communes=communes, products=products, dossiers=dossiers, vendors=vendors, sales=sales,
                         orders=orders, months=months, seed=seed_value)
     started = time.perf_counter()
-    try:
+    try:  # bulk loading commits per domain (app/scale.py); a refusal leaves the unfinished one to the teardown
         report = scale.seed(sizes, prefix=current_app.config["PAYMENT_REFERENCE_PREFIX"], bar=bar)
     except scale.ScaleError as exc:
-        db.session.rollback()
         raise click.ClickException(str(exc)) from None
     elapsed = time.perf_counter() - started
     from app.cache import bump_generation
@@ -131,10 +130,11 @@ def tenants_list() -> None:
 @click.option("--code", required=True, help="5-digit statistics code")
 @click.option("--slug", default=None)
 def tenants_create(name: str, kind: str, code: str, slug: str | None) -> None:
+    from app import transactions
     from tenants.services import create_tenant
 
     try:
-        tenant = create_tenant(name, kind, code, slug)
+        tenant = transactions.run(lambda: create_tenant(name, kind, code, slug))
     except DomainError as err:
         raise click.ClickException(str(err.message)) from None
     click.echo(f"Created {tenant.display_name} at /c/{tenant.slug}/")
@@ -143,10 +143,11 @@ def tenants_create(name: str, kind: str, code: str, slug: str | None) -> None:
 @tenants_cli.command("deactivate")
 @click.argument("slug")
 def tenants_deactivate(slug: str) -> None:
+    from app import transactions
     from tenants.services import set_status
 
     try:
-        tenant = set_status(slug, "inactive")
+        tenant = transactions.run(lambda: set_status(slug, "inactive"))
     except DomainError as err:
         raise click.ClickException(str(err.message)) from None
     click.echo(f"Deactivated {tenant.display_name}")

@@ -1,5 +1,8 @@
 """The Gia Lâm demo: 22 communes and towns, a district admin, an admin and an officer for every commune, and two
-weeks of fee payments per commune so the payment pages and charts have something to show."""
+weeks of fee payments per commune so the payment pages and charts have something to show; then each domain's demo.
+
+Bulk seeding commits as it goes, commune by commune (unlike a request or a command's unit of work): an interrupted
+seed keeps what it made and the next run, idempotent, adds the rest."""
 
 from __future__ import annotations
 

@@ -59,17 +59,22 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-LIMITED_READS_BLUEPRINT = "api_v1"  # the API's GETs are limited (per API key)
-# Blueprints whose GETs are limited too: the one-stop look-ups by dossier code (guessing codes, per address).
-LIMITED_READS_BLUEPRINTS = (LIMITED_READS_BLUEPRINT, "onestop_lookup")
+_LIMITED_READS: set[str] = set()  # names of the blueprints whose GETs are counted too (limit_reads)
+
+
+def limit_reads(blueprint):
+    """Count the GETs of ``blueprint`` against its limits too (the API's reads per key, the one-stop look-ups by
+    dossier code per address). Returns the blueprint."""
+    _LIMITED_READS.add(blueprint.name)
+    return blueprint
 
 
 @limiter.request_filter
 def _never_limited() -> bool:
-    """Reads outside the API carry no limit (the limits are on login and webhook POSTs and on the API), so they
-    skip Flask-Limiter's per-request resolution of limits: on the payer's QR image and status poll, the hottest
+    """Reads carry no limit but those of ``limit_reads`` blueprints (the limits are on login and webhook POSTs), so
+    they skip Flask-Limiter's per-request resolution of limits: on the payer's QR image and status poll, the hottest
     routes, that resolution was about a quarter of the app's time per request."""
-    return request.method in ("GET", "HEAD") and request.blueprint not in LIMITED_READS_BLUEPRINTS
+    return request.method in ("GET", "HEAD") and request.blueprint not in _LIMITED_READS
 
 
 @event.listens_for(Engine, "connect")

@@ -19,6 +19,34 @@ class BaseForm(FlaskForm):
         def get_translations(self, form):
             return _BabelTranslations()
 
+    # A service's field name -> the form's field that shows its refusal, where the two differ.
+    error_fields: dict[str, str] = {}
+
+    def show_error(self, err) -> None:
+        """A service's refusal (``DomainError``) shown where it belongs: at the field it names, else flashed above
+        the form. The view then renders the form again with status 400 (the boundary rolls back). A ``NotFound``
+        is no error of the form: it goes on to the 404."""
+        if err.status == 404:
+            raise err
+        name = self.error_fields.get(err.field, err.field) if err.field else None
+        field = self._fields.get(name) if name else None
+        if field is None:
+            from flask import flash
+
+            flash(str(err.message), "error")
+            return
+        field.errors = [*field.errors, str(err.message)]
+
+    def check(self):
+        """The posted form, validated; else its first error raised as a ``ValidationError`` (a form posted from a
+        page it goes back to, ``back_to``, with the reason flashed)."""
+        from app.errors import ValidationError
+
+        if not self.validate_on_submit():
+            name, messages = next(iter(self.errors.items()))
+            raise ValidationError(messages[0], field=name)
+        return self
+
 
 # The WTForms messages our forms can show, listed so that extraction puts them in the catalogue.
 WTFORMS_MESSAGES = (

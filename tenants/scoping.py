@@ -1,16 +1,6 @@
-"""The one place where tenant isolation is enforced for the ORM (and, on PostgreSQL, row-level security).
-
-Every model that mixes in ``TenantScoped`` is tenant-owned:
-
-- every ORM SELECT, UPDATE and DELETE touching it is filtered to the active tenant (``with_loader_criteria``);
-- new rows are stamped with the active tenant, and a row of another tenant cannot be added or moved;
-- with no active tenant, such queries raise ``TenantRequired`` (fail closed), never return everything;
-- on PostgreSQL the active tenant is also written into the transaction (``set_config(..., true)``, i.e. SET LOCAL)
-  so the row-level-security policies created by the migrations form a second wall.
-
-Reading across tenants is explicit and named: ``with all_tenants(): ...`` (the public marketplace, district views,
-bank notifications that must find a payment before they know its commune).
-"""
+"""Tenant isolation for the ORM, in one place: every query of a ``TenantScoped`` model is filtered to the active
+tenant (none active: ``TenantRequired``), new rows are stamped, reading across tenants is ``with all_tenants():``,
+and PostgreSQL's row-level security gets the tenant per transaction. README ("Tenancy"), docs/decisions.md."""
 
 from __future__ import annotations
 

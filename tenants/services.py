@@ -1,4 +1,5 @@
-"""Tenant registry rules: creating communes, deactivating them, loading the district's units from data."""
+"""Tenant registry rules: creating communes, deactivating them, loading the district's units from data. Services
+flush; the caller's unit of work commits (app/transactions.py)."""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ def create_tenant(
         status="active",
     )
     db.session.add(tenant)
-    db.session.commit()
+    db.session.flush()
     return tenant
 
 
@@ -62,5 +63,5 @@ def set_status(slug: str, status: str) -> Tenant:
     if status not in ("active", "inactive"):
         raise ValidationError(_l("Unknown status."))
     tenant.status = status
-    db.session.commit()
+    db.session.flush()
     return tenant

@@ -1,7 +1,8 @@
-"""Each commune's pages under /c/<slug>/: the public home, the staff desk and the commune's staff accounts."""
+"""Each commune's pages under /c/<slug>/: the public home and the staff desk, composed from the tiles the domains
+register (tenants/tiles.py), and the commune's staff accounts."""
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
 
 from app.auth import services as account_services
@@ -10,35 +11,37 @@ from app.auth.staff_views import create_staff_from_form
 from app.cache import cached_for_visitors
 from app.auth.forms import StaffForm
 from app.auth.models import STAFF_ROLES
-from app.errors import DomainError
-from app.payments import stats
-from app.payments.bank import reconciliation
-from tenants.notices import services as notice_services
-from tenants.notices.models import Notice
+from app.errors import back_to
+from tenants import tiles
 
 bp = Blueprint("communes", __name__, url_prefix="/c/<tenant_slug>", template_folder="templates")
 
+
 @bp.route("/")
-@cached_for_visitors(Notice)  # its name and its published notices
 def home():
-    return render_template(
-        "communes/home.html", tenant=g.tenant, notices=notice_services.published(limit=10)
-    )
+    return render_template("communes/home.html", tenant=g.tenant, page=tiles.home())
+
+
+@bp.record_once
+def _cache_home(state) -> None:
+    """The home page is cached for visitors until a commit writes its commune or a table its sections show; the
+    domains have registered their tiles by the time the blueprint is (app/__init__.py imports them first)."""
+    cached_for_visitors(*tiles.home_tables())(home)
 
 
 @bp.route("/desk")
 @commune_staff_required(*STAFF_ROLES)
 def desk():
-    week = stats.received_per_day(days=7)
-    return render_template(
-        "communes/desk.html",
-        tenant=g.tenant,
-        staff=account_services.staff_of(g.tenant),
-        notices=notice_services.recent(limit=5),
-        received_today=week[-1][1],
-        week=stats.chart_rows(week),
-        inbox_count=reconciliation.inbox_count(g.tenant.id),
-    )
+    return render_template("communes/desk.html", tenant=g.tenant, page=tiles.desk(current_user, g.tenant))
+
+
+# The core's own tiles: its staff, and the way back to the public page.
+tiles.on_desk(tiles.DeskTile(
+    "staff", order=80, read=lambda: [tiles.Figure(_l("Staff accounts"), len(account_services.staff_of(g.tenant)))]))
+tiles.on_desk(tiles.DeskTile(
+    "staff_accounts", order=81, roles=("commune_admin",),
+    links=(tiles.Link(_l("Staff accounts"), "communes.staff", testid="staff-link"),)))
+tiles.on_desk(tiles.DeskTile("public_page", order=99, links=(tiles.Link(_l("Public page"), "communes.home"),)))
 
 
 @bp.route("/staff", methods=["GET", "POST"])
@@ -69,13 +72,10 @@ def staff():
 
 @bp.route("/staff/<int:user_id>/<any(activate, deactivate):action>", methods=["POST"])
 @commune_staff_required("commune_admin")
+@back_to("communes.staff")
 def set_officer_active(user_id: int, action: str):
     officer = account_services.get_staff_member(g.tenant, user_id, "officer")  # NotFound for other communes
-    try:
-        account_services.set_active(current_user, officer, action == "activate")
-    except DomainError as err:
-        flash(str(err.message), "error")
-        return redirect(url_for("communes.staff"))
+    account_services.set_active(current_user, officer, action == "activate")
     if action == "activate":
         flash(_("Account %(email)s activated.", email=officer.email), "success")
     else:

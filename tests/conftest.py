@@ -31,6 +31,17 @@ TEST_PASSWORD = "correct-horse-42"
 
 CHEAP_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}
 
+# Tests that need PostgreSQL (races, row-level security, COPY) ask for the ``postgres`` fixture, directly, through
+# another fixture or with ``pytestmark = pytest.mark.usefixtures("postgres")``. On SQLite they are skipped with this
+# reason, and the run ends by saying how many were skipped and how to run them.
+NEEDS_POSTGRES = "needs PostgreSQL (set TEST_DATABASE_URL)"
+POSTGRES_COMMAND = ("TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test_gialam "
+                    ".venv/bin/python -m pytest -m postgres")
+
+
+def _on_postgres() -> bool:
+    return os.environ.get("TEST_DATABASE_URL", "").startswith(("postgres://", "postgresql"))
+
 
 def _test_settings(url: str) -> dict:
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "testing-secret", **CHEAP_ARGON2}
@@ -45,10 +56,32 @@ def _migrate(url: str) -> None:
         db.engine.dispose()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every test that needs PostgreSQL carries the ``postgres`` marker (so ``-m postgres`` runs exactly them), and is
+    skipped on SQLite before any of its fixtures is built."""
+    skip = pytest.mark.skip(reason=NEEDS_POSTGRES)
+    for item in items:
+        if "postgres" in getattr(item, "fixturenames", ()) or item.get_closest_marker("postgres"):
+            item.add_marker(pytest.mark.postgres)
+            if not _on_postgres():
+                item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """On SQLite, the tests left for PostgreSQL are counted out loud, with the one command that runs them."""
+    if _on_postgres():
+        return
+    skipped = [report for report in terminalreporter.stats.get("skipped", ()) if "postgres" in report.keywords]
+    if skipped:
+        tests = "test" if len(skipped) == 1 else "tests"
+        terminalreporter.write_sep("-", f"{len(skipped)} {tests} skipped for want of PostgreSQL", yellow=True)
+        terminalreporter.write_line(f"Run them with: {POSTGRES_COMMAND}")
+
+
 @pytest.fixture(scope="session")
 def database(tmp_path_factory):
     url = os.environ.get("TEST_DATABASE_URL")
-    if url and url.startswith(("postgres", "postgresql")):
+    if _on_postgres():
         owner_url = _normalise_database_url(url)
         engine = create_engine(owner_url)
         with engine.begin() as conn:
@@ -120,6 +153,14 @@ def is_postgres(database) -> bool:
     return database["kind"] == "postgresql"
 
 
+@pytest.fixture(scope="session")
+def postgres(database):
+    """The PostgreSQL database (see ``NEEDS_POSTGRES``): a test or fixture that asks for it runs on PostgreSQL only."""
+    if database["kind"] != "postgresql":  # a safety net: the collection hook above already skips these
+        pytest.skip(NEEDS_POSTGRES)
+    return database
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
@@ -156,6 +197,17 @@ def login(client, email: str, password: str = TEST_PASSWORD):
 def post_form(client, path: str, data: dict | None = None, token_from: str = "/account/password"):
     """POST a form the way a browser does: with the session's CSRF token."""
     return client.post(path, data={**(data or {}), "csrf_token": csrf_token(client, token_from)})
+
+
+def field_error(response, name: str) -> str | None:
+    """The error shown at the form field ``name`` of a rendered page (app/templates/_macros.html), or None."""
+    import html
+
+    page = response.get_data(as_text=True)
+    for block in re.findall(r'<(?:div|fieldset) class="field[^"]* has-error">(.*?)</(?:div|fieldset)>', page, re.S):
+        if f'name="{name}"' in block:
+            return html.unescape(re.search(r'<p class="field-error">([^<]*)</p>', block).group(1))
+    return None
 
 
 @contextmanager

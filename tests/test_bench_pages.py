@@ -65,9 +65,7 @@ def test_the_demo_values_name_everything_the_demo_pages_ask_for_besides_what_the
 
 
 @pytest.fixture
-def scale_data(database):
-    if database["kind"] != "postgresql":
-        pytest.skip("seed-scale loads with COPY: PostgreSQL only")
+def scale_data(postgres, database):  # seed-scale loads with COPY: PostgreSQL only
     from app import create_app
 
     owner = create_app(_test_settings(database["owner_url"]))

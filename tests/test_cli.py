@@ -210,9 +210,7 @@ def test_rls_grant_needs_postgresql(app, database):
     assert result.exit_code != 0 and "needs PostgreSQL" in result.output
 
 
-def test_rls_grant_creates_a_role_that_cannot_bypass_row_level_security(app, database):
-    if database["kind"] != "postgresql":
-        pytest.skip("row-level security needs PostgreSQL (set TEST_DATABASE_URL)")
+def test_rls_grant_creates_a_role_that_cannot_bypass_row_level_security(app, postgres, database):
     from sqlalchemy import text
 
     from app import create_app

@@ -69,9 +69,7 @@ def test_upgrade_downgrade_upgrade_on_a_fresh_sqlite_file(tmp_path):
     _round_trip(f"sqlite:///{tmp_path / 'fresh.sqlite'}")
 
 
-def test_upgrade_downgrade_upgrade_on_a_fresh_postgresql_database(database):
-    if database["kind"] != "postgresql":
-        pytest.skip("needs PostgreSQL (set TEST_DATABASE_URL)")
+def test_upgrade_downgrade_upgrade_on_a_fresh_postgresql_database(postgres, database):
     owner = make_url(database["owner_url"])
     name = f"{owner.database}_migrations_{uuid.uuid4().hex[:8]}"
     admin = create_engine(owner, isolation_level="AUTOCOMMIT")

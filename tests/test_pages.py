@@ -39,7 +39,12 @@ def test_landing_page_lists_the_communes_after_seed_demo(app, client, runner):
 
 
 def test_landing_page_without_communes_still_renders(client):
-    assert client.get("/").status_code == 200
+    response = client.get("/?lang=en")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'Communes and towns <span class="muted">(0)</span>' in html
+    listed = html.split('data-testid="commune-list">', 1)[1].split("</ul>", 1)[0]
+    assert "<li" not in listed
 
 
 def test_api_communes_lists_active_tenants_only(client, make):
@@ -65,15 +70,18 @@ def test_landing_page_hides_inactive_communes(client, make):
     assert "/c/xa-mo/" in html and "/c/xa-dong/" not in html
 
 
-def test_commune_home_page_shows_its_name(client, make):
-    make.tenant("xa-bat-trang", "Bát Tràng")
+def test_commune_home_page_shows_its_name_code_and_district(client, make):
+    tenant = make.tenant("xa-bat-trang", "Bát Tràng")
     response = client.get("/c/xa-bat-trang/")
     assert response.status_code == 200
-    assert "Bát Tràng" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    assert re.search(r'<h1 data-testid="commune-name">\s*Xã Bát Tràng\s*</h1>', html)
+    assert f"Gia Lâm, Hà Nội · Mã {tenant.code}" in html
 
 
 def test_healthz(client):
-    assert client.get("/healthz").get_json() == {"status": "ok"}
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ok"}
 
 
 # --- languages -------------------------------------------------------------------------------------------------
@@ -152,7 +160,9 @@ def test_api_404_is_json(client):
 
 
 def test_wrong_method_is_405_not_500(client):
-    assert client.post("/api/communes").status_code == 405
+    response = client.post("/api/communes")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"] and "Traceback" not in response.get_data(as_text=True)
 
 
 # --- security headers ------------------------------------------------------------------------------------------

@@ -20,9 +20,7 @@ SIZES = dict(communes=7, products=300, dossiers=2_500, vendors=40, sales=2_000, 
 
 
 @pytest.fixture(scope="module")
-def owner_app(database):
-    if database["kind"] != "postgresql":
-        pytest.skip("seed-scale loads with COPY: PostgreSQL only")
+def owner_app(postgres, database):  # seed-scale loads with COPY: PostgreSQL only
     from app import create_app
 
     app = create_app(_test_settings(database["owner_url"]))
@@ -393,9 +391,7 @@ def test_a_second_run_adds_communes_without_collisions(seeded, owner_app, databa
     assert len(set(accounts)) == len(accounts)
 
 
-def test_the_application_role_is_refused(app, database):
-    if database["kind"] != "postgresql":
-        pytest.skip("PostgreSQL only")
+def test_the_application_role_is_refused(app, postgres, database):
     result = app.test_cli_runner().invoke(args=["seed-scale", "--communes", "2", "--dossiers", "10"])
     assert result.exit_code != 0 and "BYPASSRLS" in result.output
     assert _scalar(database, "SELECT count(*) FROM tenants") == 0

@@ -231,12 +231,9 @@ def test_run_retries_a_deadlocked_job_and_applies_it_once(app, tenant):
     assert _notices(app, tenant) == ["run 2"]
 
 
-@pytest.mark.postgres
-def test_two_requests_that_deadlock_on_postgresql_both_apply_once(boundary_app, make, is_postgres):
+def test_two_requests_that_deadlock_on_postgresql_both_apply_once(boundary_app, make, postgres):
     """A real deadlock: each request locks two rows in the opposite order of the other. PostgreSQL aborts one;
     the boundary runs it again, and each request's notice is written exactly once."""
-    if not is_postgres:
-        pytest.skip("a real deadlock needs PostgreSQL")
     one, two = make.tenant("one"), make.tenant("two")
     calls = boundary_app.config["_calls"]
     results: dict[str, int] = {}

@@ -1,4 +1,5 @@
-"""Account rules: authentication, passwords, staff accounts of a commune, commune admins of the district."""
+"""Account rules: authentication, passwords, staff accounts of a commune, commune admins of the district. Services
+flush; the boundary (app/transactions.py) commits."""
 
 from __future__ import annotations
 
@@ -44,7 +45,6 @@ def authenticate(email: str, password: str) -> User | None:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = datetime.now(timezone.utc)
-    db.session.commit()
     return user
 
 
@@ -70,7 +70,7 @@ def create_user(email: str, name: str, password: str, phone: str | None = None) 
 
 def end_sessions(user: User) -> None:
     """Sign the user out everywhere: every session and "remember me" cookie issued so far stops working (the user
-    loader compares the version they carry). Atomic, so two concurrent bumps both count. The caller commits."""
+    loader compares the version they carry). Atomic, so two concurrent bumps both count."""
     db.session.execute(update(User).where(User.id == user.id)
                        .values(session_version=User.session_version + 1)
                        .execution_options(synchronize_session=False))
@@ -95,7 +95,6 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     _check_new_password(new, confirm)
     user.password_hash = hash_password(new)
     end_sessions(user)
-    db.session.commit()
 
 
 def add_staff(tenant, role: str, email: str, name: str, password: str, phone: str | None = None) -> User:
@@ -104,7 +103,7 @@ def add_staff(tenant, role: str, email: str, name: str, password: str, phone: st
         raise ValidationError(_l("Unknown role."), field="role")
     user = create_user(email, name, password, phone)
     user.memberships.append(Membership(tenant_id=tenant.id, role=role))
-    db.session.commit()
+    db.session.flush()
     return user
 
 
@@ -139,7 +138,7 @@ def set_active(actor: User, user: User, active: bool) -> None:
     user.active = active
     if not active:
         end_sessions(user)
-    db.session.commit()
+    db.session.flush()
 
 
 def commune_admins() -> list[tuple[User, Membership]]:

@@ -1,14 +1,5 @@
-"""Sessions that end (docs/security.md).
-
-- The session and the "remember me" cookie carry ``<user id>.<session version>`` (``User.get_id``); the loader
-  refuses a version that is not the user's current one, so bumping it (``services.end_sessions``: logout, password
-  change, deactivation, "sign out everywhere") signs out every copy of every cookie issued before.
-- A session lasts ``SESSION_HOURS`` after the last request (Flask checks the signed cookie's age) and at most
-  ``SESSION_MAX_HOURS`` after sign-in; "remember me", a choice at sign-in, keeps a device signed in for
-  ``REMEMBER_DAYS`` (its cookie carries the same version, so it ends the same way).
-- ``start`` begins a fresh session at sign-in: nothing of the anonymous session (its CSRF token included) survives
-  but the chosen language.
-"""
+"""Sessions that end: a session version in every cookie, idle and absolute lifetimes, "remember me" as a choice,
+and a fresh session at sign-in. The threat and the rules: docs/security.md ("Sessions that never end")."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ def create_staff_from_form(form, tenant, role: str, created_message, next_endpoi
             tenant, role, form.email.data, form.name.data, form.password.data, form.phone.data
         )
     except DomainError as err:
-        flash(str(err.message), "error")
+        form.show_error(err)  # at its field; the page is rendered again with 400 and the boundary rolls back
         return 400
     flash(created_message(user), "success")
     return redirect(url_for(next_endpoint))

@@ -11,7 +11,6 @@ from app.auth import bp, services, sessions, throttle
 from app.auth.access import home_endpoint_for
 from app.auth.forms import LoginForm, PasswordChangeForm
 from app.errors import DomainError
-from app.extensions import db
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -55,7 +54,6 @@ def logout():
     """Sign out, and end this session's copies too: the session version moves on (a copied cookie stops working)."""
     if current_user.is_authenticated:
         services.end_sessions(current_user)
-        db.session.commit()
     logout_user()
     flash(_("You have signed out."), "info")
     return redirect(url_for("main.index"))
@@ -66,7 +64,6 @@ def logout():
 def sign_out_everywhere():
     """Every session and "remember me" cookie of this account, on every device, stops working; this one too."""
     services.end_sessions(current_user)
-    db.session.commit()
     logout_user()
     flash(_("You have been signed out on every device."), "info")
     return redirect(url_for("auth.login"))
@@ -89,7 +86,7 @@ def change_password():
         user = current_user._get_current_object()
         try:
             services.change_password(user, form.current_password.data, form.new_password.data, form.confirm.data)
-        except DomainError as err:
+        except DomainError as err:  # the form is rendered again with the reason (400: the boundary rolls back)
             if err.field == "current_password":
                 throttle.password_change_failed(user.id)
             flash(str(err.message), "error")

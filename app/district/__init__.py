@@ -3,7 +3,8 @@
 from flask import Blueprint
 
 bp = Blueprint("district", __name__, url_prefix="/district", template_folder="templates")
-# Public, machine-readable district figures (no personal data): GET /api/district/metrics?from=...&to=...
+# Public, machine-readable district figures (no personal data): GET /api/district/metrics?from=...&to=... (the URL
+# published before the word was "figures": docs/decisions.md)
 api_bp = Blueprint("district_api", __name__, url_prefix="/api/district")
 
 from app.district import figures, queries, views  # noqa: E402,F401

@@ -1,18 +1,5 @@
-"""The district's figures: one registry where each domain plugs in its per-commune counts, and the composite score.
-
-A provider is a function ``district_figures(start, end) -> {tenant_id: {key: int}}``: ``start`` and ``end`` are
-``datetime.date`` days of the Vietnamese calendar, both included (``local_bounds`` turns them into the UTC instants
-to compare stored times with). It reads across tenants itself (``with all_tenants():``), with aggregate queries
-grouped by ``tenant_id``: never one query per commune. A commune it leaves out has zero of everything it counts.
-
-Each domain registers its provider once, at import (its package ``__init__`` or ``queries.py``)::
-
-    from app.district import figures
-    figures.register("onestop", district_figures, figures.ONESTOP_KEYS)
-
-A provider that is not registered (a domain not installed) is *absent*: its keys are missing from every commune
-and from the totals, and the score is computed from the rates that exist, never from invented zeros.
-"""
+"""The district's figures: the registry where each domain plugs in its per-commune counts (``register``), and the
+composite score. A provider's contract: README ("District dashboard") and docs/decisions.md ("District figures")."""
 
 from __future__ import annotations
 
@@ -71,16 +58,21 @@ class Provider:
 _PROVIDERS: dict[str, Provider] = {}
 
 
-def register(name: str, compute: FiguresFn, keys: Iterable[str], monthly: MonthlyFn | None = None) -> FiguresFn:
+def register(name: str, compute: FiguresFn, keys: Iterable[str], monthly: MonthlyFn | None = None,
+             labels: dict | None = None, money: Iterable[str] = ()) -> FiguresFn:
     """Register (or replace, for the same name) a domain's provider; keys must not collide with another's.
 
     ``monthly``, when given, answers the dashboard's monthly trend in one query; without it the trend calls
-    ``compute`` once per month."""
+    ``compute`` once per month. ``labels`` name the domain's keys on the dashboard and in the CSV, and ``money``
+    says which are amounts in đồng: a new domain brings its own, from its package."""
+    global MONEY_KEYS
     keys = tuple(keys)
     for other in _PROVIDERS.values():
         if other.name != name and set(other.keys) & set(keys):
             raise ValueError(f"figure keys {sorted(set(other.keys) & set(keys))} already belong to {other.name!r}")
     _PROVIDERS[name] = Provider(name, keys, compute, monthly)
+    LABELS.update(labels or {})
+    MONEY_KEYS = MONEY_KEYS | frozenset(money)
     return compute
 
 
@@ -190,19 +182,3 @@ def score(values: dict[str, int]) -> Score:
         return Score(None, commune_rates)
     total_weight = sum(w for w, _r in present)
     return Score(round(100 * sum(w * r for w, r in present) / total_weight, 1), commune_rates)
-
-
-# --------------------------------------------------------------------------------------------- payments
-def _payments_figures(start: date, end: date) -> dict[int, dict[str, int]]:
-    from app.payments import stats
-
-    return stats.district_figures(*local_bounds(start, end))
-
-
-def _payments_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, int]]]:
-    from app.payments import stats
-
-    return stats.district_monthly(*local_bounds(start, end))
-
-
-register("payments", _payments_figures, PAYMENTS_KEYS, monthly=_payments_monthly)

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from cachetools import TTLCache
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, text
@@ -77,7 +78,7 @@ class CommuneFigures:
 
 
 @dataclass
-class Metrics:
+class DistrictFigures:
     start: date
     end: date
     keys: list[str]
@@ -109,7 +110,7 @@ def _without_jit() -> None:
         db.session.execute(text("SELECT set_config('jit', 'off', true)"))
 
 
-def metrics(start: date, end: date) -> Metrics:
+def district_figures(start: date, end: date) -> DistrictFigures:
     _without_jit()
     communes = active_communes()
     values = figures.collect([t.id for t in communes], start, end)
@@ -119,7 +120,7 @@ def metrics(start: date, end: date) -> Metrics:
     for position, row in enumerate(scored, start=1):
         row.rank = position
     totals = {key: sum(r.values[key] for r in rows) for key in keys}
-    return Metrics(start, end, keys, rows, totals)
+    return DistrictFigures(start, end, keys, rows, totals)
 
 
 def _month_start(day: date) -> date:
@@ -130,12 +131,18 @@ def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
-_TREND_LOCK = threading.Lock()
+_TREND_LOCK = threading.Lock()  # cachetools' caches are not thread-safe
+KEPT_TRENDS = 32  # a handful of periods and communes' sets: never grows without bound
 
 
-def kept_trends() -> dict[tuple, tuple[float, list]]:
-    """This app's kept trends: (communes, end, months) -> (when, rows)."""
-    return current_app.extensions.setdefault("district_trends", {})
+def kept_trends() -> TTLCache:
+    """This app's kept trends, (communes, end, months) -> rows, each for ``DISTRICT_TREND_SECONDS``."""
+    seconds = current_app.config.get("DISTRICT_TREND_SECONDS", 0)
+    kept = current_app.extensions.get("district_trends")
+    if kept is None or kept.ttl != seconds:
+        kept = TTLCache(maxsize=KEPT_TRENDS, ttl=seconds, timer=lambda: time.monotonic())
+        current_app.extensions["district_trends"] = kept
+    return kept
 
 
 def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS) -> list[tuple[date, dict[str, int]]]:
@@ -145,19 +152,15 @@ def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS) -> list[tup
 
     Kept per worker for ``DISTRICT_TREND_SECONDS`` (a year of every commune's records is seconds of work at national
     scale; a trend chart a few minutes old is what a leader's overview can afford, the period's figures are live)."""
-    seconds = current_app.config.get("DISTRICT_TREND_SECONDS", 0)
-    key, kept_rows = (frozenset(tenant_ids), end, months), kept_trends()
-    now = time.monotonic()
+    if not current_app.config.get("DISTRICT_TREND_SECONDS", 0):
+        return _monthly_trend(tenant_ids, end, months)
+    key, kept = (frozenset(tenant_ids), end, months), kept_trends()
     with _TREND_LOCK:
-        kept = kept_rows.get(key)
-    if seconds and kept is not None and now - kept[0] < seconds:
-        return kept[1]
-    rows = _monthly_trend(tenant_ids, end, months)
-    if seconds:
+        rows = kept.get(key)
+    if rows is None:
+        rows = _monthly_trend(tenant_ids, end, months)
         with _TREND_LOCK:
-            if len(kept_rows) >= 32:  # a handful of periods and communes' sets: never grows without bound
-                kept_rows.clear()
-            kept_rows[key] = (now, rows)
+            kept[key] = rows
     return rows
 
 

@@ -10,7 +10,7 @@ from app.auth.staff_views import create_staff_from_form
 from app.auth.forms import CommuneAdminForm
 from app.auth.models import User
 from app.district import api_bp, bp, figures, queries
-from app.errors import DomainError, NotFound
+from app.errors import NotFound, back_to
 from app.exports import csv_response
 from app.extensions import db
 from app.formatting import format_vnd
@@ -64,7 +64,7 @@ def _value_text(key: str, value: int | None) -> str:
 def index():
     """Every commune side by side for a period, ranked by the composite score, with charts and a drill-down."""
     start, end = queries.period(request.args)
-    data = queries.metrics(start, end)
+    data = queries.district_figures(start, end)
     trend = queries.monthly_trend([c.tenant.id for c in data.communes], end)
     communes = tenant_queries.list_all()
     admin_count = account_services.commune_admin_counts()
@@ -104,9 +104,9 @@ def index():
 
 @bp.route("/metrics.csv")
 @district_admin_required
-def metrics_csv():
+def figures_csv():
     start, end = queries.period(request.args)
-    data = queries.metrics(start, end)
+    data = queries.district_figures(start, end)
     header = [_("Code"), _("Slug"), _("Unit"), _("Rank"), _("Score")] + [str(figures.LABELS.get(k, k)) for k in data.keys]
     rows = [
         [c.tenant.code, c.tenant.slug, c.tenant.display_name, c.rank or "", "" if c.score.value is None else c.score.value,
@@ -118,10 +118,10 @@ def metrics_csv():
 
 
 @api_bp.route("/metrics")
-def api_metrics():
+def api_figures():
     """Public figures (counts and money per commune, no personal data) for ?from=YYYY-MM-DD&to=YYYY-MM-DD."""
     start, end = queries.period(request.args)
-    return jsonify(queries.metrics(start, end).as_json())
+    return jsonify(queries.district_figures(start, end).as_json())
 
 
 @bp.route("/admins", methods=["GET", "POST"])
@@ -146,14 +146,11 @@ def admins():
 
 @bp.route("/admins/<int:user_id>/<any(activate, deactivate):action>", methods=["POST"])
 @district_admin_required
+@back_to("district.admins")
 def set_admin_active(user_id: int, action: str):
     user = db.session.get(User, user_id)
     if user is None or not any(m.role == "commune_admin" for m in user.memberships):
         raise NotFound(_("No such commune admin."))
-    try:
-        account_services.set_active(current_user, user, action == "activate")
-    except DomainError as err:
-        flash(str(err.message), "error")
-    else:
-        flash(_("Account %(email)s updated.", email=user.email), "success")
+    account_services.set_active(current_user, user, action == "activate")
+    flash(_("Account %(email)s updated.", email=user.email), "success")
     return redirect(url_for("district.admins"))

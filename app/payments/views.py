@@ -22,8 +22,8 @@ import math
 import re
 import threading
 import time
-from collections import OrderedDict
 
+from cachetools import LRUCache
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from sqlalchemy import bindparam, select
 from werkzeug.datastructures import HeaderSet
@@ -111,22 +111,16 @@ class _VersionCache:
 
     def __init__(self, size: int = 4096):
         self.size = size
-        self._rows: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+        self._rows: LRUCache = LRUCache(maxsize=size)
+        self._lock = threading.Lock()  # cachetools' caches are not thread-safe
 
     def get(self, key):
         with self._lock:
-            row = self._rows.get(key)
-            if row is not None:
-                self._rows.move_to_end(key)
-            return row
+            return self._rows.get(key)
 
     def put(self, key, row) -> None:
         with self._lock:
             self._rows[key] = row
-            self._rows.move_to_end(key)
-            while len(self._rows) > self.size:
-                self._rows.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:

@@ -68,3 +68,16 @@ def _register_scale_loader() -> None:
 
 
 _register_scale_loader()
+
+
+def _register_desk_tile() -> None:
+    """The market on the commune's desk (tenants/tiles.py)."""
+    from flask_babel import lazy_gettext as _l
+
+    from tenants import tiles
+
+    tiles.on_desk(tiles.DeskTile("market", order=40, links=(
+        tiles.Link(_l("Market"), "market.dashboard", testid="market-link"),)))
+
+
+_register_desk_tile()

@@ -226,7 +226,7 @@ def get_sale(vendor_id: int, sale_id: int) -> MarketSale:
     return sale
 
 
-def confirm_sale_by_hand(vendor_id: int, sale_id: int, actor) -> MarketSale:
+def confirm_money_received(vendor_id: int, sale_id: int, actor) -> MarketSale:
     """The vendor saw the transfer arrive in their bank app; recorded as confirmed by hand, by whom. Commits (the
     payments' confirm function does)."""
     sale = refresh_sale(get_sale(vendor_id, sale_id))  # an expired sale is canceled first, not confirmed

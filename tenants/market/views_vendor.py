@@ -87,7 +87,7 @@ def sale_status(sale_id: int):
 @vendor_required
 @back_to("market.sale")
 def confirm_sale(sale_id: int):
-    services.confirm_sale_by_hand(g.vendor_id, sale_id, current_user)
+    services.confirm_money_received(g.vendor_id, sale_id, current_user)
     flash(_("Sale confirmed by hand."), "success")
     return redirect(url_for("market.sale", sale_id=sale_id))
 

@@ -1,5 +1,5 @@
 """Notice rules. Queries here carry no tenant filter: the scoping mechanism adds it (tenants/scoping.py).
-Services flush; the view commits."""
+Services flush; the boundary commits (app/transactions.py)."""
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select

@@ -1,3 +1,5 @@
+"""The notices' pages: the staff list and editor, and a notice's own page (drafts for the commune's staff only)."""
+
 from flask import flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -5,10 +7,8 @@ from flask_login import current_user
 from app.auth.access import commune_staff_required, is_commune_staff
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
-from app.extensions import db
 from tenants.notices import bp, services
 from tenants.notices.forms import NoticeForm
-
 
 
 @bp.route("/")
@@ -26,14 +26,14 @@ def show(notice_id: int):
 
 
 def _save(form: NoticeForm, notice_id: int | None):
+    """The form's notice saved and its page; a refusal is shown on the form (400)."""
     try:
         if notice_id is None:
             notice = services.create(current_user, form.title.data, form.body.data, form.published.data)
         else:
             notice = services.update(notice_id, form.title.data, form.body.data, form.published.data)
-        db.session.commit()
     except DomainError as err:
-        flash(str(err.message), "error")
+        form.show_error(err)
         return None
     flash(_("Notice saved."), "success")
     return redirect(url_for("notices.show", notice_id=notice.id))
@@ -63,6 +63,5 @@ def edit(notice_id: int):
 @commune_staff_required(*STAFF_ROLES)
 def delete(notice_id: int):
     services.delete(notice_id)
-    db.session.commit()
     flash(_("Notice deleted."), "success")
     return redirect(url_for("notices.index"))

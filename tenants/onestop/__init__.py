@@ -13,15 +13,27 @@ from tenants.onestop import views_staff  # noqa: E402,F401
 from tenants.onestop.views_public import lookup_bp, public_bp  # noqa: E402,F401
 
 
-def _register_district_figures() -> None:
-    """The district dashboard's per-commune counts come from ``queries.district_figures`` (app/district/figures.py)."""
+def _register() -> None:
+    """The office on the district's dashboard (app/district/figures.py) and on the commune's desk and home page
+    (tenants/tiles.py)."""
+    from flask_babel import lazy_gettext as _l
+
     from app.district import figures
+    from tenants import tiles
     from tenants.onestop import queries
 
     figures.register("onestop", queries.district_figures, figures.ONESTOP_KEYS, monthly=queries.district_monthly)
+    tiles.on_desk(tiles.DeskTile("onestop", order=10, links=(
+        tiles.Link(_l("One-stop office"), "onestop.queue", primary=True, testid="onestop-link"),)))
+    tiles.on_home(tiles.HomeTile("onestop", order=10, links=(
+        tiles.Link(_l("Procedures"), "onestop_public.procedures", primary=True),
+        tiles.Link(_l("Submit a dossier online"), "onestop_public.submit"),
+        tiles.Link(_l("Follow a dossier"), "onestop_lookup.lookup"),
+        tiles.Link(_l("Service figures"), "onestop_public.figures"),
+    )))
 
 
-_register_district_figures()
+_register()
 
 
 def _register_scale_loader() -> None:

@@ -1,4 +1,4 @@
-"""The one-stop office's demo data: a catalogue of 15 common commune procedures for every commune, and twelve months
+"""The one-stop office's demo data: 15 common commune procedures for every commune, and twelve months
 of dossiers that reproduce what Gia Lâm reported (about 2,528 a month district-wide, every result digitised, most
 same-day dossiers returned within 2 hours, 70-90 % of fees paid by QR in each commune, mostly satisfied ratings, a
 few late and refused). Drawn from generators seeded with each commune's statistics code (the same data on every
@@ -220,7 +220,7 @@ def seed(now: datetime, progress=None) -> int:
                 _insert(DossierCounter, [dict(tenant_id=tenant.id, day=day, last=last)
                                          for day, last in counters.items()])
                 created += len(rows)
-            db.session.commit()
+            db.session.commit()  # bulk seeding: one commune at a time, so memory stays bounded and progress is kept
             if progress:
                 progress(index, len(tenants), tenant, f" · one-stop office: {len(rows)} dossiers")
     return created

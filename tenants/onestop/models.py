@@ -1,4 +1,4 @@
-"""The one-stop office's records: the procedure catalogue, dossiers with their control sheet (Mẫu 06), documents,
+"""The one-stop office's records: the procedures, dossiers with their control sheet (Mẫu 06), documents,
 ratings, the commune's office hours and days off, and the per-day counter behind dossier codes.
 
 Every table is tenant-owned; foreign keys between them include tenant_id, so no row can point into another commune.
@@ -35,7 +35,7 @@ DOCUMENT_KINDS = ("submitted", "result")
 
 
 class Procedure(TenantScoped, db.Model):
-    """A procedure (thủ tục hành chính) in a commune's catalogue."""
+    """A procedure (thủ tục hành chính) a commune's office handles."""
 
     __tablename__ = "onestop_procedures"
     __table_args__ = (

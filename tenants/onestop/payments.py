@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.errors import ValidationError
 from app.extensions import db
-from app.payments import accounts, intents
+from app.payments import accounts, intents, qr
 from app.payments.models import PaymentIntent
 from app.payments.reactions import payment_event
 from tenants.onestop.models import Dossier
@@ -43,6 +43,20 @@ def fee_intent(dossier: Dossier) -> PaymentIntent | None:
     if intent is not None and intents.is_expired(intent):
         return None  # the payer's page would show a dead QR; the officer can request the fee again
     return intent
+
+
+def fee_qr(intent: PaymentIntent) -> dict | None:
+    """The fee's VietQR as the API shows it (``next_action.vietqr_display_qr_code``), or None when it takes no
+    more money."""
+    wire = intents.serialize(intent)
+    return wire["next_action"]["vietqr_display_qr_code"] if wire["next_action"] else None
+
+
+def qr_png(text: str) -> bytes:
+    """A PNG QR code of ``text`` (the receipt's link to the dossier, an officer's rating page), drawn by the same
+    codec as the payment QRs."""
+    image, _etag, _mimetype = qr.qr_image(text, "png")
+    return image
 
 
 def cancel_fee(dossier: Dossier) -> None:

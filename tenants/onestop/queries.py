@@ -1,4 +1,4 @@
-"""What the one-stop pages read: the catalogue, the office schedule, the work queue, search, a dossier's control
+"""What the one-stop pages read: the procedures, the office schedule, the work queue, search, a dossier's control
 sheet, and the Decision 766 figures (aggregate queries, never loading dossiers). Queries carry no tenant filter: tenants/scoping.py adds it."""
 
 from __future__ import annotations
@@ -188,7 +188,7 @@ def _figures_query(start: date, end: date, now: datetime):
             .where(Dossier.received_at >= begin, Dossier.received_at < finish))
 
 
-def figures(start: date, end: date, now: datetime) -> dict[str, int]:
+def counts(start: date, end: date, now: datetime) -> dict[str, int]:
     """The active commune's counts for dossiers received in [start, end] (local dates)."""
     row = db.session.execute(_figures_query(start, end, now)).one()
     return {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
@@ -229,14 +229,14 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def metrics(start: date, end: date, now: datetime) -> dict:
+def figures(start: date, end: date, now: datetime) -> dict:
     """The public figures of Decision 766 for the active commune: exactly the keys of the public API, rates as
     fractions 0-1 (None when nothing was received)."""
     from sqlalchemy import func
 
-    counts = figures(start, end, now)
+    n = counts(start, end, now)
     begin, finish = period_bounds(start, end)
-    received = counts["received"]
+    received = n["received"]
     avg_minutes = db.session.scalar(
         select(func.avg(Dossier.processing_minutes))
         .where(Dossier.received_at >= begin, Dossier.received_at < finish, Dossier.status.in_(statuses.COMPLETED)))
@@ -249,15 +249,15 @@ def metrics(start: date, end: date, now: datetime) -> dict:
         ratings[level] = int(count)
     satisfaction = None
     if received:
-        satisfaction = round(max(0.0, 1 - (received - counts["on_time"]) / received
-                                 - counts["ratings_unsatisfied"] / received), 4)
+        satisfaction = round(max(0.0, 1 - (received - n["on_time"]) / received
+                                 - n["ratings_unsatisfied"] / received), 4)
     return {
         "received": received,
-        "on_time_rate": _rate(counts["on_time"], received),
+        "on_time_rate": _rate(n["on_time"], received),
         "avg_processing_hours": round(float(avg_minutes) / 60, 2) if avg_minutes is not None else None,
-        "online_rate": _rate(counts["online"], received),
-        "cashless_fee_rate": _rate(counts["cashless_paid"], counts["fee_dossiers"]),
-        "digitisation_rate": _rate(counts["digitised"], received),
+        "online_rate": _rate(n["online"], received),
+        "cashless_fee_rate": _rate(n["cashless_paid"], n["fee_dossiers"]),
+        "digitisation_rate": _rate(n["digitised"], received),
         "satisfaction_rate": satisfaction,
         "ratings": ratings,
     }
@@ -267,13 +267,13 @@ def received_by_channel(start: date, end: date) -> dict[str, int]:
     from sqlalchemy import func
 
     begin, finish = period_bounds(start, end)
-    counts = dict.fromkeys(statuses.CHANNELS, 0)
+    by_channel = dict.fromkeys(statuses.CHANNELS, 0)
     for channel, count in db.session.execute(
         select(Dossier.channel, func.count(Dossier.id))
         .where(Dossier.received_at >= begin, Dossier.received_at < finish).group_by(Dossier.channel)
     ):
-        counts[channel] = int(count)
-    return counts
+        by_channel[channel] = int(count)
+    return by_channel
 
 
 def processing_by_procedure(start: date, end: date) -> list[tuple[str, int, float | None]]:
@@ -297,7 +297,7 @@ def overdue_list(now: datetime, limit: int = 50) -> list[Dossier]:
 
 
 def monthly(end: date, now: datetime, months: int = 12) -> list[tuple[date, dict[str, int]]]:
-    """(first day of month, figures) for the ``months`` months ending with ``end``'s month, oldest first."""
+    """(first day of month, counts) for the ``months`` months ending with ``end``'s month, oldest first."""
     firsts = []
     first = end.replace(day=1)
     for _ in range(months):
@@ -306,5 +306,5 @@ def monthly(end: date, now: datetime, months: int = 12) -> list[tuple[date, dict
     out = []
     for first in reversed(firsts):
         last = ((first + timedelta(days=32)).replace(day=1)) - timedelta(days=1)
-        out.append((first, figures(first, last, now)))
+        out.append((first, counts(first, last, now)))
     return out

@@ -1,11 +1,6 @@
-"""The dossier's one state machine (intake, every action, documents, ratings); the catalogue and office hours are
-in ``catalogue.py``.
-
-Every change of a dossier's status goes through ``_transition``: the action must be allowed from the current status
-(``TRANSITIONS``), else ``IllegalTransition`` is raised and nothing changes; each step is written to the control
-sheet (``DossierEvent``, Mẫu 06) with its time, actor and whether it was on time. Services flush; the view, CLI or
-job that calls them commits (the fee request and its payment intent commit together). Rules: docs/decisions.md.
-"""
+"""The dossier's one state machine (intake, every action, documents, ratings): every change of status goes through
+``_transition`` (``TRANSITIONS`` says what each status allows; a refusal changes nothing) and lands on the control
+sheet (Mẫu 06). Services flush; the boundary commits. Rules: docs/decisions.md, "One-stop office"."""
 
 from __future__ import annotations
 
@@ -14,11 +9,10 @@ import secrets
 from datetime import datetime, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app import storage
+from app import locks, storage
 from app.errors import Conflict, DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.clock import as_utc, utcnow
@@ -98,11 +92,10 @@ ACTION_LABELS = {
 
 
 
-def locked(dossier_id: int) -> Dossier:
+def lock_dossier(dossier_id: int) -> Dossier:
     """The dossier, locked for this transaction and fresh from the database (two officers acting at once on
-    PostgreSQL: the second waits and sees the first one's result)."""
-    dossier = db.session.scalar(select(Dossier).where(Dossier.id == dossier_id).with_for_update(of=Dossier)
-                                .execution_options(populate_existing=True))
+    PostgreSQL: the second waits and sees the first one's result), in the one lock order (app/locks.py)."""
+    dossier = locks.lock_one(Dossier, Dossier.id == dossier_id)
     if dossier is None:
         raise NotFound(_l("No such dossier."))
     return dossier

@@ -1,4 +1,4 @@
-"""What citizens see, without an account: the catalogue, online submission, a dossier by its code (personal details
+"""What citizens see, without an account: the procedures, online submission, a dossier by its code (personal details
 only after the applicant's ID number), the fee QR, ratings (also from an officer's counter QR), the commune's public
 figures, and the JSON API. Look-ups by code and ratings are rate-limited (blueprint ``onestop_lookup``)."""
 
@@ -11,19 +11,18 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 
 from app.cache import cached_for_visitors
-from app.errors import DomainError, NotFound
-from app.extensions import db, limiter
-from app.payments import qr
+from app.errors import DomainError, NotFound, back_to
+from app.extensions import limit_reads, limiter
 from app.clock import as_utc
-from app.payments.intents import serialize
 from app.uploads import upload_limit
 from tenants.onestop import payments, queries, services, statuses
-from tenants.onestop.forms import applicant_fields, whole_number
+from tenants.onestop.forms import OfficerRatingForm, RatingForm, SubmitForm
 from tenants.onestop.models import Dossier, Procedure, Rating
 from tenants.scoping import tenant_context
 
 public_bp = Blueprint("onestop_public", __name__, template_folder="templates")
-lookup_bp = Blueprint("onestop_lookup", __name__, template_folder="templates")
+# Look-ups by dossier code, reads included, are limited per address: guessing codes must not pay off.
+lookup_bp = limit_reads(Blueprint("onestop_lookup", __name__, template_folder="templates"))
 
 # The public figures (page and JSON) are the same for every visitor: stored whole by the response cache (app/cache.py)
 # until a commit writes a dossier, a rating or a procedure. Open dossiers turn late with the clock alone, so the
@@ -33,8 +32,7 @@ SHOWN = (Dossier, Rating, Procedure)  # what the cached public figures are compu
 
 def qr_data_uri(text: str) -> str:
     """A PNG QR of ``text`` as a data: URI (the CSP allows data: images; nothing to fetch when printing)."""
-    image, _etag, _mimetype = qr.qr_image(text, "png")
-    return "data:image/png;base64," + base64.b64encode(image).decode()
+    return "data:image/png;base64," + base64.b64encode(payments.qr_png(text)).decode()
 
 
 def public_dossier_url(dossier) -> str:
@@ -69,9 +67,8 @@ def public_view(dossier, with_personal: bool) -> dict:
         "fee_payment": None,
     }
     if intent is not None:
-        wire = serialize(intent)
         view["fee_payment"] = {"amount": intent.amount, "reference": intent.reference_code,
-                               "qr": wire["next_action"]["vietqr_display_qr_code"] if wire["next_action"] else None}
+                               "qr": payments.fee_qr(intent)}
     if with_personal:
         view["applicant"] = {"name": dossier.applicant_name, "id_number": dossier.applicant_id_number,
                              "phone": dossier.applicant_phone, "address": dossier.applicant_address,
@@ -80,61 +77,60 @@ def public_view(dossier, with_personal: bool) -> dict:
     return view
 
 
-# --- catalogue, online submission, public figures -----------------------------------------------------------------
+# --- procedures, online submission, public figures ---------------------------------------------------------------
+
+@public_bp.route("/c/<tenant_slug>/onestop/procedures")
+def procedures():
+    return render_template("onestop/procedure_list.html", procedures=queries.procedures())
+
 
 @public_bp.route("/c/<tenant_slug>/onestop/catalogue")
-def catalogue():
-    return render_template("onestop/catalogue.html", procedures=queries.procedures())
+def procedures_former_url():
+    """The list's address until the word "catalogue" was left to the marketplace: links already shared keep
+    working."""
+    return redirect(url_for("onestop_public.procedures"), 301)
 
 
 @public_bp.route("/c/<tenant_slug>/onestop/submit", methods=["GET", "POST"])
 @upload_limit(services.MAX_INTAKE_BYTES)
 def submit():
-    procedures = [p for p in queries.procedures() if p.online]
-    if request.method == "POST":
-        try:
-            applicant = services.clean_applicant(**applicant_fields(request.form))
-            dossier = services.intake(whole_number(request.form.get("procedure_id"), "procedure_id"), applicant,
-                                      channel="online", note=request.form.get("request_note", ""))
-            upload = request.files.get("file")
-            if upload and upload.filename:
-                services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1))
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
-            return render_template("onestop/submit.html", procedures=procedures, form=request.form), 400
-        db.session.commit()
-        flash(_("Your dossier %(code)s was sent. Keep this code: the office will receive it.", code=dossier.code),
-              "success")
-        return redirect(url_for("onestop_lookup.dossier", code=dossier.code))
-    return render_template("onestop/submit.html", procedures=procedures, form={})
+    form = SubmitForm()
+    form.offer([p for p in queries.procedures() if p.online])
+    if not form.validate_on_submit():
+        return render_template("onestop/submit.html", form=form), (400 if form.is_submitted() else 200)
+    try:
+        dossier = services.intake(form.procedure_id.data, services.clean_applicant(**form.applicant()),
+                                  channel="online", note=form.request_note.data or "")
+        upload = form.file.data
+        if upload and upload.filename:
+            services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1))
+    except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
+        form.show_error(err)
+        return render_template("onestop/submit.html", form=form), 400
+    flash(_("Your dossier %(code)s was sent. Keep this code: the office will receive it.", code=dossier.code),
+          "success")
+    return redirect(url_for("onestop_lookup.dossier", code=dossier.code))
 
 
 @public_bp.route("/c/<tenant_slug>/onestop/figures")
 @cached_for_visitors(*SHOWN)
+@back_to("onestop_public.figures")  # a bad period: flashed, and the default period shown
 def figures():
     from tenants.onestop.views_staff import period_from_args
 
-    try:
-        start, end = period_from_args(request.args)
-    except DomainError as err:
-        flash(str(err.message), "error")
-        return redirect(url_for("onestop_public.figures"))
+    start, end = period_from_args(request.args)
     now = services.utcnow()
-    return render_template("onestop/figures.html", start=start, end=end, metrics=queries.metrics(start, end, now),
+    return render_template("onestop/figures.html", start=start, end=end, figures=queries.figures(start, end, now),
                            monthly=queries.monthly(end, now))
 
 
 @public_bp.route("/api/c/<tenant_slug>/onestop/metrics")
 @cached_for_visitors(*SHOWN)
-def metrics_api():
+def figures_api():
     from tenants.onestop.views_staff import period_from_args
 
-    try:
-        start, end = period_from_args(request.args)
-    except DomainError as err:
-        return {"error": {"status": 400, "message": str(err.message)}}, 400
-    body = queries.metrics(start, end, services.utcnow())
+    start, end = period_from_args(request.args)  # a bad period: 400 with the JSON error (app/__init__.py)
+    body = queries.figures(start, end, services.utcnow())
     return {"commune": g.tenant.slug, "from": start.isoformat(), "to": end.isoformat(), **body}
 
 
@@ -159,25 +155,17 @@ def dossier(code: str):
         flash(_("The ID number does not match this dossier."), "error")
     view = public_view(found, with_personal)
     return render_template("onestop/public_dossier.html", d=found, view=view, with_personal=with_personal,
-                           rating=queries.rating_of(found.id), ratings=statuses.RATING_LABELS,
+                           rating=queries.rating_of(found.id), ratings=statuses.RATING_LABELS, form=RatingForm(),
                            fee_qr=qr_data_uri(view["fee_payment"]["qr"]["data"])
                            if view["fee_payment"] and view["fee_payment"]["qr"] else None)
 
 
-def _rate_from_form(dossier, officer_id=None):
-    services.rate(dossier, request.form.get("level", ""), request.form.get("reason", ""), officer_id=officer_id)
-
-
 @lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>/rate", methods=["POST"])
+@back_to("onestop_lookup.dossier")
 def rate(code: str):
     found = queries.get_by_code(code)
-    try:
-        _rate_from_form(found)
-    except DomainError as err:
-        db.session.rollback()
-        flash(str(err.message), "error")
-        return redirect(url_for("onestop_lookup.dossier", code=found.code))
-    db.session.commit()
+    form = RatingForm().check()
+    services.rate(found, form.level.data or "", form.reason.data or "")
     flash(_("Thank you: your rating was recorded."), "success")
     return redirect(url_for("onestop_lookup.dossier", code=found.code))
 
@@ -188,19 +176,22 @@ def rate_officer(user_id: int):
     from app.auth import services as account_services
 
     officer = account_services.get_staff_member(g.tenant, user_id, "officer")
-    if request.method == "POST":
+    form = OfficerRatingForm()
+    if form.validate_on_submit():
         try:
-            found = queries.get_by_code(request.form.get("code", ""))
-            _rate_from_form(found, officer_id=officer.id)
-        except DomainError as err:
-            db.session.rollback()
-            flash(str(err.message), "error")
-            return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS,
-                                   form=request.form), 400
-        db.session.commit()
-        flash(_("Thank you: your rating was recorded."), "success")
-        return redirect(url_for("onestop_lookup.rate_officer", user_id=officer.id))
-    return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS, form={})
+            found = queries.get_by_code(form.code.data or "")
+        except NotFound as err:  # a code typed wrong is this form's error, not a missing page
+            form.code.errors = [str(err.message)]
+        else:
+            try:
+                services.rate(found, form.level.data or "", form.reason.data or "", officer_id=officer.id)
+            except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
+                form.show_error(err)
+            else:
+                flash(_("Thank you: your rating was recorded."), "success")
+                return redirect(url_for("onestop_lookup.rate_officer", user_id=officer.id))
+    return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS,
+                           form=form), (400 if form.is_submitted() else 200)
 
 
 @lookup_bp.route("/api/dossiers/<code>")

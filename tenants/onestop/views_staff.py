@@ -1,5 +1,5 @@
 """The office's pages (commune staff): the work queue, intake for a citizen, a dossier and its actions, documents,
-the printable slips, the catalogue and office hours (commune admins), and the dashboard."""
+the printable slips, the settings (procedures and office hours: commune admins), and the dashboard."""
 
 from __future__ import annotations
 
@@ -13,30 +13,16 @@ from app import storage
 from app.auth import services as account_services
 from app.auth.access import commune_staff_required
 from app.auth.models import STAFF_ROLES
-from app.errors import DomainError
+from app.errors import DomainError, ValidationError, back_to
 from app.exports import csv_response
-from app.extensions import db
 from app.formatting import to_local
 from app.clock import as_utc
 from app.uploads import upload_limit
-from tenants.onestop import bp, catalogue, forms, payments, queries, services, statuses
+from tenants.onestop import bp, forms, payments, queries, services, settings, statuses
 from tenants.onestop.views_public import public_dossier_url, qr_data_uri
 
 staff_only = commune_staff_required(*STAFF_ROLES)
 admin_only = commune_staff_required("commune_admin")
-
-
-def _fail(err: DomainError) -> None:
-    flash(str(err.message), "error")
-
-
-def _back_to_dossier(err: DomainError, dossier_id: int):
-    """A refused step: undo it; no such dossier in this commune is a 404, bad input goes back with the reason."""
-    db.session.rollback()
-    if err.status == 404:
-        abort(404)
-    _fail(err)
-    return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
 
 
 @bp.route("/")
@@ -54,34 +40,29 @@ def queue():
 @staff_only
 @upload_limit(services.MAX_INTAKE_BYTES)
 def intake():
-    procedures = queries.procedures()
-    if request.method == "POST":
-        refusing = request.form.get("decision") == "refuse"
-        try:
-            applicant = services.clean_applicant(**forms.applicant_fields(request.form))
-            dossier = services.intake(
-                forms.whole_number(request.form.get("procedure_id"), "procedure_id"), applicant,
-                channel=request.form.get("channel") or "counter", officer=current_user,
-                note=request.form.get("request_note", ""), sets=forms.whole_number(request.form.get("sets"), "sets", 1),
-                refuse_reason=request.form.get("reason", "") if refusing else None,
-            )
-            for upload in request.files.getlist("files") if not refusing else ():
-                if upload and upload.filename:
-                    services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1),
-                                          current_user)
-        except DomainError as err:
-            db.session.rollback()
-            _fail(err)
-            return render_template("onestop/intake.html", procedures=procedures, form=request.form,
-                                   statuses=statuses), 400
-        db.session.commit()
-        if refusing:  # straight to the slip the citizen takes home, as the refusal of an online dossier does
-            flash(_("Dossier %(code)s refused at reception: print the refusal slip (Mẫu 03) for the citizen.",
-                    code=dossier.code), "success")
-            return redirect(url_for("onestop.notice_slip", dossier_id=dossier.id))
-        flash(_("Dossier %(code)s received.", code=dossier.code), "success")
-        return redirect(url_for("onestop.dossier", dossier_id=dossier.id))
-    return render_template("onestop/intake.html", procedures=procedures, form={}, statuses=statuses)
+    form = forms.IntakeForm()
+    form.offer(queries.procedures())
+    if not form.validate_on_submit():
+        return render_template("onestop/intake.html", form=form), (400 if form.is_submitted() else 200)
+    try:
+        dossier = services.intake(
+            form.procedure_id.data, services.clean_applicant(**form.applicant()), channel=form.channel.data or "counter",
+            officer=current_user, note=form.request_note.data or "", sets=form.sets.data,
+            refuse_reason=(form.reason.data or "") if form.refusing else None,
+        )
+        for upload in (form.files.data or ()) if not form.refusing else ():
+            if upload and upload.filename:
+                services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1),
+                                      current_user)
+    except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
+        form.show_error(err)
+        return render_template("onestop/intake.html", form=form), 400
+    if form.refusing:  # straight to the slip the citizen takes home, as the refusal of an online dossier does
+        flash(_("Dossier %(code)s refused at reception: print the refusal slip (Mẫu 03) for the citizen.",
+                code=dossier.code), "success")
+        return redirect(url_for("onestop.notice_slip", dossier_id=dossier.id))
+    flash(_("Dossier %(code)s received.", code=dossier.code), "success")
+    return redirect(url_for("onestop.dossier", dossier_id=dossier.id))
 
 
 def _dossier_page(dossier_id: int):
@@ -92,6 +73,8 @@ def _dossier_page(dossier_id: int):
         "intent": payments.fee_intent(dossier), "now": services.utcnow(), "mark": queries.mark,
         "allowed": {action: services.allowed(dossier, action) for action in services.ACTIONS},
         "statuses": statuses, "action_labels": services.ACTION_LABELS,
+        "reason_form": forms.ReasonForm(), "apology_form": forms.ApologyForm(), "result_form": forms.ResultForm(),
+        "document_form": forms.DocumentForm(),
     }
 
 
@@ -103,13 +86,11 @@ def dossier(dossier_id: int):
 
 @bp.route("/d/<int:dossier_id>/act/<action>", methods=["POST"])
 @staff_only
+@back_to("onestop.dossier")
 def act(dossier_id: int, action: str):
-    try:
-        dossier = services.locked(dossier_id)
-        services.act(dossier, action, current_user, reason=request.form.get("reason", ""))
-    except DomainError as err:
-        return _back_to_dossier(err, dossier_id)
-    db.session.commit()
+    dossier = services.lock_dossier(dossier_id)
+    form = forms.ReasonForm().check()
+    services.act(dossier, action, current_user, reason=form.reason.data or "")
     flash(_("Done: %(action)s.", action=services.ACTION_LABELS.get(action, action)), "success")
     if action == "request_documents":
         return redirect(url_for("onestop.supplement_slip", dossier_id=dossier_id))
@@ -120,15 +101,12 @@ def act(dossier_id: int, action: str):
 
 @bp.route("/d/<int:dossier_id>/apology", methods=["GET", "POST"])
 @staff_only
+@back_to("onestop.dossier")
 def apology(dossier_id: int):
     if request.method == "POST":
-        try:
-            dossier = services.locked(dossier_id)
-            new_due = forms.local_datetime(request.form.get("new_date"), request.form.get("new_time"), "new_due")
-            services.apologise(dossier, current_user, request.form.get("reason", ""), new_due)
-        except DomainError as err:
-            return _back_to_dossier(err, dossier_id)
-        db.session.commit()
+        dossier = services.lock_dossier(dossier_id)
+        form = forms.ApologyForm().check()
+        services.apologise(dossier, current_user, form.reason.data or "", form.new_due())
         flash(_("The apology and the new appointment are recorded."), "success")
     page = _dossier_page(dossier_id)
     if page["dossier"].apology_at is None:
@@ -139,19 +117,15 @@ def apology(dossier_id: int):
 @bp.route("/d/<int:dossier_id>/result", methods=["POST"])
 @staff_only
 @upload_limit(services.MAX_DOCUMENT_BYTES)
+@back_to("onestop.dossier")
 def record_result(dossier_id: int):
-    upload = request.files.get("file")
-    try:
-        dossier = services.locked(dossier_id)
-        if upload is None or not upload.filename:
-            from app.errors import ValidationError
-
-            raise ValidationError(_("Attach the result file (PDF, PNG or JPEG)."), field="file")
-        services.record_result(dossier, current_user, upload.filename,
-                               upload.read(services.MAX_DOCUMENT_BYTES + 1), request.form.get("note", ""))
-    except DomainError as err:
-        return _back_to_dossier(err, dossier_id)
-    db.session.commit()
+    dossier = services.lock_dossier(dossier_id)
+    form = forms.ResultForm().check()
+    upload = form.file.data
+    if not upload or not upload.filename:
+        raise ValidationError(_("Attach the result file (PDF, PNG or JPEG)."), field="file")
+    services.record_result(dossier, current_user, upload.filename,
+                           upload.read(services.MAX_DOCUMENT_BYTES + 1), form.note.data or "")
     flash(_("Result recorded."), "success")
     return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
 
@@ -159,20 +133,13 @@ def record_result(dossier_id: int):
 @bp.route("/d/<int:dossier_id>/documents", methods=["POST"])
 @staff_only
 @upload_limit(services.MAX_DOCUMENT_BYTES)
+@back_to("onestop.dossier")
 def upload_document(dossier_id: int):
     dossier = queries.get_dossier(dossier_id)
-    upload = request.files.get("file")
-    try:
-        if upload is None or not upload.filename:
-            from app.errors import ValidationError
-
-            raise ValidationError(_("Choose a file."), field="file")
-        services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1), current_user)
-    except DomainError as err:
-        db.session.rollback()
-        _fail(err)
-        return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
-    db.session.commit()
+    upload = forms.DocumentForm().check().file.data
+    if not upload or not upload.filename:
+        raise ValidationError(_("Choose a file."), field="file")
+    services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1), current_user)
     flash(_("Document added."), "success")
     return redirect(url_for("onestop.dossier", dossier_id=dossier_id))
 
@@ -233,81 +200,79 @@ def officer_qr(user_id: int):
     return render_template("onestop/officer_qr.html", officer=officer, url=url, qr=qr_data_uri(url))
 
 
-# --- catalogue and office hours (commune admins) ------------------------------------------------------------------
+# --- procedures and office hours (commune admins) -----------------------------------------------------------------
 
-def _procedure_values(form) -> dict:
-    return dict(name=form.get("name", ""), sector=form.get("sector", ""), time_unit=form.get("time_unit", "days"),
-                time_amount=forms.whole_number(form.get("time_amount"), "time_amount", 0),
-                same_day=forms.checked(form, "same_day"), fee=forms.whole_number(form.get("fee"), "fee", 0),
-                required_documents=form.get("required_documents", ""), online=forms.checked(form, "online"),
-                active=forms.checked(form, "active"))
-
-
-@bp.route("/procedures", methods=["GET", "POST"])
+@bp.route("/settings/procedures", methods=["GET", "POST"])
 @admin_only
 def procedures():
-    if request.method == "POST":
+    form = forms.ProcedureForm()
+    if form.validate_on_submit():
         try:
-            catalogue.save_procedure(None, **_procedure_values(request.form))
-        except DomainError as err:
-            db.session.rollback()
-            _fail(err)
-            return render_template("onestop/procedures.html", procedures=queries.procedures(False),
-                                   form=request.form), 400
-        db.session.commit()
-        flash(_("Procedure saved."), "success")
-        return redirect(url_for("onestop.procedures"))
-    return render_template("onestop/procedures.html", procedures=queries.procedures(False), form={})
+            settings.save_procedure(None, **form.values())
+        except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
+            form.show_error(err)
+        else:
+            flash(_("Procedure saved."), "success")
+            return redirect(url_for("onestop.procedures"))
+    return render_template("onestop/procedures.html", procedures=queries.procedures(False), form=form), (
+        400 if form.is_submitted() else 200)
 
 
-@bp.route("/procedures/<int:procedure_id>", methods=["GET", "POST"])
+@bp.route("/settings/procedures/<int:procedure_id>", methods=["GET", "POST"])
 @admin_only
 def edit_procedure(procedure_id: int):
     procedure = queries.get_procedure(procedure_id)
-    if request.method == "POST":
+    form = forms.ProcedureForm(obj=procedure)
+    if form.validate_on_submit():
         try:
-            catalogue.save_procedure(procedure.id, **_procedure_values(request.form))
-        except DomainError as err:
-            db.session.rollback()
-            _fail(err)
-            return render_template("onestop/procedure_edit.html", procedure=procedure, form=request.form), 400
-        db.session.commit()
-        flash(_("Procedure saved."), "success")
-        return redirect(url_for("onestop.procedures"))
-    form = {"name": procedure.name, "sector": procedure.sector, "time_unit": procedure.time_unit,
-            "time_amount": procedure.time_amount, "same_day": "on" if procedure.same_day else "",
-            "fee": procedure.fee, "required_documents": procedure.required_documents,
-            "online": "on" if procedure.online else "", "active": "on" if procedure.active else ""}
-    return render_template("onestop/procedure_edit.html", procedure=procedure, form=form)
+            settings.save_procedure(procedure.id, **form.values())
+        except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
+            form.show_error(err)
+        else:
+            flash(_("Procedure saved."), "success")
+            return redirect(url_for("onestop.procedures"))
+    return render_template("onestop/procedure_edit.html", procedure=procedure, form=form), (
+        400 if form.is_submitted() else 200)
 
 
-@bp.route("/hours", methods=["GET", "POST"])
+def _hours_page(schedule_form=None, day_off_form=None, status: int = 200):
+    if schedule_form is None:
+        schedule = queries.schedule()
+        (morning_start, morning_end), (afternoon_start, afternoon_end) = schedule.periods
+        schedule_form = forms.ScheduleForm(
+            formdata=None, morning_start=f"{morning_start:%H:%M}", morning_end=f"{morning_end:%H:%M}",
+            afternoon_start=f"{afternoon_start:%H:%M}", afternoon_end=f"{afternoon_end:%H:%M}",
+            same_day_cutoff=f"{schedule.same_day_cutoff:%H:%M}", weekdays=sorted(schedule.weekdays))
+    return render_template("onestop/hours.html", schedule_form=schedule_form,
+                           day_off_form=day_off_form or forms.DayOffForm(formdata=None),
+                           days_off=queries.days_off()), status
+
+
+@bp.route("/settings/hours", methods=["GET", "POST"])
 @admin_only
 def hours():
-    if request.method == "POST":
+    if request.method == "GET":
+        return _hours_page()
+    day_off = request.form.get("form") == "day_off"
+    form = forms.DayOffForm() if day_off else forms.ScheduleForm()
+    if form.validate_on_submit():
         try:
-            if request.form.get("form") == "day_off":
-                catalogue.add_day_off(forms.a_date(request.form.get("day"), "day"), request.form.get("reason", ""))
+            if day_off:
+                settings.add_day_off(form.day.data, form.reason.data or "")
             else:
-                weekdays = [int(d) for d in request.form.getlist("weekdays") if d.isdigit()]
-                catalogue.save_schedule(request.form.get("morning_start", ""), request.form.get("morning_end", ""),
-                                       request.form.get("afternoon_start", ""), request.form.get("afternoon_end", ""),
-                                       weekdays, request.form.get("same_day_cutoff", ""))
-        except DomainError as err:
-            db.session.rollback()
-            _fail(err)
+                settings.save_schedule(*form.values())
+        except DomainError as err:  # at its field, the page again (400: the boundary rolls back)
+            form.show_error(err)
+        else:
+            flash(_("Office hours saved."), "success")
             return redirect(url_for("onestop.hours"))
-        db.session.commit()
-        flash(_("Office hours saved."), "success")
-        return redirect(url_for("onestop.hours"))
-    return render_template("onestop/hours.html", schedule=queries.schedule(), days_off=queries.days_off())
+    return _hours_page(day_off_form=form, status=400) if day_off else _hours_page(schedule_form=form, status=400)
 
 
-@bp.route("/hours/days-off/<int:day_off_id>/delete", methods=["POST"])
+@bp.route("/settings/hours/days-off/<int:day_off_id>/delete", methods=["POST"])
 @admin_only
 def delete_day_off(day_off_id: int):
-    catalogue.remove_day_off(day_off_id)
-    db.session.commit()
+    settings.remove_day_off(day_off_id)
     flash(_("Day off removed."), "success")
     return redirect(url_for("onestop.hours"))
 
@@ -320,46 +285,30 @@ def period_from_args(args) -> tuple[date, date]:
     end = forms.a_date(args["to"], "to") if args.get("to") else today
     start = forms.a_date(args["from"], "from") if args.get("from") else end - timedelta(days=29)
     if start > end or (end - start).days > 3660:
-        from app.errors import ValidationError
-
         raise ValidationError(_("The period must start before it ends (ten years at most)."), field="from")
     return start, end
 
 
-def _asked_period() -> tuple[date, date] | None:
-    """The dashboard's period from the query string; a bad one is flashed (the caller goes back to the default)."""
-    try:
-        return period_from_args(request.args)
-    except DomainError as err:
-        _fail(err)
-        return None
-
-
 @bp.route("/dashboard")
 @staff_only
+@back_to("onestop.dashboard")  # a bad period: flashed, and the default period shown
 def dashboard():
-    period = _asked_period()
-    if period is None:
-        return redirect(url_for("onestop.dashboard"))
-    start, end = period
+    start, end = period_from_args(request.args)
     now = services.utcnow()
     return render_template(
-        "onestop/dashboard.html", start=start, end=end, metrics=queries.metrics(start, end, now),
+        "onestop/dashboard.html", start=start, end=end, figures=queries.figures(start, end, now),
         channels=queries.received_by_channel(start, end), per_procedure=queries.processing_by_procedure(start, end),
         overdue=queries.overdue_list(now), monthly=queries.monthly(end, now), statuses=statuses,
-        counts=queries.figures(start, end, now),
     )
 
 
 @bp.route("/dashboard.csv")
 @staff_only
+@back_to("onestop.dashboard")
 def dashboard_csv():
-    period = _asked_period()
-    if period is None:
-        return redirect(url_for("onestop.dashboard"))
-    start, end = period
+    start, end = period_from_args(request.args)
     now = services.utcnow()
-    figures = queries.metrics(start, end, now)
+    figures = queries.figures(start, end, now)
     rows = [(key, value) for key, value in figures.items() if key != "ratings"]
     rows += [(f"ratings.{level}", count) for level, count in figures["ratings"].items()]
     rows += [(f"procedure.{name}.avg_processing_hours", hours) for name, _count, hours

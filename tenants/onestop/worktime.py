@@ -1,14 +1,5 @@
-"""Working time: the due time of a dossier counted in a commune's office hours.
-
-Pure functions over a ``Schedule`` (office periods, working weekdays, the same-day cut-off, days off: Vietnam's
-public holidays from the ``holidays`` package plus the commune's own). Times are handled in Asia/Ho_Chi_Minh (no
-daylight saving) and given back in UTC. Rules: docs/decisions.md, "One-stop office".
-
-- The clock starts at reception; a dossier received outside office hours counts from the next opening.
-- N working days = N x the length of the commune's working day (8 hours by default), N hours = N x 60 minutes.
-- Same-day procedures are due at closing time the same day, or at closing time on the next working day when
-  received after the cut-off (15:00) or outside a working day.
-"""
+"""Working time: a dossier's due time counted in its commune's office hours, as pure functions over a ``Schedule``
+(times in Hà Nội, given back in UTC). The rules: docs/decisions.md, "One-stop office" (Working time)."""
 
 from __future__ import annotations
 

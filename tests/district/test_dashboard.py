@@ -320,3 +320,19 @@ def test_the_trend_is_kept_for_district_trend_seconds_then_computed_again(app, m
     assert november()[0] == 150_000  # computed again after ten minutes
     with app.app_context():
         queries.kept_trends().clear()
+
+
+def test_a_domain_names_its_figures_and_says_which_are_money(app, client, make):
+    """A domain registered with its own labels and money keys: the CSV names them, the dashboard shows đồng."""
+    a = make.tenant("bat-trang", "Bát Tràng")
+    figures.register("gadgets", lambda start, end: {a.id: {"gadgets": 3, "gadget_value": 1_250_000}},
+                     ("gadgets", "gadget_value"), labels={"gadgets": "Gadgets", "gadget_value": "Gadgets' value"},
+                     money=("gadget_value",))
+    try:
+        make.user("district@gialam.demo", "district_admin")
+        login(client, "district@gialam.demo")
+        header = next(csv.reader(io.StringIO(client.get(f"/district/metrics.csv?{PERIOD}").get_data(as_text=True))))
+        assert header[-2:] == ["Gadgets", "Gadgets' value"]
+        assert "1.250.000 ₫" in client.get(f"/district/?{PERIOD}").get_data(as_text=True)
+    finally:
+        figures.unregister("gadgets")

@@ -4,7 +4,7 @@ number of queries does not grow with the number of communes.
 
 Period: 1 March 2026 to today (Hà Nội days, both included).
 
-Bát Tràng   one-stop   the seven dossiers of tests/tenants/onestop/test_metrics.py (six received in March; the two
+Bát Tràng   one-stop   the seven dossiers of tests/tenants/onestop/test_figures.py (six received in March; the two
                        still open were due in April, so they are late today)
             market     vendor M1 (bank account): QR 100.000 paid, cash 30.000
             marketplace vendor G: "binh" 250.000 x 2 paid by VietQR, "am" 450.000 x 1 ordered, not paid
@@ -27,7 +27,7 @@ from tests.payments.helpers import post_sepay, sepay_payload
 from tests.tenants.market.helpers import make_vendor as market_vendor
 from tests.tenants.market.test_stats import cash, qr_paid
 from tests.tenants.onestop.conftest import procedure
-from tests.tenants.onestop.test_metrics import ROWS, seed
+from tests.tenants.onestop.test_figures import ROWS, seed
 
 DOMAIN_KEYS = figures.ONESTOP_KEYS + figures.MARKET_KEYS + figures.MARKETPLACE_KEYS
 

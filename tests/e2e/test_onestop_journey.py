@@ -12,7 +12,7 @@ import pytest
 from app.extensions import db
 from app.payments.accounts import create_account
 from app.payments.bank.simulate import simulate_transfer
-from tenants.onestop import catalogue
+from tenants.onestop import settings
 from tenants.scoping import tenant_context
 from tests.conftest import TEST_PASSWORD
 from tests.payments.conftest import bank_secrets  # noqa: F401  (fixture)
@@ -28,7 +28,7 @@ def office(app, make):
     make.user("officer.bat-trang@gialam.demo", "officer", tenant, name="Trần Thị Bình")
     with app.app_context(), tenant_context(tenant):
         create_account("Phí một cửa", "970415", "113000583", "UBND XA BAT TRANG")
-        catalogue.save_procedure(None, name="Chứng thực bản sao từ bản chính", sector="Chứng thực", time_unit="hours",
+        settings.save_procedure(None, name="Chứng thực bản sao từ bản chính", sector="Chứng thực", time_unit="hours",
                                 time_amount=1, same_day=True, fee=10_000, required_documents="Bản chính",
                                 online=False)
         db.session.commit()

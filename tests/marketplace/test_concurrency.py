@@ -17,15 +17,9 @@ from marketplace import services
 from tests.marketplace.helpers import make_product, make_vendor, product_state, sub_orders
 from tests.payments.helpers import sepay_payload, sepay_request
 
-pytestmark = pytest.mark.usefixtures("bank_secrets")
+pytestmark = pytest.mark.usefixtures("bank_secrets", "postgres")
 
 SHOPPERS = 12
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(is_postgres):
-    if not is_postgres:
-        pytest.skip("concurrency tests need PostgreSQL (set TEST_DATABASE_URL)")
 
 
 def _all_at_once(jobs) -> list:

@@ -125,9 +125,8 @@ def test_postgresql_reads_the_candidates_from_the_trigram_function(app, client, 
     assert len(uses_function) == (1 if is_postgres else 0)  # the total and the page's ids, then the cards by id
 
 
-def test_the_search_function_returns_published_products_of_every_commune_only(app, two_communes, is_postgres):
-    if not is_postgres:
-        pytest.skip("the function exists on PostgreSQL only")
+def test_the_search_function_returns_published_products_of_every_commune_only(app, two_communes, postgres):
+    # the function exists on PostgreSQL only
     with app.app_context(), tenant_context(two_communes):  # the application role, inside one commune
         ids = set(db.session.scalars(text("SELECT id FROM catalogue_search(ARRAY['%mat%', '%ong%'])")))
         with all_tenants():

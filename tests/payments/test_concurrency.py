@@ -35,15 +35,9 @@ from tests.payments.helpers import (
     transfers,
 )
 
-pytestmark = pytest.mark.usefixtures("bank_secrets")
+pytestmark = pytest.mark.usefixtures("bank_secrets", "postgres")
 
 THREADS = 8
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(is_postgres):
-    if not is_postgres:
-        pytest.skip("concurrency tests need PostgreSQL (set TEST_DATABASE_URL)")
 
 
 def _post(url: str, body: bytes, headers: dict) -> tuple[int, dict]:

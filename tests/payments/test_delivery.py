@@ -377,9 +377,8 @@ def test_worker_process_stops_cleanly_on_sigterm(app, database, shop, receiver):
     assert "Received SIGTERM" in output and "Payments worker stopped." in output
 
 
-def test_claim_uses_skip_locked_on_postgresql(app, shop, receiver, is_postgres):
-    if not is_postgres:
-        pytest.skip("FOR UPDATE SKIP LOCKED is PostgreSQL's; SQLite workers are kept apart by the guarded lease")
+def test_claim_uses_skip_locked_on_postgresql(app, shop, receiver, postgres):
+    # FOR UPDATE SKIP LOCKED is PostgreSQL's; SQLite workers are kept apart by the guarded lease
     shop.endpoint(receiver.url)
     shop.intent()
     with count_queries(app) as statements:

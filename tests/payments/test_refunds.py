@@ -244,9 +244,7 @@ def test_staff_confirm_by_hand_is_recorded_as_such_and_only_once(app, client, cr
 
 # --- concurrency (PostgreSQL) ------------------------------------------------------------------------------------
 
-def test_concurrent_refunds_never_exceed_the_amount_received(app, client, creds, is_postgres, live_server):
-    if not is_postgres:
-        pytest.skip("concurrency tests need PostgreSQL (set TEST_DATABASE_URL)")
+def test_concurrent_refunds_never_exceed_the_amount_received(app, client, creds, postgres, live_server):
     pi = paid_intent(app, client, creds, 100_000)
     barrier = threading.Barrier(6)
     results: list = [None] * 6

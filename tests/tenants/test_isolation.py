@@ -40,6 +40,13 @@ def notice_in_db(app, notice) -> Notice | None:
         return found
 
 
+def page(client, path: str) -> str:
+    """The page at ``path``, which must answer 200."""
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return response.get_data(as_text=True)
+
+
 def user_in_db(app, user) -> User:
     with app.app_context():
         found = db.session.get(User, user.id)
@@ -52,9 +59,12 @@ def user_in_db(app, user) -> User:
 @pytest.mark.parametrize("email", STAFF_OF_A)
 def test_staff_of_commune_a_can_use_their_own_desk_and_notices(client, communes, email):
     login(client, email)
-    assert client.get("/c/xa-a/desk").status_code == 200
-    assert client.get("/c/xa-a/notices/").status_code == 200
-    assert client.get(f"/c/xa-a/notices/{communes['a_notice'].id}/edit").status_code == 200
+    desk = page(client, "/c/xa-a/desk")
+    assert 'data-testid="desk-title">Xã Xã A<' in desk and "/c/xa-a/onestop/" in desk and "/c/xa-b/" not in desk
+    notices = page(client, "/c/xa-a/notices/")
+    assert "Thông báo của A" in notices and "Thông báo của B" not in notices
+    editor = page(client, f"/c/xa-a/notices/{communes['a_notice'].id}/edit")
+    assert 'value="Thông báo của A"' in editor
 
 
 def test_commune_admin_can_open_their_own_staff_page(client, communes):
@@ -99,7 +109,8 @@ def test_staff_of_commune_a_gets_404_for_b_notice_through_a_url(client, communes
 
 def test_public_gets_404_for_b_notice_through_a_url(client, communes):
     assert client.get(f"/c/xa-a/notices/{communes['b_notice'].id}").status_code == 404
-    assert client.get(f"/c/xa-b/notices/{communes['b_notice'].id}").status_code == 200
+    shown = page(client, f"/c/xa-b/notices/{communes['b_notice'].id}")
+    assert "<h1>Thông báo của B</h1>" in shown and "Xã B" in shown
 
 
 def test_unknown_notice_id_is_404(client, communes):
@@ -172,9 +183,12 @@ def test_unpublished_notice_is_404_for_the_public(client, communes):
     assert "Bản nháp của B" not in client.get("/c/xa-b/").get_data(as_text=True)
 
 
-def test_unpublished_notice_is_visible_to_own_staff(client, communes):
+def test_unpublished_notice_is_visible_to_own_staff_marked_as_a_draft(client, communes):
     login(client, "officer@b.vn")
-    assert client.get(f"/c/xa-b/notices/{communes['b_draft'].id}").status_code == 200
+    draft = page(client, f"/c/xa-b/notices/{communes['b_draft'].id}")
+    assert "Bản nháp của B" in draft and 'data-testid="draft">Bản nháp<' in draft
+    published = page(client, f"/c/xa-b/notices/{communes['b_notice'].id}")
+    assert "Thông báo của B" in published and 'data-testid="draft"' not in published
 
 
 def test_public_home_lists_only_own_published_notices(client, communes):
@@ -207,8 +221,9 @@ def test_inactive_tenant_is_404_even_for_its_own_staff(client, make):
 def test_district_admin_oversees_every_commune(client, make, communes):
     make.user("district@gialam.vn", "district_admin")
     login(client, "district@gialam.vn")
-    assert client.get("/c/xa-a/desk").status_code == 200
-    assert client.get("/c/xa-b/staff").status_code == 200
-    assert client.get(f"/c/xa-b/notices/{communes['b_draft'].id}").status_code == 200
+    assert 'data-testid="desk-title">Xã Xã A<' in page(client, "/c/xa-a/desk")
+    staff = page(client, "/c/xa-b/staff")
+    assert "officer@b.vn" in staff and "admin@b.vn" in staff and "officer@a.vn" not in staff
+    assert 'data-testid="draft">Bản nháp<' in page(client, f"/c/xa-b/notices/{communes['b_draft'].id}")
     # but still not another commune's notice through the wrong URL
     assert client.get(f"/c/xa-a/notices/{communes['b_notice'].id}").status_code == 404

@@ -11,10 +11,7 @@ from tenants.scoping import RLS_ALL_TENANTS_SETTING, RLS_TENANT_SETTING, TenantS
 from tests.conftest import APP_ROLE
 
 
-@pytest.fixture(autouse=True)
-def _postgresql_only(database):
-    if database["kind"] != "postgresql":
-        pytest.skip("row-level security needs PostgreSQL (set TEST_DATABASE_URL)")
+pytestmark = pytest.mark.usefixtures("postgres")
 
 
 @pytest.fixture

@@ -15,13 +15,13 @@ from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import HTTPException
 
 from app import errors
-from app.extensions import LIMITED_READS_BLUEPRINT, limiter
+from app.extensions import limit_reads, limiter
 from app.payments.accounts import authenticate_api_key
 from app.payments.api.base import ApiError, error_response
 from app.payments.stripe_wire import new_id
 from tenants.scoping import activate_tenant, deactivate_tenant
 
-bp = Blueprint(LIMITED_READS_BLUEPRINT, __name__, url_prefix="/v1")
+bp = limit_reads(Blueprint("api_v1", __name__, url_prefix="/v1"))  # reads are limited per API key too
 
 
 def _rate_bucket() -> str:

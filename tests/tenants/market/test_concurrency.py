@@ -13,13 +13,7 @@ from tests.payments.helpers import sepay_payload, sepay_request, transfers
 from tests.payments.test_concurrency import THREADS, _all_at_once, _post
 from tests.tenants.market.helpers import make_market, make_vendor, sale
 
-pytestmark = pytest.mark.usefixtures("bank_secrets")
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only(is_postgres):
-    if not is_postgres:
-        pytest.skip("concurrency tests need PostgreSQL (set TEST_DATABASE_URL)")
+pytestmark = pytest.mark.usefixtures("bank_secrets", "postgres")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 
 from app.extensions import db
 from app.formatting import VN_TZ
-from tenants.onestop import catalogue, services
+from tenants.onestop import services, settings
 from tenants.scoping import tenant_context
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
@@ -41,7 +41,15 @@ def ctx(app, commune):
 def procedure(**values):
     defaults = dict(name="Cấp bản sao trích lục khai tử", sector="Hộ tịch", time_unit="days", time_amount=3,
                     same_day=False, fee=8_000, required_documents="Tờ khai", online=True)
-    return catalogue.save_procedure(None, **{**defaults, **values})
+    return settings.save_procedure(None, **{**defaults, **values})
+
+
+def procedure_id(app, commune, **values) -> int:
+    """A procedure of ``commune``, committed: its id."""
+    with app.app_context(), tenant_context(commune):
+        proc_id = procedure(**values).id
+        db.session.commit()
+        return proc_id
 
 
 APPLICANT = dict(name="Nguyễn Văn An", id_number="001090012345", phone="0912345678", address="Thôn 1, Bát Tràng",

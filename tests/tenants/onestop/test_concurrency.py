@@ -13,10 +13,7 @@ from tests.tenants.onestop.conftest import counter_dossier, procedure, vn
 THREADS = 8
 
 
-@pytest.fixture(autouse=True)
-def _postgres_only(is_postgres):
-    if not is_postgres:
-        pytest.skip("concurrency tests need PostgreSQL (set TEST_DATABASE_URL)")
+pytestmark = pytest.mark.usefixtures("postgres")
 
 
 def test_concurrent_intake_gives_unique_consecutive_codes(app, commune, officer):

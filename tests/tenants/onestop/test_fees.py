@@ -59,7 +59,7 @@ def test_a_short_payment_does_not_move_the_dossier(app, client, commune, awaitin
 def test_cash_at_the_counter_is_recorded_as_cash(app, client, commune, officer, awaiting_fee):
     dossier_id, reference, amount = awaiting_fee
     with app.app_context(), tenant_context(commune):
-        services.pay_cash(services.locked(dossier_id), db.session.merge(officer))
+        services.pay_cash(services.lock_dossier(dossier_id), db.session.merge(officer))
         db.session.commit()
     assert dossier_state(app, commune, dossier_id) == ("processing", "cash", 1)
     # the QR was canceled: a transfer arriving later does not count a second time

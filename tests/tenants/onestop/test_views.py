@@ -15,7 +15,7 @@ from tenants.onestop import services
 from tenants.onestop.models import Dossier, DossierDocument, Rating
 from tenants.scoping import tenant_context
 from tests.conftest import csrf_token, login
-from tests.tenants.onestop.conftest import PDF, counter_dossier, procedure, vn
+from tests.tenants.onestop.conftest import PDF, counter_dossier, procedure, procedure_id, vn
 
 
 @pytest.fixture
@@ -320,3 +320,106 @@ def test_refusing_an_online_dossier_prints_the_refusal_slip(app, client, commune
     slip = post(client, f"/c/bat-trang/onestop/d/{d.id}/act/refuse", {"reason": "Không thuộc thẩm quyền của xã"},
                 follow_redirects=True).get_data(as_text=True)
     assert "Mẫu 03" in slip and "Không thuộc thẩm quyền của xã" in slip
+
+
+# --- the forms: each refusal at its field, what was typed kept, nothing recorded --------------------------------
+
+def test_intake_shows_each_refusal_at_its_field_and_records_nothing(app, client, commune, officer):
+    from tests.conftest import field_error
+
+    proc_id = procedure_id(app, commune)
+    login(client, "officer@battrang.vn")
+    good = {"procedure_id": proc_id, "applicant_name": "Phạm Minh Châu", "applicant_id_number": "001190054321",
+            "channel": "counter"}
+    cases = [({"applicant_name": "  "}, "applicant_name", "Enter the applicant's name."),
+             ({"applicant_id_number": "12345"}, "applicant_id_number",
+              "The ID number has 12 digits (citizen ID) or 9 (old ID card)."),
+             ({"applicant_email": "an@"}, "applicant_email", "Enter a valid e-mail address."),
+             ({"sets": "hai"}, "sets", "Enter a whole number of at least 0."),
+             ({"sets": "21"}, "sets", "The number of sets is between 1 and 20."),
+             ({"procedure_id": "x"}, "procedure_id", "Enter a whole number of at least 0."),
+             ({"request_note": "x" * 2001}, "request_note", "The request is too long (2000 characters at most)."),
+             ({"decision": "refuse", "reason": ""}, "reason", "Say why the dossier is refused.")]
+    for change, name, message in cases:
+        response = post(client, "/c/bat-trang/onestop/new?lang=en", {**good, **change})
+        assert response.status_code == 400, name
+        assert field_error(response, name) == message, name
+    kept = post(client, "/c/bat-trang/onestop/new?lang=en", {**good, "applicant_id_number": "12"})
+    assert 'value="Phạm Minh Châu"' in kept.get_data(as_text=True)
+    with app.app_context(), tenant_context(commune):
+        assert db.session.scalar(select(Dossier)) is None
+
+
+def test_another_communes_procedure_by_form_is_404(app, client, make, commune, officer):
+    other = make.tenant("kieu-ky", "Kiêu Kỵ")
+    theirs = procedure_id(app, other)
+    login(client, "officer@battrang.vn")
+    response = post(client, "/c/bat-trang/onestop/new", {
+        "procedure_id": theirs, "applicant_name": "Phạm Minh Châu", "applicant_id_number": "001190054321"})
+    assert response.status_code == 404
+    with app.app_context(), tenant_context(other):
+        assert db.session.scalar(select(Dossier)) is None
+
+
+def test_the_online_form_shows_its_refusals_at_their_fields(app, client, commune):
+    from tests.conftest import field_error
+
+    proc_id = procedure_id(app, commune, online=True)
+    token = csrf_token(client, "/c/bat-trang/onestop/submit")
+    bad = client.post("/c/bat-trang/onestop/submit?lang=en", data={
+        "procedure_id": proc_id, "applicant_name": "Đỗ Thu Hà", "applicant_id_number": "001300011122",
+        "applicant_phone": "số của tôi", "csrf_token": token})
+    assert bad.status_code == 400
+    assert field_error(bad, "applicant_phone") == "Enter a phone number of digits only."
+    assert 'value="Đỗ Thu Hà"' in bad.get_data(as_text=True)
+    fake = client.post("/c/bat-trang/onestop/submit?lang=en", data={
+        "procedure_id": proc_id, "applicant_name": "Đỗ Thu Hà", "applicant_id_number": "001300011122",
+        "file": (io.BytesIO(b"<html>"), "giay.pdf"), "csrf_token": token}, content_type="multipart/form-data")
+    assert fake.status_code == 400 and field_error(fake, "file") == "Only PDF, PNG and JPEG files are accepted."
+    with app.app_context(), tenant_context(commune):
+        assert db.session.scalar(select(Dossier)) is None
+
+
+def test_the_counter_rating_form_shows_a_wrong_code_and_a_missing_reason_at_their_fields(app, client, commune,
+                                                                                        officer, dossier):
+    from tests.conftest import field_error
+
+    _id, code, _doc = dossier
+    url = f"/c/bat-trang/onestop/rate/{officer.id}"
+    token = csrf_token(client, url)
+    wrong = client.post(f"{url}?lang=en", data={"code": "00000-000000-0000", "level": "satisfied",
+                                                "csrf_token": token})
+    assert wrong.status_code == 400 and field_error(wrong, "code") == "No dossier has this code."
+    unexplained = client.post(f"{url}?lang=en", data={"code": code, "level": "unsatisfied", "csrf_token": token})
+    assert unexplained.status_code == 400
+    assert field_error(unexplained, "reason") == "Tell us why you are not satisfied."
+    with app.app_context(), tenant_context(commune):
+        assert db.session.scalar(select(Rating)) is None
+
+
+def test_a_form_posted_with_no_file_chosen_is_received_without_documents(app, client, commune, officer):
+    """What a browser sends for a file input left empty: a part with no name and no bytes."""
+    proc_id = procedure_id(app, commune, online=True)
+    login(client, "officer@battrang.vn")
+    response = post(client, "/c/bat-trang/onestop/new", {
+        "procedure_id": proc_id, "applicant_name": "Phạm Minh Châu", "applicant_id_number": "001190054321",
+        "channel": "counter", "files": (io.BytesIO(b""), "")}, content_type="multipart/form-data")
+    assert response.status_code == 302
+    online = client.post("/c/bat-trang/onestop/submit", data={
+        "procedure_id": proc_id, "applicant_name": "Đỗ Thu Hà", "applicant_id_number": "001300011122",
+        "file": (io.BytesIO(b""), ""), "csrf_token": csrf_token(client, "/c/bat-trang/onestop/submit")},
+        content_type="multipart/form-data")
+    assert online.status_code == 302
+    with app.app_context(), tenant_context(commune):
+        assert [d.status for d in db.session.scalars(select(Dossier).order_by(Dossier.id))] == ["received",
+                                                                                               "registered"]
+        assert db.session.scalar(select(DossierDocument)) is None
+
+
+def test_the_procedures_are_listed_for_citizens_and_the_former_address_leads_there(app, client, commune):
+    procedure_id(app, commune, name="Đăng ký khai sinh", fee=0)
+    procedure_id(app, commune, name="Chứng thực chữ ký", fee=10_000, active=False)
+    page = client.get("/c/bat-trang/onestop/procedures").get_data(as_text=True)
+    assert "Đăng ký khai sinh" in page and "Chứng thực chữ ký" not in page  # no longer offered
+    former = client.get("/c/bat-trang/onestop/catalogue")
+    assert former.status_code == 301 and former.headers["Location"] == "/c/bat-trang/onestop/procedures"

@@ -1,5 +1,5 @@
-"""The commune's own settings of the office: its procedure catalogue, office hours and days off (commune admins).
-Services flush; the view commits."""
+"""The commune's own settings of the office (commune admins): its procedures, office hours and days off. Services
+flush; the boundary commits (app/transactions.py)."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ def data(app, commune, make):
 def test_the_commune_figures_match_the_hand_computed_ones(app, data):
     commune, _other = data
     with app.app_context(), tenant_context(commune):
-        assert queries.metrics(*MARCH, NOW) == {
+        assert queries.figures(*MARCH, NOW) == {
             "received": 6,
             "on_time_rate": round(4 / 6, 4),  # rows 1, 2, 4 (due later) and 6 (clock stopped)
             "avg_processing_hours": round(320 / 60, 2),  # (120 + 240 + 600) / 3 completed
@@ -91,7 +91,7 @@ def test_district_figures_are_one_grouped_query(app, data):
     assert figures[other.id]["received"] == 1 and figures[other.id]["cashless_paid"] == 1
 
 
-def test_the_public_metrics_api(app, client, data):
+def test_the_public_figures_api(app, client, data):
     body = client.get("/api/c/bat-trang/onestop/metrics?from=2026-03-01&to=2026-03-31").get_json()
     assert set(body) >= {"received", "on_time_rate", "avg_processing_hours", "online_rate", "cashless_fee_rate",
                          "digitisation_rate", "satisfaction_rate", "ratings"}
@@ -103,7 +103,7 @@ def test_the_public_metrics_api(app, client, data):
 
 def test_an_empty_period_has_no_rates(app, commune):
     with app.app_context(), tenant_context(commune):
-        figures = queries.metrics(*MARCH, NOW)
+        figures = queries.figures(*MARCH, NOW)
     assert figures["received"] == 0 and figures["on_time_rate"] is None and figures["satisfaction_rate"] is None
 
 

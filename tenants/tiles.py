@@ -1,0 +1,136 @@
+"""What each domain shows on a commune's two front pages, registered from the domain's own package: the staff desk
+(figures, charts and links, each tile for the roles that see it) and the public home page (links and a section).
+The core composes both pages from here and names no domain (tests/test_import_rules.py). A new tile is a few lines
+in the domain's ``__init__.py``::
+
+    from tenants import tiles
+    tiles.on_desk(tiles.DeskTile("heritage", links=(tiles.Link(_l("Heritage"), "heritage.index"),),
+                                 read=lambda: [tiles.Figure(_l("Relics"), queries.relic_count())]))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from app.auth.access import is_commune_staff
+from app.auth.models import STAFF_ROLES
+
+
+@dataclass(frozen=True)
+class Link:
+    label: object  # a lazy translation
+    endpoint: str  # the domain's own endpoint, taking the commune's slug (or nothing)
+    primary: bool = False  # a main button; else a secondary one
+    testid: str | None = None
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A number on the desk: what it counts, read in the commune when the desk is shown."""
+
+    label: object
+    value: int
+    money: bool = False  # shown as 1.250.000 ₫
+    endpoint: str | None = None  # the figure links there
+    attention: bool = False  # highlighted when not zero: something waits for a person
+    testid: str | None = None
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A column chart on the desk (app/templates/_charts.html): rows of (label, value, value as text)."""
+
+    label: object
+    rows: list
+    testid: str = "chart"
+
+
+@dataclass(frozen=True)
+class DeskTile:
+    name: str
+    links: tuple[Link, ...] = ()
+    read: Callable[[], Iterable[Figure | Chart]] | None = None  # read in the active commune, once per desk shown
+    roles: tuple[str, ...] = STAFF_ROLES  # who sees the tile (district admins see every tile: oversight)
+    order: int = 50
+
+
+@dataclass(frozen=True)
+class Section:
+    """A domain's part of the home page: its template, rendered with ``context``."""
+
+    template: str
+    context: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HomeTile:
+    name: str
+    links: tuple[Link, ...] = ()
+    section: Callable[[], Section] | None = None  # read in the active commune
+    shown: tuple[str, ...] = ()  # the tables the section shows: the cached home page is renewed when they change
+    order: int = 50
+
+
+_DESK: dict[str, DeskTile] = {}
+_HOME: dict[str, HomeTile] = {}
+
+
+def on_desk(tile: DeskTile) -> DeskTile:
+    """Register (or replace, by name) a tile of the desk."""
+    _DESK[tile.name] = tile
+    return tile
+
+
+def on_home(tile: HomeTile) -> HomeTile:
+    """Register (or replace, by name) a tile of the home page."""
+    _HOME[tile.name] = tile
+    return tile
+
+
+def remove(name: str) -> None:
+    _DESK.pop(name, None)
+    _HOME.pop(name, None)
+
+
+def _ordered(tiles):
+    return sorted(tiles, key=lambda tile: (tile.order, tile.name))
+
+
+@dataclass
+class Desk:
+    figures: list[Figure]
+    charts: list[Chart]
+    links: list[Link]
+
+
+def desk(user, tenant) -> Desk:
+    """The desk of ``tenant`` as ``user`` sees it: the tiles of their roles, read in the active commune."""
+    page = Desk([], [], [])
+    for tile in _ordered(_DESK.values()):
+        if not is_commune_staff(user, tenant.id, *tile.roles):
+            continue
+        for item in tile.read() if tile.read else ():
+            (page.charts if isinstance(item, Chart) else page.figures).append(item)
+        page.links.extend(tile.links)
+    return page
+
+
+@dataclass
+class Home:
+    links: list[Link]
+    sections: list[Section]
+
+
+def home() -> Home:
+    page = Home([], [])
+    for tile in _ordered(_HOME.values()):
+        page.links.extend(tile.links)
+        if tile.section is not None:
+            page.sections.append(tile.section())
+    return page
+
+
+def home_tables() -> tuple[str, ...]:
+    """The tables the home page's sections show (for the response cache)."""
+    return tuple(sorted({table for tile in _HOME.values() for table in tile.shown}))
