@@ -178,6 +178,7 @@ def delete_audio(relic_id: int):
 @staff_only
 @back_to("heritage.relic")
 def add_festival(relic_id: int):
+    services.get_relic(relic_id)  # another commune's relic is a 404, whatever the form holds
     form = FestivalForm()
     if not form.validate_on_submit():
         errors = [f"{form[name].label.text}: {messages[0]}" for name, messages in form.errors.items()]
@@ -316,6 +317,7 @@ def boards():
 @staff_only
 @back_to("heritage.relic")
 def add_board(relic_id: int):
+    services.get_relic(relic_id)  # another commune's relic is a 404, whatever the form holds
     form = BoardForm()
     if not form.validate_on_submit():
         errors = [f"{form[name].label.text}: {messages[0]}" for name, messages in form.errors.items()]
