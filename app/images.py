@@ -93,7 +93,8 @@ def initials(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=4)
-def _font(size: int):
+def font(size: int):
+    """Pillow's built-in font at ``size`` pixels (no Vietnamese marks: write initials or plain Latin)."""
     return ImageFont.load_default(size=size)
 
 
@@ -101,9 +102,9 @@ def placeholder(name: str, color: str, size: int = 800) -> Image.Image:
     """An honest demo picture: the initials of a name on a colour (no photo pretends to be one)."""
     image = Image.new("RGB", (size, size), color)
     draw = ImageDraw.Draw(image)
-    font = _font(size // 3)
+    face = font(size // 3)
     text = initials(name)
-    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=face)
     draw.text(((size - (right - left)) / 2 - left, (size - (bottom - top)) / 2 - top), text, fill="#ffffff",
-              font=font)
+              font=face)
     return image
