@@ -87,7 +87,8 @@ def _texts(rng: random.Random, name: str, kind: str, commune: str, period: str) 
     summary = (f"{name} thờ {deity}. Công trình gồm tam quan, sân gạch, nhà tiền tế và hậu cung, mái lợp ngói mũi "
                f"hài, các đầu đao cong vút. Trong hậu cung còn giữ nhiều hiện vật quý như hoành phi, câu đối và bát "
                f"hương cổ. Nội dung minh họa cho bản trình diễn.")
-    history = (f"Theo các cụ cao niên trong làng, {name.lower()[0] + name[1:]} được dựng vào {period.lower()}, "
+    built = period[0].lower() + period[1:]
+    history = (f"Theo các cụ cao niên trong làng, {name[0].lower() + name[1:]} được dựng vào {built}, "
                f"trùng tu nhiều lần, lần gần nhất vào năm {rng.randint(1995, 2022)}. Đây là nơi sinh hoạt văn hóa, "
                f"tín ngưỡng của nhân dân {commune}. Nội dung minh họa cho bản trình diễn.")
     return summary, history

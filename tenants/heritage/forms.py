@@ -27,7 +27,7 @@ class RelicForm(BaseForm):
     longitude = StringField(_l("Longitude (decimal degrees, e.g. 105.9312)"), validators=[Optional(), Length(max=20)])
     summary = TextAreaField(_l("What to see"), validators=[Optional(), Length(max=20_000)])
     summary_en = TextAreaField(_l("What to see, in English"), validators=[Optional(), Length(max=20_000)])
-    history = TextAreaField(_l("History"), validators=[Optional(), Length(max=50_000)])
+    history = TextAreaField(_l("The relic's history"), validators=[Optional(), Length(max=50_000)])
     history_en = TextAreaField(_l("History, in English"), validators=[Optional(), Length(max=50_000)])
     published = BooleanField(_l("Published on the commune's public pages"), default=True)
 
@@ -50,14 +50,14 @@ class ArtefactForm(BaseForm):
     inventory_number = StringField(_l("Inventory number"), validators=[DataRequired(), Length(max=40)])
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     material = StringField(_l("Material"), validators=[Optional(), Length(max=120)])
-    period = StringField(_l("Period"), validators=[Optional(), Length(max=120)])
+    period = StringField(_l("Dating"), validators=[Optional(), Length(max=120)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=20_000)])
 
 
 class SteleForm(BaseForm):
     kind = SelectField(_l("Kind"), choices=[])
     title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
-    period = StringField(_l("Period"), validators=[Optional(), Length(max=120)])
+    period = StringField(_l("Dating"), validators=[Optional(), Length(max=120)])
     original_text = TextAreaField(_l("Original text (Hán or Nôm)"), validators=[Optional(), Length(max=50_000)])
     transcription = TextAreaField(_l("Transcription (phiên âm)"), validators=[Optional(), Length(max=50_000)])
     translation = TextAreaField(_l("Vietnamese translation"), validators=[Optional(), Length(max=50_000)])

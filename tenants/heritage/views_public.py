@@ -48,7 +48,8 @@ def _language() -> str:
 @cached_for_visitors(*SHOWN)
 def index():
     return render_template("heritage/index.html", rows=queries.register(published_only=True),
-                           kinds=RELIC_KINDS, rankings=RANKINGS, language=_language())
+                           kinds=RELIC_KINDS, rankings=RANKINGS, language=_language(),
+                           is_staff=is_commune_staff(current_user, g.tenant.id))
 
 
 @bp.route("/relics/<int:relic_id>")

@@ -241,3 +241,13 @@ def test_visitors_and_vendors_cannot_reach_the_register(app, client, commune):
     assert client.get(f"/c/bat-trang/heritage/relics/{relic_id}").status_code == 404  # unpublished
     login(client, "officer@bt.vn")
     assert client.get(f"/c/bat-trang/heritage/relics/{relic_id}").status_code == 200  # staff preview it
+
+
+def test_the_commune_home_links_the_relics_and_staff_find_the_register_there(app, client, commune):
+    make_relic(app, commune)
+    home = app.test_client().get("/c/bat-trang/").get_data(as_text=True)
+    assert 'href="/c/bat-trang/heritage/"' in home
+    public = app.test_client().get("/c/bat-trang/heritage/").get_data(as_text=True)
+    assert "Đình Giang Cao" in public and 'data-testid="register-link"' not in public
+    login(client, "officer@bt.vn")
+    assert 'href="/c/bat-trang/heritage/staff/"' in client.get("/c/bat-trang/heritage/").get_data(as_text=True)
