@@ -7,9 +7,11 @@ is not found (NotFound, a 404).
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from PIL import Image
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -179,9 +181,6 @@ def set_panorama(relic: Relic, data: bytes) -> str | None:
     """Store a 360° photo (equirectangular, about twice as wide as high); returns the name it replaces, if any."""
     name, full, thumb = images.prepare(data, max_bytes=PANORAMA_MAX_BYTES, full_size=PANORAMA_SIZE,
                                        thumb_size=PANORAMA_THUMB)
-    from PIL import Image
-    import io
-
     width, height = Image.open(io.BytesIO(full)).size
     if not 1.6 <= width / height <= 2.4:
         raise ValidationError(_l("A 360° photo is about twice as wide as it is high (an equirectangular panorama)."),

@@ -50,6 +50,21 @@ def _upload(name: str, limit: int) -> bytes:
     return upload.read(limit + 1) if upload else b""
 
 
+def _add_picture(record, message: str, page: str, **values):
+    """Add an uploaded picture to ``record`` (the pipeline refuses what is not one) and go back to its page."""
+    services.add_picture(record, _upload("image", PICTURE_MAX_BYTES))
+    flash(message, "success")
+    return redirect(url_for(page, **values))
+
+
+def _remove_picture(record, name: str, message: str, page: str, **values):
+    """Take picture ``name`` off ``record``; its files go once that is committed."""
+    if services.remove_picture(record, name):
+        _delete_after_commit(services.picture_keys(record, name))
+        flash(message, "success")
+    return redirect(url_for(page, **values))
+
+
 # --- the register ------------------------------------------------------------------------------------------------
 
 @bp.route("/staff/")
@@ -111,19 +126,14 @@ def delete_relic(relic_id: int):
 @upload_limit(PICTURE_MAX_BYTES)
 @back_to("heritage.relic")
 def add_relic_photo(relic_id: int):
-    services.add_picture(services.get_relic(relic_id), _upload("image", PICTURE_MAX_BYTES))
-    flash(_("Photo added."), "success")
-    return redirect(url_for("heritage.relic", relic_id=relic_id))
+    return _add_picture(services.get_relic(relic_id), _("Photo added."), "heritage.relic", relic_id=relic_id)
 
 
 @bp.route("/staff/relics/<int:relic_id>/photos/<name>/delete", methods=["POST"])
 @staff_only
 def delete_relic_photo(relic_id: int, name: str):
-    record = services.get_relic(relic_id)
-    if services.remove_picture(record, name):
-        _delete_after_commit(services.picture_keys(record, name))
-        flash(_("Photo removed."), "success")
-    return redirect(url_for("heritage.relic", relic_id=relic_id))
+    return _remove_picture(services.get_relic(relic_id), name, _("Photo removed."), "heritage.relic",
+                           relic_id=relic_id)
 
 
 @bp.route("/staff/relics/<int:relic_id>/panorama", methods=["POST"])
@@ -269,19 +279,15 @@ def delete_stele(stele_id: int):
 @upload_limit(PICTURE_MAX_BYTES)
 @back_to("heritage.artefact")
 def add_artefact_photo(artefact_id: int):
-    services.add_picture(services.get_artefact(artefact_id), _upload("image", PICTURE_MAX_BYTES))
-    flash(_("Photo added."), "success")
-    return redirect(url_for("heritage.artefact", artefact_id=artefact_id))
+    return _add_picture(services.get_artefact(artefact_id), _("Photo added."), "heritage.artefact",
+                        artefact_id=artefact_id)
 
 
 @bp.route("/staff/artefacts/<int:artefact_id>/photos/<name>/delete", methods=["POST"])
 @staff_only
 def delete_artefact_photo(artefact_id: int, name: str):
-    record = services.get_artefact(artefact_id)
-    if services.remove_picture(record, name):
-        _delete_after_commit(services.picture_keys(record, name))
-        flash(_("Photo removed."), "success")
-    return redirect(url_for("heritage.artefact", artefact_id=artefact_id))
+    return _remove_picture(services.get_artefact(artefact_id), name, _("Photo removed."), "heritage.artefact",
+                           artefact_id=artefact_id)
 
 
 @bp.route("/staff/steles/<int:stele_id>/rubbings", methods=["POST"])
@@ -289,19 +295,14 @@ def delete_artefact_photo(artefact_id: int, name: str):
 @upload_limit(PICTURE_MAX_BYTES)
 @back_to("heritage.stele")
 def add_rubbing(stele_id: int):
-    services.add_picture(services.get_stele(stele_id), _upload("image", PICTURE_MAX_BYTES))
-    flash(_("Rubbing added."), "success")
-    return redirect(url_for("heritage.stele", stele_id=stele_id))
+    return _add_picture(services.get_stele(stele_id), _("Rubbing added."), "heritage.stele", stele_id=stele_id)
 
 
 @bp.route("/staff/steles/<int:stele_id>/rubbings/<name>/delete", methods=["POST"])
 @staff_only
 def delete_rubbing(stele_id: int, name: str):
-    record = services.get_stele(stele_id)
-    if services.remove_picture(record, name):
-        _delete_after_commit(services.picture_keys(record, name))
-        flash(_("Rubbing removed."), "success")
-    return redirect(url_for("heritage.stele", stele_id=stele_id))
+    return _remove_picture(services.get_stele(stele_id), name, _("Rubbing removed."), "heritage.stele",
+                           stele_id=stele_id)
 
 
 # --- boards ------------------------------------------------------------------------------------------------------

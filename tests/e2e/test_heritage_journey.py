@@ -10,12 +10,15 @@ from app.extensions import db
 from tenants.heritage import services
 from tenants.scoping import tenant_context
 from tests.e2e.axe import assert_accessible
+from tests.e2e import test_market_journeys as market_journeys
+from tests.e2e.test_market_journeys import fits
 from tests.tenants.heritage.helpers import make_artefact, make_board, make_festival, make_relic, make_stele, picture, wav
 
 expect = pytest.importorskip("playwright.sync_api").expect
 pytestmark = pytest.mark.e2e
 
-NARROW_PHONE = {"width": 360, "height": 740}
+phone = market_journeys.phone  # the same 360 px phone as the market's journeys
+
 
 # A stand-in for the browser's speech synthesis (headless Chromium has no voices): it records what the page asks
 # it to say, in which language, and the pause, so the test reads what a visitor would hear.
@@ -29,22 +32,6 @@ Object.defineProperty(window, 'speechSynthesis', { value: {
   pause() { this.paused = true; window.__paused = true; }, resume() { this.paused = false; },
 }});
 """
-
-
-@pytest.fixture
-def phone(_browser, live_server):
-    context = _browser.new_context(viewport=NARROW_PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                   locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh", base_url=live_server)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(str(err)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.js_errors = errors
-    try:
-        yield page
-    finally:
-        context.close()
 
 
 @pytest.fixture
@@ -62,10 +49,6 @@ def relic(app, make, tmp_path, monkeypatch):
         services.set_audio(relic_id, "vi", wav(seconds=4))
         db.session.commit()
     return relic_id, make_board(app, tenant, relic_id)
-
-
-def fits(page):
-    assert page.evaluate("document.documentElement.scrollWidth") <= NARROW_PHONE["width"], "horizontal scroll"
 
 
 def test_a_visitor_scans_the_board_listens_and_looks_around(phone, relic):
