@@ -20,7 +20,7 @@ from app.text import strip_diacritics
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # decompression bombs are refused before decoding
-MAX_IMAGES = 6
+MAX_IMAGES = 6  # a product's photos at most (the marketplace's rule; other domains set their own)
 FULL_SIZE = 1200
 THUMB_SIZE = 400
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
