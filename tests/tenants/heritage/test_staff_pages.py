@@ -251,3 +251,34 @@ def test_the_commune_home_links_the_relics_and_staff_find_the_register_there(app
     assert "Đình Giang Cao" in public and 'data-testid="register-link"' not in public
     login(client, "officer@bt.vn")
     assert 'href="/c/bat-trang/heritage/staff/"' in client.get("/c/bat-trang/heritage/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("who", [None, "officer@bt.vn"])
+def test_heritage_routes_answer_garbage_about_real_records_without_500(app, client, commune, uploads, monkeypatch, who):
+    from tests.test_no_500 import GARBAGE
+
+    monkeypatch.setitem(app.config, "PROPAGATE_EXCEPTIONS", False)
+    ids = heritage_records(app, commune)
+    if who:
+        login(client, who)
+    token = csrf_token(client, "/account/password" if who else "/login")
+    garbage = {**GARBAGE, "inventory_number": "\x00" * 50, "lunar_day": "31", "lunar_month": "-1", "days": "1e9",
+               "number": "0x10", "latitude": "nan", "longitude": "inf", "kind": "castle", "language": "xx",
+               "installed_on": "2024-02-30", "ranked_year": "99999999999999999999", "summary": "\x00"}
+    failures, seen = [], set()
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("heritage"):
+            continue
+        values = {"tenant_slug": "bat-trang", "action": "deactivate", "size": "a4", "kind": "png", "name": "abc",
+                  **ids}
+        path = rule.build({arg: values[arg] for arg in rule.arguments}, append_unknown=False)[1]
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            for data in ({**garbage, "csrf_token": token}, garbage, None):
+                response = client.open(path, method=method, data=data)
+                seen.add(response.status_code)
+                if response.status_code >= 500:
+                    failures.append(f"{method} {path} -> {response.status_code}")
+                if method == "GET":
+                    break
+    assert failures == []
+    assert 200 in seen and (400 in seen or who is None)
