@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, null, select, union_all
 
 from app.extensions import db
 from app.formatting import to_local
@@ -159,36 +159,43 @@ def figures(on: date | None = None) -> dict:
             "scans_per_month": [(m, per_month.get(m, 0)) for m in months]}
 
 
+def _district_query(start: date, end: date, by_month: bool):
+    """ONE statement across communes: the register's counts per tenant (rows with no month) stacked (UNION ALL) with
+    the scans of the period's days per tenant, and per month when ``by_month``."""
+    month = _month_of(BoardScan.day) if by_month else null()
+    scans = (select(BoardScan.tenant_id, literal("scans").label("key"), month.label("month"),
+                    func.sum(BoardScan.scans).label("n"))
+             .where(BoardScan.day >= start, BoardScan.day <= end)
+             .group_by(BoardScan.tenant_id, *((month,) if by_month else ())))
+    stock = [
+        select(model.tenant_id, literal(key), null(), func.count()).where(*where).group_by(model.tenant_id)
+        for key, model, where in (("relics", Relic, (Relic.published.is_(True),)),
+                                  ("boards", Board, (Board.active.is_(True),)),
+                                  ("artefacts", Artefact, ()), ("steles", Stele, ()))
+    ]
+    return union_all(scans, *stock)
+
+
 def district_figures(start: date, end: date) -> dict[int, dict[str, int]]:
-    """Per commune (tenant_id): published relics, active boards, artefacts, steles and documents (the register as
-    it stands) and the scans of the period's days. One aggregate query per table across communes, grouped by
-    tenant_id; communes with none of it are absent."""
+    """Per commune (tenant_id): published relics, boards up, artefacts, steles and documents (the register as it
+    stands) and the scans of the period's days, in one aggregate query; communes with none of it are absent."""
     out: dict[int, dict[str, int]] = {}
-
-    def add(key: str, query) -> None:
-        for tenant_id, value in db.session.execute(query):
-            out.setdefault(tenant_id, dict.fromkeys(FIGURE_KEYS, 0))[key] = int(value or 0)
-
     with all_tenants():
-        add("relics", select(Relic.tenant_id, func.count()).where(Relic.published.is_(True)).group_by(Relic.tenant_id))
-        add("boards", select(Board.tenant_id, func.count()).where(Board.active.is_(True)).group_by(Board.tenant_id))
-        add("artefacts", select(Artefact.tenant_id, func.count()).group_by(Artefact.tenant_id))
-        add("steles", select(Stele.tenant_id, func.count()).group_by(Stele.tenant_id))
-        add("scans", select(BoardScan.tenant_id, func.sum(BoardScan.scans))
-            .where(BoardScan.day >= start, BoardScan.day <= end).group_by(BoardScan.tenant_id))
+        for tenant_id, key, _month, value in db.session.execute(_district_query(start, end, by_month=False)):
+            out.setdefault(tenant_id, dict.fromkeys(FIGURE_KEYS, 0))[key] = int(value or 0)
     return out
 
 
 def district_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, int]]]:
-    """The same per month in one pass: the register as it stands, the scans of each month's days."""
-    stock = district_figures(start, start - timedelta(days=1))  # the register, no scans
-    month = _month_of(BoardScan.day)
+    """The same per month in one query: the register as it stands, the scans of each month's days."""
+    stock: dict[int, dict[str, int]] = {}
     scans: dict[date, dict[int, int]] = {}
     with all_tenants():
-        for tenant_id, m, n in db.session.execute(
-                select(BoardScan.tenant_id, month, func.sum(BoardScan.scans))
-                .where(BoardScan.day >= start, BoardScan.day <= end).group_by(BoardScan.tenant_id, month)):
-            scans.setdefault(_as_month(m), {})[tenant_id] = int(n or 0)
+        for tenant_id, key, month, value in db.session.execute(_district_query(start, end, by_month=True)):
+            if key == "scans":
+                scans.setdefault(_as_month(month), {})[tenant_id] = int(value or 0)
+            else:
+                stock.setdefault(tenant_id, dict.fromkeys(FIGURE_KEYS, 0))[key] = int(value or 0)
     out: dict[date, dict[int, dict[str, int]]] = {}
     for first in months_back(end, 1 + (end.year - start.year) * 12 + end.month - start.month):
         in_month = scans.get(first, {})
