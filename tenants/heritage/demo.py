@@ -18,7 +18,7 @@ from sqlalchemy import func, insert, select
 
 from app import images
 from app.extensions import db
-from tenants.heritage import services
+from tenants.heritage import pictures
 from tenants.heritage.models import Artefact, Board, BoardScan, Festival, Relic, Stele
 from tenants.models import Tenant
 from tenants.scoping import all_tenants
@@ -130,16 +130,16 @@ def seed(now: datetime | None = None) -> dict[str, int]:
         db.session.execute(insert(Relic), relic_rows)
         relics = list(db.session.execute(select(Relic.id, Relic.tenant_id, Relic.name).order_by(Relic.id)))
 
-        pictures, panoramas = [], []
+        photos, panoramas = [], []
         for position, (relic_id, tenant_id, name) in enumerate(relics):
             if position < len(tenants):  # each commune's main relic has a photo
                 picture = _picture(name, COLORS[position % len(COLORS)])
-                pictures.append((relic_id, tenant_id, picture))
+                photos.append((relic_id, tenant_id, picture))
             if position < PANORAMAS:
                 panoramas.append((relic_id, tenant_id, _panorama(name)))
-        for relic_id, tenant_id, (name, full, thumb) in pictures + panoramas:
-            images.store(services.AREA, tenant_id, f"relic-{relic_id}", name, full, thumb)
-        for relic_id, _tenant_id, (name, _full, _thumb) in pictures:
+        for relic_id, tenant_id, (name, full, thumb) in photos + panoramas:
+            images.store(pictures.AREA, tenant_id, f"relic-{relic_id}", name, full, thumb)
+        for relic_id, _tenant_id, (name, _full, _thumb) in photos:
             db.session.execute(Relic.__table__.update().where(Relic.id == relic_id).values(photos=[name]))
         for relic_id, _tenant_id, (name, _full, _thumb) in panoramas:
             db.session.execute(Relic.__table__.update().where(Relic.id == relic_id).values(panorama=name))

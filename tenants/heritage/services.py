@@ -7,27 +7,21 @@ is not found (NotFound, a 404).
 
 from __future__ import annotations
 
-import io
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from PIL import Image
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import images, storage
+from app import storage
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.text import normalize
-from tenants.heritage import audio
+from tenants.heritage import audio, pictures
 from tenants.heritage.kinds import DOCUMENT_KINDS, LANGUAGES, RANKINGS, RELIC_KINDS
 from tenants.heritage.models import AudioGuide, Artefact, Board, BoardScan, Festival, Relic, Stele
 
-AREA = "heritage"  # the storage area of the register's pictures and recordings
-MAX_PHOTOS = 12
-PANORAMA_MAX_BYTES = 15 * 1024 * 1024
-PANORAMA_SIZE = 4096  # the longer side of a stored panorama (an equirectangular photo is twice as wide as high)
-PANORAMA_THUMB = 800
+AREA = pictures.AREA  # the storage area of the register's pictures and recordings
 
 
 def _text(value: str | None, limit: int | None = None, field: str | None = None, label=None) -> str:
@@ -122,80 +116,16 @@ def delete_relic(relic_id: int) -> list[str]:
     relic = get_relic(relic_id)
     if db.session.scalar(select(func.count()).select_from(Board).where(Board.relic_id == relic.id)):
         raise Conflict(_l("This relic has QR boards: unpublish it instead of deleting it."))
-    keys = [images.key(AREA, relic.tenant_id, f"relic-{relic.id}", name, size)
-            for name in [*(relic.photos or []), *([relic.panorama] if relic.panorama else [])] for size in images.SIZES]
+    keys = pictures.all_keys(relic)
     for artefact in db.session.scalars(select(Artefact).where(Artefact.relic_id == relic.id)):
-        keys += [images.key(AREA, relic.tenant_id, f"artefact-{artefact.id}", name, size)
-                 for name in artefact.photos or [] for size in images.SIZES]
+        keys += pictures.all_keys(artefact)
     for stele in db.session.scalars(select(Stele).where(Stele.relic_id == relic.id)):
-        keys += [images.key(AREA, relic.tenant_id, f"stele-{stele.id}", name, size)
-                 for name in stele.rubbings or [] for size in images.SIZES]
+        keys += pictures.all_keys(stele)
     keys += [audio_key(relic.tenant_id, relic.id, guide.name)
              for guide in db.session.scalars(select(AudioGuide).where(AudioGuide.relic_id == relic.id))]
     db.session.delete(relic)  # festivals, artefacts, steles and audio guides go with it (ON DELETE CASCADE)
     db.session.flush()
     return keys
-
-
-# --- pictures ----------------------------------------------------------------------------------------------------
-
-def owner_key(record) -> str:
-    """The storage owner of a record's pictures: "relic-12", "artefact-3", "stele-5"."""
-    return {Relic: "relic", Artefact: "artefact", Stele: "stele"}[type(record)] + f"-{record.id}"
-
-
-def _pictures_attribute(record) -> str:
-    return "rubbings" if isinstance(record, Stele) else "photos"
-
-
-def add_picture(record, data: bytes) -> str:
-    """Add a photo (a relic's, an artefact's) or a rubbing (a stele's) through the image pipeline; its name."""
-    attribute = _pictures_attribute(record)
-    current = list(getattr(record, attribute) or [])
-    if len(current) >= MAX_PHOTOS:
-        raise ValidationError(_l("%(n)s pictures at most: remove one first.", n=MAX_PHOTOS), field="image")
-    name, full, thumb = images.prepare(data)
-    if name not in current:
-        images.store(AREA, record.tenant_id, owner_key(record), name, full, thumb)
-        setattr(record, attribute, [*current, name])
-        db.session.flush()
-    return name
-
-
-def remove_picture(record, name: str) -> bool:
-    """Take a picture off the record (its files are deleted by the caller after the commit); False if not there."""
-    attribute = _pictures_attribute(record)
-    current = list(getattr(record, attribute) or [])
-    if name not in current:
-        return False
-    setattr(record, attribute, [n for n in current if n != name])
-    db.session.flush()
-    return True
-
-
-def picture_keys(record, name: str) -> list[str]:
-    return [images.key(AREA, record.tenant_id, owner_key(record), name, size) for size in images.SIZES]
-
-
-def set_panorama(relic: Relic, data: bytes) -> str | None:
-    """Store a 360° photo (equirectangular, about twice as wide as high); returns the name it replaces, if any."""
-    name, full, thumb = images.prepare(data, max_bytes=PANORAMA_MAX_BYTES, full_size=PANORAMA_SIZE,
-                                       thumb_size=PANORAMA_THUMB)
-    width, height = Image.open(io.BytesIO(full)).size
-    if not 1.6 <= width / height <= 2.4:
-        raise ValidationError(_l("A 360° photo is about twice as wide as it is high (an equirectangular panorama)."),
-                              field="image")
-    replaced = relic.panorama if relic.panorama != name else None
-    images.store(AREA, relic.tenant_id, owner_key(relic), name, full, thumb)
-    relic.panorama = name
-    db.session.flush()
-    return replaced
-
-
-def remove_panorama(relic: Relic) -> str | None:
-    name, relic.panorama = relic.panorama, None
-    db.session.flush()
-    return name
 
 
 # --- festivals ---------------------------------------------------------------------------------------------------
@@ -280,7 +210,7 @@ def update_artefact(artefact_id: int, values: dict) -> Artefact:
 
 def delete_artefact(artefact_id: int) -> tuple[int, list[str]]:
     artefact = get_artefact(artefact_id)
-    keys = [key for name in artefact.photos or [] for key in picture_keys(artefact, name)]
+    keys = pictures.all_keys(artefact)
     relic_id = artefact.relic_id
     db.session.delete(artefact)
     db.session.flush()
@@ -325,7 +255,7 @@ def update_stele(stele_id: int, values: dict) -> Stele:
 
 def delete_stele(stele_id: int) -> tuple[int, list[str]]:
     stele = get_stele(stele_id)
-    keys = [key for name in stele.rubbings or [] for key in picture_keys(stele, name)]
+    keys = pictures.all_keys(stele)
     relic_id = stele.relic_id
     db.session.delete(stele)
     db.session.flush()

@@ -16,7 +16,7 @@ from flask_login import current_user
 from app import images, storage
 from app.auth.access import is_commune_staff
 from app.cache import cached_for_visitors
-from tenants.heritage import api_bp, bp, queries, services
+from tenants.heritage import api_bp, bp, pictures, queries, services
 from tenants.heritage.kinds import DOCUMENT_KINDS, LANGUAGES, RANKINGS, RELIC_KINDS
 from tenants.heritage.models import Artefact, AudioGuide, Board, BoardScan, Festival, Relic, Stele
 
@@ -93,7 +93,7 @@ def _picture_response(record, owner_visible: bool, name: str, size: str, names) 
     if size not in images.SIZES or not images.is_name(name) or name not in names:
         abort(404)
     try:
-        data = storage.load(images.key(services.AREA, record.tenant_id, services.owner_key(record), name, size))
+        data = storage.load(images.key(pictures.AREA, record.tenant_id, pictures.owner_key(record), name, size))
     except FileNotFoundError:
         abort(404)
     response = Response(data, mimetype="image/jpeg")

@@ -13,7 +13,7 @@ from app.auth.models import STAFF_ROLES
 from app.errors import DomainError, back_to
 from app.images import MAX_BYTES as PICTURE_MAX_BYTES
 from app.uploads import upload_limit
-from tenants.heritage import audio, boards as board_files, bp, queries, services
+from tenants.heritage import audio, boards as board_files, bp, pictures, queries, services
 from tenants.heritage.forms import (
     ArtefactForm,
     AudioForm,
@@ -52,15 +52,15 @@ def _upload(name: str, limit: int) -> bytes:
 
 def _add_picture(record, message: str, page: str, **values):
     """Add an uploaded picture to ``record`` (the pipeline refuses what is not one) and go back to its page."""
-    services.add_picture(record, _upload("image", PICTURE_MAX_BYTES))
+    pictures.add_picture(record, _upload("image", PICTURE_MAX_BYTES))
     flash(message, "success")
     return redirect(url_for(page, **values))
 
 
 def _remove_picture(record, name: str, message: str, page: str, **values):
     """Take picture ``name`` off ``record``; its files go once that is committed."""
-    if services.remove_picture(record, name):
-        _delete_after_commit(services.picture_keys(record, name))
+    if pictures.remove_picture(record, name):
+        _delete_after_commit(pictures.picture_keys(record, name))
         flash(message, "success")
     return redirect(url_for(page, **values))
 
@@ -138,13 +138,13 @@ def delete_relic_photo(relic_id: int, name: str):
 
 @bp.route("/staff/relics/<int:relic_id>/panorama", methods=["POST"])
 @staff_only
-@upload_limit(services.PANORAMA_MAX_BYTES)
+@upload_limit(pictures.PANORAMA_MAX_BYTES)
 @back_to("heritage.relic")
 def set_panorama(relic_id: int):
     record = services.get_relic(relic_id)
-    replaced = services.set_panorama(record, _upload("image", services.PANORAMA_MAX_BYTES))
+    replaced = pictures.set_panorama(record, _upload("image", pictures.PANORAMA_MAX_BYTES))
     if replaced:
-        _delete_after_commit(services.picture_keys(record, replaced))
+        _delete_after_commit(pictures.picture_keys(record, replaced))
     flash(_("360° photo saved."), "success")
     return redirect(url_for("heritage.relic", relic_id=relic_id))
 
@@ -153,9 +153,9 @@ def set_panorama(relic_id: int):
 @staff_only
 def delete_panorama(relic_id: int):
     record = services.get_relic(relic_id)
-    removed = services.remove_panorama(record)
+    removed = pictures.remove_panorama(record)
     if removed:
-        _delete_after_commit(services.picture_keys(record, removed))
+        _delete_after_commit(pictures.picture_keys(record, removed))
         flash(_("360° photo removed."), "success")
     return redirect(url_for("heritage.relic", relic_id=relic_id))
 

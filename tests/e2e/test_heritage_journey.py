@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from app.extensions import db
-from tenants.heritage import services
+from tenants.heritage import pictures, services
 from tenants.scoping import tenant_context
 from tests.e2e.axe import assert_accessible
 from tests.e2e import test_market_journeys as market_journeys
@@ -44,8 +44,8 @@ def relic(app, make, tmp_path, monkeypatch):
     make_stele(app, tenant, relic_id)
     with app.app_context(), tenant_context(tenant):
         record = services.get_relic(relic_id)
-        services.add_picture(record, picture())
-        services.set_panorama(record, picture(2400, 1200, "#9cc3e0"))
+        pictures.add_picture(record, picture())
+        pictures.set_panorama(record, picture(2400, 1200, "#9cc3e0"))
         services.set_audio(relic_id, "vi", wav(seconds=4))
         db.session.commit()
     return relic_id, make_board(app, tenant, relic_id)
