@@ -129,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     from app.payments.bank.inbox import bp as reconciliation_bp
     from app.payments.views import bp as payments_bp
     from marketplace import api_bp as marketplace_api_bp, bp as marketplace_bp, vendor_bp as marketplace_vendor_bp
+    from tenants.heritage import api_bp as heritage_api_bp, bp as heritage_bp
     from tenants.market import api_bp as market_api_bp
     from tenants.market import bp as market_bp
     from tenants.notices import bp as notices_bp
@@ -137,8 +138,9 @@ def register_blueprints(app: Flask) -> None:
     from tenants.views import bp as communes_bp
 
     for bp in (main_bp, auth_bp, district_bp, communes_bp, notices_bp, onestop_bp, onestop_public_bp,
-               onestop_lookup_bp, vendors_bp, market_bp, market_api_bp, marketplace_bp, marketplace_vendor_bp, marketplace_api_bp,
-               payments_bp, api_bp, bank_receivers_bp, reconciliation_bp, api_keys_bp, district_api_bp):
+               onestop_lookup_bp, vendors_bp, market_bp, market_api_bp, marketplace_bp, marketplace_vendor_bp,
+               marketplace_api_bp, payments_bp, api_bp, bank_receivers_bp, reconciliation_bp, api_keys_bp,
+               district_api_bp, heritage_bp, heritage_api_bp):
         app.register_blueprint(bp)
     # Machine-to-machine endpoints authenticate by key or signature, not by a browser session.
     csrf.exempt(api_bp)

@@ -24,6 +24,7 @@ from app.payments.bank.reconciliation import confirm_transfer
 from app.text import strip_diacritics
 from marketplace import demo as marketplace_demo
 from tenants import services as tenant_services
+from tenants.heritage import demo as heritage_demo
 from tenants.market import demo as market_demo
 from tenants.models import Tenant
 from tenants.notices.models import Notice
@@ -102,6 +103,7 @@ def seed(password: str, progress=None, payment_days: int = 14, now: datetime | N
     counts["dossiers"] = onestop_demo.seed(now or utcnow(), progress=progress)
     counts.update(market_demo.seed(password, now=now, echo=print if progress else None))
     counts.update(marketplace_demo.seed(password, now))
+    counts.update(heritage_demo.seed(now))
     return counts
 
 

@@ -34,6 +34,11 @@ SAMPLE_VALUES = {
     "document_id": 999999,
     "procedure_id": 999999,
     "day_off_id": 999999,
+    "relic_id": 999999,
+    "artefact_id": 999999,
+    "stele_id": 999999,
+    "festival_id": 999999,
+    "board_id": 999999,
 }
 GARBAGE = {
     "email": "' OR 1=1 --", "password": "x" * 300, "name": "\x00\u202e", "amount": "-1e309", "note": "😀" * 600,

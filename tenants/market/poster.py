@@ -2,23 +2,20 @@
 laid out for printing on A5 or A6, as PDF (fpdf2), PNG (Pillow) or SVG.
 
 The words are printed in Vietnamese with a short English line, whatever the vendor's interface language: the poster
-is read by shoppers at the stall. The fonts are DejaVu Sans, subset to Latin and Vietnamese (tenants/market/fonts).
+is read by shoppers at the stall. The fonts are DejaVu Sans, subset to Latin and Vietnamese (app/fonts).
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import segno
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
-FONT_REGULAR = FONT_DIR / "DejaVuSans.ttf"
-FONT_BOLD = FONT_DIR / "DejaVuSans-Bold.ttf"
+from app.posters import FONT_BOLD, FONT_REGULAR  # the fonts live in the core (app/fonts)
 
 SIZES = {"a5": (148.0, 210.0), "a6": (105.0, 148.0)}  # millimetres, portrait
 KINDS = ("pdf", "png", "svg")

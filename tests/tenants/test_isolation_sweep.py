@@ -16,6 +16,7 @@ from tenants.market import services as market_services
 from tests.marketplace.helpers import checkout, make_product, sub_orders
 from tests.marketplace.helpers import make_vendor as marketplace_vendor
 from tests.payments.helpers import SEPAY_KEY, create_intent, post_sepay, sepay_payload, transfers
+from tests.tenants.heritage.helpers import heritage_records
 from tests.tenants.onestop.conftest import online_dossier, procedure, vn
 from tests.tenants.market.helpers import make_market, make_vendor
 
@@ -24,7 +25,8 @@ FIXED = {"action": "deactivate", "size": "a4", "kind": "png"}
 # Record kinds the sweep does not make yet (their routes are listed, not silently passed).
 NOT_SWEPT_PARAMS = {"document_id", "day_off_id", "code", "token", "name"}
 SWEPT_PARAMS = {"notice_id", "user_id", "market_id", "vendor_id", "public_id", "key_id", "procedure_id", "dossier_id",
-                "product_id", "sale_id", "sub_order_id", "transfer_id"}
+                "product_id", "sale_id", "sub_order_id", "transfer_id",
+                "relic_id", "artefact_id", "stele_id", "festival_id", "board_id"}
 
 
 @pytest.fixture
@@ -61,6 +63,7 @@ def b_records(app, make, monkeypatch):
     with app.app_context(), tenant_context(b):
         ids["sale_id"] = market_services.record_cash_sale(b_vendor.id, "20000").id
         db.session.commit()
+    ids.update(heritage_records(app, b))
     return a, ids, a_vendor.email
 
 

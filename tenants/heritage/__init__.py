@@ -1,0 +1,38 @@
+"""Heritage (di sản): a commune's register of relics, artefacts, steles and Hán-Nôm documents, the QR boards at its
+relics with their scan counts, and the public relic pages with an audio guide. docs/decisions.md, "Heritage".
+"""
+
+from flask import Blueprint
+
+bp = Blueprint("heritage", __name__, url_prefix="/c/<tenant_slug>/heritage", template_folder="templates")
+api_bp = Blueprint("heritage_api", __name__, url_prefix="/api/c/<tenant_slug>/heritage")
+
+from tenants.heritage import views_public, views_staff  # noqa: E402,F401
+
+
+def _register() -> None:
+    """Heritage on the district's dashboard (app/district/figures.py) and on the commune's desk and home page
+    (tenants/tiles.py)."""
+    from flask_babel import lazy_gettext as _l
+
+    from app.district import figures
+    from tenants import tiles
+    from tenants.heritage import queries
+
+    figures.register("heritage", queries.district_figures, queries.FIGURE_KEYS, monthly=queries.district_monthly,
+                     labels={"relics": _l("Relics"), "boards": _l("QR boards at relics"),
+                             "artefacts": _l("Artefacts digitised"), "steles": _l("Steles and documents"),
+                             "scans": _l("Board scans")})
+
+    def desk_figures():
+        counts = queries.figures()
+        return [tiles.Figure(_l("Relics"), counts["relics"], endpoint="heritage.register"),
+                tiles.Figure(_l("QR boards at relics"), counts["boards"], endpoint="heritage.boards")]
+
+    tiles.on_desk(tiles.DeskTile("heritage", order=60, read=desk_figures, links=(
+        tiles.Link(_l("Heritage"), "heritage.register", testid="heritage-staff-link"),)))
+    tiles.on_home(tiles.HomeTile("heritage", order=60, links=(
+        tiles.Link(_l("Relics and heritage"), "heritage.index", testid="heritage-link"),)))
+
+
+_register()
