@@ -58,12 +58,13 @@ def test_the_desk_shows_each_domains_tile_in_order(client, communes):
     login(client, "admin@a.vn")
     html = client.get("/c/xa-a/desk").get_data(as_text=True)
     assert links(html) == ["/c/xa-a/onestop/", "/c/xa-a/payments/", "/c/xa-a/payments/inbox", "/c/xa-a/notices/",
-                           "/c/xa-a/market/", "/c/xa-a/staff", "/c/xa-a/"]
+                           "/c/xa-a/market/", "/c/xa-a/heritage/staff/", "/c/xa-a/staff", "/c/xa-a/"]
     assert figure(html, "received-today") == "0 ₫"
     assert 'data-testid="desk-chart"' in html
     stats = re.findall(r'<span class="stat-value"[^>]*>([^<]*)</span><span class="stat-label">([^<]*)<', html)
     assert [label for _value, label in stats] == ["Đã nhận hôm nay", "Giao dịch đang chờ trong hộp đối soát",
-                                                 "Thông báo gần đây", "Tài khoản cán bộ"]
+                                                 "Thông báo gần đây", "Di tích", "Bảng QR tại di tích",
+                                                 "Tài khoản cán bộ"]
     assert dict((label, value) for value, label in stats)["Thông báo gần đây"] == "2"  # A's two, not B's
     assert dict((label, value) for value, label in stats)["Tài khoản cán bộ"] == "2"
 
@@ -103,7 +104,7 @@ def test_the_home_page_shows_the_domains_links_and_sections(client, communes, a_
     hero = html.split('<p class="actions">', 1)[1].split("</p>", 1)[0]
     assert re.findall(r'href="([^"]+)"', hero) == [
         "/c/xa-a/notices/", "/c/xa-a/onestop/procedures", "/c/xa-a/onestop/submit", "/c/xa-a/onestop/lookup",
-        "/c/xa-a/onestop/figures"]
+        "/c/xa-a/onestop/figures", "/c/xa-a/heritage/"]
     notices = html.split("<h2>Thông báo</h2>", 1)[1]
     assert "Một" in notices and "Hai" in notices and "Ba" not in notices
 
