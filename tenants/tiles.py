@@ -88,6 +88,11 @@ def on_home(tile: HomeTile) -> HomeTile:
     return tile
 
 
+def desk_tiles() -> list[DeskTile]:
+    """Every registered desk tile, in order."""
+    return _ordered(_DESK.values())
+
+
 def remove(name: str) -> None:
     _DESK.pop(name, None)
     _HOME.pop(name, None)

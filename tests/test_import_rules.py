@@ -47,6 +47,7 @@ COMMITS_ALLOWED = {
     "tenants/onestop/demo.py": "bulk seeding commits per commune (twelve months of dossiers each)",
     "tenants/market/demo.py": "bulk seeding commits per market",
     "marketplace/demo.py": "bulk seeding commits the producers' catalogue",
+    "tenants/heritage/demo.py": "bulk seeding commits the relics of a commune at a time",
     "marketplace/importer.py": "a streamed CSV import commits row by row while it reports its progress",
     "app/scale.py": "seed-scale COPYs in bulk and commits per table",
     "app/payments/api/idempotency.py": "the API's idempotency records commit apart from the work they guard",

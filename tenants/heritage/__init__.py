@@ -25,9 +25,9 @@ def _register() -> None:
                              "scans": _l("Board scans")})
 
     def desk_figures():
-        counts = queries.figures()
-        return [tiles.Figure(_l("Relics"), counts["relics"], endpoint="heritage.register"),
-                tiles.Figure(_l("QR boards at relics"), counts["boards"], endpoint="heritage.boards")]
+        relics, boards = queries.desk_counts()
+        return [tiles.Figure(_l("Relics"), relics, endpoint="heritage.register"),
+                tiles.Figure(_l("QR boards at relics"), boards, endpoint="heritage.boards")]
 
     tiles.on_desk(tiles.DeskTile("heritage", order=60, read=desk_figures, links=(
         tiles.Link(_l("Heritage"), "heritage.register", testid="heritage-staff-link"),)))
