@@ -55,9 +55,10 @@ def create_app(config: Mapping | type | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app import uploads
+    from app import bounds, uploads
 
     uploads.init_app(app)  # per-view upload limits apply before any hook reads the form (CSRF)
+    bounds.init_app(app)  # then control characters anywhere in the request are refused, before any other hook
     register_extensions(app)
     register_tenancy(app)
     register_blueprints(app)
