@@ -58,6 +58,11 @@ class Config:
     # Redis down is no 500: every limit (the API's, the webhooks', the login throttle's) goes on counting in the
     # worker's memory until Redis answers again (docs/decisions.md "When Redis is down").
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    # Every Redis command gives up after this long (connecting, or waiting for an answer), without retrying; after a
+    # failure commands are refused at once and Redis is asked again in the background every REDIS_RETRY_SECONDS
+    # (app/redis_health.py): a Redis that hangs costs one request one timeout, not every request.
+    REDIS_TIMEOUT_SECONDS = _count("REDIS_TIMEOUT_MS", 250) / 1000 or 0.25
+    REDIS_RETRY_SECONDS = _count("REDIS_RETRY_SECONDS", 10) or 10
     # Failed sign-ins per client address (and per email and address); then per email from all addresses together,
     # refusing only clients that have failed themselves (app/auth/throttle.py). Longer windows slow a patient guesser.
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "5 per minute;20 per hour")

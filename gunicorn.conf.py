@@ -3,7 +3,8 @@
     gunicorn -c gunicorn.conf.py wsgi:app
 
 Every setting can be changed from the environment without editing this file (GUNICORN_BIND, GUNICORN_WORKERS,
-GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE). See docs/scaling.md.
+GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_CONTROL_SOCKET). See
+docs/scaling.md.
 
 Why these defaults (measured by bench/bench_pages.py on a 2-vCPU machine, figures in bench/README.md):
 - one worker process per core (pages are CPU-bound under the GIL: more processes than cores only queue), at least 2;
@@ -12,6 +13,11 @@ Why these defaults (measured by bench/bench_pages.py on a 2-vCPU machine, figure
   keep-alive, the payer page's status polling), and its heartbeat does not kill a long streamed request (a
   5,000-row statement import) the way a sync worker's 30-second timeout would;
 - behind nginx, which buffers slow clients and serves /static/ itself.
+
+Deploying a release is a reload, not a restart (docs/scaling.md, "Deploying a new release"): ``kill -HUP`` on the
+master (``systemctl reload gialam-web``) starts new workers, which import the application from disk, and stops the
+old ones gracefully; the master keeps the listening socket open the whole time, so no connection is refused. That
+is why the application is not preloaded into the master: a preloaded master would fork the old code again.
 """
 
 import multiprocessing
@@ -29,13 +35,26 @@ worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = _int("GUNICORN_THREADS", 4 if worker_class == "gthread" else 1)
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 20
-keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# Longer than nginx keeps an idle upstream connection (keepalive_timeout in deploy/nginx.conf's upstream block,
+# 10 s): the proxy always closes an idle connection first, so it never sends a request on one this side is closing
+# (which it answers with 502 when the request is a POST). tests/scaling/test_serving.py checks the two files.
+keepalive = _int("GUNICORN_KEEPALIVE", 15)
 backlog = 512
 # Restart workers now and then so that a slow leak never grows into an outage; jitter keeps them apart.
 max_requests = _int("GUNICORN_MAX_REQUESTS", 10_000)
 max_requests_jitter = 1_000
-# Import the app before forking: workers share its memory pages, and a broken configuration stops the start.
-preload_app = True
+# Each worker imports the app itself, so that a reload (HUP) loads the new release; a broken release still stops
+# the start (a worker that cannot boot halts the master), and deploy.sh runs `flask db upgrade`, which builds the
+# app, before it reloads.
+preload_app = False
+# gunicornc's control socket: none, unless GUNICORN_CONTROL_SOCKET names this instance's own path (for example
+# /run/gialam/gunicorn.ctl with systemd's RuntimeDirectory=gialam). Gunicorn's default, ~/.gunicorn/gunicorn.ctl,
+# would be one socket for every instance the user runs on the machine: the last one started takes it over (and
+# the first one stopped deletes it).
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
 accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None  # nginx logs requests; "-" logs to stdout
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
@@ -44,7 +63,10 @@ proc_name = "gialam"
 
 
 def post_fork(server, worker):
-    """Each worker opens its own database connections: never reuse a pool inherited from the parent."""
+    """Each worker opens its own database connections: never reuse a pool inherited from the parent (when the app is
+    preloaded, GUNICORN_CMD_ARGS=--preload; by default each worker loads its own after this hook)."""
+    if not server.cfg.preload_app:
+        return
     app = server.app.wsgi()
     if "sqlalchemy" not in getattr(app, "extensions", {}):
         return  # the bare benchmark app has no database

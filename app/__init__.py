@@ -55,9 +55,10 @@ def create_app(config: Mapping | type | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from app import uploads
+    from app import bounds, uploads
 
     uploads.init_app(app)  # per-view upload limits apply before any hook reads the form (CSRF)
+    bounds.init_app(app)  # then control characters anywhere in the request are refused, before any other hook
     register_extensions(app)
     register_tenancy(app)
     register_blueprints(app)
@@ -85,12 +86,14 @@ def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (the whole schema, for Alembic and the scoping hooks)
 
     if str(app.config.get("RATELIMIT_STORAGE_URI", "")).startswith(("redis", "unix")):
+        from app.redis_health import client_options
+
         options = dict(app.config.get("RATELIMIT_STORAGE_OPTIONS") or {})
         options.setdefault("key_prefix", app.config["RATELIMIT_KEY_PREFIX"])
-        # A Redis that is down or unreachable answers within half a second with limits' StorageError, which the
-        # limiter and app/auth/throttle.py turn into counting in memory, instead of hanging a worker.
-        options.setdefault("socket_connect_timeout", 0.5)
-        options.setdefault("socket_timeout", 0.5)
+        # A Redis that is down, unreachable or silent fails within REDIS_TIMEOUT_SECONDS once, then at once until it
+        # answers (app/redis_health.py), with limits' StorageError, which the limiter and app/auth/throttle.py turn
+        # into counting in memory, instead of hanging a worker.
+        options = {**client_options(app.config, app.config["RATELIMIT_STORAGE_URI"]), **options}
         options.setdefault("wrap_exceptions", True)
         app.config["RATELIMIT_STORAGE_OPTIONS"] = options
     db.init_app(app)

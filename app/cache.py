@@ -20,8 +20,11 @@ How it works:
   otherwise in small files of the instance folder, shared by the workers of one machine (``CACHE_STAMP=memory``
   keeps them in the process: tests and a single-process server).
 - A stored page that carries an ETag answers a matching ``If-None-Match`` with a 304, as Flask would.
-- Entries also expire after ``RESPONSE_CACHE_SECONDS``, a bound on staleness should a bump ever be lost (Redis down
-  at the instant of a commit: the commit stands, the failure is logged).
+- When the stamp's Redis does not answer (app/redis_health.py: one timeout, logged once, then refused at once until
+  it answers), pages are rendered and nothing is stored; a bump that could not be written is owed and written
+  before the next read or bump that reaches Redis, so no server serves a page older than a commit made during the
+  outage. Entries also expire after ``RESPONSE_CACHE_SECONDS``, a bound on staleness should a bump ever be lost
+  (the process that owed it stopped).
 
 Writes that bypass the session (``flask seed-scale``'s COPY, raw SQL, another program) call ``bump_generation()``,
 which bumps every table, or are seen within ``RESPONSE_CACHE_SECONDS``.
@@ -130,26 +133,58 @@ class FileStamp:
             os.replace(tmp, target)
 
 
+class StampUnavailable(Exception):
+    """The stamp cannot be read or written now (its Redis is not answering, which app/redis_health.py logged)."""
+
+
 class RedisStamp:
-    """The generations in Redis (one key per table, INCR), shared by every app server: one MGET per request."""
+    """The generations in Redis (one key per table, INCR), shared by every app server: one MGET per request. Bumps
+    that could not be written are owed, and written first when Redis answers again."""
 
     kind = "redis"
 
-    def __init__(self, url: str, key: str):
+    def __init__(self, url: str, key: str, options: dict | None = None):
         import redis
 
-        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.client = redis.Redis.from_url(url, **(options or {}))
         self.key = key
+        self._errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        self._owed: set[str] = set()
+        self._lock = threading.Lock()
+
+    def _incr(self, tables) -> None:
+        with self.client.pipeline(transaction=False) as pipe:
+            for table in sorted(tables):
+                pipe.incr(f"{self.key}:{table}")
+            pipe.execute()
+
+    def _pay_owed(self) -> None:
+        with self._lock:
+            owed, self._owed = self._owed, set()
+        if owed:
+            try:
+                self._incr(owed)
+            except Exception:
+                with self._lock:
+                    self._owed |= owed
+                raise
 
     def current(self, tables: tuple[str, ...]) -> tuple[str, ...]:
-        values = self.client.mget([f"{self.key}:{table}" for table in tables])
+        try:
+            self._pay_owed()
+            values = self.client.mget([f"{self.key}:{table}" for table in tables])
+        except self._errors as error:
+            raise StampUnavailable(str(error)) from error
         return tuple(value.decode() if value is not None else "0" for value in values)
 
     def bump(self, tables) -> None:
-        with self.client.pipeline(transaction=False) as pipe:
-            for table in tables:
-                pipe.incr(f"{self.key}:{table}")
-            pipe.execute()
+        try:
+            self._pay_owed()
+            self._incr(tables)
+        except self._errors as error:
+            with self._lock:
+                self._owed.update(tables)
+            raise StampUnavailable(str(error)) from error
 
 
 def _redis_url(config) -> str | None:
@@ -168,7 +203,10 @@ def make_stamp(config, instance_path: str):
     if choice == "redis" or (choice == "auto" and url):
         if not url:
             raise RuntimeError("CACHE_STAMP=redis needs CACHE_REDIS_URL (or a redis:// RATELIMIT_STORAGE_URI).")
-        return RedisStamp(url, config.get("CACHE_KEY_PREFIX", "gialam:") + "cache:generation")
+        from app.redis_health import client_options
+
+        return RedisStamp(url, config.get("CACHE_KEY_PREFIX", "gialam:") + "cache:generation",
+                          client_options(config, url))
     if choice == "memory":
         return MemoryStamp()
     return FileStamp(Path(instance_path) / "cache-generation")
@@ -283,6 +321,8 @@ class ResponseCache:
         key, tables = found
         try:
             generation = self.stamp.current(tables)
+        except StampUnavailable:  # its Redis is down (logged once by app/redis_health.py): render, store nothing
+            return self.wsgi_app(environ, start_response)
         except Exception:
             log.exception("response cache: the generation stamp cannot be read; serving without the cache")
             return self.wsgi_app(environ, start_response)
@@ -359,6 +399,8 @@ def bump_generation(tables=None) -> None:
         return
     try:
         cache.bump(tables)
+    except StampUnavailable:  # owed, written when Redis answers again (the outage itself was logged once)
+        pass
     except Exception:  # the commit already happened: do not turn it into an error page
         log.exception("response cache: the generation stamp could not be bumped")
 

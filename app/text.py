@@ -1,15 +1,29 @@
 """Vietnamese text helpers: normalisation on input and diacritic folding for search and bank memos."""
 
+import re
 import unicodedata
 
 _D_MAP = str.maketrans({"đ": "d", "Đ": "D"})
+# Control characters (Unicode category Cc: C0, DEL, C1) other than tab, line feed and carriage return, which a
+# textarea sends. NUL above all: PostgreSQL refuses it in text ("A string literal cannot contain NUL"), SQLite
+# stores it, and no user types one. Every request's fields and file names are checked (app/bounds.py); the
+# normaliser below removes them from whatever reaches a service another way (imports, commands).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def has_control_characters(text: str) -> bool:
+    return _CONTROL.search(text) is not None
+
+
+def without_control_characters(text: str) -> str:
+    return _CONTROL.sub("", text)
 
 
 def normalize(text: str | None) -> str:
-    """NFC-normalise and strip user input (every stored text goes through this)."""
+    """NFC-normalise, drop control characters and strip user input (every stored text goes through this)."""
     if text is None:
         return ""
-    return unicodedata.normalize("NFC", text).strip()
+    return without_control_characters(unicodedata.normalize("NFC", text)).strip()
 
 
 def strip_diacritics(text: str) -> str:

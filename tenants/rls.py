@@ -63,12 +63,31 @@ def disable_rls(op, table: str) -> None:
 
 
 def grant_app_role(conn, role: str, password: str | None = None) -> None:
-    """Create the application role if missing (NOSUPERUSER NOBYPASSRLS) and grant it data access, nothing more."""
+    """Create the application role if missing (NOSUPERUSER NOBYPASSRLS) and grant it data access, nothing more.
+
+    Runs as the owner of the tables, which need not be a superuser: a role with CREATEROLE creates the application
+    role. PostgreSQL lets only a superuser write NOSUPERUSER or NOBYPASSRLS in ALTER ROLE, even when nothing changes,
+    so an existing role is altered only when it has one of those powers (and a role that is a member of one that
+    has them, which could SET ROLE to it, is refused): the owner then gets a clear message of what a superuser must
+    run, instead of PostgreSQL's "must be superuser to alter superuser roles".
+    """
     role = _ident(role)
-    exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
-    if not exists:
+    found = conn.execute(text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = :r"), {"r": role}).first()
+    if found is None:
         conn.execute(text(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"))
-    conn.execute(text(f"ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS"))
+    elif found.rolsuper or found.rolbypassrls:
+        if not conn.execute(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")).scalar():
+            raise ValueError(f"Role {role} is a superuser or bypasses row-level security, and only a superuser may "
+                             f"change that: ask one to run ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS, then run this "
+                             "command again.")
+        conn.execute(text(f"ALTER ROLE {role} NOSUPERUSER NOBYPASSRLS"))
+    powerful = conn.execute(text(
+        "SELECT string_agg(r.rolname, ', ' ORDER BY r.rolname) FROM pg_roles r "
+        "WHERE (r.rolsuper OR r.rolbypassrls) AND r.rolname <> :r AND pg_has_role(:r, r.oid, 'MEMBER')"
+    ), {"r": role}).scalar()
+    if powerful:
+        raise ValueError(f"Role {role} is a member of {powerful}, which may bypass row-level security: the "
+                         "application role must not be (REVOKE that membership first).")
     if password is not None:
         literal = "'" + password.replace("'", "''") + "'"  # DDL takes no bind parameters
         conn.execute(text(f"ALTER ROLE {role} PASSWORD {literal}"))

@@ -149,3 +149,21 @@ def test_behind_a_trusted_proxy_the_login_limit_counts_the_real_client(app):
     assert [attempt("203.0.113.7").status_code for _ in range(5)] == [401] * 5
     assert attempt("203.0.113.7").status_code == 429
     assert attempt("198.51.100.9").status_code == 401  # another client behind the same proxy is not locked out
+
+
+def test_the_redis_timeouts_come_from_the_environment_and_reach_both_redis_clients(tmp_path, database_url):
+    """REDIS_TIMEOUT_MS and REDIS_RETRY_SECONDS shape the limits' storage and the cache stamp alike: short timeouts,
+    no retries, the breaker (app/redis_health.py)."""
+    code = (
+        "from wsgi import app\n"
+        "from app.extensions import limiter\n"
+        "stamp = app.extensions['response_cache'].stamp\n"
+        "for pool in (limiter.storage.storage.connection_pool, stamp.client.connection_pool):\n"
+        "    kw = pool.connection_kwargs\n"
+        "    print(kw['socket_timeout'], kw['socket_connect_timeout'], kw['retry'].get_retries(),\n"
+        "          pool.connection_class.retry_seconds, pool.connection_class.__mro__[1].__name__)\n"
+    )
+    result = start_wsgi(tmp_path, code, SECRET_KEY=GOOD_SECRET, DATABASE_URL=database_url, REDIS_TIMEOUT_MS="120",
+                        REDIS_RETRY_SECONDS="3")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.splitlines() == ["0.12 0.12 0 3.0 GuardedConnection"] * 2

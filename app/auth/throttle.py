@@ -13,9 +13,10 @@ and process counts the same attempts). Only failures are counted:
 
 A refused attempt is answered 429 without checking the password, so it costs the attacker a try and teaches nothing.
 
-When the shared storage is down (Redis stopped or unreachable: limits raises StorageError within the half-second
-timeout set in app/__init__.py), the counting goes on in this worker's memory, as Flask-Limiter's own in-memory
-fallback does for the other limits: a guesser is still slowed, per worker, and nobody gets a 500.
+When the shared storage is down (Redis stopped, unreachable or silent: limits raises StorageError after one short
+timeout, then at once until Redis answers again, app/redis_health.py), the counting goes on in this worker's
+memory, as Flask-Limiter's own in-memory fallback does for the other limits: a guesser is still slowed, per worker,
+nobody gets a 500, and a sign-in never waits for Redis more than once.
 """
 
 from __future__ import annotations

@@ -6,7 +6,6 @@ A fixed number of queries whatever the number of communes: one for the communes,
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from dataclasses import dataclass
@@ -14,17 +13,15 @@ from datetime import date, timedelta
 
 from cachetools import TTLCache
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select, text
 
+from app import bounds
 from app.district import figures
-from app.errors import ValidationError
 from app.extensions import db
 from app.formatting import to_local
 from app.clock import utcnow
 from tenants.models import Tenant
 
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DEFAULT_DAYS = 30
 MAX_DAYS = 366 * 5
 TREND_MONTHS = 12
@@ -34,28 +31,12 @@ def today() -> date:
     return to_local(utcnow()).date()
 
 
-def _parse_day(value: str, name: str) -> date:
-    if not _DAY.match(value):
-        raise ValidationError(_("The %(name)s date must be written YYYY-MM-DD.", name=name), field=name)
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(_("The %(name)s date does not exist.", name=name), field=name) from None
-
-
 def period(args) -> tuple[date, date]:
     """(start, end), both included, from ``?from=YYYY-MM-DD&to=YYYY-MM-DD``; by default the last 30 days.
 
-    ``ValidationError`` (400) for a date that is malformed or does not exist, a start after the end, or a period of
-    more than five years."""
-    raw_from, raw_to = (args.get("from") or "").strip(), (args.get("to") or "").strip()
-    end = _parse_day(raw_to, "to") if raw_to else today()
-    start = _parse_day(raw_from, "from") if raw_from else end - timedelta(days=DEFAULT_DAYS - 1)
-    if start > end:
-        raise ValidationError(_("The start of the period is after its end."), field="from")
-    if (end - start).days >= MAX_DAYS:
-        raise ValidationError(_("The period cannot be longer than five years."), field="from")
-    return start, end
+    ``ValidationError`` (400) for a date that is malformed, does not exist or is out of app/bounds.py's years, a
+    start after the end, or a period of more than five years."""
+    return bounds.period(args, today=today(), max_days=MAX_DAYS, default_days=DEFAULT_DAYS)
 
 
 @dataclass

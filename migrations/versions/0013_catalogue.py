@@ -16,10 +16,12 @@ Revises: 0012_scale
   products (of active vendors in active communes) whose folded name matches every LIKE pattern. The application
   role cannot use the index itself: under row-level security PostgreSQL evaluates the policy before any
   non-leakproof condition such as LIKE, so it never turns LIKE into an index scan. The function reads only what
-  every visitor's search shows (the page's cards are then read by the application role itself) and runs with
-  ``app.all_tenants`` on; its owner (the migrating role) must bypass row-level security (a superuser, or a role
-  with BYPASSRLS) for the index to be used; otherwise it still answers correctly, by a scan. Creating the
-  extension needs a superuser, or pg_trgm created beforehand (docs/scaling.md).
+  every visitor's search shows (the page's cards are then read by the application role itself) and turns
+  ``app.all_tenants`` on for its one query, then back to the caller's value; its owner (the migrating role) must
+  bypass row-level security (a superuser, or a role with BYPASSRLS) for the index to be used; otherwise it still
+  answers correctly, by a scan. Creating the extension needs a superuser, or pg_trgm created beforehand, or the
+  migrating role owning the database (pg_trgm is a trusted extension). Nothing here needs a superuser
+  (docs/scaling.md, "Production serving").
 
 """
 from alembic import op
@@ -150,25 +152,31 @@ _PG_SEARCH = [
     # every pattern: what any visitor's search shows. The caller filters (commune, group, producer), ranks and
     # pages them, then reads the page's cards as itself (marketplace/queries.py). One LIKE per word, written out
     # (LIKE ALL (array) is never an index condition) and planned with the words' values. SET: a fixed search_path
-    # (a SECURITY DEFINER rule), and the all-communes flag so that an owner subject to row-level security still
-    # reads every commune's products.
+    # (a SECURITY DEFINER rule). The all-communes flag, so that an owner subject to row-level security still reads
+    # every commune's products, is set around the one query and given back to the caller's value: a function's
+    # "SET app.all_tenants = 'on'" clause would do the same, but PostgreSQL lets only a superuser (or a role granted
+    # SET on that parameter) put a custom parameter there ("permission denied to set parameter"), and the owner
+    # need not be one. RETURN QUERY runs the query to the end before the next statement, and an error rolls back
+    # the transaction (or the caller's savepoint) together with the flag.
     """CREATE FUNCTION catalogue_search(patterns text[])
     RETURNS TABLE (id integer, tenant_id integer, vendor_id integer, category varchar, name_folded varchar,
                    name_lower varchar, price bigint, created_at timestamptz)
     LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 500
     SET search_path = pg_catalog, public
-    SET app.all_tenants = 'on'
     AS $$
     DECLARE
         condition text := 'p.status = ''published'' AND v.active AND t.status = ''active''';
+        callers_flag text := coalesce(current_setting('app.all_tenants', true), '');
     BEGIN
         FOR i IN 1 .. coalesce(array_length(patterns, 1), 0) LOOP
             condition := condition || ' AND p.name_folded LIKE $1[' || i || ']';
         END LOOP;
+        PERFORM set_config('app.all_tenants', 'on', true);
         RETURN QUERY EXECUTE
             'SELECT p.id, p.tenant_id, p.vendor_id, p.category, p.name_folded, p.name_lower, p.price, p.created_at '
             'FROM public.products p JOIN public.vendors v ON v.tenant_id = p.tenant_id AND v.id = p.vendor_id '
             'JOIN public.tenants t ON t.id = p.tenant_id WHERE ' || condition USING patterns;
+        PERFORM set_config('app.all_tenants', callers_flag, true);
     END $$""",
 ]
 

@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import and_, case, func, literal, null, select, union_all
 
+from app import bounds
+from app.errors import ValidationError
 from app.extensions import db
 from app.formatting import VN_TZ, to_local
 from tenants.market.models import GOODS_CATEGORY_CODES, Market, MarketSale, Stall
@@ -59,8 +61,8 @@ class LedgerFilter:
 
         def read(name, default):
             try:
-                return date.fromisoformat(args.get(name, "")) if args.get(name) else default
-            except ValueError:
+                return bounds.day(args.get(name), name) if args.get(name) else default
+            except ValidationError:
                 return default
 
         start, end = read("start", month_ago), read("end", today())

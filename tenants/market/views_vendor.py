@@ -8,6 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app import bounds
 from app.errors import DomainError, back_to
 from app.exports import csv_response
 from app.formatting import format_datetime, format_vnd
@@ -25,7 +26,7 @@ from tenants.vendors.access import vendor_required
 
 def _ledger_page(form: SaleForm, status: int = 200):
     f = queries.LedgerFilter.from_args(request.args)
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = bounds.page_number(request.args)
     total, per_day, per_month = queries.ledger_totals(g.vendor_id, f)
     sales = queries.ledger(g.vendor_id, f, page)
     day = queries.today()

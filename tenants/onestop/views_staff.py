@@ -3,13 +3,13 @@ the printable slips, the settings (procedures and office hours: commune admins),
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import storage
+from app import bounds, storage
 from app.auth import services as account_services
 from app.auth.access import commune_staff_required
 from app.auth.models import STAFF_ROLES
@@ -281,12 +281,7 @@ def delete_day_off(day_off_id: int):
 
 def period_from_args(args) -> tuple[date, date]:
     """?from=YYYY-MM-DD&to=YYYY-MM-DD, defaulting to the last 30 days; a bad date gives ValidationError."""
-    today = to_local(services.utcnow()).date()
-    end = forms.a_date(args["to"], "to") if args.get("to") else today
-    start = forms.a_date(args["from"], "from") if args.get("from") else end - timedelta(days=29)
-    if start > end or (end - start).days > 3660:
-        raise ValidationError(_("The period must start before it ends (ten years at most)."), field="from")
-    return start, end
+    return bounds.period(args, today=to_local(services.utcnow()).date(), max_days=3661)  # ten years at most
 
 
 @bp.route("/dashboard")

@@ -3,6 +3,8 @@
 Settings come from GIALAM_TEST_SETTINGS (JSON) over TestingConfig, so both processes share one database, one Redis
 and one file store exactly as two production app servers would. Two test-only routes write and read an upload
 through app/storage.py (the domains' upload views are not in this tree): what one server stores, the other serves.
+A third tells which release a worker loaded (GIALAM_TEST_RELEASE_FILE, read when the worker imports this module)
+and its process id, for the reload test (tests/scaling/test_serving.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from flask import Blueprint, abort, request
 from app import create_app, storage
 
 app = create_app(json.loads(os.environ["GIALAM_TEST_SETTINGS"]))
+_release_file = os.environ.get("GIALAM_TEST_RELEASE_FILE")
+RELEASE = open(_release_file, encoding="utf-8").read().strip() if _release_file else ""
 
 uploads = Blueprint("test_uploads", __name__, url_prefix="/_test/uploads")
 
@@ -31,6 +35,11 @@ def get(key: str):
         return storage.load(key), 200, {"Content-Type": "application/octet-stream"}
     except FileNotFoundError:
         abort(404)
+
+
+@uploads.get("/release")
+def release():
+    return {"release": RELEASE, "pid": os.getpid()}
 
 
 app.register_blueprint(uploads)

@@ -104,7 +104,7 @@ def servers(database, redis_client, s3, tmp_path_factory):
         for _ in range(2):
             port = _free_port()
             processes.append(subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
+                [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
                  "--chdir", str(ROOT), "--graceful-timeout", "3", "tests.scaling.served_app:app"],
                 cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             ))

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from app import bounds
 from app.auth.access import commune_staff_required, district_admin_required
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError, NotFound, ValidationError
@@ -107,8 +108,7 @@ def _form_errors(form) -> str:
 
 
 def _page() -> int:
-    page = request.args.get("page", "1")
-    return max(1, min(int(page), 10_000)) if page.isdigit() else 1
+    return bounds.page_number(request.args)
 
 
 def _flash_error(err: DomainError) -> None:
