@@ -11,6 +11,7 @@ from flask_login import current_user, login_user
 from app.auth.access import home_endpoint_for
 from app.errors import DomainError, back_to
 from app.forms import show_error
+from app import bounds
 from tenants.vendors import bp, invitations, pages, payments, services
 from tenants.vendors.access import vendor_required
 from tenants.vendors.forms import AcceptLateForm, AssignForm, BankAccountForm, ProfileForm, ResolveForm, SetPasswordForm
@@ -61,8 +62,7 @@ def bank():
 # --- the transfers that wait for the vendor's decision ---------------------------------------------------------------
 
 def _page() -> int:
-    page = request.args.get("page", "1")
-    return max(1, min(int(page), 10_000)) if page.isdigit() else 1
+    return bounds.page_number(request.args)
 
 
 @bp.route("/transfers")
