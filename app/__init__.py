@@ -64,6 +64,9 @@ def create_app(config: Mapping | type | None = None) -> Flask:
     register_errorhandlers(app)
     register_request_hooks(app)
     register_commands(app)
+    from app import audit
+
+    audit.init_app(app)  # the trail's pages and sign-in records; checks the domains' declarations
     return app
 
 

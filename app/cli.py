@@ -23,10 +23,11 @@ def register(app: Flask) -> None:
 
 
 def _domain_cli_modules():
+    from app.audit import cli as audit_cli
     from app.payments import cli as payments_cli
     from marketplace import cli as marketplace_cli
 
-    return [payments_cli, marketplace_cli]
+    return [payments_cli, marketplace_cli, audit_cli]
 
 
 @click.command("seed-demo")

@@ -34,3 +34,18 @@ def _register_district_figures() -> None:
 
 
 _register_district_figures()
+
+
+def _declare_audit() -> None:
+    """The audit trail records listings (not their stock) and each vendor's part of an order; the shoppers' contact
+    details on orders are personal data (app/audit, app/retention)."""
+    from flask_babel import lazy_gettext as _l
+
+    from app import audit
+
+    audit.track("products", _l("Product"), ignore=("stock", "reserved", "updated_at", "name_folded", "name_lower"))
+    audit.track("sub_orders", _l("Order part"))
+    audit.personal_data("orders", "buyer_name", "phone", "address", "note", label=_l("Order"))
+
+
+_declare_audit()

@@ -37,3 +37,20 @@ def _register_district_figures() -> None:
 
 
 _register_district_figures()
+
+
+def _declare_audit() -> None:
+    """The audit trail records markets, stalls and vendors, and the sales a vendor's word stands for (cash, or a
+    transfer confirmed by hand); sales the bank confirmed are the bank's record (app/audit)."""
+    from flask_babel import lazy_gettext as _l
+
+    from app import audit
+
+    audit.track("markets", _l("Market"))
+    audit.track("stalls", _l("Stall"))
+    audit.track("vendors", _l("Vendor"), personal=("phone",))
+    audit.track("market_sales", _l("Market sale"),
+                when=lambda sale: sale.method == "cash" or sale.confirmation == "hand")
+
+
+_declare_audit()

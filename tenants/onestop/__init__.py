@@ -22,3 +22,22 @@ def _register_district_figures() -> None:
 
 
 _register_district_figures()
+
+
+def _declare_audit() -> None:
+    """The audit trail records the catalogue and its fees, office hours, dossiers and their documents (app/audit);
+    the applicant's personal data is recorded as changed, never with its value (docs/operations.md)."""
+    from flask_babel import lazy_gettext as _l
+
+    from app import audit
+
+    audit.track("onestop_procedures", _l("Procedure"))
+    audit.track("onestop_office_schedules", _l("Office hours"))
+    audit.track("onestop_days_off", _l("Day off"))
+    audit.track("onestop_dossiers", _l("Dossier"), ignore=("applicant_name_folded",),
+                personal=("applicant_name", "applicant_id_number", "applicant_phone", "applicant_address",
+                          "applicant_email", "request_note"))
+    audit.track("onestop_documents", _l("Dossier document"), personal=("filename",))
+
+
+_declare_audit()
