@@ -2,7 +2,7 @@
 chain per commune (and one for the district). Rules and operations: docs/operations.md, "Audit trail".
 
 Domains declare their audited tables with ``track`` (registry.py); actions that change no row are recorded with
-``record``; commands and jobs name themselves with ``acting_as``. ``flask audit verify``: cli.py.
+``record``; commands and jobs name themselves with ``acting_as``. Pages: views.py; ``flask audit verify``: cli.py.
 """
 
 from __future__ import annotations
@@ -13,15 +13,17 @@ from app.audit.trail import record  # noqa: F401
 
 
 def init_app(app) -> None:
-    """Check the domains' declarations against the schema, and record sign-ins and sign-outs."""
+    """Check the domains' declarations against the schema, mount the pages, and record sign-ins and sign-outs."""
     from flask_login import user_logged_in, user_logged_out
 
-    from app.audit import registry
+    from app.audit import registry, views
     from app.extensions import db
 
     problems = registry.check(db.metadata)
     if problems:
         raise RuntimeError("Audit declarations name what the schema does not have: " + "; ".join(problems))
+    app.register_blueprint(views.bp)
+    app.register_blueprint(views.district_bp)
     user_logged_in.connect(_signed_in, app)
     user_logged_out.connect(_signed_out, app)
 
