@@ -64,9 +64,10 @@ def create_app(config: Mapping | type | None = None) -> Flask:
     register_errorhandlers(app)
     register_request_hooks(app)
     register_commands(app)
-    from app import audit
+    from app import audit, backup
 
     audit.init_app(app)  # the trail's pages and sign-in records; checks the domains' declarations
+    backup.init_app(app)  # checks the domains' storage-key declarations
     return app
 
 

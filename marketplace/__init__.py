@@ -36,16 +36,19 @@ def _register_district_figures() -> None:
 _register_district_figures()
 
 
-def _declare_audit() -> None:
+def _declare_records() -> None:
     """The audit trail records listings (not their stock) and each vendor's part of an order; the shoppers' contact
-    details on orders are personal data (app/audit, app/retention)."""
+    details on orders are personal data (app/audit). A product's pictures are stored under
+    marketplace/<commune>/<product>/ (app/backup)."""
     from flask_babel import lazy_gettext as _l
 
-    from app import audit
+    from app import audit, backup
+
+    backup.file_keys("marketplace/{tenants}/{products}/")
 
     audit.track("products", _l("Product"), ignore=("stock", "reserved", "updated_at", "name_folded", "name_lower"))
     audit.track("sub_orders", _l("Order part"))
     audit.personal_data("orders", "buyer_name", "phone", "address", "note", label=_l("Order"))
 
 
-_declare_audit()
+_declare_records()

@@ -7,7 +7,7 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 from app.auth import views  # noqa: E402,F401  (routes register on bp)
 
 
-def _declare_audit() -> None:
+def _declare_records() -> None:
     """The audit trail records accounts and roles (app/audit); sign-ins are recorded by app/audit itself."""
     from flask_babel import lazy_gettext as _l
 
@@ -18,4 +18,4 @@ def _declare_audit() -> None:
     audit.track("memberships", _l("Role"))
 
 
-_declare_audit()
+_declare_records()

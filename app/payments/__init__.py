@@ -6,7 +6,7 @@ def _by_a_person(transfer) -> bool:
     return transfer.provider == "manual" or transfer.resolved_by_id is not None
 
 
-def _declare_audit() -> None:
+def _declare_records() -> None:
     """What the audit trail records of payments (app/audit): the accounts money goes into, API keys, webhook URLs,
     refunds, and transfers a person recorded or decided. Intents, events, webhook deliveries, idempotency records
     and the banks' notifications are written by machines and have their own logs."""
@@ -24,4 +24,4 @@ def _declare_audit() -> None:
                 personal=("counter_account_number", "counter_account_name"))
 
 
-_declare_audit()
+_declare_records()

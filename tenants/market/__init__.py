@@ -39,7 +39,7 @@ def _register_district_figures() -> None:
 _register_district_figures()
 
 
-def _declare_audit() -> None:
+def _declare_records() -> None:
     """The audit trail records markets, stalls and vendors, and the sales a vendor's word stands for (cash, or a
     transfer confirmed by hand); sales the bank confirmed are the bank's record (app/audit)."""
     from flask_babel import lazy_gettext as _l
@@ -53,4 +53,4 @@ def _declare_audit() -> None:
                 when=lambda sale: sale.method == "cash" or sale.confirmation == "hand")
 
 
-_declare_audit()
+_declare_records()

@@ -7,7 +7,7 @@ bp = Blueprint("notices", __name__, url_prefix="/c/<tenant_slug>/notices", templ
 from tenants.notices import views  # noqa: E402,F401
 
 
-def _declare_audit() -> None:
+def _declare_records() -> None:
     from flask_babel import lazy_gettext as _l
 
     from app import audit
@@ -15,4 +15,4 @@ def _declare_audit() -> None:
     audit.track("notices", _l("Notice"))
 
 
-_declare_audit()
+_declare_records()

@@ -24,12 +24,15 @@ def _register_district_figures() -> None:
 _register_district_figures()
 
 
-def _declare_audit() -> None:
+def _declare_records() -> None:
     """The audit trail records the catalogue and its fees, office hours, dossiers and their documents (app/audit);
-    the applicant's personal data is recorded as changed, never with its value (docs/operations.md)."""
+    the applicant's personal data is recorded as changed, never with its value (docs/operations.md). A dossier's
+    files are stored under onestop/<commune>/dossier-<dossier>/ (app/backup)."""
     from flask_babel import lazy_gettext as _l
 
-    from app import audit
+    from app import audit, backup
+
+    backup.file_keys("onestop/{tenants}/dossier-{onestop_dossiers}/")
 
     audit.track("onestop_procedures", _l("Procedure"))
     audit.track("onestop_office_schedules", _l("Office hours"))
@@ -40,4 +43,4 @@ def _declare_audit() -> None:
     audit.track("onestop_documents", _l("Dossier document"), personal=("filename",))
 
 
-_declare_audit()
+_declare_records()
