@@ -58,7 +58,7 @@ def rows_of(conn: Connection, table: Table, where=None) -> Iterator[tuple]:
     query = select(table).order_by(*_order(table))
     if where is not None:
         query = query.where(where)
-    yield from conn.execution_options(yield_per=5000).execute(query)
+    yield from conn.execute(query.execution_options(yield_per=5000))  # on the statement: the connection is shared
 
 
 def row_json(table: Table, row) -> dict:
