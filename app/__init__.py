@@ -64,10 +64,9 @@ def create_app(config: Mapping | type | None = None) -> Flask:
     register_errorhandlers(app)
     register_request_hooks(app)
     register_commands(app)
-    from app import audit, backup
+    from app import records
 
-    audit.init_app(app)  # the trail's pages and sign-in records; checks the domains' declarations
-    backup.init_app(app)  # checks the domains' storage-key declarations
+    records.init_app(app)  # the audit trail's pages and hooks; checks the domains' record-keeping declarations
     return app
 
 

@@ -191,7 +191,8 @@ def _observe_bulk(state):
     after_rows = {}
     if state.is_update:
         pk_attrs = [getattr(cls, mapper.get_property_by_column(column).key) for column in mapper.primary_key]
-        conditions = [and_(*(attr == row[name] for attr, name in zip(pk_attrs, pk_names, strict=True))) for row in before_rows]
+        conditions = [and_(*(attr == row[name] for attr, name in zip(pk_attrs, pk_names, strict=True)))
+                      for row in before_rows]
         for start in range(0, len(conditions), 500):
             for row in session.execute(select(*attrs).where(or_(*conditions[start:start + 500]))):
                 values = dict(zip([name for _key, name in columns], (jsonable(v) for v in row), strict=True))

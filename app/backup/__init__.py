@@ -10,12 +10,3 @@ from __future__ import annotations
 
 from app.backup.keys import file_keys  # noqa: F401
 
-
-def init_app(app) -> None:
-    """Refuse to start with a file-key declaration that names a table the schema does not have."""
-    from app.backup import keys
-    from app.extensions import db
-
-    problems = keys.check(db.metadata)
-    if problems:
-        raise RuntimeError("File key declarations name what the schema does not have: " + "; ".join(problems))

@@ -12,7 +12,7 @@ def _declare_records() -> None:
     and the banks' notifications are written by machines and have their own logs."""
     from flask_babel import lazy_gettext as _l
 
-    from app import audit
+    from app import audit, retention
 
     audit.track("payment_accounts", _l("Receiving account"),
                 secret=("sepay_api_key", "sepay_webhook_secret", "casso_checksum_key", "payos_checksum_key"))
@@ -22,6 +22,17 @@ def _declare_records() -> None:
                 personal=("destination_account_number", "destination_account_name"))
     audit.track("bank_transfers", _l("Bank transfer"), when=_by_a_person,
                 personal=("counter_account_number", "counter_account_name"))
+    retention.rule("payments.webhook_deliveries", _l("Webhook delivery attempts"), "webhook_deliveries", days=90,
+                   clock="created_at", where=lambda t: t.c.status != "pending",
+                   basis=_l("Enough to answer an integrator about a delivery; the event itself is kept longer."))
+    retention.rule("payments.events", _l("Payment events (the API's events)"), "payment_events", days=365,
+                   clock="created_at",
+                   basis=_l("Integrators read events for days (Stripe keeps them 30); the payments themselves stay."))
+    retention.rule("payments.transfer_payers", _l("Payers' names and accounts in bank transfers"), "bank_transfers",
+                   days=10 * 365, clock="received_at",
+                   anonymise={"counter_account_name": None, "counter_account_number": None, "raw": {}},
+                   basis=_l("Accounting documents are kept at least ten years (Law on Accounting 2015, article "
+                            "41); the amount, time and reference stay."))
 
 
 _declare_records()
