@@ -326,6 +326,8 @@ def changes_of(ob: Observation) -> dict:
 
 @event.listens_for(Session, "before_commit")
 def _write(session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy calls this hook for those too): the transaction goes on
     if session.new or session.deleted or session.dirty:
         session.flush()  # so that the commit's last changes are noted too
     pending = session.info.get(_PENDING)

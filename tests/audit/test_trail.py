@@ -255,3 +255,19 @@ def test_acting_as_names_a_job(app, make):
         transactions.run(lambda: notices.create(None, "Tự động", ""))
     [entry] = row_entries(app, "notices")
     assert (entry["actor_kind"], entry["actor_label"]) == ("system", "payments worker")
+
+
+def test_a_released_savepoint_does_not_split_the_transactions_entry(app, make):
+    """SQLAlchemy calls the commit hooks when a savepoint is released too: the entry is still written once, at the
+    transaction's commit, with what happened after the savepoint."""
+    tenant = make.tenant("bat-trang")
+
+    def work():
+        with db.session.begin_nested():
+            notice = notices.create(None, "Trong điểm lưu", "")
+        notices.update(notice.id, "Sau điểm lưu", "", True)
+
+    with app.app_context(), tenant_context(tenant):
+        transactions.run(work)
+    [entry] = row_entries(app, "notices")
+    assert entry["action"] == "insert" and entry["changes"]["title"] == [None, "Sau điểm lưu"]
