@@ -271,3 +271,29 @@ def test_a_released_savepoint_does_not_split_the_transactions_entry(app, make):
         transactions.run(work)
     [entry] = row_entries(app, "notices")
     assert entry["action"] == "insert" and entry["changes"]["title"] == [None, "Sau điểm lưu"]
+
+
+def test_behind_a_proxy_the_clients_address_is_recorded(app, database, make):
+    """With TRUSTED_PROXY_COUNT set (nginx in front), the address is the client's from X-Forwarded-For."""
+    from app import create_app
+    from tests.conftest import _test_settings
+
+    tenant = make.tenant("bat-trang")
+    make.user("admin@bt.vn", "commune_admin", tenant)
+    proxied = create_app({**_test_settings(database["app_url"]), "TRUSTED_PROXY_COUNT": 1})
+    client = proxied.test_client()
+    behind = {"REMOTE_ADDR": "10.0.0.2"}
+    headers = {"X-Forwarded-For": "198.51.100.23"}
+    token = csrf_token(client, "/login")
+    client.post("/login", data={"email": "admin@bt.vn", "password": "correct-horse-42", "csrf_token": token},
+                environ_base=behind, headers=headers)
+    token = csrf_token(client, f"/c/{tenant.slug}/notices/new")
+    response = client.post(f"/c/{tenant.slug}/notices/new", data={"title": "Qua proxy", "body": "", "csrf_token": token},
+                           environ_base=behind, headers=headers)
+    assert response.status_code == 302
+    [entry] = row_entries(app, "notices")
+    assert entry["address"] == "198.51.100.23"
+    [sign_in] = entries(app, action="sign_in")
+    assert sign_in["address"] == "198.51.100.23"
+    with proxied.app_context():
+        db.engine.dispose()
