@@ -27,8 +27,8 @@ class TrailFilterForm(BaseForm):
     table = SelectField(_l("Record kind"), choices=[], default="", validate_choice=True)
     action = SelectField(_l("Action"), choices=[], default="", validate_choice=True)
     record = StringField(_l("Record number"), validators=[Optional(), Length(max=100)])
-    since = DateField(_l("From"), validators=[Optional(), _sane_year])
-    until = DateField(_l("To"), validators=[Optional(), _sane_year])
+    since = DateField(_l("First day"), validators=[Optional(), _sane_year])
+    until = DateField(_l("Last day"), validators=[Optional(), _sane_year])
 
     def validate_until(self, field) -> None:
         since: date | None = self.since.data

@@ -20,9 +20,9 @@ bp = Blueprint("audit", __name__, url_prefix="/c/<tenant_slug>/audit", template_
 district_bp = Blueprint("audit_district", __name__, url_prefix="/district/audit", template_folder="templates")
 
 ACTION_LABELS = {
-    "insert": _l("Created"),
-    "update": _l("Changed"),
-    "delete": _l("Deleted"),
+    "insert": _l("Record created"),
+    "update": _l("Record changed"),
+    "delete": _l("Record deleted"),
     "sign_in": _l("Signed in"),
     "sign_out": _l("Signed out"),
     "download": _l("Downloaded a file"),
@@ -50,10 +50,13 @@ def _show(value) -> str:
 
 
 def _changes(entry) -> list[tuple[str, str, str]]:
+    """(column, before, after) to show; a created row shows its values alone (its id is in the Record column)."""
     changes = entry.changes or {}
     if entry.table_name and entry.action in ("insert", "update", "delete"):
-        return [(name, _show(pair[0]), _show(pair[1])) for name, pair in sorted(changes.items())
-                if isinstance(pair, list) and len(pair) == 2]
+        shown = [(name, pair) for name, pair in sorted(changes.items()) if isinstance(pair, list) and len(pair) == 2]
+        if entry.action == "insert":
+            return [(name, "", _show(pair[1])) for name, pair in shown if name not in ("id", "tenant_id")]
+        return [(name, _show(pair[0]), _show(pair[1])) for name, pair in shown]
     return [(name, "", _show(value)) for name, value in sorted(changes.items())]
 
 
