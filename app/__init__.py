@@ -65,6 +65,9 @@ def create_app(config: Mapping | type | None = None) -> Flask:
     register_errorhandlers(app)
     register_request_hooks(app)
     register_commands(app)
+    from app import records
+
+    records.init_app(app)  # the audit trail's pages and hooks; checks the domains' record-keeping declarations
     return app
 
 

@@ -34,6 +34,8 @@ ORDER: tuple[str, ...] = (
     "orders",
     "sub_orders",
     "products",
+    # the audit trail's chain heads: locked at commit, after everything else (app/audit/chain.py)
+    "audit_heads",
 )
 _RANK = {name: rank for rank, name in enumerate(ORDER)}
 _HELD = "locks_held"

@@ -1,5 +1,6 @@
 """Every model, imported in one place so Alembic and create_app see the whole schema."""
 
+from app.audit.models import AuditEntry, AuditHead  # noqa: F401
 from app.auth.models import Membership, User  # noqa: F401
 from app.payments.models import (  # noqa: F401
     ApiKey,

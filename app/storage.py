@@ -2,7 +2,7 @@
 
 Files are kept by key (``onestop/12/dossier-40/3f9c….pdf``) outside the web root, under ``UPLOAD_DIR``, and are
 served only by views that check who asks. Callers check a file's content and size before saving it; this module only
-stores bytes. One small interface (``save``, ``load``, ``delete``, ``exists``) over two backends chosen by
+stores bytes. One small interface (``save``, ``load``, ``delete``, ``exists``, ``keys``) over two backends chosen by
 ``STORAGE_BACKEND``:
 
 - ``local`` (default): a folder, ``UPLOAD_DIR``. Several app processes share it when they share the disk (the
@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import current_app
@@ -80,6 +81,22 @@ def delete(key: str) -> None:
     if _backend() == "s3":
         return _S3.delete(_check(key))
     _path(key).unlink(missing_ok=True)
+
+
+def keys(prefix: str = "") -> Iterator[str]:
+    """Every stored key starting with ``prefix``, in order (backups and a commune's export walk them)."""
+    if _backend() == "s3":
+        yield from _S3.keys(prefix)
+        return
+    root = Path(current_app.config["UPLOAD_DIR"])
+    if not root.is_dir():
+        return
+    found = []
+    for path in root.rglob("*"):
+        key = path.relative_to(root).as_posix()
+        if path.is_file() and key.startswith(prefix) and _KEY.match(key) and ".." not in key.split("/"):
+            found.append(key)  # skips half-written ".upload-" temporaries: not a key we generate
+    yield from sorted(found)
 
 
 class _S3:
@@ -150,3 +167,14 @@ class _S3:
     @classmethod
     def delete(cls, key: str) -> None:
         cls._client().delete_object(Bucket=current_app.config["S3_BUCKET"], Key=cls._name(key))
+
+    @classmethod
+    def keys(cls, prefix: str) -> Iterator[str]:
+        folder = cls._name("")
+        pages = cls._client().get_paginator("list_objects_v2").paginate(
+            Bucket=current_app.config["S3_BUCKET"], Prefix=folder + prefix)
+        for page in pages:
+            for item in page.get("Contents", ()):
+                key = item["Key"][len(folder):]
+                if _KEY.match(key):
+                    yield key

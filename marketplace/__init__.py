@@ -49,3 +49,36 @@ def _register_scale_loader() -> None:
 
 
 _register_scale_loader()
+
+
+def _order_done(orders):
+    """Every part of the order delivered, canceled or expired, and no money owed back."""
+    from sqlalchemy import exists, or_, select
+
+    from marketplace.statuses import CANCELED, DELIVERED, EXPIRED
+
+    parts = orders.metadata.tables["sub_orders"]
+    return ~exists(select(parts.c.id).where(parts.c.order_id == orders.c.id, or_(
+        parts.c.status.not_in((DELIVERED, CANCELED, EXPIRED)), parts.c.refund_due.is_(True))))
+
+
+def _declare_records() -> None:
+    """The audit trail records listings (not their stock) and each vendor's part of an order; the shoppers' contact
+    details on orders are personal data (app/audit). A product's pictures are stored under
+    marketplace/<commune>/<product>/ (app/backup)."""
+    from flask_babel import lazy_gettext as _l
+
+    from app import audit, backup, retention
+
+    backup.file_keys("marketplace/{tenants}/{products}/")
+
+    audit.track("products", _l("Product"), ignore=("stock", "reserved", "updated_at", "name_folded", "name_lower"))
+    audit.track("sub_orders", _l("Order part"))
+    audit.personal_data("orders", "buyer_name", "phone", "address", "note", label=_l("Order"))
+    retention.rule("marketplace.order_contacts", _l("Shoppers' names, phones and addresses on orders"), "orders",
+                   days=365, clock="created_at", where=_order_done,
+                   anonymise={"buyer_name": "", "phone": "", "address": "", "note": ""},
+                   basis=_l("Delivery, the order look-up and a dispute need them; the amounts and lines stay."))
+
+
+_declare_records()

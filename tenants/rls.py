@@ -94,5 +94,9 @@ def grant_app_role(conn, role: str, password: str | None = None) -> None:
     conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {role}"))
     conn.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"))
     conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"))
+    # The audit trail is append-only for the application (app/audit, migration 0020_audit): add and read, never
+    # change or remove an entry.
+    if conn.execute(text("SELECT to_regclass('audit_entries')")).scalar() is not None:
+        conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_entries FROM {role}"))
     conn.execute(text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}"))
     conn.execute(text(f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {role}"))

@@ -51,6 +51,10 @@ COMMITS_ALLOWED = {
     "marketplace/importer.py": "a streamed CSV import commits row by row while it reports its progress",
     "app/scale.py": "seed-scale COPYs in bulk and commits per table",
     "app/payments/api/idempotency.py": "the API's idempotency records commit apart from the work they guard",
+    "app/audit/cli.py": "flask audit verify only reads: it ends its read transaction",
+    "app/backup/cli.py": "a restore verifies the restored trail in a read transaction of its own",
+    "app/backup/snapshot.py": "a raw connection of the backup's engine commits its session setting (all communes)",
+    "app/retention/cli.py": "the dry runs and a person's look-up only read: each ends its read transaction",
 }
 
 # Today's breaches, each removed by the task named (the lead empties this set when merging; the test fails on an

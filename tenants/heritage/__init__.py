@@ -36,3 +36,24 @@ def _register() -> None:
 
 
 _register()
+
+
+def _declare_records() -> None:
+    """The audit trail records the register (relics, festivals, artefacts, steles, recordings, boards); scans are
+    counts, not actions. Files are stored under heritage/<commune>/<relic-, artefact- or stele->id/ (app/backup)."""
+    from flask_babel import lazy_gettext as _l
+
+    from app import audit, backup
+
+    backup.file_keys("heritage/{tenants}/relic-{heritage_relics}/")
+    backup.file_keys("heritage/{tenants}/artefact-{heritage_artefacts}/")
+    backup.file_keys("heritage/{tenants}/stele-{heritage_steles}/")
+    audit.track("heritage_relics", _l("Relic"), ignore=("updated_at",))
+    audit.track("heritage_festivals", _l("Festival"))
+    audit.track("heritage_artefacts", _l("Artefact"))
+    audit.track("heritage_steles", _l("Stele or document"))
+    audit.track("heritage_audio_guides", _l("Audio guide"))
+    audit.track("heritage_boards", _l("QR board"))
+
+
+_declare_records()

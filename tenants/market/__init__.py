@@ -81,3 +81,19 @@ def _register_desk_tile() -> None:
 
 
 _register_desk_tile()
+
+
+def _declare_records() -> None:
+    """The audit trail records markets and stalls, and the sales a vendor's word stands for (cash, or a
+    transfer confirmed by hand); sales the bank confirmed are the bank's record (app/audit)."""
+    from flask_babel import lazy_gettext as _l
+
+    from app import audit
+
+    audit.track("markets", _l("Market"))
+    audit.track("stalls", _l("Stall"))
+    audit.track("market_sales", _l("Market sale"),
+                when=lambda sale: sale.method == "cash" or sale.confirmation == "hand")
+
+
+_declare_records()

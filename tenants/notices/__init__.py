@@ -15,3 +15,12 @@ tiles.on_desk(tiles.DeskTile(
 tiles.on_home(tiles.HomeTile(
     "notices", order=30, shown=("notices",),
     section=lambda: tiles.Section("notices/_home.html", {"notices": services.published(limit=10)})))
+
+
+def _declare_records() -> None:
+    from app import audit
+
+    audit.track("notices", _l("Notice"))
+
+
+_declare_records()

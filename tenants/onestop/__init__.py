@@ -49,3 +49,35 @@ def _register_scale_loader() -> None:
 
 
 _register_scale_loader()
+
+
+def _declare_records() -> None:
+    """The audit trail records the catalogue and its fees, office hours, dossiers and their documents (app/audit);
+    the applicant's personal data is recorded as changed, never with its value (docs/operations.md). A dossier's
+    files are stored under onestop/<commune>/dossier-<dossier>/ (app/backup)."""
+    from flask_babel import lazy_gettext as _l
+    from sqlalchemy import func
+
+    from app import audit, backup, retention
+    from tenants.onestop.statuses import REFUSED, RETURNED, STOPPED, WITHDRAWN
+
+    CLOSED = tuple(s.value for s in (REFUSED, WITHDRAWN, STOPPED, RETURNED))
+
+    backup.file_keys("onestop/{tenants}/dossier-{onestop_dossiers}/")
+
+    audit.track("onestop_procedures", _l("Procedure"))
+    audit.track("onestop_office_schedules", _l("Office hours"))
+    audit.track("onestop_days_off", _l("Day off"))
+    audit.track("onestop_dossiers", _l("Dossier"), ignore=("applicant_name_folded",),
+                personal=("applicant_name", "applicant_id_number", "applicant_phone", "applicant_address",
+                          "applicant_email", "request_note"))
+    audit.track("onestop_documents", _l("Dossier document"), personal=("filename",))
+    retention.rule("onestop.applicant_contacts", _l("Applicants' phone and e-mail on closed dossiers"),
+                   "onestop_dossiers", days=365,
+                   clock=lambda t: func.coalesce(t.c.returned_at, t.c.finished_at, t.c.submitted_at),
+                   where=lambda t: t.c.status.in_(CLOSED), anonymise={"applicant_phone": "", "applicant_email": ""},
+                   basis=_l("They serve to reach the applicant while the dossier is handled and for a complaint "
+                            "after it; the dossier itself is an administrative record kept by the archives' rules."))
+
+
+_declare_records()

@@ -9,7 +9,7 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import bounds, storage
+from app import audit, bounds, storage
 from app.auth import services as account_services
 from app.auth.access import commune_staff_required
 from app.auth.models import STAFF_ROLES
@@ -152,6 +152,7 @@ def document(dossier_id: int, document_id: int):
         data = storage.load(doc.storage_key)
     except FileNotFoundError:
         abort(404)
+    audit.record("download", table="onestop_documents", record_id=doc.id, details={"dossier": dossier_id})
     response = Response(data, mimetype=doc.content_type)
     response.headers["Content-Disposition"] = "inline"
     response.headers["Cache-Control"] = "private, no-store"

@@ -35,3 +35,16 @@ def _register_scale_loader() -> None:
 
 
 _register_scale_loader()
+
+
+def _declare_records() -> None:
+    """The audit trail records vendors, and which payment account is a vendor's and which sign-in acts for it
+    (where a vendor's money goes: app/audit)."""
+    from app import audit
+
+    audit.track("vendors", _l("Vendor"), personal=("phone",))
+    audit.track("vendor_accounts", _l("Vendor's bank account"))
+    audit.track("vendor_memberships", _l("Vendor's sign-in"))
+
+
+_declare_records()

@@ -133,9 +133,12 @@ NOT_TENANT_SCOPED = {
     "bank_transfers": "stored before its commune is known; under the same RLS policy",
     # A user's roles in every commune are read at sign-in, before any commune is active; users are district-wide.
     "memberships": "read at sign-in across communes; no RLS (a user's roles are not a commune's records)",
+    # The audit trail: a NULL tenant_id is the district's own chain (app/audit); same policy, reads and appends only.
+    "audit_entries": "the district's chain has no commune; RLS read and append policies, no update or delete",
+    "audit_heads": "the district's chain has no commune; under the same RLS policy",
 }
 # Not TenantScoped but under the same policy.
-OTHER_RLS_TABLES = ["bank_transfers"]
+OTHER_RLS_TABLES = ["bank_transfers", "audit_entries", "audit_heads"]
 
 
 def test_every_tenant_owned_table_has_forced_row_level_security_and_a_policy(app, app_connection):
