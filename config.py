@@ -72,6 +72,9 @@ class Config:
     PASSWORD_CHANGE_RATE_LIMIT = _env("PASSWORD_CHANGE_RATE_LIMIT", "5 per 15 minutes")
     RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "gialam")
     ONESTOP_LOOKUP_RATE_LIMIT = _env("ONESTOP_LOOKUP_RATE_LIMIT", "30 per minute")  # dossier look-ups by code
+    # Ratings (attempts, refused ones included): per address, and per dossier whoever sends them (issue 16, item 2)
+    ONESTOP_RATING_ADDRESS_LIMIT = _env("ONESTOP_RATING_ADDRESS_LIMIT", "20 per hour")
+    ONESTOP_RATING_DOSSIER_LIMIT = _env("ONESTOP_RATING_DOSSIER_LIMIT", "10 per day")
     # "Find my order" (code and phone) per address: the pair could otherwise be guessed at the server's speed.
     ORDER_LOOKUP_RATE_LIMIT = _env("ORDER_LOOKUP_RATE_LIMIT", "10 per minute;60 per hour")
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token

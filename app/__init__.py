@@ -255,6 +255,10 @@ def register_request_hooks(app: Flask) -> None:
             response.headers.pop("Expires", None)
         return response
 
+    from app.links import external_url
+
+    app.jinja_env.globals["external_url"] = external_url  # links that leave the site (og:url): PUBLIC_BASE_URL
+
     @app.context_processor
     def inject_globals():
         return {"current_locale": str(get_locale()), "tenant": g.get("tenant")}

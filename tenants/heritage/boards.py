@@ -7,10 +7,11 @@ words are Vietnamese with an English line whatever the staff member's interface 
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from flask_babel import force_locale
 
 from app import posters
+from app.links import public_base_url
 from tenants.heritage.kinds import RANKINGS, RELIC_KINDS, label
 
 PAPERS = ("a4", "a3")
@@ -18,13 +19,6 @@ KINDS = posters.KINDS
 MIMETYPES = posters.MIMETYPES
 ACCENT = (122, 62, 24)  # lacquer brown, the colour of the boards at the district's relics
 GREY = posters.GREY
-
-
-def public_base_url() -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL")
-    if not base and has_request_context():
-        base = request.host_url
-    return (base or "http://127.0.0.1:5000").rstrip("/")
 
 
 def scan_url(tenant_slug: str, board_id: int) -> str:

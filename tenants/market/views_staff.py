@@ -14,6 +14,7 @@ from app.auth.models import STAFF_ROLES
 from app.errors import DomainError, back_to
 from app.forms import show_error
 from app.formatting import format_vnd
+from app.links import external_url
 from tenants.market import bp, poster, queries, services
 from tenants.market.forms import AssignStallForm, MarketForm, StallsForm, VendorForm
 from tenants.market.models import GOODS_CATEGORY_LABELS
@@ -143,7 +144,7 @@ def _vendor_form() -> VendorForm:
 
 
 def _invited(vendor, user, token, status=200):
-    link = url_for("vendors.welcome", token=token, _external=True)
+    link = external_url("vendors.welcome", token=token)
     return render_template("market/invited.html", vendor=vendor, user=user, link=link,
                            days=invitations.MAX_AGE_DAYS), status
 

@@ -236,3 +236,5 @@ class OfficerRatingForm(RatingForm):
     """The officer's counter QR: the citizen types the dossier code of the receipt."""
 
     code = StringField(_l("Dossier code (on your receipt)"), render_kw={"required": True})
+    id_number = StringField(_l("Your ID number (only the applicant may rate)"),
+                            render_kw={"required": True, "inputmode": "numeric", "autocomplete": "off"})

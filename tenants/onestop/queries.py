@@ -137,6 +137,12 @@ def rating_of(dossier_id: int) -> Rating | None:
     return db.session.scalar(select(Rating).where(Rating.dossier_id == dossier_id))
 
 
+def officer_acted_on(dossier_id: int, officer_id: int) -> bool:
+    """Whether this officer did a step of this dossier (its control sheet names them)."""
+    return db.session.scalar(select(DossierEvent.id).where(DossierEvent.dossier_id == dossier_id,
+                                                           DossierEvent.actor_id == officer_id).limit(1)) is not None
+
+
 # --- Decision 766 figures --------------------------------------------------------------------------------------
 
 FIGURE_KEYS = ("received", "on_time", "online", "cashless_paid", "fee_dossiers", "digitised", "ratings_total",

@@ -471,10 +471,21 @@ def act(dossier: Dossier, action: str, officer, **values) -> Dossier:
 
 # --- ratings ----------------------------------------------------------------------------------------------------
 
-def rate(dossier: Dossier, level: str, reason: str = "", officer_id: int | None = None,
-         now: datetime | None = None) -> Rating:
-    """One rating per dossier: a new one replaces it. Credited to the officer whose counter QR was scanned, else
-    to the officer who served the dossier."""
+RATING_CHANGE_DAYS = 7  # the applicant may change their rating for a week after giving it
+
+
+def rate(dossier: Dossier, level: str, reason: str = "", *, key: str | None = None, id_number: str | None = None,
+         counter_officer_id: int | None = None, now: datetime | None = None) -> Rating:
+    """The applicant's rating of their dossier (issue 16, item 2): only with the proof of being the applicant (the
+    key of the receipt's QR or the ID number, tenants/onestop/proof.py), one per dossier, which its applicant may
+    change for RATING_CHANGE_DAYS after giving it (``rated_at`` stays the time it was first given). Credited to the
+    officer of the counter QR the citizen scanned if that officer worked on this dossier, else to the officer who
+    served it: a counter QR cannot credit anyone for a dossier they never touched."""
+    from tenants.onestop import proof
+
+    if not proof.is_applicant(dossier, key=key, id_number=id_number):
+        raise ValidationError(_l("Only the applicant can rate a dossier: scan the QR code of your receipt or enter "
+                                 "your ID number."), field="id_number")
     reason = normalize(reason)
     if level not in statuses.RATINGS:
         raise ValidationError(_l("Choose a rating."), field="level")
@@ -484,13 +495,18 @@ def rate(dossier: Dossier, level: str, reason: str = "", officer_id: int | None 
         raise ValidationError(_l("The reason is too long (1000 characters at most)."), field="reason")
     if dossier.status == REGISTERED.value:
         raise ValidationError(_l("A dossier can be rated once it has been received."), field="level")
+    now = (now or utcnow()).astimezone(timezone.utc)
     rating = queries.rating_of(dossier.id)
     if rating is None:
-        rating = Rating(dossier_id=dossier.id)
+        rating = Rating(dossier_id=dossier.id, rated_at=now)
         db.session.add(rating)
+    elif (now - as_utc(rating.rated_at)).total_seconds() > RATING_CHANGE_DAYS * 86400:
+        raise ValidationError(_l("This rating was given more than %(days)d days ago: it can no longer be changed.",
+                                 days=RATING_CHANGE_DAYS), field="level")
     rating.level, rating.reason = level, reason
-    rating.officer_id = officer_id or dossier.officer_id
-    rating.rated_at = now or utcnow()
+    served = counter_officer_id is not None and (
+        counter_officer_id == dossier.officer_id or queries.officer_acted_on(dossier.id, counter_officer_id))
+    rating.officer_id = counter_officer_id if served else dossier.officer_id
     db.session.flush()
     return rating
 

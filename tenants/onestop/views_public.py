@@ -5,7 +5,6 @@ figures, and the JSON API. Look-ups by code and ratings are rate-limited (bluepr
 from __future__ import annotations
 
 import base64
-import hmac
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,8 +13,9 @@ from app.cache import cached_for_visitors
 from app.errors import DomainError, NotFound, back_to
 from app.extensions import limit_reads, limiter
 from app.clock import as_utc
+from app.links import external_url
 from app.uploads import upload_limit
-from tenants.onestop import payments, queries, services, statuses
+from tenants.onestop import payments, proof, queries, services, statuses
 from tenants.onestop.forms import OfficerRatingForm, RatingForm, SubmitForm
 from tenants.onestop.models import Dossier, Procedure, Rating
 from tenants.scoping import tenant_context
@@ -36,12 +36,30 @@ def qr_data_uri(text: str) -> str:
 
 
 def public_dossier_url(dossier) -> str:
-    return url_for("onestop_lookup.dossier", code=dossier.code, _external=True)
+    """The address the receipt slip prints and its QR holds: on the public host, with the applicant's key (the proof
+    that lets them rate, tenants/onestop/proof.py)."""
+    return external_url("onestop_lookup.dossier", code=dossier.code, k=proof.applicant_key(dossier))
 
 
-def _id_matches(dossier, given: str | None) -> bool:
-    given = (given or "").replace(" ", "").strip()
-    return bool(given) and hmac.compare_digest(given.encode(), dossier.applicant_id_number.encode())
+def counter_qr_url(officer) -> str:
+    """An officer's counter QR: a signed token of the commune and the officer, on the public host."""
+    return external_url("onestop_lookup.rate_officer", token=proof.counter_token(g.tenant.id, officer.id))
+
+
+# Ratings are limited per address and per dossier (attempts count, refused ones included).
+def _rated_code() -> str:
+    code = (request.view_args or {}).get("code") or request.form.get("code") or ""
+    return "onestop-rating:" + str(code).strip()[:32]
+
+
+def _rating_limits(view):
+    per_address = limiter.shared_limit(
+        lambda: current_app.config.get("ONESTOP_RATING_ADDRESS_LIMIT", "20 per hour"), scope="onestop_rating_address",
+        methods=["POST"], override_defaults=False)
+    per_dossier = limiter.shared_limit(
+        lambda: current_app.config.get("ONESTOP_RATING_DOSSIER_LIMIT", "10 per day"), scope="onestop_rating_dossier",
+        key_func=_rated_code, methods=["POST"], override_defaults=False)
+    return per_address(per_dossier(view))
 
 
 def public_view(dossier, with_personal: bool) -> dict:
@@ -150,32 +168,44 @@ def dossier(code: str):
         found = queries.get_by_code(code)
     except NotFound:
         return render_template("onestop/lookup.html", code=code, missing=True), 404
-    with_personal = request.method == "POST" and _id_matches(found, request.form.get("id_number"))
-    if request.method == "POST" and not with_personal:
+    key = request.args.get("k") if proof.key_matches(found, request.args.get("k")) else None
+    by_id = request.method == "POST" and proof.id_matches(found, request.form.get("id_number"))
+    if request.method == "POST" and not by_id:
         flash(_("The ID number does not match this dossier."), "error")
+    with_personal = bool(key) or by_id  # the applicant: the key of their receipt's QR, or their ID number
     view = public_view(found, with_personal)
     return render_template("onestop/public_dossier.html", d=found, view=view, with_personal=with_personal,
-                           rating=queries.rating_of(found.id), ratings=statuses.RATING_LABELS, form=RatingForm(),
+                           key=proof.applicant_key(found) if with_personal else None,
+                           rating=queries.rating_of(found.id) if with_personal else None,  # the applicant's only
+                           ratings=statuses.RATING_LABELS, form=RatingForm(),
                            fee_qr=qr_data_uri(view["fee_payment"]["qr"]["data"])
                            if view["fee_payment"] and view["fee_payment"]["qr"] else None)
 
 
 @lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>/rate", methods=["POST"])
+@_rating_limits
 @back_to("onestop_lookup.dossier")
 def rate(code: str):
     found = queries.get_by_code(code)
     form = RatingForm().check()
-    services.rate(found, form.level.data or "", form.reason.data or "")
+    services.rate(found, form.level.data or "", form.reason.data or "", key=request.form.get("k"),
+                  id_number=request.form.get("id_number"))
     flash(_("Thank you: your rating was recorded."), "success")
-    return redirect(url_for("onestop_lookup.dossier", code=found.code))
+    return redirect(url_for("onestop_lookup.dossier", code=found.code, k=proof.applicant_key(found)))
 
 
-@lookup_bp.route("/c/<tenant_slug>/onestop/rate/<int:user_id>", methods=["GET", "POST"])
-def rate_officer(user_id: int):
-    """The counter QR of an officer: the citizen enters the dossier code and rates; credited to this officer."""
+@lookup_bp.route("/c/<tenant_slug>/onestop/rate/<token>", methods=["GET", "POST"])
+@_rating_limits
+def rate_officer(token: str):
+    """The counter QR of an officer (a signed token, proof.counter_token): the citizen enters the dossier code and
+    their ID number, and rates; credited to this officer if they worked on the dossier. A token that is not genuine
+    is 404; a counter QR printed before the tokens (an officer's id) still opens the form, crediting no one by it."""
     from app.auth import services as account_services
 
-    officer = account_services.get_staff_member(g.tenant, user_id, "officer")
+    officer_id = proof.counter_officer(token, g.tenant.id)
+    if officer_id is None and not token.isdigit():
+        raise NotFound(_("No such page."))
+    officer = account_services.get_staff_member(g.tenant, officer_id, "officer") if officer_id else None
     form = OfficerRatingForm()
     if form.validate_on_submit():
         try:
@@ -184,12 +214,13 @@ def rate_officer(user_id: int):
             form.code.errors = [str(err.message)]
         else:
             try:
-                services.rate(found, form.level.data or "", form.reason.data or "", officer_id=officer.id)
+                services.rate(found, form.level.data or "", form.reason.data or "", id_number=form.id_number.data,
+                              counter_officer_id=officer.id if officer else None)
             except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
                 form.show_error(err)
             else:
                 flash(_("Thank you: your rating was recorded."), "success")
-                return redirect(url_for("onestop_lookup.rate_officer", user_id=officer.id))
+                return redirect(url_for("onestop_lookup.rate_officer", token=token))
     return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS,
                            form=form), (400 if form.is_submitted() else 200)
 
@@ -203,7 +234,7 @@ def dossier_api(code: str):
         return {"error": {"status": 404, "message": _("No dossier has this code.")}}, 404
     with tenant_context(found.tenant_id):
         found = queries.get_by_code(found.code)
-        with_personal = _id_matches(found, request.headers.get("X-Applicant-Id"))
+        with_personal = proof.id_matches(found, request.headers.get("X-Applicant-Id"))
         return public_view(found, with_personal)
 
 

@@ -19,7 +19,7 @@ from app.formatting import to_local
 from app.clock import as_utc
 from app.uploads import upload_limit
 from tenants.onestop import bp, forms, payments, queries, services, settings, statuses
-from tenants.onestop.views_public import public_dossier_url, qr_data_uri
+from tenants.onestop.views_public import counter_qr_url, public_dossier_url, qr_data_uri
 
 staff_only = commune_staff_required(*STAFF_ROLES)
 admin_only = commune_staff_required("commune_admin")
@@ -197,7 +197,7 @@ def control_sheet(dossier_id: int):
 @staff_only
 def officer_qr(user_id: int):
     officer = account_services.get_staff_member(g.tenant, user_id, "officer")  # NotFound for other communes
-    url = url_for("onestop_lookup.rate_officer", user_id=officer.id, _external=True)
+    url = counter_qr_url(officer)
     return render_template("onestop/officer_qr.html", officer=officer, url=url, qr=qr_data_uri(url))
 
 

@@ -95,28 +95,49 @@ def test_the_json_api_gives_personal_details_only_with_the_id_number(client, dos
     assert client.get("/api/dossiers/00000-000000-0000").status_code == 404
 
 
-def test_a_second_rating_replaces_the_first_and_is_credited_to_the_officer(app, client, commune, officer, dossier):
+def test_the_applicant_rates_with_the_id_number_and_changes_it_credited_to_the_officer(app, client, commune,
+                                                                                      officer, dossier):
     dossier_id, code, _doc = dossier
     url = f"/c/bat-trang/onestop/lookup/{code}/rate"
     token = csrf_token(client, f"/c/bat-trang/onestop/lookup/{code}")
-    client.post(url, data={"level": "very_satisfied", "csrf_token": token})
-    refused = client.post(url, data={"level": "unsatisfied", "reason": " ", "csrf_token": token},
-                          follow_redirects=True)
+    client.post(url, data={"level": "very_satisfied", "id_number": "001090012345", "csrf_token": token})
+    refused = client.post(url, data={"level": "unsatisfied", "reason": " ", "id_number": "001090012345",
+                                     "csrf_token": token}, follow_redirects=True)
     assert "Tell us why" in refused.get_data(as_text=True) or "không hài lòng" in refused.get_data(as_text=True)
-    client.post(url, data={"level": "unsatisfied", "reason": "Chờ lâu", "csrf_token": token})
+    client.post(url, data={"level": "unsatisfied", "reason": "Chờ lâu", "id_number": "001090012345",
+                           "csrf_token": token})
     with app.app_context(), tenant_context(commune):
         [rating] = db.session.scalars(select(Rating)).all()
         assert (rating.level, rating.reason, rating.officer_id) == ("unsatisfied", "Chờ lâu", officer.id)
 
 
-def test_the_counter_qr_credits_the_officer_of_the_counter(app, client, make, commune, dossier):
+def test_the_counter_qr_credits_the_officer_of_the_counter_who_worked_on_the_dossier(app, client, make, commune,
+                                                                                    officer, dossier):
+    from tenants.onestop import proof
+
     _id, code, _doc = dossier
     colleague = make.user("colleague@battrang.vn", "officer", commune)
-    url = f"/c/bat-trang/onestop/rate/{colleague.id}"
-    token = csrf_token(client, url)
-    client.post(url, data={"code": code, "level": "satisfied", "csrf_token": token})
+    with app.test_request_context():
+        officers_url = f"/c/bat-trang/onestop/rate/{proof.counter_token(commune.id, officer.id)}"
+        colleagues_url = f"/c/bat-trang/onestop/rate/{proof.counter_token(commune.id, colleague.id)}"
+    token = csrf_token(client, colleagues_url)
+    # the colleague never touched this dossier: their counter QR credits the officer who served it
+    client.post(colleagues_url, data={"code": code, "id_number": "001090012345", "level": "satisfied",
+                                      "csrf_token": token})
+    with app.app_context(), tenant_context(commune):
+        assert db.session.scalar(select(Rating.officer_id)) == officer.id
+    with app.app_context(), tenant_context(commune):  # the colleague takes a step of the dossier
+        d = db.session.get(Dossier, _id)
+        services.process(d, colleague)
+        db.session.commit()
+    client.post(colleagues_url, data={"code": code, "id_number": "001090012345", "level": "satisfied",
+                                      "csrf_token": token})
     with app.app_context(), tenant_context(commune):
         assert db.session.scalar(select(Rating.officer_id)) == colleague.id
+    client.post(officers_url, data={"code": code, "id_number": "001090012345", "level": "satisfied",
+                                    "csrf_token": token})
+    with app.app_context(), tenant_context(commune):
+        assert db.session.scalar(select(Rating.officer_id)) == officer.id
 
 
 def test_search_folds_vietnamese(app, client, commune, officer):
@@ -152,9 +173,10 @@ def test_an_officer_receives_a_dossier_for_a_citizen_and_the_receipt_qr_opens_it
     assert d.code in receipt and "Phạm Minh Châu" in receipt
     png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)" alt="[^"]*" width="132"', receipt).group(1))
     [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert decoded.text == f"http://localhost/c/bat-trang/onestop/lookup/{d.code}"
+    assert decoded.text.startswith(f"http://localhost/c/bat-trang/onestop/lookup/{d.code}?k=")
     public = client.get(decoded.text.replace("http://localhost", "")).get_data(as_text=True)
     assert d.code in public and "Được tiếp nhận" in public
+    assert "Phạm Minh Châu" in public  # the receipt's key proves the applicant
 
 
 def test_lookups_by_code_are_rate_limited(app, client, monkeypatch, dossier):
@@ -210,7 +232,7 @@ def test_the_public_page_reads_the_dossier_without_its_officer(app, client, doss
     assert page.status_code == 200
     read = data_statements(statements)
     assert not [s for s in read if "memberships" in s or "FROM users" in s or "JOIN users" in s]
-    assert len(read) == 4  # the commune, the dossier (with its procedure), its history, its rating
+    assert len(read) == 3  # the commune, the dossier (with its procedure), its history (a rating: the applicant's)
 
 
 def test_a_citizen_submits_online_and_waits_for_reception(app, client, commune):
@@ -240,7 +262,9 @@ def test_an_officers_counter_qr_opens_the_rating_page_that_credits_them(app, cli
     page = client.get(f"/c/bat-trang/onestop/officers/{officer.id}/qr").get_data(as_text=True)
     png = base64.b64decode(re.search(r'src="data:image/png;base64,([^"]+)"', page).group(1))
     [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert decoded.text == f"http://localhost/c/bat-trang/onestop/rate/{officer.id}"
+    assert decoded.text.startswith("http://localhost/c/bat-trang/onestop/rate/")
+    token = decoded.text.rsplit("/", 1)[1]
+    assert token != str(officer.id)  # signed: it names no officer that anyone could edit
     assert "Trần Thị Bình" in client.get(decoded.text.replace("http://localhost", "")).get_data(as_text=True)
 
 
@@ -385,12 +409,13 @@ def test_the_counter_rating_form_shows_a_wrong_code_and_a_missing_reason_at_thei
     from tests.conftest import field_error
 
     _id, code, _doc = dossier
-    url = f"/c/bat-trang/onestop/rate/{officer.id}"
+    url = f"/c/bat-trang/onestop/rate/{officer.id}"  # a counter QR printed before the signed tokens
     token = csrf_token(client, url)
     wrong = client.post(f"{url}?lang=en", data={"code": "00000-000000-0000", "level": "satisfied",
                                                 "csrf_token": token})
     assert wrong.status_code == 400 and field_error(wrong, "code") == "No dossier has this code."
-    unexplained = client.post(f"{url}?lang=en", data={"code": code, "level": "unsatisfied", "csrf_token": token})
+    unexplained = client.post(f"{url}?lang=en", data={"code": code, "level": "unsatisfied",
+                                                      "id_number": "001090012345", "csrf_token": token})
     assert unexplained.status_code == 400
     assert field_error(unexplained, "reason") == "Tell us why you are not satisfied."
     with app.app_context(), tenant_context(commune):
