@@ -1,12 +1,29 @@
 """Argon2id password hashing (argon2-cffi); parameters come from configuration so tests can use cheap ones."""
 
+import gzip
 from functools import lru_cache
+from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 MIN_PASSWORD_LENGTH = 8
+COMMON_PASSWORDS = Path(__file__).parent / "data"  # the bundled lists (data/README.md)
+
+
+@lru_cache(maxsize=1)
+def _common() -> frozenset[str]:
+    with gzip.open(COMMON_PASSWORDS / "common-passwords.txt.gz", "rt", encoding="utf-8") as lines:
+        words = {line.strip() for line in lines}
+    words |= {line.strip() for line in (COMMON_PASSWORDS / "vietnamese.txt").read_text(encoding="utf-8").splitlines()}
+    return frozenset(w for w in words if w)
+
+
+def is_common(password: str) -> bool:
+    """Whether ``password`` is one of the commonly used ones ("12345678", "matkhau123"): refused wherever a password
+    is set (issue 16, item 16)."""
+    return (password or "").strip().lower() in _common()
 
 
 @lru_cache(maxsize=4)

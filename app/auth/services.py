@@ -14,6 +14,7 @@ from app.auth.passwords import (
     MIN_PASSWORD_LENGTH,
     dummy_hash,
     hash_password,
+    is_common,
     needs_rehash,
     verify_password,
 )
@@ -51,6 +52,9 @@ def authenticate(email: str, password: str) -> User | None:
 def _check_new_password(password: str, confirm: str | None = None) -> None:
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise ValidationError(_l("The password must have at least 8 characters."), field="password")
+    if is_common(password):
+        raise ValidationError(_l("This password is one of the most commonly used: choose another one."),
+                              field="password")
     if confirm is not None and password != confirm:
         raise ValidationError(_l("The two passwords do not match."), field="confirm")
 
@@ -92,8 +96,15 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     """Change the password and sign out every other session (the caller signs the current one in again)."""
     if not verify_password(user.password_hash, current or ""):
         raise ValidationError(_l("The current password is wrong."), field="current_password")
-    _check_new_password(new, confirm)
-    user.password_hash = hash_password(new)
+    set_password(user, new, confirm)
+
+
+def set_password(user: User, password: str, confirm: str | None = None) -> None:
+    """Every way a password is set ends here (issue 16, item 11): checked (length, not a common one), hashed, and
+    every session and "remember me" cookie issued so far is signed out. The caller signs the current one in again
+    through ``sessions.start``."""
+    _check_new_password(password, confirm)
+    user.password_hash = hash_password(password)
     end_sessions(user)
 
 

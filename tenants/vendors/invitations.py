@@ -12,8 +12,8 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app.auth import services as account_services
 from app.auth.models import User
-from app.auth.passwords import MIN_PASSWORD_LENGTH, hash_password
 from app.errors import ValidationError
 from app.extensions import db
 
@@ -51,12 +51,9 @@ def user_for(token: str) -> User:
 
 
 def accept(token: str, password: str, confirm: str) -> User:
-    """The vendor chooses their password; flushed, the view commits (and signs them in)."""
+    """The vendor chooses their password (a vendor's way back in after losing a phone): every earlier session and
+    "remember me" cookie is signed out; flushed, the view commits (and signs them in through sessions.start)."""
     user = user_for(token)
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise ValidationError(_l("The password must have at least 8 characters."), field="password")
-    if password != confirm:
-        raise ValidationError(_l("The two passwords do not match."), field="confirm")
-    user.password_hash = hash_password(password)
+    account_services.set_password(user, password, confirm)
     db.session.flush()
     return user

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
+from app.auth import sessions
 from app.auth.access import home_endpoint_for
 from app.errors import DomainError, back_to
 from app.forms import show_error
@@ -139,7 +140,7 @@ def welcome(token: str):
         except DomainError as err:
             flash(str(err.message), "error")
         else:
-            login_user(user)
+            sessions.start(user)  # the project's one session start: a fresh session, its sign-in time
             flash(_("Welcome! Your password is set."), "success")
             endpoint, values = home_endpoint_for(user)
             return redirect(url_for(endpoint, **values))
