@@ -99,6 +99,19 @@ def change_password(user: User, current: str, new: str, confirm: str) -> None:
     set_password(user, new, confirm)
 
 
+def confirm_password(user: User, given: str | None) -> None:
+    """The password asked again before changing where money goes (a receiving account, an API key; issue 16, item
+    16): a stolen session alone cannot redirect a stall's takings. Wrong answers count against the account like the
+    password-change form's (app/auth/throttle.py)."""
+    from app.auth import throttle
+
+    if throttle.password_change_refused(user.id):
+        raise ValidationError(_l("Too many wrong passwords: try again in a few minutes."), field="password")
+    if not verify_password(user.password_hash, given or ""):
+        throttle.password_change_failed(user.id)
+        raise ValidationError(_l("Give your password again to confirm this change."), field="password")
+
+
 def set_password(user: User, password: str, confirm: str | None = None) -> None:
     """Every way a password is set ends here (issue 16, item 11): checked (length, not a common one), hashed, and
     every session and "remember me" cookie issued so far is signed out. The caller signs the current one in again

@@ -22,6 +22,31 @@ def _desk_panel():
     ]
 
 
+# Where money goes: a change of any of these is announced on the commune's desk (issue 16, item 16). The audit trail
+# records each change with who and when (app/audit); the desk counts those of the last MONEY_NOTICE_DAYS.
+MONEY_DESTINATIONS = ("payment_accounts", "api_keys", "webhook_endpoints")
+MONEY_NOTICE_DAYS = 14
+
+
+def _money_destinations_panel():
+    from datetime import timedelta
+
+    from flask import g
+    from flask_babel import lazy_gettext as _l
+    from sqlalchemy import func, select
+
+    from app.audit.models import AuditEntry
+    from app.clock import utcnow
+    from app.extensions import db
+    from tenants import tiles
+
+    changes = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+        AuditEntry.tenant_id == g.tenant.id, AuditEntry.table_name.in_(MONEY_DESTINATIONS),
+        AuditEntry.at >= utcnow() - timedelta(days=MONEY_NOTICE_DAYS)))
+    return [tiles.Figure(_l("Changes to where money goes (receiving accounts, API keys, webhooks), last 14 days"),
+                         changes, attention=True, testid="money-destination-changes")]
+
+
 def _district_figures(start, end):
     from app.district.figures import local_bounds
     from app.payments import stats
@@ -47,6 +72,7 @@ def _register() -> None:
         tiles.Link(_l("Payments"), "reconciliation.payments", primary=True, testid="payments-link"),
         tiles.Link(_l("Reconciliation inbox"), "reconciliation.inbox"),
     )))
+    tiles.on_desk(tiles.DeskTile("money_destinations", order=21, read=_money_destinations_panel))
 
 
 _register()

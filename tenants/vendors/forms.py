@@ -10,6 +10,7 @@ class BankAccountForm(BaseForm):
     account_number = StringField(_l("Account number"), validators=[DataRequired(), Length(max=40)])
     holder_name = StringField(_l("Account holder (as the bank writes it)"),
                               validators=[DataRequired(), Length(max=120)])
+    password = PasswordField(_l("Your password (to confirm the change)"))
 
 
 class ProfileForm(BaseForm):

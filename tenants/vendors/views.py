@@ -8,6 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.auth import services as account_services
 from app.auth import sessions
 from app.auth.access import home_endpoint_for
 from app.errors import DomainError, back_to
@@ -48,6 +49,9 @@ def bank():
     form.bank_bin.choices = [("", _("— choose the bank —"))] + payments.bank_choices()
     if form.validate_on_submit():
         try:
+            # where the stall's takings go: the password again (a stolen session alone cannot redirect them);
+            # recorded by the audit trail and shown on the commune's desk (app/payments, "money_destinations")
+            account_services.confirm_password(current_user._get_current_object(), form.password.data)
             services.change_bank_account(g.vendor_id, form.bank_bin.data, form.account_number.data,
                                          form.holder_name.data)
         except DomainError as err:

@@ -57,6 +57,7 @@ def test_a_commune_admin_creates_sees_and_revokes_an_api_key(app, browser_page, 
     page.goto("/c/bat-trang/payments/")
     page.get_by_test_id("nav-keys").click()
     page.wait_for_url("**/c/bat-trang/payments/keys/")
+    page.get_by_test_id("password").fill(TEST_PASSWORD)  # a key moves money: the password again
     page.get_by_test_id("create-key").click()
     secret = page.get_by_test_id("new-key-secret").inner_text()
     assert secret.startswith("sk_test_")

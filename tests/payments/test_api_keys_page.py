@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.conftest import login, post_form
+from tests.conftest import TEST_PASSWORD, login, post_form
 from tests.payments.helpers import make_account
 
 
@@ -72,7 +72,7 @@ def test_a_new_key_is_shown_once_and_works(app, client, world):
     login(client, "admin@a.vn")
     page = client.get("/c/xa-a/payments/keys/").get_data(as_text=True)
     account_id = re.search(r'<option[^>]*value="(\d+)"', page).group(1)
-    response = post_form(client, "/c/xa-a/payments/keys/", {"account": account_id},
+    response = post_form(client, "/c/xa-a/payments/keys/", {"account": account_id, "password": TEST_PASSWORD},
                          token_from="/c/xa-a/payments/keys/")
     assert response.status_code == 200
     secret = re.search(r'data-testid="new-key-secret">([^<]+)<', response.get_data(as_text=True)).group(1)
@@ -93,6 +93,6 @@ def test_officers_and_other_communes_do_not_manage_keys(client, world):
 def test_an_account_of_another_commune_cannot_get_a_key(client, world, app, make):
     foreign = make_account(app, make.tenant("xa-c", "Xã C"), "0031000000001")
     login(client, "admin@a.vn")
-    response = post_form(client, "/c/xa-a/payments/keys/", {"account": str(foreign.id)},
+    response = post_form(client, "/c/xa-a/payments/keys/", {"account": str(foreign.id), "password": TEST_PASSWORD},
                          token_from="/c/xa-a/payments/keys/")
     assert response.status_code == 400 and 'data-testid="new-key-secret"' not in response.get_data(as_text=True)

@@ -63,7 +63,8 @@ def test_the_desk_shows_each_domains_tile_in_order(client, communes):
     assert 'data-testid="desk-chart"' in html
     stats = re.findall(r'<span class="stat-value"[^>]*>([^<]*)</span><span class="stat-label">([^<]*)<', html)
     assert [label for _value, label in stats] == ["Đã nhận hôm nay", "Giao dịch đang chờ trong hộp đối soát",
-                                                 "Thông báo gần đây", "Di tích", "Bảng QR tại di tích",
+                                                 "Thay đổi nơi nhận tiền (tài khoản nhận, khóa API, webhook) trong "
+                                                 "14 ngày qua", "Thông báo gần đây", "Di tích", "Bảng QR tại di tích",
                                                  "Tài khoản cán bộ"]
     assert dict((label, value) for value, label in stats)["Thông báo gần đây"] == "2"  # A's two, not B's
     assert dict((label, value) for value, label in stats)["Tài khoản cán bộ"] == "2"

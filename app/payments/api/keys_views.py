@@ -10,10 +10,14 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectField
+from wtforms import PasswordField, SelectField
 from wtforms.validators import DataRequired
 
+from flask_login import current_user
+
+from app.auth import services as account_services
 from app.auth.access import commune_staff_required
+from app.errors import DomainError
 from app.extensions import db
 from app.forms import BaseForm
 from app.payments import accounts
@@ -23,6 +27,7 @@ bp = Blueprint("api_keys", __name__, url_prefix="/c/<tenant_slug>/payments/keys"
 
 class NewKeyForm(BaseForm):
     account = SelectField(_l("Payment account"), coerce=int, validators=[DataRequired()])
+    password = PasswordField(_l("Your password (to confirm the change)"))
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -35,8 +40,14 @@ def index():
     if request.method == "POST":
         account = next((a for a in payment_accounts if a.id == form.account.data), None)
         if form.validate_on_submit() and account is not None:
-            _key, secret = accounts.create_api_key(account)  # shown on this page once, stored nowhere in clear
-            db.session.commit()
+            try:  # a key moves money through the API: the password again (issue 16, item 16)
+                account_services.confirm_password(current_user._get_current_object(), form.password.data)
+            except DomainError as err:
+                form.show_error(err)
+                status = 400
+            else:
+                _key, secret = accounts.create_api_key(account)  # shown on this page once, stored nowhere in clear
+                db.session.commit()
         else:
             flash(_("Choose one of the commune's active payment accounts."), "error")
             status = 400

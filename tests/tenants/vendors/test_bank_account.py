@@ -10,7 +10,7 @@ from app.extensions import db
 from app.payments.models import PaymentAccount
 from tenants.scoping import tenant_context
 from tenants.vendors import payments
-from tests.conftest import csrf_token, login
+from tests.conftest import TEST_PASSWORD, csrf_token, login
 from tests.tenants.market.helpers import english, make_market, make_vendor
 
 
@@ -31,12 +31,14 @@ def test_a_vendor_changes_their_bank_account_with_the_same_checks(app, client, m
     english(client)
     url = "/c/trau-quy/vendor/bank"
     bad = client.post(url, data={"bank_bin": "123456", "account_number": "0011001234567",
-                                 "holder_name": "Trần Văn Bình", "csrf_token": csrf_token(client, url)})
+                                 "holder_name": "Trần Văn Bình", "password": TEST_PASSWORD,
+                                 "csrf_token": csrf_token(client, url)})
     assert bad.status_code == 400 and "Unknown bank" in bad.get_data(as_text=True)
     with app.app_context(), tenant_context(tenant):
         assert payments.vendor_account(vendor.id).account_number == "113366668888"  # unchanged
     good = client.post(url, data={"bank_bin": "970436", "account_number": "0011 0012 34567",
-                                  "holder_name": "Trần Văn Bình", "csrf_token": csrf_token(client, url)})
+                                  "holder_name": "Trần Văn Bình", "password": TEST_PASSWORD,
+                                  "csrf_token": csrf_token(client, url)})
     assert good.status_code == 302
     with app.app_context(), tenant_context(tenant):
         account = payments.vendor_account(vendor.id)
@@ -56,7 +58,7 @@ def test_a_vendor_cannot_change_another_vendors_bank_account(app, client, make):
     token = csrf_token(client, "/c/trau-quy/vendor/bank")
     response = client.post("/c/trau-quy/vendor/bank", data={
         "bank_bin": "970436", "account_number": "0011001234567", "holder_name": "Trần Văn Bình",
-        "vendor_id": str(b.id), "csrf_token": token})
+        "vendor_id": str(b.id), "password": TEST_PASSWORD, "csrf_token": token})
     assert response.status_code == 302
     other = app.test_client()
     login(other, b.email)
