@@ -69,6 +69,7 @@ class Config:
     LOGIN_EMAIL_RATE_LIMIT = _env("LOGIN_EMAIL_RATE_LIMIT", "5 per minute;30 per hour")
     WEBHOOK_RATE_LIMIT = _env("WEBHOOK_RATE_LIMIT", "600 per minute")
     API_RATE_LIMIT = _env("API_RATE_LIMIT", "100 per second")  # per secret key, like Stripe's
+    API_AUTH_FAILURE_LIMIT = _env("API_AUTH_FAILURE_LIMIT", "20 per minute;100 per hour")  # failed keys per address
     PASSWORD_CHANGE_RATE_LIMIT = _env("PASSWORD_CHANGE_RATE_LIMIT", "5 per 15 minutes")
     RATELIMIT_KEY_PREFIX = _env("RATELIMIT_KEY_PREFIX", "gialam")
     ONESTOP_LOOKUP_RATE_LIMIT = _env("ONESTOP_LOOKUP_RATE_LIMIT", "30 per minute")  # dossier look-ups by code

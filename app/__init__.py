@@ -166,6 +166,19 @@ def register_errorhandlers(app: Flask) -> None:
             return {"error": {"status": status, "message": context.get("message", "")}}, status
         return render_template(template or f"errors/{status}.html", status=status, **context), status
 
+    @app.errorhandler(400)
+    def bad_request(err):
+        """A 400 that no blueprint answered: a request refused before routing (an untrusted Host) has no blueprint.
+        On /v1 it is the API's JSON error all the same (issue 16); elsewhere werkzeug's page, as before."""
+        if request.path == "/v1" or request.path.startswith("/v1/"):
+            from flask import jsonify
+
+            response = jsonify({"error": {"type": "invalid_request_error",
+                                          "message": err.description or "Invalid request."}})
+            response.status_code = 400
+            return response
+        return err
+
     @app.errorhandler(403)
     def forbidden(err):
         return render_error(403)

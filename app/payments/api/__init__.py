@@ -8,7 +8,6 @@ in ``base``, Idempotency-Key handling in ``idempotency``, the routes in ``intent
 
 from __future__ import annotations
 
-import hashlib
 import re
 
 from flask import Blueprint, Response, current_app, g, request
@@ -24,20 +23,37 @@ from tenants.scoping import activate_tenant, deactivate_tenant
 bp = limit_reads(Blueprint("api_v1", __name__, url_prefix="/v1"))  # reads are limited per API key too
 
 
+def _authenticated_key():
+    """The live key the request presents, if it authenticates; looked up once per request (the limits ask first)."""
+    if "api_key_found" not in g:
+        g.api_key_found = authenticate_api_key(_presented_key())
+    return g.api_key_found
+
+
 def _rate_bucket() -> str:
-    """The API is limited per secret key (a digest of the presented credentials), else per client address."""
+    """A key's own bucket only once the key authenticates; every request without a working key shares its
+    address's bucket (before, any made-up key got a fresh bucket: a new key per request was never limited)."""
     from flask_limiter.util import get_remote_address
 
-    credentials = request.headers.get("Authorization")
-    if credentials:
-        return "api:" + hashlib.sha256(credentials.encode("utf-8", "replace")).hexdigest()[:32]
-    return "api-anonymous:" + get_remote_address()
+    key = _authenticated_key()
+    return f"api-key:{key.id}" if key is not None else "api-unauthenticated:" + get_remote_address()
+
+
+def _failure_bucket() -> str:
+    from flask_limiter.util import get_remote_address
+
+    return "api-auth-failures:" + get_remote_address()
 
 
 # Attached once, where the blueprint is made: the limiter keeps blueprint limits by name for the process, so a limit
 # attached in create_app was added again by every app the process built, and each copy counted the same request.
 # The budget is read from the app serving the request.
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_rate_bucket)(bp)
+# Failed authentications are counted per address (issue 16, item 15): past API_AUTH_FAILURE_LIMIT the address gets
+# 429 for anything but a working key, so guessing keys from one address stops there.
+limiter.limit(lambda: current_app.config["API_AUTH_FAILURE_LIMIT"], key_func=_failure_bucket,
+              deduct_when=lambda response: response.status_code == 401,
+              exempt_when=lambda: _authenticated_key() is not None)(bp)
 
 API_VERSION = "2024-06-20"
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -85,7 +101,7 @@ def _authenticate():
     headers = {"WWW-Authenticate": 'Bearer realm="api"'}
     if secret is None:
         raise ApiError(MISSING_KEY, status=401, headers=headers)
-    key = authenticate_api_key(secret)
+    key = _authenticated_key()
     if key is None:
         raise ApiError(f"Invalid API Key provided: {_mask(secret)}", status=401, code="api_key_invalid",
                        headers=headers)
