@@ -271,6 +271,9 @@ def register_request_hooks(app: Flask) -> None:
     from app.links import external_url
 
     app.jinja_env.globals["external_url"] = external_url  # links that leave the site (og:url): PUBLIC_BASE_URL
+    from tenants.resolution import closed_message
+
+    app.jinja_env.globals["commune_closed_message"] = closed_message  # a merged commune's pages say so
 
     @app.context_processor
     def inject_globals():

@@ -1,9 +1,30 @@
 """Per-request tenant resolution from the URL prefix ``/c/<tenant_slug>/`` into ``g.tenant``."""
 
-from flask import Flask, abort, g
+from flask import Flask, abort, g, request
+from flask_babel import lazy_gettext as _l
+
+from app.errors import DomainError
 
 from tenants.queries import get_by_slug
 from tenants.scoping import activate_tenant, deactivate_tenant
+
+
+READS = ("GET", "HEAD", "OPTIONS")
+
+
+class CommuneClosed(DomainError):
+    """A change asked of a commune that no longer works (merged into another, or inactive): nothing is changed."""
+
+    status = 403
+
+
+def closed_message(tenant):
+    if tenant.status == "merged" and tenant.successor is not None:
+        return _l("%(name)s has been merged into %(successor)s: its records can be read but no longer changed, and "
+                  "it accepts nothing new. Work continues in %(successor)s.", name=tenant.display_name,
+                  successor=tenant.successor.display_name)
+    return _l("%(name)s no longer works on this platform: its records can be read but no longer changed, and it "
+              "accepts nothing new.", name=tenant.display_name)
 
 
 def init_app(app: Flask) -> None:
@@ -17,6 +38,9 @@ def init_app(app: Flask) -> None:
             abort(404)
         g.tenant = tenant
         g.tenant_token = activate_tenant(tenant)
+        if tenant.status != "active" and request.method not in READS:
+            # a merged commune is read-only for its staff, and refuses what citizens and shoppers would send it
+            raise CommuneClosed(closed_message(tenant))
 
     @app.url_defaults
     def add_tenant_slug(endpoint, values):

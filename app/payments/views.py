@@ -36,6 +36,7 @@ from app.payments.banks import get_bank
 from app.clock import as_utc, utcnow
 from app.payments.intents import expire_if_due, get_intent, lock_intent
 from app.payments.models import TERMINAL_STATUSES, PaymentIntent
+from tenants.models import Tenant
 from tenants.scoping import RLS_ALL_TENANTS_SETTING, all_tenants
 
 bp = Blueprint("payments", __name__, template_folder="templates")
@@ -83,9 +84,14 @@ def _unix(value) -> int:
 # ------------------------------------------------------------------------------------------------- QR images
 
 # Built once: constructing the expression per request costs more than running the (compiled, cached) query.
-_PAYLOAD = select(PaymentIntent.qr_payload).where(PaymentIntent.public_id == bindparam("public_id"))
-_PAYLOAD_AND_REFERENCE = select(PaymentIntent.qr_payload, PaymentIntent.reference_code).where(
-    PaymentIntent.public_id == bindparam("public_id"))
+# Only a QR that can still be paid is served (issue 16): not one of a canceled or expired intent, nor of a commune
+# that no longer works (merged or inactive). Its deadline is kept with a confirmed version (_VersionCache).
+_PAYABLE = (PaymentIntent.public_id == bindparam("public_id"), PaymentIntent.status != "canceled",
+            PaymentIntent.expires_at > bindparam("now"),
+            select(Tenant.id).where(Tenant.id == PaymentIntent.tenant_id, Tenant.status == "active").exists())
+_PAYLOAD = select(PaymentIntent.qr_payload, PaymentIntent.expires_at).where(*_PAYABLE)
+_PAYLOAD_AND_REFERENCE = select(PaymentIntent.qr_payload, PaymentIntent.expires_at,
+                                PaymentIntent.reference_code).where(*_PAYABLE)
 
 
 def _read_across_tenants(statement, public_id: str):
@@ -99,7 +105,7 @@ def _read_across_tenants(statement, public_id: str):
     with db.engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql("SELECT set_config(%(name)s, 'on', true)", {"name": RLS_ALL_TENANTS_SETTING})
-        return connection.execute(statement, {"public_id": public_id}).first()
+        return connection.execute(statement, {"public_id": public_id, "now": utcnow()}).first()
 
 
 class _VersionCache:
@@ -138,8 +144,8 @@ def qr_image(public_id: str, kind: str):
     asked_version = request.args.get("v")
     cache_key = (public_id, kind, asked_version)
     confirmed = _confirmed_versions.get(cache_key) if asked_version else None
-    if confirmed is not None:
-        row, etag = confirmed  # a version seen before: neither the database nor the hash again
+    if confirmed is not None and as_utc(confirmed[0][1]) > utcnow():
+        row, etag = confirmed  # a version seen before, still payable: neither the database nor the hash again
     else:
         row = _read_across_tenants(_PAYLOAD_AND_REFERENCE if kind == "pdf" else _PAYLOAD, public_id)
         if row is None:
@@ -155,7 +161,7 @@ def qr_image(public_id: str, kind: str):
         body, etag, mimetype = qr.qr_image(payload, kind)
         response = ImageResponse(body, mimetype=mimetype)
         if kind == "pdf":
-            response.headers["Content-Disposition"] = f'inline; filename="VietQR-{row[1]}.pdf"'
+            response.headers["Content-Disposition"] = f'inline; filename="VietQR-{row[2]}.pdf"'
     response.headers["ETag"] = etag
     response.headers["Cache-Control"] = IMAGE_CACHE_CONTROL if request.args.get("v") == version else IMAGE_REVALIDATE
     return response
@@ -220,15 +226,19 @@ def hosted(public_id: str):
             return _missing()
         intent = expire_if_due(intent)
         account = intent.account
+        commune = db.session.get(Tenant, intent.tenant_id)
+    closed = commune is not None and commune.status != "active" and intent.status != "succeeded"
     response = Response(render_template(
         "payments/hosted.html",
         intent=intent,
         account=account,
+        closed=closed,  # a merged or inactive commune accepts no payment: the page says so, no QR
+        commune=commune,
         bank=get_bank(account.bank_bin),
         expires_at=_unix(intent.expires_at),
         expires_iso=as_utc(intent.expires_at).isoformat(timespec="seconds"),
         server_now=int(time.time()),
-        state=page_state(intent),
+        state="canceled" if closed else page_state(intent),
         png_url=image_url(intent, "png"),
         pdf_url=image_url(intent, "pdf"),
     ))

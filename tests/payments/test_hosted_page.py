@@ -136,7 +136,7 @@ def test_page_costs_a_fixed_small_number_of_queries(app, client, intent):
         assert client.get(f"/pay/{intent['public_id']}").status_code == 200
         assert client.get(f"/pay/{intent['public_id']}/status").status_code == 200
     statements = data_statements(recorded)
-    assert len(statements) == 2, statements  # intent + account in one join; the status in one small select
+    assert len(statements) == 3, statements  # intent + account in one join, its commune (still working?); the status
 
 
 # ------------------------------------------------------------------------------------------------ end states

@@ -152,7 +152,8 @@ def test_image_costs_one_indexed_query_for_the_payload_only(app, client, intent,
     data = data_statements(statements)
     assert len(data) == 1, statements
     select_clause = data[0].split(" FROM ")[0].lower()
-    assert "qr_payload" in select_clause and "," not in select_clause  # only the payload column
+    assert select_clause.count(",") == 1 and "qr_payload" in select_clause and "expires_at" in select_clause
+    # only the payload and its deadline (a QR that can no longer be paid is not served)
     assert "public_id" in data[0]
     assert len(statements) <= (2 if is_postgres else 1)
 
@@ -186,10 +187,11 @@ def test_cold_cache_still_one_query_and_unknown_id_one_query(app, client, intent
     assert len(data_statements(statements)) == 2
 
 
-def test_expired_and_canceled_intents_still_serve_their_image(app, client, intent):
-    """The image is a pure function of the payload; the hosted page is what stops showing it."""
+def test_an_expired_intent_serves_no_image(app, client, intent):
+    """Issue 16: a QR that can no longer be paid is not served (canceled ones and closed communes:
+    tests/security/test_closed_communes.py)."""
     with app.app_context(), all_tenants():
         found = get_intent(intent["public_id"])
         found.expires_at = utcnow() - timedelta(minutes=1)
         db.session.commit()
-    assert client.get(f"/pay/{intent['public_id']}/qr.png").status_code == 200
+    assert client.get(f"/pay/{intent['public_id']}/qr.png").status_code == 404
