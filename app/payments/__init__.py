@@ -23,7 +23,8 @@ def _desk_panel():
 
 
 # Where money goes: a change of any of these is announced on the commune's desk (issue 16, item 16). The audit trail
-# records each change with who and when (app/audit); the desk counts those of the last MONEY_NOTICE_DAYS.
+# records each change with who and when (app/audit); the desk counts those made on the site or through the API in
+# the last MONEY_NOTICE_DAYS (what a stolen session or key could do; the operator's commands are not counted).
 MONEY_DESTINATIONS = ("payment_accounts", "api_keys", "webhook_endpoints")
 MONEY_NOTICE_DAYS = 14
 
@@ -42,6 +43,7 @@ def _money_destinations_panel():
 
     changes = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
         AuditEntry.tenant_id == g.tenant.id, AuditEntry.table_name.in_(MONEY_DESTINATIONS),
+        AuditEntry.actor_kind.in_(("user", "api")),  # made on the site or through the API (not the operator's CLI)
         AuditEntry.at >= utcnow() - timedelta(days=MONEY_NOTICE_DAYS)))
     return [tiles.Figure(_l("Changes to where money goes (receiving accounts, API keys, webhooks), last 14 days"),
                          changes, attention=True, testid="money-destination-changes")]
