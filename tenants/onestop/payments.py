@@ -81,4 +81,12 @@ def _fee_event(purpose, *, intent, event_type):
                                     .execution_options(populate_existing=True))
         if dossier is None or dossier.fee_paid_at is not None or not services.allowed(dossier, "fee_paid"):
             return
-        services.record_fee_paid(dossier, "vietqr")
+        services.record_fee_paid(dossier, "vietqr", reference=intent.reference_code or "")
+
+
+def public_link(endpoint: str, **values) -> str:
+    """An absolute link that leaves the site (a receipt's QR, the dossier's secret link): from PUBLIC_BASE_URL."""
+    from app.payments.urls import public_url
+
+    return public_url(endpoint, **values)
+
