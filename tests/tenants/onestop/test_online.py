@@ -296,3 +296,22 @@ def test_canonical_code():
     assert online.canonical_code("10001 260302 0042") == "10001-260302-0042"
     assert online.canonical_code("10001.260302.00420") == "10001-260302-00420"
     assert online.canonical_code("abc") == "ABC"
+
+
+def test_a_result_counts_as_digitised_only_when_the_citizen_can_download_it(app, client, commune, officer):
+    from datetime import date, datetime, timedelta
+
+    from tenants.onestop import queries
+
+    now = datetime.now(timezone.utc)
+    with app.app_context(), tenant_context(commune):
+        proc = procedure()
+        o = db.session.merge(officer)
+        done, pending = (counter_dossier(officer, proc, now - timedelta(hours=2)) for _ in range(2))
+        services.record_result(done, o, "ket-qua.pdf", PDF, "", now - timedelta(hours=1))
+        pending.result_file_key = "onestop/draft.pdf"  # a file without a result the citizen can get
+        db.session.flush()
+        assert online.result_available(done) and not online.result_available(pending)
+        today = date.today()
+        figures = queries.figures(today - timedelta(days=2), today + timedelta(days=1), now)
+        assert figures["digitisation_rate"] == 0.5
