@@ -151,10 +151,6 @@ def read_pending(tenant_id: int, token: str) -> dict | None:
     return {"token": token, "name": value["n"], "size": len(data), "data": data, "key": value["k"]}
 
 
-def pending_data(item: dict) -> bytes:
-    return item["data"]
-
-
 def drop_pending(keys) -> None:
     for key in keys:
         try:

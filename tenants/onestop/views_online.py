@@ -10,12 +10,11 @@ from flask_babel import gettext as _
 
 from app import audit, posters, storage
 from app.errors import NotFound, back_to
-from app.extensions import db
 from app.formatting import format_vnd
 from app.uploads import upload_limit
 from tenants.onestop import online, payments, queries, receipts, services
 from tenants.onestop.forms import SupplementForm
-from tenants.onestop.views_public import lookup_bp, public_dossier_url, qr_data_uri
+from tenants.onestop.views_public import dossier_path, lookup_bp, public_dossier_url, qr_data_uri
 
 
 def _proven_dossier(code: str):
@@ -36,17 +35,12 @@ def _local(value) -> str:
 @lookup_bp.route("/lookup")
 def lookup_anywhere():
     """The landing page's box: a dossier of any commune from its code, typed with or without dashes or spaces."""
-    from tenants.models import Tenant
-    from tenants.scoping import all_tenants
-
     code = online.canonical_code(request.args.get("code", ""))
     found = queries.find_by_code_anywhere(code) if code else None
     if found is None:
         return render_template("onestop/lookup.html", code=request.args.get("code", ""), missing=bool(code),
                                anywhere=True), (404 if code else 200)
-    with all_tenants():
-        slug = db.session.get(Tenant, found.tenant_id).slug
-    return redirect(url_for("onestop_lookup.dossier", tenant_slug=slug, code=found.code))
+    return redirect(dossier_path(found))
 
 
 @lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>/receipt")

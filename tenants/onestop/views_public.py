@@ -144,7 +144,7 @@ def submit():
                                   services.clean_applicant(**form.applicant(), require_contact=True),
                                   channel="online", note=form.request_note.data or "", submitted_from=origin)
         for item in kept:
-            services.add_document(dossier, item["name"], online.pending_data(item))
+            services.add_document(dossier, item["name"], item["data"])
     except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
         form.show_error(err)
         return _submit_page(form, kept, 400)
@@ -189,15 +189,18 @@ def lookup():
     code = online.canonical_code(request.args.get("code", ""))
     if code:
         found = queries.find_by_code_anywhere(code)  # a code names its unit: any commune's dossier is found
-        if found is not None and found.tenant_id != g.tenant.id:
-            from tenants.models import Tenant
-            from tenants.scoping import all_tenants
-
-            with all_tenants():
-                slug = db.session.get(Tenant, found.tenant_id).slug
-            return redirect(url_for("onestop_lookup.dossier", tenant_slug=slug, code=found.code))
-        return redirect(url_for("onestop_lookup.dossier", code=code))
+        return redirect(dossier_path(found) if found is not None else url_for("onestop_lookup.dossier", code=code))
     return render_template("onestop/lookup.html")
+
+
+def dossier_path(found) -> str:
+    """The public page of a dossier found across communes, under its own commune's address."""
+    from tenants.models import Tenant
+    from tenants.scoping import all_tenants
+
+    with all_tenants():
+        slug = db.session.get(Tenant, found.tenant_id).slug
+    return url_for("onestop_lookup.dossier", tenant_slug=slug, code=found.code)
 
 
 @lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>", methods=["GET", "POST"])

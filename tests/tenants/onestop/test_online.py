@@ -315,3 +315,18 @@ def test_a_result_counts_as_digitised_only_when_the_citizen_can_download_it(app,
         today = date.today()
         figures = queries.figures(today - timedelta(days=2), today + timedelta(days=1), now)
         assert figures["digitisation_rate"] == 0.5
+
+
+def test_the_fee_payment_page_links_back_to_the_dossier(app, client, commune, officer):
+    from app.payments.accounts import create_account
+    from tenants.onestop import payments
+
+    with app.app_context(), tenant_context(commune):
+        create_account("Phí một cửa", "970415", "113000583", "UBND XA BAT TRANG")
+        d = counter_dossier(officer, procedure(fee=15_000), vn(2026, 3, 2, 9, 0))
+        services.request_fee(d, db.session.merge(officer))
+        db.session.commit()
+        intent, code = payments.fee_intent(d), d.code
+        public_id = intent.public_id
+    page = client.get(f"/pay/{public_id}").get_data(as_text=True)
+    assert f'href="/c/bat-trang/onestop/lookup/{code}" data-testid="return-link"' in page
