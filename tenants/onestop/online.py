@@ -26,6 +26,7 @@ from tenants.onestop.models import Dossier, DossierDocument
 
 MAX_FILES = 5  # files of one submission or supplement, each up to services.MAX_DOCUMENT_BYTES
 PENDING_PREFIX = "onestop-pending"
+PENDING_HOURS = timedelta(hours=24)  # how long a kept file waits for its form to be sent again
 PROVEN_KEY = "onestop_proven"  # the dossiers this browser proved it may open, remembered in the session
 PROVEN_MAX = 10
 
@@ -128,9 +129,9 @@ def _signer() -> URLSafeSerializer:
 
 def keep_pending(tenant_id: int, filename: str, data: bytes) -> dict:
     """Store a checked file until the form is sent again: its token (signed, so that a form cannot name another
-    file), name and size. Files never sent are removed by the storage's garbage sweep of ``PENDING_PREFIX``."""
+    file), name and size. Files of forms never sent again are removed a day later (``sweep_pending``)."""
     name, content_type, extension = services.check_document(filename, data)
-    key = f"{PENDING_PREFIX}/{tenant_id}/{secrets.token_hex(12)}.{extension}"
+    key = f"{PENDING_PREFIX}/{tenant_id}/{utcnow():%Y%m%d%H}-{secrets.token_hex(12)}.{extension}"
     storage.save(key, data)
     return {"token": _signer().dumps({"k": key, "n": name, "t": tenant_id}), "name": name, "size": len(data),
             "key": key, "data": data}
@@ -149,6 +150,25 @@ def read_pending(tenant_id: int, token: str) -> dict | None:
     except FileNotFoundError:
         return None
     return {"token": token, "name": value["n"], "size": len(data), "data": data, "key": value["k"]}
+
+
+_last_sweep: dict[int, datetime] = {}  # per commune, in this process: the walk of the keys is not free
+
+
+def sweep_pending(tenant_id: int, now: datetime | None = None, limit: int = 100) -> int:
+    """Remove the commune's pending files older than a day (their key starts with the hour they were kept); run by
+    online submissions at most once an hour per commune and process, so the files of abandoned forms do not pile
+    up. At most ``limit`` per call."""
+    now = now or utcnow()
+    last = _last_sweep.get(tenant_id)
+    if last is not None and timedelta(0) <= now - last < timedelta(hours=1):
+        return 0
+    _last_sweep[tenant_id] = now
+    cutoff = f"{now - PENDING_HOURS:%Y%m%d%H}"
+    prefix = f"{PENDING_PREFIX}/{tenant_id}/"
+    stale = [key for key in storage.keys(prefix) if key[len(prefix):len(prefix) + 10] < cutoff][:limit]
+    drop_pending(stale)
+    return len(stale)
 
 
 def drop_pending(keys) -> None:

@@ -118,6 +118,7 @@ def submit():
     if not form.is_submitted():
         return _submit_page(form, [])
     tenant_id = g.tenant.id
+    online.sweep_pending(tenant_id)
     try:
         origin = online.check_quota(request.remote_addr, request.content_length or 0)
     except DomainError as err:

@@ -330,3 +330,21 @@ def test_the_fee_payment_page_links_back_to_the_dossier(app, client, commune, of
         public_id = intent.public_id
     page = client.get(f"/pay/{public_id}").get_data(as_text=True)
     assert f'href="/c/bat-trang/onestop/lookup/{code}" data-testid="return-link"' in page
+
+
+def test_files_of_forms_never_sent_again_are_swept_after_a_day(app, commune, monkeypatch):
+    from datetime import datetime, timedelta
+
+    from app import storage
+
+    monkeypatch.setattr(online, "_last_sweep", {})
+    with app.app_context():
+        now = datetime.now(timezone.utc)
+        old = f"{online.PENDING_PREFIX}/{commune.id}/{now - timedelta(hours=25):%Y%m%d%H}-abc.pdf"
+        storage.save(old, PDF)
+        fresh = online.keep_pending(commune.id, "to-khai.pdf", PDF)["key"]
+        assert online.sweep_pending(commune.id, now) == 1
+        assert not storage.exists(old) and storage.exists(fresh)
+        storage.save(old, PDF)
+        assert online.sweep_pending(commune.id, now + timedelta(minutes=30)) == 0  # once an hour at most
+        assert online.sweep_pending(commune.id, now + timedelta(hours=2)) == 1
