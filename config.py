@@ -76,6 +76,12 @@ class Config:
     # Ratings (attempts, refused ones included): per address, and per dossier whoever sends them (issue 16, item 2)
     ONESTOP_RATING_ADDRESS_LIMIT = _env("ONESTOP_RATING_ADDRESS_LIMIT", "20 per hour")
     ONESTOP_RATING_DOSSIER_LIMIT = _env("ONESTOP_RATING_DOSSIER_LIMIT", "10 per day")
+    # Anonymous online dossiers per day (the last 24 hours): per client address and per commune, in dossiers and in
+    # bytes of attached files (tenants/onestop/online.py, check_quota).
+    ONESTOP_ONLINE_PER_ADDRESS_DAY = _count("ONESTOP_ONLINE_PER_ADDRESS_DAY", 5)
+    ONESTOP_ONLINE_BYTES_PER_ADDRESS_DAY = _count("ONESTOP_ONLINE_BYTES_PER_ADDRESS_DAY", 40 * 1024 * 1024)
+    ONESTOP_ONLINE_PER_COMMUNE_DAY = _count("ONESTOP_ONLINE_PER_COMMUNE_DAY", 300)
+    ONESTOP_ONLINE_BYTES_PER_COMMUNE_DAY = _count("ONESTOP_ONLINE_BYTES_PER_COMMUNE_DAY", 2 * 1024 * 1024 * 1024)
     # "Find my order" (code and phone) per address: the pair could otherwise be guessed at the server's speed.
     ORDER_LOOKUP_RATE_LIMIT = _env("ORDER_LOOKUP_RATE_LIMIT", "10 per minute;60 per hour")
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token

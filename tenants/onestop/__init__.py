@@ -72,6 +72,8 @@ def _declare_records() -> None:
                 personal=("applicant_name", "applicant_id_number", "applicant_phone", "applicant_address",
                           "applicant_email", "request_note"))
     audit.track("onestop_documents", _l("Dossier document"), personal=("filename",))
+    audit.track("onestop_fee_receipts", _l("Fee receipt"), ignore=("verify_token",),
+                personal=("payer_name", "payer_address", "payer_id_number"))
     retention.rule("onestop.applicant_contacts", _l("Applicants' phone and e-mail on closed dossiers"),
                    "onestop_dossiers", days=365,
                    clock=lambda t: func.coalesce(t.c.returned_at, t.c.finished_at, t.c.submitted_at),

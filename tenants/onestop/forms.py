@@ -152,9 +152,17 @@ class IntakeForm(ApplicantForm):
 
 
 class SubmitForm(ApplicantForm):
-    """Online, by the citizen: the dossier waits for reception."""
+    """Online, by the citizen: the dossier waits for reception. A phone number or an e-mail address is required."""
 
-    file = FileField(_l("Scanned documents (PDF, PNG, JPEG; 10 MB each)"), render_kw={"accept": ".pdf,.png,.jpg,.jpeg"})
+    files = MultipleFileField(_l("Scanned documents (PDF, PNG, JPEG; up to 5 files, 10 MB each)"),
+                              render_kw={"accept": ".pdf,.png,.jpg,.jpeg", "multiple": True})
+
+
+class SupplementForm(BaseForm):
+    """The citizen's additional documents, sent from the dossier's page."""
+
+    files = MultipleFileField(_l("Additional documents (PDF, PNG, JPEG; up to 5 files, 10 MB each)"),
+                              render_kw={"accept": ".pdf,.png,.jpg,.jpeg", "multiple": True})
 
 
 class ReasonForm(BaseForm):

@@ -31,7 +31,7 @@ from tenants.onestop.statuses import CHANNELS, FEE_METHODS, RATINGS, VALUES
 from tenants.scoping import TenantScoped
 
 TIME_UNITS = ("days", "hours")
-DOCUMENT_KINDS = ("submitted", "result")
+DOCUMENT_KINDS = ("submitted", "supplement", "result")  # a supplement: added after a request (Mẫu 02)
 
 
 class Procedure(TenantScoped, db.Model):
@@ -117,7 +117,8 @@ class Dossier(TenantScoped, db.Model):
         Index("ix_onestop_dossiers_tenant_status_due", "tenant_id", "status", "due_at"),
         Index("ix_onestop_dossiers_tenant_received", "tenant_id", "received_at"),
         Index("ix_onestop_dossiers_tenant_name", "tenant_id", "applicant_name_folded"),
-        Index("ix_onestop_dossiers_code", "code"),  # the public look-up by code runs across communes
+        Index("ix_onestop_dossiers_code", "code"),
+        Index("ix_onestop_dossiers_online_quota", "tenant_id", "submitted_at", "submitted_from"),  # the public look-up by code runs across communes
         # The district's figures read every commune's dossiers received in a period: by reception time, carrying
         # what the figures count, so that PostgreSQL answers from the index alone (migration 0014_district).
         Index("ix_onestop_dossiers_received_figures", "received_at",
@@ -163,6 +164,8 @@ class Dossier(TenantScoped, db.Model):
     fee_intent_id: Mapped[int | None] = mapped_column(Integer)
     fee_method: Mapped[str | None] = mapped_column(String(10))
     fee_paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # An online submission's address, as a keyed digest (never the address itself): the per-address daily quota.
+    submitted_from: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     procedure: Mapped[Procedure] = relationship(
@@ -236,3 +239,49 @@ class Rating(TenantScoped, db.Model):
     level: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
     rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class FeeReceiptCounter(TenantScoped, db.Model):
+    """The last number given in a commune's receipt series: one row per series, upserted and locked per receipt, so
+    numbers are gapless and unique (a rolled-back payment gives its number back)."""
+
+    __tablename__ = "onestop_fee_receipt_counters"
+    __table_args__ = (PrimaryKeyConstraint("tenant_id", "series"),)
+
+    series: Mapped[str] = mapped_column(String(20))
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FeeReceipt(TenantScoped, db.Model):
+    """The electronic receipt of a fee (biên lai thu phí, lệ phí; Decree 123/2020, Circular 78/2021): one per paid
+    dossier, numbered in its commune's series, verified by anyone holding its QR (``verify_token``)."""
+
+    __tablename__ = "onestop_fee_receipts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "series", "number"),
+        UniqueConstraint("tenant_id", "dossier_id"),
+        UniqueConstraint("verify_token"),
+        ForeignKeyConstraint(["tenant_id", "dossier_id"], ["onestop_dossiers.tenant_id", "onestop_dossiers.id"],
+                             ondelete="RESTRICT"),
+        CheckConstraint(one_of("method", FEE_METHODS), name="method"),
+        CheckConstraint("amount > 0", name="amount"),
+        CheckConstraint("number > 0", name="number"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dossier_id: Mapped[int] = mapped_column(Integer)
+    form_number: Mapped[str] = mapped_column(String(20))  # ký hiệu mẫu số
+    series: Mapped[str] = mapped_column(String(20))  # ký hiệu biên lai
+    number: Mapped[int] = mapped_column(Integer)  # số biên lai, from 1 in each series
+    issuer_name: Mapped[str] = mapped_column(String(200))  # the organisation collecting the fee
+    issuer_tax_code: Mapped[str] = mapped_column(String(20), default="")
+    payer_name: Mapped[str] = mapped_column(String(120))
+    payer_address: Mapped[str] = mapped_column(String(300), default="")
+    payer_id_number: Mapped[str] = mapped_column(String(12), default="")
+    fee_name: Mapped[str] = mapped_column(String(300))  # tên loại phí, lệ phí
+    amount: Mapped[int] = mapped_column(BigInteger)
+    method: Mapped[str] = mapped_column(String(10))  # VietQR transfer or cash
+    payment_reference: Mapped[str] = mapped_column(String(64), default="")
+    paid_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    verify_token: Mapped[str] = mapped_column(String(32))

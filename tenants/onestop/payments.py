@@ -30,10 +30,23 @@ def request_fee(dossier: Dossier) -> PaymentIntent:
         raise ValidationError(_l("The commune has no fee account yet; ask its admin to add one."), field="action")
     intent = intents.create_intent(
         account, dossier.fee_amount, purpose=PURPOSE, ttl=FEE_TTL,
-        description=f"Lệ phí hồ sơ {dossier.code}"[:500], metadata={"dossier": dossier.code},
+        description=f"Lệ phí hồ sơ {dossier.code}"[:500],
+        metadata={"dossier": dossier.code, "return_path": _dossier_path(dossier)},  # the payment page's way back
     )
     dossier.fee_intent_id = intent.id
     return intent
+
+
+def _dossier_path(dossier: Dossier) -> str:
+    from flask import current_app
+
+    from tenants.models import Tenant
+    from tenants.scoping import all_tenants
+
+    with all_tenants():
+        slug = db.session.get(Tenant, dossier.tenant_id).slug
+    return current_app.url_map.bind("localhost").build("onestop_lookup.dossier", {"tenant_slug": slug,
+                                                                                  "code": dossier.code})
 
 
 def fee_intent(dossier: Dossier) -> PaymentIntent | None:
@@ -81,4 +94,12 @@ def _fee_event(purpose, *, intent, event_type):
                                     .execution_options(populate_existing=True))
         if dossier is None or dossier.fee_paid_at is not None or not services.allowed(dossier, "fee_paid"):
             return
-        services.record_fee_paid(dossier, "vietqr")
+        services.record_fee_paid(dossier, "vietqr", reference=intent.reference_code or "")
+
+
+def public_link(endpoint: str, **values) -> str:
+    """An absolute link that leaves the site (a receipt's QR, the dossier's secret link): from PUBLIC_BASE_URL."""
+    from app.payments.urls import public_url
+
+    return public_url(endpoint, **values)
+

@@ -175,7 +175,9 @@ def _figure_columns(now: datetime) -> list:
         count_if(Dossier.channel == "online").label("online"),
         count_if(and_(Dossier.fee_amount > 0, Dossier.fee_method == "vietqr")).label("cashless_paid"),
         count_if(Dossier.fee_amount > 0).label("fee_dossiers"),
-        count_if(Dossier.result_file_key.is_not(None)).label("digitised"),
+        # Digitised: the citizen can get the result electronically (online.result_available: a result file of a
+        # dossier processed or returned, downloadable from the applicant's page).
+        count_if(and_(Dossier.result_file_key.is_not(None), Dossier.status.in_(statuses.COMPLETED))).label("digitised"),
         func.count(Rating.id).label("ratings_total"),
         count_if(Rating.level == "unsatisfied").label("ratings_unsatisfied"),
         count_if(running_late).label("overdue"),

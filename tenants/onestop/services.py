@@ -73,6 +73,8 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str | None]] = {
                  WITHDRAWN.value),
     "stop": ((RECEIVED.value, PROCESSING.value, AWAITING_DOCUMENTS.value, AWAITING_FEE.value), STOPPED.value),
     "apologise": ((RECEIVED.value, PROCESSING.value, AWAITING_FEE.value), None),
+    # The citizen's additional documents, sent online: the clock stays stopped until the officer resumes.
+    "supplement": ((AWAITING_DOCUMENTS.value,), None),
 }
 ACTIONS = tuple(TRANSITIONS)
 ACTION_LABELS = {
@@ -88,6 +90,7 @@ ACTION_LABELS = {
     "withdraw": _l("Withdrawn"),
     "stop": _l("Stopped"),
     "apologise": _l("Apology and new appointment"),
+    "supplement": _l("Additional documents sent online"),
 }
 
 
@@ -163,7 +166,10 @@ _PHONE = re.compile(r"^\+?[0-9 .-]{8,20}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def clean_applicant(name: str, id_number: str, phone: str = "", address: str = "", email: str = "") -> dict:
+def clean_applicant(name: str, id_number: str, phone: str = "", address: str = "", email: str = "",
+                    require_contact: bool = False) -> dict:
+    """The applicant's details, checked. Online (``require_contact``), a phone number or an e-mail address is
+    required: the office must be able to reach an applicant it has never met."""
     name, address = normalize(name), normalize(address)
     id_number = normalize(id_number).replace(" ", "")
     phone, email = normalize(phone), normalize(email).lower()
@@ -174,6 +180,9 @@ def clean_applicant(name: str, id_number: str, phone: str = "", address: str = "
     if not _ID_NUMBER.match(id_number):
         raise ValidationError(_l("The ID number has 12 digits (citizen ID) or 9 (old ID card)."),
                               field="applicant_id_number")
+    if require_contact and not phone and not email:
+        raise ValidationError(_l("Enter a phone number or an e-mail address, so that the office can reach you."),
+                              field="applicant_phone")
     if phone and not _PHONE.match(phone):
         raise ValidationError(_l("Enter a phone number of digits only."), field="applicant_phone")
     if email and (len(email) > 254 or not _EMAIL.match(email)):
@@ -202,7 +211,8 @@ def next_code(tenant_id: int, now: datetime) -> str:
 
 
 def intake(procedure_id: int, applicant: dict, *, channel: str = "counter", officer=None, note: str = "",
-           sets: int = 1, refuse_reason: str | None = None, now: datetime | None = None) -> Dossier:
+           sets: int = 1, refuse_reason: str | None = None, now: datetime | None = None,
+           submitted_from: str = "") -> Dossier:
     """A new dossier. At the counter an officer receives it at once (the clock starts), or, with
     ``refuse_reason``, refuses it at reception (status 3, Mẫu 03: it is still numbered and recorded, as the
     circular requires); online or by post it waits, "registered", for an officer to receive it."""
@@ -224,7 +234,7 @@ def intake(procedure_id: int, applicant: dict, *, channel: str = "counter", offi
     tenant_id = current_tenant_id()
     dossier = Dossier(code=next_code(tenant_id, now), procedure_id=procedure.id, channel=channel,
                       status=REGISTERED.value, submitted_at=now, request_note=note, sets=sets,
-                      fee_amount=procedure.fee, **applicant)
+                      fee_amount=procedure.fee, submitted_from=submitted_from, **applicant)
     db.session.add(dossier)
     db.session.flush()
     dossier.procedure = procedure
@@ -325,15 +335,20 @@ def request_fee(dossier: Dossier, officer, now: datetime | None = None) -> Dossi
     return _transition(dossier, "request_fee", officer, now, change=lambda d: payments.request_fee(d))
 
 
-def record_fee_paid(dossier: Dossier, method: str, actor=None, now: datetime | None = None) -> Dossier:
-    """The fee arrived: by VietQR (the bank's notification, through onestop/payments.py) or in cash at the counter."""
+def record_fee_paid(dossier: Dossier, method: str, actor=None, now: datetime | None = None,
+                    reference: str = "") -> Dossier:
+    """The fee arrived: by VietQR (the bank's notification, through onestop/payments.py) or in cash at the counter;
+    the electronic fee receipt is issued with it (receipts.py)."""
     now = now or utcnow()
     if method not in statuses.FEE_METHODS:
         raise ValidationError(_l("Unknown payment method."), field="method")
 
     def change(d):
+        from tenants.onestop import receipts
+
         d.fee_method = method
         d.fee_paid_at = now
+        receipts.issue(d, method, reference, now)
 
     note = "VietQR" if method == "vietqr" else "Tiền mặt"
     return _transition(dossier, "fee_paid", actor, now, note, actor_label=None if actor else BANK, change=change)
@@ -345,6 +360,11 @@ def pay_cash(dossier: Dossier, officer, now: datetime | None = None) -> Dossier:
     record_fee_paid(dossier, "cash", officer, now)
     payments.cancel_fee(dossier)  # the QR must not take the money a second time
     return dossier
+
+
+def log_supplement(dossier: Dossier, files: int, now: datetime) -> Dossier:
+    """The citizen sent additional documents online (online.add_supplement stores them): on the control sheet."""
+    return _transition(dossier, "supplement", None, now, f"{files} tệp", actor_label=CITIZEN)
 
 
 def check_document(filename: str, data: bytes) -> tuple[str, str, str]:

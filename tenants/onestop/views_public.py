@@ -11,12 +11,12 @@ from flask_babel import gettext as _
 
 from app.cache import cached_for_visitors
 from app.errors import DomainError, NotFound, back_to
-from app.extensions import limit_reads, limiter
+from app.extensions import db, limit_reads, limiter
 from app.clock import as_utc
 from app.links import external_url
 from app.uploads import upload_limit
-from tenants.onestop import payments, proof, queries, services, statuses
-from tenants.onestop.forms import OfficerRatingForm, RatingForm, SubmitForm
+from tenants.onestop import online, payments, proof, queries, receipts, services, statuses
+from tenants.onestop.forms import OfficerRatingForm, RatingForm, SubmitForm, SupplementForm
 from tenants.onestop.models import Dossier, Procedure, Rating
 from tenants.scoping import tenant_context
 
@@ -62,7 +62,7 @@ def _rating_limits(view):
     return per_address(per_dossier(view))
 
 
-def public_view(dossier, with_personal: bool) -> dict:
+def public_view(dossier, with_personal: bool, events=None) -> dict:
     """The dossier as the public page and the API show it: no personal data unless the ID number was given."""
     status = statuses.get(dossier.status)
     intent = payments.fee_intent(dossier) if dossier.status == "awaiting_fee" else None
@@ -81,7 +81,8 @@ def public_view(dossier, with_personal: bool) -> dict:
         "fee_paid": dossier.fee_paid_at is not None,
         "history": [{"at": as_utc(e.at).isoformat(), "action": e.action, "status": e.to_status,
                      "status_label": statuses.get(e.to_status).label, "on_time": e.on_time}
-                    for e in queries.events(dossier.id)],
+                    for e in (queries.events(dossier.id) if events is None else events)],
+        "result_available": online.result_available(dossier),
         "fee_payment": None,
     }
     if intent is not None:
@@ -91,7 +92,11 @@ def public_view(dossier, with_personal: bool) -> dict:
         view["applicant"] = {"name": dossier.applicant_name, "id_number": dossier.applicant_id_number,
                              "phone": dossier.applicant_phone, "address": dossier.applicant_address,
                              "email": dossier.applicant_email}
-        view["reason"] = dossier.reason or dossier.supplement_items or None
+        # What the office says now: why it ended, what to add while it waits for documents, or the result's note
+        # (the old supplement request is history once a result exists).
+        waiting = dossier.status == statuses.AWAITING_DOCUMENTS.value
+        view["reason"] = dossier.reason or (dossier.supplement_items if waiting else "") or None
+        view["result_note"] = dossier.result_note if dossier.status in statuses.COMPLETED else None
     return view
 
 
@@ -100,6 +105,15 @@ def public_view(dossier, with_personal: bool) -> dict:
 @public_bp.route("/c/<tenant_slug>/onestop/procedures")
 def procedures():
     return render_template("onestop/procedure_list.html", procedures=queries.procedures())
+
+
+@public_bp.route("/c/<tenant_slug>/onestop/procedures/<int:procedure_id>")
+def procedure(procedure_id: int):
+    """One procedure: its required documents, time limit, fee or free, level of online service, a start button."""
+    found = queries.get_procedure(procedure_id)
+    if not found.active:
+        raise NotFound(_("This procedure is no longer offered."))
+    return render_template("onestop/procedure.html", p=found)
 
 
 @public_bp.route("/c/<tenant_slug>/onestop/catalogue")
@@ -112,22 +126,57 @@ def procedures_former_url():
 @public_bp.route("/c/<tenant_slug>/onestop/submit", methods=["GET", "POST"])
 @upload_limit(services.MAX_INTAKE_BYTES)
 def submit():
+    """The online form: several files, each checked and kept (pending uploads) when something else is wrong, so
+    the citizen never chooses them twice; refused past the day's quotas (online.check_quota)."""
     form = SubmitForm()
-    form.offer([p for p in queries.procedures() if p.online])
-    if not form.validate_on_submit():
-        return render_template("onestop/submit.html", form=form), (400 if form.is_submitted() else 200)
+    offered = [p for p in queries.procedures() if p.online]
+    form.offer(offered)
+    if request.method == "GET" and request.args.get("procedure", "").isdigit():
+        form.procedure_id.data = int(request.args["procedure"])
+    if not form.is_submitted():
+        return _submit_page(form, [])
+    tenant_id = g.tenant.id
+    online.sweep_pending(tenant_id)
     try:
-        dossier = services.intake(form.procedure_id.data, services.clean_applicant(**form.applicant()),
-                                  channel="online", note=form.request_note.data or "")
-        upload = form.file.data
+        origin = online.check_quota(request.remote_addr, request.content_length or 0)
+    except DomainError as err:
+        form.show_error(err)
+        return _submit_page(form, [], 429)
+    kept = [p for p in (online.read_pending(tenant_id, t) for t in request.form.getlist("pending")[:online.MAX_FILES])
+            if p is not None]
+    file_errors = []
+    for upload in request.files.getlist("files"):
         if upload and upload.filename:
-            services.add_document(dossier, upload.filename, upload.read(services.MAX_DOCUMENT_BYTES + 1))
+            try:
+                kept.append(online.keep_pending(tenant_id, upload.filename,
+                                                upload.read(services.MAX_DOCUMENT_BYTES + 1)))
+            except DomainError as err:
+                file_errors.append(f"{upload.filename}: {err.message}")
+    if len(kept) > online.MAX_FILES:
+        file_errors.append(_("At most %(n)d files at once.", n=online.MAX_FILES))
+    valid = form.validate_on_submit()
+    form.files.errors = [*form.files.errors, *file_errors]
+    if not valid or file_errors:
+        return _submit_page(form, kept, 400)
+    try:
+        dossier = services.intake(form.procedure_id.data,
+                                  services.clean_applicant(**form.applicant(), require_contact=True),
+                                  channel="online", note=form.request_note.data or "", submitted_from=origin)
+        for item in kept:
+            services.add_document(dossier, item["name"], item["data"])
     except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
         form.show_error(err)
-        return render_template("onestop/submit.html", form=form), 400
-    flash(_("Your dossier %(code)s was sent. Keep this code: the office will receive it.", code=dossier.code),
-          "success")
-    return redirect(url_for("onestop_lookup.dossier", code=dossier.code))
+        return _submit_page(form, kept, 400)
+    online.drop_pending(item["key"] for item in kept)
+    flash(_("Your dossier %(code)s was sent. Keep this receipt: its link brings you back to your dossier.",
+            code=dossier.code), "success")
+    return redirect(url_for("onestop_lookup.receipt", code=dossier.code, k=online.secret(dossier)))
+
+
+def _submit_page(form, kept: list, status: int = 200):
+    chosen = queries.get_procedure(form.procedure_id.data) if isinstance(form.procedure_id.data, int) else None
+    return render_template("onestop/submit.html", form=form, kept=kept, chosen=chosen,
+                           max_files=online.MAX_FILES), status
 
 
 @public_bp.route("/c/<tenant_slug>/onestop/figures")
@@ -156,26 +205,44 @@ def figures_api():
 
 @lookup_bp.route("/c/<tenant_slug>/onestop/lookup")
 def lookup():
-    code = request.args.get("code", "").strip()
+    code = online.canonical_code(request.args.get("code", ""))
     if code:
-        return redirect(url_for("onestop_lookup.dossier", code=code[:32]))
+        found = queries.find_by_code_anywhere(code)  # a code names its unit: any commune's dossier is found
+        return redirect(dossier_path(found) if found is not None else url_for("onestop_lookup.dossier", code=code))
     return render_template("onestop/lookup.html")
+
+
+def dossier_path(found) -> str:
+    """The public page of a dossier found across communes, under its own commune's address."""
+    from tenants.models import Tenant
+    from tenants.scoping import all_tenants
+
+    with all_tenants():
+        slug = db.session.get(Tenant, found.tenant_id).slug
+    return url_for("onestop_lookup.dossier", tenant_slug=slug, code=found.code)
 
 
 @lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>", methods=["GET", "POST"])
 def dossier(code: str):
     try:
-        found = queries.get_by_code(code)
+        found = queries.get_by_code(online.canonical_code(code))
     except NotFound:
         return render_template("onestop/lookup.html", code=code, missing=True), 404
-    key = request.args.get("k") if proof.key_matches(found, request.args.get("k")) else None
-    by_id = request.method == "POST" and proof.id_matches(found, request.form.get("id_number"))
-    if request.method == "POST" and not by_id:
-        flash(_("The ID number does not match this dossier."), "error")
-    with_personal = bool(key) or by_id  # the applicant: the key of their receipt's QR, or their ID number
-    view = public_view(found, with_personal)
+    if request.method == "POST":
+        with_personal = online.prove(found, id_number=request.form.get("id_number"))
+        if not with_personal:
+            flash(_("The ID number does not match this dossier."), "error")
+    else:
+        with_personal = online.proven(found, request.args.get("k"))
+    timeline = queries.events(found.id)
+    view = public_view(found, with_personal, timeline)
     return render_template("onestop/public_dossier.html", d=found, view=view, with_personal=with_personal,
                            key=proof.applicant_key(found) if with_personal else None,
+                           documents=queries.documents(found.id) if with_personal else [],
+                           fee_receipt=receipts.receipt_of(found.id) if with_personal else None,
+                           supplement_form=SupplementForm(), timeline=timeline,
+                           action_labels=services.ACTION_LABELS, status_label=lambda v: statuses.get(v).label,
+                           statuses_open=(statuses.REGISTERED.value, *statuses.OPEN, statuses.PROCESSED.value),
                            rating=queries.rating_of(found.id) if with_personal else None,  # the applicant's only
                            ratings=statuses.RATING_LABELS, form=RatingForm(),
                            fee_qr=qr_data_uri(view["fee_payment"]["qr"]["data"])
@@ -237,6 +304,8 @@ def dossier_api(code: str):
         with_personal = proof.id_matches(found, request.headers.get("X-Applicant-Id"))
         return public_view(found, with_personal)
 
+
+from tenants.onestop import views_online  # noqa: E402,F401  (the applicant's pages, on lookup_bp)
 
 # Once, at import (the limiter and the blueprint are module-level: a limit added per create_app would count twice).
 limiter.shared_limit(lambda: current_app.config.get("ONESTOP_LOOKUP_RATE_LIMIT", "30 per minute"),

@@ -42,3 +42,47 @@ def test_concurrent_intake_gives_unique_consecutive_codes(app, commune, officer)
         thread.join(timeout=60)
     assert errors == []
     assert sorted(code[-4:] for code in codes) == [f"{n:04d}" for n in range(1, THREADS + 1)]
+
+
+def test_concurrent_fee_payments_get_gapless_unique_receipt_numbers(app, commune, officer):
+    """Eight fees paid at once (cash at two counters, bank notifications): receipts 1..8 of the commune's series,
+    none twice, none skipped; a payment rolled back gives its number back."""
+    from sqlalchemy import select
+
+    from tenants.onestop import services
+    from tenants.onestop.models import Dossier, FeeReceipt
+
+    with app.app_context(), tenant_context(commune):
+        proc = procedure(fee=15_000)
+        ids = []
+        for n in range(THREADS + 1):
+            d = counter_dossier(officer, proc, vn(2026, 3, 2, 9, n))
+            d.status = "awaiting_fee"
+            ids.append(d.id)
+        db.session.commit()
+    barrier = threading.Barrier(THREADS + 1)
+    errors = []
+
+    def pay(dossier_id, roll_back=False):
+        try:
+            with app.app_context(), tenant_context(commune):
+                barrier.wait(timeout=30)
+                d = services.lock_dossier(dossier_id)
+                services.record_fee_paid(d, "cash", db.session.merge(officer))
+                if roll_back:
+                    db.session.rollback()
+                else:
+                    db.session.commit()
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=pay, args=(dossier_id, n == 0)) for n, dossier_id in enumerate(ids)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    with app.app_context(), tenant_context(commune):
+        numbers = sorted(db.session.scalars(select(FeeReceipt.number)))
+        assert numbers == list(range(1, THREADS + 1))
+        assert db.session.scalar(select(Dossier).where(Dossier.id == ids[0])).fee_paid_at is None
