@@ -227,12 +227,32 @@ def _ident(name: str) -> str:
 
 # --- applying -----------------------------------------------------------------------------------------------------
 
+def _on_postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
+
+
 def _defer_foreign_keys() -> None:
-    """Composite foreign keys (tenant_id, x_id) are checked at commit for the rest of this transaction."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET CONSTRAINTS ALL DEFERRED"))
-    else:
+    """SQLite: composite foreign keys (tenant_id, x_id) are checked at commit for the rest of this transaction.
+    (PostgreSQL moves every table of a line in one statement instead: ``_move_together``.)"""
+    if not _on_postgres():
         db.session.execute(text("PRAGMA defer_foreign_keys = ON"))
+
+
+def _move_together(tables: list[Table], pred: int, succ: int) -> dict[str, int]:
+    """Change the commune of every row of ``pred`` in ``tables`` to ``succ``. The composite foreign keys (a stall's
+    market is in the stall's commune) are checked at the end of a statement, so on PostgreSQL all the tables move in
+    one statement of data-modifying CTEs (no constraint needs to be deferrable); on SQLite one UPDATE per table, the
+    keys deferred to commit."""
+    if not tables:
+        return {}
+    if not _on_postgres():
+        return {t.name: db.session.execute(t.update().where(t.c.tenant_id == pred).values(tenant_id=succ)).rowcount
+                for t in tables}
+    ctes = ", ".join(f"m{i} AS (UPDATE {_ident(t.name)} SET tenant_id = :succ WHERE tenant_id = :pred RETURNING 1)"
+                     for i, t in enumerate(tables))
+    counts = ", ".join(f"(SELECT count(*) FROM m{i})" for i in range(len(tables)))
+    row = db.session.execute(text(f"WITH {ctes} SELECT {counts}"), {"pred": pred, "succ": succ}).one()
+    return {t.name: int(n) for t, n in zip(tables, row)}
 
 
 def _count(table: Table, tenant_id: int) -> int:
@@ -297,18 +317,16 @@ def _move_memberships(pred: int, succ: int) -> int:
 
 
 def _move(pred: int, succ: int) -> dict[str, int]:
-    moved = {}
+    moved, together = {}, []
     for table in _tenant_tables():
         rule = _rule(table)
-        if rule == "stays":
-            continue
         if rule == "merges":
             moved[table.name] = _merge_rows(table, pred, succ)
-        else:
+        elif rule == "moves":
             if table.name in _RENUMBERS:
                 _renumber(table, pred, succ)
-            moved[table.name] = db.session.execute(
-                table.update().where(table.c.tenant_id == pred).values(tenant_id=succ)).rowcount
+            together.append(table)
+    moved.update(_move_together(together, pred, succ))
     moved[MEMBERSHIPS] = _move_memberships(pred, succ)
     return moved
 

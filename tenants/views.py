@@ -1,6 +1,8 @@
 """Each commune's pages under /c/<slug>/: the public home and the staff desk, composed from the tiles the domains
 register (tenants/tiles.py), and the commune's staff accounts."""
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -32,7 +34,15 @@ def _cache_home(state) -> None:
 @bp.route("/desk")
 @commune_staff_required(*STAFF_ROLES)
 def desk():
-    return render_template("communes/desk.html", tenant=g.tenant, page=tiles.desk(current_user, g.tenant))
+    return render_template("communes/desk.html", tenant=g.tenant, page=tiles.desk(current_user, g.tenant),
+                           merged_in=merged_into(g.tenant), timedelta_day=timedelta(days=1))
+
+
+def merged_into(tenant) -> list:
+    """The units merged into ``tenant`` (the desk's notice for their staff, who land here now)."""
+    from tenants.lineage import neighbours
+
+    return [t for t in neighbours([tenant.id])[0][tenant.id] if t.valid_until is not None]
 
 
 # The core's own tiles: its staff, and the way back to the public page.

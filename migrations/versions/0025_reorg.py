@@ -1,4 +1,4 @@
-"""reorg: administrative reorganisations (lineage), and tenant-consistent foreign keys that can wait for commit
+"""reorg: administrative reorganisations (lineage): events and their lines
 
 Revision ID: 0025_reorg
 Revises: 0020_audit
@@ -6,11 +6,6 @@ Revises: 0020_audit
 - reorganisations: one event per applied plan (key, effective date, legal basis, digest of the plan file).
 - reorganisation_lines: "predecessor -> successor, whole or part", with what moved (docs/decisions.md, "Lineage").
   Both are district-level, like tenants: no row-level security.
-- PostgreSQL: every composite foreign key that carries tenant_id ("a stall's market is in the stall's commune")
-  becomes DEFERRABLE INITIALLY IMMEDIATE. Nothing changes for the application: the checks stay immediate. Only
-  `flask tenants reorganise` says SET CONSTRAINTS ALL DEFERRED, so that a market, its stalls, vendors and sales can
-  change commune one table at a time, set-based, and are checked together at commit. (SQLite: the reorganisation
-  uses PRAGMA defer_foreign_keys, which needs no change of schema.)
 """
 from alembic import op
 import sqlalchemy as sa
@@ -20,20 +15,6 @@ revision = '0025_reorg'
 down_revision = '0020_audit'
 branch_labels = None
 depends_on = None
-
-_TENANT_FKS = """SELECT c.conrelid::regclass::text, c.conname FROM pg_constraint c
-JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = ANY (c.conkey) AND a.attname = 'tenant_id'
-WHERE c.contype = 'f' AND array_length(c.conkey, 1) > 1 AND c.connamespace = current_schema()::regnamespace"""
-
-
-def _set_deferrable(deferrable: bool) -> None:
-    bind = op.get_bind()
-    if bind.dialect.name != "postgresql":
-        return
-    how = "DEFERRABLE INITIALLY IMMEDIATE" if deferrable else "NOT DEFERRABLE"
-    for table, name in bind.execute(sa.text(_TENANT_FKS)).all():
-        op.execute(f'ALTER TABLE {table} ALTER CONSTRAINT "{name}" {how}')
-
 
 def upgrade():
     op.create_table(
@@ -69,10 +50,8 @@ def upgrade():
     )
     for column in ("reorganisation_id", "predecessor_id", "successor_id"):
         op.create_index(op.f(f"ix_reorganisation_lines_{column}"), "reorganisation_lines", [column])
-    _set_deferrable(True)
 
 
 def downgrade():
-    _set_deferrable(False)
     op.drop_table("reorganisation_lines")
     op.drop_table("reorganisations")

@@ -50,8 +50,16 @@ def sums() -> dict[str, int]:
         }
 
 
-def test_the_plan_keeps_every_count_and_a_second_run_changes_nothing(seeded, runner):
+def old_code(slug: str) -> str:
+    dossiers = db.metadata.tables["onestop_dossiers"]
+    with all_tenants():
+        return db.session.scalar(select(dossiers.c.code).join(Tenant, Tenant.id == dossiers.c.tenant_id)
+                                 .where(Tenant.slug == slug).order_by(dossiers.c.id.desc()).limit(1))
+
+
+def test_the_plan_keeps_every_count_and_a_second_run_changes_nothing(seeded, runner, client):
     with seeded.app_context():
+        codes = {slug: old_code(slug) for slug in ("dong-du", "duong-ha", "kim-lan")}
         before, money_before = counts(), sums()
         dossiers_before = per_tenant("onestop_dossiers")
         assert before["onestop_dossiers"] and before["market_sales"] and before["products"] and before["vendors"]
@@ -83,6 +91,29 @@ def test_the_plan_keeps_every_count_and_a_second_run_changes_nothing(seeded, run
         assert str(event.effective_date) == "2025-01-01" and "1286/NQ-UBTVQH15" in event.legal_basis
         assert db.session.scalar(select(func.count()).select_from(ReorganisationLine)) == 8
         snapshot = (counts(), per_tenant("onestop_dossiers"), per_tenant("memberships"))
+
+    # Old addresses and codes resolve to the successor: a receipt slip's look-up, the public API.
+    for slug, successor in (("dong-du", "bat-trang"), ("duong-ha", "thien-duc"), ("kim-lan", "kim-duc")):
+        old = client.get(f"/c/{slug}/onestop/lookup/{codes[slug]}")
+        assert old.status_code == 301 and old.headers["Location"].endswith(
+            f"/c/{successor}/onestop/lookup/{codes[slug]}")
+        page = client.get(old.headers["Location"])
+        assert page.status_code == 200 and codes[slug] in page.get_data(as_text=True)
+        assert client.get(f"/api/dossiers/{codes[slug]}").status_code == 200
+
+    # New dossiers get the successor's code, numbered on from the day counters they inherited: never a code twice,
+    # though Thiên Đức reuses Dương Hà's statistics code.
+    from app import transactions
+    from app.clock import utcnow
+    from tenants.onestop.services import next_code
+
+    with seeded.app_context():
+        thien_duc = db.session.scalar(select(Tenant).where(Tenant.slug == "thien-duc"))
+        fresh = transactions.run(lambda: next_code(thien_duc.id, utcnow()))
+        dossiers = db.metadata.tables["onestop_dossiers"]
+        with all_tenants():
+            taken = set(db.session.scalars(select(dossiers.c.code)))
+        assert fresh.startswith("00541-") and fresh not in taken
 
     again = runner.invoke(args=["tenants", "reorganise", str(PLAN)])
     assert again.exit_code == 0 and "already applied, nothing to do" in again.output
