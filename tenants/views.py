@@ -34,15 +34,21 @@ def _cache_home(state) -> None:
 @bp.route("/desk")
 @commune_staff_required(*STAFF_ROLES)
 def desk():
-    return render_template("communes/desk.html", tenant=g.tenant, page=tiles.desk(current_user, g.tenant),
-                           merged_in=merged_into(g.tenant), timedelta_day=timedelta(days=1))
+    return render_template("communes/desk.html", tenant=g.tenant, page=tiles.desk(current_user, g.tenant))
 
 
-def merged_into(tenant) -> list:
-    """The units merged into ``tenant`` (the desk's notice for their staff, who land here now)."""
+def _merged_in() -> list:
+    """The desk's notice for the staff of merged units, who land here now: the units merged into this one, since
+    when (tenants/lineage.py)."""
+    from app.formatting import format_date
     from tenants.lineage import neighbours
 
-    return [t for t in neighbours([tenant.id])[0][tenant.id] if t.valid_until is not None]
+    merged = [t for t in neighbours([g.tenant.id])[0][g.tenant.id] if t.valid_until is not None]
+    if not merged:
+        return []
+    return [tiles.Figure(_l("Units merged into this one since %(day)s: %(units)s",
+                            day=format_date(merged[0].valid_until + timedelta(days=1)),
+                            units=", ".join(t.display_name for t in merged)), len(merged), testid="lineage-notice")]
 
 
 # The core's own tiles: its staff, and the way back to the public page.
@@ -51,6 +57,7 @@ tiles.on_desk(tiles.DeskTile(
 tiles.on_desk(tiles.DeskTile(
     "staff_accounts", order=81, roles=("commune_admin",),
     links=(tiles.Link(_l("Staff accounts"), "communes.staff", testid="staff-link"),)))
+tiles.on_desk(tiles.DeskTile("lineage", order=1, read=_merged_in))
 tiles.on_desk(tiles.DeskTile("public_page", order=99, links=(tiles.Link(_l("Public page"), "communes.home"),)))
 
 

@@ -64,6 +64,15 @@ def test_the_plan_keeps_every_count_and_a_second_run_changes_nothing(seeded, run
         dossiers_before = per_tenant("onestop_dossiers")
         assert before["onestop_dossiers"] and before["market_sales"] and before["products"] and before["vendors"]
 
+    from datetime import date
+
+    from app.district.queries import district_figures
+
+    with seeded.app_context():
+        end = date.today()
+        periods = [(end.replace(day=1), end), (date(2024, 1, 1), end)]
+        totals_before = [district_figures(*p).totals for p in periods]
+
     dry = runner.invoke(args=["tenants", "reorganise", "--dry-run", str(PLAN)])
     assert dry.exit_code == 0, dry.output
     assert "dong-du -> bat-trang: would move" in dry.output and "would create thien-duc" in dry.output
@@ -91,6 +100,24 @@ def test_the_plan_keeps_every_count_and_a_second_run_changes_nothing(seeded, run
         assert str(event.effective_date) == "2025-01-01" and "1286/NQ-UBTVQH15" in event.legal_basis
         assert db.session.scalar(select(func.count()).select_from(ReorganisationLine)) == 8
         snapshot = (counts(), per_tenant("onestop_dossiers"), per_tenant("memberships"))
+
+    # The district's totals for past periods are unchanged: nothing counted twice, nothing dropped; a successor's
+    # row says whose history it holds.
+    with seeded.app_context():
+        assert [district_figures(*p).totals for p in periods] == totals_before
+        rows = {c.tenant.slug: c for c in district_figures(*periods[0]).communes}
+        assert len(rows) == 17 and [t.slug for t in rows["kim-duc"].includes] == ["kim-lan", "van-duc"]
+        assert rows["kim-duc"].as_json()["includes_history_of"] == ["kim-lan", "van-duc"]
+
+    # The district's lineage page of a unit: before, after, what moved.
+    from tests.conftest import login
+
+    login(client, "district@gialam.demo", seeded.config["DEMO_PASSWORD"])
+    page = client.get("/district/units/dong-du/lineage")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and "bat-trang" in text and "1286/NQ-UBTVQH15" in text and "onestop_dossiers" in text
+    assert "dong-du" in client.get("/district/units/bat-trang/lineage").get_data(as_text=True)
+    assert client.get("/district/units/nowhere/lineage").status_code == 404
 
     # Old addresses and codes resolve to the successor: a receipt slip's look-up, the public API.
     for slug, successor in (("dong-du", "bat-trang"), ("duong-ha", "thien-duc"), ("kim-lan", "kim-duc")):
