@@ -233,47 +233,62 @@ def _on_postgres() -> bool:
 
 def _defer_foreign_keys() -> None:
     """SQLite: composite foreign keys (tenant_id, x_id) are checked at commit for the rest of this transaction.
-    (PostgreSQL moves every table of a line in one statement instead: ``_move_together``.)"""
+    (PostgreSQL moves every table in one statement instead: ``_move_all``.)"""
     if not _on_postgres():
         db.session.execute(text("PRAGMA defer_foreign_keys = ON"))
 
 
-def _move_together(tables: list[Table], pred: int, succ: int) -> dict[str, int]:
-    """Change the commune of every row of ``pred`` in ``tables`` to ``succ``. The composite foreign keys (a stall's
-    market is in the stall's commune) are checked at the end of a statement, so on PostgreSQL all the tables move in
-    one statement of data-modifying CTEs (no constraint needs to be deferrable); on SQLite one UPDATE per table, the
-    keys deferred to commit."""
-    if not tables:
-        return {}
-    if not _on_postgres():
-        return {t.name: db.session.execute(t.update().where(t.c.tenant_id == pred).values(tenant_id=succ)).rowcount
-                for t in tables}
-    ctes = ", ".join(f"m{i} AS (UPDATE {_ident(t.name)} SET tenant_id = :succ WHERE tenant_id = :pred RETURNING 1)"
-                     for i, t in enumerate(tables))
-    counts = ", ".join(f"(SELECT count(*) FROM m{i})" for i in range(len(tables)))
-    row = db.session.execute(text(f"WITH {ctes} SELECT {counts}"), {"pred": pred, "succ": succ}).one()
-    return {t.name: int(n) for t, n in zip(tables, row)}
+def _pairs(pairs: list[tuple[int, int]]) -> str:
+    """The plan's lines as a CTE ``m(pred, succ)``: ids written as integer literals (int() makes them so), so a
+    plan of thousands of lines is one statement whatever the driver's limit on parameters."""
+    return "m(pred, succ) AS (VALUES " + ", ".join(f"({int(p)}, {int(s)})" for p, s in pairs) + ")"
 
 
-def _count(table: Table, tenant_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(table).where(table.c.tenant_id == tenant_id)) or 0
+def _counts(table: Table, pairs: list[tuple[int, int]]) -> dict[int, int]:
+    """Rows of each predecessor in ``table``, in one query."""
+    name = _ident(table.name)
+    rows = db.session.execute(text(
+        f"WITH {_pairs(pairs)} SELECT t.tenant_id, count(*) FROM {name} t JOIN m ON t.tenant_id = m.pred "
+        "GROUP BY t.tenant_id"))
+    return {int(tenant_id): int(n) for tenant_id, n in rows}
 
 
-def _clashes(table: Table, predecessors: list[int], successor: int | None) -> list[str]:
-    """Keys that two of the communes joining into one hold each, for the tables that move."""
+def _clashes(table: Table, pairs: list[tuple[int, int]], names: dict[int, str]) -> list[str]:
+    """Keys that two of the communes joining into one successor hold each (one query per key of the table)."""
     found = []
-    group = predecessors + ([successor] if successor is not None else [])
+    name = _ident(table.name)
     for key in _clash_keys(table):
-        cols = [table.c[name] for name in key]
-        query = (select(*cols).where(table.c.tenant_id.in_(group)).group_by(*cols)
-                 .having(func.count(func.distinct(table.c.tenant_id)) > 1).limit(5))
-        for row in db.session.execute(query):
-            found.append(f"{table.name}: {', '.join(f'{k}={v}' for k, v in zip(key, row))} exists in more than one "
-                         "of the communes joining")
+        cols = ", ".join(f"t.{_ident(k)}" for k in key)
+        rows = db.session.execute(text(
+            f"WITH {_pairs(pairs)}, g(tenant, grp) AS (SELECT pred, succ FROM m UNION SELECT succ, succ FROM m) "
+            f"SELECT g.grp, {cols} FROM {name} t JOIN g ON t.tenant_id = g.tenant GROUP BY g.grp, {cols} "
+            "HAVING count(DISTINCT t.tenant_id) > 1 LIMIT 20"))
+        for grp, *values in rows:
+            found.append(f"{table.name}: {', '.join(f'{k}={v}' for k, v in zip(key, values, strict=True))} exists in more than one "
+                         f"of the communes joining {names.get(int(grp), grp)}")
     return found
 
 
-def _merge_rows(table: Table, pred: int, succ: int) -> int:
+def _move_all(tables: list[Table], pairs: list[tuple[int, int]]) -> None:
+    """Every row of every predecessor in ``tables`` to its successor, set-based: one UPDATE per table for the whole
+    plan. The composite foreign keys (a stall's market is in the stall's commune) are checked at the end of a
+    statement, so on PostgreSQL all the tables move in one statement of data-modifying CTEs (no constraint needs to
+    be deferrable); on SQLite one UPDATE per table, the keys deferred to commit."""
+    if not tables:
+        return
+    if _on_postgres():
+        ctes = ", ".join(f"u{i} AS (UPDATE {_ident(t.name)} SET tenant_id = m.succ FROM m "
+                         f"WHERE {_ident(t.name)}.tenant_id = m.pred RETURNING 1)" for i, t in enumerate(tables))
+        db.session.execute(text(f"WITH {_pairs(pairs)}, {ctes} SELECT 1"))
+        return
+    for t in tables:
+        name = _ident(t.name)
+        db.session.execute(text(
+            f"WITH {_pairs(pairs)} UPDATE {name} SET tenant_id = (SELECT succ FROM m WHERE m.pred = {name}.tenant_id) "
+            f"WHERE tenant_id IN (SELECT pred FROM m)"))
+
+
+def _merge_rows(table: Table, pred: int, succ: int) -> None:
     key, combine = _MERGES[table.name]
     name = _ident(table.name)
     same_key = " AND ".join(f"p.{_ident(k)} = {name}.{_ident(k)}" for k in key)
@@ -287,18 +302,20 @@ def _merge_rows(table: Table, pred: int, succ: int) -> int:
     params = {"pred": pred, "succ": succ}
     db.session.execute(text(f"UPDATE {name} SET {', '.join(sets)} WHERE tenant_id = :succ AND {exists_pred}"), params)
     same_in_succ = " AND ".join(f"s.{_ident(k)} = {name}.{_ident(k)}" for k in key)
-    combined = db.session.execute(text(
+    db.session.execute(text(
         f"DELETE FROM {name} WHERE tenant_id = :pred AND EXISTS (SELECT 1 FROM {name} s WHERE s.tenant_id = :succ "
-        f"AND {same_in_succ})"), params).rowcount
-    moved = db.session.execute(table.update().where(table.c.tenant_id == pred).values(tenant_id=succ)).rowcount
-    return combined + moved
+        f"AND {same_in_succ})"), params)
+    db.session.execute(table.update().where(table.c.tenant_id == pred).values(tenant_id=succ))
 
 
-def _renumber(table: Table, pred: int, succ: int) -> None:
+def _renumber(table: Table, pred: int, succ: int, before: list[int]) -> None:
+    """Renumber ``pred``'s labels of ``table`` so they cannot clash in ``succ``, nor with those of the predecessors
+    renumbered ``before`` it for the same successor."""
     column, how = _RENUMBERS[table.name]
     col = table.c[column]
     if how == "after":
-        largest = select(func.coalesce(func.max(col), 0)).where(table.c.tenant_id == succ).scalar_subquery()
+        largest = (select(func.coalesce(func.max(col), 0)).where(table.c.tenant_id.in_([succ, *before]))
+                   .scalar_subquery())
         db.session.execute(table.update().where(table.c.tenant_id == pred).values({column: col + largest}))
     else:
         code = db.session.scalar(select(Tenant.code).where(Tenant.id == pred))
@@ -306,8 +323,8 @@ def _renumber(table: Table, pred: int, succ: int) -> None:
 
 
 def _move_memberships(pred: int, succ: int) -> int:
-    """Staff follow the plan's default successor; a person who already holds the same role there keeps it, and
-    their membership of the predecessor stays with its history."""
+    """Staff follow the plan's successor; a person who already holds the same role there keeps it, and their
+    membership of the predecessor stays with its history."""
     table = db.metadata.tables[MEMBERSHIPS]
     other = table.alias("other")
     already = exists().where(and_(other.c.tenant_id == succ, other.c.user_id == table.c.user_id,
@@ -316,25 +333,40 @@ def _move_memberships(pred: int, succ: int) -> int:
         table.update().where(table.c.tenant_id == pred, ~already).values(tenant_id=succ)).rowcount
 
 
-def _move(pred: int, succ: int) -> dict[str, int]:
-    moved, together = {}, []
-    for table in _tenant_tables():
-        rule = _rule(table)
-        if rule == "merges":
-            moved[table.name] = _merge_rows(table, pred, succ)
-        elif rule == "moves":
-            if table.name in _RENUMBERS:
-                _renumber(table, pred, succ)
-            together.append(table)
-    moved.update(_move_together(together, pred, succ))
-    moved[MEMBERSHIPS] = _move_memberships(pred, succ)
+def _what_moves(pairs: list[tuple[int, int]]) -> dict[int, dict[str, int]]:
+    """Per predecessor, the rows of each table that move (one grouped count per table)."""
+    moved: dict[int, dict[str, int]] = {p: {} for p, _ in pairs}
+    tables = [t for t in _tenant_tables() if _rule(t) != "stays"] + [db.metadata.tables[MEMBERSHIPS]]
+    for table in tables:
+        for pred, n in _counts(table, pairs).items():
+            moved[pred][table.name] = n
     return moved
 
 
-def _would_move(pred: int) -> dict[str, int]:
-    counts = {t.name: _count(t, pred) for t in _tenant_tables() if _rule(t) != "stays"}
-    counts[MEMBERSHIPS] = _count(db.metadata.tables[MEMBERSHIPS], pred)
-    return counts
+def _move(pairs: list[tuple[int, int]], counts: dict[int, dict[str, int]]) -> None:
+    """Renumber, combine, then move everything, then the staff. The few per-line statements run only for the
+    predecessors that have rows in those tables."""
+    together = []
+    renumbered: dict[tuple[str, int], list[int]] = {}
+    for table in _tenant_tables():
+        rule = _rule(table)
+        if rule == "stays":
+            continue
+        for pred, succ in pairs:
+            if not counts[pred].get(table.name):
+                continue
+            if rule == "merges":
+                _merge_rows(table, pred, succ)
+            elif table.name in _RENUMBERS:
+                before = renumbered.setdefault((table.name, succ), [])
+                _renumber(table, pred, succ, before)
+                before.append(pred)
+        if rule == "moves":
+            together.append(table)
+    _move_all(together, pairs)
+    for pred, succ in pairs:
+        if counts[pred].get(MEMBERSHIPS):
+            counts[pred][MEMBERSHIPS] = _move_memberships(pred, succ)
 
 
 def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
@@ -352,6 +384,7 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
             return report
         tenants = {t.slug: t for t in db.session.scalars(select(Tenant))}
         new = {u.slug: u for u in plan.new_units}
+        predecessors = {line.predecessor for line in plan.lines}
         for unit in plan.new_units:
             if unit.slug in tenants:
                 report.decisions.append(f"new unit {unit.slug}: a commune with this slug exists already")
@@ -365,24 +398,25 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
                 report.decisions.append(f"{line.successor}: neither a commune nor a new unit of the plan")
             elif line.successor in tenants and tenants[line.successor].status != "active":
                 report.decisions.append(f"{line.successor}: is {tenants[line.successor].status}, not in force")
-            if line.successor in {ln.predecessor for ln in plan.lines}:
+            if line.successor in predecessors:
                 report.decisions.append(f"{line.successor}: both a successor and a predecessor in one plan")
         if report.decisions:
             if dry_run:
                 return report
             raise PlanError("; ".join(report.decisions))
-        groups: dict[str, list[int]] = {}
-        for line in plan.lines:
-            groups.setdefault(line.successor, []).append(tenants[line.predecessor].id)
-        for succ_slug, preds in groups.items():
-            succ = tenants.get(succ_slug)
-            for table in _tenant_tables():
-                if _rule(table) == "moves":
-                    report.decisions += _clashes(table, preds, succ.id if succ else None)
+        # New units have no id yet: a negative stand-in for the clash check and the dry run.
+        ids = {slug: t.id for slug, t in tenants.items()}
+        ids.update({u.slug: -i for i, u in enumerate(plan.new_units, start=1) if u.slug not in ids})
+        pairs = [(ids[line.predecessor], ids[line.successor]) for line in plan.lines]
+        names = {i: slug for slug, i in ids.items()}
+        for table in _tenant_tables():
+            if _rule(table) == "moves":
+                report.decisions += _clashes(table, pairs, names)
+        counts = _what_moves(pairs)
         if dry_run:
             report.created = [u.slug for u in plan.new_units]
-            for line in plan.lines:
-                report.moved[(line.predecessor, line.successor)] = _would_move(tenants[line.predecessor].id)
+            for line, (pred, _succ) in zip(plan.lines, pairs, strict=True):
+                report.moved[(line.predecessor, line.successor)] = counts[pred]
             return report
         if report.decisions:
             raise PlanError("; ".join(report.decisions))
@@ -390,8 +424,9 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
         event = Reorganisation(key=plan.key, effective_date=plan.effective_date, legal_basis=plan.legal_basis,
                                digest=plan.digest)
         db.session.add(event)
+        models = {line.successor: tenants[line.predecessor] for line in plan.lines}
         for unit in plan.new_units:
-            model = next(tenants[line.predecessor] for line in plan.lines if line.successor == unit.slug)
+            model = models[unit.slug]
             tenants[unit.slug] = Tenant(
                 slug=unit.slug, name=unit.name, kind=unit.kind, code=unit.code, status="active",
                 district_name=model.district_name, district_code=model.district_code,
@@ -399,15 +434,16 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
             db.session.add(tenants[unit.slug])
             report.created.append(unit.slug)
         db.session.flush()
-        for line in plan.lines:
-            pred, succ = tenants[line.predecessor], tenants[line.successor]
-            moved = _move(pred.id, succ.id)
-            report.moved[(pred.slug, succ.slug)] = moved
-            db.session.add(ReorganisationLine(reorganisation=event, predecessor_id=pred.id, successor_id=succ.id,
-                                              whole=line.whole, is_default=True,
-                                              moved={k: v for k, v in moved.items() if v}))
+        pairs = [(tenants[line.predecessor].id, tenants[line.successor].id) for line in plan.lines]
+        _move(pairs, counts)
+        for line, (pred_id, succ_id) in zip(plan.lines, pairs, strict=True):
+            pred = tenants[line.predecessor]
+            moved = {k: v for k, v in counts[pred_id].items() if v}
+            report.moved[(line.predecessor, line.successor)] = moved
+            db.session.add(ReorganisationLine(reorganisation=event, predecessor_id=pred_id, successor_id=succ_id,
+                                              whole=line.whole, is_default=True, moved=moved))
             pred.status = "merged"
-            pred.successor_id = succ.id
+            pred.successor_id = succ_id
             pred.valid_until = plan.effective_date - timedelta(days=1)
         db.session.flush()
     return report
