@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy import Table, and_, exists, func, select, text
 from sqlalchemy.orm import aliased
 
+from app import audit
 from app.errors import DomainError
 from app.extensions import db
 from tenants.models import KINDS, Reorganisation, ReorganisationLine, Tenant
@@ -442,6 +443,12 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
             report.moved[(line.predecessor, line.successor)] = moved
             db.session.add(ReorganisationLine(reorganisation=event, predecessor_id=pred_id, successor_id=succ_id,
                                               whole=line.whole, is_default=True, moved=moved))
+            # The moves are set-based statements the audit hooks do not see row by row: one summary entry in each
+            # commune's trail, as the other bulk commands do.
+            for trail in (pred_id, succ_id):
+                audit.record("reorganise", table="tenants", tenant_id=trail, details={
+                    "reorganisation": plan.key, "predecessor": line.predecessor, "successor": line.successor,
+                    "moved": moved})
             pred.status = "merged"
             pred.successor_id = succ_id
             pred.valid_until = plan.effective_date - timedelta(days=1)

@@ -71,6 +71,12 @@ def test_api_communes_lists_the_units_in_force_on_a_day_with_their_lineage(app, 
     assert set(before) == {"dong-du", "bat-trang", "kim-lan", "van-duc", "da-ton"}
     assert before["dong-du"]["successors"] == ["bat-trang"] and before["dong-du"]["valid_until"] == "2024-12-31"
     assert before["kim-lan"]["successors"] == ["kim-duc"]
+    # The set-based moves leave one summary entry in each commune's audit trail.
+    from app.audit.models import AuditEntry
+
+    with app.app_context(), all_tenants():
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "reorganise")).all()
+        assert len(entries) == 6 and {e.changes["reorganisation"] for e in entries} == {"test-2025"}
     bad = client.get("/api/communes?on=31/12/2024")
     assert bad.status_code == 400 and bad.get_json()["error"]["param"] == "on"
 
