@@ -62,6 +62,7 @@ def test_the_plan_keeps_every_count_and_a_second_run_changes_nothing(seeded, run
         codes = {slug: old_code(slug) for slug in ("dong-du", "duong-ha", "kim-lan")}
         before, money_before = counts(), sums()
         dossiers_before = per_tenant("onestop_dossiers")
+        held_before = {t: per_tenant(t) for t in ("products", "vendors", "markets", "payment_accounts", "memberships")}
         assert before["onestop_dossiers"] and before["market_sales"] and before["products"] and before["vendors"]
 
     from datetime import date
@@ -88,6 +89,16 @@ def test_the_plan_keeps_every_count_and_a_second_run_changes_nothing(seeded, run
         assert after["thien-duc"] == dossiers_before["dinh-xuyen"] + dossiers_before["duong-ha"]
         assert after["bat-trang"] == dossiers_before["bat-trang"] + dossiers_before["dong-du"]
         assert "dong-du" not in after and "kim-lan" not in after
+        # Each successor holds what its predecessors held: products (the marketplace shows the successor as their
+        # commune), vendors, markets, payment accounts, staff and vendors' sign-ins.
+        plan = load_plan(PLAN)
+        for table, before_held in held_before.items():
+            now_held = per_tenant(table)
+            for succ in {line.successor for line in plan.lines}:
+                expected = before_held.get(succ, 0) + sum(before_held.get(line.predecessor, 0)
+                                                          for line in plan.lines if line.successor == succ)
+                assert now_held.get(succ, 0) == expected, (table, succ)
+            assert not any(now_held.get(line.predecessor) for line in plan.lines), table
         slugs = {t.slug: t for t in db.session.scalars(select(Tenant))}
         assert len(slugs) == 25
         assert {s for s, t in slugs.items() if t.status == "active"} == set(slugs) - {
