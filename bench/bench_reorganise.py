@@ -28,6 +28,7 @@ from sqlalchemy import func, select  # noqa: E402
 
 from app import create_app, transactions  # noqa: E402
 from app.extensions import db  # noqa: E402
+from tenants import lineage  # noqa: E402
 from tenants.lineage import apply_plan, parse_plan  # noqa: E402
 from tenants.models import Tenant  # noqa: E402
 from tenants.scoping import all_tenants  # noqa: E402
@@ -42,13 +43,32 @@ def national_plan(slugs: list[str], key: str) -> dict:
         a, b, c = slugs[i:i + 3]
         group = i // 3
         if group % 50 == 0:  # a new unit (new slug, reused statistics code)
-            succ = f"hop-nhat-{group}"
+            succ = f"hop-nhat-{key.rsplit('-', 1)[-1]}-{group}"
             new_units.append({"slug": succ, "name": f"Hợp Nhất {group}", "kind": "xã", "code": f"{group % 100000:05d}"})
             lines += [{"predecessor": s, "successor": succ, "whole": True} for s in (a, b, c)]
         else:
             lines += [{"predecessor": s, "successor": c, "whole": True} for s in (a, b)]
     return {"key": key, "effective_date": "2025-07-01", "legal_basis": "benchmark: national-size plan",
             "new_units": new_units, "lines": lines}
+
+
+SPENT: dict[str, list] = {}
+
+
+def timed(module, name: str) -> None:
+    """Accumulate the time and calls of ``module.name`` (the phases of a run)."""
+    inner = getattr(module, name)
+
+    def wrapper(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            spent = SPENT.setdefault(name, [0.0, 0])
+            spent[0] += time.perf_counter() - started
+            spent[1] += 1
+
+    setattr(module, name, wrapper)
 
 
 def counts() -> dict[str, int]:
@@ -60,6 +80,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rollback", action="store_true", help="undo the real run at the end (nothing is kept)")
     args = parser.parse_args()
+    for name in ("_what_moves", "_clashes", "_move_all", "_merge_rows", "_renumber", "_move_memberships"):
+        timed(lineage, name)
+    timed(lineage.audit, "record")
     app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"]})
     with app.app_context():
         slugs = list(db.session.scalars(select(Tenant.slug).where(Tenant.status == "active").order_by(Tenant.code, Tenant.id)))
@@ -86,6 +109,8 @@ def main() -> None:
             for table, n in tables.items():
                 moved[table] = moved.get(table, 0) + n
         print(f"applied: {elapsed:.1f} s, {sum(moved.values()):,} rows moved")
+        for name, (seconds, calls) in sorted(SPENT.items(), key=lambda kv: -kv[1][0]):
+            print(f"  {name:28} {seconds:8.1f} s  {calls:>6} calls")
         for table, n in sorted(moved.items(), key=lambda kv: -kv[1]):
             print(f"  {table:28} {n:>10,}")
         after = counts()
