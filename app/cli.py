@@ -143,6 +143,28 @@ def tenants_create(name: str, kind: str, code: str, slug: str | None) -> None:
     click.echo(f"Created {tenant.display_name} at /c/{tenant.slug}/")
 
 
+@tenants_cli.command("reorganise")
+@click.argument("plan_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Print what would move and what needs a decision; change nothing.")
+def tenants_reorganise(plan_file: str, dry_run: bool) -> None:
+    """Apply an administrative reorganisation PLAN_FILE (JSON: README, "Reorganisations") in one transaction."""
+    from app import transactions
+    from app.cache import bump_generation
+    from tenants.lineage import apply_plan, load_plan
+
+    try:
+        plan = load_plan(plan_file)
+        report = transactions.run(lambda: apply_plan(plan, dry_run=dry_run))
+    except DomainError as err:
+        raise click.ClickException(str(err.message)) from None
+    if not dry_run and not report.already_applied:
+        bump_generation()  # the moves are set-based UPDATEs: every cached page may name a moved record
+    for line in report.lines():
+        click.echo(line)
+    if dry_run and report.decisions:
+        raise SystemExit(1)
+
+
 @tenants_cli.command("deactivate")
 @click.argument("slug")
 def tenants_deactivate(slug: str) -> None:

@@ -15,7 +15,7 @@ from app.payments.models import (  # noqa: F401
 from marketplace.models import Order, OrderLine, Product, SubOrder  # noqa: F401
 from tenants.heritage.models import AudioGuide, Artefact, Board, BoardScan, Festival, Relic, Stele  # noqa: F401
 from tenants.market.models import Market, MarketSale, Stall  # noqa: F401
-from tenants.models import Tenant  # noqa: F401
+from tenants.models import Reorganisation, ReorganisationLine, Tenant  # noqa: F401
 from tenants.notices.models import Notice  # noqa: F401
 from tenants.onestop.models import (  # noqa: F401
     DayOff,

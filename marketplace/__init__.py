@@ -82,3 +82,14 @@ def _declare_records() -> None:
 
 
 _declare_records()
+
+
+def _declare_lineage() -> None:
+    """When communes merge (tenants/lineage.py): the catalogue counts follow the products by their triggers
+    (migration 0013_catalogue), which count a product's change of commune; they are never moved by hand."""
+    from tenants import lineage
+
+    lineage.stays("catalogue_counts", "kept by the products' triggers, which follow the products")
+
+
+_declare_lineage()

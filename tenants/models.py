@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String, func
+from sqlalchemy import JSON, Boolean, CheckConstraint, Date, DateTime, ForeignKey, String, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db, one_of
@@ -50,3 +50,40 @@ class Tenant(db.Model):
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"
+
+
+class Reorganisation(db.Model):
+    """One administrative reorganisation: an event with its effective date and legal basis (docs/decisions.md,
+    "Lineage"). District-level, like the communes themselves: no tenant owns it."""
+
+    __tablename__ = "reorganisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120), unique=True)  # the plan's own name: a second run finds it
+    effective_date: Mapped[date] = mapped_column(Date)
+    legal_basis: Mapped[str] = mapped_column(String(500))
+    digest: Mapped[str] = mapped_column(String(64))  # sha256 of the plan file: the same key with other content refused
+    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+    lines: Mapped[list[ReorganisationLine]] = relationship(back_populates="reorganisation", order_by="ReorganisationLine.id")
+
+
+class ReorganisationLine(db.Model):
+    """"predecessor -> successor, whole or part". ``moved`` records what went across (kind -> rows), for the lineage
+    page; ``is_default`` marks, for a split unit, the successor that received everything the plan did not send
+    elsewhere (and the one old addresses fall back to)."""
+
+    __tablename__ = "reorganisation_lines"
+    __table_args__ = (UniqueConstraint("reorganisation_id", "predecessor_id", "successor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reorganisation_id: Mapped[int] = mapped_column(ForeignKey("reorganisations.id", ondelete="CASCADE"), index=True)
+    predecessor_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    successor_id: Mapped[int] = mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), index=True)
+    whole: Mapped[bool] = mapped_column(Boolean, default=True)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=True)
+    moved: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    reorganisation: Mapped[Reorganisation] = relationship(back_populates="lines")
+    predecessor: Mapped[Tenant] = relationship(foreign_keys=[predecessor_id])
+    successor: Mapped[Tenant] = relationship(foreign_keys=[successor_id])

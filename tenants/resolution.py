@@ -1,7 +1,9 @@
 """Per-request tenant resolution from the URL prefix ``/c/<tenant_slug>/`` into ``g.tenant``."""
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, flash, g, redirect, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
 from app.errors import DomainError
 
@@ -36,6 +38,10 @@ def init_app(app: Flask) -> None:
         tenant = get_by_slug(slug)
         if tenant is None or tenant.status == "inactive":
             abort(404)
+        if tenant.status == "merged" and tenant.successor is not None:
+            moved = redirect_to_successor(tenant, slug)  # its pages live on at the successor's (issue 18)
+            if moved is not None:
+                abort(moved)
         g.tenant = tenant
         g.tenant_token = activate_tenant(tenant)
         if tenant.status != "active" and request.method not in READS:
@@ -55,3 +61,25 @@ def init_app(app: Flask) -> None:
         token = g.pop("tenant_token", None)
         if token is not None:
             deactivate_tenant(token)
+
+
+def redirect_to_successor(tenant, slug: str):
+    """Everything under /c/<slug of a merged unit>/ answers with a permanent redirect to the same page of the unit
+    in force that succeeded it (records keep their ids and codes when they move: tenants/lineage.py), query string
+    included: printed receipt slips, rating QRs and stall posters keep working. 301 for reads, 308 for the rest (the
+    method and body are kept). Staff get a notice of where they are now."""
+    from tenants.lineage import current_successor
+
+    successor = current_successor(tenant)
+    if successor.status != "active":  # a chain that ends in a unit no longer in force: stay, read-only
+        return None
+    path = request.path  # /c/<slug>/... and /api/c/<slug>/...: the first /c/<slug> segment is the commune's
+    old = f"/c/{slug}"
+    at = path.find(old + "/") if (old + "/") in path else path.find(old)
+    target = path[:at] + f"/c/{successor.slug}" + path[at + len(old):]
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    if current_user.is_authenticated and request.method in ("GET", "HEAD"):
+        flash(_("%(old)s merged into %(new)s: you are now on %(new)s's pages.", old=tenant.display_name,
+                new=successor.display_name), "info")
+    return redirect(target, 301 if request.method in ("GET", "HEAD") else 308)

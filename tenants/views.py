@@ -1,6 +1,8 @@
 """Each commune's pages under /c/<slug>/: the public home and the staff desk, composed from the tiles the domains
 register (tenants/tiles.py), and the commune's staff accounts."""
 
+from datetime import timedelta
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -35,12 +37,27 @@ def desk():
     return render_template("communes/desk.html", tenant=g.tenant, page=tiles.desk(current_user, g.tenant))
 
 
+def _merged_in() -> list:
+    """The desk's notice for the staff of merged units, who land here now: the units merged into this one, since
+    when (tenants/lineage.py)."""
+    from app.formatting import format_date
+    from tenants.lineage import neighbours
+
+    merged = [t for t in neighbours([g.tenant.id])[0][g.tenant.id] if t.valid_until is not None]
+    if not merged:
+        return []
+    return [tiles.Figure(_l("Units merged into this one since %(day)s: %(units)s",
+                            day=format_date(merged[0].valid_until + timedelta(days=1)),
+                            units=", ".join(t.display_name for t in merged)), len(merged), testid="lineage-notice")]
+
+
 # The core's own tiles: its staff, and the way back to the public page.
 tiles.on_desk(tiles.DeskTile(
     "staff", order=80, read=lambda: [tiles.Figure(_l("Staff accounts"), len(account_services.staff_of(g.tenant)))]))
 tiles.on_desk(tiles.DeskTile(
     "staff_accounts", order=81, roles=("commune_admin",),
     links=(tiles.Link(_l("Staff accounts"), "communes.staff", testid="staff-link"),)))
+tiles.on_desk(tiles.DeskTile("lineage", order=1, read=_merged_in))
 tiles.on_desk(tiles.DeskTile("public_page", order=99, links=(tiles.Link(_l("Public page"), "communes.home"),)))
 
 

@@ -20,6 +20,7 @@ from app.district import figures
 from app.extensions import db
 from app.formatting import to_local
 from app.clock import utcnow
+from tenants import lineage
 from tenants.models import Tenant
 
 DEFAULT_DAYS = 30
@@ -45,6 +46,8 @@ class CommuneFigures:
     values: dict[str, int]
     score: figures.Score
     rank: int | None = None
+    includes: list[Tenant] | None = None  # units merged into this one: their history is in its figures
+
 
     def as_json(self) -> dict:
         return {
@@ -55,6 +58,9 @@ class CommuneFigures:
             **self.values,
             "score": self.score.value,
             "rank": self.rank,
+            # The records a merged unit's successor received carry their history with them: its figures for any
+            # period include them, and say so (tenants/lineage.py, docs/decisions.md "Lineage").
+            "includes_history_of": [t.slug for t in self.includes or ()],
         }
 
 
@@ -96,7 +102,8 @@ def district_figures(start: date, end: date) -> DistrictFigures:
     communes = active_communes()
     values = figures.collect([t.id for t in communes], start, end)
     keys = figures.registered_keys()
-    rows = [CommuneFigures(t, values[t.id], figures.score(values[t.id])) for t in communes]
+    merged_in = lineage.neighbours([t.id for t in communes])[0]
+    rows = [CommuneFigures(t, values[t.id], figures.score(values[t.id]), includes=merged_in[t.id]) for t in communes]
     scored = sorted((r for r in rows if r.score.value is not None), key=lambda r: (-r.score.value, r.tenant.code))
     for position, row in enumerate(scored, start=1):
         row.rank = position

@@ -1,6 +1,6 @@
 from dataclasses import dataclass
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -122,6 +122,22 @@ def api_figures():
     """Public figures (counts and money per commune, no personal data) for ?from=YYYY-MM-DD&to=YYYY-MM-DD."""
     start, end = queries.period(request.args)
     return jsonify(queries.district_figures(start, end).as_json())
+
+
+@bp.route("/units/<slug>/lineage")
+@district_admin_required
+def lineage(slug: str):
+    """A unit's lineage: what it came from, what it became, when, on what legal basis, and what moved."""
+    from tenants import lineage as tenant_lineage
+
+    tenant = tenant_queries.get_by_slug(slug)
+    if tenant is None:
+        abort(404)
+    lines = tenant_lineage.lines_of(tenant)
+    return render_template("district/lineage.html", tenant=tenant,
+                           before=[line for line in lines if line.successor_id == tenant.id],
+                           after=[line for line in lines if line.predecessor_id == tenant.id],
+                           in_force=tenant_lineage.current_successor(tenant))
 
 
 @bp.route("/admins", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
 from flask import abort, current_app, jsonify, redirect, request, session, url_for
+from flask_babel import gettext as _
 
 from app.main import bp
 from tenants import queries as tenant_queries
@@ -26,11 +27,30 @@ def set_language(code: str):
 
 
 @bp.route("/api/communes")
-@cached_for_visitors()
+@cached_for_visitors("reorganisation_lines")
 def api_communes():
-    return jsonify(
-        [{"slug": t.slug, "name": t.name, "kind": t.kind, "code": t.code} for t in tenant_queries.list_active()]
-    )
+    """The units in force today, or on ``?on=YYYY-MM-DD``, each with the slugs of its predecessors and successors
+    (tenants/lineage.py)."""
+    from datetime import date
+
+    from app.clock import utcnow
+    from app.formatting import to_local
+    from tenants import lineage
+
+    on = request.args.get("on", "")
+    try:
+        day = date.fromisoformat(on) if on else to_local(utcnow()).date()
+    except ValueError:
+        return jsonify({"error": {"message": _("Give the date as YYYY-MM-DD."), "param": "on"}}), 400
+    units = lineage.in_force(day)
+    predecessors, successors = lineage.neighbours([t.id for t in units])
+    return jsonify([
+        {"slug": t.slug, "name": t.name, "kind": t.kind, "code": t.code,
+         "valid_from": t.valid_from.isoformat() if t.valid_from else None,
+         "valid_until": t.valid_until.isoformat() if t.valid_until else None,
+         "predecessors": [p.slug for p in predecessors[t.id]], "successors": [s.slug for s in successors[t.id]]}
+        for t in units
+    ])
 
 
 @bp.route("/healthz")

@@ -57,3 +57,15 @@ def _declare_records() -> None:
 
 
 _declare_records()
+
+
+def _declare_lineage() -> None:
+    """When communes merge (tenants/lineage.py): boards and artefacts are numbered per commune, so the moving ones
+    are renumbered (a board's QR opens /q/<board id>, which does not change; the number is a label)."""
+    from tenants import lineage
+
+    lineage.renumbers("heritage_boards", "number", "after")
+    lineage.renumbers("heritage_artefacts", "inventory_number", "prefix")
+
+
+_declare_lineage()

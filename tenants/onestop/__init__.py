@@ -83,3 +83,15 @@ def _declare_records() -> None:
 
 
 _declare_records()
+
+
+def _declare_lineage() -> None:
+    """When communes merge (tenants/lineage.py): dossier numbers go on from the larger day counter, so a successor
+    that reuses a predecessor's statistics code never issues a code twice; each commune keeps its own days off."""
+    from tenants import lineage
+
+    lineage.merges("onestop_dossier_counters", key=("day",), combine={"last": "max"})
+    lineage.stays("onestop_days_off", "a commune's own calendar; the successor's applies from the effective date")
+
+
+_declare_lineage()

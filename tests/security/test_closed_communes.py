@@ -25,8 +25,11 @@ def _set_status(app, tenant_id: int, status: str, successor_id: int | None = Non
 
 
 def test_a_merged_communes_staff_read_but_change_nothing(app, client, make):
+    """A merged unit whose successor is in force redirects to it (tests/tenants/lineage); one whose successor is not
+    on the platform (or no longer in force) stays where it is, read-only."""
     old = make.tenant("bat-trang", "Bát Tràng")
     new = make.tenant("gia-lam-moi", "Gia Lâm Mới")
+    _set_status(app, new.id, "inactive")  # the successor is not on the platform
     officer = make.user("officer@battrang.vn", "officer", old)
     with app.app_context(), tenant_context(old):
         d = counter_dossier(officer, procedure(), vn(2026, 3, 2, 9, 0))
