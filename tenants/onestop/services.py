@@ -19,6 +19,7 @@ from app.clock import as_utc, utcnow
 from app.text import fold, normalize
 from tenants.models import Tenant
 from tenants.onestop import queries, statuses
+from tenants.onestop import notify as notices
 from tenants.onestop import worktime
 from tenants.onestop.models import (
     Dossier,
@@ -137,6 +138,7 @@ def _transition(dossier: Dossier, action: str, actor, now: datetime, note: str =
         dossier.status = to
     _log(dossier, action, before, actor, now, note, actor_label)
     db.session.flush()
+    notices.dossier_changed(dossier, action)  # the applicant hears of it, in this transaction (issue #20)
     return dossier
 
 
