@@ -180,13 +180,23 @@ class Status:
     sent_at: datetime | None
 
 
-def status_of(subject: str) -> list[Status]:
-    """Each message about ``subject``, oldest first: what staff see on the dossier's or the order's page."""
-    rows = db.session.execute(
-        select(NotifyMessage.event, NotifyMessage.channel, NotifyMessage.address, NotifyMessage.status,
-               NotifyMessage.attempts, NotifyMessage.last_error, NotifyMessage.created_at, NotifyMessage.sent_at)
-        .where(NotifyMessage.subject == subject).order_by(NotifyMessage.id)).all()
-    return [Status(*row) for row in rows]
+def status_of(subject: str, keys: list[str] | None = None) -> list[Status]:
+    """Each message about ``subject``, oldest first: what staff see on the dossier's or the order's page. With
+    ``keys`` (exact keys, or prefixes ending in ":"), only those messages, read across communes (an order's messages
+    live with its home commune; a producer of another commune sees those about its own part)."""
+    from sqlalchemy import or_
+
+    from tenants.scoping import all_tenants
+
+    query = (select(NotifyMessage.event, NotifyMessage.channel, NotifyMessage.address, NotifyMessage.status,
+                    NotifyMessage.attempts, NotifyMessage.last_error, NotifyMessage.created_at, NotifyMessage.sent_at)
+             .where(NotifyMessage.subject == subject).order_by(NotifyMessage.id))
+    if keys is None:
+        return [Status(*row) for row in db.session.execute(query).all()]
+    query = query.where(or_(*(NotifyMessage.key.startswith(k, autoescape=True) if k.endswith(":")
+                              else NotifyMessage.key == k for k in keys)))
+    with all_tenants():
+        return [Status(*row) for row in db.session.execute(query).all()]
 
 
 _PERIODIC: dict[str, Callable[[datetime], int]] = {}
@@ -207,3 +217,28 @@ def init_app(app) -> None:
 
     app.register_blueprint(views.bp)
     cli.register(app)
+
+
+def _declare_records() -> None:
+    """Personal data (Decree 13/2023/NĐ-CP; docs/operations.md, "Notifications"): the phone and e-mail a person gave
+    for messages about one record, and the address each message went to. Purpose: telling them about that record
+    only. Kept: a subscription's contact one year after it was made (then blanked and the channel set to none; a
+    person's erasure request reaches it at any age); messages 90 days after they were sent, failed or stopped.
+    Provider secrets are recorded as changed, never with their value."""
+    from flask_babel import lazy_gettext as _l
+
+    from app import audit, retention
+
+    audit.personal_data("notify_subscriptions", "phone", "email", label=_l("Notification contact"))
+    audit.personal_data("notify_messages", "address", "body", label=_l("Notification"))
+    audit.track("notify_secrets", _l("Notification provider secret"), secret=("ciphertext",))
+    retention.rule("notify.contacts", _l("Contacts given for notifications"), "notify_subscriptions", days=365,
+                   clock="created_at", anonymise={"phone": "", "email": "", "channel": "none"},
+                   basis=_l("Used only to tell the person about the record they gave them for; a year covers the "
+                            "longest dossier and order with their complaints."))
+    retention.rule("notify.messages", _l("Notifications sent"), "notify_messages", days=90, clock="created_at",
+                   where=lambda t: t.c.status != "pending",
+                   basis=_l("Enough for staff to answer \"was I told?\"; the record's own history stays."))
+
+
+_declare_records()

@@ -20,6 +20,14 @@ from tenants.scoping import all_tenants, tenant_context
 
 bp = Blueprint("notify", __name__, template_folder="templates")
 
+
+@bp.app_template_global("notify_messages")
+def notify_messages(subject: str, keys: list[str] | None = None):
+    """The messages about a record, for its staff page (templates: ``{% include "notify/_status.html" %}``)."""
+    from app import notify
+
+    return notify.status_of(subject, keys)
+
 CHOICE_LABELS = {
     "email": _l("E-mail"),
     "sms": _l("SMS (text message)"),

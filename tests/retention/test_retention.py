@@ -167,7 +167,8 @@ def test_a_person_finds_every_record_holding_their_phone(app, runner, dossiers, 
     assert searches == {tenant.id: {"by": "phone", "rows": 3}, market.id: {"by": "phone", "rows": 1}}
     assert "912345678" not in str(entries(app, action="personal_data_search"))
     by_order = runner.invoke(args=["personal-data", "find", "--phone", "0988777666"])
-    assert "3 records hold" in by_order.output and "orders" in by_order.output
+    # the three orders, and the shopper's choice of channel for each (app/notify: SMS to the phone by default)
+    assert "6 records hold" in by_order.output and by_order.output.count("notify_subscriptions") == 3
 
 
 def test_erasure_on_request_reaches_what_is_done_with_whatever_its_age_and_keeps_the_rest(app, runner, dossiers):
