@@ -125,6 +125,7 @@ class Config:
     ZALO_URL = _env("ZALO_URL")
     ZALO_TOKEN_URL = _env("ZALO_TOKEN_URL")
     NOTIFY_OUTBOX_PAGE = _env("NOTIFY_OUTBOX_PAGE", "") in ("1", "true")
+    NOTIFY_LEASE_SECONDS = _count("NOTIFY_LEASE_SECONDS", 60)  # how long a worker holds a batch it is sending
     # Marketplace: how long a checkout holds the stock (and its VietQR stays payable) before it goes back on sale.
     MARKETPLACE_HOLD_MINUTES = _count("MARKETPLACE_HOLD_MINUTES", 30) or 30
     # Behind a reverse proxy (nginx...): how many proxies to trust for X-Forwarded-For/-Proto/-Host. The login
