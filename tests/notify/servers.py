@@ -14,11 +14,19 @@ from __future__ import annotations
 import json
 import threading
 import time
-from email import message_from_bytes
+from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
 from aiosmtpd.controller import Controller
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 class _Handler:
@@ -34,7 +42,7 @@ class _Handler:
         if self.server.refuse_next:
             self.server.refuse_next -= 1
             return "451 4.3.0 try again later"
-        self.server.accepted.append(message_from_bytes(envelope.content))
+        self.server.accepted.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
 
@@ -44,12 +52,12 @@ class SmtpServer:
         self.accepted = []  # messages answered "250"
         self.hold = threading.Event()
         self.refuse_next = 0
-        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=0)
+        self.port = _free_port()
+        self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self.url = f"smtp://127.0.0.1:{self.port}"
 
     def start(self) -> "SmtpServer":
         self.controller.start()
-        self.port = self.controller.server.sockets[0].getsockname()[1]
-        self.url = f"smtp://127.0.0.1:{self.port}"
         return self
 
     def stop(self) -> None:
