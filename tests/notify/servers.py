@@ -37,6 +37,8 @@ class _Handler:
         import asyncio
 
         self.server.arrived.append(envelope.content)
+        if self.server.hold_at is not None and len(self.server.arrived) == self.server.hold_at:
+            self.server.hold.set()
         while self.server.hold.is_set():
             await asyncio.sleep(0.05)
         if self.server.refuse_next:
@@ -51,6 +53,7 @@ class SmtpServer:
         self.arrived: list[bytes] = []  # every DATA received, answered or not
         self.accepted = []  # messages answered "250"
         self.hold = threading.Event()
+        self.hold_at: int | None = None  # hold DATA's answer when this many messages have arrived
         self.refuse_next = 0
         self.port = _free_port()
         self.controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
@@ -110,6 +113,7 @@ class EsmsServer(_JsonServer):
         self.sent: dict[str, dict] = {}  # RequestId -> the request texted
         self.fail_next: list[tuple[int, dict]] = []
         self.hold = threading.Event()
+        self.hold_at: int | None = None  # hold (after texting) when this many requests have arrived
         self.url = self.base + self.PATH
 
     def answer(self, path, headers, raw):
@@ -121,6 +125,8 @@ class EsmsServer(_JsonServer):
             if body["RequestId"] not in self.sent:
                 self.sent[body["RequestId"]] = body
             sms_id = f"sms-{list(self.sent).index(body['RequestId']) + 1}"
+            if self.hold_at is not None and len(self.requests) == self.hold_at:
+                self.hold.set()
         while self.hold.is_set():  # texted, the answer not yet given: a worker killed here lost the answer
             time.sleep(0.05)
         return 200, {"CodeResult": "100", "CountRegenerate": 0, "SMSID": sms_id}
