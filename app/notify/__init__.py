@@ -82,7 +82,15 @@ def subscription(subject: str) -> NotifySubscription | None:
 
 def subscribe(subject: str, *, phone: str = "", email: str = "", channel: str | None = None,
               locale: str | None = None) -> NotifySubscription:
-    """Record (or update) the person's choice for ``subject``: the channel, or "none". Flushes only."""
+    """Record (or update) the person's choice for ``subject``: the channel, or "none". Flushes only. Without a
+    ``channel``, the one chosen on the form being submitted (``notify_channel``: notify/_choice_field.html), else
+    e-mail when given, else SMS; without a ``locale``, the request's."""
+    if channel is None and has_request_context():
+        channel = request.form.get("notify_channel")
+    if locale is None and has_request_context():
+        from flask_babel import get_locale
+
+        locale = str(get_locale() or "vi")
     channel = channel if channel in CHOICES else default_channel(phone, email)
     if channel == "email" and not email or channel in ("sms", "zalo") and not phone:
         channel = default_channel(phone, email) if channel != "none" else "none"
@@ -164,7 +172,7 @@ def send_to(user, subject: str, event: str, build: Callable[[str], Text], *, key
     if not getattr(user, "email", "") or not getattr(user, "active", True):
         return None
     if subscription(subject) is None:
-        subscribe(subject, email=user.email, channel="email", locale=getattr(user, "locale", None))
+        subscribe(subject, email=user.email, channel="email", locale=getattr(user, "locale", None) or "vi")
     return send(subject, event, build, key=key)
 
 

@@ -86,6 +86,12 @@ def text(dossier: Dossier, event: str) -> notify.Text:
     return notify.Text(title=title, body=body, link=link, reason=reason, zns_template=ZNS_TEMPLATE, zns_data=data)
 
 
+def dossier_submitted(dossier: Dossier) -> None:
+    """At intake: the applicant's choice, as the form gave it (``notify_channel``), else the default."""
+    if dossier.applicant_phone or dossier.applicant_email:
+        choose(dossier, None)
+
+
 def dossier_changed(dossier: Dossier, action: str) -> None:
     event = EVENTS.get(action)
     if event is None or not (dossier.applicant_phone or dossier.applicant_email):

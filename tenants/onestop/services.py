@@ -231,6 +231,7 @@ def intake(procedure_id: int, applicant: dict, *, channel: str = "counter", offi
     db.session.flush()
     dossier.procedure = procedure
     _log(dossier, "submit", None, officer, now, actor_label=None if officer else CITIZEN)
+    notices.dossier_submitted(dossier)  # the applicant's choice of channel, from the form (issue #20)
     if officer is not None and refuse_reason is not None:
         refuse(dossier, officer, refuse_reason, now=now)
     elif officer is not None:

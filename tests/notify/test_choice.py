@@ -75,3 +75,42 @@ def test_staff_see_each_messages_status_on_the_dossier(app, client, setup):
     login(client, "officer@battrang.vn")
     html = client.get(f"/c/bat-trang/onestop/d/{dossier_id}").get_data(as_text=True)
     assert 'data-testid="notify-status"' in html and 'data-status="sent"' in html and "received" in html
+
+
+@pytest.mark.parametrize("choice, expected", [("zalo", ["zalo"]), ("none", [])])
+def test_the_shopper_chooses_the_channel_at_checkout(app, client, make, choice, expected):
+    import re
+
+    from tests.marketplace.helpers import make_product, make_vendor
+
+    tenant = make.tenant("bat-trang", "Bát Tràng")
+    product = make_product(app, tenant, make_vendor(app, tenant))
+    client.post("/marketplace/cart/add", data={"product_id": product, "quantity": "1"})
+    page = client.get("/marketplace/checkout").get_data(as_text=True)
+    assert 'data-testid="notify-choice"' in page and 'value="email"' not in page  # no e-mail asked at checkout
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/marketplace/checkout", data={
+        "csrf_token": token, "name": "Trần Thị Bình", "phone": "0912 345 678", "address": "Số 1 Trâu Quỳ",
+        "notify_channel": choice})
+    assert response.status_code == 302
+    assert [s["channel"] for s in subscriptions(app)] == [choice]
+    assert [m["channel"] for m in messages(app)] == expected
+
+
+def test_the_applicant_chooses_the_channel_when_submitting_online(app, client, make):
+    import re
+
+    from tests.tenants.onestop.conftest import procedure_id
+
+    commune = make.tenant("bat-trang", "Bát Tràng")
+    proc = procedure_id(app, commune)
+    page = client.get("/c/bat-trang/onestop/submit").get_data(as_text=True)
+    assert 'data-testid="notify-choice"' in page
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/c/bat-trang/onestop/submit", data={
+        "csrf_token": token, "procedure_id": proc, "applicant_name": "Nguyễn Văn An",
+        "applicant_id_number": "001090012345", "applicant_phone": "0912345678", "applicant_address": "Thôn 1",
+        "applicant_email": "an@example.vn", "notify_channel": "email"})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    [sub] = subscriptions(app)
+    assert sub["channel"] == "email" and sub["email"] == "an@example.vn" and sub["locale"] == "vi"
