@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
@@ -35,6 +36,17 @@ ESMS_URL = "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_pos
 ZALO_URL = "https://business.openapi.zalo.me/message/template"
 ZALO_TOKEN_URL = "https://oauth.zaloapp.com/v4/oa/access_token"
 ZALO_EXPIRED_TOKEN = -124
+
+
+_local = threading.local()
+
+
+def _http() -> requests.Session:
+    """One HTTP session per worker thread: the provider's connection is kept alive across a batch."""
+    session = getattr(_local, "session", None)
+    if session is None:
+        session = _local.session = requests.Session()
+    return session
 
 
 @dataclass(frozen=True)
@@ -158,7 +170,7 @@ def send_sms(job: Job) -> Outcome:
         "RequestId": job.key[:50],
     }
     try:
-        answer = requests.post(current_app.config.get("ESMS_URL") or ESMS_URL, json=body, timeout=TIMEOUT_SECONDS)
+        answer = _http().post(current_app.config.get("ESMS_URL") or ESMS_URL, json=body, timeout=TIMEOUT_SECONDS)
     except requests.RequestException:
         return Outcome(False, error="eSMS: no connection")
     if answer.status_code >= 500:
@@ -192,7 +204,7 @@ def refresh_zalo_token(credentials: dict) -> dict | None:
     if not credentials.get("refresh_token"):
         return None
     try:
-        answer = requests.post(current_app.config.get("ZALO_TOKEN_URL") or ZALO_TOKEN_URL,
+        answer = _http().post(current_app.config.get("ZALO_TOKEN_URL") or ZALO_TOKEN_URL,
                                headers={"secret_key": credentials["app_secret"]},
                                data={"app_id": credentials["app_id"], "grant_type": "refresh_token",
                                      "refresh_token": credentials["refresh_token"]}, timeout=TIMEOUT_SECONDS)
@@ -213,7 +225,7 @@ def _zalo_post(job: Job, credentials: dict) -> tuple[int | None, dict | None]:
     if current_app.config.get("ZALO_DEVELOPMENT_MODE"):
         body["mode"] = "development"
     try:
-        answer = requests.post(current_app.config.get("ZALO_URL") or ZALO_URL, json=body, timeout=TIMEOUT_SECONDS,
+        answer = _http().post(current_app.config.get("ZALO_URL") or ZALO_URL, json=body, timeout=TIMEOUT_SECONDS,
                                headers={"access_token": credentials["access_token"]})
     except requests.RequestException:
         return None, None

@@ -77,6 +77,8 @@ class _JsonServer:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as the providers' servers
+
             def log_message(self, *args):
                 pass
 
