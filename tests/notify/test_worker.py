@@ -44,7 +44,7 @@ def _worker(database, extra_env: dict) -> subprocess.Popen:
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _kill_when(process, held: threading.Event, timeout: float = 30) -> None:
+def _kill_when(process, held: threading.Event, timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     try:
         while not held.is_set() and time.monotonic() < deadline and process.poll() is None:
