@@ -114,12 +114,24 @@ def _footer(reason: str, stop_url: str) -> str:
 
 def _compose(channel: str, text: Text, stop_url: str) -> tuple[str, str]:
     """(title, body) as the channel carries them, with why it was sent and how to stop it."""
-    if channel == "sms":
-        words = " ".join(part for part in (text.title + ":", text.body, text.link) if part)
-        stop = gettext("Stop: %(url)s", url=stop_url)
-        return "", sms.fit(words, sms.MAX_SEGMENTS - 1) + " " + sms.unaccented(stop)
+    if channel == "sms":  # the words are cut to fit; the record's link and the stop link are kept whole
+        tail = " ".join(part for part in (text.link, sms.unaccented(gettext("Stop: %(url)s", url=stop_url))) if part)
+        words = sms.cut(f"{text.title}: {text.body}", sms.budget() - sms.length(tail) - 1)
+        return "", f"{words} {tail}"
     body = "\n\n".join(part for part in (text.body, text.link, _footer(text.reason, stop_url)) if part)
     return text.title[:200], body
+
+
+# Zalo ZNS template parameters have typed length limits (customer name 30, phone 15, address 200, code 30,
+# amount 20...): each value is cut to its parameter's limit before it is written (200 for the others). Every ZNS
+# template of the platform carries why the message was sent and the stop link (``ly_do``, ``dung_nhan``).
+ZNS_LIMITS = {"ten_khach_hang": 30, "so_dien_thoai": 15, "dia_chi": 200, "ma_ho_so": 30, "ma_don": 30,
+              "so_tien": 20, "so_don": 20, "tong_tien": 20, "trang_thai": 30, "hen_tra": 30}
+
+
+def zns_data(data: dict, reason: str, stop_url: str) -> dict:
+    values = {**data, "ly_do": reason, "dung_nhan": stop_url}
+    return {name: str(value)[:ZNS_LIMITS.get(name, 200)] for name, value in values.items()}
 
 
 def _write(*, subject: str, event: str, key: str, channel: str, address: str, locale: str, text: Text,
@@ -129,7 +141,8 @@ def _write(*, subject: str, event: str, key: str, channel: str, address: str, lo
     message = NotifyMessage(key=key[:120], subject=subject, event=event, subscription_id=subscription_id,
                             channel=channel, address=address, locale=locale, title=title, body=body,
                             template_id=text.zns_template if channel == "zalo" else "",
-                            template_data=_json(text.zns_data) if channel == "zalo" else "",
+                            template_data=_json(zns_data(text.zns_data, text.reason, stop_url))
+                            if channel == "zalo" else "",
                             status="pending", attempts=0, next_attempt_at=now, created_at=now)
     if tenant_id is not None:
         message.tenant_id = tenant_id

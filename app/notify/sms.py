@@ -37,8 +37,16 @@ def segments(text: str) -> int:
 
 def fit(text: str, max_segments: int = MAX_SEGMENTS) -> str:
     """Unaccented and cut (with "...") to at most ``max_segments`` segments."""
-    text = " ".join(unaccented(text).split(" "))
-    limit = 160 if max_segments == 1 else 153 * max_segments
+    return cut(text, 160 if max_segments == 1 else 153 * max_segments)
+
+
+def budget(max_segments: int = MAX_SEGMENTS) -> int:
+    return 160 if max_segments == 1 else 153 * max_segments
+
+
+def cut(text: str, limit: int) -> str:
+    """Unaccented and cut (with "...") to at most ``limit`` GSM-7 characters."""
+    text = unaccented(text)
     if length(text) <= limit:
         return text
     out = []

@@ -99,7 +99,9 @@ def test_zalo_zns_template_with_tracking_id_and_one_token_renewal(app, commune, 
     assert drain(app) == 1
     [request] = zalo.requests
     assert request["phone"] == "84912345678" and request["template_id"] == "tpl-1"
-    assert request["template_data"] == {"ma_ho_so": "1"} and request["tracking_id"].startswith("dossier:1:")
+    data = request["template_data"]
+    assert data["ma_ho_so"] == "1" and data["ly_do"] == "test" and "/thong-bao/" in data["dung_nhan"]
+    assert request["tracking_id"].startswith("dossier:1:")
     assert zalo.refreshes == [{"secret_key": "app-secret", "app_id": "app-1", "grant_type": "refresh_token",
                                "refresh_token": "refresh-1"}]
     [row] = messages(app)
@@ -162,3 +164,17 @@ def test_sms_segments_and_fit():
     assert sms.length("[]") == 4  # GSM-7 extension characters count two
     long = sms.fit("Hồ sơ " * 200, 2)
     assert long.endswith("...") and sms.length(long) <= 306 and long.isascii()
+
+
+def test_zns_parameters_are_cut_to_their_documented_limits():
+    data = notify.zns_data({"ma_ho_so": "X" * 40, "so_tien": "9" * 25, "ghi_chu": "y" * 300}, "lý do", "https://s")
+    assert len(data["ma_ho_so"]) == 30 and len(data["so_tien"]) == 20 and len(data["ghi_chu"]) == 200
+    assert data["ly_do"] == "lý do" and data["dung_nhan"] == "https://s"
+
+
+def test_a_long_sms_is_cut_in_its_words_never_in_its_links(app, commune):
+    _enqueue(app, commune, channel="sms", body="Danh sách giấy tờ cần bổ sung rất dài. " * 30)
+    [row] = messages(app)
+    assert sms.segments(row["body"]) <= sms.MAX_SEGMENTS and row["body"].isascii()
+    assert "... https://x.example.vn/h/1 Dung nhan tin: http" in row["body"]
+    assert row["body"].split("/thong-bao/")[1].strip() and len(row["body"].split("/thong-bao/")[1]) == 43
