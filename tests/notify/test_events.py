@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
 
 from app import transactions
 from app.extensions import db
@@ -15,7 +14,7 @@ from app.payments.accounts import create_account
 from tenants.onestop import services
 from tenants.scoping import tenant_context
 from tests.marketplace.helpers import checkout, make_product, make_vendor, sub_orders
-from tests.notify.conftest import drain, messages, subscriptions
+from tests.notify.conftest import messages, subscriptions
 from tests.payments.helpers import post_sepay, sepay_payload
 from tests.tenants.onestop.conftest import PDF, counter_dossier, online_dossier, procedure
 
