@@ -178,3 +178,13 @@ def test_a_long_sms_is_cut_in_its_words_never_in_its_links(app, commune):
     assert sms.segments(row["body"]) <= sms.MAX_SEGMENTS and row["body"].isascii()
     assert "... https://x.example.vn/h/1 Dung nhan tin: http" in row["body"]
     assert row["body"].split("/thong-bao/")[1].strip() and len(row["body"].split("/thong-bao/")[1]) == 43
+
+
+def test_flask_notify_status_reports_the_failed_messages(app, commune, runner, monkeypatch):
+    _enqueue(app, commune, channel="sms")
+    monkeypatch.setitem(app.config, "PRODUCTION", True)  # no provider in production: failed at once
+    drain(app)
+    result = runner.invoke(args=["notify", "status"])
+    assert result.exit_code == 0
+    assert "failed    sms: 1" in result.output
+    assert "failed #1 dossier:1 result_ready (sms): sms: no provider configured" in result.output
