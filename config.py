@@ -117,6 +117,25 @@ class Config:
     PAYOS_CHECKSUM_KEY = _env("PAYOS_CHECKSUM_KEY")
     PAYMENT_REFERENCE_PREFIX = _env("PAYMENT_REFERENCE_PREFIX", "GL")
     PAYMENT_INTENT_TTL_MINUTES = _count("PAYMENT_INTENT_TTL_MINUTES", 30)
+    # Notifications (README, "Notifications"): SMTP for e-mail, eSMS.vn for brand-name SMS, Zalo ZNS; a channel
+    # without its provider writes to the local outbox page (/dev/outbox) outside production. Communes may store
+    # their own SMS brand name and Zalo OA (`flask notify set-secret`), encrypted with NOTIFY_SECRET_KEY (Fernet).
+    SMTP_URL = _env("SMTP_URL")
+    MAIL_FROM = _env("MAIL_FROM")
+    NOTIFY_SECRET_KEY = _env("NOTIFY_SECRET_KEY")
+    ESMS_API_KEY = _env("ESMS_API_KEY")
+    ESMS_SECRET_KEY = _env("ESMS_SECRET_KEY")
+    ESMS_BRANDNAME = _env("ESMS_BRANDNAME")
+    ESMS_URL = _env("ESMS_URL")
+    ESMS_SANDBOX = _env("ESMS_SANDBOX", "") in ("1", "true")
+    ZALO_APP_ID = _env("ZALO_APP_ID")
+    ZALO_APP_SECRET = _env("ZALO_APP_SECRET")
+    ZALO_ACCESS_TOKEN = _env("ZALO_ACCESS_TOKEN")
+    ZALO_REFRESH_TOKEN = _env("ZALO_REFRESH_TOKEN")
+    ZALO_URL = _env("ZALO_URL")
+    ZALO_TOKEN_URL = _env("ZALO_TOKEN_URL")
+    NOTIFY_OUTBOX_PAGE = _env("NOTIFY_OUTBOX_PAGE", "") in ("1", "true")
+    NOTIFY_LEASE_SECONDS = _count("NOTIFY_LEASE_SECONDS", 60)  # how long a worker holds a batch it is sending
     # Marketplace: how long a checkout holds the stock (and its VietQR stays payable) before it goes back on sale.
     MARKETPLACE_HOLD_MINUTES = _count("MARKETPLACE_HOLD_MINUTES", 30) or 30
     # Behind a reverse proxy (nginx...): how many proxies to trust for X-Forwarded-For/-Proto/-Host. The login

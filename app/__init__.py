@@ -148,6 +148,9 @@ def register_blueprints(app: Flask) -> None:
                marketplace_api_bp, payments_bp, api_bp, bank_receivers_bp, reconciliation_bp, api_keys_bp,
                district_api_bp, heritage_bp, heritage_api_bp):
         app.register_blueprint(bp)
+    from app.notify.views import bp as notify_bp
+
+    app.register_blueprint(notify_bp)
     # Machine-to-machine endpoints authenticate by key or signature, not by a browser session.
     csrf.exempt(api_bp)
     csrf.exempt(bank_receivers_bp)

@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEntry, AuditHead  # noqa: F401
 from app.auth.models import Membership, User  # noqa: F401
+from app.notify.models import NotifyMessage, NotifySecret, NotifySubscription  # noqa: F401
 from app.payments.models import (  # noqa: F401
     ApiKey,
     BankTransfer,

@@ -20,6 +20,7 @@ from app.clock import utcnow
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.text import normalize, slugify
+from marketplace import notify as notices
 from marketplace import payments
 from marketplace.models import MAX_ID, Order, OrderLine, Product, SubOrder
 from marketplace.search import folded_key, lower_key
@@ -336,6 +337,7 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Ord
             sub.intent_id = intent.public_id
             sub.hold_expires_at = intent.expires_at
             db.session.flush()
+    notices.order_placed(order)  # the shopper hears of it, in this transaction (issue #20)
     return order
 
 
@@ -439,6 +441,7 @@ def payment_changed(intent, event_type: str) -> None:
         elif event_type == "payment_intent.overpaid" and sub.status != AWAITING_PAYMENT:
             sub.refund_due = True  # paid twice: the vendor returns the second transfer
         db.session.flush()
+        notices.sub_order_changed(sub)
 
 
 def _late(sub: SubOrder, now: datetime) -> None:
@@ -495,6 +498,7 @@ def act_on_sub_order(vendor_id: int, sub_order_id: int, action: str, reason: str
         sub.status = target
         setattr(sub, {"confirm": "confirmed_at", "ship": "shipped_at", "deliver": "delivered_at"}[action], now)
     db.session.flush()
+    notices.sub_order_changed(sub)
     return sub
 
 

@@ -69,6 +69,8 @@ def _register() -> None:
     from app.district import figures
     from tenants import tiles
 
+    from app.payments import notify  # noqa: F401  (staff hear of transfers waiting in the inbox: issue #20)
+
     figures.register("payments", _district_figures, figures.PAYMENTS_KEYS, monthly=_district_monthly)
     tiles.on_desk(tiles.DeskTile("payments", order=20, read=_desk_panel, links=(
         tiles.Link(_l("Payments"), "reconciliation.payments", primary=True, testid="payments-link"),

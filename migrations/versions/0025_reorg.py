@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0025_reorg'
-down_revision = '0023_online'
+down_revision = '0024_notify'
 branch_labels = None
 depends_on = None
 

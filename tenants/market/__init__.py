@@ -26,7 +26,7 @@ def _sale_payment_changed(purpose, *, intent, event_type):
         services.sale_canceled(intent.tenant_id, intent.id)
 
 
-from tenants.market import views_public, views_staff, views_vendor  # noqa: E402,F401
+from tenants.market import notify, views_public, views_staff, views_vendor  # noqa: E402,F401  (notify: #20)
 
 # The vendor's phone pages: selling and the stall poster come first in its tab bar; its profile names its stalls.
 vendor_pages.add_tab("market.sales", _l("Sell"), testid="tab-sales", order=10, also=("market.sale",))

@@ -144,3 +144,22 @@ for _action, _view in (("assign", vendor_views.assign_transfer), ("accept-late",
                        ("resolve", vendor_views.resolve_transfer)):
     bp.add_url_rule(f"/me/transfers/<int:transfer_id>/{_action}", f"moved_{_view.__name__}", _view,
                     methods=["POST"])
+
+
+@bp.route("/me/messages", methods=["GET", "POST"])
+@vendor_required
+def messages():
+    """The vendor's choice: a daily summary of sales by SMS, e-mail or Zalo, or none (issue #20)."""
+    from tenants.market import notify as notices
+
+    vendor = vendor_services.get_vendor(g.vendor_id)
+    current = notices.notify.subscription(notices.subject(vendor.id))
+    if request.method == "POST":
+        channel = request.form.get("channel", "")
+        if channel not in ("email", "sms", "zalo", "none"):
+            flash(_("Choose how to get the summary."), "error")
+            return render_template("market/messages.html", vendor=vendor, current=current), 400
+        notices.choose(vendor, channel, email=current_user.email, locale=getattr(current_user, "locale", None))
+        flash(_("Your choice is saved."), "success")
+        return redirect(url_for("market.messages"))
+    return render_template("market/messages.html", vendor=vendor, current=current)

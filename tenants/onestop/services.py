@@ -19,6 +19,7 @@ from app.clock import as_utc, utcnow
 from app.text import fold, normalize
 from tenants.models import Tenant
 from tenants.onestop import queries, statuses
+from tenants.onestop import notify as notices
 from tenants.onestop import worktime
 from tenants.onestop.models import (
     Dossier,
@@ -140,6 +141,7 @@ def _transition(dossier: Dossier, action: str, actor, now: datetime, note: str =
         dossier.status = to
     _log(dossier, action, before, actor, now, note, actor_label)
     db.session.flush()
+    notices.dossier_changed(dossier, action)  # the applicant hears of it, in this transaction (issue #20)
     return dossier
 
 
@@ -239,6 +241,7 @@ def intake(procedure_id: int, applicant: dict, *, channel: str = "counter", offi
     db.session.flush()
     dossier.procedure = procedure
     _log(dossier, "submit", None, officer, now, actor_label=None if officer else CITIZEN)
+    notices.dossier_submitted(dossier)  # the applicant's choice of channel, from the form (issue #20)
     if officer is not None and refuse_reason is not None:
         refuse(dossier, officer, refuse_reason, now=now)
     elif officer is not None:

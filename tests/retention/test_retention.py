@@ -160,27 +160,30 @@ def test_a_person_finds_every_record_holding_their_phone(app, runner, dossiers, 
     market, _orders = orders
     result = runner.invoke(args=["personal-data", "find", "--phone", "+84 912 345 678"])
     assert result.exit_code == 0, result.output
-    # the applicant's three dossiers, and the market vendor the helper registered with the same phone
+    # the applicant's three dossiers and the choice of channel given with each (app/notify), and the market vendor
+    # the helper registered with the same phone
     assert result.output.count("onestop_dossiers") == 3 and result.output.count("vendors") == 1
-    assert "4 records hold this phone" in result.output
+    assert result.output.count("notify_subscriptions") == 3 and "7 records hold this phone" in result.output
     searches = {e["tenant_id"]: e["changes"] for e in entries(app, action="personal_data_search")}
-    assert searches == {tenant.id: {"by": "phone", "rows": 3}, market.id: {"by": "phone", "rows": 1}}
+    assert searches == {tenant.id: {"by": "phone", "rows": 6}, market.id: {"by": "phone", "rows": 1}}
     assert "912345678" not in str(entries(app, action="personal_data_search"))
     by_order = runner.invoke(args=["personal-data", "find", "--phone", "0988777666"])
-    assert "3 records hold" in by_order.output and "orders" in by_order.output
+    # the three orders, and the shopper's choice of channel for each (app/notify: SMS to the phone by default)
+    assert "6 records hold" in by_order.output and by_order.output.count("notify_subscriptions") == 3
 
 
 def test_erasure_on_request_reaches_what_is_done_with_whatever_its_age_and_keeps_the_rest(app, runner, dossiers):
     _tenant, old, recent, open_ = dossiers
     dry = runner.invoke(args=["personal-data", "erase", "--phone", "0912345678"])
-    assert dry.exit_code == 0 and "2 can be erased" in dry.output
+    # two closed dossiers, and the three choices of channel (withdrawn at any time: app/notify)
+    assert dry.exit_code == 0 and "5 can be erased" in dry.output, dry.output
     assert _get(app, Dossier, recent).applicant_phone == "0912345678"
     done = runner.invoke(args=["personal-data", "erase", "--phone", "0912345678", "--apply"])
-    assert done.exit_code == 0 and "2 were erased" in done.output
+    assert done.exit_code == 0 and "5 were erased" in done.output, done.output
     assert _get(app, Dossier, old).applicant_phone == _get(app, Dossier, recent).applicant_phone == ""
     assert _get(app, Dossier, open_).applicant_phone == "0912345678"  # still being handled: kept
-    [erase] = entries(app, action="personal_data_erase")
-    assert erase["changes"] == {"rule": "onestop.applicant_contacts", "by": "phone", "rows": 2}
+    erased = sorted((e["changes"]["rule"], e["changes"]["rows"]) for e in entries(app, action="personal_data_erase"))
+    assert erased == [("notify.contacts", 3), ("onestop.applicant_contacts", 2)]
 
 
 def test_one_way_of_naming_the_person_is_required(runner):

@@ -276,6 +276,7 @@ def run_worker(*, once: bool = False, interval: float = 2.0, limit: int = 100,
     """
     from app.payments.api.idempotency import prune_idempotency_records
     from app import transactions
+    from app.notify import worker as notify_worker
     from app.payments.intents import expire_due
 
     stop = stop or threading.Event()
@@ -301,6 +302,7 @@ def run_worker(*, once: bool = False, interval: float = 2.0, limit: int = 100,
                     prune_idempotency_records()
                     last_prune = time.monotonic()
                 sent = deliver_due(limit=limit, should_stop=stop.is_set)
+                sent += notify_worker.run_round(limit, stop.is_set)  # notifications: the same runner (app/notify)
                 if once or expired or sent:
                     echo(f"{_stamp()} webhooks sent: {sent}; payment intents expired: {expired}")
             except Exception:
