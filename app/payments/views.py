@@ -32,6 +32,7 @@ from werkzeug.http import parse_set_header
 from app.errors import NotFound
 from app.extensions import db
 from app.payments import qr
+from app.payments.descriptions import describe
 from app.payments.banks import get_bank
 from app.clock import as_utc, utcnow
 from app.payments.intents import expire_if_due, get_intent, lock_intent
@@ -39,6 +40,7 @@ from app.payments.models import TERMINAL_STATUSES, PaymentIntent
 from tenants.scoping import RLS_ALL_TENANTS_SETTING, all_tenants
 
 bp = Blueprint("payments", __name__, template_folder="templates")
+bp.add_app_template_global(describe, "describe_payment")  # what an intent is for, in the reader's language
 
 IMAGE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 IMAGE_REVALIDATE = "public, no-cache"
