@@ -1,0 +1,44 @@
+"""What officials and users expect, in a real browser (#19): the API keys page at 1366 px, with its revoke buttons
+in view and a reload that creates no second key."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.e2e.axe import assert_accessible
+from tests.e2e.test_security_journeys import sign_in
+from tests.payments.helpers import make_account
+
+pytestmark = pytest.mark.e2e
+DESKTOP = {"width": 1366, "height": 768}
+
+
+def test_the_api_keys_page_fits_1366_px_and_a_reload_creates_no_second_key(app, browser_page, make):
+    tenant = make.tenant("bat-trang", name="Bát Tràng")
+    make_account(app, tenant, "1130005830001")
+    make.user("admin.bat-trang@gialam.demo", "commune_admin", tenant)
+    page = browser_page
+    page.set_viewport_size(DESKTOP)
+    sign_in(page, "admin.bat-trang@gialam.demo")
+    page.wait_for_url("**/c/bat-trang/desk")
+    page.goto("/c/bat-trang/payments/keys/")
+    for _ in range(2):
+        page.get_by_test_id("create-key").click()
+        page.wait_for_url("**/c/bat-trang/payments/keys/")
+    page.locator("[data-testid^=revoke-]").first.click()  # one revoked: its status is the longest cell
+    page.wait_for_url("**/c/bat-trang/payments/keys/")
+    page.get_by_test_id("create-key").click()
+    page.wait_for_url("**/c/bat-trang/payments/keys/")
+    assert page.get_by_test_id("new-key-secret").is_visible()
+    rows = page.locator("[data-testid=keys-table] tbody tr").count()
+    page.reload()
+    assert page.locator("[data-testid=keys-table] tbody tr").count() == rows  # no second key
+    assert page.get_by_test_id("new-key-secret").count() == 0  # and the secret is not shown again
+    page.screenshot(path="/tmp/e2e_api_keys_1366.png", full_page=True)
+    wrap = page.locator(".table-wrap").first
+    assert wrap.evaluate("w => w.scrollWidth <= w.clientWidth")  # nothing cut off, nothing to scroll to
+    for button in page.locator("[data-testid^=revoke-]").all():
+        box = button.bounding_box()
+        assert box["x"] + box["width"] <= DESKTOP["width"]
+    assert_accessible(page)
+    assert page.js_errors == []
