@@ -1,11 +1,15 @@
 """What officials and users expect, in a real browser (#19): the API keys page at 1366 px, with its revoke buttons
-in view and a reload that creates no second key."""
+in view and a reload that creates no second key; a payment page that counts days as days."""
 
 from __future__ import annotations
+
+import re
+from datetime import timedelta
 
 import pytest
 
 from tests.e2e.axe import assert_accessible
+from tests.e2e.test_hosted_payment import make_intent
 from tests.e2e.test_security_journeys import sign_in
 from tests.payments.helpers import make_account
 
@@ -41,4 +45,17 @@ def test_the_api_keys_page_fits_1366_px_and_a_reload_creates_no_second_key(app, 
         box = button.bounding_box()
         assert box["x"] + box["width"] <= DESKTOP["width"]
     assert_accessible(page)
+    assert page.js_errors == []
+
+
+@pytest.mark.parametrize("ttl, shown", [(timedelta(days=3), r"3 ngày 0 giờ|2 ngày 23 giờ"),
+                                        (timedelta(hours=2), r"2:00:0\d|1:59:\d\d"),
+                                        (timedelta(minutes=10), r"10:0\d|09:\d\d")])
+def test_the_payment_page_counts_a_long_deadline_in_days_and_hours(app, browser_page, make, ttl, shown):
+    intent = make_intent(app, make, ttl=ttl)
+    page = browser_page
+    page.goto(f"/pay/{intent.public_id}")
+    countdown = page.get_by_test_id("countdown")
+    page.wait_for_function("el => !el.textContent.includes('đến')", arg=countdown.element_handle())
+    assert re.fullmatch(shown, countdown.inner_text().strip())
     assert page.js_errors == []
