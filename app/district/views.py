@@ -13,7 +13,7 @@ from app.district import api_bp, bp, figures, queries
 from app.errors import NotFound, back_to
 from app.exports import csv_response
 from app.extensions import db
-from app.formatting import format_vnd
+from app.formatting import format_number, format_vnd
 from app.text import fold
 from tenants import queries as tenant_queries
 from tenants.models import Tenant
@@ -56,7 +56,7 @@ def _searchable(tenant: Tenant) -> str:
 def _value_text(key: str, value: int | None) -> str:
     if value is None:
         return "—"
-    return format_vnd(value) if key in figures.MONEY_KEYS else f"{value:,}".replace(",", ".")
+    return format_vnd(value) if key in figures.MONEY_KEYS else format_number(value, 0)
 
 
 @bp.route("/")
@@ -73,7 +73,7 @@ def index():
          for c in data.communes),
         key=lambda row: -row[1],
     )
-    score_bars = [(c.tenant.display_name, int(round(c.score.value or 0)), f"{c.score.value:.1f}")
+    score_bars = [(c.tenant.display_name, int(round(c.score.value or 0)), format_number(c.score.value, 1, fixed=True))
                   for c in data.ranking if c.score.value is not None]
     # A bar per commune for a district (22 here); for a province or the country, the first CHART_BARS only.
     charted = len(data.communes) > CHART_BARS
@@ -90,7 +90,7 @@ def index():
     unit_page = _page_of(communes, "units_page", search, _searchable)
     # Built in Python once per row shown (not with url_for and a macro call per cell).
     desk = url_for("communes.desk", tenant_slug="__slug__")
-    table = [(c, desk.replace("__slug__", c.tenant.slug), "—" if c.score.value is None else f"{c.score.value:.1f}",
+    table = [(c, desk.replace("__slug__", c.tenant.slug), "—" if c.score.value is None else format_number(c.score.value, 1, fixed=True),
               [_value_text(key, c.values.get(key)) for key in data.keys]) for c in ranked.rows]
     units = [(c, desk.replace("__slug__", c.slug)) for c in unit_page.rows]
     return render_template(

@@ -152,3 +152,12 @@ def test_the_public_figures_are_cached_and_fresh_after_a_new_dossier_or_rating(a
         db.session.commit()
     response, hit = _served(app, client, api)
     assert not hit and response.get_json()["ratings"]["unsatisfied"] == 0
+
+
+def test_the_figures_are_written_in_the_readers_locale(client, data):
+    """Vietnamese writes "33,3 %" and "5,33" (working hours); English "33.3 %" and "5.33" (#19 item 12)."""
+    url = "/c/bat-trang/onestop/figures?from=2026-03-01&to=2026-03-31"
+    vietnamese = client.get(url).get_data(as_text=True)
+    assert ">33,3 %<" in vietnamese and ">5,33<" in vietnamese  # submitted online: 2 of 6
+    english = client.get(url + "&lang=en").get_data(as_text=True)
+    assert ">33.3 %<" in english and ">5.33<" in english
