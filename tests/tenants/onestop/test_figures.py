@@ -161,3 +161,11 @@ def test_the_figures_are_written_in_the_readers_locale(client, data):
     assert ">33,3 %<" in vietnamese and ">5,33<" in vietnamese  # submitted online: 2 of 6
     english = client.get(url + "&lang=en").get_data(as_text=True)
     assert ">33.3 %<" in english and ">5.33<" in english
+
+
+def test_the_public_satisfaction_figure_is_explained_where_it_is_shown(client, data):
+    page = client.get("/c/bat-trang/onestop/figures?from=2026-03-01&to=2026-03-31&lang=en").get_data(as_text=True)
+    explained = page.split('data-testid="satisfaction-explained">')[1].split("</p>")[0]
+    assert "100 % minus the share" in explained and "not an average of the ratings" in explained
+    assert "3 ratings were given (1 unsatisfied) for 6 dossiers received" in explained
+    assert 'aria-describedby="satisfaction-explained"' in page
