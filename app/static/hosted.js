@@ -136,10 +136,22 @@
     if (typeof s.expires_at === "number") { expiresAt = s.expires_at * 1000; }
     showFlag(s.flag, s.amount, s.amount_received);
     if (s.status === "succeeded") {
+      fillReceipt(s.receipt);
       setState("paid");
     } else if (s.status === "canceled") {
       setState(s.cancellation_reason === "abandoned" ? "expired" : "canceled");
     }
+  }
+
+  function fillReceipt(receipt) {
+    if (!receipt) { return; }
+    var fields = root.querySelectorAll("[data-receipt]");
+    for (var i = 0; i < fields.length; i++) {
+      var value = receipt[fields[i].getAttribute("data-receipt")];
+      if (value) { fields[i].textContent = value; }
+    }
+    var rows = root.querySelectorAll("[data-receipt-row]");
+    for (var j = 0; j < rows.length; j++) { rows[j].hidden = !receipt[rows[j].getAttribute("data-receipt-row")]; }
   }
 
   function poll() {
