@@ -25,8 +25,9 @@ from tests.tenants.onestop.conftest import procedure, vn
 
 # Letters only Vietnamese uses among the Latin ones (any letter with a diacritic, đ included).
 VIETNAMESE = re.compile(r"[À-ỹĐđ]")
-# Names stay as they are written in every language: the commune's official name, its district and city.
-PROPER_NAMES = ("Xã Xa A", "Gia Lâm", "Hà Nội")
+# Names stay as they are written in every language: the commune's official name, its district and city, a
+# decision's number.
+PROPER_NAMES = ("Xã Xa A", "Gia Lâm", "Hà Nội", "766/QĐ-TTg")
 APPLICANT = dict(name="Nguyen Van An", id_number="001090012345", phone="0912345678", address="Thon 1",
                  email="an@example.vn")
 
