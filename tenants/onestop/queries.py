@@ -139,8 +139,8 @@ def rating_of(dossier_id: int) -> Rating | None:
 
 # --- Decision 766 figures --------------------------------------------------------------------------------------
 
-FIGURE_KEYS = ("received", "on_time", "online", "cashless_paid", "fee_dossiers", "digitised", "ratings_total",
-               "ratings_unsatisfied", "overdue")
+FIGURE_KEYS = ("received", "on_time", "online", "cashless_paid", "fee_dossiers", "results", "digitised",
+               "ratings_total", "ratings_unsatisfied", "overdue")
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -169,6 +169,7 @@ def _figure_columns(now: datetime) -> list:
         count_if(Dossier.channel == "online").label("online"),
         count_if(and_(Dossier.fee_amount > 0, Dossier.fee_method == "vietqr")).label("cashless_paid"),
         count_if(Dossier.fee_amount > 0).label("fee_dossiers"),
+        count_if(Dossier.status.in_(statuses.COMPLETED)).label("results"),
         count_if(Dossier.result_file_key.is_not(None)).label("digitised"),
         func.count(Rating.id).label("ratings_total"),
         count_if(Rating.level == "unsatisfied").label("ratings_unsatisfied"),
@@ -257,7 +258,7 @@ def figures(start: date, end: date, now: datetime) -> dict:
         "avg_processing_hours": round(float(avg_minutes) / 60, 2) if avg_minutes is not None else None,
         "online_rate": _rate(n["online"], received),
         "cashless_fee_rate": _rate(n["cashless_paid"], n["fee_dossiers"]),
-        "digitisation_rate": _rate(n["digitised"], received),
+        "digitisation_rate": _rate(n["digitised"], n["results"]),  # of the results produced (#19)
         "satisfaction_rate": satisfaction,
         "ratings": ratings,
     }
