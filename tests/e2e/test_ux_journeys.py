@@ -59,3 +59,30 @@ def test_the_payment_page_counts_a_long_deadline_in_days_and_hours(app, browser_
     page.wait_for_function("el => !el.textContent.includes('đến')", arg=countdown.element_handle())
     assert re.fullmatch(shown, countdown.inner_text().strip())
     assert page.js_errors == []
+
+
+def test_a_vendors_sale_form_does_not_cover_the_ledger_on_a_phone(app, browser_page, make):
+    from app.extensions import db
+    from tenants.market import services as market_services
+    from tenants.scoping import tenant_context
+    from tests.tenants.market.helpers import make_vendor
+
+    tenant = make.tenant("trau-quy", "Trâu Quỳ", kind="thị trấn")
+    vendor = make_vendor(app, tenant)
+    with app.app_context(), tenant_context(tenant):
+        for n in range(12):
+            market_services.record_cash_sale(vendor.id, str(10_000 + n * 1_000))
+        db.session.commit()
+    page = browser_page
+    page.set_viewport_size({"width": 360, "height": 740})
+    sign_in(page, vendor.email)
+    page.goto("/c/trau-quy/market/me/sales")
+    rows = page.locator("[data-testid=sales] li a")
+    assert rows.count() == 12
+    for row in (rows.first, rows.last):
+        row.scroll_into_view_if_needed()
+        # what is drawn at the middle of the sale's line is that line, not the sale form over it
+        assert row.evaluate("""a => { const r = a.getBoundingClientRect();
+                                      const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                                      return a.contains(hit); }""")
+    assert page.js_errors == []
