@@ -8,18 +8,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from app.errors import ValidationError
 from app.extensions import db
 from app.payments import intents
 from app.payments.banks import get_bank
+from app.payments.descriptions import register as describe_as
 from app.payments.models import PaymentIntent
 from tenants.scoping import all_tenants
 from tenants.vendors.payments import vendor_account
 
 PURPOSE = "marketplace_order"
+describe_as(PURPOSE, lambda intent: _("Order %(code)s", code=intent.metadata_["order"]))
 
 
 def request_payment(*, vendor_id: int, vendor_name: str, amount: int, order_code: str, sub_order_id: int,

@@ -126,3 +126,14 @@ def test_template_filters_are_registered(app):
             t=datetime(2025, 7, 1, 2, 30, tzinfo=timezone.utc),
         )
     assert out == "1.250.000 ₫|01/07/2025 09:30|01/07/2025|duong"
+
+
+@pytest.mark.parametrize("locale, number, percent, big", [("vi", "5,06", "96,5 %", "12.345"),
+                                                           ("en", "5.06", "96.5 %", "12,345")])
+def test_numbers_and_percentages_follow_the_locale(app, locale, number, percent, big):
+    from app.formatting import format_number, format_percent
+
+    with app.test_request_context(f"/?lang={locale}"):
+        assert format_number(5.06) == number and format_number(12345, 0) == big
+        assert format_percent(0.965) == percent and format_percent(None) == "–"
+        assert format_percent(0.75, 0) == "75 %" and format_number(5.0) == "5"

@@ -132,11 +132,12 @@ def add_staff(tenant, role: str, email: str, name: str, password: str, phone: st
 
 
 def staff_of(tenant, role: str | None = None) -> list[tuple[User, str]]:
-    """The staff of one commune (explicitly filtered: memberships are read before a tenant is known)."""
+    """The staff of one commune: its admins and officers, not its vendors and producers, who hold a membership too
+    (explicitly filtered: memberships are read before a tenant is known)."""
     query = (
         select(User, Membership.role)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.tenant_id == tenant.id)
+        .where(Membership.tenant_id == tenant.id, Membership.role.in_(STAFF_ROLES))
         .order_by(Membership.role, User.name)
     )
     if role:

@@ -15,8 +15,8 @@ FiguresFn = Callable[[date, date], dict[int, dict[str, int]]]
 # Optional, for the monthly trend in one query: (start, end) -> {first day of a month: {tenant_id: {key: int}}}.
 MonthlyFn = Callable[[date, date], dict[date, dict[int, dict[str, int]]]]
 
-ONESTOP_KEYS = ("received", "on_time", "online", "cashless_paid", "fee_dossiers", "digitised", "ratings_total",
-                "ratings_unsatisfied", "overdue")
+ONESTOP_KEYS = ("received", "on_time", "online", "cashless_paid", "fee_dossiers", "results", "digitised",
+                "ratings_total", "ratings_unsatisfied", "overdue")
 MARKET_KEYS = ("vendors", "vendors_with_bank_account", "sales", "qr_sales", "sales_amount", "qr_sales_amount")
 MARKETPLACE_KEYS = ("producers", "products", "orders", "paid_value")
 PAYMENTS_KEYS = ("money_received", "payments")
@@ -27,6 +27,7 @@ LABELS = {
     "online": _l("Received online"),
     "cashless_paid": _l("Fees paid without cash"),
     "fee_dossiers": _l("Dossiers with a fee"),
+    "results": _l("Results produced"),
     "digitised": _l("Results digitised"),
     "ratings_total": _l("Ratings"),
     "ratings_unsatisfied": _l("Unsatisfied ratings"),
@@ -149,7 +150,8 @@ COMPONENTS = (
     Component("on_time", _l("Settled on time"), "on_time", "received", 20),
     Component("online", _l("Received online"), "online", "received", 15),
     Component("cashless", _l("Fees paid without cash"), "cashless_paid", "fee_dossiers", 15),
-    Component("digitised", _l("Results digitised"), "digitised", "received", 15),
+    # Of the results produced, not of the dossiers received: a refused, withdrawn or open dossier has no result.
+    Component("digitised", _l("Results digitised"), "digitised", "results", 15),
     Component("satisfaction", _l("Satisfied ratings"), "ratings_unsatisfied", "ratings_total", 15, inverse=True),
     Component("bank_accounts", _l("Vendors with a bank account"), "vendors_with_bank_account", "vendors", 10),
     Component("qr_share", _l("Sales paid by QR"), "qr_sales", "sales", 10),

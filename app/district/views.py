@@ -13,7 +13,7 @@ from app.district import api_bp, bp, figures, queries
 from app.errors import NotFound, back_to
 from app.exports import csv_response
 from app.extensions import db
-from app.formatting import format_vnd
+from app.formatting import format_number, format_percent, format_vnd
 from app.text import fold
 from tenants import queries as tenant_queries
 from tenants.models import Tenant
@@ -53,10 +53,31 @@ def _searchable(tenant: Tenant) -> str:
     return f"{fold(tenant.display_name)} {fold(tenant.name)} {tenant.code} {tenant.slug}"
 
 
+def _sort_key(column: str):
+    """How the table sorts by ``column`` (?sort=): "unit", "score", "rate.<component>", a figure key, else the rank.
+    Absent values (no rate, no figures) go last whichever the direction."""
+    if column == "unit":
+        return lambda c: (False, fold(c.tenant.display_name))
+    if column == "score":
+        return lambda c: (c.score.value is None, c.score.value or 0)
+    if column.startswith("rate."):
+        key = column[5:]
+        return lambda c: (c.score.rates.get(key) is None, c.score.rates.get(key) or 0)
+    if column in figures.LABELS:
+        return lambda c: (c.values.get(column) is None, c.values.get(column) or 0)
+    return lambda c: (c.rank is None, c.rank or 0, c.tenant.code)
+
+
+def _sorted(rows: list, column: str, descending: bool) -> list:
+    key = _sort_key(column)
+    present = sorted((r for r in rows if not key(r)[0]), key=key, reverse=descending)
+    return present + [r for r in rows if key(r)[0]]
+
+
 def _value_text(key: str, value: int | None) -> str:
     if value is None:
         return "—"
-    return format_vnd(value) if key in figures.MONEY_KEYS else f"{value:,}".replace(",", ".")
+    return format_vnd(value) if key in figures.MONEY_KEYS else format_number(value, 0)
 
 
 @bp.route("/")
@@ -73,7 +94,7 @@ def index():
          for c in data.communes),
         key=lambda row: -row[1],
     )
-    score_bars = [(c.tenant.display_name, int(round(c.score.value or 0)), f"{c.score.value:.1f}")
+    score_bars = [(c.tenant.display_name, int(round(c.score.value or 0)), format_number(c.score.value, 1, fixed=True))
                   for c in data.ranking if c.score.value is not None]
     # A bar per commune for a district (22 here); for a province or the country, the first CHART_BARS only.
     charted = len(data.communes) > CHART_BARS
@@ -86,11 +107,16 @@ def index():
     labels = {key: str(label) for key, label in figures.LABELS.items()}  # translated once, not once per cell
     # Beyond a district's size, one page of each table and a search (3,321 communes would be ~2 MB of HTML).
     search = fold(request.args.get("q", "")).strip()[:100]
-    ranked = _page_of(data.ranking, "page", search, lambda c: _searchable(c.tenant))
+    sort = request.args.get("sort", "rank")
+    if sort not in {"rank", "unit", "score", *(f"rate.{c.key}" for c in figures.COMPONENTS), *data.keys}:
+        sort = "rank"
+    descending = request.args.get("dir") == "desc"
+    ranked = _page_of(_sorted(data.ranking, sort, descending), "page", search, lambda c: _searchable(c.tenant))
     unit_page = _page_of(communes, "units_page", search, _searchable)
     # Built in Python once per row shown (not with url_for and a macro call per cell).
     desk = url_for("communes.desk", tenant_slug="__slug__")
-    table = [(c, desk.replace("__slug__", c.tenant.slug), "—" if c.score.value is None else f"{c.score.value:.1f}",
+    table = [(c, desk.replace("__slug__", c.tenant.slug), "—" if c.score.value is None else format_number(c.score.value, 1, fixed=True),
+              [format_percent(c.score.rates.get(comp.key)) for comp in figures.COMPONENTS],
               [_value_text(key, c.values.get(key)) for key in data.keys]) for c in ranked.rows]
     units = [(c, desk.replace("__slug__", c.slug)) for c in unit_page.rows]
     return render_template(
@@ -98,7 +124,7 @@ def index():
         score_bars=score_bars, trend_charts=trend_charts, components=figures.COMPONENTS,
         labels=labels, key_labels=[labels.get(key, key) for key in data.keys],
         value_text=_value_text, providers=figures.providers(), charted=charted, chart_bars=CHART_BARS,
-        ranked=ranked, unit_page=unit_page, table_page=TABLE_PAGE, search=request.args.get("q", "").strip()[:100],
+        ranked=ranked, unit_page=unit_page, sort=sort, descending=descending, table_page=TABLE_PAGE, search=request.args.get("q", "").strip()[:100],
     )
 
 

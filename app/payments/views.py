@@ -32,14 +32,17 @@ from werkzeug.http import parse_set_header
 from app.errors import NotFound
 from app.extensions import db
 from app.payments import qr
+from app.payments.descriptions import describe
 from app.payments.banks import get_bank
 from app.clock import as_utc, utcnow
+from app.formatting import format_datetime
 from app.payments.intents import expire_if_due, get_intent, lock_intent
-from app.payments.models import TERMINAL_STATUSES, PaymentIntent
+from app.payments.models import TERMINAL_STATUSES, BankTransfer, PaymentIntent
 from tenants.models import Tenant
 from tenants.scoping import RLS_ALL_TENANTS_SETTING, all_tenants
 
 bp = Blueprint("payments", __name__, template_folder="templates")
+bp.add_app_template_global(describe, "describe_payment")  # what an intent is for, in the reader's language
 
 IMAGE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 IMAGE_REVALIDATE = "public, no-cache"
@@ -194,11 +197,19 @@ def status(public_id: str):
             intent = expire_if_due(lock_intent(public_id=public_id))  # locked once more only if still due
             status_, amount_received, flag = intent.status, intent.amount_received, intent.flag
             reason = intent.cancellation_reason
-    response = jsonify(
+        paid = None
+        if status_ == "succeeded":  # the receipt's time and the bank's reference: read once, when paid
+            intent_id, succeeded_at = db.session.execute(
+                select(PaymentIntent.id, PaymentIntent.succeeded_at).where(PaymentIntent.public_id == public_id)).one()
+            paid = receipt(intent_id, succeeded_at)
+    body = dict(
         status=status_, amount=amount, amount_received=amount_received, expires_at=_unix(expires_at), flag=flag,
         cancellation_reason=reason,
         now=int(time.time()),  # lets the page correct a phone clock that is off
     )
+    if paid is not None:
+        body["receipt"] = paid
+    response = jsonify(body)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -227,6 +238,7 @@ def hosted(public_id: str):
         intent = expire_if_due(intent)
         account = intent.account
         commune = db.session.get(Tenant, intent.tenant_id)
+        paid = receipt(intent.id, intent.succeeded_at) if intent.status == "succeeded" else None
     closed = commune is not None and commune.status != "active" and intent.status != "succeeded"
     response = Response(render_template(
         "payments/hosted.html",
@@ -234,6 +246,7 @@ def hosted(public_id: str):
         account=account,
         closed=closed,  # a merged or inactive commune accepts no payment: the page says so, no QR
         commune=commune,
+        receipt=paid,
         bank=get_bank(account.bank_bin),
         expires_at=_unix(intent.expires_at),
         expires_iso=as_utc(intent.expires_at).isoformat(timespec="seconds"),
@@ -245,6 +258,16 @@ def hosted(public_id: str):
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Robots-Tag"] = "noindex, nofollow"  # the URL is a capability: keep it out of search
     return response
+
+
+def receipt(intent_id: int, succeeded_at) -> dict:
+    """What the payer keeps after paying: when the payment was received and the bank's own reference of the
+    transfer (the first one matched to the intent), beside the amount, payee and memo the page already shows."""
+    transfer = db.session.execute(
+        select(BankTransfer.bank_reference, BankTransfer.provider_txn_id).where(BankTransfer.intent_id == intent_id)
+        .order_by(BankTransfer.id).limit(1)).first()
+    return {"paid_at": format_datetime(succeeded_at) if succeeded_at else "",
+            "bank_reference": (transfer[0] or transfer[1]) if transfer else ""}
 
 
 def page_state(intent: PaymentIntent) -> str:

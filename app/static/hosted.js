@@ -81,6 +81,16 @@
 
   function two(n) { return (n < 10 ? "0" : "") + n; }
 
+  // A fee may be paid within days: "2 ngày 23 giờ" (from data-template-days, translated), then "5:03:12", then
+  // "04:59" in the last hour, never "4320:00".
+  function clockText(left) {
+    var days = Math.floor(left / 86400), hours = Math.floor((left % 86400) / 3600);
+    if (days > 0 && data.templateDays) { return fill(data.templateDays, { days: days, hours: hours }); }
+    var minutes = Math.floor((left % 3600) / 60), seconds = left % 60;
+    if (left >= 3600) { return Math.floor(left / 3600) + ":" + two(minutes) + ":" + two(seconds); }
+    return two(minutes) + ":" + two(seconds);
+  }
+
   function tick() {
     if (!clockEl) { return; }
     var left = Math.ceil((expiresAt - serverNow()) / 1000);
@@ -93,7 +103,7 @@
       }
       return;
     }
-    clockEl.textContent = two(Math.floor(left / 60)) + ":" + two(left % 60);
+    clockEl.textContent = clockText(left);
     clockEl.classList.toggle("is-urgent", left <= 60);
     clockTimer = window.setTimeout(tick, 1000 - (serverNow() % 1000) + 5);
   }
@@ -126,10 +136,22 @@
     if (typeof s.expires_at === "number") { expiresAt = s.expires_at * 1000; }
     showFlag(s.flag, s.amount, s.amount_received);
     if (s.status === "succeeded") {
+      fillReceipt(s.receipt);
       setState("paid");
     } else if (s.status === "canceled") {
       setState(s.cancellation_reason === "abandoned" ? "expired" : "canceled");
     }
+  }
+
+  function fillReceipt(receipt) {
+    if (!receipt) { return; }
+    var fields = root.querySelectorAll("[data-receipt]");
+    for (var i = 0; i < fields.length; i++) {
+      var value = receipt[fields[i].getAttribute("data-receipt")];
+      if (value) { fields[i].textContent = value; }
+    }
+    var rows = root.querySelectorAll("[data-receipt-row]");
+    for (var j = 0; j < rows.length; j++) { rows[j].hidden = !receipt[rows[j].getAttribute("data-receipt-row")]; }
   }
 
   function poll() {

@@ -15,6 +15,8 @@
     root.dataset.state = data.status;
     statusEl.dataset.state = data.status;
     statusEl.textContent = data.label;
+    var receipt = root.querySelector('[data-testid="sale-receipt"]');
+    if (receipt && data.receipt) { receipt.textContent = data.receipt; receipt.hidden = false; }
     if (data.status !== "pending") {
       var waiting = root.querySelectorAll("[data-while-pending]");  // the QR and the hand confirmation
       for (var i = 0; i < waiting.length; i++) { waiting[i].hidden = true; }

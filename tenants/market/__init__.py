@@ -44,6 +44,25 @@ def _profile_lines(vendor) -> list[str]:
 vendor_pages.add_profile_lines(_profile_lines)
 
 
+def _sale_links(intent_ids: list[int]) -> dict:
+    """The sale each payment paid for, as its stallholder knows it, for the transfers page (paid twice, too late)."""
+    from flask import url_for
+    from flask_babel import gettext as _
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.formatting import format_datetime, format_vnd
+    from tenants.market.models import MarketSale
+
+    rows = db.session.execute(select(MarketSale.id, MarketSale.intent_id, MarketSale.amount, MarketSale.created_at)
+                              .where(MarketSale.intent_id.in_(intent_ids)))
+    return {intent_id: (_("Sale of %(amount)s, %(time)s", amount=format_vnd(amount), time=format_datetime(at)),
+                        url_for("market.sale", sale_id=sale_id)) for sale_id, intent_id, amount, at in rows}
+
+
+vendor_pages.add_payment_links(_sale_links)
+
+
 def _register_district_figures() -> None:
     """The district dashboard's per-commune counts come from ``queries.district_figures`` (app/district/figures.py)."""
     from app.district import figures

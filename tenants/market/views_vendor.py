@@ -72,7 +72,8 @@ def sale(sale_id: int):
     return render_template("market/sale.html", sale=sale, intent=intent,
                            qr_url=payments.sale_qr_image_url(intent) if intent else None,
                            bank=vendor_payments.bank_details(intent.account) if intent else None,
-                           status_labels=STATUS_LABELS, confirmation_labels=CONFIRMATION_LABELS)
+                           status_labels=STATUS_LABELS, confirmation_labels=CONFIRMATION_LABELS,
+                           receipt=sale_receipt(sale, intent))
 
 
 @bp.route("/me/sales/<int:sale_id>/status")
@@ -80,8 +81,21 @@ def sale(sale_id: int):
 def sale_status(sale_id: int):
     """What the sale page polls: the sale's own status (it turns paid in the bank notification's transaction)."""
     sale = services.refresh_sale(services.get_sale(g.vendor_id, sale_id))
-    return {"status": sale.status, "label": str(STATUS_LABELS[sale.status]),
-            "confirmation": sale.confirmation}, 200, {"Cache-Control": "no-store"}
+    return {"status": sale.status, "label": str(STATUS_LABELS[sale.status]), "confirmation": sale.confirmation,
+            "receipt": sale_receipt(sale)}, 200, {"Cache-Control": "no-store"}
+
+
+def sale_receipt(sale, intent=None) -> str:
+    """The paid sale's receipt line: when the money arrived and the payment's reference ("" until paid)."""
+    if sale.status != "paid":
+        return ""
+    if intent is None and sale.intent_id:
+        intent = payments.sale_intent(sale.intent_id)
+    reference = intent.reference_code if intent is not None else None
+    when = format_datetime(sale.paid_at)
+    if reference:
+        return _("Received %(time)s · reference %(reference)s", time=when, reference=reference)
+    return _("Received %(time)s", time=when)
 
 
 @bp.route("/me/sales/<int:sale_id>/confirm", methods=["POST"])

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from app.errors import ValidationError
 from app.extensions import db
 from app.payments import accounts, intents, qr
 from app.payments.models import PaymentIntent
+from app.payments.descriptions import register as describe_as
 from app.payments.reactions import payment_event
 from tenants.onestop.models import Dossier
 from tenants.scoping import tenant_context
 
 PURPOSE = "onestop_fee"
 FEE_TTL = timedelta(days=3)  # a citizen may pay at home after leaving the counter
+describe_as(PURPOSE, lambda intent: _("Fee for dossier %(code)s", code=intent.metadata_["dossier"]))
 
 
 def request_fee(dossier: Dossier) -> PaymentIntent:

@@ -145,8 +145,8 @@ def officer_acted_on(dossier_id: int, officer_id: int) -> bool:
 
 # --- Decision 766 figures --------------------------------------------------------------------------------------
 
-FIGURE_KEYS = ("received", "on_time", "online", "cashless_paid", "fee_dossiers", "digitised", "ratings_total",
-               "ratings_unsatisfied", "overdue")
+FIGURE_KEYS = ("received", "on_time", "online", "cashless_paid", "fee_dossiers", "results", "digitised",
+               "ratings_total", "ratings_unsatisfied", "overdue")
 
 
 def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
@@ -178,6 +178,7 @@ def _figure_columns(now: datetime) -> list:
         # Digitised: the citizen can get the result electronically (online.result_available: a result file of a
         # dossier processed or returned, downloadable from the applicant's page).
         count_if(and_(Dossier.result_file_key.is_not(None), Dossier.status.in_(statuses.COMPLETED))).label("digitised"),
+        count_if(Dossier.status.in_(statuses.COMPLETED)).label("results"),
         func.count(Rating.id).label("ratings_total"),
         count_if(Rating.level == "unsatisfied").label("ratings_unsatisfied"),
         count_if(running_late).label("overdue"),
@@ -265,7 +266,7 @@ def figures(start: date, end: date, now: datetime) -> dict:
         "avg_processing_hours": round(float(avg_minutes) / 60, 2) if avg_minutes is not None else None,
         "online_rate": _rate(n["online"], received),
         "cashless_fee_rate": _rate(n["cashless_paid"], n["fee_dossiers"]),
-        "digitisation_rate": _rate(n["digitised"], received),
+        "digitisation_rate": _rate(n["digitised"], n["results"]),  # of the results produced (#19)
         "satisfaction_rate": satisfaction,
         "ratings": ratings,
     }

@@ -71,7 +71,7 @@ def public_view(dossier, with_personal: bool, events=None) -> dict:
         "procedure": dossier.procedure.name,
         "status": dossier.status,
         "status_number": status.number,
-        "status_label": status.label,
+        "status_label": str(status.label),
         "channel": dossier.channel,
         "submitted_at": as_utc(dossier.submitted_at).isoformat(),
         "received_at": as_utc(dossier.received_at).isoformat() if dossier.received_at else None,
@@ -80,7 +80,7 @@ def public_view(dossier, with_personal: bool, events=None) -> dict:
         "fee": dossier.fee_amount,
         "fee_paid": dossier.fee_paid_at is not None,
         "history": [{"at": as_utc(e.at).isoformat(), "action": e.action, "status": e.to_status,
-                     "status_label": statuses.get(e.to_status).label, "on_time": e.on_time}
+                     "status_label": str(statuses.get(e.to_status).label), "on_time": e.on_time}
                     for e in (queries.events(dossier.id) if events is None else events)],
         "result_available": online.result_available(dossier),
         "fee_payment": None,

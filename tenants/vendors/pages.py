@@ -1,5 +1,6 @@
 """What the domains built on vendors add to the vendor's own pages, filled from their packages (vendors import none
-of them): the tabs of the bar at the bottom of the phone screen, and lines about the vendor on its profile."""
+of them): the tabs of the bar at the bottom of the phone screen, lines about the vendor on its profile, and what a
+payment was for (a sale, an order) on the transfers page."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ class Tab:
 
 _TABS: dict[str, Tab] = {}
 _PROFILE_LINES: list[Callable] = []
+_PAYMENT_LINKS: list[Callable] = []
 
 
 def add_tab(endpoint: str, label, *, testid: str, order: int, also: tuple[str, ...] = ()) -> None:
@@ -39,3 +41,17 @@ def add_profile_lines(lines: Callable) -> None:
 
 def profile_lines(vendor) -> list[str]:
     return [line for lines in _PROFILE_LINES for line in lines(vendor)]
+
+
+def add_payment_links(links: Callable) -> None:
+    """``links(intent_ids) -> {intent_id: (label, url)}``: what each of a domain's payments was for, in the vendor's
+    words ("Sale of 50.000 ₫ at 07:42"), and the page that shows it; one query for all the ids."""
+    _PAYMENT_LINKS.append(links)
+
+
+def payment_links(intent_ids: list[int]) -> dict[int, tuple[str, str]]:
+    ids = [i for i in intent_ids if i is not None]
+    found: dict[int, tuple[str, str]] = {}
+    for links in _PAYMENT_LINKS if ids else ():
+        found.update(links(ids))
+    return found

@@ -75,8 +75,9 @@ def _page() -> int:
 def transfers():
     page = _page()
     total = payments.transfers_waiting(g.tenant.id, g.vendor_id)
+    rows = payments.transfers_to_check(g.tenant.id, g.vendor_id, page, TRANSFERS_PAGE)
     return render_template(
-        "vendors/transfers.html", rows=payments.transfers_to_check(g.tenant.id, g.vendor_id, page, TRANSFERS_PAGE),
+        "vendors/transfers.html", rows=rows, paid_for=pages.payment_links([row[0].intent_id for row in rows]),
         page=page, total=total, has_next=page * TRANSFERS_PAGE < total, assign_form=AssignForm(),
         resolve_form=ResolveForm(), **payments.transfer_labels())
 

@@ -296,3 +296,14 @@ def test_district_page_counts_the_commune_admins_of_each_commune(app, client, ma
     html = client.get("/district/").get_data(as_text=True)
     counts = dict(re.findall(r'>(Xã [^<]+)</td>.*?<td data-label="[^"]*">(\d+)</td>', html, re.S))
     assert counts == {"Xã An": "2", "Xã Bình": "1", "Xã Cường": "0"}
+
+
+def test_the_staff_page_and_the_desk_count_list_staff_only_not_vendors_or_producers(client, make, commune, admin,
+                                                                                     officer):
+    make.user("vendor@kieuky.vn", "vendor", commune, name="Bà Hoa bán rau")
+    login(client, "admin@kieuky.vn")
+    staff_page = text_of(client.get("/c/xa-kieu-ky/staff"))
+    assert "officer@kieuky.vn" in staff_page and "admin@kieuky.vn" in staff_page
+    assert "vendor@kieuky.vn" not in staff_page and "Bà Hoa bán rau" not in staff_page
+    desk = text_of(client.get("/c/xa-kieu-ky/desk"))
+    assert re.search(r'data-testid="staff-count">\s*2\s*<', desk)

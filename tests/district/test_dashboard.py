@@ -122,6 +122,8 @@ def test_the_dashboard_shows_every_commune_ranked_with_the_formula(app, client, 
     assert "1.200.000 ₫" in total_row and ">10<" in total_row
     assert 'data-testid="district-chart"' in html and "1.000.000 ₫" in html
     assert 'data-testid="trend-money_received"' in html
+    # the column chart's value axis: its top line is labelled with the highest month's value (#19)
+    assert 'data-testid="trend-money_received-max">4.000.000 ₫<' in html  # October, Đa Tốn's
 
 
 def test_the_csv_has_one_row_per_commune_and_the_totals(app, client, make, communes):
@@ -336,3 +338,32 @@ def test_a_domain_names_its_figures_and_says_which_are_money(app, client, make):
         assert "1.250.000 ₫" in client.get(f"/district/?{PERIOD}").get_data(as_text=True)
     finally:
         figures.unregister("gadgets")
+
+
+def test_the_table_shows_each_communes_rates_and_sorts_by_any_column(app, client, make, widgets):
+    """#19: rates beside the counts; every heading a link that sorts (a keyboard reaches links), aria-sort on it."""
+    a, b = make.tenant("bat-trang", "Bát Tràng"), make.tenant("kieu-ky", "Kiêu Kỵ")
+    make.user("district@gialam.demo", "district_admin")
+    market = {p.name: p for p in figures.providers()}["market"]
+    figures.register("market", lambda start, end: {a.id: {"vendors": 4, "vendors_with_bank_account": 1},
+                                                   b.id: {"vendors": 2, "vendors_with_bank_account": 2}},
+                     ("vendors", "vendors_with_bank_account"))
+    login(client, "district@gialam.demo")
+    try:
+        def order(query: str) -> list[str]:
+            html = client.get(f"/district/?{PERIOD}&{query}").get_data(as_text=True)
+            table = html.split('data-testid="district-figures"')[1].split("</table>")[0]
+            return sorted(("bat-trang", "kieu-ky"), key=lambda slug: table.index(f'figures-{slug}"')), table
+
+        rows, table = order("sort=rate.bank_accounts&dir=desc")
+        assert rows == ["kieu-ky", "bat-trang"]
+        assert 'aria-sort="descending"' in table and table.count("aria-sort") == 1
+        assert 'data-testid="rate-bank_accounts">25,0 %<' in table and 'rate-bank_accounts">100,0 %<' in table
+        assert 'data-testid="rate-on_time">–<' in table  # no dossiers: no rate, not 0 %
+        assert order("sort=rate.bank_accounts&dir=asc")[0] == ["bat-trang", "kieu-ky"]
+        assert order("sort=unit&dir=desc")[0] == ["kieu-ky", "bat-trang"]
+        rows, table = order("sort=nonsense")  # unknown: the ranking, ascending
+        assert rows == ["kieu-ky", "bat-trang"] and 'aria-sort="ascending"' in table
+        assert 'href="/district/?from=2026-11-01&amp;to=2026-11-30&amp;sort=unit&amp;dir=asc&amp;page=1"' in table
+    finally:
+        figures.register(market.name, market.compute, market.keys, market.monthly)

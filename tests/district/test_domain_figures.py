@@ -77,15 +77,15 @@ def _period() -> str:
 
 EXPECTED = {
     "bat-trang": {
-        "received": 6, "on_time": 3, "online": 2, "cashless_paid": 1, "fee_dossiers": 3, "digitised": 3,
-        "ratings_total": 3, "ratings_unsatisfied": 1, "overdue": 2,
+        "received": 6, "on_time": 3, "online": 2, "cashless_paid": 1, "fee_dossiers": 3, "results": 3,
+        "digitised": 3, "ratings_total": 3, "ratings_unsatisfied": 1, "overdue": 2,
         "vendors": 2, "vendors_with_bank_account": 2, "sales": 2, "qr_sales": 1, "sales_amount": 130_000,
         "qr_sales_amount": 100_000,
         "producers": 1, "products": 2, "orders": 2, "paid_value": 500_000,
     },
     "kieu-ky": {
-        "received": 1, "on_time": 1, "online": 0, "cashless_paid": 1, "fee_dossiers": 1, "digitised": 1,
-        "ratings_total": 1, "ratings_unsatisfied": 0, "overdue": 0,
+        "received": 1, "on_time": 1, "online": 0, "cashless_paid": 1, "fee_dossiers": 1, "results": 1,
+        "digitised": 1, "ratings_total": 1, "ratings_unsatisfied": 0, "overdue": 0,
         "vendors": 2, "vendors_with_bank_account": 2, "sales": 1, "qr_sales": 0, "sales_amount": 99_000,
         "qr_sales_amount": 0,
         "producers": 1, "products": 1, "orders": 1, "paid_value": 0,

@@ -104,6 +104,10 @@ def test_payer_scans_pays_and_sees_paid_without_reload(app, make, browser_page, 
     expect(page.get_by_test_id("qr-image")).to_be_hidden()
     expect(page.get_by_test_id("countdown")).to_be_hidden()
     assert page.evaluate("window.__sameDocument === true"), "the page reloaded"
+    # the receipt, filled from the status without a reload: the time the money arrived and the bank's reference
+    expect(page.get_by_test_id("receipt-paid-at")).to_have_text(re.compile(r"^\d\d/\d\d/\d{4} \d\d:\d\d$"))
+    expect(page.get_by_test_id("receipt-bank-reference")).not_to_be_empty()
+    expect(page.get_by_test_id("receipt-payee")).to_have_text("UBND XA BAT TRANG")
     page.wait_for_timeout(400)  # let the check mark's short animation finish before the picture
     assert_fits_the_phone(page)
     page.screenshot(path=SCREENSHOT_PAID, full_page=True)

@@ -68,17 +68,24 @@ def test_another_communes_key_cannot_be_revoked(client, world):
     assert api_call(client.application.test_client(), world["key_b"]) == 200
 
 
-def test_a_new_key_is_shown_once_and_works(app, client, world):
+def key_rows(html: str) -> int:
+    return len(re.findall(r'<tr data-testid="key-\d+"', html))
+
+
+def test_a_new_key_is_shown_once_and_works_and_reloading_creates_no_second_key(app, client, world):
     login(client, "admin@a.vn")
     page = client.get("/c/xa-a/payments/keys/").get_data(as_text=True)
     account_id = re.search(r'<option[^>]*value="(\d+)"', page).group(1)
     response = post_form(client, "/c/xa-a/payments/keys/", {"account": account_id, "password": TEST_PASSWORD},
                          token_from="/c/xa-a/payments/keys/")
-    assert response.status_code == 200
-    secret = re.search(r'data-testid="new-key-secret">([^<]+)<', response.get_data(as_text=True)).group(1)
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.status_code == 302  # post-redirect-get: the page showing the secret is a GET
+    shown = client.get(response.headers["Location"])
+    secret = re.search(r'data-testid="new-key-secret">([^<]+)<', shown.get_data(as_text=True)).group(1)
+    assert shown.headers["Cache-Control"] == "no-store"
     assert app.test_client().get("/v1/payment_intents", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
-    assert secret not in client.get("/c/xa-a/payments/keys/").get_data(as_text=True)
+    reloaded = client.get(response.headers["Location"]).get_data(as_text=True)  # the browser's reload
+    assert secret not in reloaded and 'data-testid="new-key-secret"' not in reloaded
+    assert key_rows(reloaded) == key_rows(page) + 1
 
 
 def test_officers_and_other_communes_do_not_manage_keys(client, world):

@@ -257,3 +257,19 @@ def test_the_deadline_shown_is_never_before_the_servers(app, client, intent):
     shown = int(attr(page(client, intent)[1], "countdown", "data-expires-at"))
     assert shown == int(stored.timestamp())
     assert client.get(f"/pay/{intent['public_id']}/status").get_json()["expires_at"] == shown
+
+
+def test_a_paid_page_is_a_receipt_with_the_payee_time_and_references(app, client, intent):
+    """#19: after paying, the payer keeps who was paid, when, the memo and the bank's reference of the transfer."""
+    _, waiting = page(client, intent, lang="en")
+    assert text_of(waiting, "payee") == "UBND XA BAT TRANG"  # the payee's name before paying
+    assert "receipt" not in client.get(f"/pay/{intent['public_id']}/status").get_json()
+    pay(app, intent, 150_000)
+    _, html = page(client, intent, lang="en")
+    assert text_of(html, "receipt-payee") == "UBND XA BAT TRANG"
+    assert re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d", text_of(html, "receipt-paid-at"))
+    assert text_of(html, "receipt-reference") == intent["reference"]
+    assert text_of(html, "receipt-bank-reference").startswith("t-")  # the transfer's own id, as the bank gave it
+    status = client.get(f"/pay/{intent['public_id']}/status").get_json()
+    assert status["receipt"] == {"paid_at": text_of(html, "receipt-paid-at"),
+                                 "bank_reference": text_of(html, "receipt-bank-reference")}

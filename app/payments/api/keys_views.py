@@ -7,7 +7,7 @@ call the API, and when it last did, is kept.
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField
@@ -23,6 +23,7 @@ from app.forms import BaseForm
 from app.payments import accounts
 
 bp = Blueprint("api_keys", __name__, url_prefix="/c/<tenant_slug>/payments/keys")
+NEW_SECRET = "new_api_key_secret"  # the session key that carries a new secret to the one page view showing it
 
 
 class NewKeyForm(BaseForm):
@@ -36,7 +37,7 @@ def index():
     payment_accounts = [a for a in accounts.list_accounts() if a.active]
     form = NewKeyForm()
     form.account.choices = [(a.id, f"{a.label} · {a.account_number}") for a in payment_accounts]
-    secret, status = None, 200
+    status = 200
     if request.method == "POST":
         account = next((a for a in payment_accounts if a.id == form.account.data), None)
         if form.validate_on_submit() and account is not None:
@@ -46,11 +47,16 @@ def index():
                 form.show_error(err)
                 status = 400
             else:
-                _key, secret = accounts.create_api_key(account)  # shown on this page once, stored nowhere in clear
+                _key, secret = accounts.create_api_key(account)  # stored nowhere in clear
                 db.session.commit()
+                # Post-redirect-get: reloading the page that shows the secret must not create a second key. The
+                # secret rides in the signed session to the next page view, which takes it out: it is shown once.
+                session[NEW_SECRET] = secret
+                return redirect(url_for("api_keys.index"))
         else:
             flash(_("Choose one of the commune's active payment accounts."), "error")
             status = 400
+    secret = session.pop(NEW_SECRET, None) if request.method == "GET" else None
     return render_template("payments/staff_keys.html", tenant=g.tenant, form=form, keys=accounts.list_api_keys(),
                            secret=secret, has_accounts=bool(payment_accounts)), status
 

@@ -4,6 +4,8 @@ sales, expiry; the ledger's totals, filters and CSV."""
 
 from __future__ import annotations
 
+import re
+
 import csv
 import io
 from datetime import datetime, timedelta, timezone
@@ -93,6 +95,11 @@ def test_the_bank_notification_turns_the_sale_paid_and_duplicates_count_once(app
     status = client.get(f"/c/trau-quy/market/me/sales/{sale_id}/status").get_json()
     assert (status["status"], status["confirmation"]) == ("paid", "bank")
     assert intent_state(app, intent.public_id)["status"] == "succeeded"
+    # the receipt: when the money arrived and the payment's reference, live and on the page (#19)
+    assert re.fullmatch(rf"(Đã nhận lúc|Received) \d\d/\d\d/\d{{4}} \d\d:\d\d · (mã|reference) {intent.reference_code}",
+                        status["receipt"])
+    page = client.get(f"/c/trau-quy/market/me/sales/{sale_id}").get_data(as_text=True)
+    assert f'data-testid="sale-receipt">{status["receipt"]}<' in page
     # a second, different transfer for the same sale is the commune's to refund, not a second sale
     other = sepay_payload("113366668888", f"{intent.reference_code} mua rau", 85_000, txn_id=434343,
                           gateway="VietinBank")

@@ -30,6 +30,7 @@ def test_a_month_of_demo_dossiers_looks_like_gia_lam(app, monkeypatch):
             assert 0.65 <= figures["cashless_paid"] / figures["fee_dossiers"] <= 0.92
             assert figures["on_time"] / figures["received"] > 0.9
             assert figures["ratings_unsatisfied"] < figures["ratings_total"] * 0.1
+            assert figures["digitised"] == figures["results"] > 0  # every result digitised: 100 %, as reported
         with all_tenants():
             returned = db.session.scalars(select(Dossier).where(Dossier.status == "returned")).all()
             assert all(d.result_file_key for d in returned)  # every result digitised

@@ -71,7 +71,7 @@ def test_the_commune_figures_match_the_hand_computed_ones(app, data):
             "avg_processing_hours": round(320 / 60, 2),  # (120 + 240 + 600) / 3 completed
             "online_rate": round(2 / 6, 4),
             "cashless_fee_rate": round(1 / 3, 4),  # one of the three fee-bearing dossiers paid by VietQR
-            "digitisation_rate": 0.5,
+            "digitisation_rate": 1.0,  # of the 3 results produced, not of the 6 dossiers received
             "satisfaction_rate": 0.5,  # 1 - (2 late / 6 + 1 unsatisfied / 6)
             "ratings": {"very_satisfied": 1, "satisfied": 1, "unsatisfied": 1},
         }
@@ -87,7 +87,7 @@ def test_district_figures_are_one_grouped_query(app, data):
         figures = queries.district_figures(*MARCH, NOW)
     assert len([s for s in statements if "onestop_dossiers" in s]) == 1
     assert figures[commune.id] == {"received": 6, "on_time": 4, "online": 2, "cashless_paid": 1, "fee_dossiers": 3,
-                                   "digitised": 3, "ratings_total": 3, "ratings_unsatisfied": 1, "overdue": 1}
+                                   "results": 3, "digitised": 3, "ratings_total": 3, "ratings_unsatisfied": 1, "overdue": 1}
     assert figures[other.id]["received"] == 1 and figures[other.id]["cashless_paid"] == 1
 
 
@@ -152,3 +152,20 @@ def test_the_public_figures_are_cached_and_fresh_after_a_new_dossier_or_rating(a
         db.session.commit()
     response, hit = _served(app, client, api)
     assert not hit and response.get_json()["ratings"]["unsatisfied"] == 0
+
+
+def test_the_figures_are_written_in_the_readers_locale(client, data):
+    """Vietnamese writes "33,3 %" and "5,33" (working hours); English "33.3 %" and "5.33" (#19 item 12)."""
+    url = "/c/bat-trang/onestop/figures?from=2026-03-01&to=2026-03-31"
+    vietnamese = client.get(url).get_data(as_text=True)
+    assert ">33,3 %<" in vietnamese and ">5,33<" in vietnamese  # submitted online: 2 of 6
+    english = client.get(url + "&lang=en").get_data(as_text=True)
+    assert ">33.3 %<" in english and ">5.33<" in english
+
+
+def test_the_public_satisfaction_figure_is_explained_where_it_is_shown(client, data):
+    page = client.get("/c/bat-trang/onestop/figures?from=2026-03-01&to=2026-03-31&lang=en").get_data(as_text=True)
+    explained = page.split('data-testid="satisfaction-explained">')[1].split("</p>")[0]
+    assert "100 % minus the share" in explained and "not an average of the ratings" in explained
+    assert "3 ratings were given (1 unsatisfied) for 6 dossiers received" in explained
+    assert 'aria-describedby="satisfaction-explained"' in page

@@ -99,7 +99,7 @@ def test_every_state_and_action(ctx, fee_account, officer, state, action):
     else:
         with pytest.raises(IllegalTransition) as refused:
             run(action, d, officer)
-        assert statuses.get(state).label in str(refused.value.message)
+        assert str(statuses.get(state).label) in str(refused.value.message)
         assert snapshot(d) == before
         assert db.session.scalar(select(func.count()).select_from(DossierEvent)) == events_before
         assert db.session.scalar(select(func.count()).select_from(PaymentIntent)) == intents_before

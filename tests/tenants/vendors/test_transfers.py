@@ -121,3 +121,27 @@ def test_the_vendor_inbox_is_a_vendors_page_of_its_own_commune(app, client, shop
     client = app.test_client()
     login(client, "officer@a.vn")  # staff use the commune's inbox; the vendor's page is not theirs
     assert client.get("/c/xa-a/vendor/transfers").status_code == 404
+
+
+def test_a_sale_paid_twice_is_shown_in_a_stallholders_words_and_linked_to_its_sale(app, client, shop):
+    """#19: the second transfer for a QR sale waits in the vendor's inbox as what it paid for, with a link to the
+    sale; no internal payment id (pi_...) on the page."""
+    from sqlalchemy import select
+
+    from app.payments.models import PaymentIntent
+    from tenants.market import services as market_services
+
+    with app.app_context(), tenant_context(shop["a"]):
+        sale = market_services.record_qr_sale(shop["huong"].id, "45000")
+        db.session.commit()
+        sale_id = sale.id
+        reference = db.session.scalar(select(PaymentIntent.reference_code).where(PaymentIntent.id == sale.intent_id))
+    arrive(app, f"{reference} rau", 45_000, shop["huong"].account_number)
+    twice = arrive(app, f"{reference} rau", 45_000, shop["huong"].account_number)
+    login(client, shop["huong"].email)
+    page = client.get("/c/xa-a/vendor/transfers").get_data(as_text=True)
+    item = page.split(f'data-transfer-id="{twice}"')[1].split("</article>")[0]
+    link = item.split('data-testid="transfer-paid-for"')[0].rsplit("<a ", 1)[1]
+    assert f'href="/c/xa-a/market/me/sales/{sale_id}"' in link
+    assert "Lượt bán 45.000 ₫" in item
+    assert "pi_" not in page and "sepay" not in page.lower()
