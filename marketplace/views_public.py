@@ -23,12 +23,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from app import storage, transactions
 from app.cache import cached_for_visitors
 from app.errors import DomainError
+from app.same_site import same_site_only
 from app.extensions import csrf, limiter
 from app.clock import as_utc, utcnow
 from marketplace import bp, cart, images, payments, queries, services
@@ -222,6 +224,7 @@ def cart_page():
 
 @bp.route("/cart/add", methods=["POST"])
 @csrf.exempt
+@same_site_only
 def cart_add():
     product_id = request.form.get("product_id", "")
     quantity = _quantity(request.form.get("quantity"))
@@ -247,6 +250,7 @@ def _safe_next(target: str | None) -> bool:
 
 @bp.route("/cart/update", methods=["POST"])
 @csrf.exempt
+@same_site_only
 def cart_update():
     product_id = request.form.get("product_id", "")
     quantity = _quantity(request.form.get("quantity"), default=0)
@@ -261,6 +265,7 @@ def cart_update():
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["CHECKOUT_RATE_LIMIT"], methods=["POST"])
 def checkout():
     lines = cart.lines()
     if not lines:
@@ -268,10 +273,13 @@ def checkout():
         return redirect(url_for("marketplace.cart_page"))
     form = CheckoutForm()
     if form.validate_on_submit():
-        hold = timedelta(minutes=current_app.config.get("MARKETPLACE_HOLD_MINUTES", 30))
+        # a short hold until the shopper opens the QR codes (the order page extends it): #16 item 1
+        hold = timedelta(minutes=min(current_app.config["MARKETPLACE_FIRST_HOLD_MINUTES"],
+                                     current_app.config["MARKETPLACE_HOLD_MINUTES"]))
+        limits = services.HoldLimits(current_app.config["MARKETPLACE_HELD_UNITS_LIMIT"])
         try:
             buyer = services.clean_buyer(form.name.data, form.phone.data, form.address.data, form.note.data)
-            order = services.checkout(lines, buyer, hold)
+            order = services.checkout(lines, buyer, hold, client_address=get_remote_address(), limits=limits)
         except DomainError as err:
             field = getattr(form, err.field, None) if err.field else None
             if field is not None and hasattr(field, "errors") and isinstance(field.errors, list):
@@ -323,6 +331,11 @@ def _order_state(subs) -> str:
 @bp.route("/orders/<code>")
 def order(code: str):
     order, subs, pays = _load_order(code)
+    if any(s.status == AWAITING_PAYMENT for s in subs):  # the QR codes are shown: the hold runs its full length
+        full = timedelta(minutes=current_app.config["MARKETPLACE_HOLD_MINUTES"])
+        if services.extend_holds(order, full):
+            order, subs = queries.public_order(code)
+            pays = payments.payment_views([s.intent_id for s in subs])
     response = make_response(render_template(
         "marketplace/order.html", order=order, subs=subs, pays=pays, state=_order_state(subs),
         status_label=status_label, qr_url=payments.qr_image_url, cart_count=cart.count()))
