@@ -109,6 +109,10 @@ class Config:
     PAYMENT_INTENT_TTL_MINUTES = _count("PAYMENT_INTENT_TTL_MINUTES", 30)
     # Marketplace: how long a checkout holds the stock (and its VietQR stays payable) before it goes back on sale.
     MARKETPLACE_HOLD_MINUTES = _count("MARKETPLACE_HOLD_MINUTES", 30) or 30
+    # Smart market: the most one sale at a stall may be (QR and cash), and the cash amount above which the vendor
+    # confirms the sale before it is recorded as paid (#19 item 1: a typo of 1.000.000.000 ₫ doubled the figures).
+    MARKET_SALE_CEILING = _count("MARKET_SALE_CEILING", 50_000_000) or 50_000_000
+    MARKET_SALE_CONFIRM_ABOVE = _count("MARKET_SALE_CONFIRM_ABOVE", 5_000_000) or 5_000_000
     # ...but only this long until the shopper opens the order's QR codes (then the full hold): a script that checks
     # out and never looks holds nothing for long (#16 item 1).
     MARKETPLACE_FIRST_HOLD_MINUTES = _count("MARKETPLACE_FIRST_HOLD_MINUTES", 10) or 10

@@ -6,6 +6,8 @@ Revises: 0020_audit
 - orders.client_address, orders.address_key: the checkout's network address and its delivery address folded, each
   indexed with orders.phone, so the units held unpaid per client, per phone number and per address are counted
   before a checkout holds more (marketplace/services.py, check_hold_limits).
+- market_sales: a sale may be ``voided`` (a mistyped cash sale the vendor takes back, #19 item 1): voided_at,
+  voided_by_id, void_reason, and the status CHECK with the new value.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -18,7 +20,24 @@ branch_labels = None
 depends_on = None
 
 
+_STATUS_BEFORE = "status IN ('pending', 'paid', 'canceled')"
+_STATUS_AFTER = "status IN ('pending', 'paid', 'canceled', 'voided')"
+
+
+def _sale_status(check: str) -> None:
+    with op.batch_alter_table('market_sales') as batch:
+        batch.drop_constraint(op.f('ck_market_sales_status'), type_='check')
+        batch.create_check_constraint('status', check)
+
+
 def upgrade():
+    with op.batch_alter_table('market_sales') as batch:
+        batch.add_column(sa.Column('voided_at', sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column('voided_by_id', sa.Integer(), nullable=True))
+        batch.add_column(sa.Column('void_reason', sa.String(length=200), nullable=True))
+        batch.create_foreign_key(op.f('fk_market_sales_voided_by_id_users'), 'users', ['voided_by_id'], ['id'],
+                                 ondelete='SET NULL')
+    _sale_status(_STATUS_AFTER)
     with op.batch_alter_table('orders') as batch:
         batch.add_column(sa.Column('client_address', sa.String(length=64), nullable=False, server_default=''))
         batch.add_column(sa.Column('address_key', sa.String(length=300), nullable=False, server_default=''))
@@ -28,6 +47,13 @@ def upgrade():
 
 
 def downgrade():
+    op.execute("UPDATE market_sales SET status = 'canceled' WHERE status = 'voided'")
+    _sale_status(_STATUS_BEFORE)
+    with op.batch_alter_table('market_sales') as batch:
+        batch.drop_constraint(op.f('fk_market_sales_voided_by_id_users'), type_='foreignkey')
+        batch.drop_column('void_reason')
+        batch.drop_column('voided_by_id')
+        batch.drop_column('voided_at')
     op.drop_index('ix_orders_address_key', table_name='orders')
     op.drop_index('ix_orders_client_address', table_name='orders')
     op.drop_index('ix_orders_phone', table_name='orders')

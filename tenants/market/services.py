@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -19,7 +20,7 @@ from app.extensions import db
 from app.text import normalize, slugify
 from tenants.market import payments
 from tenants.market.models import GOODS_CATEGORY_CODES, Market, MarketSale, Stall
-from tenants.market.statuses import BANK, BY_HAND, CANCELED, CASH, PAID, PENDING, QR
+from tenants.market.statuses import BANK, BY_HAND, CANCELED, CASH, PAID, PENDING, QR, VOIDED
 from tenants.vendors import payments as vendor_payments
 from tenants.vendors import services as vendor_services
 from tenants.vendors.models import Vendor
@@ -179,9 +180,46 @@ def primary_stall(vendor_id: int) -> tuple[Stall, Market] | None:
     return (row[0], row[1]) if row else None
 
 
-def _new_sale(vendor: Vendor, amount, note: str, method: str) -> MarketSale:
+class NeedsConfirmation(ValidationError):
+    """A cash sale above the confirmation threshold, not yet confirmed: the vendor is asked "really <amount>?"."""
+
+    def __init__(self, amount: int):
+        from app.formatting import format_vnd
+
+        super().__init__(_l("Record a cash sale of %(amount)s? Check the amount: it is recorded as paid at once.",
+                            amount=format_vnd(amount)), field="amount")
+        self.amount = amount
+
+
+def sale_ceiling() -> int:
+    """The most one sale at a stall may be (config MARKET_SALE_CEILING): a typo of three zeros is refused."""
+    return int(current_app.config["MARKET_SALE_CEILING"])
+
+
+def confirmation_threshold() -> int:
+    """Cash sales above this (config MARKET_SALE_CONFIRM_ABOVE) are recorded only once the vendor confirms them."""
+    return int(current_app.config["MARKET_SALE_CONFIRM_ABOVE"])
+
+
+def check_sale_amount(amount, method: str, confirmed: int | None = None) -> int:
+    """The amount of a new sale, within the per-sale ceiling (QR and cash alike); a cash sale above the threshold
+    must be ``confirmed`` with this very amount (NeedsConfirmation otherwise)."""
+    from app.formatting import format_vnd
+
+    amount = parse_amount(amount)
+    if amount > sale_ceiling():
+        raise ValidationError(_l("One sale can be at most %(most)s. Check the amount (%(amount)s), or ask the "
+                                 "commune to raise the limit.", most=format_vnd(sale_ceiling()),
+                                 amount=format_vnd(amount)), field="amount")
+    if method == CASH and amount > confirmation_threshold() and confirmed != amount:
+        raise NeedsConfirmation(amount)
+    return amount
+
+
+def _new_sale(vendor: Vendor, amount, note: str, method: str, confirmed: int | None = None) -> MarketSale:
     if not vendor.active:
         raise ValidationError(_l("This vendor is deactivated."))
+    amount = check_sale_amount(amount, method, confirmed)
     note = _text(note)
     if len(note) > 200:
         raise ValidationError(_l("The note is too long (200 characters at most)."), field="note")
@@ -190,7 +228,7 @@ def _new_sale(vendor: Vendor, amount, note: str, method: str) -> MarketSale:
     return MarketSale(vendor_id=vendor.id, market_id=market.id if market else None,
                       stall_number=stall.number if stall else None,
                       goods_category=stall.goods_category if stall else vendor.goods_category,
-                      amount=parse_amount(amount), note=note, method=method, created_at=utcnow())
+                      amount=amount, note=note, method=method, created_at=utcnow())
 
 
 def record_qr_sale(vendor_id: int, amount, note: str = "") -> MarketSale:
@@ -209,9 +247,10 @@ def record_qr_sale(vendor_id: int, amount, note: str = "") -> MarketSale:
     return sale
 
 
-def record_cash_sale(vendor_id: int, amount, note: str = "") -> MarketSale:
+def record_cash_sale(vendor_id: int, amount, note: str = "", *, confirmed: int | None = None) -> MarketSale:
+    """A cash sale, paid at once. Above the confirmation threshold ``confirmed`` must repeat the amount."""
     vendor = get_vendor(vendor_id)
-    sale = _new_sale(vendor, amount, note, CASH)
+    sale = _new_sale(vendor, amount, note, CASH, confirmed)
     sale.status, sale.confirmation, sale.paid_at = PAID, CASH, sale.created_at
     db.session.add(sale)
     db.session.flush()
@@ -235,6 +274,26 @@ def confirm_money_received(vendor_id: int, sale_id: int, actor) -> MarketSale:
     intent = payments.sale_intent(sale.intent_id)
     sale.confirmation, sale.confirmed_by_id = BY_HAND, actor.id
     payments.confirm_sale_by_hand(intent, sale.amount, actor, note=f"market sale {sale.id} confirmed by the vendor")
+    return sale
+
+
+def void_sale(vendor_id: int, sale_id: int, actor, reason: str) -> MarketSale:
+    """The vendor takes back a cash sale (a typo): kept and marked voided, with who, when and why; its paid time is
+    cleared, so it leaves every figure of paid sales. A QR sale is the bank's word and is not voided here."""
+    sale = db.session.scalar(select(MarketSale).where(MarketSale.id == sale_id, MarketSale.vendor_id == vendor_id)
+                             .with_for_update(of=MarketSale).execution_options(populate_existing=True))
+    if sale is None:
+        raise NotFound(_l("No such sale."))
+    if sale.method != CASH or sale.status != PAID:
+        raise ValidationError(_l("Only a cash sale that is recorded as paid can be voided."), field="reason")
+    reason = _text(reason)
+    if not reason:
+        raise ValidationError(_l("Say why the sale is voided (for example: mistyped amount)."), field="reason")
+    if len(reason) > 200:
+        raise ValidationError(_l("The reason is too long (200 characters at most)."), field="reason")
+    sale.status, sale.paid_at, sale.confirmation = VOIDED, None, None
+    sale.voided_at, sale.voided_by_id, sale.void_reason = utcnow(), actor.id, reason
+    db.session.flush()
     return sale
 
 
