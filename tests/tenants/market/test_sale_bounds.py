@@ -12,25 +12,11 @@ from app.extensions import db
 from app.payments.models import PaymentIntent
 from tenants.market import queries
 from tenants.scoping import all_tenants, tenant_context
-from tests.conftest import csrf_token, login
-from tests.tenants.market.helpers import english, make_market, make_vendor, sale, sales_of
-from tests.tenants.market.test_sales import sell
+from tests.conftest import csrf_token
+from tests.tenants.market.helpers import make_vendor, sale, sales_of
+from tests.tenants.market.test_sales import sell, tenant, vendor  # noqa: F401 (the same vendor, signed in)
 
 pytestmark = pytest.mark.usefixtures("bank_secrets")
-
-
-@pytest.fixture
-def tenant(make):
-    return make.tenant("trau-quy", "Trâu Quỳ")
-
-
-@pytest.fixture
-def vendor(app, client, tenant):
-    market_id, stall_ids = make_market(app, tenant)
-    info = make_vendor(app, tenant, stall_id=stall_ids[2], account_number="113366668888")
-    login(client, info.email)
-    english(client)
-    return info
 
 
 def _paid_total(app, tenant):
