@@ -8,6 +8,9 @@ Revises: 0020_audit
   before a checkout holds more (marketplace/services.py, check_hold_limits).
 - market_sales: a sale may be ``voided`` (a mistyped cash sale the vendor takes back, #19 item 1): voided_at,
   voided_by_id, void_reason, and the status CHECK with the new value.
+- vendors.at_market: a market vendor (a household business at a stall) or a marketplace producer, which the market's
+  figures leave out (#19 item 2). Existing vendors are producers when they have products but neither a stall nor a
+  market sale.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -38,6 +41,13 @@ def upgrade():
         batch.create_foreign_key(op.f('fk_market_sales_voided_by_id_users'), 'users', ['voided_by_id'], ['id'],
                                  ondelete='SET NULL')
     _sale_status(_STATUS_AFTER)
+    # a plain ADD COLUMN: a batch copy of vendors would break the catalogue's triggers on SQLite
+    op.add_column('vendors', sa.Column('at_market', sa.Boolean(), nullable=False, server_default=sa.text('true')))
+    op.execute("""UPDATE vendors SET at_market = false
+        WHERE EXISTS (SELECT 1 FROM products p WHERE p.tenant_id = vendors.tenant_id AND p.vendor_id = vendors.id)
+          AND NOT EXISTS (SELECT 1 FROM stalls s WHERE s.tenant_id = vendors.tenant_id AND s.vendor_id = vendors.id)
+          AND NOT EXISTS (SELECT 1 FROM market_sales m
+                          WHERE m.tenant_id = vendors.tenant_id AND m.vendor_id = vendors.id)""")
     with op.batch_alter_table('orders') as batch:
         batch.add_column(sa.Column('client_address', sa.String(length=64), nullable=False, server_default=''))
         batch.add_column(sa.Column('address_key', sa.String(length=300), nullable=False, server_default=''))
@@ -47,6 +57,7 @@ def upgrade():
 
 
 def downgrade():
+    op.drop_column('vendors', 'at_market')
     op.execute("UPDATE market_sales SET status = 'canceled' WHERE status = 'voided'")
     _sale_status(_STATUS_BEFORE)
     with op.batch_alter_table('market_sales') as batch:

@@ -39,6 +39,11 @@ class VendorForm(BankAccountForm):
     tax_code = StringField(_l("Tax code (optional)"), validators=[Optional(), Length(max=14)])
     goods_category = SelectField(_l("Goods category"), choices=_categories, default="other")
     stall_id = SelectField(_l("Stall"), coerce=str, validators=[Optional()])
+    # A household business at the market, or a producer with a shop on the marketplace only: only the first count
+    # among the market's vendors (#19 item 2).
+    sells_at = SelectField(_l("Sells"), choices=[("market", _l("At the market (a stall)")),
+                                                 ("marketplace", _l("On the marketplace only (a producer)"))],
+                           default="market")
 
 
 class SaleForm(BaseForm):

@@ -129,7 +129,7 @@ def free_stalls(market_id: int | None = None) -> list[Stall]:
 def onboard_vendor(tenant, *, business_name: str, owner_name: str, phone: str, email: str,
                    bank_bin: str, account_number: str, holder_name: str, goods_category: str = "other",
                    tax_code: str | None = None, kind: str = "household", stall_id: int | None = None,
-                   description: str = "") -> tuple[Vendor, User, str]:
+                   description: str = "", at_market: bool = True) -> tuple[Vendor, User, str]:
     """A commune admin registers a vendor of the market: the vendor with its bank account and invitation
     (vendors.services.register_vendor), and the stall let to it. Returns (vendor, user, token); flushed."""
     check_goods_category(goods_category)
@@ -139,7 +139,7 @@ def onboard_vendor(tenant, *, business_name: str, owner_name: str, phone: str, e
     vendor, user, token = vendor_services.register_vendor(
         tenant, business_name=business_name, owner_name=owner_name, phone=phone, email=email, bank_bin=bank_bin,
         account_number=account_number, holder_name=holder_name, goods_category=goods_category, tax_code=tax_code,
-        kind=kind, description=description)
+        kind=kind, description=description, at_market=at_market)
     if stall is not None:
         stall.vendor_id = vendor.id
         db.session.flush()

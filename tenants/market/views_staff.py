@@ -162,7 +162,8 @@ def onboard():
                     phone=form.phone.data, email=form.email.data, bank_bin=form.bank_bin.data,
                     account_number=form.account_number.data, holder_name=form.holder_name.data,
                     goods_category=form.goods_category.data, tax_code=form.tax_code.data, kind=form.kind.data,
-                    stall_id=int(raw_stall) if raw_stall.isdigit() else None)
+                    stall_id=int(raw_stall) if raw_stall.isdigit() else None,
+                    at_market=form.sells_at.data != "marketplace")
             except DomainError as err:
                 show_error(form, err)
             else:

@@ -30,6 +30,7 @@ def make_vendor(app, tenant, name: str = "Gốm Minh Long", *, account: bool = T
     with app.app_context(), tenant_context(tenant):
         vendor = Vendor(business_name=name, slug=slug or f"{slugify(name)}-{n}", owner_name="Nguyễn Văn An",
                         phone="0912345678", goods_category="handicrafts", description="", active=active,
+                        at_market=False,
                         kind="household")
         db.session.add(vendor)
         db.session.commit()

@@ -52,3 +52,20 @@ def test_seed_demo_runs_the_market_demo(app, runner):
     assert result.exit_code == 0, result.output
     assert "Chợ Trâu Quỳ (84 vendors" in result.output
     assert "vendor.trau-quy.1@gialam.demo" in result.output
+
+
+def test_the_district_counts_the_136_seeded_market_vendors_and_no_producer(app, runner):
+    """#19 item 2: the demo's producers (marketplace shops) are not market vendors; communes without a market show
+    none, not "100 % with a bank account" from one producer."""
+    from app.clock import utcnow
+    from tenants.models import Tenant
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    today = utcnow().date()
+    with app.app_context():
+        figures = queries.district_figures(today - timedelta(days=30), today)
+        with all_tenants():
+            with_market = {t.id for t in db.session.scalars(select(Tenant).where(
+                Tenant.slug.in_(["trau-quy", "ninh-hiep", "bat-trang", "thi-tran-yen-vien", "kieu-ky"])))}
+    assert sum(f["vendors"] for f in figures.values()) == 136
+    assert all(f["vendors"] == 0 for tenant_id, f in figures.items() if tenant_id not in with_market)

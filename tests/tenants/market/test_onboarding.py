@@ -147,3 +147,16 @@ def test_a_bank_account_already_registered_is_refused_on_its_field_and_nothing_i
     assert refused.value.field == "account_number"
     assert counts(app) == before
 
+
+
+def test_a_producer_registered_for_the_marketplace_is_not_counted_among_the_market_vendors(app, client, admin, make):
+    """#19 item 2: a commune whose one vendor is a marketplace producer shows no market vendor (not "100 % with a
+    bank account"), and a producer added to a commune with a market changes none of its market figures."""
+    assert onboard(client, sells_at="marketplace").status_code == 201
+    stats = client.get("/api/c/trau-quy/market/stats").get_json()
+    assert (stats["vendors"], stats["vendors_with_bank_account"], stats["bank_account_adoption"]) == (0, 0, 0)
+    assert onboard(client, email="rau@trauquy.vn", account_number="113366669999").status_code == 201  # at the market
+    stats = client.get("/api/c/trau-quy/market/stats").get_json()
+    assert (stats["vendors"], stats["vendors_with_bank_account"]) == (1, 1)
+    with app.app_context(), all_tenants():
+        assert sorted(db.session.scalars(select(Vendor.at_market))) == [False, True]
