@@ -163,6 +163,7 @@ class SubOrder(TenantScoped, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_by_shopper: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     canceled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

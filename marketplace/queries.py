@@ -290,6 +290,7 @@ class SubOrderView:
     refund_due: bool
     late_payment: bool
     cancel_reason: str | None
+    received_by_shopper: bool
     lines: list
 
 
@@ -305,7 +306,7 @@ def public_order(code: str) -> tuple[Order, list[SubOrderView]] | None:
         subs = db.session.execute(
             select(SubOrder.id, SubOrder.tenant_id, Vendor.business_name, Tenant.name, SubOrder.status,
                    SubOrder.subtotal, SubOrder.intent_id, SubOrder.hold_expires_at, SubOrder.refund_due,
-                   SubOrder.late_payment, SubOrder.cancel_reason)
+                   SubOrder.late_payment, SubOrder.cancel_reason, SubOrder.received_by_shopper)
             .join(Vendor, and_(Vendor.tenant_id == SubOrder.tenant_id, Vendor.id == SubOrder.vendor_id))
             .join(Tenant, Tenant.id == SubOrder.tenant_id)
             .where(SubOrder.order_id == order.id).order_by(SubOrder.id)

@@ -29,6 +29,8 @@ from marketplace.statuses import (
     CATEGORY_SLUGS,
     EXPIRED,
     PAID,
+    DELIVERED,
+    SHOPPER_RECEIVES,
     VENDOR_TRANSITIONS,
     category,
 )
@@ -568,6 +570,21 @@ def act_on_sub_order(vendor_id: int, sub_order_id: int, action: str, reason: str
         sub.status = target
         setattr(sub, {"confirm": "confirmed_at", "ship": "shipped_at", "deliver": "delivered_at"}[action], now)
     db.session.flush()
+    return sub
+
+
+def shopper_received(order: Order, sub_order_id: int) -> SubOrder:
+    """The shopper says a producer's part arrived ("I received it"): delivered, and recorded as the shopper's word.
+    ``order`` is one the caller has checked the visitor may see; a sub-order of another order does not exist."""
+    with all_tenants():
+        sub = db.session.scalar(locked(select(SubOrder).where(SubOrder.id == sub_order_id,
+                                                              SubOrder.order_id == order.id)))
+        if sub is None:
+            raise NotFound(_l("No such order."))
+        if sub.status not in SHOPPER_RECEIVES:
+            raise ValidationError(_l("This part of the order cannot be marked received now."), field="action")
+        sub.status, sub.delivered_at, sub.received_by_shopper = DELIVERED, utcnow(), True
+        db.session.flush()
     return sub
 
 

@@ -29,7 +29,7 @@ from markupsafe import Markup, escape
 
 from app import storage, transactions
 from app.cache import cached_for_visitors
-from app.errors import DomainError
+from app.errors import DomainError, back_to
 from app.same_site import same_site_only
 from app.extensions import csrf, limiter
 from app.clock import as_utc, utcnow
@@ -320,7 +320,12 @@ def _load_order(code: str):
 
 
 def _order_state(subs) -> str:
+    """The order's headline: every part delivered, every part on its way (or delivered), paid, waiting, or mixed."""
     states = {s.status for s in subs}
+    if states == {"delivered"}:
+        return "delivered"
+    if states <= {"shipped", "delivered"}:
+        return "shipped"
     if states <= {"paid", "confirmed", "shipped", "delivered"}:
         return "paid"
     if AWAITING_PAYMENT in states:
@@ -342,6 +347,16 @@ def order(code: str):
     response.cache_control.private = True
     response.cache_control.no_store = True
     return response
+
+
+@bp.route("/orders/<code>/received/<int:sub_order_id>", methods=["POST"])
+@back_to("marketplace.order")
+def received(code: str, sub_order_id: int):
+    """The shopper's own "I received it" for one producer's part (the session that may see the order; CSRF)."""
+    order, _subs, _pays = _load_order(code)
+    services.shopper_received(order, sub_order_id)
+    flash(_("Thank you: the producer sees that you received the goods."), "success")
+    return redirect(url_for("marketplace.order", code=code))
 
 
 @bp.route("/orders/<code>/status")

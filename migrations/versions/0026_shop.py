@@ -11,6 +11,7 @@ Revises: 0020_audit
 - vendors.at_market: a market vendor (a household business at a stall) or a marketplace producer, which the market's
   figures leave out (#19 item 2). Existing vendors are producers when they have products but neither a stall nor a
   market sale.
+- sub_orders.received_by_shopper: the shopper's own "I received it" (#19).
 """
 from alembic import op
 import sqlalchemy as sa
@@ -51,6 +52,8 @@ def upgrade():
     with op.batch_alter_table('orders') as batch:
         batch.add_column(sa.Column('client_address', sa.String(length=64), nullable=False, server_default=''))
         batch.add_column(sa.Column('address_key', sa.String(length=300), nullable=False, server_default=''))
+    op.add_column('sub_orders', sa.Column('received_by_shopper', sa.Boolean(), nullable=False,
+                                          server_default=sa.text('false')))
     op.create_index('ix_orders_phone', 'orders', ['phone'])
     op.create_index('ix_orders_client_address', 'orders', ['client_address'])
     op.create_index('ix_orders_address_key', 'orders', ['address_key'])
@@ -68,6 +71,7 @@ def downgrade():
     op.drop_index('ix_orders_address_key', table_name='orders')
     op.drop_index('ix_orders_client_address', table_name='orders')
     op.drop_index('ix_orders_phone', table_name='orders')
+    op.drop_column('sub_orders', 'received_by_shopper')
     with op.batch_alter_table('orders') as batch:
         batch.drop_column('address_key')
         batch.drop_column('client_address')

@@ -106,10 +106,10 @@ def test_shopper_buys_from_two_producers_pays_both_qrs_and_the_vendor_ships(app,
     vendor.get_by_test_id("confirm-order").click()
     expect(vendor.get_by_test_id("vendor-order-status")).to_have_text("Đã xác nhận")
     vendor.get_by_test_id("ship-order").click()
-    expect(vendor.get_by_test_id("vendor-order-status")).to_have_text("Đã gửi hàng")
+    expect(vendor.get_by_test_id("vendor-order-status")).to_have_text("Đang giao hàng")
     vendor.context.close()
 
-    expect(page.get_by_test_id("sub-order-status")).to_have_text(["Đã gửi hàng", "Đã thanh toán"], timeout=20_000)
+    expect(page.get_by_test_id("sub-order-status")).to_have_text(["Đang giao hàng", "Đã thanh toán"], timeout=20_000)
     page.screenshot(path="/tmp/marketplace_order_paid.png", full_page=True)
     assert page.js_errors == []
 
