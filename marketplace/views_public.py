@@ -127,7 +127,15 @@ def search():
     page = queries.public_search(q=q, commune=commune, category=cat, sort=sort, page=_page_number(),
                                  per_page=PER_PAGE)
     return _render("marketplace/search.html", page=page, q=q, commune=commune, category_slug=cat, sort=sort,
-                   communes=queries.public_communes())
+                   communes=_with_chosen(queries.search_communes(q, cat), commune))
+
+
+def _with_chosen(communes: list[tuple], chosen: str | None) -> list[tuple]:
+    """The filter's communes with their result counts; the chosen one stays in the list even with no result (0)."""
+    if not chosen or any(slug == chosen for slug, *_rest in communes):
+        return communes
+    known = {slug: (slug, name, kind, 0) for slug, name, kind, _n in queries.public_communes()}
+    return sorted([*communes, known[chosen]], key=lambda c: (c[1], c[0])) if chosen in known else communes
 
 
 @bp.route("/category/<slug>")
@@ -140,7 +148,7 @@ def category_page(slug: str):
     commune = request.args.get("commune") or None
     page = queries.public_search(category=slug, commune=commune, sort=sort, page=_page_number(), per_page=PER_PAGE)
     return _render("marketplace/search.html", page=page, q="", commune=commune, category_slug=slug, sort=sort,
-                   communes=queries.public_communes(), heading=cat.label)
+                   communes=_with_chosen(queries.search_communes("", slug), commune), heading=cat.label)
 
 
 @bp.route("/p/<commune_slug>/<slug>")
