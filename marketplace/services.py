@@ -183,12 +183,16 @@ def _apply(product: Product, values: ProductValues) -> None:
     product.ocop_expires_on = values.ocop_expires_on
 
 
-def create_product(vendor_id: int, data: dict, *, publish: bool = False, taken: set[str] | None = None) -> Product:
+PHOTO_FIRST = _l("Add a photo of the product first: a product goes on sale with its photo.")
+
+
+def create_product(vendor_id: int, data: dict, *, taken: set[str] | None = None) -> Product:
+    """A new listing, always a draft: it has no photo yet, and a product is published with its photo (#19)."""
     get_vendor(vendor_id)
     values = clean_product(data)
     taken = _taken_slugs() if taken is None else taken
     product = Product(vendor_id=vendor_id, slug=_unique_slug(values.name, taken), stock=values.stock, reserved=0,
-                      images=[], status="published" if publish else "draft")
+                      images=[], status="draft")
     taken.add(product.slug)
     _apply(product, values)
     db.session.add(product)
@@ -220,7 +224,10 @@ def set_stock(vendor_id: int, product_id: int, stock) -> Product:
 
 
 def set_published(vendor_id: int, product_id: int, published: bool) -> Product:
+    """On sale or off it; on sale only with a photo (PHOTO_FIRST)."""
     product = get_product(vendor_id, product_id)
+    if published and not product.images:
+        raise ValidationError(PHOTO_FIRST, field="publish")
     product.status = "published" if published else "draft"
     db.session.flush()
     return product
