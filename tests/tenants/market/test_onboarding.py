@@ -53,6 +53,10 @@ def onboard(client, **changes):
     ({"account_number": "1133-666!888"}, "account_number", "not valid"),
     ({"account_number": "1" * 20}, "account_number", "not valid"),
     ({"account_number": "số tài khoản"}, "account_number", "not valid"),
+    # #19: what a bank account number cannot be (all three were accepted at Vietcombank and called "verified")
+    ({"bank_bin": "970436", "account_number": "123"}, "account_number", "6 to 19 digits"),
+    ({"bank_bin": "970436", "account_number": "1O38674591"}, "account_number", "letter O"),
+    ({"bank_bin": "970436", "account_number": "00000000"}, "account_number", "one digit repeated"),
     ({"holder_name": "   "}, "holder_name", "holder"),
     ({"holder_name": "Nguyễn Văn An 123"}, "holder_name", "only letters"),
 ])
@@ -160,3 +164,9 @@ def test_a_producer_registered_for_the_marketplace_is_not_counted_among_the_mark
     assert (stats["vendors"], stats["vendors_with_bank_account"]) == (1, 1)
     with app.app_context(), all_tenants():
         assert sorted(db.session.scalars(select(Vendor.at_market))) == [False, True]
+
+
+def test_the_dashboard_does_not_call_an_account_number_verified(app, client, admin):
+    assert onboard(client).status_code == 201
+    page = client.get("/c/trau-quy/market/").get_data(as_text=True)
+    assert "with a bank account on file" in page and "verified" not in page.lower()
