@@ -223,7 +223,9 @@ def cart_page():
     for card, quantity in items:
         groups.setdefault((card.tenant_id, card.vendor_id), []).append((card, quantity))
     total = sum(card.price * q for card, q in items)
+    group_totals = [sum(card.price * q for card, q in group) for group in groups.values()]  # one per producer
     response = make_response(render_template("marketplace/cart.html", groups=list(groups.values()), total=total,
+                                              group_totals=group_totals,
                                               cart_count=cart.count(), gone=len(lines) - len(items)))
     response.cache_control.private = True
     response.cache_control.no_store = True
