@@ -145,7 +145,9 @@ def _vendor_form() -> VendorForm:
 def _invited(vendor, user, token, status=200):
     link = url_for("vendors.welcome", token=token, _external=True)
     return render_template("market/invited.html", vendor=vendor, user=user, link=link,
-                           days=invitations.MAX_AGE_DAYS), status
+                           days=invitations.MAX_AGE_DAYS,
+                           handover=invitations.handover(link, user.phone or vendor.phone, vendor.business_name),
+                           ), status
 
 
 @bp.route("/vendors/new", methods=["GET", "POST"])

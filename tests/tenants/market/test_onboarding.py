@@ -170,3 +170,49 @@ def test_the_dashboard_does_not_call_an_account_number_verified(app, client, adm
     assert onboard(client).status_code == 201
     page = client.get("/c/trau-quy/market/").get_data(as_text=True)
     assert "with a bank account on file" in page and "verified" not in page.lower()
+
+
+def test_the_invitation_can_be_handed_over_copied_scanned_or_sent(app, client, admin):
+    """#19: a copy button, a QR of the link to scan face to face (decoded here), an SMS and a Zalo chat to the
+    vendor's phone."""
+    import base64
+    import html
+    import re
+
+    response = onboard(client)
+    assert response.status_code == 201
+    page = response.get_data(as_text=True)
+    link = html.unescape(re.search(r'value="([^"]+)"[^>]*data-testid="invitation-link"', page).group(1))
+    assert "/vendor/welcome/" in link
+    assert 'data-testid="copy-invitation"' in page and "invite.js" in page
+    sms = html.unescape(re.search(r'href="(sms:[^"]+)"', page).group(1))
+    assert sms.startswith("sms:0912345678?&body=") and "welcome" in sms
+    assert 'href="https://zalo.me/0912345678"' in page
+    svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"[^>]*data-testid="invitation-qr"',
+                                     page).group(1))
+    assert _decode_svg_qr(svg) == link
+
+
+def _decode_svg_qr(svg: bytes) -> str:
+    """The QR's text, read by zxing-cpp from the SVG drawn as pixels. segno draws the dark modules as one path of
+    horizontal runs in module units ("M4 4.5h7m1 0h2..."): each run is painted, then the picture is enlarged."""
+    import re
+
+    import zxingcpp
+    from PIL import Image, ImageDraw
+
+    modules = int(float(re.search(rb'width="([\d.]+)"', svg).group(1))) // 6
+    path = re.search(rb' d="([^"]+)"', svg).group(1).decode()
+    image = Image.new("L", (modules, modules), 255)
+    draw = ImageDraw.Draw(image)
+    x = y = 0.0
+    for command, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
+        if command == "M":
+            x, y = float(a), float(b)
+        elif command == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            draw.line([(int(x), int(y)), (int(x + float(a)) - 1, int(y))], fill=0)
+            x += float(a)
+    [found] = zxingcpp.read_barcodes(image.resize((modules * 8, modules * 8), Image.NEAREST))
+    return found.text
