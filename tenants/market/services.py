@@ -93,6 +93,23 @@ def add_stalls(market_id: int, row: str, first: int, last: int, prefix: str = ""
     return stalls
 
 
+def create_stall(market_id: int, number: str, goods_category: str = "other") -> Stall:
+    """One stall, numbered as painted ("A15"), in a market: the registration form makes it when none is free."""
+    market = get_market(market_id)
+    number = _text(number).upper().replace(" ", "")
+    check_goods_category(goods_category)
+    if not number or len(number) > 20 or not number.isalnum():
+        raise ValidationError(_l("Write the new stall's number as painted on it, like A15 (letters and digits)."),
+                              field="new_stall")
+    if db.session.scalar(select(func.count()).select_from(Stall).where(Stall.market_id == market.id,
+                                                                      Stall.number == number)):
+        raise Conflict(_l("This market already has a stall %(number)s.", number=number), field="new_stall")
+    stall = Stall(market_id=market.id, number=number, row="", goods_category=goods_category)
+    db.session.add(stall)
+    db.session.flush()
+    return stall
+
+
 def stalls_of(market_id: int) -> list[Stall]:
     return list(db.session.scalars(select(Stall).where(Stall.market_id == market_id)
                                    .order_by(Stall.row, Stall.number)))
@@ -129,10 +146,21 @@ def free_stalls(market_id: int | None = None) -> list[Stall]:
 def onboard_vendor(tenant, *, business_name: str, owner_name: str, phone: str, email: str,
                    bank_bin: str, account_number: str, holder_name: str, goods_category: str = "other",
                    tax_code: str | None = None, kind: str = "household", stall_id: int | None = None,
-                   description: str = "", at_market: bool = True) -> tuple[Vendor, User, str]:
+                   description: str = "", at_market: bool = True, new_stall: str = "",
+                   market_id: int | None = None) -> tuple[Vendor, User, str]:
     """A commune admin registers a vendor of the market: the vendor with its bank account and invitation
-    (vendors.services.register_vendor), and the stall let to it. Returns (vendor, user, token); flushed."""
+    (vendors.services.register_vendor), and the stall let to it: a free one (``stall_id``), or a new one numbered
+    ``new_stall`` in ``market_id`` (the commune's only market when not given) when none is free. Returns
+    (vendor, user, token); flushed."""
     check_goods_category(goods_category)
+    new_stall = _text(new_stall)
+    if new_stall and not stall_id:
+        if market_id is None:
+            only = markets()
+            if len(only) != 1:
+                raise ValidationError(_l("Choose the market of the new stall."), field="new_stall")
+            market_id = only[0].id
+        stall_id = create_stall(market_id, new_stall, goods_category).id
     stall = get_stall(stall_id) if stall_id else None
     if stall is not None and stall.vendor_id is not None:
         raise Conflict(_l("This stall is already let to another vendor."), field="stall_id")

@@ -139,6 +139,7 @@ def _vendor_form() -> VendorForm:
     form.stall_id.choices = [("", _("— no stall yet —"))] + [
         (str(stall.id), f"{market_names.get(stall.market_id, '')} · {stall.number}") for stall in services.free_stalls()
     ]
+    form.new_stall_market.choices = [(str(i), name) for i, name in market_names.items()]
     return form
 
 
@@ -165,7 +166,9 @@ def onboard():
                     account_number=form.account_number.data, holder_name=form.holder_name.data,
                     goods_category=form.goods_category.data, tax_code=form.tax_code.data, kind=form.kind.data,
                     stall_id=int(raw_stall) if raw_stall.isdigit() else None,
-                    at_market=form.sells_at.data != "marketplace")
+                    at_market=form.sells_at.data != "marketplace", new_stall=form.new_stall.data or "",
+                    market_id=int(form.new_stall_market.data) if (form.new_stall_market.data or "").isdigit()
+                    else None)
             except DomainError as err:
                 show_error(form, err)
             else:

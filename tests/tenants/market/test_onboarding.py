@@ -216,3 +216,22 @@ def _decode_svg_qr(svg: bytes) -> str:
             x += float(a)
     [found] = zxingcpp.read_barcodes(image.resize((modules * 8, modules * 8), Image.NEAREST))
     return found.text
+
+
+def test_a_stall_is_made_from_the_registration_form_when_none_is_free(app, client, admin):
+    """#19: no free stall, so the new vendor's stall is numbered on the form and made with the registration."""
+    from tenants.market.models import Stall
+
+    _market, [a01] = make_market(app, admin, stalls=1)
+    assert onboard(client, stall_id=str(a01)).status_code == 201  # the last free stall
+    page = client.get("/c/trau-quy/market/vendors/new").get_data(as_text=True)
+    assert 'name="new_stall"' in page
+    assert onboard(client, new_stall="a 15", email="lan@trauquy.vn", account_number="113366669999").status_code == 201
+    with app.app_context(), all_tenants():
+        stall = db.session.scalar(select(Stall).where(Stall.number == "A15"))
+        first = db.session.scalar(select(Stall.vendor_id).where(Stall.id == a01))
+        assert stall.vendor_id is not None and stall.vendor_id != first  # the new vendor's
+    again = onboard(client, new_stall="A15", email="mai@trauquy.vn", account_number="113366667777")
+    assert again.status_code == 400 and "A15" in again.get_data(as_text=True)
+    with app.app_context(), all_tenants():
+        assert db.session.scalar(select(func.count()).select_from(Vendor)) == 2
