@@ -14,7 +14,7 @@ pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api").expect
 
 
-def _with_picture(app, tenant, vendor_id, name, price, color):
+def _with_picture(app, tenant, vendor_id, name, price, color, stock=10):
     """A published product with a real stored picture (the pipeline a vendor's upload goes through)."""
     from PIL import Image
 
@@ -22,7 +22,7 @@ def _with_picture(app, tenant, vendor_id, name, price, color):
     from marketplace import images, services
     from tenants.scoping import tenant_context
 
-    product_id = make_product(app, tenant, vendor_id, name, price=price, publish=False, photo=False)
+    product_id = make_product(app, tenant, vendor_id, name, price=price, stock=stock, publish=False, photo=False)
     jpeg = io.BytesIO()
     Image.new("RGB", (320, 240), color).save(jpeg, "JPEG")
     with app.app_context(), tenant_context(tenant):
