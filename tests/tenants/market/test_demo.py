@@ -38,7 +38,8 @@ def test_the_demo_markets_vendors_and_sales(app, client, make):
                                  .where(MarketSale.demo.is_(False))) == 0
     # a demo vendor signs in with the demo password and lands on their sales
     assert login(client, "vendor.trau-quy.84@gialam.demo", app.config["DEMO_PASSWORD"]).status_code == 302
-    assert client.get("/home").headers["Location"].endswith("/c/trau-quy/market/me/sales")
+    assert client.get("/home").headers["Location"].endswith("/c/trau-quy/vendor/")  # the vendor's home...
+    assert client.get("/c/trau-quy/vendor/").headers["Location"].endswith("/c/trau-quy/market/me/sales")  # sells
     page = client.get("/c/trau-quy/market/me/sales").get_data(as_text=True)
     assert page.count('class="sale-amount"') > 3
     assert client.get("/c/trau-quy/market/me/poster/a6.png").status_code == 200
