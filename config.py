@@ -138,6 +138,17 @@ class Config:
     NOTIFY_LEASE_SECONDS = _count("NOTIFY_LEASE_SECONDS", 60)  # how long a worker holds a batch it is sending
     # Marketplace: how long a checkout holds the stock (and its VietQR stays payable) before it goes back on sale.
     MARKETPLACE_HOLD_MINUTES = _count("MARKETPLACE_HOLD_MINUTES", 30) or 30
+    # Smart market: the most one sale at a stall may be (QR and cash), and the cash amount above which the vendor
+    # confirms the sale before it is recorded as paid (#19 item 1: a typo of 1.000.000.000 ₫ doubled the figures).
+    MARKET_SALE_CEILING = _count("MARKET_SALE_CEILING", 50_000_000) or 50_000_000
+    MARKET_SALE_CONFIRM_ABOVE = _count("MARKET_SALE_CONFIRM_ABOVE", 5_000_000) or 5_000_000
+    # ...but only this long until the shopper opens the order's QR codes (then the full hold): a script that checks
+    # out and never looks holds nothing for long (#16 item 1).
+    MARKETPLACE_FIRST_HOLD_MINUTES = _count("MARKETPLACE_FIRST_HOLD_MINUTES", 10) or 10
+    # Units one network address, one phone number and one delivery address may hold unpaid at once, and checkouts
+    # per address: one script cannot empty a catalogue (#16 item 1).
+    MARKETPLACE_HELD_UNITS_LIMIT = _count("MARKETPLACE_HELD_UNITS_LIMIT", 50) or 50
+    CHECKOUT_RATE_LIMIT = _env("CHECKOUT_RATE_LIMIT", "5 per minute;30 per hour")
     # Behind a reverse proxy (nginx...): how many proxies to trust for X-Forwarded-For/-Proto/-Host. The login
     # rate limit counts per client address, so this must be right in production.
     TRUSTED_PROXY_COUNT = _count("TRUSTED_PROXY_COUNT", 0)

@@ -24,6 +24,22 @@ def _sub_order_payment(purpose, *, intent, event_type):
 from marketplace import api, views_public, views_vendor  # noqa: E402,F401
 
 
+def _vendor_tabs() -> None:
+    """A producer's phone pages: its shop and its orders first in the tab bar, where it lands (#19 item 3)."""
+    from flask_babel import lazy_gettext as _l
+
+    from tenants.vendors import pages
+
+    pages.add_tab("marketplace_vendor.desk", _l("My shop"), testid="tab-shop", order=5, who="shop",
+                  also=("marketplace_vendor.products", "marketplace_vendor.new_product",
+                        "marketplace_vendor.edit_product", "marketplace_vendor.import_products"))
+    pages.add_tab("marketplace_vendor.orders", _l("Orders"), testid="tab-orders", order=6, who="shop",
+                  also=("marketplace_vendor.order",))
+
+
+_vendor_tabs()
+
+
 def _register_district_figures() -> None:
     """The district dashboard's per-commune counts come from ``queries.district_figures`` (app/district/figures.py)."""
     from app.district import figures

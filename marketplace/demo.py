@@ -66,6 +66,7 @@ def seed(password: str, now: datetime | None = None) -> dict[str, int]:
                 "tenant_id": tenants[commune], "kind": kind, "business_name": name, "slug": slugify(name)[:120],
                 "owner_name": owner, "phone": f"09{abs(hash(name)) % 10**8:08d}"[:10], "tax_code": None,
                 "goods_category": goods[:40], "description": description, "active": True,
+                "at_market": False,  # producers: a shop on the marketplace, no stall (#19 item 2)
             })
         db.session.execute(insert(Vendor), vendor_rows)
         by_key = {(v.tenant_id, v.slug): v.id for v in db.session.scalars(

@@ -84,10 +84,6 @@ def read_csv(data: bytes) -> list[tuple[int, dict]]:
     return rows
 
 
-def _yes(value) -> bool:
-    return fold(str(value or "")) in ("1", "x", "yes", "co", "true", "dang", "dang ban")
-
-
 def import_rows(vendor_id: int, rows: list[tuple[int, dict]]) -> Iterator[dict]:
     """Save each good row; yield progress events, then the report ``{"done": True, "imported", "errors"}``."""
     taken = services._taken_slugs()
@@ -95,7 +91,8 @@ def import_rows(vendor_id: int, rows: list[tuple[int, dict]]) -> Iterator[dict]:
     for index, (line, fields) in enumerate(rows, start=1):
         try:
             with db.session.begin_nested():
-                services.create_product(vendor_id, fields, publish=_yes(fields.get("publish")), taken=taken)
+                # drafts: each gets its photo on its page, then is published (services.PHOTO_FIRST)
+                services.create_product(vendor_id, fields, taken=taken)
             imported += 1
         except DomainError as err:
             errors.append({"line": line, "message": str(err.message)})

@@ -109,9 +109,17 @@ class CatalogueCount(TenantScoped, db.Model):
 
 
 class Order(db.Model):
-    """One checkout by a guest, split into one SubOrder per vendor. Not tenant-owned: it spans communes."""
+    """One checkout by a guest, split into one SubOrder per vendor. Not tenant-owned: it spans communes.
+
+    ``client_address`` (the checkout's network address) and ``address_key`` (the delivery address folded) bound the
+    units one client, phone number or address may hold unpaid (services.check_hold_limits, #16)."""
 
     __tablename__ = "orders"
+    __table_args__ = (
+        Index("ix_orders_phone", "phone"),
+        Index("ix_orders_client_address", "client_address"),
+        Index("ix_orders_address_key", "address_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(12), unique=True)
@@ -120,6 +128,8 @@ class Order(db.Model):
     address: Mapped[str] = mapped_column(String(300))
     note: Mapped[str] = mapped_column(String(500), default="")
     total: Mapped[int] = mapped_column(BigInteger)
+    client_address: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    address_key: Mapped[str] = mapped_column(String(300), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
@@ -153,6 +163,7 @@ class SubOrder(TenantScoped, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     shipped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_by_shopper: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     canceled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 

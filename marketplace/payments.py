@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
+from app.clock import as_utc
 from app.errors import ValidationError
 from app.extensions import db
 from app.payments import intents
@@ -87,6 +88,19 @@ def expire_if_due(public_id: str) -> None:
             .with_for_update(of=PaymentIntent).execution_options(populate_existing=True))  # locked, fresh
         if intent is not None:
             intents.apply_expiry(intent)
+
+
+def extend_hold(public_id: str, until: datetime) -> datetime | None:
+    """The shopper opened the QR: its intent stays payable until ``until`` (never shortened, never revived). Locked
+    and re-read; returns the new expiry, or None when the intent is no longer payable (flushed)."""
+    with all_tenants():
+        intent = intents.lock_intent(public_id=public_id)
+        if intent is None or intent.status in intents.TERMINAL_STATUSES or intents.is_expired(intent):
+            return None
+        if as_utc(intent.expires_at) < until:
+            intent.expires_at = until
+            db.session.flush()
+        return intent.expires_at
 
 
 def cancel_payment(public_id: str) -> None:

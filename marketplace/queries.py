@@ -185,6 +185,45 @@ def public_communes() -> list[tuple[str, str, str, int]]:
     return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
 
 
+def search_communes(q: str = "", category: str | None = None) -> list[tuple[str, str, str, int]]:
+    """(slug, name, kind, results) of the communes where the current search (text and group, any commune) finds
+    products, for the search page's commune filter (#19 item 11: the filter showed catalogue totals). Without a
+    text query: the kept counts of the group; with one: the matches counted per commune (one query)."""
+    q = (q or "").replace("\x00", "")
+    if not q:
+        if not category:
+            return public_communes()
+        products = func.sum(CatalogueCount.products)
+        with all_tenants():
+            rows = db.session.execute(
+                select(Tenant.slug, Tenant.name, Tenant.kind, products)
+                .join(CatalogueCount, CatalogueCount.tenant_id == Tenant.id)
+                .where(Tenant.status == "active", CatalogueCount.category == category)
+                .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).having(products > 0)
+                .order_by(Tenant.name, Tenant.slug)).all()
+        return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
+    found = match_and_rank(q, Product.name_folded, Product.name_lower)
+    if found is None:
+        return []
+    if db.session.get_bind().dialect.name == "postgresql":
+        matches = published_matches(q)
+        where, _rank = match_and_rank(q, matches.c.name_folded, matches.c.name_lower)
+        hits = select(matches.c.tenant_id.label("tenant_id")).select_from(matches).where(where)
+        if category:
+            hits = hits.where(matches.c.category == category)
+    else:
+        hits = _published().with_only_columns(Product.tenant_id.label("tenant_id")).where(found[0])
+        if category:
+            hits = hits.where(Product.category == category)
+    hits = hits.subquery("hits")
+    count = func.count()
+    with all_tenants():
+        rows = db.session.execute(
+            select(Tenant.slug, Tenant.name, Tenant.kind, count).join(hits, hits.c.tenant_id == Tenant.id)
+            .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).order_by(Tenant.name, Tenant.slug)).all()
+    return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
+
+
 def _kept_total(commune: str | None, category: str | None):
     """The number of published products of active vendors in active communes, optionally of one commune and one
     group, from the kept counts (``CatalogueCount``): what the count of a page without a text query would find."""
@@ -290,6 +329,7 @@ class SubOrderView:
     refund_due: bool
     late_payment: bool
     cancel_reason: str | None
+    received_by_shopper: bool
     lines: list
 
 
@@ -305,7 +345,7 @@ def public_order(code: str) -> tuple[Order, list[SubOrderView]] | None:
         subs = db.session.execute(
             select(SubOrder.id, SubOrder.tenant_id, Vendor.business_name, Tenant.name, SubOrder.status,
                    SubOrder.subtotal, SubOrder.intent_id, SubOrder.hold_expires_at, SubOrder.refund_due,
-                   SubOrder.late_payment, SubOrder.cancel_reason)
+                   SubOrder.late_payment, SubOrder.cancel_reason, SubOrder.received_by_shopper)
             .join(Vendor, and_(Vendor.tenant_id == SubOrder.tenant_id, Vendor.id == SubOrder.vendor_id))
             .join(Tenant, Tenant.id == SubOrder.tenant_id)
             .where(SubOrder.order_id == order.id).order_by(SubOrder.id)

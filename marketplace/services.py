@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from app.clock import utcnow
+from app.clock import as_utc, utcnow
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.text import normalize, slugify
@@ -30,10 +30,12 @@ from marketplace.statuses import (
     CATEGORY_SLUGS,
     EXPIRED,
     PAID,
+    DELIVERED,
+    SHOPPER_RECEIVES,
     VENDOR_TRANSITIONS,
     category,
 )
-from tenants.scoping import tenant_context
+from tenants.scoping import all_tenants, tenant_context
 from tenants.vendors.services import get_vendor
 
 MAX_PRICE = 9_999_999_999_999
@@ -182,12 +184,16 @@ def _apply(product: Product, values: ProductValues) -> None:
     product.ocop_expires_on = values.ocop_expires_on
 
 
-def create_product(vendor_id: int, data: dict, *, publish: bool = False, taken: set[str] | None = None) -> Product:
+PHOTO_FIRST = _l("Add a photo of the product first: a product goes on sale with its photo.")
+
+
+def create_product(vendor_id: int, data: dict, *, taken: set[str] | None = None) -> Product:
+    """A new listing, always a draft: it has no photo yet, and a product is published with its photo (#19)."""
     get_vendor(vendor_id)
     values = clean_product(data)
     taken = _taken_slugs() if taken is None else taken
     product = Product(vendor_id=vendor_id, slug=_unique_slug(values.name, taken), stock=values.stock, reserved=0,
-                      images=[], status="published" if publish else "draft")
+                      images=[], status="draft")
     taken.add(product.slug)
     _apply(product, values)
     db.session.add(product)
@@ -219,7 +225,10 @@ def set_stock(vendor_id: int, product_id: int, stock) -> Product:
 
 
 def set_published(vendor_id: int, product_id: int, published: bool) -> Product:
+    """On sale or off it; on sale only with a photo (PHOTO_FIRST)."""
     product = get_product(vendor_id, product_id)
+    if published and not product.images:
+        raise ValidationError(PHOTO_FIRST, field="publish")
     product.status = "published" if published else "draft"
     db.session.flush()
     return product
@@ -273,7 +282,55 @@ def new_order_code() -> str:
     return "DH" + "".join(secrets.choice(ORDER_CODE_ALPHABET) for _ in range(8))
 
 
-def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Order:
+@dataclass(frozen=True)
+class HoldLimits:
+    """How much one shopper may hold unpaid (#16 item 1): ``units`` across every unpaid order of one network
+    address, one phone number and one delivery address each (config MARKETPLACE_HELD_UNITS_LIMIT)."""
+
+    units: int
+
+
+class TooMuchHeld(ValidationError):
+    """This checkout would hold more unpaid units than one shopper may: nothing was ordered."""
+
+
+def held_units(*, phone: str = "", address_key: str = "", client_address: str = "") -> dict[str, int]:
+    """Units held unpaid now by the orders of this phone, delivery address and network address (across communes:
+    an order spans them). One query per criterion, each on its index of ``orders``."""
+    out = {}
+    with all_tenants():
+        for name, column, value in (("phone", Order.phone, phone), ("address", Order.address_key, address_key),
+                                    ("client", Order.client_address, client_address)):
+            if not value:
+                out[name] = 0
+                continue
+            out[name] = int(db.session.scalar(
+                select(func.coalesce(func.sum(OrderLine.quantity), 0))
+                .select_from(Order)
+                .join(SubOrder, SubOrder.order_id == Order.id)
+                .join(OrderLine, (OrderLine.sub_order_id == SubOrder.id) & (OrderLine.tenant_id == SubOrder.tenant_id))
+                .where(column == value, SubOrder.status == AWAITING_PAYMENT)) or 0)
+    return out
+
+
+def address_key(address: str) -> str:
+    """The delivery address as compared for the hold limit: folded (no marks, lower case), words only."""
+    return folded_key(address)[:300]
+
+
+def check_hold_limits(wanted: int, buyer: Buyer, client_address: str, limits: HoldLimits) -> None:
+    """Refuse a checkout that would take this shopper's unpaid units above the limit, with what is left to hold."""
+    held = held_units(phone=buyer.phone, address_key=address_key(buyer.address), client_address=client_address)
+    most = max(held.values())
+    if most + wanted > limits.units:
+        left = max(limits.units - most, 0)
+        raise TooMuchHeld(_l("You already have %(held)s units waiting for payment; at most %(limit)s can wait at "
+                             "once. Pay or cancel those orders first, or order at most %(left)s now.",
+                             held=most, limit=limits.units, left=left), field="cart")
+
+
+def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta, *, client_address: str = "",
+             limits: HoldLimits | None = None) -> Order:
     """One order from the cart ``lines`` (product id, quantity), split into one sub-order per vendor, each with its
     payment intent on the vendor's own account, in ONE transaction (flushed; the caller commits).
 
@@ -293,6 +350,8 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Ord
         raise ValidationError(_l("Your cart is empty."), field="cart")
     if any(q > MAX_QUANTITY for q in wanted.values()):
         raise ValidationError(_l("At most %(n)s of one product per order.", n=MAX_QUANTITY), field="cart")
+    if limits is not None:
+        check_hold_limits(sum(wanted.values()), buyer, client_address, limits)
 
     from marketplace.queries import public_cards  # the published products, across communes (named read)
 
@@ -307,7 +366,8 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Ord
 
     total = sum(card.price * quantity for group in groups.values() for card, quantity in group)
     order = Order(code=new_order_code(), buyer_name=buyer.name, phone=buyer.phone, address=buyer.address,
-                  note=buyer.note, total=total)
+                  note=buyer.note, total=total, client_address=(client_address or "")[:64],
+                  address_key=address_key(buyer.address), created_at=utcnow())
     db.session.add(order)
     db.session.flush()
     expires = utcnow() + hold
@@ -339,6 +399,28 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Ord
             db.session.flush()
     notices.order_placed(order)  # the shopper hears of it, in this transaction (issue #20)
     return order
+
+
+def extend_holds(order: Order, full_hold: timedelta) -> int:
+    """Holds are short until the shopper opens the order's QR codes (a script that never looks holds nothing for
+    long); then each unpaid sub-order's hold, and its QR, run to ``full_hold`` after the checkout. Flushes; returns
+    how many were extended."""
+    until = as_utc(order.created_at) + full_hold
+    extended = 0
+    with all_tenants():
+        subs = db.session.scalars(select(SubOrder).where(SubOrder.order_id == order.id,
+                                                         SubOrder.status == AWAITING_PAYMENT)
+                                  .order_by(SubOrder.id)).all()
+        # app/locks.py ORDER: the intent before its sub-order, as a payment confirmation takes them
+        due = [(sub.id, payments.extend_hold(sub.intent_id, until)) for sub in subs
+               if sub.intent_id and as_utc(sub.hold_expires_at) < until]
+        for sub_id, expires in due:
+            sub = db.session.scalar(locked(select(SubOrder).where(SubOrder.id == sub_id)))
+            if expires is not None and sub.status == AWAITING_PAYMENT:
+                sub.hold_expires_at = expires
+                extended += 1
+        db.session.flush()
+    return extended
 
 
 def find_order(code: str, phone: str) -> Order | None:
@@ -499,6 +581,21 @@ def act_on_sub_order(vendor_id: int, sub_order_id: int, action: str, reason: str
         setattr(sub, {"confirm": "confirmed_at", "ship": "shipped_at", "deliver": "delivered_at"}[action], now)
     db.session.flush()
     notices.sub_order_changed(sub)
+    return sub
+
+
+def shopper_received(order: Order, sub_order_id: int) -> SubOrder:
+    """The shopper says a producer's part arrived ("I received it"): delivered, and recorded as the shopper's word.
+    ``order`` is one the caller has checked the visitor may see; a sub-order of another order does not exist."""
+    with all_tenants():
+        sub = db.session.scalar(locked(select(SubOrder).where(SubOrder.id == sub_order_id,
+                                                              SubOrder.order_id == order.id)))
+        if sub is None:
+            raise NotFound(_l("No such order."))
+        if sub.status not in SHOPPER_RECEIVES:
+            raise ValidationError(_l("This part of the order cannot be marked received now."), field="action")
+        sub.status, sub.delivered_at, sub.received_by_shopper = DELIVERED, utcnow(), True
+        db.session.flush()
     return sub
 
 

@@ -75,6 +75,8 @@ VENDOR_TRANSITIONS = {
     (AWAITING_PAYMENT, "cancel"): CANCELED,
 }
 VENDOR_ACTIONS = ("confirm", "ship", "deliver", "cancel")
+# The shopper's own "I received it": goods handed over or delivered, whether or not the producer marked them shipped.
+SHOPPER_RECEIVES = (CONFIRMED, SHIPPED)
 
 
 def status_label(value: str):

@@ -23,12 +23,14 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from markupsafe import Markup, escape
 
 from app import storage, transactions
 from app.cache import cached_for_visitors
-from app.errors import DomainError
+from app.errors import DomainError, back_to
+from app.same_site import same_site_only
 from app.extensions import csrf, limiter
 from app.clock import as_utc, utcnow
 from marketplace import bp, cart, images, payments, queries, services
@@ -125,7 +127,15 @@ def search():
     page = queries.public_search(q=q, commune=commune, category=cat, sort=sort, page=_page_number(),
                                  per_page=PER_PAGE)
     return _render("marketplace/search.html", page=page, q=q, commune=commune, category_slug=cat, sort=sort,
-                   communes=queries.public_communes())
+                   communes=_with_chosen(queries.search_communes(q, cat), commune))
+
+
+def _with_chosen(communes: list[tuple], chosen: str | None) -> list[tuple]:
+    """The filter's communes with their result counts; the chosen one stays in the list even with no result (0)."""
+    if not chosen or any(slug == chosen for slug, *_rest in communes):
+        return communes
+    known = {slug: (slug, name, kind, 0) for slug, name, kind, _n in queries.public_communes()}
+    return sorted([*communes, known[chosen]], key=lambda c: (c[1], c[0])) if chosen in known else communes
 
 
 @bp.route("/category/<slug>")
@@ -138,7 +148,7 @@ def category_page(slug: str):
     commune = request.args.get("commune") or None
     page = queries.public_search(category=slug, commune=commune, sort=sort, page=_page_number(), per_page=PER_PAGE)
     return _render("marketplace/search.html", page=page, q="", commune=commune, category_slug=slug, sort=sort,
-                   communes=queries.public_communes(), heading=cat.label)
+                   communes=_with_chosen(queries.search_communes("", slug), commune), heading=cat.label)
 
 
 @bp.route("/p/<commune_slug>/<slug>")
@@ -213,7 +223,9 @@ def cart_page():
     for card, quantity in items:
         groups.setdefault((card.tenant_id, card.vendor_id), []).append((card, quantity))
     total = sum(card.price * q for card, q in items)
+    group_totals = [sum(card.price * q for card, q in group) for group in groups.values()]  # one per producer
     response = make_response(render_template("marketplace/cart.html", groups=list(groups.values()), total=total,
+                                              group_totals=group_totals,
                                               cart_count=cart.count(), gone=len(lines) - len(items)))
     response.cache_control.private = True
     response.cache_control.no_store = True
@@ -222,6 +234,7 @@ def cart_page():
 
 @bp.route("/cart/add", methods=["POST"])
 @csrf.exempt
+@same_site_only
 def cart_add():
     product_id = request.form.get("product_id", "")
     quantity = _quantity(request.form.get("quantity"))
@@ -247,6 +260,7 @@ def _safe_next(target: str | None) -> bool:
 
 @bp.route("/cart/update", methods=["POST"])
 @csrf.exempt
+@same_site_only
 def cart_update():
     product_id = request.form.get("product_id", "")
     quantity = _quantity(request.form.get("quantity"), default=0)
@@ -261,6 +275,7 @@ def cart_update():
 
 
 @bp.route("/checkout", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["CHECKOUT_RATE_LIMIT"], methods=["POST"])
 def checkout():
     lines = cart.lines()
     if not lines:
@@ -268,10 +283,13 @@ def checkout():
         return redirect(url_for("marketplace.cart_page"))
     form = CheckoutForm()
     if form.validate_on_submit():
-        hold = timedelta(minutes=current_app.config.get("MARKETPLACE_HOLD_MINUTES", 30))
+        # a short hold until the shopper opens the QR codes (the order page extends it): #16 item 1
+        hold = timedelta(minutes=min(current_app.config["MARKETPLACE_FIRST_HOLD_MINUTES"],
+                                     current_app.config["MARKETPLACE_HOLD_MINUTES"]))
+        limits = services.HoldLimits(current_app.config["MARKETPLACE_HELD_UNITS_LIMIT"])
         try:
             buyer = services.clean_buyer(form.name.data, form.phone.data, form.address.data, form.note.data)
-            order = services.checkout(lines, buyer, hold)
+            order = services.checkout(lines, buyer, hold, client_address=get_remote_address(), limits=limits)
         except DomainError as err:
             field = getattr(form, err.field, None) if err.field else None
             if field is not None and hasattr(field, "errors") and isinstance(field.errors, list):
@@ -312,7 +330,12 @@ def _load_order(code: str):
 
 
 def _order_state(subs) -> str:
+    """The order's headline: every part delivered, every part on its way (or delivered), paid, waiting, or mixed."""
     states = {s.status for s in subs}
+    if states == {"delivered"}:
+        return "delivered"
+    if states <= {"shipped", "delivered"}:
+        return "shipped"
     if states <= {"paid", "confirmed", "shipped", "delivered"}:
         return "paid"
     if AWAITING_PAYMENT in states:
@@ -323,12 +346,27 @@ def _order_state(subs) -> str:
 @bp.route("/orders/<code>")
 def order(code: str):
     order, subs, pays = _load_order(code)
+    if any(s.status == AWAITING_PAYMENT for s in subs):  # the QR codes are shown: the hold runs its full length
+        full = timedelta(minutes=current_app.config["MARKETPLACE_HOLD_MINUTES"])
+        if services.extend_holds(order, full):
+            order, subs = queries.public_order(code)
+            pays = payments.payment_views([s.intent_id for s in subs])
     response = make_response(render_template(
         "marketplace/order.html", order=order, subs=subs, pays=pays, state=_order_state(subs),
         status_label=status_label, qr_url=payments.qr_image_url, cart_count=cart.count()))
     response.cache_control.private = True
     response.cache_control.no_store = True
     return response
+
+
+@bp.route("/orders/<code>/received/<int:sub_order_id>", methods=["POST"])
+@back_to("marketplace.order")
+def received(code: str, sub_order_id: int):
+    """The shopper's own "I received it" for one producer's part (the session that may see the order; CSRF)."""
+    order, _subs, _pays = _load_order(code)
+    services.shopper_received(order, sub_order_id)
+    flash(_("Thank you: the producer sees that you received the goods."), "success")
+    return redirect(url_for("marketplace.order", code=code))
 
 
 @bp.route("/orders/<code>/status")

@@ -62,11 +62,12 @@ def new_product():
     form = ProductForm()
     if form.validate_on_submit():
         try:
-            product = services.create_product(g.vendor_id, _form_data(form), publish=form.publish.data)
+            product = services.create_product(g.vendor_id, _form_data(form))
         except DomainError as err:
             _field_error(form, err)
         else:
-            flash(_("Product saved."), "success")
+            flash(_("Product saved as a draft: add its photo, then publish it.") if form.publish.data
+                  else _("Product saved."), "success")
             return redirect(url_for("marketplace_vendor.edit_product", product_id=product.id))
     return _render("marketplace/vendor/product_form.html", 400 if form.is_submitted() else 200, form=form,
                    product=None)
@@ -98,6 +99,7 @@ def edit_product(product_id: int):
 
 @vendor_bp.route("/products/<int:product_id>/<action>", methods=["POST"])
 @vendor_required
+@back_to("marketplace_vendor.edit_product")  # refused (no photo yet): the product's page, where photos are added
 def publish(product_id: int, action: str):
     if action not in ("publish", "unpublish"):
         abort(404)
@@ -138,6 +140,10 @@ def add_image(product_id: int):
 def delete_image(product_id: int, name: str):
     product = services.get_product(g.vendor_id, product_id, lock=True)
     if name in (product.images or []):
+        if product.status == "published" and len(product.images) == 1:
+            flash(_("A product on sale keeps at least one photo: add another first, or take it off the marketplace."),
+                  "error")
+            return redirect(url_for("marketplace_vendor.edit_product", product_id=product_id))
         product.images = [n for n in product.images if n != name]
         tenant_id = product.tenant_id
         # The file goes once the row no longer names it (after the commit); if the commit fails it stays.

@@ -49,8 +49,9 @@ def district_admin_required(view):
 
 
 def home_endpoint_for(user) -> tuple[str, dict]:
-    """Where a user lands after signing in: the district overview, their first commune's desk, or a vendor's sales
-    page (a deactivated commune has no pages: its staff land on the public home page instead of a 404)."""
+    """Where a user lands after signing in: the district overview, their first commune's desk, or a vendor's home
+    (the sales page of a stallholder, the shop of a producer: tenants/vendors decides) (a deactivated commune has no
+    pages: its staff land on the public home page instead of a 404)."""
     if user.is_district_admin:
         return "district.index", {}
     staff = sorted((m for m in user.commune_memberships if m.role in STAFF_ROLES and m.tenant.status != "inactive"),
@@ -59,6 +60,6 @@ def home_endpoint_for(user) -> tuple[str, dict]:
         return "communes.desk", {"tenant_slug": staff[0].tenant.slug}
     vendors = sorted((m for m in user.commune_memberships if m.role == "vendor" and m.tenant.status != "inactive"),
                      key=lambda m: m.id)
-    if vendors:  # a market vendor sells from their phone: the sales page
-        return "market.sales", {"tenant_slug": vendors[0].tenant.slug}
+    if vendors:  # a stallholder sells from their phone, a producer looks after its shop: the vendor's home says which
+        return "vendors.home", {"tenant_slug": vendors[0].tenant.slug}
     return "main.index", {}

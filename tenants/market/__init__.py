@@ -29,8 +29,8 @@ def _sale_payment_changed(purpose, *, intent, event_type):
 from tenants.market import notify, views_public, views_staff, views_vendor  # noqa: E402,F401  (notify: #20)
 
 # The vendor's phone pages: selling and the stall poster come first in its tab bar; its profile names its stalls.
-vendor_pages.add_tab("market.sales", _l("Sell"), testid="tab-sales", order=10, also=("market.sale",))
-vendor_pages.add_tab("market.posters", _l("QR poster"), testid="tab-poster", order=20)
+vendor_pages.add_tab("market.sales", _l("Sell"), testid="tab-sales", order=10, also=("market.sale",), who="market")
+vendor_pages.add_tab("market.posters", _l("QR poster"), testid="tab-poster", order=20, who="market")
 
 
 def _profile_lines(vendor) -> list[str]:

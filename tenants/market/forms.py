@@ -39,6 +39,14 @@ class VendorForm(BankAccountForm):
     tax_code = StringField(_l("Tax code (optional)"), validators=[Optional(), Length(max=14)])
     goods_category = SelectField(_l("Goods category"), choices=_categories, default="other")
     stall_id = SelectField(_l("Stall"), coerce=str, validators=[Optional()])
+    # No free stall: a new one, numbered as painted, made with the registration (#19: it took 13 clicks elsewhere).
+    new_stall = StringField(_l("Or a new stall: its number"), validators=[Optional(), Length(max=20)])
+    new_stall_market = SelectField(_l("Market of the new stall"), coerce=str, choices=[], validate_choice=False)
+    # A household business at the market, or a producer with a shop on the marketplace only: only the first count
+    # among the market's vendors (#19 item 2).
+    sells_at = SelectField(_l("Sells"), choices=[("market", _l("At the market (a stall)")),
+                                                 ("marketplace", _l("On the marketplace only (a producer)"))],
+                           default="market")
 
 
 class SaleForm(BaseForm):

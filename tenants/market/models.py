@@ -125,3 +125,8 @@ class MarketSale(TenantScoped, db.Model):
     demo: Mapped[bool] = mapped_column(Boolean, default=False)  # seeded history (no payment intent behind it)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # A voided sale (a mistyped cash sale taken back by the vendor): when, by whom, why; paid_at is cleared, so it
+    # leaves every figure of paid sales (#19 item 1).
+    voided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    void_reason: Mapped[str | None] = mapped_column(String(200))

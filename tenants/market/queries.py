@@ -159,11 +159,17 @@ def _has_bank_account():
     return vendor_payments.has_active_account(Vendor.id, Vendor.tenant_id)
 
 
+def _is_market_vendor():
+    """The market's vendors are its household businesses (``Vendor.at_market``), active: the marketplace's producers
+    (a shop, no stall) are not market vendors in any figure (#19 item 2)."""
+    return and_(Vendor.active.is_(True), Vendor.at_market.is_(True))
+
+
 def vendor_figures() -> tuple[int, int]:
-    """(active vendors, active vendors with an active bank account): one aggregate query."""
+    """(market vendors, market vendors with an active bank account): one aggregate query."""
     row = db.session.execute(
         select(func.count(Vendor.id), func.coalesce(func.sum(case((_has_bank_account(), 1), else_=0)), 0))
-        .where(Vendor.active.is_(True))
+        .where(_is_market_vendor())
     ).one()
     return int(row[0]), int(row[1])
 
@@ -255,7 +261,7 @@ def _district_query(start: date, end: date, by_month: bool):
         func.sum(case((_has_bank_account(), 1), else_=0)).label("with_account"),
         literal(0).label("sales"), literal(0).label("qr_sales"),
         literal(0).label("amount"), literal(0).label("qr_amount"),
-    ).where(Vendor.active.is_(True)).group_by(Vendor.tenant_id)
+    ).where(_is_market_vendor()).group_by(Vendor.tenant_id)
     month = local_month(MarketSale.paid_at)
     sale_rows = select(
         MarketSale.tenant_id.label("tenant_id"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
@@ -19,7 +20,7 @@ from app.extensions import db
 from app.text import normalize, slugify
 from tenants.market import payments
 from tenants.market.models import GOODS_CATEGORY_CODES, Market, MarketSale, Stall
-from tenants.market.statuses import BANK, BY_HAND, CANCELED, CASH, PAID, PENDING, QR
+from tenants.market.statuses import BANK, BY_HAND, CANCELED, CASH, PAID, PENDING, QR, VOIDED
 from tenants.vendors import payments as vendor_payments
 from tenants.vendors import services as vendor_services
 from tenants.vendors.models import Vendor
@@ -92,6 +93,23 @@ def add_stalls(market_id: int, row: str, first: int, last: int, prefix: str = ""
     return stalls
 
 
+def create_stall(market_id: int, number: str, goods_category: str = "other") -> Stall:
+    """One stall, numbered as painted ("A15"), in a market: the registration form makes it when none is free."""
+    market = get_market(market_id)
+    number = _text(number).upper().replace(" ", "")
+    check_goods_category(goods_category)
+    if not number or len(number) > 20 or not number.isalnum():
+        raise ValidationError(_l("Write the new stall's number as painted on it, like A15 (letters and digits)."),
+                              field="new_stall")
+    if db.session.scalar(select(func.count()).select_from(Stall).where(Stall.market_id == market.id,
+                                                                      Stall.number == number)):
+        raise Conflict(_l("This market already has a stall %(number)s.", number=number), field="new_stall")
+    stall = Stall(market_id=market.id, number=number, row="", goods_category=goods_category)
+    db.session.add(stall)
+    db.session.flush()
+    return stall
+
+
 def stalls_of(market_id: int) -> list[Stall]:
     return list(db.session.scalars(select(Stall).where(Stall.market_id == market_id)
                                    .order_by(Stall.row, Stall.number)))
@@ -128,17 +146,28 @@ def free_stalls(market_id: int | None = None) -> list[Stall]:
 def onboard_vendor(tenant, *, business_name: str, owner_name: str, phone: str, email: str,
                    bank_bin: str, account_number: str, holder_name: str, goods_category: str = "other",
                    tax_code: str | None = None, kind: str = "household", stall_id: int | None = None,
-                   description: str = "") -> tuple[Vendor, User, str]:
+                   description: str = "", at_market: bool = True, new_stall: str = "",
+                   market_id: int | None = None) -> tuple[Vendor, User, str]:
     """A commune admin registers a vendor of the market: the vendor with its bank account and invitation
-    (vendors.services.register_vendor), and the stall let to it. Returns (vendor, user, token); flushed."""
+    (vendors.services.register_vendor), and the stall let to it: a free one (``stall_id``), or a new one numbered
+    ``new_stall`` in ``market_id`` (the commune's only market when not given) when none is free. Returns
+    (vendor, user, token); flushed."""
     check_goods_category(goods_category)
+    new_stall = _text(new_stall)
+    if new_stall and not stall_id:
+        if market_id is None:
+            only = markets()
+            if len(only) != 1:
+                raise ValidationError(_l("Choose the market of the new stall."), field="new_stall")
+            market_id = only[0].id
+        stall_id = create_stall(market_id, new_stall, goods_category).id
     stall = get_stall(stall_id) if stall_id else None
     if stall is not None and stall.vendor_id is not None:
         raise Conflict(_l("This stall is already let to another vendor."), field="stall_id")
     vendor, user, token = vendor_services.register_vendor(
         tenant, business_name=business_name, owner_name=owner_name, phone=phone, email=email, bank_bin=bank_bin,
         account_number=account_number, holder_name=holder_name, goods_category=goods_category, tax_code=tax_code,
-        kind=kind, description=description)
+        kind=kind, description=description, at_market=at_market)
     if stall is not None:
         stall.vendor_id = vendor.id
         db.session.flush()
@@ -179,9 +208,46 @@ def primary_stall(vendor_id: int) -> tuple[Stall, Market] | None:
     return (row[0], row[1]) if row else None
 
 
-def _new_sale(vendor: Vendor, amount, note: str, method: str) -> MarketSale:
+class NeedsConfirmation(ValidationError):
+    """A cash sale above the confirmation threshold, not yet confirmed: the vendor is asked "really <amount>?"."""
+
+    def __init__(self, amount: int):
+        from app.formatting import format_vnd
+
+        super().__init__(_l("Record a cash sale of %(amount)s? Check the amount: it is recorded as paid at once.",
+                            amount=format_vnd(amount)), field="amount")
+        self.amount = amount
+
+
+def sale_ceiling() -> int:
+    """The most one sale at a stall may be (config MARKET_SALE_CEILING): a typo of three zeros is refused."""
+    return int(current_app.config["MARKET_SALE_CEILING"])
+
+
+def confirmation_threshold() -> int:
+    """Cash sales above this (config MARKET_SALE_CONFIRM_ABOVE) are recorded only once the vendor confirms them."""
+    return int(current_app.config["MARKET_SALE_CONFIRM_ABOVE"])
+
+
+def check_sale_amount(amount, method: str, confirmed: int | None = None) -> int:
+    """The amount of a new sale, within the per-sale ceiling (QR and cash alike); a cash sale above the threshold
+    must be ``confirmed`` with this very amount (NeedsConfirmation otherwise)."""
+    from app.formatting import format_vnd
+
+    amount = parse_amount(amount)
+    if amount > sale_ceiling():
+        raise ValidationError(_l("One sale can be at most %(most)s. Check the amount (%(amount)s), or ask the "
+                                 "commune to raise the limit.", most=format_vnd(sale_ceiling()),
+                                 amount=format_vnd(amount)), field="amount")
+    if method == CASH and amount > confirmation_threshold() and confirmed != amount:
+        raise NeedsConfirmation(amount)
+    return amount
+
+
+def _new_sale(vendor: Vendor, amount, note: str, method: str, confirmed: int | None = None) -> MarketSale:
     if not vendor.active:
         raise ValidationError(_l("This vendor is deactivated."))
+    amount = check_sale_amount(amount, method, confirmed)
     note = _text(note)
     if len(note) > 200:
         raise ValidationError(_l("The note is too long (200 characters at most)."), field="note")
@@ -190,7 +256,7 @@ def _new_sale(vendor: Vendor, amount, note: str, method: str) -> MarketSale:
     return MarketSale(vendor_id=vendor.id, market_id=market.id if market else None,
                       stall_number=stall.number if stall else None,
                       goods_category=stall.goods_category if stall else vendor.goods_category,
-                      amount=parse_amount(amount), note=note, method=method, created_at=utcnow())
+                      amount=amount, note=note, method=method, created_at=utcnow())
 
 
 def record_qr_sale(vendor_id: int, amount, note: str = "") -> MarketSale:
@@ -209,9 +275,10 @@ def record_qr_sale(vendor_id: int, amount, note: str = "") -> MarketSale:
     return sale
 
 
-def record_cash_sale(vendor_id: int, amount, note: str = "") -> MarketSale:
+def record_cash_sale(vendor_id: int, amount, note: str = "", *, confirmed: int | None = None) -> MarketSale:
+    """A cash sale, paid at once. Above the confirmation threshold ``confirmed`` must repeat the amount."""
     vendor = get_vendor(vendor_id)
-    sale = _new_sale(vendor, amount, note, CASH)
+    sale = _new_sale(vendor, amount, note, CASH, confirmed)
     sale.status, sale.confirmation, sale.paid_at = PAID, CASH, sale.created_at
     db.session.add(sale)
     db.session.flush()
@@ -235,6 +302,26 @@ def confirm_money_received(vendor_id: int, sale_id: int, actor) -> MarketSale:
     intent = payments.sale_intent(sale.intent_id)
     sale.confirmation, sale.confirmed_by_id = BY_HAND, actor.id
     payments.confirm_sale_by_hand(intent, sale.amount, actor, note=f"market sale {sale.id} confirmed by the vendor")
+    return sale
+
+
+def void_sale(vendor_id: int, sale_id: int, actor, reason: str) -> MarketSale:
+    """The vendor takes back a cash sale (a typo): kept and marked voided, with who, when and why; its paid time is
+    cleared, so it leaves every figure of paid sales. A QR sale is the bank's word and is not voided here."""
+    sale = db.session.scalar(select(MarketSale).where(MarketSale.id == sale_id, MarketSale.vendor_id == vendor_id)
+                             .with_for_update(of=MarketSale).execution_options(populate_existing=True))
+    if sale is None:
+        raise NotFound(_l("No such sale."))
+    if sale.method != CASH or sale.status != PAID:
+        raise ValidationError(_l("Only a cash sale that is recorded as paid can be voided."), field="reason")
+    reason = _text(reason)
+    if not reason:
+        raise ValidationError(_l("Say why the sale is voided (for example: mistyped amount)."), field="reason")
+    if len(reason) > 200:
+        raise ValidationError(_l("The reason is too long (200 characters at most)."), field="reason")
+    sale.status, sale.paid_at, sale.confirmation = VOIDED, None, None
+    sale.voided_at, sale.voided_by_id, sale.void_reason = utcnow(), actor.id, reason
+    db.session.flush()
     return sale
 
 

@@ -2,19 +2,20 @@
 
 A QR sale is ``pending`` while its payment intent waits for the bank, ``paid`` when the intent succeeded (by a bank
 notification or confirmed by hand), ``canceled`` when the intent expired or was canceled first. A cash sale is
-recorded ``paid`` at once. See docs/decisions.md ("Smart market").
+recorded ``paid`` at once; the vendor may void it (``voided``: recorded, out of every figure, #19 item 1). See docs/decisions.md ("Smart market").
 """
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-PENDING, PAID, CANCELED = "pending", "paid", "canceled"
-SALE_STATUSES = (PENDING, PAID, CANCELED)
+PENDING, PAID, CANCELED, VOIDED = "pending", "paid", "canceled", "voided"
+SALE_STATUSES = (PENDING, PAID, CANCELED, VOIDED)
 STATUS_LABELS = {
     PENDING: _l("Waiting for the transfer"),
     PAID: _l("Paid"),
     CANCELED: _l("Canceled"),
+    VOIDED: _l("Voided"),  # a cash sale the vendor took back (a typo): kept, with who and why, out of every figure
 }
 
 QR, CASH = "qr", "cash"

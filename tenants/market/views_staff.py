@@ -140,13 +140,16 @@ def _vendor_form() -> VendorForm:
     form.stall_id.choices = [("", _("— no stall yet —"))] + [
         (str(stall.id), f"{market_names.get(stall.market_id, '')} · {stall.number}") for stall in services.free_stalls()
     ]
+    form.new_stall_market.choices = [(str(i), name) for i, name in market_names.items()]
     return form
 
 
 def _invited(vendor, user, token, status=200):
     link = external_url("vendors.welcome", token=token)
     return render_template("market/invited.html", vendor=vendor, user=user, link=link,
-                           days=invitations.MAX_AGE_DAYS), status
+                           days=invitations.MAX_AGE_DAYS,
+                           handover=invitations.handover(link, user.phone or vendor.phone, vendor.business_name),
+                           ), status
 
 
 @bp.route("/vendors/new", methods=["GET", "POST"])
@@ -163,7 +166,10 @@ def onboard():
                     phone=form.phone.data, email=form.email.data, bank_bin=form.bank_bin.data,
                     account_number=form.account_number.data, holder_name=form.holder_name.data,
                     goods_category=form.goods_category.data, tax_code=form.tax_code.data, kind=form.kind.data,
-                    stall_id=int(raw_stall) if raw_stall.isdigit() else None)
+                    stall_id=int(raw_stall) if raw_stall.isdigit() else None,
+                    at_market=form.sells_at.data != "marketplace", new_stall=form.new_stall.data or "",
+                    market_id=int(form.new_stall_market.data) if (form.new_stall_market.data or "").isdigit()
+                    else None)
             except DomainError as err:
                 show_error(form, err)
             else:

@@ -24,7 +24,7 @@ from tenants.vendors import views as vendor_views
 from tenants.vendors.access import vendor_required
 
 
-def _ledger_page(form: SaleForm, status: int = 200):
+def _ledger_page(form: SaleForm, status: int = 200, confirm: int | None = None):
     f = queries.LedgerFilter.from_args(request.args)
     page = bounds.page_number(request.args)
     total, per_day, per_month = queries.ledger_totals(g.vendor_id, f)
@@ -36,6 +36,7 @@ def _ledger_page(form: SaleForm, status: int = 200):
         page=page, has_next=len(sales) == queries.LEDGER_PAGE, total=total, today_total=today_total, per_day=per_day,
         per_month=per_month, status_labels=STATUS_LABELS, method_labels=METHOD_LABELS,
         confirmation_labels=CONFIRMATION_LABELS, has_account=vendor_payments.vendor_account(g.vendor_id) is not None,
+        confirm=confirm, ceiling=services.sale_ceiling(),
     ), status
 
 
@@ -51,7 +52,10 @@ def sales():
             if method == QR:
                 sale = services.record_qr_sale(g.vendor_id, form.amount.data, form.note.data or "")
             else:
-                sale = services.record_cash_sale(g.vendor_id, form.amount.data, form.note.data or "")
+                sale = services.record_cash_sale(g.vendor_id, form.amount.data, form.note.data or "",
+                                                 confirmed=_confirmed_amount())
+        except services.NeedsConfirmation as ask:
+            return _ledger_page(form, 200, confirm=ask.amount)  # nothing recorded: "really this amount?"
         except DomainError as err:
             show_error(form, err)
         else:
@@ -96,6 +100,21 @@ def sale_receipt(sale, intent=None) -> str:
     if reference:
         return _("Received %(time)s · reference %(reference)s", time=when, reference=reference)
     return _("Received %(time)s", time=when)
+
+
+def _confirmed_amount() -> int | None:
+    """The amount the vendor confirmed on the "really?" step (a hidden field repeating it), if any."""
+    value = (request.form.get("confirmed") or "").strip()
+    return int(value) if value.isdecimal() and len(value) <= 13 else None
+
+
+@bp.route("/me/sales/<int:sale_id>/void", methods=["POST"])
+@vendor_required
+@back_to("market.sale")
+def void_sale(sale_id: int):
+    services.void_sale(g.vendor_id, sale_id, current_user, request.form.get("reason", ""))
+    flash(_("Sale voided: it no longer counts in any figure."), "success")
+    return redirect(url_for("market.sale", sale_id=sale_id))
 
 
 @bp.route("/me/sales/<int:sale_id>/confirm", methods=["POST"])

@@ -13,7 +13,15 @@ bp = Blueprint("vendors", __name__, url_prefix="/c/<tenant_slug>/vendor", templa
 
 @bp.app_context_processor
 def _vendor_tabs():
-    return {"vendor_tabs": pages.tabs}
+    def vendor_tabs():
+        from flask import g
+
+        from tenants.vendors.services import get_vendor
+
+        vendor_id = g.get("vendor_id")
+        return pages.tabs(get_vendor(vendor_id).at_market if vendor_id else None)
+
+    return {"vendor_tabs": vendor_tabs}
 
 
 pages.add_tab("vendors.bank", _l("Bank"), testid="tab-bank", order=30, also=("vendors.transfers",))

@@ -7,6 +7,8 @@ the hash, so a link works once, with no table to keep. See docs/decisions.md ("S
 from __future__ import annotations
 
 import hashlib
+import io
+from dataclasses import dataclass
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -57,3 +59,35 @@ def accept(token: str, password: str, confirm: str) -> User:
     account_services.set_password(user, password, confirm)
     db.session.flush()
     return user
+
+
+@dataclass(frozen=True)
+class Handover:
+    """Ways to hand an invitation link over (#19): a QR to scan face to face, an SMS and a Zalo chat to the
+    vendor's phone, the text to copy or share."""
+
+    link: str
+    qr: str  # a data: URI of the link's QR (SVG), drawn in the page: the link is never served from a URL of its own
+    sms: str | None
+    zalo: str | None
+    text: str
+
+
+def handover(link: str, phone: str | None, business_name: str) -> Handover:
+    import base64
+    import re
+    from urllib.parse import quote
+
+    import segno
+
+    from flask_babel import gettext as _
+
+    buffer = io.BytesIO()
+    segno.make(link, error="m").save(buffer, kind="svg", scale=6, border=4, xmldecl=False)
+    qr = "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    text = _("%(name)s: set your password for the commune's market and shop here: %(link)s", name=business_name,
+             link=link)
+    digits = re.sub(r"\D", "", phone or "")
+    sms = f"sms:{digits}?&body={quote(text)}" if len(digits) >= 9 else None
+    zalo = f"https://zalo.me/{digits}" if len(digits) >= 9 else None
+    return Handover(link, qr, sms, zalo, text)

@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -59,6 +60,9 @@ class Vendor(TenantScoped, db.Model):
     goods_category: Mapped[str] = mapped_column(String(40), default="other")
     description: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A market vendor (a household business at a stall of the commune's market), or a producer who sells on the
+    # marketplace only: only market vendors count in the market's figures (#19 item 2).
+    at_market: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # When the vendor was deactivated (kept for the record; its sales and orders stay in the figures).
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

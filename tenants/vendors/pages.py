@@ -15,6 +15,7 @@ class Tab:
     testid: str
     order: int
     also: tuple[str, ...] = ()  # other endpoints on which this tab is the current one
+    who: str = "all"  # "market": market vendors' only; "shop": the marketplace producers' only (#19 item 3)
 
     def is_current(self, endpoint: str | None) -> bool:
         return endpoint == self.endpoint or endpoint in self.also
@@ -25,13 +26,25 @@ _PROFILE_LINES: list[Callable] = []
 _PAYMENT_LINKS: list[Callable] = []
 
 
-def add_tab(endpoint: str, label, *, testid: str, order: int, also: tuple[str, ...] = ()) -> None:
-    """A tab of the vendor's bar, placed by ``order`` (the market's sell and poster tabs come first)."""
-    _TABS[endpoint] = Tab(endpoint, label, testid, order, also)
+WHO = ("all", "market", "shop")
 
 
-def tabs() -> list[Tab]:
-    return sorted(_TABS.values(), key=lambda tab: tab.order)
+def add_tab(endpoint: str, label, *, testid: str, order: int, also: tuple[str, ...] = (), who: str = "all") -> None:
+    """A tab of the vendor's bar, placed by ``order`` (the market's sell and poster tabs come first), shown to
+    every vendor, to market vendors only (``who="market"``) or to the marketplace's producers only (``"shop"``)."""
+    assert who in WHO, who
+    _TABS[endpoint] = Tab(endpoint, label, testid, order, also, who)
+
+
+def tabs(at_market: bool | None = None) -> list[Tab]:
+    """The tabs of a market vendor (``at_market`` True) or of a producer (False); all of them when not known."""
+    hidden = {True: "shop", False: "market"}.get(at_market)
+    return sorted((tab for tab in _TABS.values() if tab.who != hidden), key=lambda tab: tab.order)
+
+
+def home_endpoint(at_market: bool) -> str:
+    """Where this vendor lands after signing in: its first tab (a stallholder sells, a producer sees its shop)."""
+    return tabs(at_market)[0].endpoint
 
 
 def add_profile_lines(lines: Callable) -> None:

@@ -42,6 +42,25 @@ def holder_name_for_banks(name: str | None) -> str:
     return " ".join(strip_diacritics(normalize(name)).upper().split())
 
 
+ACCOUNT_DIGITS = (6, 19)  # the shortest and the longest account numbers Vietnamese banks give (NAPAS: at most 19)
+
+
+def check_account_number(number: str) -> str:
+    """What a bank account number can be (#19): digits only (a letter O for a zero is a typo), 6 to 19 of them,
+    not one digit repeated ("00000000"). Raises ValidationError on the account_number field."""
+    low, high = ACCOUNT_DIGITS
+    if not (number.isascii() and number.isdigit()):
+        raise ValidationError(_l("The account number is not valid: a bank account number has digits only (check for "
+                                 "a letter O typed for a zero)."), field="account_number")
+    if not low <= len(number) <= high:
+        raise ValidationError(_l("The account number is not valid: a bank account number has %(low)s to %(high)s "
+                                 "digits.", low=low, high=high), field="account_number")
+    if len(set(number)) == 1:
+        raise ValidationError(_l("The account number is not valid: one digit repeated is not an account number."),
+                              field="account_number")
+    return number
+
+
 def check_bank_details(bank_bin: str | None, account_number: str | None, holder_name: str | None) -> BankDetails:
     """The checks a payment account gets (the bank registry and the VietQR account rules), with messages a commune
     officer or a vendor can act on. Raises ValidationError naming the field; nothing is written."""
@@ -51,6 +70,7 @@ def check_bank_details(bank_bin: str | None, account_number: str | None, holder_
     number = normalize(account_number).replace(" ", "").replace(".", "").replace("-", "")
     if not number:
         raise ValidationError(_l("Enter the account number."), field="account_number")
+    check_account_number(number)
     try:
         vietqr.encode(bank_bin, number)
     except vietqr.VietQRError as err:

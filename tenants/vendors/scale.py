@@ -19,7 +19,7 @@ VENDOR_GOODS = ("rice", "rice", "dry_goods", "dry_goods", "dry_goods", "fruit", 
                 "dry_goods", "dry_goods", "dry_goods", "ceramics", "household_goods", "household_goods", "flowers",
                 "flowers", "other")
 VENDOR_COLUMNS = ("id", "tenant_id", "kind", "business_name", "slug", "owner_name", "phone", "goods_category",
-                  "description", "active")
+                  "description", "active", "at_market")
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ def _load(run) -> list[VendorRow]:
         for i in range(n):
             kind = VENDOR_TRADES[1 if i % 10 == 0 else 0][1]
             yield (first + i, tenant_of[i], kind, names[i], f"{slugify(names[i])}-{first + i}", f"Chủ hộ {i + 1}",
-                   f"09{(first + i) % 100_000_000:08d}", VENDOR_GOODS[i % len(VENDOR_GOODS)], "", True)
+                   f"09{(first + i) % 100_000_000:08d}", VENDOR_GOODS[i % len(VENDOR_GOODS)], "", True,
+                   i % 5 != 4)  # one vendor in five sells on the marketplace only (tenants/market/scale.py)
 
     with run.bar("Vendors", n) as progress:
         copy_rows(connection, Vendor.__table__, VENDOR_COLUMNS, vendors(), progress)

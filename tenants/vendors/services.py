@@ -75,7 +75,8 @@ def _unique_vendor_slug(business_name: str) -> str:
 
 def register_vendor(tenant, *, business_name: str, owner_name: str, phone: str, email: str, bank_bin: str,
                     account_number: str, holder_name: str, goods_category: str = "other", tax_code: str | None = None,
-                    kind: str = "household", description: str = "") -> tuple[Vendor, User, str]:
+                    kind: str = "household", description: str = "", at_market: bool = True
+                    ) -> tuple[Vendor, User, str]:
     """The commune registers a vendor: the vendor, its bank account (checked first: a refusal saves nothing), a
     vendor user bound to it with no usable password, and the one-time invitation token to set one.
     Returns (vendor, user, token); flushed."""
@@ -85,7 +86,7 @@ def register_vendor(tenant, *, business_name: str, owner_name: str, phone: str, 
     if account_services.get_user_by_email(email) is not None:
         raise Conflict(_l("An account with this email already exists."), field="email")
     vendor = Vendor(**profile, goods_category=goods_category, slug=_unique_vendor_slug(profile["business_name"]),
-                    description=_text(description)[:5000], active=True)
+                    description=_text(description)[:5000], active=True, at_market=bool(at_market))
     db.session.add(vendor)
     db.session.flush()
     payments.set_vendor_account(vendor, details)

@@ -21,6 +21,14 @@ from tenants.vendors.forms import AcceptLateForm, AssignForm, BankAccountForm, P
 TRANSFERS_PAGE = 25
 
 
+@bp.route("/")
+@vendor_required
+def home():
+    """Where a vendor lands after signing in (app/auth/access.py): a stallholder on the sales page, a producer on
+    its shop and its orders (#19 item 3)."""
+    return redirect(url_for(pages.home_endpoint(services.get_vendor(g.vendor_id).at_market)))
+
+
 @bp.route("/profile", methods=["GET", "POST"])
 @vendor_required
 def profile():

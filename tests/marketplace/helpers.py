@@ -30,6 +30,7 @@ def make_vendor(app, tenant, name: str = "Gốm Minh Long", *, account: bool = T
     with app.app_context(), tenant_context(tenant):
         vendor = Vendor(business_name=name, slug=slug or f"{slugify(name)}-{n}", owner_name="Nguyễn Văn An",
                         phone="0912345678", goods_category="handicrafts", description="", active=active,
+                        at_market=False,
                         kind="household")
         db.session.add(vendor)
         db.session.commit()
@@ -52,12 +53,16 @@ def make_vendor_user(app, tenant, vendor_id: int, email: str) -> None:
 
 def make_product(app, tenant, vendor_id: int, name: str = "Bình gốm men lam Bát Tràng", *, price: int = 250_000,
                  stock: int = 10, category: str = "thu-cong-my-nghe", publish: bool = True, stars: int | None = None,
-                 featured: bool = False) -> int:
+                 featured: bool = False, photo: bool = True) -> int:
     data = {"name": name, "category": category, "price": str(price), "stock": str(stock), "unit": "cái"}
     if stars:
         data.update(ocop_stars=str(stars), ocop_certificate=f"OCOP-{next(_numbers)}")
     with app.app_context(), tenant_context(tenant):
-        product = services.create_product(vendor_id, data, publish=publish)
+        product = services.create_product(vendor_id, data)
+        if photo:  # test data: a photo's name stands for the photo a product is published with
+            product.images = [f"{next(_numbers):064x}"]
+        if publish:
+            services.set_published(vendor_id, product.id, True)
         product.featured = featured
         db.session.commit()
         return product.id

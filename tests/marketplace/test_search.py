@@ -122,7 +122,8 @@ def test_postgresql_reads_the_candidates_from_the_trigram_function(app, client, 
     with count_queries(app) as statements:
         assert client.get("/marketplace/search?q=mat+ong").status_code == 200
     uses_function = [s for s in data_statements(statements) if "catalogue_search" in s]
-    assert len(uses_function) == (1 if is_postgres else 0)  # the total and the page's ids, then the cards by id
+    # the total and the page's ids (then the cards by id), and the commune filter's result counts (#19 item 11)
+    assert len(uses_function) == (2 if is_postgres else 0)
 
 
 def test_the_search_function_returns_published_products_of_every_commune_only(app, two_communes, postgres):

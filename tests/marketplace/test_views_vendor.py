@@ -74,7 +74,12 @@ def test_create_edit_publish_and_stock(app, client, vendors):
     product_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
     assert product_state(app, product_id) == {"stock": 7, "reserved": 0, "status": "draft"}
     assert client.get("/marketplace/p/bat-trang/lo-hoa-gom-men-ran").status_code == 404
+    _post(client, f"/c/bat-trang/marketplace/products/{product_id}/publish")  # no photo yet: stays a draft
+    assert product_state(app, product_id)["status"] == "draft"
+    _post(client, f"/c/bat-trang/marketplace/products/{product_id}/images",
+          {"image": (io.BytesIO(_jpeg()), "lo-hoa.jpg")}, content_type="multipart/form-data")
     _post(client, f"/c/bat-trang/marketplace/products/{product_id}/publish")
+    assert product_state(app, product_id)["status"] == "published"
     page = client.get("/marketplace/p/bat-trang/lo-hoa-gom-men-ran").get_data(as_text=True)
     assert "125.000 ₫" in page and "123/QĐ-UBND" in page and "31/12/2027" in page
     assert _post(client, f"/c/bat-trang/marketplace/products/{product_id}/stock", {"stock": "3"}).status_code == 302
@@ -109,6 +114,7 @@ def _upload(client, product_id, data: bytes, filename="photo.jpg"):
 
 def test_photos_are_checked_by_content_reencoded_and_served(app, client, vendors):
     product_id = vendors["products"]["binh"]
+    before = _product_images(app, product_id)  # the photo it was published with
     login(client, "gom@bt.vn")
     script = _upload(client, product_id, b"#!/bin/sh\nrm -rf /\n", "photo.jpg")
     assert "không phải là ảnh" in script.get_data(as_text=True) or "not a picture" in script.get_data(as_text=True)
@@ -120,11 +126,11 @@ def test_photos_are_checked_by_content_reencoded_and_served(app, client, vendors
     gif = io.BytesIO()
     Image.new("RGB", (10, 10)).save(gif, "GIF")
     assert "JPEG, PNG" in _upload(client, product_id, gif.getvalue(), "a.jpg").get_data(as_text=True)
-    assert _product_images(app, product_id) == []
+    assert _product_images(app, product_id) == before
 
     ok = _upload(client, product_id, _jpeg((2400, 1800)))
     assert ok.status_code == 200
-    [name] = _product_images(app, product_id)
+    [name] = [n for n in _product_images(app, product_id) if n not in before]
     visitor = app.test_client()
     full = visitor.get(f"/marketplace/images/{product_id}/{name}-full.jpg")
     thumb = visitor.get(f"/marketplace/images/{product_id}/{name}-thumb.jpg")
@@ -140,15 +146,16 @@ def test_a_removed_photo_leaves_the_product_and_then_the_storage(app, client, ve
     from app import storage
 
     product_id = vendors["products"]["binh"]
+    before = _product_images(app, product_id)
     login(client, "gom@bt.vn")
     _upload(client, product_id, _jpeg())
-    [name] = _product_images(app, product_id)
+    [name] = [n for n in _product_images(app, product_id) if n not in before]
     tenant_id = vendors["tenants"]["bat_trang"].id
     with app.app_context():
         assert storage.load(images.key(tenant_id, product_id, name, "full"))
     response = _post(client, f"/c/bat-trang/marketplace/products/{product_id}/images/{name}/delete")
     assert response.status_code == 302
-    assert _product_images(app, product_id) == []
+    assert _product_images(app, product_id) == before
     with app.app_context():
         for size in images.SIZES:
             with pytest.raises(FileNotFoundError):
@@ -192,11 +199,21 @@ def test_csv_import_saves_good_rows_and_reports_bad_ones_by_line(app, client, ve
     for line in (4, 5, 6, 7):
         assert f"Dòng {line}:" in html
     assert "Dòng 2:" not in html and "Dòng 3:" not in html
-    api = client.get("/api/products?q=mat ong hoa nhan").get_json()
-    assert [(i["name"], i["price"], i["stock"], i["ocop_stars"]) for i in api["items"]] == [
-        ("Mật ong hoa nhãn", 125_000, 20, 4)]
-    assert client.get("/api/products?q=tra sen").get_json()["items"][0]["price"] == 250_000
-    assert client.get("/api/products?q=banh chung").get_json()["total"] == 0
+    imported = _imported(app)  # drafts: each is published once it has its photo
+    assert imported["Mật ong hoa nhãn"] == (125_000, 20, 4, "draft")
+    assert imported["Trà sen Tây Hồ"][0] == 250_000
+    assert not any(name.startswith("Bánh chưng") for name in imported)
+
+
+def _imported(app) -> dict:
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from marketplace.models import Product
+    from tenants.scoping import all_tenants
+
+    with app.app_context(), all_tenants():
+        return {p.name: (p.price, p.stock, p.ocop_stars, p.status) for p in db.session.scalars(select(Product))}
 
 
 def test_csv_import_streams_its_progress(app, client, vendors):
@@ -365,13 +382,14 @@ def test_cancel_needs_a_reason_and_returns_the_stock(app, client, vendors):
 def test_another_vendors_product_photos_cannot_be_added_or_removed(app, client, vendors):
     login(client, "gom@bt.vn")
     other = vendors["products"]["am"]
+    before = _product_images(app, other)
     token = csrf_token(client, "/c/bat-trang/marketplace/products/new")
     response = client.post(f"/c/bat-trang/marketplace/products/{other}/images",
                            data={"csrf_token": token, "image": (io.BytesIO(_jpeg()), "a.jpg")},
                            content_type="multipart/form-data")
     assert response.status_code == 404
     assert _post(client, f"/c/bat-trang/marketplace/products/{other}/images/abc/delete").status_code == 404
-    assert _product_images(app, other) == []
+    assert _product_images(app, other) == before
 
 
 def test_vendor_routes_answer_garbage_without_500(app, client, vendors, monkeypatch):

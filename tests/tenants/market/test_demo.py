@@ -38,7 +38,8 @@ def test_the_demo_markets_vendors_and_sales(app, client, make):
                                  .where(MarketSale.demo.is_(False))) == 0
     # a demo vendor signs in with the demo password and lands on their sales
     assert login(client, "vendor.trau-quy.84@gialam.demo", app.config["DEMO_PASSWORD"]).status_code == 302
-    assert client.get("/home").headers["Location"].endswith("/c/trau-quy/market/me/sales")
+    assert client.get("/home").headers["Location"].endswith("/c/trau-quy/vendor/")  # the vendor's home...
+    assert client.get("/c/trau-quy/vendor/").headers["Location"].endswith("/c/trau-quy/market/me/sales")  # sells
     page = client.get("/c/trau-quy/market/me/sales").get_data(as_text=True)
     assert page.count('class="sale-amount"') > 3
     assert client.get("/c/trau-quy/market/me/poster/a6.png").status_code == 200
@@ -52,3 +53,20 @@ def test_seed_demo_runs_the_market_demo(app, runner):
     assert result.exit_code == 0, result.output
     assert "Chợ Trâu Quỳ (84 vendors" in result.output
     assert "vendor.trau-quy.1@gialam.demo" in result.output
+
+
+def test_the_district_counts_the_136_seeded_market_vendors_and_no_producer(app, runner):
+    """#19 item 2: the demo's producers (marketplace shops) are not market vendors; communes without a market show
+    none, not "100 % with a bank account" from one producer."""
+    from app.clock import utcnow
+    from tenants.models import Tenant
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    today = utcnow().date()
+    with app.app_context():
+        figures = queries.district_figures(today - timedelta(days=30), today)
+        with all_tenants():
+            with_market = {t.id for t in db.session.scalars(select(Tenant).where(
+                Tenant.slug.in_(["trau-quy", "ninh-hiep", "bat-trang", "thi-tran-yen-vien", "kieu-ky"])))}
+    assert sum(f["vendors"] for f in figures.values()) == 136
+    assert all(f["vendors"] == 0 for tenant_id, f in figures.items() if tenant_id not in with_market)

@@ -53,6 +53,10 @@ def onboard(client, **changes):
     ({"account_number": "1133-666!888"}, "account_number", "not valid"),
     ({"account_number": "1" * 20}, "account_number", "not valid"),
     ({"account_number": "số tài khoản"}, "account_number", "not valid"),
+    # #19: what a bank account number cannot be (all three were accepted at Vietcombank and called "verified")
+    ({"bank_bin": "970436", "account_number": "123"}, "account_number", "6 to 19 digits"),
+    ({"bank_bin": "970436", "account_number": "1O38674591"}, "account_number", "letter O"),
+    ({"bank_bin": "970436", "account_number": "00000000"}, "account_number", "one digit repeated"),
     ({"holder_name": "   "}, "holder_name", "holder"),
     ({"holder_name": "Nguyễn Văn An 123"}, "holder_name", "only letters"),
 ])
@@ -147,3 +151,87 @@ def test_a_bank_account_already_registered_is_refused_on_its_field_and_nothing_i
     assert refused.value.field == "account_number"
     assert counts(app) == before
 
+
+
+def test_a_producer_registered_for_the_marketplace_is_not_counted_among_the_market_vendors(app, client, admin, make):
+    """#19 item 2: a commune whose one vendor is a marketplace producer shows no market vendor (not "100 % with a
+    bank account"), and a producer added to a commune with a market changes none of its market figures."""
+    assert onboard(client, sells_at="marketplace").status_code == 201
+    stats = client.get("/api/c/trau-quy/market/stats").get_json()
+    assert (stats["vendors"], stats["vendors_with_bank_account"], stats["bank_account_adoption"]) == (0, 0, 0)
+    assert onboard(client, email="rau@trauquy.vn", account_number="113366669999").status_code == 201  # at the market
+    stats = client.get("/api/c/trau-quy/market/stats").get_json()
+    assert (stats["vendors"], stats["vendors_with_bank_account"]) == (1, 1)
+    with app.app_context(), all_tenants():
+        assert sorted(db.session.scalars(select(Vendor.at_market))) == [False, True]
+
+
+def test_the_dashboard_does_not_call_an_account_number_verified(app, client, admin):
+    assert onboard(client).status_code == 201
+    page = client.get("/c/trau-quy/market/").get_data(as_text=True)
+    assert "with a bank account on file" in page and "verified" not in page.lower()
+
+
+def test_the_invitation_can_be_handed_over_copied_scanned_or_sent(app, client, admin):
+    """#19: a copy button, a QR of the link to scan face to face (decoded here), an SMS and a Zalo chat to the
+    vendor's phone."""
+    import base64
+    import html
+    import re
+
+    response = onboard(client)
+    assert response.status_code == 201
+    page = response.get_data(as_text=True)
+    link = html.unescape(re.search(r'value="([^"]+)"[^>]*data-testid="invitation-link"', page).group(1))
+    assert "/vendor/welcome/" in link
+    assert 'data-testid="copy-invitation"' in page and "invite.js" in page
+    sms = html.unescape(re.search(r'href="(sms:[^"]+)"', page).group(1))
+    assert sms.startswith("sms:0912345678?&body=") and "welcome" in sms
+    assert 'href="https://zalo.me/0912345678"' in page
+    svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"[^>]*data-testid="invitation-qr"',
+                                     page).group(1))
+    assert _decode_svg_qr(svg) == link
+
+
+def _decode_svg_qr(svg: bytes) -> str:
+    """The QR's text, read by zxing-cpp from the SVG drawn as pixels. segno draws the dark modules as one path of
+    horizontal runs in module units ("M4 4.5h7m1 0h2..."): each run is painted, then the picture is enlarged."""
+    import re
+
+    import zxingcpp
+    from PIL import Image, ImageDraw
+
+    modules = int(float(re.search(rb'width="([\d.]+)"', svg).group(1))) // 6
+    path = re.search(rb' d="([^"]+)"', svg).group(1).decode()
+    image = Image.new("L", (modules, modules), 255)
+    draw = ImageDraw.Draw(image)
+    x = y = 0.0
+    for command, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", path):
+        if command == "M":
+            x, y = float(a), float(b)
+        elif command == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            draw.line([(int(x), int(y)), (int(x + float(a)) - 1, int(y))], fill=0)
+            x += float(a)
+    [found] = zxingcpp.read_barcodes(image.resize((modules * 8, modules * 8), Image.NEAREST))
+    return found.text
+
+
+def test_a_stall_is_made_from_the_registration_form_when_none_is_free(app, client, admin):
+    """#19: no free stall, so the new vendor's stall is numbered on the form and made with the registration."""
+    from tenants.market.models import Stall
+
+    _market, [a01] = make_market(app, admin, stalls=1)
+    assert onboard(client, stall_id=str(a01)).status_code == 201  # the last free stall
+    page = client.get("/c/trau-quy/market/vendors/new").get_data(as_text=True)
+    assert 'name="new_stall"' in page
+    assert onboard(client, new_stall="a 15", email="lan@trauquy.vn", account_number="113366669999").status_code == 201
+    with app.app_context(), all_tenants():
+        stall = db.session.scalar(select(Stall).where(Stall.number == "A15"))
+        first = db.session.scalar(select(Stall.vendor_id).where(Stall.id == a01))
+        assert stall.vendor_id is not None and stall.vendor_id != first  # the new vendor's
+    again = onboard(client, new_stall="A15", email="mai@trauquy.vn", account_number="113366667777")
+    assert again.status_code == 400 and "A15" in again.get_data(as_text=True)
+    with app.app_context(), all_tenants():
+        assert db.session.scalar(select(func.count()).select_from(Vendor)) == 2

@@ -21,14 +21,15 @@ def test_invitation_sets_the_password_once_and_lands_on_the_sales_page(app, clie
     token = csrf_token(client, url)
     response = client.post(url, data={"password": "rau-sach-2026", "confirm": "rau-sach-2026", "csrf_token": token})
     assert response.status_code == 302
-    assert response.headers["Location"].endswith("/c/trau-quy/market/me/sales")
+    assert response.headers["Location"].endswith("/c/trau-quy/vendor/")  # the vendor's home: a stallholder sells
+    assert client.get("/c/trau-quy/vendor/").headers["Location"].endswith("/c/trau-quy/market/me/sales")
     assert client.get("/c/trau-quy/market/me/sales").status_code == 200
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account/password")})
     # used: the link no longer works, the password does
     again = client.get(url)
     assert again.status_code == 400 and "already been used" in again.get_data(as_text=True)
     assert login(client, vendor.email, "rau-sach-2026").status_code == 302
-    assert client.get("/home").headers["Location"].endswith("/c/trau-quy/market/me/sales")
+    assert client.get("/home").headers["Location"].endswith("/c/trau-quy/vendor/")
 
 
 def test_an_expired_or_forged_invitation_is_refused(app, client, make, monkeypatch):
