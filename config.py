@@ -107,6 +107,8 @@ class Config:
     PAYOS_CHECKSUM_KEY = _env("PAYOS_CHECKSUM_KEY")
     PAYMENT_REFERENCE_PREFIX = _env("PAYMENT_REFERENCE_PREFIX", "GL")
     PAYMENT_INTENT_TTL_MINUTES = _count("PAYMENT_INTENT_TTL_MINUTES", 30)
+    # A confirmation by hand the bank has not confirmed after this many days shows in the inbox (docs/payments.md).
+    PAYMENT_CLAIM_DAYS = _count("PAYMENT_CLAIM_DAYS", 3)
     # Marketplace: how long a checkout holds the stock (and its VietQR stays payable) before it goes back on sale.
     MARKETPLACE_HOLD_MINUTES = _count("MARKETPLACE_HOLD_MINUTES", 30) or 30
     # Behind a reverse proxy (nginx...): how many proxies to trust for X-Forwarded-For/-Proto/-Host. The login

@@ -87,6 +87,11 @@ def expire_if_due(public_id: str) -> None:
             intents.apply_expiry(intent)
 
 
+def lock_intent(public_id: str) -> PaymentIntent | None:
+    """A sub-order's intent (in the active commune, the vendor's), locked: taken before the sub-order."""
+    return intents.lock_intent(public_id=public_id)
+
+
 def cancel_payment(public_id: str) -> None:
     """The vendor canceled an unpaid sub-order: its QR must stop being payable. ``cancel_intent`` commits, with
     the caller's change to the sub-order in the same session. A transfer that still arrives is a late payment."""

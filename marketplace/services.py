@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
+from app import locks
 from app.clock import utcnow
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
@@ -394,9 +395,9 @@ def _take_again(sub: SubOrder) -> bool:
     return True
 
 
-def _sub_order_of(intent_public_id: str, *, lock: bool = True) -> SubOrder | None:
-    query = select(SubOrder).where(SubOrder.intent_id == intent_public_id)
-    return db.session.scalar(locked(query) if lock else query)
+def _sub_order_of(intent_public_id: str) -> SubOrder | None:
+    """The sub-order an intent pays, locked (called with its intent already locked: the one lock order)."""
+    return lock_sub_order(SubOrder.intent_id == intent_public_id)
 
 
 HEARD_EVENTS = ("payment_intent.succeeded", "payment_intent.late_payment", "payment_intent.canceled",
@@ -456,11 +457,23 @@ def expire_holds(now: datetime | None = None) -> int:
 # ------------------------------------------------------------------------------------------------ vendor work
 
 
+def lock_sub_order(*criteria) -> SubOrder | None:
+    """The named lock helper of sub-orders (app/locks.py: after the payment intent, before the products)."""
+    return locks.lock_one(SubOrder, *criteria)
+
+
 def get_sub_order(vendor_id: int, sub_order_id: int, *, lock: bool = False) -> SubOrder:
+    """The vendor's own sub-order. ``lock``: its payment intent is locked first, then the sub-order (the one lock
+    order, app/locks.py), so the vendor's action and the bank's notification of its payment queue instead of
+    deadlocking; the sub-order is re-read under the lock."""
     if not 0 < sub_order_id <= MAX_ID:
         raise NotFound(_l("No such order."))
-    query = select(SubOrder).where(SubOrder.id == sub_order_id, SubOrder.vendor_id == vendor_id)
-    sub = db.session.scalar(locked(query) if lock else query)
+    criteria = (SubOrder.id == sub_order_id, SubOrder.vendor_id == vendor_id)
+    sub = db.session.scalar(select(SubOrder).where(*criteria))
+    if sub is not None and lock:
+        if sub.intent_id:
+            payments.lock_intent(sub.intent_id)
+        sub = lock_sub_order(*criteria)
     if sub is None:
         raise NotFound(_l("No such order."))
     return sub

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import locks
 from app.errors import NotFound, ValidationError
 from app.clock import as_utc, utcnow
 from app.extensions import db
@@ -152,10 +153,11 @@ def locked_intents():
 
 
 def lock_intent(*, intent_id: int | None = None, public_id: str | None = None) -> PaymentIntent | None:
-    """The intent with this id or public id, locked (see ``locked_intents``)."""
+    """The intent with this id or public id, locked and re-read: the named lock helper of payment intents, in the
+    one lock order (app/locks.py: the intent before any domain row, so a domain path locks the intent first)."""
     if intent_id is not None:
-        return db.session.scalar(locked_intents().where(PaymentIntent.id == intent_id))
-    return db.session.scalar(locked_intents().where(PaymentIntent.public_id == public_id))
+        return locks.lock_one(PaymentIntent, PaymentIntent.id == intent_id)
+    return locks.lock_one(PaymentIntent, PaymentIntent.public_id == public_id)
 
 
 def expire_if_due(intent: PaymentIntent) -> PaymentIntent:

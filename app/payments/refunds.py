@@ -43,10 +43,13 @@ NOTE_REFUND_DONE = "The refund it names was already completed."
 
 
 def received_amount(intent: PaymentIntent) -> int:
-    """Every đồng that came in for the intent, whatever the inbox made of it (paid, short, over, late, twice)."""
+    """Every đồng a bank source reported coming in for the intent, whatever the inbox made of it (paid, short,
+    over, late, twice). A confirmation by hand is a claim (payment_claims), never money that can be refunded; a
+    "manual" transfer recorded before claims existed does not count either."""
     return int(db.session.scalar(  # PostgreSQL sums bigints as numeric
         select(func.coalesce(func.sum(BankTransfer.amount), 0))
-        .where(BankTransfer.intent_id == intent.id, BankTransfer.status != "outgoing")
+        .where(BankTransfer.intent_id == intent.id, BankTransfer.status != "outgoing",
+               BankTransfer.provider != "manual")
     ))
 
 

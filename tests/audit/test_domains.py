@@ -96,14 +96,11 @@ def test_a_confirmation_by_hand_is_one_entry_and_the_banks_notification_none(app
     officer = make.user("officer@bt.vn", "officer", commune)
     trail.start()
     run(app, commune, lambda: reconciliation.confirm_by_hand(by_hand.public_id, 45_000, officer, note="đã thấy tiền"))
-    # One entry per row per transaction: confirm_transfer still commits the recorded transfer before matching it
-    # (task "payments" removes that commit), so the match may follow as the same row's update, in the same trail.
+    # A confirmation by hand is a claim (who, when, why), not a bank transfer.
     [entry] = [e for e in trail.since() if e["action"] == "insert"]
-    assert (entry["table_name"], entry["tenant_id"]) == ("bank_transfers", commune.id)
-    assert entry["changes"]["provider"] == [None, "manual"] and entry["changes"]["amount"] == [None, 45_000]
-    assert {(e["table_name"], e["record_id"], e["tenant_id"]) for e in trail.since()} == {
-        ("bank_transfers", entry["record_id"], commune.id)}
-    assert trail.since()[-1]["changes"]["status"][1] == "matched"
+    assert (entry["table_name"], entry["tenant_id"]) == ("payment_claims", commune.id)
+    assert entry["changes"]["claimed_by"] == [None, "officer@bt.vn"] and entry["changes"]["amount"] == [None, 45_000]
+    assert {e["table_name"] for e in trail.since()} == {"payment_claims"}
 
 
 def test_a_refund_created_then_confirmed_by_hand(app, client, trail, commune, make):

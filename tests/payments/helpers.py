@@ -106,6 +106,18 @@ def transfers(app) -> list[dict]:
         ]
 
 
+def claims(app) -> list[dict]:
+    """Every confirmation by hand (payment_claims), read across tenants."""
+    from app.payments.models import PaymentClaim
+
+    with app.app_context(), all_tenants():
+        return [
+            {"id": c.id, "intent_id": c.intent_id, "amount": c.amount, "status": c.status,
+             "claimed_by": c.claimed_by, "note": c.note, "settled_transfer_id": c.settled_transfer_id}
+            for c in db.session.scalars(select(PaymentClaim).order_by(PaymentClaim.id))
+        ]
+
+
 def transfer(app, transfer_id: int) -> dict:
     return next(t for t in transfers(app) if t["id"] == transfer_id)
 

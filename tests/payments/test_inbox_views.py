@@ -14,7 +14,7 @@ import pytest
 from app.payments.bank.notifications import BankTransaction
 from app.payments.bank.reconciliation import confirm_transfer
 from tests.conftest import count_queries, csrf_token, data_statements, login, post_form
-from tests.payments.helpers import ACCOUNT_A, ACCOUNT_B, intent_state, make_account, make_intent, transfer, transfers
+from tests.payments.helpers import ACCOUNT_A, ACCOUNT_B, claims, intent_state, make_account, make_intent, transfer, transfers
 
 pytestmark = pytest.mark.usefixtures("bank_secrets")
 
@@ -179,9 +179,12 @@ def test_confirm_by_hand_marks_the_payment_paid(app, client, world):
     response = post_form(client, f"/c/xa-a/payments/{pi}/confirm", {"amount": "150.000", "note": "Seen in the bank app"})
     assert response.status_code == 302
     assert intent_state(app, pi)["status"] == "succeeded"
-    [stored] = transfers(app)
-    assert stored["provider"] == "manual" and stored["status"] == "matched"
-    assert any("Đã ghi nhận khoản thanh toán 150.000 ₫" in message for message in flashes(client))
+    assert transfers(app) == []  # a claim, not a transfer: nothing counted as received
+    [claim] = claims(app)
+    assert claim["status"] == "open" and claim["amount"] == 150_000 and claim["claimed_by"] == "officer@a.vn"
+    assert claim["note"] == "Seen in the bank app"
+    assert intent_state(app, pi)["amount_received"] == 0
+    assert any("150.000 ₫" in message for message in flashes(client))
 
 
 @pytest.mark.parametrize("amount", ["", "0", "-5", "abc", "12.5"])

@@ -186,12 +186,12 @@ def confirm_by_hand(public_id: str):
         flash(_("The amount must be a whole number of đồng greater than zero."), "error")
         return redirect(target)
     try:
-        outcome = reconciliation.confirm_by_hand(intent.public_id, amount, current_user, form.note.data)
+        reconciliation.confirm_by_hand(intent.public_id, amount, current_user, form.note.data)
     except DomainError as err:
         _flash_error(err)
         return redirect(target)
-    label = TRANSFER_STATUS_LABELS.get(outcome.transfer.status, outcome.transfer.status)
-    flash(_("Payment of %(amount)s recorded (%(status)s).", amount=format_vnd(amount), status=label), "success")
+    flash(_("Payment of %(amount)s confirmed by hand; the bank's report of the transfer will settle it.",
+            amount=format_vnd(amount)), "success")
     return redirect(target)
 
 
