@@ -24,6 +24,18 @@ def _sub_order_payment(purpose, *, intent, event_type):
 from marketplace import api, views_public, views_vendor  # noqa: E402,F401
 
 
+def _register_money_checks() -> None:
+    """``flask payments check`` checks the marketplace's own money invariants too (app/payments/checks.py)."""
+    from app.payments import checks
+    from marketplace import payments
+
+    checks.register("marketplace reserved stock", payments.check_reserved_stock)
+    checks.register("marketplace paid sub-orders", payments.check_paid_not_refunded)
+
+
+_register_money_checks()
+
+
 def _register_district_figures() -> None:
     """The district dashboard's per-commune counts come from ``queries.district_figures`` (app/district/figures.py)."""
     from app.district import figures

@@ -110,3 +110,38 @@ def qr_image_url(view: PaymentView) -> str:
 
     return url_for("payments.qr_image", public_id=view.public_id, kind="svg",
                    v=image_version(view.qr_payload, "svg"))
+
+
+# --- the marketplace's money invariants (``flask payments check``, app/payments/checks.py) -------------------------
+
+def check_reserved_stock() -> list[str]:
+    """Each product's reserved units are exactly the units of its sub-orders still awaiting payment."""
+    from sqlalchemy import func
+
+    from marketplace.models import OrderLine, Product, SubOrder
+    from marketplace.statuses import AWAITING_PAYMENT
+
+    held = (select(OrderLine.product_id, func.sum(OrderLine.quantity).label("held"))
+            .join(SubOrder, SubOrder.id == OrderLine.sub_order_id).where(SubOrder.status == AWAITING_PAYMENT)
+            .group_by(OrderLine.product_id).subquery())
+    rows = db.session.execute(
+        select(Product.id, Product.reserved, func.coalesce(held.c.held, 0))
+        .outerjoin(held, held.c.product_id == Product.id)
+        .where(Product.reserved != func.coalesce(held.c.held, 0)).order_by(Product.id))
+    return [f"product {pid}: reserved {reserved}, unpaid sub-orders hold {int(units)}" for pid, reserved, units in rows]
+
+
+def check_paid_not_refunded() -> list[str]:
+    """No sub-order counts as paid while its money has gone back (what the bank moved less what is refunded is
+    below the amount due)."""
+    from marketplace.models import SubOrder
+    from marketplace.statuses import CONFIRMED, DELIVERED, PAID, SHIPPED
+
+    rows = db.session.execute(
+        select(SubOrder.id, SubOrder.status, PaymentIntent.public_id)
+        .join(PaymentIntent, (PaymentIntent.public_id == SubOrder.intent_id)
+              & (PaymentIntent.tenant_id == SubOrder.tenant_id))
+        .where(SubOrder.status.in_((PAID, CONFIRMED, SHIPPED, DELIVERED)), PaymentIntent.amount_refunded > 0,
+               PaymentIntent.amount_received - PaymentIntent.amount_refunded < PaymentIntent.amount)
+        .order_by(SubOrder.id))
+    return [f"sub-order {sid} is {status} but the money of {pid} was refunded" for sid, status, pid in rows]

@@ -96,6 +96,20 @@ def expire_cmd():
     click.echo(f"{prune_idempotency_records()} idempotency keys older than 24 hours pruned.")
 
 
+@payments_cli.command("check")
+def check_cmd():
+    """List every violation of the money invariants (app/payments/checks.py); exit 1 on any. Run it nightly."""
+    from app.payments.checks import violations
+
+    found = violations()
+    for line in found:
+        click.echo(line)
+    if found:
+        click.echo(f"{len(found)} violation(s) of the money invariants.", err=True)
+        raise SystemExit(1)
+    click.echo("Money invariants: no violation.")
+
+
 @payments_cli.command("worker")
 @click.option("--once", is_flag=True, help="Run one round and exit (tests, cron).")
 @click.option("--interval", type=click.FloatRange(min=0.05), default=2.0, show_default=True,

@@ -28,6 +28,17 @@ def _sale_payment_changed(purpose, *, intent, event_type):
 
 from tenants.market import views_public, views_staff, views_vendor  # noqa: E402,F401
 
+
+def _register_money_checks() -> None:
+    """``flask payments check`` checks the market's ledger against its sales' payments (app/payments/checks.py)."""
+    from app.payments import checks
+    from tenants.market import payments
+
+    checks.register("market ledger", payments.check_ledger)
+
+
+_register_money_checks()
+
 # The vendor's phone pages: selling and the stall poster come first in its tab bar; its profile names its stalls.
 vendor_pages.add_tab("market.sales", _l("Sell"), testid="tab-sales", order=10, also=("market.sale",))
 vendor_pages.add_tab("market.posters", _l("QR poster"), testid="tab-poster", order=20)

@@ -67,3 +67,23 @@ def confirm_sale_by_hand(intent: PaymentIntent, amount: int, actor, note: str) -
     ``lock_sale_intent`` before the sale; the market hears of it through the same reaction as a bank notification,
     and the bank's own report later settles the claim."""
     record_claim(intent, amount, actor, note=note)
+
+
+# --- the market's money invariant (``flask payments check``, app/payments/checks.py) ------------------------------
+
+def check_ledger() -> list[str]:
+    """A vendor's ledger equals its paid sales: a QR sale is paid exactly when its intent succeeded, for the sale's
+    amount."""
+    from tenants.market.models import MarketSale
+    from tenants.market.statuses import PAID
+
+    rows = db.session.execute(
+        select(MarketSale.id, MarketSale.status, MarketSale.amount, PaymentIntent.public_id, PaymentIntent.status,
+               PaymentIntent.amount)
+        .join(PaymentIntent, (PaymentIntent.id == MarketSale.intent_id)
+              & (PaymentIntent.tenant_id == MarketSale.tenant_id))
+        .where(((MarketSale.status == PAID) != (PaymentIntent.status == "succeeded"))
+               | (MarketSale.amount != PaymentIntent.amount))
+        .order_by(MarketSale.id))
+    return [f"sale {sid} is {status} ({amount}) but {pid} is {istatus} ({iamount})"
+            for sid, status, amount, pid, istatus, iamount in rows]

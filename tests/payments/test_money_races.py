@@ -206,7 +206,8 @@ def test_a_vendor_canceling_a_sub_order_racing_the_bank_never_deadlocks(app, sho
         assert after["status"] == "canceled"
         # Money that came: counted by the bank, waiting for the vendor's refund; no units held for a canceled order.
         with app.app_context(), all_tenants():
-            moved = db.session.scalar(select(BankTransfer.status).where(BankTransfer.provider_txn_id == str(930_000 + n)))
+            moved = db.session.scalar(select(BankTransfer.status)
+                                      .where(BankTransfer.provider_txn_id == str(930_000 + n)))
         assert moved in ("matched", "late")
         assert after["refund_due"] is (moved == "matched") or moved == "late"
     assert product_state(app, shop["product"])["reserved"] == 0
