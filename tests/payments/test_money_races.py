@@ -83,8 +83,8 @@ def test_vendor_confirming_a_sale_racing_the_banks_notification_60_times(app, cl
     outcomes = []
     for n in range(RACES):
         sale_id, public_id = _new_sale(app, stall)
-        confirm = _in_context(app, lambda: client.post(f"/c/trau-quy/market/me/sales/{sale_id}/confirm",
-                                                       data={"csrf_token": stall["token"]}).status_code)
+        confirm = _in_context(app, lambda sale_id=sale_id: client.post(
+            f"/c/trau-quy/market/me/sales/{sale_id}/confirm", data={"csrf_token": stall["token"]}).status_code)
         vendor, bank = _all_at_once([confirm, _bank(app, _reference(app, public_id), 150_000, 910_000 + n)])
         outcomes.append((vendor, bank))
         assert vendor == 302 and bank == 200, (n, vendor, bank)
@@ -197,7 +197,7 @@ def test_a_vendor_canceling_a_sub_order_racing_the_bank_never_deadlocks(app, sho
     token = csrf_token(vendor_client, "/c/bat-trang/marketplace/orders")
     for n in range(RACES // 2):
         sub = _order(app, shop)
-        cancel = _in_context(app, lambda: vendor_client.post(
+        cancel = _in_context(app, lambda sub=sub: vendor_client.post(
             f"/c/bat-trang/marketplace/orders/{sub['id']}/cancel",
             data={"csrf_token": token, "reason": "hết hàng"}).status_code)
         vendor, bank = _all_at_once([cancel, _sub_bank(app, sub, 930_000 + n)])

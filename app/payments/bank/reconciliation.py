@@ -8,7 +8,6 @@ deliveries of one notification, or two transfers for one intent, cannot both cou
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
