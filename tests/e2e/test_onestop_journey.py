@@ -74,8 +74,11 @@ def test_counter_to_rating(app, browser_page, office):
     citizen = page.context.browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
     phone = citizen.new_page()
     phone.goto(public_url)
-    expect(phone.get_by_test_id("fee-qr")).to_be_visible()
     assert "Nguyễn Văn An" not in phone.inner_text("main")  # no personal details without the ID number
+    expect(phone.get_by_test_id("fee-qr")).to_have_count(0)  # nor the payment reference: the code alone is not enough
+    phone.fill("#id_number", "001090012345")
+    phone.get_by_role("button", name="Xem thông tin của tôi").click()
+    expect(phone.get_by_test_id("fee-qr")).to_be_visible()
     reference = phone.get_by_test_id("fee-ref").inner_text()
     with app.app_context():
         result = simulate_transfer(reference)
