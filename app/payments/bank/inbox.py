@@ -288,14 +288,25 @@ def _inbox_rows(tenant_id: int | None, page: int):
     return db.session.execute(query).all()
 
 
+def _overdue_claims(tenant_id: int | None) -> list[tuple]:
+    """(claim, intent public id, intent reference) for each confirmation by hand the bank has not confirmed in time."""
+    claims = reconciliation.overdue_claims(tenant_id)
+    with all_tenants():
+        intents = {i.id: i for i in db.session.scalars(
+            select(PaymentIntent).where(PaymentIntent.id.in_({c.intent_id for c in claims})))} if claims else {}
+    return [(c, intents[c.intent_id].public_id, intents[c.intent_id].reference_code) for c in claims]
+
+
 def _render_inbox(tenant_id: int | None, district: bool):
     page = _page()
     with all_tenants() if district else nullcontext():
         rows = _inbox_rows(tenant_id, page)
         total = reconciliation.inbox_count(tenant_id)
+        claims = _overdue_claims(tenant_id) if page == 1 else []
     prefix = "district_" if district else ""
     return render_template(
-        "payments/inbox.html", rows=rows, page=page, total=total, has_next=page * PAGE_SIZE < total,
+        "payments/inbox.html", rows=rows, page=page, total=total, has_next=page * PAGE_SIZE < total, claims=claims,
+        claim_days=current_app.config["PAYMENT_CLAIM_DAYS"],
         district=district, assign_form=AssignForm(), resolve_form=ResolveForm(),
         accept_form=AcceptLateForm(),
         action=(lambda name, transfer_id: url_for(f"reconciliation.{prefix}{name}", transfer_id=transfer_id)),
