@@ -323,7 +323,7 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Ord
                 ).rowcount
                 if held != 1:
                     raise OutOfStock(_l("Only %(n)s of “%(name)s” left; change the quantity and try again.",
-                                        n=max(card.available, 0), name=card.name), field="cart")
+                                        n=_left_under_lock(card.id), name=card.name), field="cart")
             subtotal = sum(card.price * quantity for card, quantity in group)
             sub = SubOrder(order_id=order.id, vendor_id=vendor_id, status=AWAITING_PAYMENT, subtotal=subtotal,
                            hold_expires_at=expires)
@@ -338,6 +338,15 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta) -> Ord
             sub.hold_expires_at = intent.expires_at
             db.session.flush()
     return order
+
+
+def _left_under_lock(product_id: int) -> int:
+    """What a shopper who lost the race is told is left: read under the product's row lock, after the winners
+    committed (the catalogue's read was taken before), so the count is the one that stopped them."""
+    product = locks.lock_one(Product, Product.id == product_id)
+    if product is None or product.status != "published":
+        return 0
+    return max(product.stock - product.reserved, 0)
 
 
 def find_order(code: str, phone: str) -> Order | None:
