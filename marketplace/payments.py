@@ -92,6 +92,14 @@ def lock_intent(public_id: str) -> PaymentIntent | None:
     return intents.lock_intent(public_id=public_id)
 
 
+def late_payment_taken(intent: PaymentIntent) -> None:
+    """The order took its late payment (its units were free): the intent is paid after all and the transfer leaves
+    the commune's inbox, where "Give the money back" would otherwise refund goods the shopper keeps."""
+    from app.payments.bank.reconciliation import accept_late_by_domain
+
+    accept_late_by_domain(intent)
+
+
 def cancel_payment(public_id: str) -> None:
     """The vendor canceled an unpaid sub-order: its QR must stop being payable. ``cancel_intent`` commits, with
     the caller's change to the sub-order in the same session. A transfer that still arrives is a late payment."""

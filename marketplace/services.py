@@ -28,8 +28,11 @@ from marketplace.statuses import (
     AWAITING_PAYMENT,
     CANCELED,
     CATEGORY_SLUGS,
+    CONFIRMED,
+    DELIVERED,
     EXPIRED,
     PAID,
+    SHIPPED,
     VENDOR_TRANSITIONS,
     category,
 )
@@ -410,7 +413,7 @@ def _sub_order_of(intent_public_id: str) -> SubOrder | None:
 
 
 HEARD_EVENTS = ("payment_intent.succeeded", "payment_intent.late_payment", "payment_intent.canceled",
-                "payment_intent.overpaid")
+                "payment_intent.overpaid", "refund.created")
 
 
 def payment_changed(intent, event_type: str) -> None:
@@ -440,6 +443,8 @@ def payment_changed(intent, event_type: str) -> None:
         elif event_type == "payment_intent.late_payment":
             if sub.status == EXPIRED:
                 _late(sub, now)
+                if sub.status == PAID:  # the units were still there: the payment is accepted, out of the inbox
+                    payments.late_payment_taken(intent)
             elif sub.status == CANCELED:
                 sub.refund_due = True
         elif event_type == "payment_intent.canceled":
@@ -448,7 +453,31 @@ def payment_changed(intent, event_type: str) -> None:
                 sub.status = EXPIRED
         elif event_type == "payment_intent.overpaid" and sub.status != AWAITING_PAYMENT:
             sub.refund_due = True  # paid twice: the vendor returns the second transfer
+        elif event_type == "refund.created":
+            _refunding(sub, intent)
         db.session.flush()
+
+
+REFUNDED_REASON = "Refunded"  # stored as the cancel reason of a sub-order whose payment was given back
+
+
+def _refunding(sub: SubOrder, intent) -> None:
+    """A refund of the sub-order's intent was just created. Refunding what is beyond the amount due (paid twice,
+    overpaid) is no business of the order. Refunding the money the order consumed is: a paid order not yet shipped
+    gives its units back and is canceled as refunded; a canceled one's refund is no longer due; a shipped or
+    delivered one refuses, with the reason staff see (the refund is not created)."""
+    if intent.amount_received - intent.amount_refunded >= intent.amount or sub.status == AWAITING_PAYMENT:
+        return
+    if sub.status in (SHIPPED, DELIVERED):
+        raise ValidationError(_l("The goods of this order were already shipped: the producer settles the refund "
+                                 "with the shopper (a return) before the money goes back."), field="amount")
+    if sub.status in (PAID, CONFIRMED):
+        for line in _lines(sub):
+            db.session.execute(update(Product).where(Product.id == line.product_id)
+                               .values(stock=Product.stock + line.quantity)
+                               .execution_options(synchronize_session=False))
+        sub.status, sub.canceled_at, sub.cancel_reason = CANCELED, utcnow(), REFUNDED_REASON
+    sub.refund_due = False
 
 
 def _late(sub: SubOrder, now: datetime) -> None:

@@ -157,6 +157,10 @@ def create_refund(intent: PaymentIntent, amount: int | None = None, *, reason: s
         destination = {"destination_bank_bin": payer.counter_bank_bin,
                        "destination_account_number": payer.counter_account_number,
                        "destination_account_name": payer.counter_account_name}
+    # Written first: on SQLite the update opens the transaction, so the savepoint below is nested in it (an
+    # outermost SAVEPOINT's RELEASE would commit the refund even if the unit of work then rolled back).
+    intent.amount_refunded += amount
+    db.session.flush()
     for _attempt in range(5):
         try:
             with db.session.begin_nested():
@@ -174,7 +178,6 @@ def create_refund(intent: PaymentIntent, amount: int | None = None, *, reason: s
             continue
     else:  # pragma: no cover - 31^8 codes
         raise RuntimeError("could not allocate a unique refund reference code")
-    intent.amount_refunded += amount
     _emit(refund, "refund.created", request_id=request_id, idempotency_key=idempotency_key)
     return refund
 

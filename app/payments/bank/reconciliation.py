@@ -446,20 +446,36 @@ def accept_late(transfer_id: int, tenant_id: int | None, actor, *,
             raise ValidationError(_l("This payment is no longer canceled."), field="transfer")
         if intent.amount_received + transfer.amount < intent.amount:  # checked before anything changes
             raise ValidationError(_l("The money received is less than the amount due."), field="transfer")
-        intent.amount_received += transfer.amount
-        intent.canceled_at = None
-        intent.cancellation_reason = None
-        _succeed(intent)
-        transfer.resolved_by_id = actor.id
-        transfer.resolved_at = utcnow()
-        if intent.amount_received > intent.amount:  # more than due: the difference waits for a refund decision
-            intent.flag = "overpaid"
-            transfer.status = "overpaid"
-            transfer.note = NOTE_LATE_ACCEPTED_OVERPAID
-            emit(intent, "payment_intent.overpaid")
-        else:
-            intent.flag = "late"
-            transfer.status = "resolved"
-            transfer.note = NOTE_LATE_ACCEPTED
+        _accept_late(intent, transfer, actor.id)
         db.session.commit()
         return transfer
+
+
+def _accept_late(intent: PaymentIntent, transfer: BankTransfer, actor_id: int | None) -> None:
+    intent.amount_received += transfer.amount
+    intent.canceled_at = None
+    intent.cancellation_reason = None
+    transfer.resolved_by_id = actor_id
+    transfer.resolved_at = utcnow()
+    if intent.amount_received > intent.amount:  # more than due: the difference waits for a refund decision
+        intent.flag = "overpaid"
+        transfer.status = "overpaid"
+        transfer.note = NOTE_LATE_ACCEPTED_OVERPAID
+    else:
+        intent.flag = "late"
+        transfer.status = "resolved"
+        transfer.note = NOTE_LATE_ACCEPTED
+    _succeed(intent)
+    if transfer.status == "overpaid":
+        emit(intent, "payment_intent.overpaid")
+
+
+def accept_late_by_domain(intent: PaymentIntent) -> None:
+    """The intent's domain took the late transfer just applied to it (called from its reaction, the intent locked):
+    as if a person accepted it, without one. Flushes only."""
+    transfer = db.session.scalar(select(BankTransfer).where(
+        BankTransfer.intent_id == intent.id, BankTransfer.status == "late").order_by(BankTransfer.id.desc()).limit(1))
+    if transfer is None or intent.status != "canceled" or intent.amount_received + transfer.amount < intent.amount:
+        return
+    _accept_late(intent, transfer, None)
+    db.session.flush()
