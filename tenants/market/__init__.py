@@ -24,6 +24,8 @@ def _sale_payment_changed(purpose, *, intent, event_type):
         services.sale_paid(intent.tenant_id, intent.id, intent.succeeded_at)
     elif event_type == "payment_intent.canceled":
         services.sale_canceled(intent.tenant_id, intent.id)
+    elif event_type == "refund.created" and intent.amount_received - intent.amount_refunded < intent.amount:
+        services.sale_refunded(intent.tenant_id, intent.id)  # the sale's own money goes back
 
 
 from tenants.market import views_public, views_staff, views_vendor  # noqa: E402,F401

@@ -72,8 +72,8 @@ def confirm_sale_by_hand(intent: PaymentIntent, amount: int, actor, note: str) -
 # --- the market's money invariant (``flask payments check``, app/payments/checks.py) ------------------------------
 
 def check_ledger() -> list[str]:
-    """A vendor's ledger equals its paid sales: a QR sale is paid exactly when its intent succeeded, for the sale's
-    amount."""
+    """A vendor's ledger equals its paid sales: a QR sale is paid exactly when its intent succeeded and the sale's
+    money was not given back, for the sale's amount."""
     from tenants.market.models import MarketSale
     from tenants.market.statuses import PAID
 
@@ -82,7 +82,9 @@ def check_ledger() -> list[str]:
                PaymentIntent.amount)
         .join(PaymentIntent, (PaymentIntent.id == MarketSale.intent_id)
               & (PaymentIntent.tenant_id == MarketSale.tenant_id))
-        .where(((MarketSale.status == PAID) != (PaymentIntent.status == "succeeded"))
+        .where(((MarketSale.status == PAID) != ((PaymentIntent.status == "succeeded") & ~(
+            (PaymentIntent.amount_refunded > 0)
+            & (PaymentIntent.amount_received - PaymentIntent.amount_refunded < PaymentIntent.amount))))
                | (MarketSale.amount != PaymentIntent.amount))
         .order_by(MarketSale.id))
     return [f"sale {sid} is {status} ({amount}) but {pid} is {istatus} ({iamount})"

@@ -281,6 +281,15 @@ def sale_paid(tenant_id: int, intent_id: int, paid_at: datetime | None) -> None:
     db.session.flush()
 
 
+def sale_refunded(tenant_id: int, intent_id: int) -> None:
+    """The money of a paid sale is being given back: the sale no longer counts in the ledger (canceled)."""
+    sale = _sale_of_intent(tenant_id, intent_id)
+    if sale is None or sale.status != PAID:
+        return
+    sale.status, sale.paid_at = CANCELED, None
+    db.session.flush()
+
+
 def sale_canceled(tenant_id: int, intent_id: int) -> None:
     sale = _sale_of_intent(tenant_id, intent_id)
     if sale is None or sale.status != PENDING:

@@ -61,7 +61,7 @@ def test_refunding_a_shipped_sub_order_is_refused_with_a_reason(app, client, sho
     with app.app_context(), all_tenants():
         db.session.execute(update(SubOrder).where(SubOrder.id == sub["id"]).values(status="shipped"))
         db.session.commit()
-    with pytest.raises(ValidationError, match="shipped|giao"):
+    with pytest.raises(ValidationError, match="shipped|gửi đi"):
         _refund(app, sub)
     [after] = sub_orders(app, code)
     assert after["status"] == "shipped"
@@ -88,4 +88,56 @@ def test_a_late_payment_the_order_took_leaves_the_inbox(app, client, shop):
     assert transfer["status"] == "resolved"
     with app.app_context():
         assert reconciliation.inbox_count(sub["tenant_id"]) == 0
+    _clean(app)
+
+
+# --- the market and the one-stop office decide too ------------------------------------------------------------
+
+def test_refunding_a_paid_market_sale_takes_it_out_of_the_ledger(app, client, make):
+    from tenants.market import payments as market_payments
+    from tenants.market import services as market_services
+    from tests.payments.helpers import post_sepay, sepay_payload
+    from tests.tenants.market.helpers import make_market, make_vendor, sale
+
+    tenant = make.tenant("trau-quy", "Trâu Quỳ")
+    _, stalls = make_market(app, tenant)
+    vendor = make_vendor(app, tenant, stall_id=stalls[0], account_number="113366668888")
+    with app.app_context(), tenant_context(tenant):
+        row = market_services.record_qr_sale(vendor.id, 60_000)
+        db.session.commit()
+        sale_id, intent = row.id, market_payments.sale_intent(row.intent_id)
+        public_id, reference = intent.public_id, intent.reference_code
+    post_sepay(client, sepay_payload("113366668888", reference, 60_000, gateway="VietinBank"))
+    assert sale(app, sale_id).status == "paid"
+    assert _refund(app, {"tenant_id": tenant.id, "intent": public_id}) == 60_000
+    assert (sale(app, sale_id).status, sale(app, sale_id).paid_at) == ("canceled", None)
+    _clean(app)
+
+
+def test_the_fee_of_a_processed_dossier_is_not_refunded(app, client, make):
+    from tenants.onestop.models import Dossier
+    from tests.payments.helpers import ACCOUNT_A, make_account, post_sepay, sepay_payload
+    from tests.tenants.onestop.conftest import counter_dossier, procedure, vn
+    from tenants.onestop import services as onestop_services
+
+    tenant = make.tenant("bat-trang", "Bát Tràng")
+    officer = make.user("officer@bat-trang.vn", "officer", tenant)
+    make_account(app, tenant, ACCOUNT_A)
+    with app.app_context(), tenant_context(tenant):
+        d = counter_dossier(officer, procedure(fee=8_000), vn(2026, 3, 2, 8, 0))
+        onestop_services.request_fee(d, db.session.merge(officer))
+        db.session.commit()
+        dossier_id = d.id
+        intent = db.session.scalar(select(PaymentIntent).where(PaymentIntent.id == d.fee_intent_id))
+        public_id, reference = intent.public_id, intent.reference_code
+    post_sepay(client, sepay_payload(ACCOUNT_A, reference, 8_000))
+    with app.app_context(), all_tenants():
+        db.session.execute(update(Dossier).where(Dossier.id == dossier_id).values(status="processed"))
+        db.session.commit()
+    with pytest.raises(ValidationError):
+        _refund(app, {"tenant_id": tenant.id, "intent": public_id})
+    with app.app_context(), all_tenants():
+        db.session.execute(update(Dossier).where(Dossier.id == dossier_id).values(status="processing"))
+        db.session.commit()
+    assert _refund(app, {"tenant_id": tenant.id, "intent": public_id}) == 8_000  # not yet processed: the office may
     _clean(app)
