@@ -488,7 +488,8 @@ def _late(sub: SubOrder, now: datetime) -> None:
 
 
 def expire_holds(now: datetime | None = None) -> int:
-    """The job (``flask marketplace expire``): unpaid sub-orders past their hold give their stock back."""
+    """Unpaid sub-orders past their hold give their stock back: the payments' expiry (``flask payments expire``,
+    or the worker), heard through the reaction in marketplace/__init__.py."""
     return payments.expire_due(now)
 
 

@@ -20,7 +20,8 @@ from app.extensions import db
 from app.payments import qr, vietqr
 from app.payments.banks import get_bank
 from app.payments.events import emit, emit_each
-from app.payments.models import TERMINAL_STATUSES, PaymentAccount, PaymentIntent
+from app.payments.models import PaymentAccount, PaymentIntent
+from app.payments.statuses import TERMINAL_STATUSES
 from app.payments.bank.notifications import new_reference_code
 from app.payments.stripe_wire import new_id
 from app.payments.urls import public_url
@@ -275,7 +276,7 @@ def serialize(intent: PaymentIntent) -> dict:
             "type": "vietqr_display_qr_code",
             "vietqr_display_qr_code": {
                 "data": intent.qr_payload,
-                # ?v= makes the image URL content-addressed, so it may be cached for a year (see payments/views.py)
+                # ?v= makes the image URL content-addressed, so it may be cached for a year (see payments/views_public.py)
                 "image_url_png": public_url("payments.qr_image", public_id=intent.public_id, kind="png",
                                             v=qr.image_version(intent.qr_payload, "png")),
                 "image_url_svg": public_url("payments.qr_image", public_id=intent.public_id, kind="svg",

@@ -10,7 +10,7 @@ Refund           money given back for an intent, by a bank transfer to the payer
 
 Every table but bank_transfers is tenant-owned. A bank notification arrives before anyone knows its commune, so
 bank_transfers is an ingestion log with a nullable tenant_id (filled when the payee account is recognised); its
-reads go through explicit, tenant-filtered queries in payments/reconciliation.py, and on PostgreSQL it has the
+reads go through explicit, tenant-filtered queries in payments/bank/reconciliation.py, and on PostgreSQL it has the
 tenant RLS policy too (a NULL tenant_id is visible only across tenants).
 """
 
@@ -37,23 +37,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db, one_of
-from tenants.scoping import TenantScoped
-
-INTENT_STATUSES = (
-    "requires_payment_method",
-    "requires_confirmation",
-    "requires_action",
-    "processing",
-    "requires_capture",
-    "canceled",
-    "succeeded",
+from app.payments.statuses import (
+    INTENT_STATUSES,
+    REFUND_CONFIRMATIONS,
+    REFUND_REASONS,
+    REFUND_STATUSES,
+    TRANSFER_STATUSES,
 )
-TERMINAL_STATUSES = ("canceled", "succeeded")
-TRANSFER_STATUSES = ("matched", "unmatched", "short", "overpaid", "late", "duplicate", "outgoing", "resolved")
-INBOX_STATUSES = ("unmatched", "short", "overpaid", "late", "duplicate")
-REFUND_STATUSES = ("pending", "succeeded", "failed", "canceled")
-REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "overpaid", "late_payment")
-REFUND_CONFIRMATIONS = ("transfer", "manual")  # an outgoing transfer with the refund's reference, or a person
+from tenants.scoping import TenantScoped
 
 
 class PaymentAccount(TenantScoped, db.Model):

@@ -30,16 +30,13 @@ from app.payments.intents import lock_intent
 from app.clock import utcnow
 from app.payments.intents import check_amount, check_metadata, merge_metadata, timestamp
 from app.payments.models import BankTransfer, PaymentAccount, PaymentIntent, Refund
+from app.payments.statuses import NOTE_REFUND_AMOUNT, NOTE_REFUND_DONE, NOTE_SETTLED_BY_REFUND, OPEN_REFUND_STATUSES
 from app.payments.stripe_wire import new_id
 from app.text import normalize
 
 REFERENCE_PREFIX = "HT"  # "hoàn tiền": never mistaken for a payment's GL code
 API_REASONS = ("duplicate", "fraudulent", "requested_by_customer")  # what Stripe's API accepts
-OPEN_STATUSES = ("pending", "succeeded")  # the amounts that count as refunded
-
-# Notes written on an outgoing transfer that names a refund but does not complete it (shown translated).
-NOTE_REFUND_AMOUNT = "The amount differs from the refund it names."
-NOTE_REFUND_DONE = "The refund it names was already completed."
+OPEN_STATUSES = OPEN_REFUND_STATUSES
 
 
 def received_amount(intent: PaymentIntent) -> int:
@@ -366,7 +363,7 @@ def settle_by_refund(transfer_id: int, tenant_id: int | None, actor) -> Refund:
     """An overpaid, late or duplicate item of the inbox (``tenant_id``'s, None: the district's) settled by giving the
     money back: a pending refund of the excess (overpaid) or of the whole transfer (late, paid twice), toward the
     account that sent it. The item leaves the inbox with that decision; the refund's page does the rest."""
-    from app.payments.bank.reconciliation import NOTE_SETTLED_BY_REFUND, get_inbox_transfer
+    from app.payments.bank.reconciliation import get_inbox_transfer
     from tenants.scoping import all_tenants, tenant_context
 
     with all_tenants():

@@ -15,7 +15,7 @@ from app.payments.bank.reconciliation import record_claim
 from app.payments.intents import apply_expiry as _apply_expiry
 from app.payments.intents import create_intent, lock_intent
 from app.payments.models import PaymentAccount, PaymentIntent
-from app.payments.views import image_url
+from app.payments.views_public import image_url
 
 SALE_PURPOSE = "market_sale"
 

@@ -20,7 +20,9 @@ from app.payments.accounts import create_account
 from app.payments import intents
 from app.clock import as_utc
 from app.payments.models import BankTransfer, Event, PaymentAccount, PaymentIntent
-from app.payments.bank.notifications import sign_casso, sign_payos, sign_sepay
+from app.payments.bank.casso import sign_casso
+from app.payments.bank.payos import sign_payos
+from app.payments.bank.sepay import sign_sepay
 from tenants.scoping import all_tenants, tenant_context
 
 SEPAY_KEY = "test-sepay-key"

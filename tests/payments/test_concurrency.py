@@ -266,7 +266,7 @@ def test_two_people_assigning_the_same_transfer_at_once_apply_it_once(app, commu
 def test_one_transfer_reported_by_sepay_and_casso_at_once_is_recorded_once(app, live_server, intent):
     """Two gateways watching one account deliver the same bank transfer (same bank reference) at the same moment."""
     from tests.payments.helpers import CASSO_KEY, bank_reference, casso_body
-    from app.payments.bank.notifications import sign_casso
+    from app.payments.bank.casso import sign_casso
 
     ref = bank_reference()
     sepay_body, sepay_headers = sepay_request(sepay_payload(ACCOUNT_A, intent.reference_code, 150_000, reference=ref))

@@ -23,7 +23,14 @@ from app.extensions import db
 from app.payments.events import emit
 from app.clock import as_utc, utcnow
 from app.payments.intents import MAX_AMOUNT, _cancel, is_expired, lock_intent, locked_intents
-from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentAccount, PaymentClaim, PaymentIntent
+from app.payments.models import BankTransfer, PaymentAccount, PaymentClaim, PaymentIntent
+from app.payments.statuses import (
+    INBOX_STATUSES,
+    NOTE_AMBIGUOUS_ACCOUNT,
+    NOTE_LATE_ACCEPTED,
+    NOTE_LATE_ACCEPTED_OVERPAID,
+    NOTE_OTHER_ACCOUNT,
+)
 from app.payments.bank.notifications import BankTransaction, find_reference_codes
 from tenants.scoping import all_tenants
 
@@ -37,14 +44,6 @@ class ConfirmOutcome:
 
 # A bank's clock and ours may differ a little: a transfer the bank dates this much after the deadline is on time.
 CLOCK_TOLERANCE = timedelta(minutes=2)
-
-# Notes the system writes on a transfer (stored in English, shown translated: inbox.NOTE_LABELS).
-NOTE_OTHER_ACCOUNT = "The reference code names a payment to another bank account."
-NOTE_LATE_ACCEPTED = "Late payment accepted."
-NOTE_SETTLED_BY_REFUND = "Settled by a refund."
-NOTE_AMBIGUOUS_ACCOUNT = "This account number is registered at several banks and the source does not say which."
-NOTE_LATE_ACCEPTED_OVERPAID = "Late payment accepted; the difference waits for a refund decision."
-
 
 def _receiving_accounts(txn: BankTransaction) -> list[PaymentAccount] | None:
     """The payment accounts (of any commune) the transfer may have gone into: those with its number, at its bank

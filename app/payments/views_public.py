@@ -35,7 +35,8 @@ from app.payments import qr
 from app.payments.banks import get_bank
 from app.clock import as_utc, utcnow
 from app.payments.intents import expire_if_due, get_intent, lock_intent
-from app.payments.models import TERMINAL_STATUSES, PaymentIntent
+from app.payments.models import PaymentIntent
+from app.payments.statuses import TERMINAL_STATUSES
 from tenants.scoping import RLS_ALL_TENANTS_SETTING, all_tenants
 
 bp = Blueprint("payments", __name__, template_folder="templates")
