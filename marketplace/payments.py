@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from app.errors import ValidationError
 from app.extensions import db
-from app.payments import intents
+from app.payments import checks, intents
 from app.payments.banks import get_bank
 from app.payments.models import PaymentIntent
 from tenants.scoping import all_tenants
@@ -153,3 +153,7 @@ def check_paid_not_refunded() -> list[str]:
                PaymentIntent.amount_received - PaymentIntent.amount_refunded < PaymentIntent.amount)
         .order_by(SubOrder.id))
     return [f"sub-order {sid} is {status} but the money of {pid} was refunded" for sid, status, pid in rows]
+
+
+checks.register("marketplace reserved stock", check_reserved_stock)
+checks.register("marketplace paid sub-orders", check_paid_not_refunded)

@@ -42,7 +42,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_payment_claims_tenant_id_tenants'),
                             ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_claims')),
-    sa.UniqueConstraint('tenant_id', 'id', name=op.f('uq_payment_claims_tenant_id')),
+    sa.UniqueConstraint('tenant_id', 'id', name=op.f('uq_payment_claims_tenant_id_id')),
     )
     op.create_index('ix_payment_claims_tenant_intent', 'payment_claims', ['tenant_id', 'intent_id'], unique=False)
     op.create_index('ix_payment_claims_tenant_status_claimed', 'payment_claims', ['tenant_id', 'status', 'claimed_at'],

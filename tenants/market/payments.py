@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.payments import qr, vietqr
+from app.payments import checks, qr, vietqr
 from app.payments.bank.reconciliation import record_claim
 from app.payments.intents import apply_expiry as _apply_expiry
 from app.payments.intents import create_intent, lock_intent
@@ -89,3 +89,6 @@ def check_ledger() -> list[str]:
         .order_by(MarketSale.id))
     return [f"sale {sid} is {status} ({amount}) but {pid} is {istatus} ({iamount})"
             for sid, status, amount, pid, istatus, iamount in rows]
+
+
+checks.register("market ledger", check_ledger)
