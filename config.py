@@ -136,6 +136,8 @@ class Config:
     ZALO_TOKEN_URL = _env("ZALO_TOKEN_URL")
     NOTIFY_OUTBOX_PAGE = _env("NOTIFY_OUTBOX_PAGE", "") in ("1", "true")
     NOTIFY_LEASE_SECONDS = _count("NOTIFY_LEASE_SECONDS", 60)  # how long a worker holds a batch it is sending
+    # A confirmation by hand the bank has not confirmed after this many days shows in the inbox (docs/payments.md).
+    PAYMENT_CLAIM_DAYS = _count("PAYMENT_CLAIM_DAYS", 3)
     # Marketplace: how long a checkout holds the stock (and its VietQR stays payable) before it goes back on sale.
     MARKETPLACE_HOLD_MINUTES = _count("MARKETPLACE_HOLD_MINUTES", 30) or 30
     # Smart market: the most one sale at a stall may be (QR and cash), and the cash amount above which the vendor

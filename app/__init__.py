@@ -130,10 +130,10 @@ def register_blueprints(app: Flask) -> None:
     from app.extensions import csrf
     from app.main import bp as main_bp
     from app.payments.api import bp as api_bp
-    from app.payments.api.keys_views import bp as api_keys_bp
+    from app.payments.views_keys import bp as api_keys_bp
     from app.payments.bank.receivers import bp as bank_receivers_bp
-    from app.payments.bank.inbox import bp as reconciliation_bp
-    from app.payments.views import bp as payments_bp
+    from app.payments.views_staff import bp as reconciliation_bp
+    from app.payments.views_public import bp as payments_bp
     from marketplace import api_bp as marketplace_api_bp, bp as marketplace_bp, vendor_bp as marketplace_vendor_bp
     from tenants.heritage import api_bp as heritage_api_bp, bp as heritage_bp
     from tenants.market import api_bp as market_api_bp

@@ -28,9 +28,8 @@ def _domain_cli_modules():
     from app.notify import cli as notify_cli
     from app.payments import cli as payments_cli
     from app.retention import cli as retention_cli
-    from marketplace import cli as marketplace_cli
 
-    return [payments_cli, marketplace_cli, audit_cli, backup_cli, retention_cli, notify_cli]
+    return [payments_cli, audit_cli, backup_cli, retention_cli, notify_cli]
 
 
 @click.command("seed-demo")

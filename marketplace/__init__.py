@@ -40,6 +40,14 @@ def _vendor_tabs() -> None:
 _vendor_tabs()
 
 
+def _register_money_checks() -> None:
+    """``flask payments check`` checks the marketplace's own money invariants too: payments.py registers them."""
+    from marketplace import payments  # noqa: F401
+
+
+_register_money_checks()
+
+
 def _register_district_figures() -> None:
     """The district dashboard's per-commune counts come from ``queries.district_figures`` (app/district/figures.py)."""
     from app.district import figures

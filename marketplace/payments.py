@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.clock import as_utc
 from app.errors import ValidationError
 from app.extensions import db
-from app.payments import intents
+from app.payments import checks, intents
 from app.payments.banks import get_bank
 from app.payments.descriptions import register as describe_as
 from app.payments.models import PaymentIntent
@@ -103,6 +103,19 @@ def extend_hold(public_id: str, until: datetime) -> datetime | None:
         return intent.expires_at
 
 
+def lock_intent(public_id: str) -> PaymentIntent | None:
+    """A sub-order's intent (in the active commune, the vendor's), locked: taken before the sub-order."""
+    return intents.lock_intent(public_id=public_id)
+
+
+def late_payment_taken(intent: PaymentIntent) -> None:
+    """The order took its late payment (its units were free): the intent is paid after all and the transfer leaves
+    the commune's inbox, where "Give the money back" would otherwise refund goods the shopper keeps."""
+    from app.payments.bank.reconciliation import accept_late_by_domain
+
+    accept_late_by_domain(intent)
+
+
 def cancel_payment(public_id: str) -> None:
     """The vendor canceled an unpaid sub-order: its QR must stop being payable. ``cancel_intent`` commits, with
     the caller's change to the sub-order in the same session. A transfer that still arrives is a late payment."""
@@ -121,3 +134,42 @@ def qr_image_url(view: PaymentView) -> str:
 
     return url_for("payments.qr_image", public_id=view.public_id, kind="svg",
                    v=image_version(view.qr_payload, "svg"))
+
+
+# --- the marketplace's money invariants (``flask payments check``, app/payments/checks.py) -------------------------
+
+def check_reserved_stock() -> list[str]:
+    """Each product's reserved units are exactly the units of its sub-orders still awaiting payment."""
+    from sqlalchemy import func
+
+    from marketplace.models import OrderLine, Product, SubOrder
+    from marketplace.statuses import AWAITING_PAYMENT
+
+    held = (select(OrderLine.product_id, func.sum(OrderLine.quantity).label("held"))
+            .join(SubOrder, SubOrder.id == OrderLine.sub_order_id).where(SubOrder.status == AWAITING_PAYMENT)
+            .group_by(OrderLine.product_id).subquery())
+    rows = db.session.execute(
+        select(Product.id, Product.reserved, func.coalesce(held.c.held, 0))
+        .outerjoin(held, held.c.product_id == Product.id)
+        .where(Product.reserved != func.coalesce(held.c.held, 0)).order_by(Product.id))
+    return [f"product {pid}: reserved {reserved}, unpaid sub-orders hold {int(units)}" for pid, reserved, units in rows]
+
+
+def check_paid_not_refunded() -> list[str]:
+    """No sub-order counts as paid while its money has gone back (what the bank moved less what is refunded is
+    below the amount due)."""
+    from marketplace.models import SubOrder
+    from marketplace.statuses import CONFIRMED, DELIVERED, PAID, SHIPPED
+
+    rows = db.session.execute(
+        select(SubOrder.id, SubOrder.status, PaymentIntent.public_id)
+        .join(PaymentIntent, (PaymentIntent.public_id == SubOrder.intent_id)
+              & (PaymentIntent.tenant_id == SubOrder.tenant_id))
+        .where(SubOrder.status.in_((PAID, CONFIRMED, SHIPPED, DELIVERED)), PaymentIntent.amount_refunded > 0,
+               PaymentIntent.amount_received - PaymentIntent.amount_refunded < PaymentIntent.amount)
+        .order_by(SubOrder.id))
+    return [f"sub-order {sid} is {status} but the money of {pid} was refunded" for sid, status, pid in rows]
+
+
+checks.register("marketplace reserved stock", check_reserved_stock)
+checks.register("marketplace paid sub-orders", check_paid_not_refunded)

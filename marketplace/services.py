@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from app import locks
 from app.clock import as_utc, utcnow
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
@@ -28,10 +29,12 @@ from marketplace.statuses import (
     AWAITING_PAYMENT,
     CANCELED,
     CATEGORY_SLUGS,
+    CONFIRMED,
     EXPIRED,
     PAID,
     DELIVERED,
     SHOPPER_RECEIVES,
+    SHIPPED,
     VENDOR_TRANSITIONS,
     category,
 )
@@ -383,7 +386,7 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta, *, cli
                 ).rowcount
                 if held != 1:
                     raise OutOfStock(_l("Only %(n)s of “%(name)s” left; change the quantity and try again.",
-                                        n=max(card.available, 0), name=card.name), field="cart")
+                                        n=_left_under_lock(card.id), name=card.name), field="cart")
             subtotal = sum(card.price * quantity for card, quantity in group)
             sub = SubOrder(order_id=order.id, vendor_id=vendor_id, status=AWAITING_PAYMENT, subtotal=subtotal,
                            hold_expires_at=expires)
@@ -421,6 +424,15 @@ def extend_holds(order: Order, full_hold: timedelta) -> int:
                 extended += 1
         db.session.flush()
     return extended
+
+
+def _left_under_lock(product_id: int) -> int:
+    """What a shopper who lost the race is told is left: read under the product's row lock, after the winners
+    committed (the catalogue's read was taken before), so the count is the one that stopped them."""
+    product = locks.lock_one(Product, Product.id == product_id)
+    if product is None or product.status != "published":
+        return 0
+    return max(product.stock - product.reserved, 0)
 
 
 def find_order(code: str, phone: str) -> Order | None:
@@ -478,13 +490,13 @@ def _take_again(sub: SubOrder) -> bool:
     return True
 
 
-def _sub_order_of(intent_public_id: str, *, lock: bool = True) -> SubOrder | None:
-    query = select(SubOrder).where(SubOrder.intent_id == intent_public_id)
-    return db.session.scalar(locked(query) if lock else query)
+def _sub_order_of(intent_public_id: str) -> SubOrder | None:
+    """The sub-order an intent pays, locked (called with its intent already locked: the one lock order)."""
+    return lock_sub_order(SubOrder.intent_id == intent_public_id)
 
 
 HEARD_EVENTS = ("payment_intent.succeeded", "payment_intent.late_payment", "payment_intent.canceled",
-                "payment_intent.overpaid")
+                "payment_intent.overpaid", "refund.created")
 
 
 def payment_changed(intent, event_type: str) -> None:
@@ -514,6 +526,8 @@ def payment_changed(intent, event_type: str) -> None:
         elif event_type == "payment_intent.late_payment":
             if sub.status == EXPIRED:
                 _late(sub, now)
+                if sub.status == PAID:  # the units were still there: the payment is accepted, out of the inbox
+                    payments.late_payment_taken(intent)
             elif sub.status == CANCELED:
                 sub.refund_due = True
         elif event_type == "payment_intent.canceled":
@@ -522,8 +536,32 @@ def payment_changed(intent, event_type: str) -> None:
                 sub.status = EXPIRED
         elif event_type == "payment_intent.overpaid" and sub.status != AWAITING_PAYMENT:
             sub.refund_due = True  # paid twice: the vendor returns the second transfer
+        elif event_type == "refund.created":
+            _refunding(sub, intent)
         db.session.flush()
         notices.sub_order_changed(sub)
+
+
+REFUNDED_REASON = "Refunded"  # stored as the cancel reason of a sub-order whose payment was given back
+
+
+def _refunding(sub: SubOrder, intent) -> None:
+    """A refund of the sub-order's intent was just created. Refunding what is beyond the amount due (paid twice,
+    overpaid) is no business of the order. Refunding the money the order consumed is: a paid order not yet shipped
+    gives its units back and is canceled as refunded; a canceled one's refund is no longer due; a shipped or
+    delivered one refuses, with the reason staff see (the refund is not created)."""
+    if intent.amount_received - intent.amount_refunded >= intent.amount or sub.status == AWAITING_PAYMENT:
+        return
+    if sub.status in (SHIPPED, DELIVERED):
+        raise ValidationError(_l("The goods of this order were already shipped: the producer settles the refund "
+                                 "with the shopper (a return) before the money goes back."), field="amount")
+    if sub.status in (PAID, CONFIRMED):
+        for line in _lines(sub):
+            db.session.execute(update(Product).where(Product.id == line.product_id)
+                               .values(stock=Product.stock + line.quantity)
+                               .execution_options(synchronize_session=False))
+        sub.status, sub.canceled_at, sub.cancel_reason = CANCELED, utcnow(), REFUNDED_REASON
+    sub.refund_due = False
 
 
 def _late(sub: SubOrder, now: datetime) -> None:
@@ -534,18 +572,31 @@ def _late(sub: SubOrder, now: datetime) -> None:
 
 
 def expire_holds(now: datetime | None = None) -> int:
-    """The job (``flask marketplace expire``): unpaid sub-orders past their hold give their stock back."""
+    """Unpaid sub-orders past their hold give their stock back: the payments' expiry (``flask payments expire``,
+    or the worker), heard through the reaction in marketplace/__init__.py."""
     return payments.expire_due(now)
 
 
 # ------------------------------------------------------------------------------------------------ vendor work
 
 
+def lock_sub_order(*criteria) -> SubOrder | None:
+    """The named lock helper of sub-orders (app/locks.py: after the payment intent, before the products)."""
+    return locks.lock_one(SubOrder, *criteria)
+
+
 def get_sub_order(vendor_id: int, sub_order_id: int, *, lock: bool = False) -> SubOrder:
+    """The vendor's own sub-order. ``lock``: its payment intent is locked first, then the sub-order (the one lock
+    order, app/locks.py), so the vendor's action and the bank's notification of its payment queue instead of
+    deadlocking; the sub-order is re-read under the lock."""
     if not 0 < sub_order_id <= MAX_ID:
         raise NotFound(_l("No such order."))
-    query = select(SubOrder).where(SubOrder.id == sub_order_id, SubOrder.vendor_id == vendor_id)
-    sub = db.session.scalar(locked(query) if lock else query)
+    criteria = (SubOrder.id == sub_order_id, SubOrder.vendor_id == vendor_id)
+    sub = db.session.scalar(select(SubOrder).where(*criteria))
+    if sub is not None and lock:
+        if sub.intent_id:
+            payments.lock_intent(sub.intent_id)
+        sub = lock_sub_order(*criteria)
     if sub is None:
         raise NotFound(_l("No such order."))
     return sub

@@ -11,7 +11,7 @@ import pytest
 @pytest.mark.parametrize("make_cache", ["response", "qr_versions"])
 def test_a_full_cache_lets_the_least_recently_used_go_first(make_cache):
     from app.cache import _Store
-    from app.payments.views import _VersionCache
+    from app.payments.views_public import _VersionCache
 
     cache = _Store(2) if make_cache == "response" else _VersionCache(size=2)
     cache.put("a", 1)

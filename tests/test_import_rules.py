@@ -68,19 +68,20 @@ COMMIT_VIOLATIONS = {
     # task "payments": payments' views, services and jobs onto the transaction boundary
     ("app/payments/accounts.py", "session.commit"),
     ("app/payments/api/base.py", "session.rollback"),
-    ("app/payments/api/delivery.py", "session.commit"),
-    ("app/payments/api/delivery.py", "session.rollback"),
     ("app/payments/api/intents.py", "session.commit"),
-    ("app/payments/api/keys_views.py", "session.commit"),
     ("app/payments/api/refunds.py", "session.commit"),
     ("app/payments/api/webhook_endpoints.py", "session.commit"),
-    ("app/payments/bank/inbox.py", "session.rollback"),
     ("app/payments/bank/receivers.py", "session.rollback"),
     ("app/payments/bank/reconciliation.py", "session.commit"),
     ("app/payments/bank/simulate.py", "session.commit"),
     ("app/payments/cli.py", "session.commit"),
     ("app/payments/intents.py", "session.commit"),
-    ("app/payments/refund_views.py", "session.commit"),
+    ("app/payments/jobs.py", "session.rollback"),
+    ("app/payments/views_keys.py", "session.commit"),
+    ("app/payments/views_refunds.py", "session.commit"),
+    ("app/payments/views_staff.py", "session.rollback"),
+    ("app/payments/webhooks/delivery.py", "session.commit"),
+    ("app/payments/webhooks/delivery.py", "session.rollback"),
 }
 
 

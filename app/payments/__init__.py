@@ -89,7 +89,7 @@ def _by_a_person(transfer) -> bool:
 
 def _declare_records() -> None:
     """What the audit trail records of payments (app/audit): the accounts money goes into, API keys, webhook URLs,
-    refunds, and transfers a person recorded or decided. Intents, events, webhook deliveries, idempotency records
+    refunds, confirmations by hand (claims), and transfers a person recorded or decided. Intents, events, webhook deliveries, idempotency records
     and the banks' notifications are written by machines and have their own logs."""
     from flask_babel import lazy_gettext as _l
 
@@ -101,6 +101,7 @@ def _declare_records() -> None:
     audit.track("webhook_endpoints", _l("Webhook endpoint"), secret=("secret",))
     audit.track("payment_refunds", _l("Refund"), ignore=("updated_at",),
                 personal=("destination_account_number", "destination_account_name"))
+    audit.track("payment_claims", _l("Confirmation by hand"))
     audit.track("bank_transfers", _l("Bank transfer"), when=_by_a_person,
                 personal=("counter_account_number", "counter_account_name"))
     retention.rule("payments.webhook_deliveries", _l("Webhook delivery attempts"), "webhook_deliveries", days=90,

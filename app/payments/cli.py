@@ -87,13 +87,27 @@ def set_notification_secret_cmd(slug, account_id, provider, clear):
 
 @payments_cli.command("expire")
 def expire_cmd():
-    """Cancel every payment intent past its expiry, and forget idempotency keys older than 24 hours."""
-    from app import transactions
-    from app.payments.api.idempotency import prune_idempotency_records
-    from app.payments.intents import expire_due
+    """Cancel every payment intent past its expiry (a held marketplace stock goes back on sale), and forget
+    idempotency keys older than 24 hours. Run it every minute in production, or run the worker, which does both."""
+    from app.payments import jobs
 
-    click.echo(f"{transactions.run(expire_due)} payment intents expired.")
-    click.echo(f"{prune_idempotency_records()} idempotency keys older than 24 hours pruned.")
+    expired, pruned = jobs.expire()
+    click.echo(f"{expired} payment intents expired.")
+    click.echo(f"{pruned} idempotency keys older than 24 hours pruned.")
+
+
+@payments_cli.command("check")
+def check_cmd():
+    """List every violation of the money invariants (app/payments/checks.py); exit 1 on any. Run it nightly."""
+    from app.payments.checks import violations
+
+    found = violations()
+    for line in found:
+        click.echo(line)
+    if found:
+        click.echo(f"{len(found)} violation(s) of the money invariants.", err=True)
+        raise SystemExit(1)
+    click.echo("Money invariants: no violation.")
 
 
 @payments_cli.command("worker")
@@ -104,7 +118,7 @@ def expire_cmd():
               help="Webhook deliveries per round.")
 def worker_cmd(once, interval, limit):
     """Deliver due webhooks (signed, with retries) and expire overdue intents, until SIGTERM/SIGINT."""
-    from app.payments.api.delivery import run_worker
+    from app.payments.jobs import run_worker
 
     run_worker(once=once, interval=interval, limit=limit, echo=click.echo)
 

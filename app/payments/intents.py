@@ -13,13 +13,15 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import locks
 from app.errors import NotFound, ValidationError
 from app.clock import as_utc, utcnow
 from app.extensions import db
 from app.payments import qr, vietqr
 from app.payments.banks import get_bank
 from app.payments.events import emit, emit_each
-from app.payments.models import TERMINAL_STATUSES, PaymentAccount, PaymentIntent
+from app.payments.models import PaymentAccount, PaymentIntent
+from app.payments.statuses import TERMINAL_STATUSES
 from app.payments.bank.notifications import new_reference_code
 from app.payments.stripe_wire import new_id
 from app.payments.urls import public_url
@@ -152,10 +154,11 @@ def locked_intents():
 
 
 def lock_intent(*, intent_id: int | None = None, public_id: str | None = None) -> PaymentIntent | None:
-    """The intent with this id or public id, locked (see ``locked_intents``)."""
+    """The intent with this id or public id, locked and re-read: the named lock helper of payment intents, in the
+    one lock order (app/locks.py: the intent before any domain row, so a domain path locks the intent first)."""
     if intent_id is not None:
-        return db.session.scalar(locked_intents().where(PaymentIntent.id == intent_id))
-    return db.session.scalar(locked_intents().where(PaymentIntent.public_id == public_id))
+        return locks.lock_one(PaymentIntent, PaymentIntent.id == intent_id)
+    return locks.lock_one(PaymentIntent, PaymentIntent.public_id == public_id)
 
 
 def expire_if_due(intent: PaymentIntent) -> PaymentIntent:
@@ -273,7 +276,7 @@ def serialize(intent: PaymentIntent) -> dict:
             "type": "vietqr_display_qr_code",
             "vietqr_display_qr_code": {
                 "data": intent.qr_payload,
-                # ?v= makes the image URL content-addressed, so it may be cached for a year (see payments/views.py)
+                # ?v= makes the image URL content-addressed, so it may be cached for a year (see payments/views_public.py)
                 "image_url_png": public_url("payments.qr_image", public_id=intent.public_id, kind="png",
                                             v=qr.image_version(intent.qr_payload, "png")),
                 "image_url_svg": public_url("payments.qr_image", public_id=intent.public_id, kind="svg",

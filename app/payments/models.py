@@ -10,7 +10,7 @@ Refund           money given back for an intent, by a bank transfer to the payer
 
 Every table but bank_transfers is tenant-owned. A bank notification arrives before anyone knows its commune, so
 bank_transfers is an ingestion log with a nullable tenant_id (filled when the payee account is recognised); its
-reads go through explicit, tenant-filtered queries in payments/reconciliation.py, and on PostgreSQL it has the
+reads go through explicit, tenant-filtered queries in payments/bank/reconciliation.py, and on PostgreSQL it has the
 tenant RLS policy too (a NULL tenant_id is visible only across tenants).
 """
 
@@ -37,23 +37,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db, one_of
-from tenants.scoping import TenantScoped
-
-INTENT_STATUSES = (
-    "requires_payment_method",
-    "requires_confirmation",
-    "requires_action",
-    "processing",
-    "requires_capture",
-    "canceled",
-    "succeeded",
+from app.payments.statuses import (
+    INTENT_STATUSES,
+    REFUND_CONFIRMATIONS,
+    REFUND_REASONS,
+    REFUND_STATUSES,
+    TRANSFER_STATUSES,
 )
-TERMINAL_STATUSES = ("canceled", "succeeded")
-TRANSFER_STATUSES = ("matched", "unmatched", "short", "overpaid", "late", "duplicate", "outgoing", "resolved")
-INBOX_STATUSES = ("unmatched", "short", "overpaid", "late", "duplicate")
-REFUND_STATUSES = ("pending", "succeeded", "failed", "canceled")
-REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "overpaid", "late_payment")
-REFUND_CONFIRMATIONS = ("transfer", "manual")  # an outgoing transfer with the refund's reference, or a person
+from tenants.scoping import TenantScoped
 
 
 class PaymentAccount(TenantScoped, db.Model):
@@ -322,3 +313,34 @@ class Refund(TenantScoped, db.Model):
         primaryjoin="and_(Refund.intent_id == PaymentIntent.id, Refund.tenant_id == PaymentIntent.tenant_id)",
         foreign_keys="[Refund.tenant_id, Refund.intent_id]", viewonly=True, lazy="joined",
     )
+
+
+CLAIM_STATUSES = ("open", "settled")
+
+
+class PaymentClaim(TenantScoped, db.Model):
+    """A person's word that money arrived ("I have received the money", "confirm by hand"): who, when, why. It lets
+    the intent's domain go on (the sale is paid, the sub-order sold) but it is not money: ``amount_received`` and
+    every refund ceiling count only transfers a bank source reported. The bank's own report of the payment settles
+    the claim (``settled_transfer_id``); a claim still open after ``PAYMENT_CLAIM_DAYS`` shows in the inbox."""
+
+    __tablename__ = "payment_claims"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "id"),
+        ForeignKeyConstraint(["tenant_id", "intent_id"], ["payment_intents.tenant_id", "payment_intents.id"]),
+        CheckConstraint("amount > 0 AND amount <= 9999999999999", name="amount_positive"),
+        CheckConstraint(one_of("status", CLAIM_STATUSES), name="status"),
+        Index("ix_payment_claims_tenant_intent", "tenant_id", "intent_id"),
+        Index("ix_payment_claims_tenant_status_claimed", "tenant_id", "status", "claimed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    intent_id: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    claimed_by: Mapped[str] = mapped_column(String(254))  # the person's e-mail, kept if the user is deleted
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    settled_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transfers.id"), index=True)
+    settled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -14,9 +14,14 @@ Refunds of the intent are heard too, with ``event_type`` ``refund.created`` or `
 then succeeded, failed or canceled): ``intent.amount_refunded`` is what is refunded or being refunded, and
 ``app.payments.refunds.intent_refunds(intent)`` lists the refunds.
 
+A refund of money the domain consumed (after it, what the banks moved less what is refunded falls below the amount)
+is the domain's to decide: on ``refund.created`` it follows (the marketplace gives the units back and cancels the
+sub-order, the market takes the sale out of the ledger) or refuses by raising a ``DomainError`` whose message staff
+see; the refund is then not created.
+
 The handler runs in the same transaction as the change, so the domain's record moves with the payment or neither
-does. It flushes, never commits (the caller of confirm_transfer commits), and it must not raise for a business
-reason: an exception rolls the confirmation back and the bank notification is answered with an error (the gateway
+does. It flushes, never commits (the caller of confirm_transfer commits), and apart from refusing a refund it must
+not raise for a business reason: an exception rolls the confirmation back and the bank notification is answered with an error (the gateway
 retries; a statement import reports the row). Payments imports no domain; see docs/payments.md.
 """
 

@@ -30,23 +30,23 @@ from app.payments.intents import lock_intent
 from app.clock import utcnow
 from app.payments.intents import check_amount, check_metadata, merge_metadata, timestamp
 from app.payments.models import BankTransfer, PaymentAccount, PaymentIntent, Refund
+from app.payments.statuses import NOTE_REFUND_AMOUNT, NOTE_REFUND_DONE, NOTE_SETTLED_BY_REFUND, OPEN_REFUND_STATUSES
 from app.payments.stripe_wire import new_id
 from app.text import normalize
 
 REFERENCE_PREFIX = "HT"  # "hoàn tiền": never mistaken for a payment's GL code
 API_REASONS = ("duplicate", "fraudulent", "requested_by_customer")  # what Stripe's API accepts
-OPEN_STATUSES = ("pending", "succeeded")  # the amounts that count as refunded
-
-# Notes written on an outgoing transfer that names a refund but does not complete it (shown translated).
-NOTE_REFUND_AMOUNT = "The amount differs from the refund it names."
-NOTE_REFUND_DONE = "The refund it names was already completed."
+OPEN_STATUSES = OPEN_REFUND_STATUSES
 
 
 def received_amount(intent: PaymentIntent) -> int:
-    """Every đồng that came in for the intent, whatever the inbox made of it (paid, short, over, late, twice)."""
+    """Every đồng a bank source reported coming in for the intent, whatever the inbox made of it (paid, short,
+    over, late, twice). A confirmation by hand is a claim (payment_claims), never money that can be refunded; a
+    "manual" transfer recorded before claims existed does not count either."""
     return int(db.session.scalar(  # PostgreSQL sums bigints as numeric
         select(func.coalesce(func.sum(BankTransfer.amount), 0))
-        .where(BankTransfer.intent_id == intent.id, BankTransfer.status != "outgoing")
+        .where(BankTransfer.intent_id == intent.id, BankTransfer.status != "outgoing",
+               BankTransfer.provider != "manual")
     ))
 
 
@@ -59,36 +59,105 @@ def _locked(intent: PaymentIntent) -> PaymentIntent:
     return lock_intent(intent_id=intent.id)
 
 
-def _payer_account(intent: PaymentIntent, source: BankTransfer | None) -> BankTransfer | None:
-    """The incoming transfer whose sender is known: the one being settled, else the intent's latest."""
-    if source is not None and source.counter_account_number:
-        return source
-    return db.session.scalar(
+def payer_transfers(intent: PaymentIntent) -> list[BankTransfer]:
+    """The transfers a bank source reported paying into the intent (never a claim), oldest first: the money that
+    can be refunded, each to the account that sent it."""
+    return list(db.session.scalars(
         select(BankTransfer).where(BankTransfer.intent_id == intent.id, BankTransfer.status != "outgoing",
-                                   BankTransfer.counter_account_number.is_not(None))
-        .order_by(BankTransfer.id.desc()).limit(1)
-    )
+                                   BankTransfer.provider != "manual").order_by(BankTransfer.id)))
+
+
+CHARGE_PREFIX = "ch_"  # a bank transfer into an intent, as the API shows it: Stripe refunds a charge
+
+
+def charge_id(transfer_id: int | None) -> str | None:
+    return f"{CHARGE_PREFIX}{transfer_id}" if transfer_id is not None else None
+
+
+def transfer_of_charge(charge: str) -> BankTransfer | None:
+    """The incoming bank transfer a ``ch_…`` id names (the caller checks whose it is), or None."""
+    digits = (charge or "").removeprefix(CHARGE_PREFIX)
+    if not charge.startswith(CHARGE_PREFIX) or not digits.isascii() or not digits.isdigit() or len(digits) > 18:
+        return None
+    return db.session.scalar(select(BankTransfer).where(
+        BankTransfer.id == int(digits), BankTransfer.intent_id.is_not(None), BankTransfer.status != "outgoing",
+        BankTransfer.provider != "manual"))
+
+
+def serialize_charge(transfer: BankTransfer, intent: PaymentIntent) -> dict:
+    """A transfer that paid an intent in the shape of Stripe's Charge: who paid, from which account, how much is
+    refunded of it. Shown to the payee's own API key (its own incoming money), never on public pages."""
+    refunded = refunded_of(transfer)
+    return {
+        "id": charge_id(transfer.id),
+        "object": "charge",
+        "amount": transfer.amount,
+        "amount_captured": transfer.amount,
+        "amount_refunded": refunded,
+        "refunded": refunded >= transfer.amount,
+        "captured": True,
+        "paid": True,
+        "status": "succeeded",
+        "currency": "vnd",
+        "created": timestamp(transfer.occurred_at or transfer.received_at),
+        "payment_intent": intent.public_id,
+        "billing_details": {"name": transfer.counter_account_name},
+        "payment_method_details": {"type": "vietqr", "vietqr": {
+            "bank_bin": transfer.counter_bank_bin, "account_number": transfer.counter_account_number,
+            "account_name": transfer.counter_account_name, "reconciliation_status": transfer.status}},
+    }
+
+
+def refunded_of(transfer: BankTransfer) -> int:
+    """What is refunded, or being refunded, of this one transfer."""
+    return int(db.session.scalar(
+        select(func.coalesce(func.sum(Refund.amount), 0))
+        .where(Refund.source_transfer_id == transfer.id, Refund.status.in_(OPEN_STATUSES))))
+
+
+def _refunded_transfer(intent: PaymentIntent, transfer: BankTransfer | None) -> BankTransfer:
+    """The money a refund gives back (docs/decisions.md, "Refund destination"): the transfer named, which must
+    have paid this intent; unnamed, the one transfer that paid it. With several payers nobody guesses: the caller
+    names the transfer (the API's ``charge``, the inbox item), having seen each payer's name and account."""
+    payers = payer_transfers(intent)
+    if transfer is not None:
+        if transfer.id not in {t.id for t in payers}:
+            raise ValidationError(_l("This transfer did not pay this payment."), field="charge")
+        return transfer
+    if len(payers) == 1:
+        return payers[0]
+    raise ValidationError(_l("Several transfers paid this payment: name the one to refund (its payer gets the "
+                             "money back)."), field="charge")
 
 
 def create_refund(intent: PaymentIntent, amount: int | None = None, *, reason: str | None = None,
                   metadata: dict | None = None, source: BankTransfer | None = None,
                   request_id: str | None = None, idempotency_key: str | None = None) -> Refund:
-    """A pending refund of ``intent`` (of the active commune), flushed. ``amount`` defaults to all that is left."""
+    """A pending refund of ``intent`` (of the active commune), flushed, of the transfer ``source`` (defaulting only
+    when one transfer paid the intent) and addressed to the account that sent it. ``amount`` defaults to all that
+    is left of that transfer (never more than the intent's bank money less its refunds)."""
     metadata = check_metadata(metadata)
     intent = _locked(intent)
     available = refundable(intent)
     if available <= 0:
         raise ValidationError(_l("Nothing is left to refund on this payment."), field="amount")
+    payer = _refunded_transfer(intent, source)
+    available = min(available, payer.amount - refunded_of(payer))
+    if available <= 0:
+        raise ValidationError(_l("Nothing is left to refund of this transfer."), field="amount")
     amount = available if amount is None else check_amount(amount)
     if amount > available:
         raise ValidationError(_l("The refund (%(amount)s đồng) is more than what is left to refund "
                                  "(%(available)s đồng).", amount=amount, available=available), field="amount")
-    payer = _payer_account(intent, source)
     destination = {}
-    if payer is not None and _valid_destination(payer.counter_bank_bin, payer.counter_account_number):
+    if _valid_destination(payer.counter_bank_bin, payer.counter_account_number):
         destination = {"destination_bank_bin": payer.counter_bank_bin,
                        "destination_account_number": payer.counter_account_number,
                        "destination_account_name": payer.counter_account_name}
+    # Written first: on SQLite the update opens the transaction, so the savepoint below is nested in it (an
+    # outermost SAVEPOINT's RELEASE would commit the refund even if the unit of work then rolled back).
+    intent.amount_refunded += amount
+    db.session.flush()
     for _attempt in range(5):
         try:
             with db.session.begin_nested():
@@ -96,7 +165,7 @@ def create_refund(intent: PaymentIntent, amount: int | None = None, *, reason: s
                     tenant_id=intent.tenant_id, public_id=new_id("re"), account_id=intent.account_id,
                     intent_id=intent.id, amount=amount, currency="vnd", status="pending", reason=reason,
                     reference_code=new_reference_code(REFERENCE_PREFIX), metadata_=metadata,
-                    source_transfer_id=source.id if source is not None else None, created_at=utcnow(),
+                    source_transfer_id=payer.id, created_at=utcnow(),
                     **destination,
                 )
                 db.session.add(refund)
@@ -106,7 +175,6 @@ def create_refund(intent: PaymentIntent, amount: int | None = None, *, reason: s
             continue
     else:  # pragma: no cover - 31^8 codes
         raise RuntimeError("could not allocate a unique refund reference code")
-    intent.amount_refunded += amount
     _emit(refund, "refund.created", request_id=request_id, idempotency_key=idempotency_key)
     return refund
 
@@ -262,7 +330,7 @@ def serialize(refund: Refund) -> dict:
         "object": "refund",
         "amount": refund.amount,
         "balance_transaction": None,
-        "charge": None,
+        "charge": charge_id(refund.source_transfer_id),
         "created": timestamp(created),
         "currency": refund.currency,
         "destination_details": {
@@ -295,7 +363,7 @@ def settle_by_refund(transfer_id: int, tenant_id: int | None, actor) -> Refund:
     """An overpaid, late or duplicate item of the inbox (``tenant_id``'s, None: the district's) settled by giving the
     money back: a pending refund of the excess (overpaid) or of the whole transfer (late, paid twice), toward the
     account that sent it. The item leaves the inbox with that decision; the refund's page does the rest."""
-    from app.payments.bank.reconciliation import NOTE_SETTLED_BY_REFUND, get_inbox_transfer
+    from app.payments.bank.reconciliation import get_inbox_transfer
     from tenants.scoping import all_tenants, tenant_context
 
     with all_tenants():

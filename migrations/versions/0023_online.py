@@ -17,7 +17,7 @@ from tenants.rls import disable_rls, enable_rls
 
 # revision identifiers, used by Alembic.
 revision = '0023_online'
-down_revision = '0020_audit'
+down_revision = '0021_payment_claims'
 branch_labels = None
 depends_on = None
 

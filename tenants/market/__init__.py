@@ -24,9 +24,19 @@ def _sale_payment_changed(purpose, *, intent, event_type):
         services.sale_paid(intent.tenant_id, intent.id, intent.succeeded_at)
     elif event_type == "payment_intent.canceled":
         services.sale_canceled(intent.tenant_id, intent.id)
+    elif event_type == "refund.created" and intent.amount_received - intent.amount_refunded < intent.amount:
+        services.sale_refunded(intent.tenant_id, intent.id)  # the sale's own money goes back
 
 
 from tenants.market import notify, views_public, views_staff, views_vendor  # noqa: E402,F401  (notify: #20)
+
+
+def _register_money_checks() -> None:
+    """``flask payments check`` checks the market's ledger too: payments.py registers it."""
+    from tenants.market import payments  # noqa: F401
+
+
+_register_money_checks()
 
 # The vendor's phone pages: selling and the stall poster come first in its tab bar; its profile names its stalls.
 vendor_pages.add_tab("market.sales", _l("Sell"), testid="tab-sales", order=10, also=("market.sale",), who="market")

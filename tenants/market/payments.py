@@ -10,12 +10,12 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.extensions import db
-from app.payments import qr, vietqr
-from app.payments.bank.reconciliation import confirm_by_hand
+from app.payments import checks, qr, vietqr
+from app.payments.bank.reconciliation import record_claim
 from app.payments.intents import apply_expiry as _apply_expiry
-from app.payments.intents import create_intent
+from app.payments.intents import create_intent, lock_intent
 from app.payments.models import PaymentAccount, PaymentIntent
-from app.payments.views import image_url
+from app.payments.views_public import image_url
 
 SALE_PURPOSE = "market_sale"
 
@@ -57,7 +57,38 @@ def sale_qr_image_url(intent: PaymentIntent) -> str:
     return image_url(intent, "svg")
 
 
+def lock_sale_intent(intent_id: int) -> PaymentIntent | None:
+    """The sale's intent, locked: taken BEFORE the sale (app/locks.py, the intent before any domain row)."""
+    return lock_intent(intent_id=intent_id)
+
+
 def confirm_sale_by_hand(intent: PaymentIntent, amount: int, actor, note: str) -> None:
-    """The vendor saw the money arrive: recorded as a manual confirmation through THE confirm function (which
-    commits); the market hears of it through the same reaction as a bank notification."""
-    confirm_by_hand(intent.public_id, amount, actor, note=note)
+    """The vendor saw the money arrive: recorded as a claim through payments (flushes) on ``intent``, locked by
+    ``lock_sale_intent`` before the sale; the market hears of it through the same reaction as a bank notification,
+    and the bank's own report later settles the claim."""
+    record_claim(intent, amount, actor, note=note)
+
+
+# --- the market's money invariant (``flask payments check``, app/payments/checks.py) ------------------------------
+
+def check_ledger() -> list[str]:
+    """A vendor's ledger equals its paid sales: a QR sale is paid exactly when its intent succeeded and the sale's
+    money was not given back, for the sale's amount."""
+    from tenants.market.models import MarketSale
+    from tenants.market.statuses import PAID
+
+    rows = db.session.execute(
+        select(MarketSale.id, MarketSale.status, MarketSale.amount, PaymentIntent.public_id, PaymentIntent.status,
+               PaymentIntent.amount)
+        .join(PaymentIntent, (PaymentIntent.id == MarketSale.intent_id)
+              & (PaymentIntent.tenant_id == MarketSale.tenant_id))
+        .where(((MarketSale.status == PAID) != ((PaymentIntent.status == "succeeded") & ~(
+            (PaymentIntent.amount_refunded > 0)
+            & (PaymentIntent.amount_received - PaymentIntent.amount_refunded < PaymentIntent.amount))))
+               | (MarketSale.amount != PaymentIntent.amount))
+        .order_by(MarketSale.id))
+    return [f"sale {sid} is {status} ({amount}) but {pid} is {istatus} ({iamount})"
+            for sid, status, amount, pid, istatus, iamount in rows]
+
+
+checks.register("market ledger", check_ledger)

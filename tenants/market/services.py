@@ -13,6 +13,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 
+from app import locks
 from app.auth.models import User
 from app.clock import utcnow
 from app.errors import Conflict, NotFound, ValidationError
@@ -293,13 +294,25 @@ def get_sale(vendor_id: int, sale_id: int) -> MarketSale:
     return sale
 
 
+def lock_sale(sale_id: int) -> MarketSale | None:
+    """The sale, locked and re-read: the named lock helper of market sales (after the intent, app/locks.py)."""
+    return locks.lock_one(MarketSale, MarketSale.id == sale_id)
+
+
 def confirm_money_received(vendor_id: int, sale_id: int, actor) -> MarketSale:
-    """The vendor saw the transfer arrive in their bank app; recorded as confirmed by hand, by whom. Commits (the
-    payments' confirm function does)."""
-    sale = refresh_sale(get_sale(vendor_id, sale_id))  # an expired sale is canceled first, not confirmed
-    if sale.method != QR or sale.status != PENDING:
+    """The vendor saw the transfer arrive in their bank app: a claim, by whom (payments.confirm_by_hand). The sale's
+    intent is locked before the sale, as a bank notification does, so the two queue instead of deadlocking; the
+    second finds the sale paid. A sale whose payment expired is canceled instead (returned canceled). Flushes
+    only."""
+    sale = get_sale(vendor_id, sale_id)
+    if sale.method != QR or sale.intent_id is None:
         raise ValidationError(_l("Only a QR sale waiting for its transfer can be confirmed."))
-    intent = payments.sale_intent(sale.intent_id)
+    intent = payments.lock_sale_intent(sale.intent_id)
+    sale = lock_sale(sale.id)
+    if sale.status == PENDING and intent is not None and payments.apply_expiry(intent):
+        return sale  # too late to confirm: the expiry is applied (the reaction cancels the sale), kept by the view
+    if sale.status != PENDING or intent is None or intent.status != "requires_action":
+        raise ValidationError(_l("Only a QR sale waiting for its transfer can be confirmed."))
     sale.confirmation, sale.confirmed_by_id = BY_HAND, actor.id
     payments.confirm_sale_by_hand(intent, sale.amount, actor, note=f"market sale {sale.id} confirmed by the vendor")
     return sale
@@ -352,6 +365,15 @@ def sale_paid(tenant_id: int, intent_id: int, paid_at: datetime | None) -> None:
     sale.status = PAID
     sale.paid_at = paid_at or utcnow()
     sale.confirmation = sale.confirmation or BANK
+    db.session.flush()
+
+
+def sale_refunded(tenant_id: int, intent_id: int) -> None:
+    """The money of a paid sale is being given back: the sale no longer counts in the ledger (canceled)."""
+    sale = _sale_of_intent(tenant_id, intent_id)
+    if sale is None or sale.status != PAID:
+        return
+    sale.status, sale.paid_at = CANCELED, None
     db.session.flush()
 
 

@@ -16,7 +16,7 @@ from app.forms import show_error
 from tenants.market import bp, payments, poster, queries, services
 from tenants.market.forms import SaleForm
 from tenants.market.models import GOODS_CATEGORY_LABELS
-from tenants.market.statuses import CONFIRMATION_LABELS, METHOD_LABELS, QR, SALE_METHODS, STATUS_LABELS
+from tenants.market.statuses import CONFIRMATION_LABELS, METHOD_LABELS, PAID, QR, SALE_METHODS, STATUS_LABELS
 from tenants.market.views_staff import poster_download
 from tenants.vendors import payments as vendor_payments
 from tenants.vendors import services as vendor_services
@@ -121,8 +121,10 @@ def void_sale(sale_id: int):
 @vendor_required
 @back_to("market.sale")
 def confirm_sale(sale_id: int):
-    services.confirm_money_received(g.vendor_id, sale_id, current_user)
-    flash(_("Sale confirmed by hand."), "success")
+    if services.confirm_money_received(g.vendor_id, sale_id, current_user).status == PAID:
+        flash(_("Sale confirmed by hand."), "success")
+    else:  # its payment had expired: the sale is canceled now
+        flash(_("Only a QR sale waiting for its transfer can be confirmed."), "error")
     return redirect(url_for("market.sale", sale_id=sale_id))
 
 

@@ -12,6 +12,7 @@ from datetime import timedelta
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
+from app import locks
 from app.errors import ValidationError
 from app.extensions import db
 from app.payments import accounts, intents, qr
@@ -87,13 +88,15 @@ def _fee_event(purpose, *, intent, event_type):
     """A fee intent succeeded: its dossier, waiting for the fee, goes back to processing. Runs inside the
     confirming transaction; flushes only. A dossier no longer waiting (paid in cash, withdrawn) is left alone: the
     transfer stays recorded on the intent for the office to refund."""
+    if event_type == "refund.created":
+        _fee_refunded(intent)
+        return
     if event_type != "payment_intent.succeeded":
         return
     from tenants.onestop import services
 
     with tenant_context(intent.tenant_id):
-        dossier = db.session.scalar(select(Dossier).where(Dossier.fee_intent_id == intent.id).with_for_update(of=Dossier)
-                                    .execution_options(populate_existing=True))
+        dossier = locks.lock_one(Dossier, Dossier.fee_intent_id == intent.id)  # after the intent (app/locks.py)
         if dossier is None or dossier.fee_paid_at is not None or not services.allowed(dossier, "fee_paid"):
             return
         services.record_fee_paid(dossier, "vietqr", reference=intent.reference_code or "")
@@ -105,3 +108,18 @@ def public_link(endpoint: str, **values) -> str:
 
     return public_url(endpoint, **values)
 
+
+def _fee_refunded(intent: PaymentIntent) -> None:
+    """A refund of a fee intent was created. Beyond the fee (paid twice, too much) it is the office's to give back.
+    The fee itself, once the dossier is processed, paid for work done: the refund is refused with the reason staff
+    see (the office settles it otherwise, by a decision on the dossier)."""
+    from tenants.onestop.statuses import PROCESSED, RETURNED
+
+    if intent.amount_received - intent.amount_refunded >= intent.amount:
+        return
+    with tenant_context(intent.tenant_id):
+        dossier = locks.lock_one(Dossier, Dossier.fee_intent_id == intent.id)
+        if dossier is not None and dossier.fee_paid_at is not None and dossier.status in (PROCESSED.value,
+                                                                                          RETURNED.value):
+            raise ValidationError(_l("The dossier paid by this fee has been processed: its fee is not refunded "
+                                     "here."), field="amount")

@@ -63,7 +63,8 @@ def _rating_limits(view):
 
 
 def public_view(dossier, with_personal: bool, events=None) -> dict:
-    """The dossier as the public page and the API show it: no personal data unless the ID number was given."""
+    """The dossier as the public page and the API show it: no personal data, and no fee payment (its reference would
+    let anyone who has the code pay into it), unless the applicant proved who they are (issue #15)."""
     status = statuses.get(dossier.status)
     intent = payments.fee_intent(dossier) if dossier.status == "awaiting_fee" else None
     view = {
@@ -85,7 +86,7 @@ def public_view(dossier, with_personal: bool, events=None) -> dict:
         "result_available": online.result_available(dossier),
         "fee_payment": None,
     }
-    if intent is not None:
+    if intent is not None and with_personal:  # the reference only to the applicant: a code alone learns none
         view["fee_payment"] = {"amount": intent.amount, "reference": intent.reference_code,
                                "qr": payments.fee_qr(intent)}
     if with_personal:

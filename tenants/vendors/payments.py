@@ -13,7 +13,8 @@ from app.errors import NotFound, ValidationError
 from app.extensions import db
 from app.payments import vietqr
 from app.payments.accounts import create_account
-from app.payments.bank import inbox, reconciliation
+from app.payments import statuses
+from app.payments.bank import reconciliation
 from app.payments.banks import all_banks, get_bank
 from app.payments.models import BankTransfer, PaymentAccount, PaymentIntent
 from app.text import normalize, strip_diacritics
@@ -170,8 +171,8 @@ def bank_details(account: PaymentAccount | None) -> BankDetails | None:
 
 def transfer_labels() -> dict:
     """What the transfers page shows for a transfer's status, source and note (payments' own words)."""
-    return {"transfer_status_labels": inbox.TRANSFER_STATUS_LABELS, "provider_labels": inbox.PROVIDER_LABELS,
-            "note_labels": inbox.NOTE_LABELS}
+    return {"transfer_status_labels": statuses.TRANSFER_STATUS_LABELS, "provider_labels": statuses.PROVIDER_LABELS,
+            "note_labels": statuses.NOTE_LABELS}
 
 
 def transfers_waiting(tenant_id: int, vendor_id: int) -> int:

@@ -96,14 +96,11 @@ def test_a_confirmation_by_hand_is_one_entry_and_the_banks_notification_none(app
     officer = make.user("officer@bt.vn", "officer", commune)
     trail.start()
     run(app, commune, lambda: reconciliation.confirm_by_hand(by_hand.public_id, 45_000, officer, note="đã thấy tiền"))
-    # One entry per row per transaction: confirm_transfer still commits the recorded transfer before matching it
-    # (task "payments" removes that commit), so the match may follow as the same row's update, in the same trail.
+    # A confirmation by hand is a claim (who, when, why), not a bank transfer.
     [entry] = [e for e in trail.since() if e["action"] == "insert"]
-    assert (entry["table_name"], entry["tenant_id"]) == ("bank_transfers", commune.id)
-    assert entry["changes"]["provider"] == [None, "manual"] and entry["changes"]["amount"] == [None, 45_000]
-    assert {(e["table_name"], e["record_id"], e["tenant_id"]) for e in trail.since()} == {
-        ("bank_transfers", entry["record_id"], commune.id)}
-    assert trail.since()[-1]["changes"]["status"][1] == "matched"
+    assert (entry["table_name"], entry["tenant_id"]) == ("payment_claims", commune.id)
+    assert entry["changes"]["claimed_by"] == [None, "officer@bt.vn"] and entry["changes"]["amount"] == [None, 45_000]
+    assert {e["table_name"] for e in trail.since()} == {"payment_claims"}
 
 
 def test_a_refund_created_then_confirmed_by_hand(app, client, trail, commune, make):
@@ -190,12 +187,8 @@ def test_a_vendors_cash_sale_and_a_qr_sale_confirmed_by_hand(app, trail, commune
         return market.confirm_money_received(info.id, qr.id, vendor_user)
 
     run(app, commune, confirm)
-    # confirm_transfer still commits midway (task "payments" removes it): the rows may come in two transactions,
-    # each row once per transaction.
-    assert {(table, action) for table, action in trail.tables()} == {
-        ("bank_transfers", "insert"), ("bank_transfers", "update"), ("market_sales", "update")} or \
-        sorted(trail.tables()) == [("bank_transfers", "insert"), ("market_sales", "update")]
-    assert len([e for e in trail.since() if e["action"] == "insert"]) == 1
+    # One transaction: the vendor's claim (who, when, why: not a bank transfer) and the sale it pays.
+    assert sorted(trail.tables()) == [("market_sales", "update"), ("payment_claims", "insert")]
     changes = {}
     for entry in trail.since():
         if entry["table_name"] == "market_sales":

@@ -74,9 +74,10 @@ def test_counter_to_rating(app, browser_page, office):
     citizen = page.context.browser.new_context(viewport={"width": 390, "height": 844}, locale="vi-VN")
     phone = citizen.new_page()
     phone.goto(public_url.split("?")[0])
-    expect(phone.get_by_test_id("fee-qr")).to_be_visible()
     assert "Nguyễn Văn An" not in phone.inner_text("main")  # the code alone: no personal details
-    phone.goto(public_url)
+    expect(phone.get_by_test_id("fee-qr")).to_have_count(0)  # nor the payment reference (issue #15)
+    phone.goto(public_url)  # the slip's key proves the applicant
+    expect(phone.get_by_test_id("fee-qr")).to_be_visible()
     reference = phone.get_by_test_id("fee-ref").inner_text()
     with app.app_context():
         result = simulate_transfer(reference)

@@ -136,12 +136,18 @@ def test_buyer_details_are_checked(app):
         assert services.clean_buyer(" An ", "+84 912 345 678", "Hà Nội").phone == "0912345678"
 
 
-def test_the_expire_command_releases_holds_past_their_time(app, runner, shop):
+def test_the_payments_expire_command_releases_holds_past_their_time(app, runner, shop):
     code = checkout(app, [(shop["products"]["vang"], 1)], hold=timedelta(seconds=1))
     import time
 
     time.sleep(2.1)  # deadlines are whole seconds, rounded up
-    result = runner.invoke(args=["marketplace", "expire"])
-    assert result.exit_code == 0 and "1 payment(s) expired." in result.output
+    result = runner.invoke(args=["payments", "expire"])  # the one expiry command, for every purpose
+    assert result.exit_code == 0 and "1 payment intents expired." in result.output
     assert sub_orders(app, code)[0]["status"] == "expired"
     assert product_state(app, shop["products"]["vang"])["reserved"] == 0
+
+
+def test_there_is_one_expiry_command(runner):
+    """`flask payments expire` expires every purpose's intents; the marketplace has no command repeating it."""
+    assert runner.invoke(args=["marketplace", "expire"]).exit_code != 0
+    assert runner.invoke(args=["payments", "expire", "--help"]).exit_code == 0

@@ -128,3 +128,25 @@ def test_expiry_racing_a_payment_never_loses_either(app, make, live_server):
     [sub] = sub_orders(app, code)
     assert sub["status"] == "paid" and sub["refund_due"] is False
     assert product_state(app, product) == {"stock": 0, "reserved": 0, "status": "published"}
+
+
+def test_the_losers_of_a_stock_race_are_told_the_count_read_under_the_lock(app, make):
+    """Issue #15 item 6: 3 units, shoppers of 2 each. The catalogue read before the lock says 3; the winner takes 2,
+    and every loser is told what stopped them: 1 left."""
+    tenant = make.tenant("bat-trang", "Bát Tràng")
+    product = make_product(app, tenant, make_vendor(app, tenant), "Bình vôi", stock=3)
+
+    def shopper():
+        with app.app_context():
+            try:
+                services.checkout([(product, 2)], services.clean_buyer("Khách", "0912345678", "Hà Nội"),
+                                  timedelta(minutes=30))
+                db.session.commit()
+                return "bought"
+            except services.OutOfStock as err:
+                db.session.rollback()
+                return str(err.message)
+
+    results = _all_at_once([shopper for _ in range(6)])
+    assert results.count("bought") == 1, results
+    assert {r for r in results if r != "bought"} == {"Chỉ còn 1 “Bình vôi”; hãy đổi số lượng rồi thử lại."}

@@ -20,7 +20,9 @@ from app.payments.accounts import create_account
 from app.payments import intents
 from app.clock import as_utc
 from app.payments.models import BankTransfer, Event, PaymentAccount, PaymentIntent
-from app.payments.bank.notifications import sign_casso, sign_payos, sign_sepay
+from app.payments.bank.casso import sign_casso
+from app.payments.bank.payos import sign_payos
+from app.payments.bank.sepay import sign_sepay
 from tenants.scoping import all_tenants, tenant_context
 
 SEPAY_KEY = "test-sepay-key"
@@ -103,6 +105,18 @@ def transfers(app) -> list[dict]:
              "status": t.status, "tenant_id": t.tenant_id, "intent_id": t.intent_id, "note": t.note,
              "content": t.content, "account_number": t.account_number}
             for t in db.session.scalars(select(BankTransfer).order_by(BankTransfer.id))
+        ]
+
+
+def claims(app) -> list[dict]:
+    """Every confirmation by hand (payment_claims), read across tenants."""
+    from app.payments.models import PaymentClaim
+
+    with app.app_context(), all_tenants():
+        return [
+            {"id": c.id, "intent_id": c.intent_id, "amount": c.amount, "status": c.status,
+             "claimed_by": c.claimed_by, "note": c.note, "settled_transfer_id": c.settled_transfer_id}
+            for c in db.session.scalars(select(PaymentClaim).order_by(PaymentClaim.id))
         ]
 
 

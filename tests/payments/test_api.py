@@ -404,13 +404,13 @@ def test_another_accounts_objects_are_invisible(client, make_api_key, same_commu
 
 
 def test_unknown_route_and_method_are_json(client, creds):
-    error = error_of(get(client, creds, "/v1/charges"), 404)
-    assert error["message"] == "Unrecognized request URL (GET: /v1/charges)."
+    error = error_of(get(client, creds, "/v1/customers"), 404)
+    assert error["message"] == "Unrecognized request URL (GET: /v1/customers)."
     error_of(get(client, creds, "/v1/"), 404)
     response = client.delete("/v1/payment_intents", headers=creds.headers)
     error_of(response, 405)
     assert set(response.headers["Allow"].split(", ")) == {"GET", "POST"}
-    error_of(client.get("/v1/charges"), 401)  # no key: nothing about the API's shape is revealed
+    error_of(client.get("/v1/customers"), 401)  # no key: nothing about the API's shape is revealed
 
 
 def test_unexpected_error_is_json_500(client, creds, monkeypatch):

@@ -154,7 +154,7 @@ def test_paid_by_a_signed_bank_notification_and_the_event_verifies_with_the_sdk(
     import json
     import urllib.request
 
-    from app.payments.api.delivery import deliver_due
+    from app.payments.webhooks.delivery import deliver_due
     from tests.payments.helpers import Receiver
 
     receiver = Receiver()

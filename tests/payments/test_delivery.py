@@ -18,10 +18,11 @@ import stripe
 from sqlalchemy import select
 
 from app.extensions import db
-from app.payments.api import delivery, outbound
+from app.payments.webhooks import delivery, outbound
 from app.payments.accounts import create_account
-from app.payments.api.delivery import BACKOFF, MAX_ATTEMPTS, deliver_due, delivery_log, run_worker
-from app.clock import utcnow
+from app.payments.jobs import run_worker
+from app.payments.webhooks.delivery import BACKOFF, MAX_ATTEMPTS, deliver_due, delivery_log
+from app.clock import as_utc, utcnow
 from tests.payments.helpers import create_intent
 from app.payments.models import PaymentIntent, WebhookDelivery, WebhookEndpoint
 from app.payments.stripe_wire import new_id
@@ -163,14 +164,14 @@ def test_failing_receiver_is_retried_later_with_backoff(app, shop, receiver):
     for row in rows:
         assert (row.status, row.attempts, row.last_status_code) == ("pending", 1, 500)
         assert row.last_error == "HTTP 500" and "receiver is down" not in row.last_error  # the body is not kept
-        assert abs((delivery._as_utc(row.next_attempt_at) - (now + BACKOFF[0])).total_seconds()) < 1
+        assert abs((as_utc(row.next_attempt_at) - (now + BACKOFF[0])).total_seconds()) < 1
     assert run(app, now=now + timedelta(seconds=30)) == 0  # not due yet
     assert len(receiver.received) == 2
 
     assert run(app, now=now + BACKOFF[0]) == 2
     assert {r.attempts for r in deliveries(app)} == {2}
     later = now + BACKOFF[0]
-    assert all(abs((delivery._as_utc(r.next_attempt_at) - (later + BACKOFF[1])).total_seconds()) < 1
+    assert all(abs((as_utc(r.next_attempt_at) - (later + BACKOFF[1])).total_seconds()) < 1
                for r in deliveries(app))
 
     receiver.status = 200  # the receiver is back
@@ -188,7 +189,7 @@ def test_gives_up_after_the_last_attempt(app, shop, receiver):
         assert run(app, now=now) == 1, attempt
         row = deliveries(app)[0]
         assert row.attempts == attempt
-        now = delivery._as_utc(row.next_attempt_at)
+        now = as_utc(row.next_attempt_at)
     assert row.status == "failed" and row.last_status_code == 503
     assert len(receiver.received) == MAX_ATTEMPTS
     assert run(app, now=now + timedelta(days=30)) == 0
@@ -281,7 +282,7 @@ def test_a_stopping_worker_gives_back_what_it_did_not_send(app, shop, receiver):
     assert run(app, now=now, should_stop=stop_after_one) == 1
     rows = deliveries(app)
     assert [r.status for r in rows].count("succeeded") == 1
-    assert all(delivery._as_utc(r.next_attempt_at) <= now for r in rows if r.status == "pending")  # no lease left
+    assert all(as_utc(r.next_attempt_at) <= now for r in rows if r.status == "pending")  # no lease left
     assert run(app, now=now) == 3
 
 

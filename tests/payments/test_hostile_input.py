@@ -83,7 +83,7 @@ def test_a_casso_notification_dated_year_one_is_a_400(app, client, account, date
 
 @pytest.mark.parametrize("date", YEAR_ONE)
 def test_a_payos_notification_dated_year_one_is_a_400(app, client, account, date):
-    from app.payments.bank.notifications import sign_payos
+    from app.payments.bank.payos import sign_payos
 
     body = payos_body(ACCOUNT_A, "tien dien", 50_000)
     body["data"]["transactionDateTime"] = date

@@ -11,10 +11,11 @@ from datetime import datetime, timezone
 
 import pytest
 
+from app.extensions import db
 from app.payments.bank.notifications import BankTransaction
 from app.payments.bank.reconciliation import confirm_transfer
 from tests.conftest import count_queries, csrf_token, data_statements, login, post_form
-from tests.payments.helpers import ACCOUNT_A, ACCOUNT_B, intent_state, make_account, make_intent, transfer, transfers
+from tests.payments.helpers import ACCOUNT_A, ACCOUNT_B, claims, intent_state, make_account, make_intent, transfer, transfers
 
 pytestmark = pytest.mark.usefixtures("bank_secrets")
 
@@ -179,9 +180,12 @@ def test_confirm_by_hand_marks_the_payment_paid(app, client, world):
     response = post_form(client, f"/c/xa-a/payments/{pi}/confirm", {"amount": "150.000", "note": "Seen in the bank app"})
     assert response.status_code == 302
     assert intent_state(app, pi)["status"] == "succeeded"
-    [stored] = transfers(app)
-    assert stored["provider"] == "manual" and stored["status"] == "matched"
-    assert any("Đã ghi nhận khoản thanh toán 150.000 ₫" in message for message in flashes(client))
+    assert transfers(app) == []  # a claim, not a transfer: nothing counted as received
+    [claim] = claims(app)
+    assert claim["status"] == "open" and claim["amount"] == 150_000 and claim["claimed_by"] == "officer@a.vn"
+    assert claim["note"] == "Seen in the bank app"
+    assert intent_state(app, pi)["amount_received"] == 0
+    assert any("150.000 ₫" in message for message in flashes(client))
 
 
 @pytest.mark.parametrize("amount", ["", "0", "-5", "abc", "12.5"])
@@ -456,3 +460,27 @@ def test_inbox_runs_a_fixed_number_of_queries(app, client, world):
         arrive(app, f"khong ma {n}" if n % 2 else world["intent_a"].reference_code, 1_000)
     many = queries_for_page(app, client, "/c/xa-a/payments/inbox")
     assert many == few
+
+
+def test_a_claim_the_bank_never_confirmed_shows_in_the_inbox_after_the_set_days(app, client, world):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.payments.models import PaymentClaim
+    from tenants.scoping import all_tenants
+
+    login(client, "officer@a.vn")
+    pi = world["intent_a"].public_id
+    post_form(client, f"/c/xa-a/payments/{pi}/confirm", {"amount": "150000", "note": "Seen in the bank app"})
+    assert 'data-testid="overdue-claim"' not in client.get("/c/xa-a/payments/inbox").get_data(as_text=True)
+    with app.app_context(), all_tenants():
+        db.session.execute(update(PaymentClaim).values(
+            claimed_at=datetime.now(timezone.utc) - timedelta(days=app.config["PAYMENT_CLAIM_DAYS"], minutes=1)))
+        db.session.commit()
+    page = client.get("/c/xa-a/payments/inbox").get_data(as_text=True)
+    assert page.count('data-testid="overdue-claim"') == 1 and "Seen in the bank app" in page
+    assert world["intent_a"].reference_code in page
+    other = app.test_client()
+    login(other, "officer@b.vn")
+    assert 'data-testid="overdue-claim"' not in other.get("/c/xa-b/payments/inbox").get_data(as_text=True)

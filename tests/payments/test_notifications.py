@@ -17,16 +17,10 @@ from app.payments.bank.notifications import (
     NotificationError,
     find_reference_codes,
     new_reference_code,
-    parse_casso,
-    parse_payos,
-    parse_sepay,
-    sign_casso,
-    sign_payos,
-    sign_sepay,
-    verify_casso,
-    verify_payos,
-    verify_sepay,
 )
+from app.payments.bank.casso import parse_casso, sign_casso, verify_casso
+from app.payments.bank.payos import parse_payos, sign_payos, verify_payos
+from app.payments.bank.sepay import parse_sepay, sign_sepay, verify_sepay
 
 NOW = 1_760_000_000
 SECRET = "whk-secret-Đà-Nẵng"  # non-ASCII on purpose: keys are UTF-8 encoded

@@ -11,7 +11,8 @@ import zxingcpp
 from PIL import Image
 
 from app.extensions import db
-from app.payments import qr, views
+from app.payments import qr
+from app.payments import views_public as views
 from app.clock import utcnow
 from app.payments.intents import get_intent, update_intent
 from tenants.scoping import all_tenants, tenant_context

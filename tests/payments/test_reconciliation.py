@@ -20,6 +20,7 @@ from tenants.scoping import all_tenants, tenant_context
 from tests.payments.helpers import (
     ACCOUNT_A,
     ACCOUNT_B,
+    claims,
     event_types,
     intent_state,
     make_account,
@@ -265,12 +266,60 @@ def test_another_commune_cannot_touch_the_transfer(app, intent, communes, office
 
 # --- confirm by hand, outgoing, bad values ---------------------------------------------------------------------
 
-def test_confirm_by_hand_goes_through_the_same_door(app, intent, officer, communes):
+def test_confirm_by_hand_is_a_claim_not_money(app, intent, officer, communes):
     with app.app_context(), tenant_context(communes[0]):
-        outcome = reconciliation.confirm_by_hand(intent.public_id, 150_000, db.session.get(User, officer.id),
-                                                 "Seen on the Vietcombank app")
-        assert outcome.transfer.provider == "manual" and outcome.transfer.status == "matched"
-    assert intent_state(app, intent.public_id)["status"] == "succeeded"
+        reconciliation.confirm_by_hand(intent.public_id, 150_000, db.session.get(User, officer.id),
+                                       "Seen on the Vietcombank app")
+        db.session.commit()
+    state = intent_state(app, intent.public_id)
+    assert state["status"] == "succeeded" and state["amount_received"] == 0 and state["flag"] is None
+    assert transfers(app) == []
+    [claim] = claims(app)
+    assert claim["status"] == "open" and claim["note"] == "Seen on the Vietcombank app"
+
+
+def test_the_banks_transfer_after_a_claim_settles_it_once(app, intent, officer, communes):
+    with app.app_context(), tenant_context(communes[0]):
+        reconciliation.confirm_by_hand(intent.public_id, 150_000, db.session.get(User, officer.id), "seen")
+        db.session.commit()
+    transfer_id, _ = confirm(app, txn(intent.reference_code, 150_000))
+    state = intent_state(app, intent.public_id)
+    assert state["status"] == "succeeded" and state["amount_received"] == 150_000 and state["flag"] is None
+    assert transfer(app, transfer_id)["status"] == "matched"
+    [claim] = claims(app)
+    assert claim["status"] == "settled" and claim["settled_transfer_id"] == transfer_id
+    assert event_types(app, intent.public_id).count("payment_intent.succeeded") == 1
+    assert "payment_intent.overpaid" not in event_types(app, intent.public_id)
+    assert inbox_ids(app, intent.tenant_id) == []
+
+
+def test_a_claim_the_bank_never_confirms_shows_in_the_inbox_after_the_set_days(app, client, intent, officer,
+                                                                            communes):
+    from datetime import timedelta
+
+    from app.clock import utcnow
+
+    with app.app_context(), tenant_context(communes[0]):
+        reconciliation.confirm_by_hand(intent.public_id, 150_000, db.session.get(User, officer.id), "seen")
+        db.session.commit()
+        days = app.config["PAYMENT_CLAIM_DAYS"]
+        assert reconciliation.overdue_claims(communes[0].id, utcnow() + timedelta(days=days - 1)) == []
+        [late] = reconciliation.overdue_claims(communes[0].id, utcnow() + timedelta(days=days, minutes=1))
+        assert late.intent_id == intent.id
+        assert reconciliation.overdue_claims(communes[1].id, utcnow() + timedelta(days=days, minutes=1)) == []
+
+
+def test_confirm_by_hand_of_a_paid_or_short_claimed_amount_is_refused(app, intent, officer, communes):
+    confirm(app, txn(intent.reference_code, 50_000))
+    with app.app_context(), tenant_context(communes[0]):
+        with pytest.raises(ValidationError):
+            reconciliation.confirm_by_hand(intent.public_id, 50_000, db.session.get(User, officer.id), "part")
+        reconciliation.confirm_by_hand(intent.public_id, 100_000, db.session.get(User, officer.id), "the rest")
+        db.session.commit()
+        with pytest.raises(ValidationError):
+            reconciliation.confirm_by_hand(intent.public_id, 100_000, db.session.get(User, officer.id), "again")
+    assert intent_state(app, intent.public_id)["amount_received"] == 50_000
+    assert [c["amount"] for c in claims(app)] == [100_000]
 
 
 def test_confirm_by_hand_cannot_reach_another_communes_payment(app, accounts, communes, officer):

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.payments.api import delivery, outbound
+from app.payments.webhooks import delivery, outbound
 from app.payments.models import WebhookDelivery, WebhookEndpoint
 from app.payments.stripe_wire import new_id
 from tenants.scoping import all_tenants, tenant_context

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from app.extensions import db
 from app.payments.models import PaymentIntent
 from tenants.onestop import services
-from tenants.onestop.models import Dossier
 from tenants.scoping import tenant_context
 from tests.conftest import csrf_token, login
 from tests.payments.conftest import bank_secrets  # noqa: F401  (fixture)

@@ -1,7 +1,9 @@
 """/v1/refunds: create, list, retrieve, update, cancel (Stripe's Refunds, paid back by bank transfer).
 
-A refund names its ``payment_intent`` (``charge`` is not supported: there are no charges); an intent of another
-account or commune is a 404. ``amount`` defaults to what is left to refund. The refund stays ``pending`` until the
+A refund names the money it gives back: ``charge``, a transfer that paid the intent (``/v1/charges`` lists them, each
+with its payer's name and account), and/or its ``payment_intent``; the payment intent alone is enough only when one
+transfer paid it (docs/decisions.md, "Refund destination"). An intent or charge of another account or commune is
+a 404. ``amount`` defaults to what is left to refund. The refund stays ``pending`` until the
 officer's transfer back is seen or confirmed (see app/payments/refunds.py).
 """
 
@@ -15,6 +17,7 @@ from app.payments import refunds
 from app.payments.api import bp
 from app.payments.api.base import (
     ApiError,
+    current_account,
     get_owned,
     int_param,
     list_body,
@@ -26,7 +29,7 @@ from app.payments.api.base import (
 )
 from app.payments.api.idempotency import idempotency_key, idempotent
 from app.payments.intents import MAX_AMOUNT
-from app.payments.models import Event, PaymentIntent, Refund
+from app.payments.models import BankTransfer, Event, PaymentIntent, Refund
 
 NOUN = "refund"
 URL = "/v1/refunds"
@@ -43,10 +46,18 @@ def _intent(params: dict) -> PaymentIntent:
     return get_owned(PaymentIntent, public_id or "", "payment_intent", param="payment_intent")
 
 
-def _no_charges(params: dict) -> None:
-    if "charge" in params:
-        raise ApiError("Charges are not supported: refund a payment_intent instead.", param="charge",
-                       code="parameter_invalid")
+def _charge(params: dict, intent: PaymentIntent | None) -> tuple[PaymentIntent, BankTransfer | None]:
+    """The intent and the transfer (``charge``) a refund names; a charge of another account is a 404."""
+    charge = str_param(params, "charge", max_length=40)
+    if charge is None:
+        return _intent(params), None
+    transfer = refunds.transfer_of_charge(charge)
+    if transfer is not None and intent is None:
+        intent = db.session.scalar(select(PaymentIntent).where(
+            PaymentIntent.id == transfer.intent_id, PaymentIntent.account_id == current_account().id))
+    if transfer is None or intent is None or transfer.intent_id != intent.id:
+        raise ApiError(f"No such charge: '{charge}'", status=404, code="resource_missing", param="charge")
+    return intent, transfer
 
 
 def _recover_created(record) -> dict | None:
@@ -71,8 +82,8 @@ def _recover_named(record) -> dict:
 @idempotent(recover=_recover_created)
 def create_refund():
     params = read_params(CREATE_PARAMS)
-    _no_charges(params)
-    require(params, "payment_intent")
+    if not params.get("charge"):
+        require(params, "payment_intent")
     amount = int_param(params, "amount", minimum=1, maximum=MAX_AMOUNT, too_small="amount_too_small",
                        too_large="amount_too_large")
     reason = str_param(params, "reason")
@@ -80,8 +91,8 @@ def create_refund():
         raise ApiError(f"Invalid reason: must be one of {', '.join(refunds.API_REASONS)}.", param="reason",
                        code="parameter_invalid")
     metadata = {key: value for key, value in (metadata_param(params) or {}).items() if value != ""}
-    intent = _intent(params)
-    refund = refunds.create_refund(intent, amount, reason=reason or None, metadata=metadata,
+    intent, transfer = _charge(params, _intent(params) if params.get("payment_intent") else None)
+    refund = refunds.create_refund(intent, amount, reason=reason or None, metadata=metadata, source=transfer,
                                    request_id=g.request_id, idempotency_key=idempotency_key())
     db.session.commit()
     return refunds.serialize(refund)
@@ -90,10 +101,11 @@ def create_refund():
 @bp.get("/refunds")
 def list_refunds():
     params = read_params(LIST_PARAMS)
-    _no_charges(params)
     filters = []
     if params.get("payment_intent"):
         filters.append(Refund.intent_id == _intent(params).id)
+    if params.get("charge"):
+        filters.append(Refund.source_transfer_id == _charge(params, None)[1].id)
     rows, has_more = paginate(Refund, params, noun=NOUN, url=URL, filters=filters)
     return list_body([refunds.serialize(refund) for refund in rows], has_more, URL)
 
@@ -123,3 +135,21 @@ def cancel_refund(public_id: str):
     refund = refunds.cancel_refund(_refund(public_id))
     db.session.commit()
     return refunds.serialize(refund)
+
+
+@bp.get("/charges")
+def list_charges():
+    """The transfers that paid one payment intent (``payment_intent`` required), oldest first, each with its payer:
+    what a refund names."""
+    params = read_params(frozenset({"payment_intent", "limit"}))
+    require(params, "payment_intent")
+    intent = _intent(params)
+    return list_body([refunds.serialize_charge(t, intent) for t in refunds.payer_transfers(intent)], False,
+                     "/v1/charges")
+
+
+@bp.get("/charges/<charge>")
+def retrieve_charge(charge: str):
+    read_params(frozenset())
+    intent, transfer = _charge({"charge": charge}, None)
+    return refunds.serialize_charge(transfer, intent)

@@ -8,7 +8,9 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.payments.api import bp, outbound
+from app.payments.api import bp
+from app.payments.webhooks import endpoints, outbound
+from app.payments.webhooks.endpoints import MAX_ENDPOINTS_PER_ACCOUNT, MAX_URL_LENGTH
 from app.payments.api.base import (
     ApiError,
     bool_param,
@@ -25,15 +27,11 @@ from app.payments.api.base import (
 )
 from app.payments.api.idempotency import idempotent
 from app.payments.events import EVENT_TYPES, serialize_event
-from app.clock import utcnow
 from app.payments.intents import check_metadata
 from app.payments.models import Event, WebhookDelivery, WebhookEndpoint
-from app.payments.stripe_wire import new_id
 
 EVENTS_URL = "/v1/events"
 ENDPOINTS_URL = "/v1/webhook_endpoints"
-MAX_ENDPOINTS_PER_ACCOUNT = 16  # Stripe's limit too
-MAX_URL_LENGTH = 2000
 
 ENDPOINT_PARAMS = frozenset({"url", "enabled_events", "description", "metadata", "api_version"})
 
@@ -173,18 +171,10 @@ def create_webhook_endpoint():
     metadata = _metadata(params) or {}
     str_param(params, "api_version")  # accepted: events are always sent in our one version
     account = current_account()
-    count = db.session.scalar(
-        select(func.count()).select_from(WebhookEndpoint).where(WebhookEndpoint.account_id == account.id)
-    )
-    if count >= MAX_ENDPOINTS_PER_ACCOUNT:
+    if endpoints.endpoint_count(account.id) >= MAX_ENDPOINTS_PER_ACCOUNT:
         raise ApiError(f"You have reached the maximum of {MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints.",
                        param="url", code="webhook_endpoints_limit")
-    endpoint = WebhookEndpoint(
-        tenant_id=account.tenant_id, account_id=account.id, public_id=new_id("we"), url=url,
-        secret=new_id("whsec", 32), enabled_events=events, description=description or None, status="enabled",
-        metadata_=metadata, created_at=utcnow(),
-    )
-    db.session.add(endpoint)
+    endpoint = endpoints.add_endpoint(account, url=url, events=events, description=description, metadata=metadata)
     db.session.commit()
     return serialize_endpoint(endpoint, with_secret=True)
 
@@ -212,16 +202,8 @@ def update_webhook_endpoint(public_id: str):
     disabled = bool_param(params, "disabled")
     endpoint = _endpoint(public_id, for_update=True)
     metadata = _metadata(params, existing=endpoint.metadata_)
-    if url is not None:
-        endpoint.url = url
-    if events is not None:
-        endpoint.enabled_events = events
-    if description is not None:
-        endpoint.description = description or None
-    if metadata is not None:
-        endpoint.metadata_ = metadata
-    if disabled is not None:
-        endpoint.status = "disabled" if disabled else "enabled"
+    endpoints.change_endpoint(endpoint, url=url, events=events, description=description, metadata=metadata,
+                              disabled=disabled)
     db.session.commit()
     return serialize_endpoint(endpoint)
 
@@ -231,6 +213,6 @@ def delete_webhook_endpoint(public_id: str):
     read_params(frozenset())
     endpoint = _endpoint(public_id, for_update=True)
     deleted_id = endpoint.public_id
-    db.session.delete(endpoint)  # its pending deliveries go with it (ON DELETE CASCADE)
+    endpoints.delete_endpoint(endpoint)
     db.session.commit()
     return {"id": deleted_id, "object": "webhook_endpoint", "deleted": True}

@@ -1,7 +1,9 @@
-"""Incoming bank-transaction notifications (SePay, Casso v2, payOS): verify, then parse into one shape.
+"""Incoming bank-transaction notifications: the one shape every source is parsed into (``BankTransaction``), the
+checks they share, and the reference codes that a transfer's text carries. Each source has its module beside this
+one (``sepay``, ``casso``, ``payos``; a bank statement: ``statement``).
 
-Views call ``verify_*`` on the raw request first, then ``parse_*``; both raise ``NotificationError`` whose
-``status`` is the HTTP answer (401: authentication/signature, 400: malformed). Everything downstream works on
+The receivers call a source's ``verify_*`` on the raw request first, then its ``parse_*``; both raise
+``NotificationError`` whose ``status`` is the HTTP answer (401: authentication/signature, 400: malformed). Everything downstream works on
 ``BankTransaction`` and never on provider JSON.
 
 Authentication schemes (all comparisons constant-time, all fail closed when no secret is configured):
@@ -25,7 +27,6 @@ Provider times are Vietnam local time without offset; ``occurred_at`` is convert
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import re
@@ -39,7 +40,6 @@ from typing import Any
 from app.payments.banks import bin_for
 
 from app.formatting import VN_TZ
-from app.payments.stripe_wire import parse_signature_header
 
 SIGNATURE_WINDOW_SECONDS = 300
 KEY_DIGEST_PREFIX = "sha256:"  # a stored SePay API key that is a digest (accounts.sepay_key_digest)
@@ -185,195 +185,6 @@ def _hex_hmac(key: str, message: bytes, digest: Any) -> str:
 
 def _same(expected: str, given: str) -> bool:
     return hmac.compare_digest(expected.encode("utf-8"), given.strip().lower().encode("utf-8"))
-
-
-def sign_sepay(body: bytes, secret: str, timestamp: int) -> dict[str, str]:
-    """Headers for our SePay HMAC scheme (simulate-transfer CLI, tests)."""
-    signature = _hex_hmac(secret, f"{timestamp}.".encode() + body, hashlib.sha256)
-    return {"X-SePay-Timestamp": str(timestamp), "X-SePay-Signature": signature}
-
-
-def verify_sepay(
-    headers: Mapping[str, str], body: bytes, *, api_key: str | None, webhook_secret: str | None,
-    now: float | None = None,
-) -> None:
-    """Accept the API-key header or the HMAC headers, whichever is configured and valid; else 401."""
-    if not api_key and not webhook_secret:
-        raise NotificationError("SePay webhook authentication is not configured", 401)
-    problems = []
-    if api_key:
-        authorization = _header(headers, "Authorization")
-        scheme, _, given = (authorization or "").strip().partition(" ")
-        if api_key.startswith(KEY_DIGEST_PREFIX):  # a payment account's own key is stored as its digest
-            given = KEY_DIGEST_PREFIX + hashlib.sha256(given.strip().encode("utf-8")).hexdigest()
-        if scheme.lower() == "apikey" and hmac.compare_digest(
-            given.strip().encode("utf-8"), api_key.encode("utf-8")
-        ):
-            return
-        problems.append("invalid API key" if authorization else "missing Authorization: Apikey header")
-    if webhook_secret:
-        try:
-            _verify_sepay_hmac(headers, body, webhook_secret, now)
-            return
-        except NotificationError as exc:
-            problems.append(exc.message)
-    raise NotificationError("SePay authentication failed: " + "; ".join(problems), 401)
-
-
-def _verify_sepay_hmac(headers: Mapping[str, str], body: bytes, secret: str, now: float | None) -> None:
-    timestamp = (_header(headers, "X-SePay-Timestamp") or "").strip()
-    signature = _header(headers, "X-SePay-Signature")
-    if not timestamp or not signature:
-        raise NotificationError("missing X-SePay-Timestamp/X-SePay-Signature headers", 401)
-    if not (timestamp.isascii() and timestamp.isdigit()):
-        raise NotificationError("X-SePay-Timestamp must be unix seconds", 401)
-    if not _same(_hex_hmac(secret, f"{timestamp}.".encode() + body, hashlib.sha256), signature):
-        raise NotificationError("signature mismatch", 401)
-    _check_window(int(timestamp), now)
-
-
-def parse_sepay(body: bytes | str) -> BankTransaction:
-    """SePay JSON -> BankTransaction; outgoing transfers come back with direction "out" for the caller to skip."""
-    obj = _load_object(body)
-    direction = _require(obj, "transferType")
-    if direction not in ("in", "out"):
-        raise NotificationError("Field transferType must be 'in' or 'out'")
-    texts = [obj.get("content"), obj.get("description")]
-    if not any(isinstance(text, str) for text in texts):
-        raise NotificationError("Field content or description is required and must be a string")
-    return BankTransaction(
-        provider="sepay",
-        provider_txn_id=_txn_id(obj, "id"),
-        amount=_amount(obj, "transferAmount"),
-        content=next((text for text in texts if isinstance(text, str) and text), ""),
-        account_number=_optional_str(obj.get("accountNumber")),
-        bank=_optional_str(obj.get("gateway")),
-        occurred_at=_local_time(obj.get("transactionDate"), "transactionDate"),
-        reference=_optional_str(obj.get("referenceCode")),
-        raw=obj,
-        direction=direction,
-        bank_bin=bin_for(_optional_str(obj.get("gateway"))),
-        **_counter(obj),
-    )
-
-
-def _casso_message(body_obj: Any, t_ms: int | str) -> bytes:
-    canonical = json.dumps(body_obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return f"{t_ms}.{canonical}".encode("utf-8")
-
-
-def sign_casso(body_obj: Mapping[str, Any], key: str, t_ms: int) -> str:
-    """``X-Casso-Signature`` value for a body (simulate-transfer CLI, tests)."""
-    return f"t={t_ms},v1={_hex_hmac(key, _casso_message(body_obj, t_ms), hashlib.sha512)}"
-
-
-def verify_casso(
-    headers: Mapping[str, str], body: bytes, *, checksum_key: str | None, now: float | None = None
-) -> None:
-    """Check X-Casso-Signature (HMAC-SHA512 over t + canonical JSON) and its 5-minute window."""
-    if not checksum_key:
-        raise NotificationError("Casso webhook checksum key is not configured", 401)
-    header = _header(headers, "X-Casso-Signature")
-    if not header:
-        raise NotificationError("Missing X-Casso-Signature header", 401)
-    stamps, signatures = parse_signature_header(header)
-    stamps = [stamp.strip() for stamp in stamps]
-    if len(stamps) != 1 or not (stamps[0].isascii() and stamps[0].isdigit()) or not signatures:
-        raise NotificationError("Malformed X-Casso-Signature header (want t=<unix ms>,v1=<hex>)", 401)
-    expected = _hex_hmac(checksum_key, _casso_message(_load_object(body), stamps[0]), hashlib.sha512)
-    if not any(_same(expected, given) for given in signatures):
-        raise NotificationError("Casso signature mismatch", 401)
-    _check_window(int(stamps[0]), now, 1000)
-
-
-def parse_casso(body: bytes | str) -> list[BankTransaction]:
-    """Casso body -> transactions; ``data`` is one object in v2 webhooks, a list is accepted too.
-
-    Casso reports money going out as a negative amount: returned as direction "out" with a positive amount.
-    """
-    obj = _load_object(body)
-    if obj.get("error", 0) != 0:
-        raise NotificationError(f"Casso notification reports error {obj.get('error')!r}")
-    data = obj.get("data")
-    items = data if isinstance(data, list) else [data]
-    if not items or not all(isinstance(item, dict) for item in items):
-        raise NotificationError("Field data must be an object or a list of objects")
-    return [_casso_transaction(item, index if isinstance(data, list) else None) for index, item in enumerate(items)]
-
-
-def _casso_transaction(item: dict[str, Any], index: int | None) -> BankTransaction:
-    where = "data." if index is None else f"data[{index}]."
-    signed_amount = _amount(item, "amount", where, signed=True)
-    return BankTransaction(
-        provider="casso",
-        provider_txn_id=_txn_id(item, "id", where),
-        amount=abs(signed_amount),
-        content=_text(item, "description", where),
-        account_number=_optional_str(item.get("accountNumber")),
-        bank=_optional_str(item.get("bankAbbreviation")) or _optional_str(item.get("bankName")),
-        occurred_at=_local_time(item.get("transactionDateTime"), where + "transactionDateTime"),
-        reference=_optional_str(item.get("reference")),
-        raw=item,
-        direction="in" if signed_amount > 0 else "out",
-        bank_bin=bin_for(_optional_str(item.get("bankAbbreviation"))) or bin_for(_optional_str(item.get("bankName"))),
-        **_counter(item),
-    )
-
-
-def _payos_value(value: Any) -> str:
-    if value is None or value in ("null", "undefined"):
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return str(value)
-
-
-def sign_payos(data: Mapping[str, Any], key: str) -> str:
-    """payOS ``signature`` for a ``data`` object (simulate-transfer CLI, tests)."""
-    message = "&".join(f"{name}={_payos_value(data[name])}" for name in sorted(data))
-    return _hex_hmac(key, message.encode("utf-8"), hashlib.sha256)
-
-
-def verify_payos(body_obj: Mapping[str, Any] | bytes | str, *, checksum_key: str | None) -> None:
-    """Check the body's ``signature`` against its ``data``; the raw bytes are not signed, only the fields."""
-    if not checksum_key:
-        raise NotificationError("payOS checksum key is not configured", 401)
-    obj = _load_object(body_obj)
-    signature, data = obj.get("signature"), obj.get("data")
-    if not isinstance(signature, str) or not signature:
-        raise NotificationError("Missing payOS signature", 401)
-    if not isinstance(data, dict):
-        raise NotificationError("Field data must be an object")
-    if not _same(sign_payos(data, checksum_key), signature):
-        raise NotificationError("payOS signature mismatch", 401)
-
-
-def parse_payos(body: Mapping[str, Any] | bytes | str) -> BankTransaction:
-    """payOS body -> BankTransaction; a non-success payload (``code`` != "00") is refused with 400.
-
-    The transaction id is the bank ``reference`` when present, else the payOS ``orderCode``.
-    """
-    obj = _load_object(body)
-    if obj.get("code") != "00" or obj.get("success") is False:
-        raise NotificationError(f"payOS notification is not a success: code={obj.get('code')!r}")
-    data = obj.get("data")
-    if not isinstance(data, dict):
-        raise NotificationError("Field data must be an object")
-    reference = _optional_str(data.get("reference"))
-    return BankTransaction(
-        provider="payos",
-        provider_txn_id=reference or _txn_id(data, "orderCode", "data."),
-        amount=_amount(data, "amount", "data."),
-        content=_text(data, "description", "data."),
-        account_number=_optional_str(data.get("accountNumber")),
-        bank=None,  # payOS names the payer's bank (counterAccountBankName), not ours
-        occurred_at=_local_time(data.get("transactionDateTime"), "data.transactionDateTime"),
-        reference=reference,
-        raw=data,
-        **_counter(data),
-    )
 
 
 def new_reference_code(prefix: str = "GL") -> str:

@@ -46,20 +46,14 @@ from app.errors import DomainError
 from app.extensions import db, limiter
 from app.payments.banks import bin_for
 from app.payments.models import PaymentAccount
-from app.payments.bank.notifications import (
-    BankTransaction,
-    NotificationError,
-    parse_casso,
-    parse_payos,
-    parse_sepay,
-    verify_casso,
-    verify_payos,
-    verify_sepay,
-)
+from app.payments.bank.notifications import BankTransaction, NotificationError
+from app.payments.bank.casso import parse_casso, verify_casso
+from app.payments.bank.payos import parse_payos, verify_payos
+from app.payments.bank.sepay import parse_sepay, verify_sepay
 from app.payments.bank.reconciliation import check_transaction, confirm_transfer
 from tenants.scoping import all_tenants
 
-bp = Blueprint("bank_webhooks", __name__, url_prefix="/webhooks")
+bp = Blueprint("bank_notifications", __name__, url_prefix="/webhooks")  # the URL the banks were given
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,6 @@ deliveries of one notification, or two transfers for one intent, cannot both cou
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,11 +18,19 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import NotFound, ValidationError
+from app.text import normalize
 from app.extensions import db
 from app.payments.events import emit
 from app.clock import as_utc, utcnow
 from app.payments.intents import MAX_AMOUNT, _cancel, is_expired, lock_intent, locked_intents
-from app.payments.models import INBOX_STATUSES, BankTransfer, PaymentAccount, PaymentIntent
+from app.payments.models import BankTransfer, PaymentAccount, PaymentClaim, PaymentIntent
+from app.payments.statuses import (
+    INBOX_STATUSES,
+    NOTE_AMBIGUOUS_ACCOUNT,
+    NOTE_LATE_ACCEPTED,
+    NOTE_LATE_ACCEPTED_OVERPAID,
+    NOTE_OTHER_ACCOUNT,
+)
 from app.payments.bank.notifications import BankTransaction, find_reference_codes
 from tenants.scoping import all_tenants
 
@@ -37,14 +44,6 @@ class ConfirmOutcome:
 
 # A bank's clock and ours may differ a little: a transfer the bank dates this much after the deadline is on time.
 CLOCK_TOLERANCE = timedelta(minutes=2)
-
-# Notes the system writes on a transfer (stored in English, shown translated: inbox.NOTE_LABELS).
-NOTE_OTHER_ACCOUNT = "The reference code names a payment to another bank account."
-NOTE_LATE_ACCEPTED = "Late payment accepted."
-NOTE_SETTLED_BY_REFUND = "Settled by a refund."
-NOTE_AMBIGUOUS_ACCOUNT = "This account number is registered at several banks and the source does not say which."
-NOTE_LATE_ACCEPTED_OVERPAID = "Late payment accepted; the difference waits for a refund decision."
-
 
 def _receiving_accounts(txn: BankTransaction) -> list[PaymentAccount] | None:
     """The payment accounts (of any commune) the transfer may have gone into: those with its number, at its bank
@@ -217,6 +216,9 @@ def _apply(intent: PaymentIntent, transfer: BankTransfer) -> None:
         intent.flag = "late"
         emit(intent, "payment_intent.late_payment")
         return
+    if intent.status == "succeeded" and open_claims(intent):
+        _settle_claims(intent, transfer)  # the bank's own report of money a person said had arrived
+        return
     if intent.status == "succeeded":
         transfer.status = "duplicate"  # paid twice: the second transfer waits for a refund decision
         intent.flag = "overpaid"
@@ -253,19 +255,85 @@ def _succeed(intent: PaymentIntent) -> None:
     emit(intent, "payment_intent.succeeded")
 
 
-def confirm_by_hand(intent_public_id: str, amount: int, actor, note: str | None = None) -> ConfirmOutcome:
-    """A staff member saw the money in the bank account and says so; it goes through the same door."""
+def open_claims(intent: PaymentIntent) -> list[PaymentClaim]:
+    """The intent's confirmations by hand the bank has not yet confirmed (read under the intent's lock)."""
+    return list(db.session.scalars(select(PaymentClaim).where(
+        PaymentClaim.tenant_id == intent.tenant_id, PaymentClaim.intent_id == intent.id,
+        PaymentClaim.status == "open").order_by(PaymentClaim.id)))
+
+
+def _settle_claims(intent: PaymentIntent, transfer: BankTransfer) -> None:
+    """A bank transfer for an intent paid on a person's word: the money is counted now (once: the claim never was),
+    and once the bank has moved the amount due the claims are settled. Nothing is flagged overpaid unless the bank
+    itself moved more than was due; the intent succeeded already, so no second ``succeeded`` event."""
+    intent.amount_received += transfer.amount
+    if intent.amount_received < intent.amount:
+        transfer.status = "short"  # the claim stays open: it shows in the inbox if the rest never comes
+        return
+    now = utcnow()
+    for claim in open_claims(intent):
+        claim.status, claim.settled_transfer_id, claim.settled_at = "settled", transfer.id, now
+    for earlier in db.session.scalars(
+        select(BankTransfer).where(BankTransfer.intent_id == intent.id, BankTransfer.status == "short")
+    ):
+        earlier.status = "matched"
+    overpaid = intent.amount_received > intent.amount
+    transfer.status = "overpaid" if overpaid else "matched"
+    intent.flag = "overpaid" if overpaid else None
+    if overpaid:
+        emit(intent, "payment_intent.overpaid")
+
+
+def confirm_by_hand(intent_public_id: str, amount: int, actor, note: str | None = None) -> PaymentClaim:
+    """A person saw the money in the bank account and says so: a claim (who, when, why), not a transfer. The intent
+    succeeds (its domain hears it as from a bank) but ``amount_received`` counts only what a bank source reports,
+    so nothing can be refunded on a claim; the bank's report of the transfer settles it (``_settle_claims``).
+
+    The intent is locked first (app/locks.py), so this and a bank notification for it run one after the other:
+    whichever comes second sees the other's result. Flushes only."""
+    found = db.session.scalar(select(PaymentIntent.id).where(PaymentIntent.public_id == intent_public_id))
+    if found is None:  # scoped: another commune's intent does not exist here
+        raise NotFound(_l("No such payment."))
+    return record_claim(lock_intent(intent_id=found), amount, actor, note)
+
+
+def record_claim(intent: PaymentIntent, amount: int, actor, note: str | None = None) -> PaymentClaim:
+    """``confirm_by_hand`` for an intent its caller has already locked (a domain that locked the intent before its
+    own row, app/locks.py). Flushes only."""
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise ValidationError(_l("The amount must be greater than zero."), field="amount")
-    intent = db.session.scalar(select(PaymentIntent).where(PaymentIntent.public_id == intent_public_id))
-    if intent is None:  # scoped: another commune's intent does not exist here
-        raise NotFound(_l("No such payment."))
-    txn = BankTransaction(
-        provider="manual", provider_txn_id=f"manual-{uuid.uuid4().hex}", amount=amount,
-        content=intent.reference_code, account_number=None, bank=None, occurred_at=utcnow(), reference=None,
-        raw={"confirmed_by": actor.email, "note": note or ""},
-    )
-    return confirm_transfer(txn, intent_public_id=intent.public_id)
+    if amount > MAX_AMOUNT:
+        raise ValidationError(_l("The amount is too large (13 digits at most)."), field="amount")
+    if intent.status == "succeeded":
+        raise ValidationError(_l("This payment is already paid."), field="amount")
+    if intent.status == "canceled" or is_expired(intent):
+        raise ValidationError(_l("This payment has expired or was canceled; a transfer that still arrives waits "
+                                 "in the inbox."), field="amount")
+    due = intent.amount - intent.amount_received
+    if amount < due:
+        raise ValidationError(_l("A confirmation by hand covers the whole amount still due (%(due)s đồng).",
+                                 due=due), field="amount")
+    claim = PaymentClaim(tenant_id=intent.tenant_id, intent_id=intent.id, amount=amount, status="open",
+                         claimed_by_id=actor.id, claimed_by=actor.email, claimed_at=utcnow(),
+                         note=normalize(note)[:1000])
+    db.session.add(claim)
+    db.session.flush()
+    intent.flag = None
+    _succeed(intent)
+    db.session.flush()
+    return claim
+
+
+def overdue_claims(tenant_id: int | None, now: datetime | None = None) -> list[PaymentClaim]:
+    """Claims the bank has not confirmed within ``PAYMENT_CLAIM_DAYS`` days: shown in the inbox, a person looks."""
+    days = int(current_app.config.get("PAYMENT_CLAIM_DAYS", 3))
+    limit = (now or utcnow()) - timedelta(days=days)
+    query = (select(PaymentClaim).where(PaymentClaim.status == "open", PaymentClaim.claimed_at <= limit)
+             .order_by(PaymentClaim.claimed_at, PaymentClaim.id))
+    if tenant_id is not None:
+        query = query.where(PaymentClaim.tenant_id == tenant_id)
+    with all_tenants():
+        return list(db.session.scalars(query))
 
 
 def of_accounts(account_ids: Collection[int]):
@@ -377,20 +445,36 @@ def accept_late(transfer_id: int, tenant_id: int | None, actor, *,
             raise ValidationError(_l("This payment is no longer canceled."), field="transfer")
         if intent.amount_received + transfer.amount < intent.amount:  # checked before anything changes
             raise ValidationError(_l("The money received is less than the amount due."), field="transfer")
-        intent.amount_received += transfer.amount
-        intent.canceled_at = None
-        intent.cancellation_reason = None
-        _succeed(intent)
-        transfer.resolved_by_id = actor.id
-        transfer.resolved_at = utcnow()
-        if intent.amount_received > intent.amount:  # more than due: the difference waits for a refund decision
-            intent.flag = "overpaid"
-            transfer.status = "overpaid"
-            transfer.note = NOTE_LATE_ACCEPTED_OVERPAID
-            emit(intent, "payment_intent.overpaid")
-        else:
-            intent.flag = "late"
-            transfer.status = "resolved"
-            transfer.note = NOTE_LATE_ACCEPTED
+        _accept_late(intent, transfer, actor.id)
         db.session.commit()
         return transfer
+
+
+def _accept_late(intent: PaymentIntent, transfer: BankTransfer, actor_id: int | None) -> None:
+    intent.amount_received += transfer.amount
+    intent.canceled_at = None
+    intent.cancellation_reason = None
+    transfer.resolved_by_id = actor_id
+    transfer.resolved_at = utcnow()
+    if intent.amount_received > intent.amount:  # more than due: the difference waits for a refund decision
+        intent.flag = "overpaid"
+        transfer.status = "overpaid"
+        transfer.note = NOTE_LATE_ACCEPTED_OVERPAID
+    else:
+        intent.flag = "late"
+        transfer.status = "resolved"
+        transfer.note = NOTE_LATE_ACCEPTED
+    _succeed(intent)
+    if transfer.status == "overpaid":
+        emit(intent, "payment_intent.overpaid")
+
+
+def accept_late_by_domain(intent: PaymentIntent) -> None:
+    """The intent's domain took the late transfer just applied to it (called from its reaction, the intent locked):
+    as if a person accepted it, without one. Flushes only."""
+    transfer = db.session.scalar(select(BankTransfer).where(
+        BankTransfer.intent_id == intent.id, BankTransfer.status == "late").order_by(BankTransfer.id.desc()).limit(1))
+    if transfer is None or intent.status != "canceled" or intent.amount_received + transfer.amount < intent.amount:
+        return
+    _accept_late(intent, transfer, None)
+    db.session.flush()

@@ -31,7 +31,7 @@ from app.extensions import db
 from app.payments.banks import get_bank
 from app.payments.models import PaymentIntent
 from app.formatting import VN_TZ
-from app.payments.bank.notifications import sign_sepay
+from app.payments.bank.sepay import sign_sepay
 from tenants.scoping import all_tenants
 
 WEBHOOK_PATH = "/webhooks/sepay"

@@ -27,14 +27,15 @@ from tenants.scoping import tenant_context
 from tests.conftest import login
 from tests.tenants.market.helpers import make_market, make_vendor
 
-CLERK = SimpleNamespace(email="bank@test")
+CLERK = SimpleNamespace(id=None, email="bank@test")
 
 
 def qr_paid(app, tenant, vendor_id, amount) -> None:
     with app.app_context(), tenant_context(tenant):
         sale = services.record_qr_sale(vendor_id, amount)
         db.session.commit()
-        payments.confirm_sale_by_hand(payments.sale_intent(sale.intent_id), amount, CLERK, "test")
+        payments.confirm_sale_by_hand(payments.lock_sale_intent(sale.intent_id), amount, CLERK, "test")
+        db.session.commit()
 
 
 def qr_waiting(app, tenant, vendor_id, amount) -> None:

@@ -13,7 +13,8 @@ from tenants.onestop.models import Dossier, DossierEvent
 from tenants.scoping import tenant_context
 from tests.payments.conftest import bank_secrets  # noqa: F401  (fixture)
 from tests.payments.helpers import ACCOUNT_A, make_account, post_sepay, sepay_payload
-from tests.tenants.onestop.conftest import counter_dossier, procedure, vn
+from tests.conftest import post_form
+from tests.tenants.onestop.conftest import APPLICANT, counter_dossier, procedure, vn
 
 pytestmark = pytest.mark.usefixtures("bank_secrets")
 
@@ -101,14 +102,19 @@ def test_the_fee_qr_is_on_the_public_page_and_in_the_api_while_it_is_asked(app, 
     dossier_id, reference, amount = awaiting_fee
     with app.app_context(), tenant_context(commune):
         code = db.session.scalar(select(Dossier.code).where(Dossier.id == dossier_id))
-    body = client.get(f"/api/dossiers/{code}").get_json()
+    # The code alone shows the status and the fee, never the payment reference (nor the QR carrying it).
+    assert client.get(f"/api/dossiers/{code}").get_json()["fee_payment"] is None
+    assert reference not in client.get(f"/c/bat-trang/onestop/lookup/{code}").get_data(as_text=True)
+    applicant = {"X-Applicant-Id": APPLICANT["id_number"]}
+    body = client.get(f"/api/dossiers/{code}", headers=applicant).get_json()
     payment = body["fee_payment"]
     assert (payment["amount"], payment["reference"]) == (8_000, reference)
     assert payment["qr"]["data"].startswith("000201") and reference in payment["qr"]["data"]
-    page = client.get(f"/c/bat-trang/onestop/lookup/{code}").get_data(as_text=True)
+    page = post_form(client, f"/c/bat-trang/onestop/lookup/{code}", {"id_number": APPLICANT["id_number"]},
+                     token_from=f"/c/bat-trang/onestop/lookup/{code}").get_data(as_text=True)
     png = base64.b64decode(re.search(r'data-testid="fee-qr">.*?src="data:image/png;base64,([^"]+)"', page,
                                      re.S).group(1))
     [decoded] = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
     assert decoded.text == payment["qr"]["data"]
     post_sepay(client, sepay_payload(ACCOUNT_A, reference, amount))
-    assert client.get(f"/api/dossiers/{code}").get_json()["fee_payment"] is None  # paid: no QR any more
+    assert client.get(f"/api/dossiers/{code}", headers=applicant).get_json()["fee_payment"] is None  # paid: no QR

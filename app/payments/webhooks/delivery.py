@@ -1,4 +1,4 @@
-"""Outgoing webhook delivery: the worker behind ``flask payments worker``.
+"""Outgoing webhook delivery: what the worker (app/payments/jobs.py, ``flask payments worker``) sends each round.
 
 ``emit`` (events.py) stores a ``WebhookDelivery`` row per enabled endpoint in the same transaction as the change;
 ``deliver_due`` sends the due ones. Each delivery is a POST of the Stripe-shaped event JSON, signed the Stripe way
@@ -27,19 +27,17 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
-from app.clock import utcnow
+from app.clock import as_utc, utcnow
 from app.extensions import db
-from app.payments.api import outbound
+from app.payments.webhooks import outbound
 from app.payments.events import serialize_event
 from app.payments.models import WebhookDelivery
 from app.payments.stripe_wire import sign_payload
@@ -64,16 +62,11 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 # How long claimed deliveries stay invisible to other workers: a base plus one timeout per delivery in the batch.
 # The batch stops sending when its lease runs short, so a slow receiver can never make two workers overlap.
 LEASE_BASE = timedelta(seconds=60)
-PRUNE_EVERY_SECONDS = 3600  # idempotency keys live 24 h; pruning hourly is plenty
 
 # post(url, data=body, headers=..., timeout=...) -> (HTTP status, response text), or a response object with
 # ``status_code`` and ``text`` (so a ``requests.Session().post`` fits too); raises on network failure.
 Poster = Callable[..., object]
 
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def backoff(attempts: int) -> timedelta | None:
@@ -242,7 +235,7 @@ def deliver_due(now: datetime | None = None, limit: int = 100, session_post: Pos
     (called as ``post(url, data=, headers=, timeout=)``, like ``requests.Session().post``).
     ``should_stop`` is asked between deliveries (a stopping worker gives back what it has not sent).
     """
-    now = _as_utc(now) if now else utcnow()
+    now = as_utc(now) if now else utcnow()
     post = session_post or guarded_post
     attempted = 0
     with all_tenants():
@@ -261,71 +254,6 @@ def deliver_due(now: datetime | None = None, limit: int = 100, session_post: Pos
             _record(job.delivery_id, status_code, error, now)
             attempted += 1
     return attempted
-
-
-# ---------------------------------------------------------------------------------------------------- the worker
-
-
-def run_worker(*, once: bool = False, interval: float = 2.0, limit: int = 100,
-               echo: Callable[[str], None] = print, stop: threading.Event | None = None) -> int:
-    """Loop: expire overdue intents, deliver due webhooks, sleep ``interval``; until SIGTERM/SIGINT or ``stop``.
-
-    A signal lets the current delivery finish, gives back the rest of the batch and exits cleanly. A failing
-    round (database away, say) is logged and retried after ``interval``; with ``once`` it raises. Returns the
-    number of rounds run. Signal handlers are installed only in the main thread and restored on the way out.
-    """
-    from app.payments.api.idempotency import prune_idempotency_records
-    from app import transactions
-    from app.notify import worker as notify_worker
-    from app.payments.intents import expire_due
-
-    stop = stop or threading.Event()
-    last_prune = 0.0
-    previous: dict[int, object] = {}
-    if not once and threading.current_thread() is threading.main_thread():
-        def _on_signal(signum, _frame):
-            echo(f"Received {signal.Signals(signum).name}: finishing the current delivery, then stopping.")
-            stop.set()
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, _on_signal)
-    rounds = 0
-    if not once:
-        echo(f"Payments worker started (every {interval:g} s, {limit} deliveries per round). Stop with Ctrl-C.")
-    try:
-        while not stop.is_set():
-            rounds += 1
-            sent = 0
-            try:
-                expired = transactions.run(expire_due)
-                if time.monotonic() - last_prune > PRUNE_EVERY_SECONDS:
-                    prune_idempotency_records()
-                    last_prune = time.monotonic()
-                sent = deliver_due(limit=limit, should_stop=stop.is_set)
-                sent += notify_worker.run_round(limit, stop.is_set)  # notifications: the same runner (app/notify)
-                if once or expired or sent:
-                    echo(f"{_stamp()} webhooks sent: {sent}; payment intents expired: {expired}")
-            except Exception:
-                db.session.rollback()
-                if once:
-                    raise
-                log.exception("payments worker round failed; retrying in %s s", interval)
-            finally:
-                db.session.remove()  # give the connection back between rounds
-            if once:
-                break
-            if sent < limit:  # a full batch means more is waiting: go again at once
-                stop.wait(interval)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    if not once:
-        echo("Payments worker stopped.")
-    return rounds
-
-
-def _stamp() -> str:
-    return utcnow().strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 # ---------------------------------------------------------------------------------------------------- the log
@@ -350,9 +278,9 @@ def delivery_log(endpoint_id: int | None = None, limit: int = 50) -> list[dict]:
             "attempts": delivery.attempts,
             "last_status_code": delivery.last_status_code,
             "last_error": delivery.last_error,
-            "next_attempt_at": _as_utc(delivery.next_attempt_at) if delivery.status == "pending" else None,
-            "delivered_at": _as_utc(delivery.delivered_at) if delivery.delivered_at else None,
-            "created_at": _as_utc(delivery.created_at) if delivery.created_at else None,
+            "next_attempt_at": as_utc(delivery.next_attempt_at) if delivery.status == "pending" else None,
+            "delivered_at": as_utc(delivery.delivered_at) if delivery.delivered_at else None,
+            "created_at": as_utc(delivery.created_at) if delivery.created_at else None,
         }
         for delivery in db.session.scalars(query).unique()  # event and endpoint are joined eagerly: one query
     ]

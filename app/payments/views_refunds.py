@@ -16,19 +16,17 @@ from flask_login import current_user
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.auth.access import commune_staff_required, district_admin_required
+from app.auth.access import commune_staff_required
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError
 from app.extensions import db
 from app.forms import BaseForm
 from app.payments import qr, refunds
-from app.payments.bank.inbox import REFUND_STATUS_LABELS, _flash_error, bp
+from app.payments.statuses import REFUND_CONFIRMATION_LABELS, REFUND_REASON_LABELS, REFUND_STATUS_LABELS
+from app.payments.views_staff import AcceptLateForm, _flash_error, bp
 from app.payments.banks import all_banks, get_bank
 from tenants.models import Tenant
 
-CONFIRMATION_LABELS = {"transfer": _l("Seen in the bank's transfers"), "manual": _l("Confirmed by hand")}
-REASON_LABELS = {"overpaid": _l("Overpaid"), "late_payment": _l("Late payment"), "duplicate": _l("Paid twice"),
-                 "fraudulent": _l("Fraudulent"), "requested_by_customer": _l("Requested by the payer")}
 
 
 class DestinationForm(BaseForm):
@@ -44,8 +42,6 @@ def _destination_form() -> DestinationForm:
 
 
 def _settle(tenant_id: int | None, transfer_id: int, back: str):
-    from app.payments.bank.inbox import AcceptLateForm
-
     if not AcceptLateForm().validate_on_submit():
         flash(_("The form could not be read. Please try again."), "error")
         return redirect(back)
@@ -65,12 +61,6 @@ def _settle(tenant_id: int | None, transfer_id: int, back: str):
 @commune_staff_required(*STAFF_ROLES)
 def settle_by_refund(transfer_id: int):
     return _settle(g.tenant.id, transfer_id, url_for("reconciliation.inbox"))
-
-
-@bp.route("/district/payments/inbox/<int:transfer_id>/refund", methods=["POST"])
-@district_admin_required
-def district_settle_by_refund(transfer_id: int):
-    return _settle(None, transfer_id, url_for("reconciliation.district_inbox"))
 
 
 def _qr_data_uri(payload: str | None) -> str | None:
@@ -96,13 +86,11 @@ def refund(public_id: str):
     return render_template(
         "payments/staff_refund.html", refund=found, intent=found.intent, payload=payload,
         qr_src=_qr_data_uri(payload), bank=bank, form=_destination_form(),
-        status_labels=REFUND_STATUS_LABELS, confirmation_labels=CONFIRMATION_LABELS, reason_labels=REASON_LABELS,
+        status_labels=REFUND_STATUS_LABELS, confirmation_labels=REFUND_CONFIRMATION_LABELS, reason_labels=REFUND_REASON_LABELS,
     )
 
 
 def _act(public_id: str, action, done: str):
-    from app.payments.bank.inbox import AcceptLateForm
-
     target = url_for("reconciliation.refund", public_id=public_id)
     found = refunds.get_refund(public_id)
     if not AcceptLateForm().validate_on_submit():

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from app.payments.bank.notifications import sign_payos
+from app.payments.bank.payos import sign_payos
 from tests.payments.helpers import (
     ACCOUNT_A,
     ACCOUNT_B,
@@ -157,7 +157,7 @@ def _payos_refusals(code):
     tampered["data"]["amount"] = 1_500_000
     missing_amount = payos_body(ACCOUNT_A, code, 150_000, key=None)
     del missing_amount["data"]["amount"]
-    from app.payments.bank.notifications import sign_payos as _sign
+    from app.payments.bank.payos import sign_payos as _sign
 
     missing_amount["signature"] = _sign(missing_amount["data"], PAYOS_KEY)
     return {

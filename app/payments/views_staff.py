@@ -23,59 +23,26 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from app import bounds
-from app.auth.access import commune_staff_required, district_admin_required
+from app.auth.access import commune_staff_required
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError, NotFound, ValidationError
 from app.extensions import db
 from app.formatting import format_vnd
 from app.forms import BaseForm
-from app.payments import refunds, stats
+from app.payments import refunds, stats, statuses
 from app.payments.bank import reconciliation
 from app.payments.accounts import list_accounts
 from app.payments.intents import get_intent, is_expired
-from app.payments.api.delivery import delivery_log
+from app.payments.webhooks.delivery import delivery_log
 from app.payments.models import BankTransfer, PaymentAccount, PaymentIntent, WebhookEndpoint
 from app.uploads import upload_limit
 from app.payments.bank.statement import MAX_BYTES, StatementImport, decode_statement, parse_amount
 from tenants.models import Tenant
 from tenants.scoping import all_tenants, tenant_context
 
-bp = Blueprint("reconciliation", __name__, template_folder="../templates")
+bp = Blueprint("reconciliation", __name__, template_folder="templates")
 
 PAGE_SIZE = 25
-
-INTENT_STATUS_LABELS = {
-    "requires_action": _l("Waiting for payment"),
-    "succeeded": _l("Paid"),
-    "canceled": _l("Canceled"),
-    "processing": _l("Processing"),
-}
-TRANSFER_STATUS_LABELS = {
-    "matched": _l("Matched"),
-    "unmatched": _l("Unmatched"),
-    "short": _l("Short payment"),
-    "overpaid": _l("Overpaid"),
-    "late": _l("Late payment"),
-    "duplicate": _l("Paid twice"),
-    "outgoing": _l("Outgoing"),
-    "resolved": _l("Resolved"),
-    "already_recorded": _l("Already recorded"),
-}
-NOTE_LABELS = {reconciliation.NOTE_OTHER_ACCOUNT: _l("The reference code names a payment to another bank account."),
-               reconciliation.NOTE_LATE_ACCEPTED: _l("Late payment accepted."),
-               reconciliation.NOTE_SETTLED_BY_REFUND: _l("Settled by a refund."),
-               refunds.NOTE_REFUND_AMOUNT: _l("The amount differs from the refund it names."),
-               refunds.NOTE_REFUND_DONE: _l("The refund it names was already completed."),
-               reconciliation.NOTE_AMBIGUOUS_ACCOUNT: _l("This account number is registered at several banks and "
-                                                         "the source does not say which."),
-               reconciliation.NOTE_LATE_ACCEPTED_OVERPAID: _l(
-                   "Late payment accepted; the difference waits for a refund decision.")}
-REFUND_STATUS_LABELS = {"pending": _l("Waiting to be sent"), "succeeded": _l("Refunded"), "failed": _l("Failed"),
-                        "canceled": _l("Canceled")}
-FLAG_LABELS = {"short": _l("Short payment"), "overpaid": _l("Overpaid"), "late": _l("Late payment")}
-PROVIDER_LABELS = {"sepay": "SePay", "casso": "Casso", "payos": "payOS", "statement": _l("Bank statement"),
-                   "manual": _l("Confirmed by hand"), "demo": _l("Demo data")}
-
 
 # --- forms -----------------------------------------------------------------------------------------------------
 
@@ -121,9 +88,7 @@ def _flash_error(err: DomainError) -> None:
 
 @bp.context_processor
 def _labels():
-    return {"intent_status_labels": INTENT_STATUS_LABELS, "transfer_status_labels": TRANSFER_STATUS_LABELS,
-            "flag_labels": FLAG_LABELS, "provider_labels": PROVIDER_LABELS,
-            "note_labels": NOTE_LABELS, "refund_status_labels": REFUND_STATUS_LABELS}
+    return statuses.page_labels()
 
 
 # --- a commune's payments --------------------------------------------------------------------------------------
@@ -186,12 +151,12 @@ def confirm_by_hand(public_id: str):
         flash(_("The amount must be a whole number of đồng greater than zero."), "error")
         return redirect(target)
     try:
-        outcome = reconciliation.confirm_by_hand(intent.public_id, amount, current_user, form.note.data)
+        reconciliation.confirm_by_hand(intent.public_id, amount, current_user, form.note.data)
     except DomainError as err:
         _flash_error(err)
         return redirect(target)
-    label = TRANSFER_STATUS_LABELS.get(outcome.transfer.status, outcome.transfer.status)
-    flash(_("Payment of %(amount)s recorded (%(status)s).", amount=format_vnd(amount), status=label), "success")
+    flash(_("Payment of %(amount)s confirmed by hand; the bank's report of the transfer will settle it.",
+            amount=format_vnd(amount)), "success")
     return redirect(target)
 
 
@@ -288,14 +253,25 @@ def _inbox_rows(tenant_id: int | None, page: int):
     return db.session.execute(query).all()
 
 
+def _overdue_claims(tenant_id: int | None) -> list[tuple]:
+    """(claim, intent public id, intent reference) for each confirmation by hand the bank has not confirmed in time."""
+    claims = reconciliation.overdue_claims(tenant_id)
+    with all_tenants():
+        intents = {i.id: i for i in db.session.scalars(
+            select(PaymentIntent).where(PaymentIntent.id.in_({c.intent_id for c in claims})))} if claims else {}
+    return [(c, intents[c.intent_id].public_id, intents[c.intent_id].reference_code) for c in claims]
+
+
 def _render_inbox(tenant_id: int | None, district: bool):
     page = _page()
     with all_tenants() if district else nullcontext():
         rows = _inbox_rows(tenant_id, page)
         total = reconciliation.inbox_count(tenant_id)
+        claims = _overdue_claims(tenant_id) if page == 1 else []
     prefix = "district_" if district else ""
     return render_template(
-        "payments/inbox.html", rows=rows, page=page, total=total, has_next=page * PAGE_SIZE < total,
+        "payments/inbox.html", rows=rows, page=page, total=total, has_next=page * PAGE_SIZE < total, claims=claims,
+        claim_days=current_app.config["PAYMENT_CLAIM_DAYS"],
         district=district, assign_form=AssignForm(), resolve_form=ResolveForm(),
         accept_form=AcceptLateForm(),
         action=(lambda name, transfer_id: url_for(f"reconciliation.{prefix}{name}", transfer_id=transfer_id)),
@@ -315,7 +291,7 @@ def _assign(tenant_id: int | None, transfer_id: int, back: str):
     except DomainError as err:
         _flash_error(err)
         return redirect(back)
-    label = TRANSFER_STATUS_LABELS.get(transfer.status, transfer.status)
+    label = statuses.TRANSFER_STATUS_LABELS.get(transfer.status, transfer.status)
     flash(_("Transfer assigned to %(payment)s (%(status)s).", payment=given, status=label), "success")
     return redirect(back)
 
@@ -398,31 +374,5 @@ def deliveries():
     return render_template("payments/staff_deliveries.html", endpoints=endpoints, deliveries=delivery_log(limit=100))
 
 
-# --- the district inbox ----------------------------------------------------------------------------------------
-
-@bp.route("/district/payments/inbox")
-@district_admin_required
-def district_inbox():
-    return _render_inbox(None, district=True)
-
-
-@bp.route("/district/payments/inbox/<int:transfer_id>/assign", methods=["POST"])
-@district_admin_required
-def district_assign(transfer_id: int):
-    return _assign(None, transfer_id, url_for("reconciliation.district_inbox"))
-
-
-@bp.route("/district/payments/inbox/<int:transfer_id>/accept-late", methods=["POST"])
-@district_admin_required
-def district_accept_late(transfer_id: int):
-    return _accept_late(None, transfer_id, url_for("reconciliation.district_inbox"))
-
-
-@bp.route("/district/payments/inbox/<int:transfer_id>/resolve", methods=["POST"])
-@district_admin_required
-def district_resolve(transfer_id: int):
-    return _resolve(None, transfer_id, url_for("reconciliation.district_inbox"))
-
-
-# The refund pages register on this blueprint too.
-from app.payments import refund_views  # noqa: E402,F401
+# The refund pages and the district's register on this blueprint too.
+from app.payments import views_district, views_refunds  # noqa: E402,F401

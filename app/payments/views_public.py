@@ -37,7 +37,8 @@ from app.payments.banks import get_bank
 from app.clock import as_utc, utcnow
 from app.formatting import format_datetime
 from app.payments.intents import expire_if_due, get_intent, lock_intent
-from app.payments.models import TERMINAL_STATUSES, BankTransfer, PaymentIntent
+from app.payments.models import BankTransfer, PaymentIntent
+from app.payments.statuses import TERMINAL_STATUSES
 from tenants.models import Tenant
 from tenants.scoping import RLS_ALL_TENANTS_SETTING, all_tenants
 
