@@ -14,7 +14,6 @@ from wtforms import SelectField
 from wtforms.validators import DataRequired
 
 from app.auth.access import commune_staff_required
-from app.extensions import db
 from app.forms import BaseForm
 from app.payments import accounts
 
@@ -36,7 +35,6 @@ def index():
         account = next((a for a in payment_accounts if a.id == form.account.data), None)
         if form.validate_on_submit() and account is not None:
             _key, secret = accounts.create_api_key(account)  # shown on this page once, stored nowhere in clear
-            db.session.commit()
         else:
             flash(_("Choose one of the commune's active payment accounts."), "error")
             status = 400
@@ -48,6 +46,5 @@ def index():
 @commune_staff_required("commune_admin")
 def revoke(key_id: int):
     key = accounts.revoke_api_key(key_id)  # NotFound (404) for another commune's key, like any record of theirs
-    db.session.commit()
     flash(_("API key %(prefix)s… revoked: it no longer works.", prefix=key.display_prefix), "success")
     return redirect(url_for("api_keys.index"))

@@ -83,7 +83,6 @@ def create_refund():
     intent = _intent(params)
     refund = refunds.create_refund(intent, amount, reason=reason or None, metadata=metadata,
                                    request_id=g.request_id, idempotency_key=idempotency_key())
-    db.session.commit()
     return refunds.serialize(refund)
 
 
@@ -112,7 +111,6 @@ def update_refund(public_id: str):
     metadata = metadata_param(params, existing=refund.metadata_)
     if metadata is not None:
         refunds.update_metadata(refund, metadata)
-    db.session.commit()
     return refunds.serialize(refund)
 
 
@@ -121,5 +119,4 @@ def update_refund(public_id: str):
 def cancel_refund(public_id: str):
     read_params(frozenset())
     refund = refunds.cancel_refund(_refund(public_id))
-    db.session.commit()
     return refunds.serialize(refund)

@@ -35,6 +35,7 @@ def qr_paid(app, tenant, vendor_id, amount) -> None:
         sale = services.record_qr_sale(vendor_id, amount)
         db.session.commit()
         payments.confirm_sale_by_hand(payments.sale_intent(sale.intent_id), amount, CLERK, "test")
+        db.session.commit()  # payments flush; the test is the boundary
 
 
 def qr_waiting(app, tenant, vendor_id, amount) -> None:
