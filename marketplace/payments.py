@@ -117,8 +117,9 @@ def late_payment_taken(intent: PaymentIntent) -> None:
 
 
 def cancel_payment(public_id: str) -> None:
-    """The vendor canceled an unpaid sub-order: its QR must stop being payable. ``cancel_intent`` commits, with
-    the caller's change to the sub-order in the same session. A transfer that still arrives is a late payment."""
+    """The vendor canceled an unpaid sub-order: its QR must stop being payable. ``cancel_intent`` flushes; the
+    caller's unit of work commits it with the sub-order's change, or rolls both back. A transfer that still arrives
+    is a late payment."""
     intent = db.session.scalar(select(PaymentIntent).where(PaymentIntent.public_id == public_id))
     if intent is None or intent.status in ("canceled", "succeeded"):
         return

@@ -152,5 +152,5 @@ def authenticate_api_key(secret: str | None) -> ApiKey | None:
         last = key.last_used_at
         if last is None or (now - as_utc(last)).total_seconds() > 60:
             key.last_used_at = now  # written at most once a minute: no write on every request
-            db.session.commit()
+            db.session.flush()  # committed with the request's unit of work
         return key

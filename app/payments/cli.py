@@ -6,8 +6,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from app import transactions
 from app.errors import DomainError
-from app.extensions import db
 from app.payments.accounts import NOTIFICATION_SECRET_FIELDS
 from tenants.queries import get_by_slug
 from tenants.scoping import tenant_context
@@ -38,8 +38,7 @@ def create_account_cmd(slug, bank_bin, account_number, holder_name, label):
 
     with tenant_context(_tenant(slug)):
         try:
-            account = create_account(label, bank_bin, account_number, holder_name)
-            db.session.commit()
+            account = transactions.run(lambda: create_account(label, bank_bin, account_number, holder_name))
         except DomainError as err:
             raise click.ClickException(str(err.message)) from None
     click.echo(f"Payment account {account.id} created.", err=True)
@@ -57,8 +56,7 @@ def create_key_cmd(slug, account_id):
         account = find_account(account_id)
         if account is None:
             raise click.ClickException("No active payment account; create one with `flask payments create-account`.")
-        _key, secret = create_api_key(account)
-        db.session.commit()
+        _key, secret = transactions.run(lambda: create_api_key(account))
     click.echo(secret)
 
 
@@ -78,8 +76,7 @@ def set_notification_secret_cmd(slug, account_id, provider, clear):
         if account is None:
             raise click.ClickException("No active payment account; create one with `flask payments create-account`.")
         try:
-            set_notification_secret(account, provider, value)
-            db.session.commit()
+            transactions.run(lambda: set_notification_secret(account, provider, value))
         except DomainError as err:
             raise click.ClickException(str(err.message)) from None
     click.echo(f"{provider}: {'cleared' if clear else 'set'} for payment account {account.id}.")

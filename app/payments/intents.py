@@ -180,7 +180,7 @@ def apply_expiry(intent: PaymentIntent, now: datetime | None = None) -> bool:
     if not is_expired(intent, now):
         return False
     _cancel(intent, "abandoned")
-    db.session.commit()
+    db.session.flush()
     return True
 
 
@@ -202,7 +202,7 @@ def cancel_intent(intent: PaymentIntent, reason: str | None = None, **request_in
         raise ValidationError(_l("Money has already arrived for this payment; it cannot be canceled."),
                               field="status")
     _cancel(intent, reason or "requested_by_customer", **request_info)
-    db.session.commit()
+    db.session.flush()  # the caller's unit of work commits, with whatever else it changed
     return intent
 
 
@@ -226,7 +226,7 @@ def update_intent(intent: PaymentIntent, *, amount: int | None = None, descripti
         intent.description = description or None
     if metadata is not None:
         intent.metadata_ = merge_metadata(intent.metadata_, metadata)
-    db.session.commit()
+    db.session.flush()
     return intent
 
 

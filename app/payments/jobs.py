@@ -68,8 +68,7 @@ def run_worker(*, once: bool = False, interval: float = 2.0, limit: int = 100,
                 sent += notify_worker.run_round(limit, stop.is_set)  # notifications: the same runner (app/notify)
                 if once or expired or sent:
                     echo(f"{_stamp()} webhooks sent: {sent}; payment intents expired: {expired}")
-            except Exception:
-                db.session.rollback()
+            except Exception:  # each step rolled its own unit of work back (app/transactions.py)
                 if once:
                     raise
                 log.exception("payments worker round failed; retrying in %s s", interval)

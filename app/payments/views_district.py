@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import url_for
 
 from app.auth.access import district_admin_required
+from app.errors import back_to
 from app.payments.views_refunds import _settle
 from app.payments.views_staff import _accept_late, _assign, _render_inbox, _resolve, bp
 
@@ -20,23 +21,27 @@ def district_inbox():
 
 @bp.route("/district/payments/inbox/<int:transfer_id>/assign", methods=["POST"])
 @district_admin_required
+@back_to("reconciliation.district_inbox")
 def district_assign(transfer_id: int):
     return _assign(None, transfer_id, url_for("reconciliation.district_inbox"))
 
 
 @bp.route("/district/payments/inbox/<int:transfer_id>/accept-late", methods=["POST"])
 @district_admin_required
+@back_to("reconciliation.district_inbox")
 def district_accept_late(transfer_id: int):
     return _accept_late(None, transfer_id, url_for("reconciliation.district_inbox"))
 
 
 @bp.route("/district/payments/inbox/<int:transfer_id>/resolve", methods=["POST"])
 @district_admin_required
+@back_to("reconciliation.district_inbox")
 def district_resolve(transfer_id: int):
     return _resolve(None, transfer_id, url_for("reconciliation.district_inbox"))
 
 
 @bp.route("/district/payments/inbox/<int:transfer_id>/refund", methods=["POST"])
 @district_admin_required
+@back_to("reconciliation.district_inbox")
 def district_settle_by_refund(transfer_id: int):
     return _settle(None, transfer_id, url_for("reconciliation.district_inbox"))

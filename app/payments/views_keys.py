@@ -18,7 +18,6 @@ from flask_login import current_user
 from app.auth import services as account_services
 from app.auth.access import commune_staff_required
 from app.errors import DomainError
-from app.extensions import db
 from app.forms import BaseForm
 from app.payments import accounts
 
@@ -48,7 +47,6 @@ def index():
                 status = 400
             else:
                 _key, secret = accounts.create_api_key(account)  # stored nowhere in clear
-                db.session.commit()
                 # Post-redirect-get: reloading the page that shows the secret must not create a second key. The
                 # secret rides in the signed session to the next page view, which takes it out: it is shown once.
                 session[NEW_SECRET] = secret
@@ -65,6 +63,5 @@ def index():
 @commune_staff_required("commune_admin")
 def revoke(key_id: int):
     key = accounts.revoke_api_key(key_id)  # NotFound (404) for another commune's key, like any record of theirs
-    db.session.commit()
     flash(_("API key %(prefix)s… revoked: it no longer works.", prefix=key.display_prefix), "success")
     return redirect(url_for("api_keys.index"))

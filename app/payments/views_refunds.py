@@ -18,12 +18,12 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.auth.access import commune_staff_required
 from app.auth.models import STAFF_ROLES
-from app.errors import DomainError
+from app.errors import DomainError, back_to
 from app.extensions import db
 from app.forms import BaseForm
 from app.payments import qr, refunds
 from app.payments.statuses import REFUND_CONFIRMATION_LABELS, REFUND_REASON_LABELS, REFUND_STATUS_LABELS
-from app.payments.views_staff import AcceptLateForm, _flash_error, bp
+from app.payments.views_staff import AcceptLateForm, _refused, bp
 from app.payments.banks import all_banks, get_bank
 from tenants.models import Tenant
 
@@ -49,16 +49,15 @@ def _settle(tenant_id: int | None, transfer_id: int, back: str):
         refund = refunds.settle_by_refund(transfer_id, tenant_id, current_user)
         slug = db.session.get(Tenant, refund.tenant_id).slug
         public_id = refund.public_id
-        db.session.commit()
     except DomainError as err:
-        _flash_error(err)
-        return redirect(back)
+        _refused(err)
     flash(_("Refund created: pay it with the QR code below, then confirm it."), "success")
     return redirect(url_for("reconciliation.refund", tenant_slug=slug, public_id=public_id))
 
 
 @bp.route("/c/<tenant_slug>/payments/inbox/<int:transfer_id>/refund", methods=["POST"])
 @commune_staff_required(*STAFF_ROLES)
+@back_to("reconciliation.inbox")
 def settle_by_refund(transfer_id: int):
     return _settle(g.tenant.id, transfer_id, url_for("reconciliation.inbox"))
 
@@ -98,16 +97,15 @@ def _act(public_id: str, action, done: str):
         return redirect(target)
     try:
         action(found)
-        db.session.commit()
     except DomainError as err:
-        _flash_error(err)
-        return redirect(target)
+        _refused(err)
     flash(done, "success")
     return redirect(target)
 
 
 @bp.route("/c/<tenant_slug>/payments/refunds/<string:public_id>/destination", methods=["POST"])
 @commune_staff_required(*STAFF_ROLES)
+@back_to("reconciliation.refund")
 def refund_destination(public_id: str):
     target = url_for("reconciliation.refund", public_id=public_id)
     found = refunds.get_refund(public_id)
@@ -117,16 +115,15 @@ def refund_destination(public_id: str):
         return redirect(target)
     try:
         refunds.set_destination(found, form.bank_bin.data, form.account_number.data, form.holder_name.data)
-        db.session.commit()
     except DomainError as err:
-        _flash_error(err)
-        return redirect(target)
+        _refused(err)
     flash(_("The payer's account is saved."), "success")
     return redirect(target)
 
 
 @bp.route("/c/<tenant_slug>/payments/refunds/<string:public_id>/confirm", methods=["POST"])
 @commune_staff_required(*STAFF_ROLES)
+@back_to("reconciliation.refund")
 def refund_confirm(public_id: str):
     return _act(public_id, lambda found: refunds.confirm_by_hand(found, current_user),
                 _("Refund confirmed: the money was sent back."))
@@ -134,11 +131,13 @@ def refund_confirm(public_id: str):
 
 @bp.route("/c/<tenant_slug>/payments/refunds/<string:public_id>/cancel", methods=["POST"])
 @commune_staff_required(*STAFF_ROLES)
+@back_to("reconciliation.refund")
 def refund_cancel(public_id: str):
     return _act(public_id, refunds.cancel_refund, _("Refund canceled."))
 
 
 @bp.route("/c/<tenant_slug>/payments/refunds/<string:public_id>/fail", methods=["POST"])
 @commune_staff_required(*STAFF_ROLES)
+@back_to("reconciliation.refund")
 def refund_fail(public_id: str):
     return _act(public_id, refunds.fail_refund, _("Refund marked as failed."))

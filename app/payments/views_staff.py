@@ -3,15 +3,16 @@
 Commune staff (commune admin, officer; district admins too) under ``/c/<tenant_slug>/payments/``; the district
 inbox, with every commune's items and the unattributed ones (tenant_id NULL), at ``/district/payments/inbox``.
 Another commune's payment or transfer is a 404 (the services look them up within the commune). Bad input is a
-flash message and changes nothing (the session is rolled back before flashing).
+flash message and changes nothing (the request's unit of work rolls back: app/transactions.py).
 """
 
 from __future__ import annotations
 
 import json
 from contextlib import nullcontext
+from typing import NoReturn
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+from flask import (Blueprint, Response, current_app, flash, g, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -25,7 +26,7 @@ from wtforms.validators import DataRequired, Length, Optional
 from app import bounds
 from app.auth.access import commune_staff_required
 from app.auth.models import STAFF_ROLES
-from app.errors import DomainError, NotFound, ValidationError
+from app.errors import DomainError, NotFound, ValidationError, back_to
 from app.extensions import db
 from app.formatting import format_vnd
 from app.forms import BaseForm
@@ -78,12 +79,13 @@ def _page() -> int:
     return bounds.page_number(request.args)
 
 
-def _flash_error(err: DomainError) -> None:
-    """Bad input: undo whatever the service touched, then say why. A transfer that is not ours is a 404."""
-    db.session.rollback()
-    if isinstance(err, NotFound) and err.field is None:
-        abort(404)
-    flash(str(err.message), "error")
+def _refused(err: DomainError) -> NoReturn:
+    """A refused action: the request's unit of work rolls back and the page the view names (``back_to``) says why
+    (app/errors.py). A transfer or payment of another commune is a 404; a payment a form names wrongly is a message
+    about that field."""
+    if isinstance(err, NotFound) and err.field is not None:
+        raise ValidationError(err.message, field=err.field) from err
+    raise err
 
 
 @bp.context_processor
@@ -136,6 +138,7 @@ def payment(public_id: str):
 
 @bp.route("/c/<tenant_slug>/payments/<string:public_id>/confirm", methods=["POST"])
 @commune_staff_required(*STAFF_ROLES)
+@back_to("reconciliation.payment")
 def confirm_by_hand(public_id: str):
     intent = get_intent(public_id)
     form = ConfirmByHandForm()
@@ -153,8 +156,7 @@ def confirm_by_hand(public_id: str):
     try:
         reconciliation.confirm_by_hand(intent.public_id, amount, current_user, form.note.data)
     except DomainError as err:
-        _flash_error(err)
-        return redirect(target)
+        _refused(err)
     flash(_("Payment of %(amount)s confirmed by hand; the bank's report of the transfer will settle it.",
             amount=format_vnd(amount)), "success")
     return redirect(target)
@@ -179,8 +181,8 @@ def statement():
                 raise NotFound(_l("No such payment account."), field="account")
             job = StatementImport(decode_statement(form.file.data.read(MAX_BYTES + 1)), account)
         except DomainError as err:
-            _flash_error(err)
-            status = 400
+            flash(str(err.message), "error")
+            status = 400  # the request's unit of work rolls back
         else:
             if request.accept_mimetypes.best == NDJSON:
                 return _streamed_import(job)
@@ -205,7 +207,7 @@ def _import_summary(result) -> str:
 
 def _streamed_import(job) -> Response:
     """Progress as JSON lines while the rows are recorded (about a hundred updates however long the file), then the
-    summary and the result panel's HTML. Rows are committed one by one: a connection lost halfway keeps what was
+    summary and the result panel's HTML. Rows are committed one by one (each its own unit of work, in statement.py): a connection lost halfway keeps what was
     recorded, and importing the file again records the rest (the rows already there are recognised)."""
     tenant_id = g.tenant.id
 
@@ -222,7 +224,6 @@ def _streamed_import(job) -> Response:
                         shown = done
                         yield line(done=done, total=job.total)
             except Exception:  # noqa: BLE001 - the headers are sent: the error has to travel in the stream
-                db.session.rollback()
                 current_app.logger.exception("statement import failed after %d rows", done)
                 yield line(error=_("The import stopped because of an error. The rows before it are recorded; "
                                    "import the same file again to record the rest."), done=done, total=job.total)
@@ -289,8 +290,7 @@ def _assign(tenant_id: int | None, transfer_id: int, back: str):
         public_id = given if given.startswith("pi_") else _public_id_by_reference(given, tenant_id)
         transfer = reconciliation.assign(transfer_id, tenant_id, public_id, current_user)
     except DomainError as err:
-        _flash_error(err)
-        return redirect(back)
+        _refused(err)
     label = statuses.TRANSFER_STATUS_LABELS.get(transfer.status, transfer.status)
     flash(_("Transfer assigned to %(payment)s (%(status)s).", payment=given, status=label), "success")
     return redirect(back)
@@ -313,8 +313,7 @@ def _accept_late(tenant_id: int | None, transfer_id: int, back: str):
     try:
         reconciliation.accept_late(transfer_id, tenant_id, current_user)
     except DomainError as err:
-        _flash_error(err)
-        return redirect(back)
+        _refused(err)
     flash(_("Late payment accepted: the payment is marked paid."), "success")
     return redirect(back)
 
@@ -336,8 +335,7 @@ def _resolve(tenant_id: int | None, transfer_id: int, back: str):
     try:
         reconciliation.resolve(transfer_id, tenant_id, current_user, form.note.data)
     except DomainError as err:
-        _flash_error(err)
-        return redirect(back)
+        _refused(err)
     flash(_("Transfer resolved."), "success")
     return redirect(back)
 
@@ -350,18 +348,21 @@ def inbox():
 
 @bp.route("/c/<tenant_slug>/payments/inbox/<int:transfer_id>/assign", methods=["POST"])
 @commune_staff_required(*STAFF_ROLES)
+@back_to("reconciliation.inbox")
 def assign(transfer_id: int):
     return _assign(g.tenant.id, transfer_id, url_for("reconciliation.inbox"))
 
 
 @bp.route("/c/<tenant_slug>/payments/inbox/<int:transfer_id>/accept-late", methods=["POST"])
 @commune_staff_required(*STAFF_ROLES)
+@back_to("reconciliation.inbox")
 def accept_late(transfer_id: int):
     return _accept_late(g.tenant.id, transfer_id, url_for("reconciliation.inbox"))
 
 
 @bp.route("/c/<tenant_slug>/payments/inbox/<int:transfer_id>/resolve", methods=["POST"])
 @commune_staff_required(*STAFF_ROLES)
+@back_to("reconciliation.inbox")
 def resolve(transfer_id: int):
     return _resolve(g.tenant.id, transfer_id, url_for("reconciliation.inbox"))
 

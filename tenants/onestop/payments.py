@@ -80,7 +80,10 @@ def cancel_fee(dossier: Dossier) -> None:
     intent = db.session.scalar(select(PaymentIntent).where(PaymentIntent.id == dossier.fee_intent_id)) \
         if dossier.fee_intent_id else None
     if intent is not None and intent.status == "requires_action" and not intent.amount_received:
-        intents._cancel(intent, "requested_by_customer")  # noqa: SLF001 - the flush-only cancel
+        try:
+            intents.cancel_intent(intent, "requested_by_customer")  # flushes only
+        except ValidationError:  # past its expiry: canceled as abandoned all the same
+            pass
 
 
 @payment_event.connect_via(PURPOSE)

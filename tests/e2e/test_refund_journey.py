@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from app import transactions
 from app.extensions import db
 from app.payments import vietqr
 from app.payments.accounts import create_account
@@ -32,12 +33,12 @@ def test_officer_settles_an_overpayment_with_the_refunds_qr(app, browser_page, m
         intent = create_intent(account, 30_000, description="Chứng thực bản sao")
         code = intent.reference_code
     with app.app_context():  # the payer sent 50.000 ₫ for a 30.000 ₫ fee; Casso names the payer's account
-        confirm_transfer(BankTransaction(
+        transactions.run(lambda: confirm_transfer(BankTransaction(
             provider="casso", provider_txn_id=uuid.uuid4().hex, amount=50_000, content=f"{code} chung thuc",
             account_number="113000583", bank="VietinBank", occurred_at=datetime.now(timezone.utc),
             reference="FT" + uuid.uuid4().hex[:10].upper(), raw={}, bank_bin="970415",
             counter_bank_bin="970436", counter_account_number="0451000123456", counter_account_name="NGUYEN VAN A",
-        ))
+        )))
 
     page = browser_page
     page.goto("/login")

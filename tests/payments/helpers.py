@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -287,3 +288,33 @@ class Receiver:
 
     def events(self) -> list[dict]:
         return [json.loads(item["body"]) for item in self.received]
+
+
+# A real PostgreSQL error with the deadlock's SQLSTATE (40P01), raised by the server inside the transaction: the
+# transaction is aborted as a deadlock's would be, and the driver reports it as it reports a deadlock.
+_DEADLOCK = "DO $$ BEGIN RAISE EXCEPTION 'deadlock detected (injected by the test)' USING ERRCODE = '40P01'; END $$"
+
+
+@contextmanager
+def deadlock_once(event_type: str):
+    """The first time a payment intent emits ``event_type`` (in the middle of a unit of work, after its writes were
+    flushed), PostgreSQL aborts the transaction with a deadlock. Yields the list of emissions seen."""
+    from sqlalchemy import text
+
+    from app.payments.reactions import payment_event
+
+    seen: list[str] = []
+
+    def handler(_purpose, *, intent, event_type: str):
+        if event_type != wanted:
+            return
+        seen.append(intent.public_id)
+        if len(seen) == 1:
+            db.session.execute(text(_DEADLOCK))
+
+    wanted = event_type
+    payment_event.connect(handler, weak=False)
+    try:
+        yield seen
+    finally:
+        payment_event.disconnect(handler)

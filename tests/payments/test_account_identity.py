@@ -265,7 +265,8 @@ def test_accepting_a_larger_late_transfer_leaves_the_difference_for_a_refund(app
     [late] = transfers(app)
     assert late["status"] == "late"
     with app.app_context():
-        reconciliation.accept_late(late["id"], expired.tenant_id, db.session.get(User, officer.id))
+        transactions.run(lambda: reconciliation.accept_late(late["id"], expired.tenant_id,
+                                                            db.session.get(User, officer.id)))
     state = intent_state(app, expired.public_id)
     assert (state["status"], state["flag"], state["amount_received"]) == ("succeeded", "overpaid", 200_000)
     [still] = transfers(app)

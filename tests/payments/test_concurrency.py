@@ -114,11 +114,11 @@ def test_confirm_by_hand_sees_money_that_arrived_after_the_page_loaded_it(app, c
 
         def notification_lands():
             with app.app_context():
-                reconciliation.confirm_transfer(BankTransaction(
+                transactions.run(lambda: reconciliation.confirm_transfer(BankTransaction(
                     provider="sepay", provider_txn_id=uuid.uuid4().hex, amount=50_000, content=intent.reference_code,
                     account_number=ACCOUNT_A, bank=None, occurred_at=datetime.now(timezone.utc), reference=None,
                     raw={},
-                ))
+                )))
 
         other = threading.Thread(target=notification_lands)
         other.start()
@@ -136,11 +136,11 @@ def test_a_late_payment_racing_the_expiry_job_is_handled_once(app, commune, make
 
     def deliver():
         with app.app_context():
-            return reconciliation.confirm_transfer(BankTransaction(
+            return transactions.run(lambda: reconciliation.confirm_transfer(BankTransaction(
                 provider="sepay", provider_txn_id="late-1", amount=60_000, content=expired.reference_code,
                 account_number="0099887766", bank=None, occurred_at=datetime.now(timezone.utc), reference=None,
                 raw={},
-            )).transfer.status
+            )).transfer.status)
 
     def expire():
         with app.app_context():
@@ -157,10 +157,10 @@ def test_a_late_payment_racing_the_expiry_job_is_handled_once(app, commune, make
 
 def _pay(app, public_id: str, reference_code: str, txn_id: str, amount: int):
     with app.app_context():
-        return reconciliation.confirm_transfer(BankTransaction(
+        return transactions.run(lambda: reconciliation.confirm_transfer(BankTransaction(
             provider="sepay", provider_txn_id=txn_id, amount=amount, content=reference_code,
             account_number="0099887766", bank=None, occurred_at=datetime.now(timezone.utc), reference=None, raw={},
-        ))
+        )))
 
 
 def test_the_expiry_job_skips_an_intent_being_paid_and_never_cancels_it(app, commune, monkeypatch):
@@ -242,17 +242,17 @@ def test_two_people_assigning_the_same_transfer_at_once_apply_it_once(app, commu
 
     officers = [make.user(f"officer{n}@battrang.vn", "officer", commune) for n in (1, 2)]
     with app.app_context():
-        transfer_id = reconciliation.confirm_transfer(BankTransaction(
+        transfer_id = transactions.run(lambda: reconciliation.confirm_transfer(BankTransaction(
             provider="sepay", provider_txn_id="no-memo-1", amount=100_000, content="chuyen tien",
             account_number=ACCOUNT_A, bank=None, occurred_at=datetime.now(timezone.utc), reference=None, raw={},
-        )).transfer.id
+        )).transfer.id)
 
     def assign(officer):
         def run():
             with app.app_context():
                 try:
-                    return reconciliation.assign(transfer_id, commune.id, intent.public_id,
-                                                 db.session.get(User, officer.id)).status
+                    return transactions.run(lambda: reconciliation.assign(
+                        transfer_id, commune.id, intent.public_id, db.session.get(User, officer.id)).status)
                 except DomainError as err:
                     return type(err).__name__
 

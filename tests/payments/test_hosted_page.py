@@ -10,6 +10,7 @@ from html import unescape
 import pytest
 from sqlalchemy import func, select
 
+from app import transactions
 from app.extensions import db
 from app.payments.accounts import create_account
 from app.clock import utcnow
@@ -33,7 +34,7 @@ def pay(app, intent, amount):
                           content=f"{intent['reference']} chuyen tien", account_number=PAYER_PAGE_ACCOUNT,
                           bank="VietinBank", occurred_at=utcnow(), reference=None, raw={})
     with app.app_context():
-        confirm_transfer(txn)
+        transactions.run(lambda: confirm_transfer(txn))
 
 
 def expire(app, intent):
@@ -170,7 +171,7 @@ def test_expired_intent_shows_expired_and_is_canceled_on_read(app, client, inten
 
 def test_canceled_intent_shows_canceled(app, client, intent):
     with app.app_context(), tenant_context(intent["tenant"]):
-        cancel_intent(get_intent(intent["public_id"]))
+        transactions.run(lambda: cancel_intent(get_intent(intent["public_id"])))
     _, html = page(client, intent, lang="en")
     assert attr(html, "hosted-payment", "data-state") == "canceled"
     assert "This payment request was canceled" in html

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from app import transactions
 from app.extensions import db
 from app.payments.bank.notifications import BankTransaction
 from app.payments.bank.reconciliation import confirm_transfer
@@ -37,11 +38,11 @@ def world(app, make):
 
 def arrive(app, content: str, amount: int, account_number: str | None = ACCOUNT_A) -> int:
     with app.app_context():
-        return confirm_transfer(BankTransaction(
+        return transactions.run(lambda: confirm_transfer(BankTransaction(
             provider="sepay", provider_txn_id=uuid.uuid4().hex, amount=amount, content=content,
             account_number=account_number, bank="Vietcombank", occurred_at=datetime.now(timezone.utc),
             reference=None, raw={},
-        )).transfer.id
+        )).transfer.id)
 
 
 def flashes(client) -> list[str]:

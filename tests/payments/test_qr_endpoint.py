@@ -10,6 +10,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
+from app import transactions
 from app.extensions import db
 from app.payments import qr
 from app.payments import views_public as views
@@ -105,7 +106,8 @@ def test_unversioned_url_revalidates_because_the_amount_can_change(app, client, 
     assert client.get(f"/pay/{intent['public_id']}/qr.png?v=outdated").headers["Cache-Control"] == "public, no-cache"
 
     with app.app_context(), tenant_context(intent["tenant"]):
-        new_payload = update_intent(get_intent(intent["public_id"]), amount=200_000).qr_payload
+        new_payload = transactions.run(lambda: update_intent(get_intent(intent["public_id"]), amount=200_000)
+                                       .qr_payload)
     after = client.get(f"/pay/{intent['public_id']}/qr.png", headers={"If-None-Match": old_etag})
     assert after.status_code == 200  # the old ETag no longer matches: the new QR comes back
     assert after.headers["ETag"] != old_etag

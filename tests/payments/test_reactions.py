@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from app import transactions
 from app.extensions import db
 from app.payments.bank import reconciliation
 from app.payments.bank.notifications import BankTransaction
@@ -25,7 +26,7 @@ def pay(app, intent, amount=None):
         occurred_at=datetime.now(timezone.utc), reference=None, raw={},
     )
     with app.app_context():
-        return reconciliation.confirm_transfer(txn)
+        return transactions.run(lambda: reconciliation.confirm_transfer(txn))
 
 
 @pytest.fixture

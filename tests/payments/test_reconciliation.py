@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from app import transactions
 from app.auth.models import User
 from app.errors import NotFound, ValidationError
 from app.extensions import db
@@ -44,7 +45,7 @@ def txn(content: str, amount: int, account_number: str | None = ACCOUNT_A, *, pr
 
 def confirm(app, transaction: BankTransaction, **kwargs):
     with app.app_context():
-        outcome = reconciliation.confirm_transfer(transaction, **kwargs)
+        outcome = transactions.run(lambda: reconciliation.confirm_transfer(transaction, **kwargs))
         return outcome.transfer.id, outcome.duplicate
 
 
@@ -149,7 +150,8 @@ def test_accept_late_marks_the_intent_paid_flagged_late(app, accounts, officer):
     expired = make_intent(app, accounts[0], 150_000, expired=True)
     transfer_id, _ = confirm(app, txn(mangle(expired.reference_code), 150_000))
     with app.app_context():
-        reconciliation.accept_late(transfer_id, expired.tenant_id, db.session.get(User, officer.id))
+        transactions.run(lambda: reconciliation.accept_late(transfer_id, expired.tenant_id, db.session.get(User,
+                                                            officer.id)))
     state = intent_state(app, expired.public_id)
     assert state["status"] == "succeeded" and state["flag"] == "late" and state["amount_received"] == 150_000
     assert state["cancellation_reason"] is None
@@ -163,7 +165,8 @@ def test_accept_late_refuses_too_little_money_and_changes_nothing(app, accounts,
     transfer_id, _ = confirm(app, txn(expired.reference_code, 100_000))
     with app.app_context():
         with pytest.raises(ValidationError):
-            reconciliation.accept_late(transfer_id, expired.tenant_id, db.session.get(User, officer.id))
+            transactions.run(lambda: reconciliation.accept_late(transfer_id, expired.tenant_id,
+                                                                db.session.get(User, officer.id)))
         db.session.commit()  # even a commit afterwards must not write a half-applied change
     state = intent_state(app, expired.public_id)
     assert state["status"] == "canceled" and state["amount_received"] == 0
@@ -173,7 +176,8 @@ def test_accept_late_refuses_too_little_money_and_changes_nothing(app, accounts,
 def test_accept_late_only_for_late_transfers(app, intent, officer):
     short_id, _ = confirm(app, txn(intent.reference_code, 100_000))
     with app.app_context(), pytest.raises(ValidationError):
-        reconciliation.accept_late(short_id, intent.tenant_id, db.session.get(User, officer.id))
+        transactions.run(lambda: reconciliation.accept_late(short_id, intent.tenant_id, db.session.get(User,
+                                                            officer.id)))
 
 
 # --- unmatched, attribution, assign, resolve -------------------------------------------------------------------
@@ -214,7 +218,8 @@ def test_when_two_codes_appear_the_one_of_the_receiving_account_wins(app, accoun
 def test_assign_applies_an_unmatched_transfer_to_a_payment(app, intent, officer):
     transfer_id, _ = confirm(app, txn("chuyen khoan le phi chung thuc", 150_000))
     with app.app_context():
-        reconciliation.assign(transfer_id, intent.tenant_id, intent.public_id, db.session.get(User, officer.id))
+        transactions.run(lambda: reconciliation.assign(transfer_id, intent.tenant_id, intent.public_id,
+                                                       db.session.get(User, officer.id)))
     assert transfer(app, transfer_id)["status"] == "matched"
     assert transfer(app, transfer_id)["intent_id"] == intent.id
     assert intent_state(app, intent.public_id)["status"] == "succeeded"
@@ -225,7 +230,8 @@ def test_a_commune_cannot_assign_to_another_communes_payment(app, accounts, comm
     intent_b = make_intent(app, accounts[1], 150_000)
     transfer_id, _ = confirm(app, txn("chuyen khoan", 150_000))
     with app.app_context(), pytest.raises(NotFound):
-        reconciliation.assign(transfer_id, communes[0].id, intent_b.public_id, db.session.get(User, officer.id))
+        transactions.run(lambda: reconciliation.assign(transfer_id, communes[0].id, intent_b.public_id,
+                                                       db.session.get(User, officer.id)))
     assert transfer(app, transfer_id)["status"] == "unmatched"
     assert intent_state(app, intent_b.public_id)["amount_received"] == 0
 
@@ -234,7 +240,8 @@ def test_the_district_assigns_an_unattributed_transfer(app, intent, make):
     district = make.user("district@gialam.vn", "district_admin")
     transfer_id, _ = confirm(app, txn("no memo", 150_000, "999999999"))
     with app.app_context():
-        reconciliation.assign(transfer_id, None, intent.public_id, db.session.get(User, district.id))
+        transactions.run(lambda: reconciliation.assign(transfer_id, None, intent.public_id, db.session.get(User,
+                                                       district.id)))
     stored = transfer(app, transfer_id)
     assert stored["tenant_id"] == intent.tenant_id and stored["status"] == "matched"
     assert intent_state(app, intent.public_id)["status"] == "succeeded"
@@ -245,9 +252,10 @@ def test_resolve_requires_a_note(app, intent, officer):
     with app.app_context():
         user = db.session.get(User, officer.id)
         with pytest.raises(ValidationError):
-            reconciliation.resolve(transfer_id, intent.tenant_id, user, "   ")
+            transactions.run(lambda: reconciliation.resolve(transfer_id, intent.tenant_id, user, "   "))
         assert transfer(app, transfer_id)["status"] == "unmatched"
-        reconciliation.resolve(transfer_id, intent.tenant_id, user, "Refunded to the payer on 25/07")
+        transactions.run(lambda: reconciliation.resolve(transfer_id, intent.tenant_id, user,
+                                                        "Refunded to the payer on 25/07"))
     stored = transfer(app, transfer_id)
     assert stored["status"] == "resolved" and stored["note"] == "Refunded to the payer on 25/07"
     assert inbox_ids(app, intent.tenant_id) == []
@@ -258,9 +266,9 @@ def test_another_commune_cannot_touch_the_transfer(app, intent, communes, office
     with app.app_context():
         user = db.session.get(User, officer.id)
         with pytest.raises(NotFound):
-            reconciliation.resolve(transfer_id, communes[1].id, user, "mine now")
+            transactions.run(lambda: reconciliation.resolve(transfer_id, communes[1].id, user, "mine now"))
         with pytest.raises(NotFound):
-            reconciliation.assign(transfer_id, communes[1].id, intent.public_id, user)
+            transactions.run(lambda: reconciliation.assign(transfer_id, communes[1].id, intent.public_id, user))
     assert transfer(app, transfer_id)["status"] == "unmatched"
 
 
@@ -325,7 +333,8 @@ def test_confirm_by_hand_of_a_paid_or_short_claimed_amount_is_refused(app, inten
 def test_confirm_by_hand_cannot_reach_another_communes_payment(app, accounts, communes, officer):
     intent_b = make_intent(app, accounts[1], 150_000)
     with app.app_context(), tenant_context(communes[0]), pytest.raises(NotFound):
-        reconciliation.confirm_by_hand(intent_b.public_id, 150_000, db.session.get(User, officer.id))
+        transactions.run(lambda: reconciliation.confirm_by_hand(intent_b.public_id, 150_000, db.session.get(User,
+                                                                officer.id)))
     assert intent_state(app, intent_b.public_id)["amount_received"] == 0
 
 
@@ -344,7 +353,8 @@ def test_values_the_columns_cannot_hold_are_refused_before_any_write(app, intent
     from dataclasses import replace
 
     with app.app_context(), pytest.raises(ValidationError):
-        reconciliation.confirm_transfer(replace(txn(intent.reference_code, 150_000), **changes))
+        transactions.run(lambda: reconciliation.confirm_transfer(replace(txn(intent.reference_code, 150_000),
+                                                                 **changes)))
     assert transfers(app) == []
 
 

@@ -15,6 +15,7 @@ import zxingcpp
 from PIL import Image
 from sqlalchemy import select
 
+from app import transactions
 from app.extensions import db
 from app.payments import vietqr
 from app.payments.bank.notifications import BankTransaction
@@ -40,11 +41,11 @@ def arrive(app, content: str, amount: int, *, payer: bool = True) -> int:
     counter = {"counter_bank_bin": "970415", "counter_account_number": "1012345678",
                "counter_account_name": "TRAN THI B"} if payer else {}
     with app.app_context():
-        return confirm_transfer(BankTransaction(
+        return transactions.run(lambda: confirm_transfer(BankTransaction(
             provider="casso", provider_txn_id=uuid.uuid4().hex, amount=amount, content=content,
             account_number=ACCOUNT_A, bank="VCB", occurred_at=datetime.now(timezone.utc),
             reference=uuid.uuid4().hex[:12], raw={}, bank_bin="970436", **counter,
-        )).transfer.id
+        )).transfer.id)
 
 
 def the_refund(app) -> Refund:

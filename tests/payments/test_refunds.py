@@ -12,6 +12,7 @@ import pytest
 import stripe
 from sqlalchemy import select
 
+from app import transactions
 from app.auth.models import User
 from app.errors import ValidationError
 from app.extensions import db
@@ -57,7 +58,7 @@ def pay(app, account, code: str, amount: int, *, payer: dict | None = None, dire
         **(payer if payer is not None else PAYER),
     )
     with app.app_context():
-        return confirm_transfer(txn)
+        return transactions.run(lambda: confirm_transfer(txn))
 
 
 def paid_intent(app, client, creds, amount=150_000, received=None) -> str:

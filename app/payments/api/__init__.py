@@ -18,6 +18,7 @@ from app.extensions import limit_reads, limiter
 from app.payments.accounts import authenticate_api_key
 from app.payments.api.base import ApiError, error_response
 from app.payments.stripe_wire import new_id
+from app.transactions import RetriesExhausted
 from tenants.scoping import activate_tenant, deactivate_tenant
 
 bp = limit_reads(Blueprint("api_v1", __name__, url_prefix="/v1"))  # reads are limited per API key too
@@ -65,7 +66,8 @@ MISSING_KEY = ("You did not provide an API key. You need to provide your API key
 
 # Blueprint handlers must name every class the application handles too: Flask picks the most specific class first,
 # whichever level registered it, so an app-level handler for NotFound would otherwise answer /v1 with HTML.
-for _exception in (Exception, HTTPException, errors.DomainError, errors.NotFound, 400, 403, 404, 405, 413, 429, 500):
+for _exception in (Exception, HTTPException, errors.DomainError, errors.NotFound, RetriesExhausted, 400, 403, 404, 405,
+                   413, 429, 500):
     bp.register_error_handler(_exception, error_response)
 
 

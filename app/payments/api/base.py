@@ -17,6 +17,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, MethodNotAll
 from werkzeug.exceptions import NotFound as HTTPNotFound
 
 from app import errors
+from app.transactions import RetriesExhausted
 from app.extensions import db
 from app.payments.intents import timestamp  # noqa: F401 - the API's one way to give a time
 from app.payments.stripe_wire import WireError, parse_form
@@ -81,12 +82,16 @@ def error_response(exc: BaseException) -> Response:
         err = exc
     elif isinstance(exc, errors.DomainError):
         err = _from_domain(exc)
+    elif isinstance(exc, RetriesExhausted):  # deadlocked every time it ran (app/transactions.py): try again later
+        current_app.logger.warning("API request %s: %s", g.get("request_id"), exc)
+        err = ApiError("The service is busy; please retry the request in a moment.", status=503, type_="api_error",
+                       code="lock_timeout", headers={"Retry-After": "1"})
     elif isinstance(exc, HTTPException) and not isinstance(exc, InternalServerError):
         err = _from_http(exc)
     else:
         current_app.logger.exception("API request %s failed", g.get("request_id"), exc_info=exc)
         err = ApiError("An unexpected error occurred while processing your request.", status=500, type_="api_error")
-    db.session.rollback()  # nothing half-done survives an error
+    # Nothing to roll back here: the request's unit of work (app/transactions.py) already has.
     response = jsonify(error_body(err.type, err.message, err.param, err.code))
     response.status_code = err.status
     response.headers.update(err.headers)

@@ -33,6 +33,7 @@ from sqlalchemy import delete, event, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app import transactions
 from app.extensions import db
 from app.payments.api.base import ApiError, current_account, error_response, request_pairs
 from app.clock import as_utc, utcnow
@@ -203,8 +204,8 @@ def idempotent(view=None, *, recover=None):
         if isinstance(claimed, Response):
             return claimed
         g.idempotency_record_id = claimed
-        try:
-            response = current_app.make_response(view(*args, **kwargs))
+        try:  # the work is its own unit of work, committed (or run again after a deadlock) before its answer is stored
+            response = transactions.run(lambda: current_app.make_response(view(*args, **kwargs)))
         except LeaseLost:  # a retry took the key over while this request ran too long: it answers, not this one
             response = error_response(_in_use(key))
         except Exception as exc:  # noqa: BLE001 - stored (4xx) or released (5xx) below, then answered

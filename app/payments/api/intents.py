@@ -104,7 +104,6 @@ def create_payment_intent():
         raise ApiError("Invalid object: automatic_payment_methods must be a hash.", param="automatic_payment_methods")
     intent = create_intent(current_account(), amount, description=description or None, metadata=metadata,
                            request_id=g.request_id, idempotency_key=idempotency_key())
-    db.session.commit()
     return serialize(intent)
 
 

@@ -94,7 +94,6 @@ def create_refund():
     intent, transfer = _charge(params, _intent(params) if params.get("payment_intent") else None)
     refund = refunds.create_refund(intent, amount, reason=reason or None, metadata=metadata, source=transfer,
                                    request_id=g.request_id, idempotency_key=idempotency_key())
-    db.session.commit()
     return refunds.serialize(refund)
 
 
@@ -124,7 +123,6 @@ def update_refund(public_id: str):
     metadata = metadata_param(params, existing=refund.metadata_)
     if metadata is not None:
         refunds.update_metadata(refund, metadata)
-    db.session.commit()
     return refunds.serialize(refund)
 
 
@@ -133,7 +131,6 @@ def update_refund(public_id: str):
 def cancel_refund(public_id: str):
     read_params(frozenset())
     refund = refunds.cancel_refund(_refund(public_id))
-    db.session.commit()
     return refunds.serialize(refund)
 
 

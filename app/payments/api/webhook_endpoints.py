@@ -175,7 +175,6 @@ def create_webhook_endpoint():
         raise ApiError(f"You have reached the maximum of {MAX_ENDPOINTS_PER_ACCOUNT} webhook endpoints.",
                        param="url", code="webhook_endpoints_limit")
     endpoint = endpoints.add_endpoint(account, url=url, events=events, description=description, metadata=metadata)
-    db.session.commit()
     return serialize_endpoint(endpoint, with_secret=True)
 
 
@@ -204,7 +203,6 @@ def update_webhook_endpoint(public_id: str):
     metadata = _metadata(params, existing=endpoint.metadata_)
     endpoints.change_endpoint(endpoint, url=url, events=events, description=description, metadata=metadata,
                               disabled=disabled)
-    db.session.commit()
     return serialize_endpoint(endpoint)
 
 
@@ -214,5 +212,4 @@ def delete_webhook_endpoint(public_id: str):
     endpoint = _endpoint(public_id, for_update=True)
     deleted_id = endpoint.public_id
     endpoints.delete_endpoint(endpoint)
-    db.session.commit()
     return {"id": deleted_id, "object": "webhook_endpoint", "deleted": True}

@@ -27,8 +27,10 @@ The payOS test notification (sent when a merchant registers the webhook URL: ``o
 ``VQRIO123``) is answered 200 and stored nowhere, whether or not its signature verifies with a secret we know, so
 registering the URL never fails on our side; a warning is logged when the signature did not verify.
 
-Any unexpected failure while recording (database down, say) rolls back and answers 503 so the provider retries;
-nothing half-done stays, and a retry is harmless because confirm_transfer is idempotent. Never a 500.
+The request is one unit of work (app/transactions.py): every transaction of a notification is recorded, or none.
+A deadlock runs the whole notification again (a few times, then 503); any other unexpected failure while
+recording (database down, say) answers 503 so the provider retries; nothing half-done stays either way, and a
+retry is harmless because confirm_transfer is idempotent. Never a 500.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app.errors import DomainError
+from app.transactions import is_retryable
 from app.extensions import db, limiter
 from app.payments.banks import bin_for
 from app.payments.models import PaymentAccount
@@ -176,10 +179,10 @@ def _record(transactions: list[BankTransaction]):
             duplicates += outcome.duplicate
             stored += not outcome.duplicate
     except DomainError as err:  # a value the columns cannot hold: malformed for us, retrying will not help
-        db.session.rollback()
-        return _refuse(400, str(err.message))
-    except Exception:  # noqa: BLE001 - the provider must retry, not see a 500
-        db.session.rollback()
+        return _refuse(400, str(err.message))  # an answer of 400 or more: the request's unit of work rolls back
+    except Exception as exc:  # noqa: BLE001 - the provider must retry, not see a 500
+        if is_retryable(exc):
+            raise  # a deadlock: the request's unit of work runs the whole notification again (app/transactions.py)
         log.exception("Could not record a %s notification", transactions[0].provider if transactions else "bank")
         return _refuse(503, "Temporarily unable to record the notification; please retry")
     log.info("%s notification: %d recorded, %d duplicate", transactions[0].provider, stored, duplicates)

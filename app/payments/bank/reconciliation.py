@@ -3,7 +3,8 @@
 reference code in its text, the amount checked, and whatever needs a person waits in the reconciliation inbox.
 
 It runs across tenants (a notification does not say which commune it is for) and locks the intent row, so two
-deliveries of one notification, or two transfers for one intent, cannot both count.
+deliveries of one notification, or two transfers for one intent, cannot both count. Like every payments function
+it flushes only: the caller's unit of work (the receiver's request, a statement row, a staff page) commits.
 """
 
 from __future__ import annotations
@@ -170,7 +171,7 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
             from app.payments.refunds import complete_by_transfer
 
             complete_by_transfer(transfer, accounts)
-            db.session.commit()
+            db.session.flush()
             return ConfirmOutcome(transfer, None)
 
         prefix = current_app.config["PAYMENT_REFERENCE_PREFIX"]
@@ -185,13 +186,13 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
             intent = None
         if intent is None:
             transfer.tenant_id = _tenant_of(accounts)
-            db.session.commit()
+            db.session.flush()
             return ConfirmOutcome(transfer, None)
 
         transfer.tenant_id = intent.tenant_id
         transfer.intent_id = intent.id
         _apply(intent, transfer)
-        db.session.commit()
+        db.session.flush()
         return ConfirmOutcome(transfer, intent)
 
 
@@ -410,7 +411,7 @@ def resolve(transfer_id: int, tenant_id: int | None, actor, note: str, *,
         transfer.note = note[:1000]
         transfer.resolved_by_id = actor.id
         transfer.resolved_at = utcnow()
-        db.session.commit()
+        db.session.flush()
         return transfer
 
 
@@ -429,7 +430,7 @@ def assign(transfer_id: int, tenant_id: int | None, intent_public_id: str, actor
         transfer.tenant_id, transfer.intent_id = intent.tenant_id, intent.id
         transfer.resolved_by_id = actor.id
         _apply(intent, transfer)
-        db.session.commit()
+        db.session.flush()
         return transfer
 
 
@@ -446,7 +447,7 @@ def accept_late(transfer_id: int, tenant_id: int | None, actor, *,
         if intent.amount_received + transfer.amount < intent.amount:  # checked before anything changes
             raise ValidationError(_l("The money received is less than the amount due."), field="transfer")
         _accept_late(intent, transfer, actor.id)
-        db.session.commit()
+        db.session.flush()
         return transfer
 
 

@@ -27,6 +27,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import select
 
+from app import transactions
 from app.extensions import db
 from app.payments.banks import get_bank
 from app.payments.models import PaymentIntent
@@ -133,27 +134,35 @@ def simulate_transfer(reference_code: str, amount: int | None = None, url: str |
         raise SimulationError("Simulations are refused in production.")
     if amount is not None and (isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0):
         raise SimulationError("The amount must be a whole number of đồng greater than zero.")
-    intent = _find_intent(reference_code)
-    if amount is None:
-        amount = intent.amount - intent.amount_received
-        if amount <= 0:
-            raise SimulationError(
-                f"{intent.public_id} has nothing left to pay ({intent.status}); give an amount to simulate an "
-                "extra transfer."
-            )
-    payload, body, headers = build_sepay_notification(intent, amount)
-    public_id = intent.public_id
+
+    def notification():
+        intent = _find_intent(reference_code)
+        due = amount
+        if due is None:
+            due = intent.amount - intent.amount_received
+            if due <= 0:
+                raise SimulationError(
+                    f"{intent.public_id} has nothing left to pay ({intent.status}); give an amount to simulate an "
+                    "extra transfer."
+                )
+        return (*build_sepay_notification(intent, due), intent.public_id, due)
+
+    # Each read is a unit of work of its own, ended before the delivery: the delivery commits in another session,
+    # and a transaction left open here would keep seeing the database as it was before (SQLite WAL snapshots,
+    # repeatable reads).
+    payload, body, headers, public_id, amount = transactions.run(notification)
     target = _webhook_url(url) if url else None
-    # End this session's transaction (it only read): the delivery commits in another session, and a transaction
-    # left open here would keep seeing the database as it was before (SQLite WAL snapshots, repeatable reads).
-    db.session.commit()
     status, answer = _deliver_over_http(target, body, headers) if target else _deliver_in_process(body, headers)
+    return transactions.run(lambda: _transfer_result(public_id, target, status, answer, payload, amount))
+
+
+def _transfer_result(public_id: str, target: str | None, status: int, answer: dict, payload: dict,
+                     amount: int) -> dict:
     with all_tenants():
         intent = db.session.scalar(
             select(PaymentIntent).where(PaymentIntent.public_id == public_id)
             .execution_options(populate_existing=True)
         )
-        db.session.commit()
     return {
         "simulation": True,
         "delivered_to": target or "in-process",
@@ -181,24 +190,33 @@ def simulate_refund_transfer(reference_code: str, url: str | None = None) -> dic
     if current_app.config.get("PRODUCTION"):
         raise SimulationError("Simulations are refused in production.")
     code = (reference_code or "").strip().upper()
-    with all_tenants():
-        refund = db.session.scalar(select(Refund).where(Refund.reference_code == code))
-        if refund is None:
-            raise SimulationError(f"No refund has the reference code {code!r}.")
-        intent = db.session.get(PaymentIntent, refund.intent_id)
-        payload, _body, _headers = build_sepay_notification(intent, refund.amount)
-        public_id = refund.public_id
     content = f"SIMULATION {code} hoan tien"
-    payload.update(transferType="out", content=content, description=f"BankAPINotify {content}")
-    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
-    headers = {"Content-Type": "application/json", **_auth_headers(body, intent.account)}
+
+    def notification():
+        with all_tenants():
+            refund = db.session.scalar(select(Refund).where(Refund.reference_code == code))
+            if refund is None:
+                raise SimulationError(f"No refund has the reference code {code!r}.")
+            intent = db.session.get(PaymentIntent, refund.intent_id)
+            payload, _body, _headers = build_sepay_notification(intent, refund.amount)
+            payload.update(transferType="out", content=content, description=f"BankAPINotify {content}")
+            body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+            headers = {"Content-Type": "application/json", **_auth_headers(body, intent.account)}
+            return payload, body, headers, refund.public_id
+
+    payload, body, headers, public_id = transactions.run(notification)  # see simulate_transfer: reads ended first
     target = _webhook_url(url) if url else None
-    db.session.commit()  # see simulate_transfer: end the read before another session writes
     status, answer = _deliver_over_http(target, body, headers) if target else _deliver_in_process(body, headers)
+    return transactions.run(lambda: _refund_result(public_id, code, content, target, status, answer, payload))
+
+
+def _refund_result(public_id: str, code: str, content: str, target: str | None, status: int, answer: dict,
+                   payload: dict) -> dict:
+    from app.payments.models import Refund
+
     with all_tenants():
         refund = db.session.scalar(select(Refund).where(Refund.public_id == public_id)
                                    .execution_options(populate_existing=True))
-        db.session.commit()
     return {"simulation": True, "delivered_to": target or "in-process", "http_status": status, "response": answer,
             "transaction_id": payload["id"], "refund": public_id, "reference_code": code,
             "amount": refund.amount, "content": content, "refund_status": refund.status}

@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from functools import partial
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
 
+from app import transactions
 from app.errors import DomainError, ValidationError
 from app.payments.models import PaymentAccount
 from app.formatting import VN_TZ
@@ -195,7 +197,7 @@ class StatementImport:
 
     Creating it reads the file once: the header (a file without a usable header raises StatementError before
     anything is recorded) and the rows, so ``total`` is known; ``run()`` records the rows, each through
-    ``confirm_transfer`` (committed per row), and yields the number of rows done after each one; ``result`` holds
+    ``confirm_transfer`` (one unit of work per row, ``transactions.run``), and yields the number of rows done after each one; ``result`` holds
     the counts and the skipped rows."""
 
     def __init__(self, csv_text: str, account: PaymentAccount):
@@ -232,7 +234,9 @@ class StatementImport:
         for rows, (line, cells) in enumerate(self._records, start=1):
             try:
                 txn = _row_transaction(cells, self._columns, self.account)
-                outcome = confirm_transfer(txn)
+                # One unit of work per row (retried after a deadlock): a long import keeps what it recorded
+                # if it stops, and its progress shows rows that are really there.
+                outcome = transactions.run(partial(confirm_transfer, txn))
             except ValueError as err:
                 errors.append(RowError(line, str(err.args[0]) if err.args else str(err)))
             except DomainError as err:

@@ -30,11 +30,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
 
+from app import transactions
 from app.clock import as_utc, utcnow
 from app.extensions import db
 from app.payments.webhooks import outbound
@@ -127,7 +129,6 @@ def _claim(now: datetime, limit: int) -> tuple[list[_Job], list[int]]:
         query = query.with_for_update(skip_locked=True, of=WebhookDelivery)
     rows = db.session.scalars(query).unique().all()
     if not rows:
-        db.session.rollback()
         return [], []
     lease_until = now + _lease_for(len(rows))
     pending = dict(db.session.execute(
@@ -154,7 +155,6 @@ def _claim(now: datetime, limit: int) -> tuple[list[_Job], list[int]]:
         payload = serialize_event(row.event, pending_webhooks=pending.get(row.event_id, 1))
         body = json.dumps(payload, ensure_ascii=False, indent=2).encode("utf-8")
         jobs.append(_Job(row.id, endpoint.url, endpoint.secret, body))
-    db.session.commit()
     return jobs, dropped
 
 
@@ -183,7 +183,6 @@ def _send(job: _Job, post: Poster, custom_poster: bool) -> tuple[int | None, str
 def _record(delivery_id: int, status_code: int | None, error: str | None, now: datetime) -> bool:
     delivery = db.session.get(WebhookDelivery, delivery_id, populate_existing=True)
     if delivery is None:  # the endpoint was deleted meanwhile (cascade)
-        db.session.rollback()
         return False
     delivery.attempts += 1
     delivery.last_status_code = status_code
@@ -198,7 +197,7 @@ def _record(delivery_id: int, status_code: int | None, error: str | None, now: d
             delivery.status = "failed"
         else:
             delivery.next_attempt_at = now + wait
-    db.session.commit()
+    db.session.flush()
     return error is None
 
 
@@ -211,7 +210,6 @@ def _drop(delivery_ids: list[int]) -> None:
         .values(status="failed", last_error="endpoint disabled")
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
 def _release(delivery_ids: list[int], now: datetime) -> None:
@@ -223,7 +221,6 @@ def _release(delivery_ids: list[int], now: datetime) -> None:
         .values(next_attempt_at=now)
         .execution_options(synchronize_session=False)
     )
-    db.session.commit()
 
 
 def deliver_due(now: datetime | None = None, limit: int = 100, session_post: Poster | None = None, *,
@@ -240,18 +237,19 @@ def deliver_due(now: datetime | None = None, limit: int = 100, session_post: Pos
     attempted = 0
     with all_tenants():
         started = time.monotonic()
-        jobs, dropped = _claim(now, limit)
-        _drop(dropped)
+        # Each step is a short unit of work of its own (app/transactions.py): no network call holds a lock.
+        jobs, dropped = transactions.run(partial(_claim, now, limit))
+        transactions.run(partial(_drop, dropped))
         # Stop well before the lease could run out mid-send, so no other worker can take a delivery still in flight.
         budget = (_lease_for(len(jobs)) - timedelta(seconds=2 * TIMEOUT_SECONDS)).total_seconds()
         for index, job in enumerate(jobs):
             if (should_stop and should_stop()) or time.monotonic() - started > budget:
-                _release([j.delivery_id for j in jobs[index:]], now)
+                transactions.run(partial(_release, [j.delivery_id for j in jobs[index:]], now))
                 break
             status_code, error = _send(job, post, custom_poster=session_post is not None)
             if error:
                 log.info("webhook delivery %s failed: %s", job.delivery_id, error)
-            _record(job.delivery_id, status_code, error, now)
+            transactions.run(partial(_record, job.delivery_id, status_code, error, now))
             attempted += 1
     return attempted
 
