@@ -12,7 +12,8 @@ from app import notify
 from app.auth.models import STAFF_ROLES, Membership, User
 from app.extensions import db
 from app.formatting import to_local
-from app.payments.models import INBOX_STATUSES, BankTransfer
+from app.payments.models import BankTransfer
+from app.payments.statuses import INBOX_STATUSES
 from tenants.models import Tenant
 from tenants.scoping import tenant_context
 
