@@ -116,7 +116,7 @@ def test_two_workers_draining_one_outbox_send_each_message_once(app, commune, es
 
 
 def test_the_payments_worker_runs_the_notifications_too(app, commune, esms):
-    from app.payments.api.delivery import run_worker
+    from app.payments.jobs import run_worker
 
     _enqueue(app, commune, 2, "sms")
     with app.app_context():
