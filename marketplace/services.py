@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
+from sqlalchemy import text as sql_text
 
 from app import locks
 from app.clock import as_utc, utcnow
@@ -321,8 +322,21 @@ def address_key(address: str) -> str:
     return folded_key(address)[:300]
 
 
+def _serialise_holds(*keys: str) -> None:
+    """One checkout at a time per phone, delivery address and network address (PostgreSQL): two checkouts of one
+    shopper at the same instant would otherwise both count the units held before either was written. Transaction
+    advisory locks, taken in one order, before any row lock (app/locks.py), released at commit or rollback. SQLite
+    serialises writers: the later one retries (app/transactions.py) and counts again."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted({k for k in keys if k}):
+        db.session.execute(sql_text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": "marketplace-hold:" + key})
+
+
 def check_hold_limits(wanted: int, buyer: Buyer, client_address: str, limits: HoldLimits) -> None:
     """Refuse a checkout that would take this shopper's unpaid units above the limit, with what is left to hold."""
+    _serialise_holds("phone:" + buyer.phone, "address:" + address_key(buyer.address),
+                     "client:" + client_address if client_address else "")
     held = held_units(phone=buyer.phone, address_key=address_key(buyer.address), client_address=client_address)
     most = max(held.values())
     if most + wanted > limits.units:

@@ -135,3 +135,30 @@ def test_a_checkout_nobody_looks_at_gives_its_stock_back_after_the_short_hold(ap
         services.expire_holds(utcnow() + timedelta(minutes=11))
         db.session.commit()
     assert product_state(app, catalogue[0])["reserved"] == 0
+
+
+@pytest.mark.usefixtures("postgres")
+def test_checkouts_of_one_shopper_at_the_same_instant_hold_no_more_than_the_limit(app, catalogue):
+    """Eight checkouts of one shopper at once, each of 30 units, with a limit of 50: each counts what the others
+    hold only after they committed (one checkout at a time per shopper), so one succeeds and seven are refused."""
+    from tests.marketplace.test_concurrency import _all_at_once
+
+    limit = app.config["MARKETPLACE_HELD_UNITS_LIMIT"]
+    buyer = services.clean_buyer("Khách", "0912345678", "Số 1 ngõ 1")
+
+    def job(n):
+        def run():
+            with app.app_context():
+                try:
+                    order = services.checkout([(catalogue[n], 30)], buyer, timedelta(minutes=30),
+                                              client_address=ATTACKER, limits=services.HoldLimits(limit))
+                    db.session.commit()
+                    return order.code
+                except services.TooMuchHeld:
+                    db.session.rollback()
+                    return "refused"
+        return run
+
+    results = _all_at_once([job(n) for n in range(8)])
+    assert results.count("refused") == 8 - limit // 30, results
+    assert sum(product_state(app, pid)["reserved"] for pid in catalogue) <= limit
