@@ -35,7 +35,7 @@ from app.payments.bank import reconciliation
 from app.payments.accounts import list_accounts
 from app.payments.intents import get_intent, is_expired
 from app.payments.webhooks.delivery import delivery_log
-from app.payments.models import BankTransfer, PaymentAccount, PaymentIntent, WebhookEndpoint
+from app.payments.models import BankTransfer, PaymentAccount, PaymentClaim, PaymentIntent, WebhookEndpoint
 from app.uploads import upload_limit
 from app.payments.bank.statement import MAX_BYTES, StatementImport, decode_statement, parse_amount
 from tenants.models import Tenant
@@ -132,8 +132,10 @@ def payment(public_id: str):
     form = ConfirmByHandForm()
     if not form.is_submitted():
         form.amount.data = str(max(intent.amount - intent.amount_received, 0) or intent.amount)
+    claims = db.session.scalars(select(PaymentClaim).where(PaymentClaim.intent_id == intent.id)
+                                .order_by(PaymentClaim.claimed_at)).all()
     return render_template("payments/staff_payment.html", intent=intent, transfers=_intent_transfers(intent),
-                           form=form, expired=is_expired(intent), refunds=refunds.intent_refunds(intent))
+                           claims=claims, form=form, expired=is_expired(intent), refunds=refunds.intent_refunds(intent))
 
 
 @bp.route("/c/<tenant_slug>/payments/<string:public_id>/confirm", methods=["POST"])

@@ -52,10 +52,12 @@ def test_officer_confirms_a_fee_by_hand_from_the_desk(app, browser_page, make):
     page.get_by_test_id("note").fill("Người dân nộp tại quầy, đã thấy tiền về tài khoản")
     page.get_by_test_id("confirm-submit").click()
     page.wait_for_load_state()
-    assert "Đã ghi nhận khoản thanh toán 30.000 ₫" in page.inner_text("main")
+    assert "Đã xác nhận thủ công khoản thanh toán 30.000 ₫" in page.inner_text("main")
     assert page.get_by_test_id("status").inner_text() == "Đã thanh toán"
-    assert page.get_by_test_id("amount-received").inner_text() == "30.000 ₫"
-    assert "Xác nhận thủ công" in page.get_by_test_id("transfers-table").inner_text()
+    # a confirmation by hand is a claim, not money: nothing received until the bank reports it (issue #15)
+    assert page.get_by_test_id("amount-received").inner_text() == "0 ₫"
+    claim = page.get_by_test_id("claims-table").inner_text()
+    assert "30.000 ₫" in claim and "Chờ ngân hàng báo" in claim
     assert page.get_by_test_id("confirm-form").count() == 0  # paid: nothing left to confirm
     page.screenshot(path="/tmp/e2e_officer_confirmed.png", full_page=True)
     assert page.js_errors == []
