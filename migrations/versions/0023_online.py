@@ -33,8 +33,6 @@ def upgrade():
         batch_op.add_column(sa.Column('submitted_from', sa.String(length=64), nullable=False, server_default=''))
         batch_op.create_index('ix_onestop_dossiers_online_quota', ['tenant_id', 'submitted_at', 'submitted_from'],
                               unique=False)
-    with op.batch_alter_table('onestop_dossiers', schema=None) as batch_op:
-        batch_op.alter_column('submitted_from', server_default=None)
 
     op.create_table('onestop_fee_receipt_counters',
     sa.Column('series', sa.String(length=20), nullable=False),

