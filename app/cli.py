@@ -165,6 +165,21 @@ def tenants_reorganise(plan_file: str, dry_run: bool) -> None:
         raise SystemExit(1)
 
 
+@tenants_cli.command("set-tax-code")
+@click.argument("slug")
+@click.argument("tax_code")
+def tenants_set_tax_code(slug: str, tax_code: str) -> None:
+    """The commune's tax code, printed on its fee receipts."""
+    from app import transactions
+    from tenants.services import set_tax_code
+
+    try:
+        tenant = transactions.run(lambda: set_tax_code(slug, tax_code))
+    except DomainError as err:
+        raise click.ClickException(str(err.message)) from None
+    click.echo(f"{tenant.display_name}: tax code {tenant.tax_code}")
+
+
 @tenants_cli.command("deactivate")
 @click.argument("slug")
 def tenants_deactivate(slug: str) -> None:

@@ -78,6 +78,7 @@ def seed(password: str, progress=None, payment_days: int = 14, now: datetime | N
                 district_name=district["name"], district_code=district["code"], province_name=district["province"],
             )
             counts["tenants"] += 1
+            tenant.tax_code = f"01{unit['code']}999"  # made up for the demo (a real one comes from the tax office)
             with tenant_context(tenant):
                 db.session.add(Notice(
                     title=f"Chào mừng đến với cổng dịch vụ của {tenant.display_name}",

@@ -32,6 +32,8 @@ class Tenant(db.Model):
     district_code: Mapped[str] = mapped_column(String(3))
     province_name: Mapped[str] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(10), default="active")
+    # the commune's tax code (mã số thuế: 10 digits, or 10-3 for a dependent unit), printed on its fee receipts
+    tax_code: Mapped[str | None] = mapped_column(String(14))
     valid_from: Mapped[date | None] = mapped_column(Date)
     valid_until: Mapped[date | None] = mapped_column(Date)
     successor_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id"))

@@ -1,4 +1,4 @@
-"""Command line: `flask seed-demo` and `flask tenants create/list/deactivate`."""
+"""Command line: `flask seed-demo` and `flask tenants create/list/deactivate/set-tax-code`."""
 
 from __future__ import annotations
 
@@ -158,6 +158,18 @@ def test_tenants_deactivate_takes_the_commune_offline(app, client, cli, make):
     assert result.exit_code == 0, result.output
     assert tenants_by_slug(app)["xa-dong"].status == "inactive"
     assert client.get("/c/xa-dong/").status_code == 404
+
+
+def test_tenants_set_tax_code_keeps_a_tax_code_and_refuses_what_is_not_one(app, cli, make):
+    make.tenant("xa-mo", "Mở")
+    for wrong in ("123", "01005419991", "0100541999-12", "01OO541999"):
+        refused = cli("tenants", "set-tax-code", "xa-mo", wrong)
+        assert refused.exit_code != 0 and "10" in refused.output, wrong
+        assert tenants_by_slug(app)["xa-mo"].tax_code is None  # nothing changed
+    for right in ("0100541999", "0100541999-001"):
+        result = cli("tenants", "set-tax-code", "xa-mo", right)
+        assert result.exit_code == 0, result.output
+        assert tenants_by_slug(app)["xa-mo"].tax_code == right
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ def test_every_commune_gets_paid_fees_in_office_hours_and_its_pages_show_them(ap
         intents = db.session.scalars(select(PaymentIntent)).all()
         transfers = db.session.scalars(select(BankTransfer)).all()
         tenants = db.session.scalars(select(Tenant)).all()
+        assert all(len(t.tax_code) == 10 and t.tax_code.isdigit() for t in tenants)  # printed on fee receipts
         succeeded = [i for i in intents if i.status == "succeeded"]
         assert counts["payments"] == len(succeeded) > 22 * 4
         assert {i.tenant_id for i in succeeded} == {t.id for t in tenants}

@@ -50,7 +50,7 @@ def issue(dossier: Dossier, method: str, reference: str, now: datetime) -> FeeRe
     series = series_for(now)
     receipt = FeeReceipt(
         dossier_id=dossier.id, form_number=FORM_NUMBER, series=series, number=next_number(tenant_id, series),
-        issuer_name=f"UBND {tenant.display_name}"[:200], issuer_tax_code=getattr(tenant, "tax_code", "") or "",
+        issuer_name=f"UBND {tenant.display_name}"[:200], issuer_tax_code=tenant.tax_code or "",
         payer_name=dossier.applicant_name, payer_address=dossier.applicant_address,
         payer_id_number=dossier.applicant_id_number,
         fee_name=f"Lệ phí: {dossier.procedure.name} (hồ sơ {dossier.code})"[:300], amount=dossier.fee_amount,

@@ -247,10 +247,16 @@ def test_the_electronic_result_is_downloaded_by_the_applicant_and_every_download
 
 def test_a_paid_fee_gets_a_receipt_numbered_in_the_communes_series_with_a_qr_to_its_verification(app, client,
                                                                                                  commune, officer):
+    from tenants.services import set_tax_code
+
     with app.app_context(), tenant_context(commune):
         proc = procedure(fee=15_000)
         o = db.session.merge(officer)
         first, second = (counter_dossier(officer, proc, vn(2026, 3, 2, 9, n)) for n in range(2))
+        # after the fixtures' objects are merged (they would write back the commune as they read it)
+        with pytest.raises(ValidationError):  # not a tax code
+            set_tax_code("bat-trang", "01005419")
+        set_tax_code("bat-trang", "0100541999")  # flask tenants set-tax-code
         for d in (first, second):
             d.status = "awaiting_fee"  # the fee requested (the state machine's own tests cover the request)
             services.pay_cash(d, o, now=vn(2026, 3, 2, 10, 0))
@@ -264,6 +270,7 @@ def test_a_paid_fee_gets_a_receipt_numbered_in_the_communes_series_with_a_qr_to_
     client.post(base, data={"id_number": "001090012345", "csrf_token": csrf_token(client, base)})
     page = client.get(f"{base}/fee-receipt?lang=vi").get_data(as_text=True)
     assert "BIÊN LAI THU PHÍ, LỆ PHÍ" in page and "0000001" in page and "15.000 ₫" in page and "01BLP0-001" in page
+    assert "Mã số thuế: 0100541999" in page  # the issuer's tax code, as the receipt rules require
     verify = qr_text(page)
     assert verify.startswith("/c/bat-trang/onestop/fee-receipts/")
     checked = app.test_client().get(verify).get_data(as_text=True)
