@@ -368,7 +368,10 @@ def test_the_district_figures_count_the_seeded_markets_and_orders(seeded, client
     totals = data["totals"]
     for key, total in totals.items():
         assert total == sum(c[key] for c in data["communes"]), key
-    assert totals["vendors"] == totals["vendors_with_bank_account"] == SIZES["vendors"]
+    # the market's vendors only: the seed's producers sell on the marketplace, not at a stall (#19 item 2)
+    at_market = _scalar(database, "SELECT count(*) FROM vendors WHERE at_market")
+    assert totals["vendors"] == totals["vendors_with_bank_account"] == at_market
+    assert 0 < at_market < SIZES["vendors"] == _scalar(database, "SELECT count(*) FROM vendors")
     assert totals["sales"] == _scalar(database, "SELECT count(*) FROM market_sales WHERE status = 'paid'") > 0
     assert totals["qr_sales"] == _scalar(database, "SELECT count(*) FROM market_sales WHERE status = 'paid' "
                                                    "AND method = 'qr'") > 0
