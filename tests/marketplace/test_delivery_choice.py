@@ -17,21 +17,13 @@ from app.payments import vietqr
 from app.payments.models import PaymentIntent
 from marketplace import services
 from marketplace.models import Order, SubOrder
-from tenants.scoping import all_tenants, tenant_context
+from tenants.scoping import all_tenants
 from tenants.vendors.models import Vendor
 from tests.conftest import csrf_token, login
-from tests.marketplace.helpers import checkout, make_vendor_user, product_state, sub_orders
+from tests.marketplace.helpers import checkout, make_vendor_user, offer, product_state, sub_orders
 from tests.payments.helpers import post_sepay, sepay_payload
 
 pytestmark = pytest.mark.usefixtures("bank_secrets")
-
-
-def _offer(app, tenant, vendor_id, **values):
-    with app.app_context(), tenant_context(tenant):
-        vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id))
-        for name, value in values.items():
-            setattr(vendor, name, value)
-        db.session.commit()
 
 
 def _vendor(app, vendor_id) -> dict:
@@ -45,7 +37,7 @@ def _vendor(app, vendor_id) -> dict:
 @pytest.fixture
 def both(app, shop):
     """Gốm Minh Long delivers for 30.000 ₫ in 2–3 days or has its goods picked up at the workshop."""
-    _offer(app, shop["tenants"]["bat_trang"], shop["vendors"]["gom"], delivery_fee=30_000,
+    offer(app, shop["tenants"]["bat_trang"], shop["vendors"]["gom"], delivery_fee=30_000,
            delivery_estimate="2–3 ngày", offers_pickup=True, pickup_place="Xưởng gốm, thôn 3 Bát Tràng",
            pickup_estimate="1 ngày")
     return shop
