@@ -59,7 +59,7 @@ def demo_delivery(index: int, name: str, commune_name: str) -> dict:
     return {"offers_delivery": delivers, "delivery_fee": DEMO_DELIVERY_FEES[index % 4] if delivers else 0,
             "delivery_estimate": ("1–2 ngày", "2–3 ngày")[index % 2] if delivers else "",
             "offers_pickup": not delivers or index % 2 == 0, "pickup_place": place[:200],
-            "pickup_estimate": "Trong ngày"}
+            "pickup_estimate": "trong ngày"}
 
 
 def seed(password: str, now: datetime | None = None) -> dict[str, int]:

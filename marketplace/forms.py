@@ -57,4 +57,4 @@ class ShopDeliveryForm(BaseForm):
     delivery_estimate = StringField(_l("Delivery time, e.g. 2–3 ngày"), validators=[Length(max=60)])
     offers_pickup = BooleanField(_l("Shoppers may pick the goods up"))
     pickup_place = StringField(_l("Pick-up place, e.g. the workshop's address"), validators=[Length(max=200)])
-    pickup_estimate = StringField(_l("Ready for pick-up in, e.g. 1 ngày"), validators=[Length(max=60)])
+    pickup_estimate = StringField(_l("Time to get the goods ready, e.g. trong ngày"), validators=[Length(max=60)])

@@ -213,4 +213,4 @@ def test_the_fee_is_in_the_order_page_the_producers_order_and_the_receipt(app, c
     vendor = app.test_client()
     login(vendor, "gom@bt.vn")
     mine = vendor.get(f"/c/bat-trang/marketplace/orders/{sub['id']}").get_data(as_text=True)
-    assert 'data-testid="vendor-order-way">Giao hàng · 30.000 ₫ · nhận trong 2–3 ngày</dd>' in mine
+    assert 'data-testid="vendor-order-way">Giao hàng · 30.000 ₫ · dự kiến 2–3 ngày</dd>' in mine
