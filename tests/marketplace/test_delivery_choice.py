@@ -214,3 +214,23 @@ def test_the_fee_is_in_the_order_page_the_producers_order_and_the_receipt(app, c
     login(vendor, "gom@bt.vn")
     mine = vendor.get(f"/c/bat-trang/marketplace/orders/{sub['id']}").get_data(as_text=True)
     assert 'data-testid="vendor-order-way">Giao hàng · 30.000 ₫ · dự kiến 2–3 ngày</dd>' in mine
+
+
+def test_postgresql_refuses_a_negative_fee_no_way_at_all_and_a_fee_above_the_amount(app, postgres, both):
+    """The database's own CHECKs (0031_uxcart, PostgreSQL): a fee no form or script may leave behind."""
+    from sqlalchemy import update
+    from sqlalchemy.exc import IntegrityError
+
+    code = checkout(app, [(both["products"]["binh"], 1)])
+    [sub] = sub_orders(app, code)
+    for table, where, values in (
+            (Vendor, Vendor.id == both["vendors"]["gom"], {"delivery_fee": -1}),
+            (Vendor, Vendor.id == both["vendors"]["gom"], {"offers_delivery": False, "offers_pickup": False}),
+            (SubOrder, SubOrder.id == sub["id"], {"shipping_fee": sub["subtotal"]}),
+            (SubOrder, SubOrder.id == sub["id"], {"fulfilment": "pickup"}),  # a pick-up with a delivery fee
+            (SubOrder, SubOrder.id == sub["id"], {"fulfilment": "drone"})):
+        with app.app_context(), all_tenants():
+            with pytest.raises(IntegrityError):
+                db.session.execute(update(table).where(where).values(**values))
+                db.session.flush()
+            db.session.rollback()
