@@ -189,6 +189,22 @@ def test_the_cart_offers_each_producers_ways_and_the_choice_reaches_the_order(ap
     assert "Xưởng gốm, thôn 3 Bát Tràng" in page and page.count('data-testid="sub-order-way"') == 2
 
 
+def test_a_choice_the_producer_withdrew_before_checkout_is_refused_and_orders_nothing(app, client, both):
+    p = both["products"]
+    client.post("/marketplace/cart/add", data={"product_id": p["binh"], "quantity": "1"})
+    gom = f"{both['tenants']['bat_trang'].id}-{both['vendors']['gom']}"
+    assert client.post("/marketplace/cart/delivery", data={"producer": gom, "fulfilment": "pickup"}).status_code == 302
+    offer(app, both["tenants"]["bat_trang"], both["vendors"]["gom"], offers_pickup=False)  # meanwhile
+    page = client.get("/marketplace/checkout").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    before = _orders(app)
+    refused = client.post("/marketplace/checkout", data={
+        "csrf_token": token, "name": "Trần Thị Bình", "phone": "0912345678", "address": "Số 1 Trâu Quỳ"})
+    assert refused.status_code == 400
+    assert "Cơ sở này không có cách nhận hàng đó" in refused.get_data(as_text=True)
+    assert _orders(app) == before and product_state(app, p["binh"])["reserved"] == 0
+
+
 def test_the_fee_is_in_the_order_page_the_producers_order_and_the_receipt(app, client, both):
     p = both["products"]
     client.post("/marketplace/cart/add", data={"product_id": p["binh"], "quantity": "1"})
