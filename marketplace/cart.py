@@ -41,8 +41,30 @@ def add(product_id: int, quantity: int) -> None:
     set_quantity(product_id, current + quantity)
 
 
+def choices() -> dict[tuple[int, int], str]:
+    """The shopper's delivery or pick-up per producer: ``{"<tenant id>-<vendor id>": "delivery" | "pickup"}`` in the
+    session (what it says is checked against the producer's offer at checkout, never trusted)."""
+    raw = session.get("cart_ways") or {}
+    out = {}
+    if isinstance(raw, dict):
+        for key, way in raw.items():
+            tenant, _, vendor = str(key).partition("-")
+            if (tenant.isdecimal() and vendor.isdecimal() and len(tenant) <= 10 and len(vendor) <= 10
+                    and 0 < int(tenant) <= MAX_ID and 0 < int(vendor) <= MAX_ID and isinstance(way, str)):
+                out[(int(tenant), int(vendor))] = way
+    return out
+
+
+def choose(tenant_id: int, vendor_id: int, way: str) -> None:
+    ways = {f"{t}-{v}": w for (t, v), w in choices().items()}
+    ways[f"{tenant_id}-{vendor_id}"] = way
+    if len(ways) <= MAX_LINES:
+        session["cart_ways"] = ways
+
+
 def clear() -> None:
     session.pop("cart", None)
+    session.pop("cart_ways", None)
 
 
 def remember_order(code: str) -> None:

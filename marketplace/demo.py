@@ -48,25 +48,42 @@ def _picture(name: str, color: str, cache: dict) -> tuple[str, bytes, bytes]:
     return cache[key]
 
 
+DEMO_DELIVERY_FEES = (30_000, 25_000, 0, 35_000)  # flat fees within Gia Lâm, in đồng (one is free)
+
+
+def demo_delivery(index: int, name: str, commune_name: str) -> dict:
+    """A producer's delivery and pick-up in the demo (#19), in the same bulk insert as the producer: most deliver at
+    a flat fee in 1–3 days, every other one also lets shoppers pick up at the workshop, one in five only that."""
+    place = f"Xưởng của {name}, xã {commune_name}"
+    delivers = index % 5 != 4
+    return {"offers_delivery": delivers, "delivery_fee": DEMO_DELIVERY_FEES[index % 4] if delivers else 0,
+            "delivery_estimate": ("1–2 ngày", "2–3 ngày")[index % 2] if delivers else "",
+            "offers_pickup": not delivers or index % 2 == 0, "pickup_place": place[:200],
+            "pickup_estimate": "trong ngày"}
+
+
 def seed(password: str, now: datetime | None = None) -> dict[str, int]:
     """Idempotent: does nothing once any product exists. Communes must exist (app/demo.py makes them first)."""
     now = now or datetime.now(timezone.utc)
     with all_tenants():
         if db.session.scalar(select(func.count()).select_from(Product)):
             return {"products": 0}
-        tenants = {t.slug: t.id for t in db.session.scalars(select(Tenant))}
+        communes = list(db.session.scalars(select(Tenant)))
+        tenants = {t.slug: t.id for t in communes}
+        commune_names = {t.slug: t.name for t in communes}
         producers = [p for p in PRODUCERS if p[0] in tenants]
         if not producers:
             return {"products": 0}
         per_commune: dict[str, int] = {}
         vendor_rows = []
-        for commune, name, owner, kind, goods, description, _cat, _products in producers:
+        for index, (commune, name, owner, kind, goods, description, _cat, _products) in enumerate(producers):
             per_commune[commune] = per_commune.get(commune, 0) + 1
             vendor_rows.append({
                 "tenant_id": tenants[commune], "kind": kind, "business_name": name, "slug": slugify(name)[:120],
                 "owner_name": owner, "phone": f"09{abs(hash(name)) % 10**8:08d}"[:10], "tax_code": None,
                 "goods_category": goods[:40], "description": description, "active": True,
                 "at_market": False,  # producers: a shop on the marketplace, no stall (#19 item 2)
+                **demo_delivery(index, name, commune_names[commune]),
             })
         db.session.execute(insert(Vendor), vendor_rows)
         by_key = {(v.tenant_id, v.slug): v.id for v in db.session.scalars(

@@ -47,3 +47,14 @@ class ImportForm(BaseForm):
 
 class CancelForm(BaseForm):
     reason = StringField(_l("Reason (the shopper will read it)"), validators=[DataRequired(), Length(max=300)])
+
+
+class ShopDeliveryForm(BaseForm):
+    """A producer's delivery and pick-up (#19); services.clean_shop_delivery checks what the form cannot."""
+
+    offers_delivery = BooleanField(_l("I deliver"))
+    delivery_fee = StringField(_l("Delivery fee (đồng, 0 for free delivery)"), validators=[Length(max=30)])
+    delivery_estimate = StringField(_l("Delivery time, e.g. 2–3 ngày"), validators=[Length(max=60)])
+    offers_pickup = BooleanField(_l("Shoppers may pick the goods up"))
+    pickup_place = StringField(_l("Pick-up place, e.g. the workshop's address"), validators=[Length(max=200)])
+    pickup_estimate = StringField(_l("Time to get the goods ready, e.g. trong ngày"), validators=[Length(max=60)])

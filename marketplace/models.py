@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import POSTGRESQL_ONLY, db, one_of
-from marketplace.statuses import CATEGORY_SLUGS, PRODUCT_STATUSES, SUB_ORDER_STATUS_VALUES
+from marketplace.statuses import CATEGORY_SLUGS, FULFILMENTS, PRODUCT_STATUSES, SUB_ORDER_STATUS_VALUES
 from tenants.scoping import TenantScoped
 
 
@@ -142,6 +142,9 @@ class SubOrder(TenantScoped, db.Model):
         ForeignKeyConstraint(["tenant_id", "vendor_id"], ["vendors.tenant_id", "vendors.id"], ondelete="RESTRICT"),
         CheckConstraint(one_of("status", SUB_ORDER_STATUS_VALUES), name="status"),
         CheckConstraint("subtotal > 0", name="subtotal_positive"),
+        CheckConstraint(one_of("fulfilment", FULFILMENTS), name="fulfilment"),
+        CheckConstraint("shipping_fee >= 0 AND shipping_fee < subtotal AND (fulfilment = 'delivery' OR shipping_fee = 0)",
+                        name="shipping_fee"),
         Index("ix_sub_orders_tenant_vendor_status", "tenant_id", "vendor_id", "status"),
         Index("ix_sub_orders_tenant_created", "tenant_id", "created_at"),
         # The district's orders: every commune's sub-orders placed in a period (0014_district).
@@ -152,7 +155,12 @@ class SubOrder(TenantScoped, db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="RESTRICT"), index=True)
     vendor_id: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20), default="awaiting_payment")
-    subtotal: Mapped[int] = mapped_column(BigInteger)
+    subtotal: Mapped[int] = mapped_column(BigInteger)  # the amount due: the goods + shipping_fee (its intent's)
+    # The shopper's choice among what the producer offered at checkout (#19, 0031_uxcart), kept as it was then.
+    fulfilment: Mapped[str] = mapped_column(String(10), default="delivery", server_default="delivery")
+    shipping_fee: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    fulfilment_estimate: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    pickup_place: Mapped[str] = mapped_column(String(200), default="", server_default="")
     intent_id: Mapped[str | None] = mapped_column(String(40), unique=True)  # the payment intent's public id
     hold_expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     refund_due: Mapped[bool] = mapped_column(Boolean, default=False)  # money arrived that must go back
@@ -165,6 +173,10 @@ class SubOrder(TenantScoped, db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     received_by_shopper: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     canceled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def goods(self) -> int:
+        return self.subtotal - self.shipping_fee
 
 
 class OrderLine(TenantScoped, db.Model):

@@ -17,7 +17,7 @@ from app.extensions import db
 from app.payments import checks, intents
 from app.payments.banks import get_bank
 from app.payments.descriptions import register as describe_as
-from app.payments.models import PaymentIntent
+from app.payments.models import BankTransfer, PaymentIntent
 from tenants.scoping import all_tenants
 from tenants.vendors.payments import vendor_account
 
@@ -52,6 +52,23 @@ class PaymentView:
     bank_name: str
     account_number: str
     holder_name: str
+    paid_at: datetime | None = None  # the receipt (#19): when the bank moved the money, once paid
+    bank_reference: str = ""  # the bank's own reference of the transfer that paid it
+
+
+def _receipts(intents_: list) -> dict[int, tuple[datetime | None, str]]:
+    """(time of the bank transfer, its bank reference) of each paid intent: the first transfer matched to it, its
+    time as the bank gave it (else when it was heard, else when the intent succeeded). One query."""
+    paid = {intent.id: intent for intent in intents_ if intent.status == "succeeded"}
+    if not paid:
+        return {}
+    first: dict[int, tuple] = {}
+    for intent_id, occurred, received, reference, txn in db.session.execute(
+            select(BankTransfer.intent_id, BankTransfer.occurred_at, BankTransfer.received_at,
+                   BankTransfer.bank_reference, BankTransfer.provider_txn_id)
+            .where(BankTransfer.intent_id.in_(sorted(paid))).order_by(BankTransfer.id)):
+        first.setdefault(intent_id, (occurred or received, reference or txn or ""))
+    return {intent_id: first.get(intent_id, (intent.succeeded_at, "")) for intent_id, intent in paid.items()}
 
 
 def payment_views(public_ids: list[str]) -> dict[str, PaymentView]:
@@ -62,6 +79,7 @@ def payment_views(public_ids: list[str]) -> dict[str, PaymentView]:
         return {}
     with all_tenants():
         intents_ = db.session.scalars(select(PaymentIntent).where(PaymentIntent.public_id.in_(ids))).all()
+        receipts = _receipts(intents_)
         views = {}
         for intent in intents_:
             account = intent.account  # joined eagerly with the intent
@@ -69,7 +87,7 @@ def payment_views(public_ids: list[str]) -> dict[str, PaymentView]:
             views[intent.public_id] = PaymentView(
                 intent.public_id, intent.status, intent.amount, intent.amount_received, intent.reference_code,
                 intent.qr_payload, intent.expires_at, intent.flag, bank.short_name if bank else account.bank_bin,
-                account.account_number, account.holder_name)
+                account.account_number, account.holder_name, *receipts.get(intent.id, (None, "")))
     return views
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import and_, case, distinct, func, literal, null, select, union_
 from app.extensions import db
 from marketplace.models import MAX_ID, CatalogueCount, Order, OrderLine, Product, SubOrder
 from marketplace.search import match_and_rank, published_matches
-from marketplace.statuses import CONFIRMED, DELIVERED, PAID, SHIPPED
+from marketplace.statuses import CONFIRMED, DELIVERED, DELIVERY, PAID, PICKUP, SHIPPED
 from tenants.vendors.models import Vendor
 from tenants.models import Tenant
 from tenants.scoping import all_tenants
@@ -300,6 +300,47 @@ def public_cards(product_ids: list[int]) -> dict[int, ProductCard]:
     return {row[0]: _card(row) for row in rows}
 
 
+@dataclass(frozen=True)
+class ShopOptions:
+    """What a producer offers its shoppers (#19): delivery at a flat fee with an estimate, pick-up at a place, or
+    both. ``choices`` lists the offered ways in the order the cart shows them; the first is the default."""
+
+    tenant_id: int
+    vendor_id: int
+    offers_delivery: bool
+    delivery_fee: int
+    delivery_estimate: str
+    offers_pickup: bool
+    pickup_place: str
+    pickup_estimate: str
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(c for c, offered in ((DELIVERY, self.offers_delivery), (PICKUP, self.offers_pickup)) if offered)
+
+    def fee(self, choice: str) -> int:
+        return self.delivery_fee if choice == DELIVERY else 0
+
+    def estimate(self, choice: str) -> str:
+        return self.delivery_estimate if choice == DELIVERY else self.pickup_estimate
+
+
+_SHOP_COLUMNS = (Vendor.tenant_id, Vendor.id, Vendor.offers_delivery, Vendor.delivery_fee, Vendor.delivery_estimate,
+                 Vendor.offers_pickup, Vendor.pickup_place, Vendor.pickup_estimate)
+
+
+def public_shop_options(producers: list[tuple[int, int]]) -> dict[tuple[int, int], ShopOptions]:
+    """Delivery and pick-up of these (tenant id, vendor id) producers, across communes (one query): the cart and the
+    checkout read them, the checkout in its own transaction (the fee the payment asks for)."""
+    wanted = {(int(t), int(v)) for t, v in producers if 0 < int(t) <= MAX_ID and 0 < int(v) <= MAX_ID}
+    if not wanted:
+        return {}
+    with all_tenants():
+        rows = db.session.execute(select(*_SHOP_COLUMNS).where(
+            Vendor.id.in_(sorted({v for _t, v in wanted})))).all()
+    return {(row[0], row[1]): ShopOptions(*row) for row in rows if (row[0], row[1]) in wanted}
+
+
 def public_image(product_id: int, name: str) -> tuple[int, int, bool] | None:
     """(tenant_id, vendor_id, published) of the product that has the image ``name``; None if it has none."""
     if not 0 < product_id <= MAX_ID:
@@ -330,7 +371,16 @@ class SubOrderView:
     late_payment: bool
     cancel_reason: str | None
     received_by_shopper: bool
+    fulfilment: str
+    shipping_fee: int
+    fulfilment_estimate: str
+    pickup_place: str
+    paid_at: datetime | None
     lines: list
+
+    @property
+    def goods(self) -> int:
+        return self.subtotal - self.shipping_fee
 
 
 def public_order(code: str) -> tuple[Order, list[SubOrderView]] | None:
@@ -345,7 +395,9 @@ def public_order(code: str) -> tuple[Order, list[SubOrderView]] | None:
         subs = db.session.execute(
             select(SubOrder.id, SubOrder.tenant_id, Vendor.business_name, Tenant.name, SubOrder.status,
                    SubOrder.subtotal, SubOrder.intent_id, SubOrder.hold_expires_at, SubOrder.refund_due,
-                   SubOrder.late_payment, SubOrder.cancel_reason, SubOrder.received_by_shopper)
+                   SubOrder.late_payment, SubOrder.cancel_reason, SubOrder.received_by_shopper,
+                   SubOrder.fulfilment, SubOrder.shipping_fee, SubOrder.fulfilment_estimate, SubOrder.pickup_place,
+                   SubOrder.paid_at)
             .join(Vendor, and_(Vendor.tenant_id == SubOrder.tenant_id, Vendor.id == SubOrder.vendor_id))
             .join(Tenant, Tenant.id == SubOrder.tenant_id)
             .where(SubOrder.order_id == order.id).order_by(SubOrder.id)

@@ -34,6 +34,8 @@ from marketplace.statuses import (
     EXPIRED,
     PAID,
     DELIVERED,
+    DELIVERY,
+    PICKUP,
     SHOPPER_RECEIVES,
     SHIPPED,
     VENDOR_TRANSITIONS,
@@ -238,6 +240,65 @@ def set_published(vendor_id: int, product_id: int, published: bool) -> Product:
     return product
 
 
+# ------------------------------------------------------------------------------------------------ delivery, pick-up
+
+MAX_DELIVERY_FEE = 10_000_000  # a flat fee above ten million đồng is a typo, not a delivery
+
+
+def clean_shop_delivery(data: dict) -> dict:
+    """A producer's delivery and pick-up (#19): delivery at a flat fee in đồng (0 allowed) with an estimate, pick-up
+    at a place with an estimate, or both; at least one. The first fault raises ValidationError naming its field."""
+    delivers, picks_up = bool(data.get("offers_delivery")), bool(data.get("offers_pickup"))
+    if not delivers and not picks_up:
+        raise ValidationError(_l("Offer delivery, pick-up or both: a shopper must be able to get the goods."),
+                              field="offers_delivery")
+    fee = 0
+    written = text(data.get("delivery_fee"))
+    if written:
+        written = _CURRENCY.sub("", written.replace("\u00a0", " ")).strip()
+        if not _PRICE.match(written):
+            raise ValidationError(_l("The delivery fee must be a whole number of đồng, 0 or more, like 30.000."),
+                                  field="delivery_fee")
+        fee = int(written.replace(".", "").replace(",", "").replace(" ", ""))
+        if fee > MAX_DELIVERY_FEE:
+            raise ValidationError(_l("The delivery fee is too large (10.000.000 ₫ at most)."), field="delivery_fee")
+    elif delivers:
+        raise ValidationError(_l("Enter the delivery fee (0 for free delivery)."), field="delivery_fee")
+    values = {"offers_delivery": delivers, "delivery_fee": fee if delivers else 0, "offers_pickup": picks_up}
+    for field, most in (("delivery_estimate", 60), ("pickup_place", 200), ("pickup_estimate", 60)):
+        values[field] = text(data.get(field))
+        if len(values[field]) > most:
+            raise ValidationError(_l("Too long (%(n)s characters at most).", n=most), field=field)
+    if picks_up and not values["pickup_place"]:
+        raise ValidationError(_l("Say where shoppers pick the goods up."), field="pickup_place")
+    return values
+
+
+def set_shop_delivery(vendor_id: int, data: dict):
+    """Save the producer's delivery and pick-up (flushes). Orders already placed keep the terms they were placed
+    with (copied to each sub-order)."""
+    values = clean_shop_delivery(data)
+    vendor = get_vendor(vendor_id)
+    for name, value in values.items():
+        setattr(vendor, name, value)
+    db.session.flush()
+    return vendor
+
+
+class ChoiceNotOffered(ValidationError):
+    """The shopper asked for a way of getting the goods this producer does not offer: nothing was ordered."""
+
+
+def fulfilment_of(options, choice: str | None) -> str:
+    """The shopper's choice if the producer offers it; no choice is the first offered; anything else is refused."""
+    if not choice:
+        return options.choices[0] if options.choices else DELIVERY
+    if choice not in options.choices:
+        raise ChoiceNotOffered(_l("This producer does not offer that: choose delivery or pick-up again in your cart."),
+                               field="fulfilment")
+    return choice
+
+
 # ------------------------------------------------------------------------------------------------ checkout
 
 
@@ -347,7 +408,7 @@ def check_hold_limits(wanted: int, buyer: Buyer, client_address: str, limits: Ho
 
 
 def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta, *, client_address: str = "",
-             limits: HoldLimits | None = None) -> Order:
+             limits: HoldLimits | None = None, choices: dict[tuple[int, int], str] | None = None) -> Order:
     """One order from the cart ``lines`` (product id, quantity), split into one sub-order per vendor, each with its
     payment intent on the vendor's own account, in ONE transaction (flushed; the caller commits).
 
@@ -355,6 +416,10 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta, *, cli
     database row lock makes two shoppers of the last unit queue, and the second finds nothing left (OutOfStock,
     everything rolled back by the caller). Lines of one product are added up first, so two lines cannot together
     exceed the stock.
+
+    ``choices``: the shopper's delivery or pick-up per producer (tenant id, vendor id); a producer without one gets
+    its first offered way. The shipping fee is the producer's, read here, never the form's; each sub-order's
+    amount (and its intent's) is its goods plus that fee.
     """
     wanted: OrderedDict[int, int] = OrderedDict()
     for product_id, quantity in lines:
@@ -370,7 +435,7 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta, *, cli
     if limits is not None:
         check_hold_limits(sum(wanted.values()), buyer, client_address, limits)
 
-    from marketplace.queries import public_cards  # the published products, across communes (named read)
+    from marketplace.queries import public_cards, public_shop_options  # across communes (named reads)
 
     cards = public_cards(list(wanted))
     missing = [pid for pid in wanted if pid not in cards]
@@ -381,7 +446,16 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta, *, cli
         card = cards[product_id]
         groups.setdefault((card.tenant_id, card.vendor_id), []).append((card, quantity))
 
+    shops = public_shop_options(list(groups))
+    terms = {}
+    for key in groups:
+        if key not in shops:
+            raise ValidationError(_l("A product in your cart is no longer on sale; it was removed."), field="cart")
+        way = fulfilment_of(shops[key], (choices or {}).get(key))
+        terms[key] = (way, shops[key].fee(way), shops[key].estimate(way), shops[key].pickup_place if way == PICKUP
+                      else "")
     total = sum(card.price * quantity for group in groups.values() for card, quantity in group)
+    total += sum(fee for _way, fee, _estimate, _place in terms.values())
     order = Order(code=new_order_code(), buyer_name=buyer.name, phone=buyer.phone, address=buyer.address,
                   note=buyer.note, total=total, client_address=(client_address or "")[:64],
                   address_key=address_key(buyer.address), created_at=utcnow())
@@ -401,9 +475,11 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta, *, cli
                 if held != 1:
                     raise OutOfStock(_l("Only %(n)s of “%(name)s” left; change the quantity and try again.",
                                         n=_left_under_lock(card.id), name=card.name), field="cart")
-            subtotal = sum(card.price * quantity for card, quantity in group)
+            way, fee, estimate, place = terms[(tenant_id, vendor_id)]
+            subtotal = sum(card.price * quantity for card, quantity in group) + fee  # the amount due: goods + fee
             sub = SubOrder(order_id=order.id, vendor_id=vendor_id, status=AWAITING_PAYMENT, subtotal=subtotal,
-                           hold_expires_at=expires)
+                           hold_expires_at=expires, fulfilment=way, shipping_fee=fee, fulfilment_estimate=estimate,
+                           pickup_place=place)
             db.session.add(sub)
             db.session.flush()
             for card, quantity in group:

@@ -82,3 +82,10 @@ SHOPPER_RECEIVES = (CONFIRMED, SHIPPED)
 def status_label(value: str):
     status = _STATUS.get(value)
     return status.label if status else value
+
+
+# How a sub-order reaches its shopper (#19): the producer's delivery (at its flat fee) or the shopper's pick-up.
+DELIVERY = "delivery"
+PICKUP = "pickup"
+FULFILMENTS = (DELIVERY, PICKUP)
+FULFILMENT_LABELS = {DELIVERY: _l("Delivery"), PICKUP: _l("Pick-up")}

@@ -8,6 +8,7 @@ no CSRF token so that catalogue pages stay the same for every visitor; checkout 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import (
@@ -36,7 +37,15 @@ from app.clock import as_utc, utcnow
 from marketplace import bp, cart, images, payments, queries, services
 from marketplace.forms import CheckoutForm, FindOrderForm
 from marketplace.models import Product
-from marketplace.statuses import AWAITING_PAYMENT, CATEGORIES, category, status_label
+from marketplace.statuses import (
+    AWAITING_PAYMENT,
+    CATEGORIES,
+    DELIVERY,
+    FULFILMENT_LABELS,
+    FULFILMENTS,
+    category,
+    status_label,
+)
 from tenants.vendors.access import vendor_of
 from tenants.vendors.models import Vendor
 
@@ -214,22 +223,72 @@ def _quantity(value, default: int = 1) -> int | None:
     return int(value) if value.isdecimal() and len(value) <= 3 else None
 
 
-@bp.route("/cart")
-def cart_page():
-    lines = cart.lines()
+def _cart_groups(lines):
+    """The cart's products per producer, each with its delivery or pick-up (the shopper's choice if still offered,
+    else the first offered), its fee and its amount (goods + fee): two queries whatever the cart holds."""
     cards = queries.public_cards([pid for pid, _ in lines])
     items = [(cards[pid], min(q, max(cards[pid].available, 0))) for pid, q in lines if pid in cards]
-    groups: dict = {}
+    by_producer: dict = {}
     for card, quantity in items:
-        groups.setdefault((card.tenant_id, card.vendor_id), []).append((card, quantity))
-    total = sum(card.price * q for card, q in items)
-    group_totals = [sum(card.price * q for card, q in group) for group in groups.values()]  # one per producer
-    response = make_response(render_template("marketplace/cart.html", groups=list(groups.values()), total=total,
-                                              group_totals=group_totals,
-                                              cart_count=cart.count(), gone=len(lines) - len(items)))
+        by_producer.setdefault((card.tenant_id, card.vendor_id), []).append((card, quantity))
+    shops = queries.public_shop_options(list(by_producer))
+    chosen = cart.choices()
+    groups = []
+    for key, group in by_producer.items():
+        shop = shops.get(key)
+        way = chosen.get(key) if shop is not None and chosen.get(key) in shop.choices else (
+            shop.choices[0] if shop is not None and shop.choices else DELIVERY)
+        fee = shop.fee(way) if shop is not None else 0
+        goods = sum(card.price * q for card, q in group)
+        groups.append(CartGroup(key, group, shop, way, fee, goods))
+    return groups, len(lines) - len(items)
+
+
+@dataclass(frozen=True)
+class CartGroup:
+    key: tuple[int, int]
+    lines: list
+    shop: object  # queries.ShopOptions, or None
+    way: str
+    fee: int
+    goods: int
+
+    @property
+    def amount(self) -> int:
+        return self.goods + self.fee
+
+
+@bp.route("/cart")
+def cart_page():
+    groups, gone = _cart_groups(cart.lines())
+    response = make_response(render_template("marketplace/cart.html", groups=groups,
+                                              total=sum(g.amount for g in groups), ways=FULFILMENT_LABELS,
+                                              cart_count=cart.count(), gone=gone))
     response.cache_control.private = True
     response.cache_control.no_store = True
     return response
+
+
+@bp.route("/cart/delivery", methods=["POST"])
+@csrf.exempt
+@same_site_only
+def cart_delivery():
+    """The shopper's delivery or pick-up for one producer of the cart. Only a way the producer offers is kept; a
+    fee in the form is ignored (the checkout reads the producer's)."""
+    producer, way = request.form.get("producer", ""), request.form.get("fulfilment", "")
+    tenant, _sep, vendor = producer.partition("-")
+    ok = (tenant.isdecimal() and vendor.isdecimal() and len(tenant) <= 10 and len(vendor) <= 10
+          and way in FULFILMENTS)
+    key = (int(tenant), int(vendor)) if ok else None
+    in_cart = ok and key in {(c.tenant_id, c.vendor_id)
+                             for c in queries.public_cards([pid for pid, _ in cart.lines()]).values()}
+    shop = queries.public_shop_options([key]).get(key) if in_cart else None
+    if shop is None or way not in shop.choices:
+        flash(_("This producer does not offer that: choose one of the ways shown."), "error")
+        return redirect(url_for("marketplace.cart_page")), 400
+    cart.choose(key[0], key[1], way)
+    flash(_("Saved: %(way)s.", way=FULFILMENT_LABELS[way]), "success")
+    return redirect(url_for("marketplace.cart_page"))
 
 
 @bp.route("/cart/add", methods=["POST"])
@@ -289,7 +348,8 @@ def checkout():
         limits = services.HoldLimits(current_app.config["MARKETPLACE_HELD_UNITS_LIMIT"])
         try:
             buyer = services.clean_buyer(form.name.data, form.phone.data, form.address.data, form.note.data)
-            order = services.checkout(lines, buyer, hold, client_address=get_remote_address(), limits=limits)
+            order = services.checkout(lines, buyer, hold, client_address=get_remote_address(), limits=limits,
+                                      choices=cart.choices())
         except DomainError as err:
             field = getattr(form, err.field, None) if err.field else None
             if field is not None and hasattr(field, "errors") and isinstance(field.errors, list):
@@ -301,9 +361,9 @@ def checkout():
             # The cart empties once the order is saved: a checkout run again after a deadlock finds it full.
             transactions.after_commit(lambda: (cart.clear(), cart.remember_order(code)))
             return redirect(url_for("marketplace.order", code=code))
-    cards = queries.public_cards([pid for pid, _ in lines])
-    total = sum(cards[pid].price * q for pid, q in lines if pid in cards)
-    response = make_response(render_template("marketplace/checkout.html", form=form, total=total,
+    groups, _gone = _cart_groups(lines)
+    response = make_response(render_template("marketplace/checkout.html", form=form, groups=groups,
+                                              total=sum(g.amount for g in groups), ways=FULFILMENT_LABELS,
                                               cart_count=cart.count()), 400 if form.is_submitted() else 200)
     response.cache_control.no_store = True
     return response

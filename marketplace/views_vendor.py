@@ -15,11 +15,11 @@ from app.exports import csv_response
 from app.formatting import format_datetime
 from app.uploads import upload_limit
 from marketplace import images, importer, queries, services, vendor_bp
-from marketplace.forms import CancelForm, ImageForm, ImportForm, ProductForm
+from marketplace.forms import CancelForm, ImageForm, ImportForm, ProductForm, ShopDeliveryForm
 from marketplace.importer import import_rows, read_csv
 from tenants.scoping import tenant_context
 from tenants.vendors.services import get_vendor
-from marketplace.statuses import CATEGORIES, SUB_ORDER_STATUSES, VENDOR_ACTIONS, status_label
+from marketplace.statuses import CATEGORIES, FULFILMENT_LABELS, SUB_ORDER_STATUSES, VENDOR_ACTIONS, status_label
 
 
 def _render(template: str, status: int = 200, **context):
@@ -152,6 +152,31 @@ def delete_image(product_id: int, name: str):
     return redirect(url_for("marketplace_vendor.edit_product", product_id=product_id))
 
 
+# ------------------------------------------------------------------------------------------------ delivery, pick-up
+
+_SHOP_FIELDS = ("offers_delivery", "delivery_fee", "delivery_estimate", "offers_pickup", "pickup_place",
+                "pickup_estimate")
+
+
+@vendor_bp.route("/delivery", methods=["GET", "POST"])
+@vendor_required
+def shop_delivery():
+    """The producer's delivery (flat fee, estimate) and pick-up (place, estimate) that its shoppers choose from."""
+    vendor = get_vendor(g.vendor_id)
+    form = ShopDeliveryForm(obj=None if request.method == "POST" else vendor)
+    if request.method == "GET":
+        form.delivery_fee.data = str(vendor.delivery_fee)
+    if form.validate_on_submit():
+        try:
+            services.set_shop_delivery(g.vendor_id, {name: getattr(form, name).data for name in _SHOP_FIELDS})
+        except DomainError as err:
+            _field_error(form, err)
+        else:
+            flash(_("Delivery and pick-up saved."), "success")
+            return redirect(url_for("marketplace_vendor.shop_delivery"))
+    return _render("marketplace/vendor/delivery.html", 400 if form.is_submitted() else 200, form=form)
+
+
 # ------------------------------------------------------------------------------------------------ CSV import
 
 
@@ -228,10 +253,11 @@ def orders_csv():
     rows = queries.vendor_sub_orders(g.vendor_id, limit=100_000)
     lines = queries.sub_order_lines([sub.id for sub, _ in rows])
     header = [_("Order"), _("Placed"), _("Status"), _("Shopper"), _("Phone"), _("Address"), _("Products"),
-              _("Amount (đồng)"), _("Refund due"), _("Reason")]
+              _("Amount (đồng)"), _("Refund due"), _("Reason"), _("Delivery or pick-up"), _("Shipping fee (đồng)")]
     body = [[order.code, format_datetime(sub.created_at), str(status_label(sub.status)), order.buyer_name,
              order.phone, order.address, "; ".join(f"{line.quantity} × {line.name}" for line in lines[sub.id]),
-             sub.subtotal, _("yes") if sub.refund_due else "", sub.cancel_reason or ""] for sub, order in rows]
+             sub.subtotal, _("yes") if sub.refund_due else "", sub.cancel_reason or "",
+             str(FULFILMENT_LABELS.get(sub.fulfilment, sub.fulfilment)), sub.shipping_fee] for sub, order in rows]
     return csv_response("don-hang.csv", header, body)
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -45,6 +46,8 @@ class Vendor(TenantScoped, db.Model):
         UniqueConstraint("tenant_id", "id"),
         UniqueConstraint("tenant_id", "slug"),
         CheckConstraint(one_of("kind", VENDOR_KINDS), name="kind"),
+        CheckConstraint("delivery_fee >= 0 AND delivery_fee <= 99999999 AND (offers_delivery OR offers_pickup)",
+                        name="delivery_offer"),
         Index("ix_vendors_tenant_active", "tenant_id", "active"),
     )
 
@@ -63,6 +66,14 @@ class Vendor(TenantScoped, db.Model):
     # A market vendor (a household business at a stall of the commune's market), or a producer who sells on the
     # marketplace only: only market vendors count in the market's figures (#19 item 2).
     at_market: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    # What a marketplace producer offers its shoppers (#19, 0031_uxcart; set in the marketplace's shop settings):
+    # delivery at a flat fee in đồng (0 allowed) with an estimate ("2–3 ngày"), pick-up at a place, or both.
+    offers_delivery: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    delivery_fee: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    delivery_estimate: Mapped[str] = mapped_column(String(60), default="", server_default="")
+    offers_pickup: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    pickup_place: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    pickup_estimate: Mapped[str] = mapped_column(String(60), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     # When the vendor was deactivated (kept for the record; its sales and orders stay in the figures).
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.test_cart_360 import _with_picture
-from tests.marketplace.helpers import make_vendor, make_vendor_user
+from tests.marketplace.helpers import make_vendor, make_vendor_user, offer
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +47,8 @@ def test_shopper_buys_from_two_producers_pays_both_qrs_and_the_vendor_ships(app,
     _with_picture(app, bat_trang, men, "Ấm chén Bát Tràng men rạn", 450_000, "#8d5a2b", stock=3)
     _with_picture(app, kieu_ky, vang, "Tranh vàng quỳ Kiêu Kỵ", 1_200_000, "#b3261e", stock=2)
     make_vendor_user(app, bat_trang, gom, "gom@bt.vn")
+    offer(app, bat_trang, gom, delivery_fee=30_000, delivery_estimate="2–3 ngày", offers_pickup=True,
+          pickup_place="Xưởng gốm, thôn 3 Bát Tràng", pickup_estimate="Trong ngày")
 
     page = browser_page
     page.goto("/marketplace/")
@@ -68,7 +70,14 @@ def test_shopper_buys_from_two_producers_pays_both_qrs_and_the_vendor_ships(app,
         page.goto("/marketplace/search?q=bat+trang")
     page.get_by_test_id("cart-link").click()
     expect(page.get_by_test_id("cart-group")).to_have_count(2)
-    expect(page.get_by_test_id("cart-total")).to_have_text("700.000 ₫")
+    expect(page.get_by_test_id("cart-total")).to_have_text("730.000 ₫")  # Gốm Minh Long delivers for 30.000 ₫
+    gom_choice = page.get_by_test_id("delivery-choice").first
+    gom_choice.get_by_test_id("way-pickup").check()
+    gom_choice.get_by_test_id("save-way").click()
+    expect(page.get_by_test_id("cart-total")).to_have_text("700.000 ₫")  # picked up at the workshop: no fee
+    page.get_by_test_id("delivery-choice").first.get_by_test_id("way-delivery").check()
+    page.get_by_test_id("delivery-choice").first.get_by_test_id("save-way").click()
+    expect(page.get_by_test_id("cart-total")).to_have_text("730.000 ₫")
     page.get_by_test_id("checkout").click()
     page.get_by_test_id("name").fill("Trần Thị Bình")
     page.get_by_test_id("phone").fill("0912 345 678")
@@ -79,7 +88,9 @@ def test_shopper_buys_from_two_producers_pays_both_qrs_and_the_vendor_ships(app,
     qrs = page.get_by_test_id("qr")
     expect(qrs).to_have_count(2)
     references = []
-    for index, amount in enumerate((250_000, 450_000)):
+    expect(page.get_by_test_id("sub-order-way").first).to_contain_text("30.000 ₫")
+    expect(page.get_by_test_id("qr-payee")).to_have_text(["NGUYEN VAN AN", "NGUYEN VAN AN"])
+    for index, amount in enumerate((280_000, 450_000)):  # goods + delivery fee in the QR itself
         qr = qrs.nth(index)
         qr.scroll_into_view_if_needed()
         page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle())
@@ -96,6 +107,9 @@ def test_shopper_buys_from_two_producers_pays_both_qrs_and_the_vendor_ships(app,
             assert result["accepted"] and result["intent_status"] == "succeeded", result
     expect(page.get_by_test_id("order-state")).to_have_attribute("data-state", "paid", timeout=20_000)
     expect(page.get_by_test_id("sub-order-status")).to_have_text(["Đã thanh toán", "Đã thanh toán"])
+    expect(page.get_by_test_id("part-receipt")).to_have_count(2)  # a receipt line per paid part
+    expect(page.get_by_test_id("receipt-amount")).to_have_text(["280.000 ₫", "450.000 ₫"])
+    expect(page.get_by_test_id("receipt-payee")).to_have_text(["NGUYEN VAN AN", "NGUYEN VAN AN"])
     code = re.search(r"/marketplace/orders/(\w+)", page.url).group(1)
 
     vendor = page.context.browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,

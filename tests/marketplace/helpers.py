@@ -95,3 +95,13 @@ def sub_orders(app, code: str) -> list[dict]:
                         "amount": intent.amount, "account_number": intent.account.account_number,
                         "intent_tenant": intent.tenant_id, "purpose": intent.purpose})
         return out
+
+
+def offer(app, tenant, vendor_id: int, **values) -> None:
+    """Set a producer's delivery and pick-up columns (offers_delivery, delivery_fee, delivery_estimate,
+    offers_pickup, pickup_place, pickup_estimate) directly, committed."""
+    with app.app_context(), tenant_context(tenant):
+        vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id))
+        for name, value in values.items():
+            setattr(vendor, name, value)
+        db.session.commit()

@@ -24,6 +24,12 @@ def test_demo_catalogue(app, client):
             assert db.session.scalar(select(func.count(func.distinct(Vendor.tenant_id)))) >= 5
             assert db.session.scalar(select(func.count()).select_from(Product).where(
                 Product.status == "published", Product.ocop_stars.is_not(None))) >= 20
+            ways = db.session.execute(select(Vendor.offers_delivery, Vendor.delivery_fee, Vendor.delivery_estimate,
+                                             Vendor.offers_pickup, Vendor.pickup_place)).all()
+            assert all(d or p for d, _fee, _est, p, _place in ways)  # a shopper can always get the goods (#19)
+            assert any(d and fee > 0 and est for d, fee, est, _p, _place in ways)  # a flat fee with an estimate
+            assert any(p and place and not d for d, _fee, _est, p, place in ways)  # pick-up only
+            assert any(p and d for d, _fee, _est, p, _place in ways)  # both
         assert demo.seed(app.config["DEMO_PASSWORD"], payment_days=0).get("products") == 0  # once
     api = client.get("/api/products?per_page=200").get_json()
     assert api["total"] == 139
