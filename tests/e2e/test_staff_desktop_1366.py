@@ -84,3 +84,36 @@ def test_a_scrolling_table_on_the_control_sheet_is_reached_by_keyboard(browser_p
     assert page.evaluate(PAGE_FITS)
     assert tab_reaches(page, "[data-testid=control-sheet-wrap]")
     assert_accessible(page)
+
+
+CHART_TEXT = """() => {
+  const body = parseFloat(getComputedStyle(document.body).fontSize);
+  return [...document.querySelectorAll('figure.chart svg text')].map(text => {
+    const svg = text.ownerSVGElement;
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return {cls: text.getAttribute('class'), text: text.textContent,
+            ratio: parseFloat(getComputedStyle(text).fontSize) * scale / body};
+  });
+}"""
+
+
+@pytest.mark.parametrize("width", [1366, 1920])
+def test_the_district_charts_labels_stay_the_size_of_the_text_on_a_desktop(app, browser_page, make, width):
+    """The SVG is drawn in 360 units and scales with its box: capped, its labels read at the body text's size (they
+    used to grow with the page, to about three times it at 1920 px)."""
+    make.tenant("bat-trang", name="Bát Tràng")
+    make.tenant("kieu-ky", name="Kiêu Kỵ")
+    make.user("district@gialam.demo", "district_admin")
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 1000})
+    sign_in(page, "district@gialam.demo")
+    page.wait_for_url("**/district/")
+    assert page.get_by_test_id("district-chart").is_visible()
+    texts = page.evaluate(CHART_TEXT)
+    labels = [t for t in texts if t["cls"] in ("chart-label", "chart-value")]
+    assert labels, texts
+    for text in labels:  # a commune's name and its figure: the body text's size, give or take a little
+        assert 0.85 <= text["ratio"] <= 1.2, text
+    for text in texts:  # axis ticks are smaller, never larger
+        assert 0.7 <= text["ratio"] <= 1.2, text
+    assert page.evaluate(PAGE_FITS)
