@@ -88,3 +88,18 @@ def test_the_account_menu_opens_and_closes_by_keyboard(browser_page, people):
     page.wait_for_url("**/")
     assert page.get_by_test_id("login-link").is_visible()
     assert page.js_errors == []
+
+
+@pytest.mark.parametrize("width", [480, 720, 800, 1024, 1366])
+def test_the_header_stays_one_line_between_a_phone_and_a_desktop(browser_page, people, width):
+    """A tablet or a half-screen window: the officer's longest labels still fit on one line, nothing off screen."""
+    town, emails = people
+    page = browser_page
+    page.set_viewport_size({"width": width, "height": 800})
+    sign_in(page, emails["officer"])
+    page.wait_for_url(lambda url: "/login" not in url)
+    page.goto(f"/c/{town.slug}/")
+    got = page.evaluate(ONE_LINE)
+    assert got["height"] <= got["line"] + 1, got
+    assert max(got["middles"]) - min(got["middles"]) <= 2, got
+    assert got["right"] <= width and got["scroll"] <= width, got
