@@ -96,7 +96,7 @@ def test_without_email_the_phone_must_be_a_mobile_number(app, client, admin):
 def test_a_sign_in_number_belongs_to_one_user(app, client, admin):
     assert register(client).status_code == 201
     again = register(client, business_name="Hộ Hường 2", phone="+84 912 345 678", account_number="113366669999")
-    assert again.status_code == 409 or again.status_code == 400
+    assert again.status_code == 400  # the form again, with the reason; nothing saved
     assert "already signs in with this phone number" in again.get_data(as_text=True)
     with app.app_context(), tenant_context(admin), pytest.raises(Conflict):
         market_services.onboard_vendor(admin, business_name="Hộ 3", owner_name="Lê Thị Ba", phone="0912345678",
@@ -142,3 +142,22 @@ def test_staff_still_sign_in_by_email_and_need_one(app, make):
     tenant = make.tenant("trau-quy", "Trâu Quỳ")
     with app.app_context(), pytest.raises(ValidationError):
         services.add_staff(tenant, "officer", "", "Cán bộ", "mat-khau-dai-2026", phone="0912345678")
+
+
+def test_a_stallholder_without_email_is_not_offered_messages_by_email(app, client, admin):
+    from app.notify.models import NotifySubscription
+
+    html = register(client).get_data(as_text=True)
+    path = invitation_path(html)
+    vendor = app.test_client()
+    english(vendor)
+    vendor.post(path, data={"password": "rau-sach-2026", "confirm": "rau-sach-2026",
+                            "csrf_token": csrf_token(vendor, path)})
+    page = vendor.get("/c/trau-quy/market/me/messages").get_data(as_text=True)
+    assert 'data-testid="channel-sms"' in page and 'data-testid="channel-email"' not in page
+    # a form that asks for e-mail all the same gets the SMS the phone can take, not a 500
+    saved = vendor.post("/c/trau-quy/market/me/messages",
+                        data={"channel": "email", "csrf_token": csrf_token(vendor, "/c/trau-quy/market/me/messages")})
+    assert saved.status_code == 302
+    with app.app_context(), tenant_context(admin):
+        assert db.session.scalar(select(NotifySubscription.channel)) == "sms"
