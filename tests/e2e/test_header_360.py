@@ -79,6 +79,7 @@ def test_the_account_menu_opens_and_closes_by_keyboard(browser_page, people):
     assert page.get_by_test_id("account-menu").evaluate("d => d.open")
     box = page.get_by_test_id("account-menu-panel").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], box  # the open menu fits the screen
+    page.screenshot(path="/tmp/e2e_header_360_menu_open.png")
     assert_accessible(page, context="header.topbar")
     page.keyboard.press("Escape")  # closes, and the focus goes back to the toggle
     assert not logout.is_visible()
