@@ -49,3 +49,24 @@ def slugify(text: str) -> str:
     for ch in fold(text):
         out.append(ch if ch.isascii() and ch.isalnum() else "-")
     return "-".join(part for part in "".join(out).split("-") if part)
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+_VN_PHONE = re.compile(r"^0\d{9}$")
+
+
+def clean_phone(phone: str | None) -> str:
+    """A Vietnamese phone number written one way: "+84 912.345.678", "84912345678" and "0912-345-678" are all
+    "0912345678". The one rule for the marketplace's buyers and for signing in by phone (#19)."""
+    digits = _PHONE_SEPARATORS.sub("", normalize(None if phone is None else str(phone)))
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) == 11:
+        digits = "0" + digits[2:]
+    return digits
+
+
+def mobile_number(phone: str | None) -> str | None:
+    """``phone`` as ``clean_phone`` writes it if it is a Vietnamese number of ten digits, else None."""
+    digits = clean_phone(phone)
+    return digits if _VN_PHONE.match(digits) else None

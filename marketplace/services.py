@@ -21,7 +21,7 @@ from app import locks
 from app.clock import as_utc, utcnow
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
-from app.text import normalize, slugify
+from app.text import clean_phone, mobile_number, normalize, slugify
 from marketplace import notify as notices
 from marketplace import payments
 from marketplace.models import MAX_ID, Order, OrderLine, Product, SubOrder
@@ -310,24 +310,12 @@ class Buyer:
     note: str = ""
 
 
-_PHONE = re.compile(r"^0\d{9}$")
-
-
-def clean_phone(phone: str | None) -> str:
-    digits = re.sub(r"[\s.\-()]", "", text(phone))
-    if digits.startswith("+84"):
-        digits = "0" + digits[3:]
-    elif digits.startswith("84") and len(digits) == 11:
-        digits = "0" + digits[2:]
-    return digits
-
-
 def clean_buyer(name, phone, address, note="") -> Buyer:
     name, address, note = text(name), text(address), text(note)
     phone = clean_phone(phone)
     if not name or len(name) > 120:
         raise ValidationError(_l("Enter your name (120 characters at most)."), field="name")
-    if not _PHONE.match(phone):
+    if mobile_number(phone) is None:
         raise ValidationError(_l("Enter a Vietnamese phone number of 10 digits, like 0912 345 678."), field="phone")
     if not address or len(address) > 300:
         raise ValidationError(_l("Enter the delivery address (300 characters at most)."), field="address")

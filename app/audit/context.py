@@ -17,12 +17,12 @@ KINDS = ("user", "api", "public", "cli", "system")
 class Actor:
     kind: str  # one of KINDS
     user_id: int | None
-    label: str  # the user's email, the API key's prefix, the endpoint of an anonymous request, the command
+    label: str  # the user's email (or sign-in phone), the API key's prefix, the endpoint of an anonymous request, the command
     address: str | None  # the client's IP address (requests only)
 
     @classmethod
     def of_user(cls, user, address: str | None = None) -> Actor:
-        return cls("user", user.id, user.email, address)
+        return cls("user", user.id, user.sign_in_name, address)
 
 
 SYSTEM = Actor("system", None, "system", None)

@@ -5,7 +5,8 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 
 class LoginForm(BaseForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    # An e-mail address or, a stallholder's who has none, a mobile number (#19): the field keeps its name.
+    email = StringField(_l("Email or phone number"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Keep me signed in on this device"))
     next = HiddenField()

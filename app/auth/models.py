@@ -26,10 +26,17 @@ STAFF_ROLES = ("commune_admin", "officer")  # the commune's own staff: the desk,
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("session_version >= 1", name="session_version_positive"),)
+    __table_args__ = (
+        CheckConstraint("session_version >= 1", name="session_version_positive"),
+        CheckConstraint("email IS NOT NULL OR login_phone IS NOT NULL", name="sign_in_identifier"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
+    # A user signs in with an e-mail address or, a stallholder who has none, a Vietnamese mobile number (#19):
+    # ``login_phone`` is that number as app.text.clean_phone writes it, unique among users. ``phone`` is only a
+    # contact number (a family's stalls may share it), never a way in.
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    login_phone: Mapped[str | None] = mapped_column(String(10), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -53,6 +60,11 @@ class User(UserMixin, db.Model):
         return f"{self.id}.{self.session_version}"
 
     @property
+    def sign_in_name(self) -> str:
+        """What this user types to sign in, to show them and to name them in the audit trail."""
+        return self.email or self.login_phone or ""
+
+    @property
     def is_district_admin(self) -> bool:
         return any(m.role == "district_admin" for m in self.memberships)
 
@@ -67,7 +79,7 @@ class User(UserMixin, db.Model):
         return [m for m in self.memberships if m.tenant_id is not None]
 
     def __repr__(self) -> str:
-        return f"<User {self.email}>"
+        return f"<User {self.sign_in_name}>"
 
 
 class Membership(db.Model):

@@ -20,7 +20,7 @@ from app.auth.passwords import (
 )
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
-from app.text import normalize
+from app.text import mobile_number, normalize
 
 
 def normalize_email(email: str) -> str:
@@ -35,9 +35,42 @@ def get_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize(email).lower()))
 
 
-def authenticate(email: str, password: str) -> User | None:
-    """The active user with this email and password, or None; constant work whether or not the email exists."""
-    user = get_user_by_email(email or "")
+def sign_in_key(identifier: str | None) -> str:
+    """What the login form's one field names, written one way: an e-mail address in lower case, or a Vietnamese
+    mobile number as app.text.clean_phone writes it ("+84 912.345.678" is "0912345678"). The sign-in looks the user
+    up by it and the throttle counts failures per key, so the ways of writing one number are one identifier."""
+    identifier = normalize(identifier)
+    if "@" not in identifier:
+        phone = mobile_number(identifier)
+        if phone is not None:
+            return phone
+    return identifier.lower()
+
+
+def get_user_by_sign_in(identifier: str | None) -> User | None:
+    """The user who signs in with this e-mail address or mobile number (#19), if any."""
+    key = sign_in_key(identifier)
+    if not key:
+        return None
+    column = User.email if "@" in key else User.login_phone
+    return db.session.scalar(select(User).where(column == key))
+
+
+def phone_for_sign_in(phone: str | None) -> str:
+    """A mobile number a new account signs in with: checked, written one way, and no other user's (#19)."""
+    number = mobile_number(phone)
+    if number is None:
+        raise ValidationError(_l("Without an email address, the phone number must be a Vietnamese mobile number "
+                                 "of 10 digits, like 0912 345 678: it is what they sign in with."), field="phone")
+    if db.session.scalar(select(User.id).where(User.login_phone == number)) is not None:
+        raise Conflict(_l("An account already signs in with this phone number."), field="phone")
+    return number
+
+
+def authenticate(identifier: str, password: str) -> User | None:
+    """The active user who signs in with this e-mail address or mobile number and this password, or None; constant
+    work whether or not the account exists."""
+    user = get_user_by_sign_in(identifier or "")
     if user is None:
         verify_password(dummy_hash(), password or "")
         return None

@@ -36,15 +36,16 @@ def login():
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
         address = get_remote_address()
-        if throttle.login_refused(form.email.data, address):
+        identifier = services.sign_in_key(form.email.data)  # an e-mail or a phone, however it was written
+        if throttle.login_refused(identifier, address):
             abort(429)  # the password is not even checked: a refused try teaches nothing
-        user = services.authenticate(form.email.data, form.password.data)
+        user = services.authenticate(identifier, form.password.data)
         if user is not None:
             sessions.start(user, remember=bool(form.remember.data))
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             return redirect(_safe_next(form.next.data) or url_for("auth.home"))
-        throttle.login_failed(form.email.data, address)
-        flash(_("Wrong email or password."), "error")
+        throttle.login_failed(identifier, address)
+        flash(_("Wrong email, phone number or password."), "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)
 

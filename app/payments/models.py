@@ -339,7 +339,7 @@ class PaymentClaim(TenantScoped, db.Model):
     amount: Mapped[int] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(10), default="open")
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    claimed_by: Mapped[str] = mapped_column(String(254))  # the person's e-mail, kept if the user is deleted
+    claimed_by: Mapped[str] = mapped_column(String(254))  # how the person signs in (e-mail or phone), kept if the user is deleted
     claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     note: Mapped[str] = mapped_column(String(1000), default="")
     settled_transfer_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transfers.id"), index=True)

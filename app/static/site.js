@@ -35,3 +35,33 @@
     pending = window.setTimeout(mark, 150);
   });
 })();
+
+/* The header's account menu (<details>, base.html) opens and closes without script; Escape closes it and gives the
+   focus back to its toggle, and a click or focus elsewhere closes it (WCAG 2.1: no keyboard trap, 1.4.13). */
+(function () {
+  "use strict";
+
+  var menus = document.querySelectorAll("details.menu");
+  function closeAll(except) {
+    for (var i = 0; i < menus.length; i++) {
+      if (menus[i] !== except) { menus[i].open = false; }
+    }
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    for (var i = 0; i < menus.length; i++) {
+      if (menus[i].open) {
+        menus[i].open = false;
+        menus[i].querySelector("summary").focus();
+      }
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var inside = event.target.closest ? event.target.closest("details.menu") : null;
+    closeAll(inside);
+  });
+  document.addEventListener("focusin", function (event) {
+    var inside = event.target.closest ? event.target.closest("details.menu") : null;
+    closeAll(inside);
+  });
+})();

@@ -35,7 +35,9 @@ class VendorForm(BankAccountForm):
     kind = SelectField(_l("Kind"), choices=list(VENDOR_KIND_LABELS.items()), default="household")
     owner_name = StringField(_l("Owner"), validators=[DataRequired(), Length(max=120)])
     phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=20)])
-    email = EmailField(_l("Email (for signing in)"), validators=[DataRequired(), Length(max=254)])
+    # Optional (#19): a stallholder with no e-mail address signs in with the mobile number above.
+    email = EmailField(_l("Email (optional: without one, they sign in with the phone number)"),
+                       validators=[Optional(), Length(max=254)])
     tax_code = StringField(_l("Tax code (optional)"), validators=[Optional(), Length(max=14)])
     goods_category = SelectField(_l("Goods category"), choices=_categories, default="other")
     stall_id = SelectField(_l("Stall"), coerce=str, validators=[Optional()])

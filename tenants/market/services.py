@@ -144,7 +144,7 @@ def free_stalls(market_id: int | None = None) -> list[Stall]:
 
 # --- vendors (the vendor itself is tenants/vendors/'s; the market adds its stall) ----------------------------
 
-def onboard_vendor(tenant, *, business_name: str, owner_name: str, phone: str, email: str,
+def onboard_vendor(tenant, *, business_name: str, owner_name: str, phone: str, email: str | None,
                    bank_bin: str, account_number: str, holder_name: str, goods_category: str = "other",
                    tax_code: str | None = None, kind: str = "household", stall_id: int | None = None,
                    description: str = "", at_market: bool = True, new_stall: str = "",

@@ -73,7 +73,7 @@ def _unique_vendor_slug(business_name: str) -> str:
     return slug
 
 
-def register_vendor(tenant, *, business_name: str, owner_name: str, phone: str, email: str, bank_bin: str,
+def register_vendor(tenant, *, business_name: str, owner_name: str, phone: str, email: str | None, bank_bin: str,
                     account_number: str, holder_name: str, goods_category: str = "other", tax_code: str | None = None,
                     kind: str = "household", description: str = "", at_market: bool = True
                     ) -> tuple[Vendor, User, str]:
@@ -82,8 +82,11 @@ def register_vendor(tenant, *, business_name: str, owner_name: str, phone: str, 
     Returns (vendor, user, token); flushed."""
     profile = clean_profile(business_name, owner_name, phone, tax_code, kind)
     details = payments.check_bank_details(bank_bin, account_number, holder_name)
-    email = account_services.normalize_email(email)
-    if account_services.get_user_by_email(email) is not None:
+    # A stallholder with no e-mail address signs in with their mobile number (#19): then it must be one, and no
+    # other account's.
+    email = account_services.normalize_email(email) if _text(email) else None
+    login_phone = None if email else account_services.phone_for_sign_in(profile["phone"])
+    if email and account_services.get_user_by_email(email) is not None:
         raise Conflict(_l("An account with this email already exists."), field="email")
     vendor = Vendor(**profile, goods_category=goods_category, slug=_unique_vendor_slug(profile["business_name"]),
                     description=_text(description)[:5000], active=True, at_market=bool(at_market))
@@ -91,7 +94,7 @@ def register_vendor(tenant, *, business_name: str, owner_name: str, phone: str, 
     db.session.flush()
     payments.set_vendor_account(vendor, details)
     # An unguessable password nobody knows: the vendor chooses theirs through the invitation link.
-    user = User(email=email, name=profile["owner_name"], phone=profile["phone"],
+    user = User(email=email, login_phone=login_phone, name=profile["owner_name"], phone=profile["phone"],
                 password_hash=hash_password(secrets.token_urlsafe(32)), active=True)
     membership = Membership(tenant_id=tenant.id, role="vendor")
     user.memberships.append(membership)

@@ -66,14 +66,14 @@ def test_email_is_matched_case_insensitively(client, admin):
 def test_wrong_password_is_refused_with_401_and_a_message(client, admin):
     response = login(client, "admin@battrang.vn", "wrong-password")
     assert response.status_code == 401
-    assert "Wrong email or password." in response.get_data(as_text=True)
+    assert "Wrong email, phone number or password." in response.get_data(as_text=True)
     assert not is_signed_in(client)
 
 
 def test_unknown_email_gets_the_same_refusal(client, admin):
     response = login(client, "nobody@battrang.vn")
     assert response.status_code == 401
-    assert "Wrong email or password." in response.get_data(as_text=True)
+    assert "Wrong email, phone number or password." in response.get_data(as_text=True)
     assert not is_signed_in(client)
 
 

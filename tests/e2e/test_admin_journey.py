@@ -22,11 +22,13 @@ def test_commune_admin_signs_in_switches_language_and_signs_out(browser_page, li
 
     page.wait_for_url("**/c/bat-trang/desk")
     assert page.get_by_test_id("desk-title").inner_text() == "Xã Bát Tràng"
+    page.get_by_test_id("account-menu-toggle").click()  # the account's links are in the header's menu (#19)
     assert page.get_by_test_id("logout").inner_text() == "Đăng xuất"
 
     page.get_by_test_id("lang-en").click()
     page.wait_for_url("**/c/bat-trang/desk")
     assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_test_id("account-menu-toggle").click()
     assert page.get_by_test_id("logout").inner_text() == "Sign out"
     assert page.get_by_test_id("staff-link").inner_text() == "Staff accounts"
     page.screenshot(path="/tmp/e2e_admin_desk_en.png", full_page=True)

@@ -315,7 +315,7 @@ def record_claim(intent: PaymentIntent, amount: int, actor, note: str | None = N
         raise ValidationError(_l("A confirmation by hand covers the whole amount still due (%(due)s đồng).",
                                  due=due), field="amount")
     claim = PaymentClaim(tenant_id=intent.tenant_id, intent_id=intent.id, amount=amount, status="open",
-                         claimed_by_id=actor.id, claimed_by=actor.email, claimed_at=utcnow(),
+                         claimed_by_id=actor.id, claimed_by=actor.sign_in_name, claimed_at=utcnow(),
                          note=normalize(note)[:1000])
     db.session.add(claim)
     db.session.flush()
