@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0031_uxcart'
-down_revision = '0027_tenant_tax_code'
+down_revision = '0030_uxphone'
 branch_labels = None
 depends_on = None
 
