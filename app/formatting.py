@@ -3,7 +3,7 @@ reader's locale ("96,5 %", "5,06" in Vietnamese; "96.5 %", "5.06" in English) th
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_decimal
@@ -26,6 +26,12 @@ def format_vnd(amount: int | None) -> str:
 
 def to_local(value: datetime) -> datetime:
     return as_utc(value).astimezone(VN_TZ)
+
+
+def local_midnight(day: date) -> datetime:
+    """The instant a day of the Vietnamese calendar starts, in UTC: what stored times are compared with (SQLite
+    compares them as text, so a bound in another zone would be off by seven hours there)."""
+    return datetime.combine(day, time.min, tzinfo=VN_TZ).astimezone(timezone.utc)
 
 
 def format_datetime(value: datetime | None) -> str:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from app.audit.models import AuditEntry
 from app.extensions import db
-from app.formatting import VN_TZ
+from app.formatting import local_midnight
 from app.text import normalize
 
 PER_PAGE = 50
@@ -31,8 +31,8 @@ class Filters:
 
 def _bounds(since: date | None, until: date | None) -> tuple[datetime | None, datetime | None]:
     """Days of the Vietnamese calendar, both included, as UTC instants."""
-    start = datetime.combine(since, time.min, tzinfo=VN_TZ) if since else None
-    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=VN_TZ) if until else None
+    start = local_midnight(since) if since else None
+    end = local_midnight(until + timedelta(days=1)) if until else None
     return start, end
 
 

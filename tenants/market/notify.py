@@ -4,14 +4,14 @@ to the sign-in address, Zalo, or none: the default is none)."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from app import notify
 from app.extensions import db
-from app.formatting import VN_TZ, format_vnd, to_local
+from app.formatting import format_vnd, local_midnight, to_local
 from tenants.market.models import MarketSale
 from tenants.market.statuses import PAID
 from tenants.models import Tenant
@@ -36,7 +36,7 @@ def daily_summaries(now: datetime) -> int:
         return 0
     from app.notify.models import NotifySubscription
 
-    start = datetime.combine(local.date(), time(0), tzinfo=VN_TZ)
+    start = local_midnight(local.date())
     asked = db.session.execute(select(NotifySubscription.tenant_id, NotifySubscription.subject).where(
         NotifySubscription.subject.like(f"{PREFIX}%"), NotifySubscription.channel != "none")).all()
     written = 0

@@ -8,14 +8,14 @@ the one explicit cross-tenant read.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import and_, case, func, literal, null, select, union_all
 
 from app import bounds
 from app.errors import ValidationError
 from app.extensions import db
-from app.formatting import VN_TZ, to_local
+from app.formatting import local_midnight, to_local
 from tenants.market.models import GOODS_CATEGORY_CODES, Market, MarketSale, Stall
 from tenants.market.statuses import PAID, QR, SALE_METHODS, SALE_STATUSES
 from tenants.scoping import all_tenants
@@ -23,10 +23,6 @@ from tenants.vendors import payments as vendor_payments
 from tenants.vendors.models import Vendor
 
 LEDGER_PAGE = 50
-
-
-def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=VN_TZ).astimezone(timezone.utc)
 
 
 def today() -> date:

@@ -27,7 +27,7 @@ from tenants.scoping import tenant_context
 from tests.conftest import login
 from tests.tenants.market.helpers import make_market, make_vendor
 
-CLERK = SimpleNamespace(id=None, email="bank@test")
+CLERK = SimpleNamespace(id=None, email="bank@test", sign_in_name="bank@test")
 
 
 def qr_paid(app, tenant, vendor_id, amount) -> None:
