@@ -137,3 +137,14 @@ def test_numbers_and_percentages_follow_the_locale(app, locale, number, percent,
         assert format_number(5.06) == number and format_number(12345, 0) == big
         assert format_percent(0.965) == percent and format_percent(None) == "–"
         assert format_percent(0.75, 0) == "75 %" and format_number(5.0) == "5"
+
+
+def test_a_vietnamese_day_starts_at_17_00_utc_the_day_before():
+    """Bounds of a local day are compared with stored UTC times (as text on SQLite): they must be UTC instants."""
+    from datetime import date, datetime, timezone
+
+    from app.formatting import local_midnight
+
+    start = local_midnight(date(2026, 12, 8))
+    assert start == datetime(2026, 12, 7, 17, 0, tzinfo=timezone.utc)
+    assert start.utcoffset().total_seconds() == 0
