@@ -561,16 +561,32 @@ def _route_split(pred_slug: str, lines: list[Line], ids: dict[str, int], names: 
     numbers = {f"{b}:{n}": i for i, b, n in db.session.execute(select(
         accounts.c.id, accounts.c.bank_bin, accounts.c.account_number).where(accounts.c.tenant_id == pred))}
     owner = dict(db.session.execute(select(links.c.account_id, links.c.vendor_id).where(links.c.tenant_id == pred)).all())
+    # A vendor with no stall (a producer of the marketplace) goes with its account when the plan places it.
+    free: dict[int, set[int]] = {}
     for number, account_id in numbers.items():
-        vendor_goes = routes.dest("vendors", owner[account_id]) if account_id in owner else None
+        vendor = owner.get(account_id)
+        vendor_goes = routes.dest("vendors", vendor) if vendor in vendor_dest else None
         placed = place["accounts"].get(number)
         if placed is not None and vendor_goes is not None and placed != vendor_goes:
-            said(f"{pred_slug}: account {number} is vendor {owner[account_id]}'s, who goes to "
+            said(f"{pred_slug}: account {number} is vendor {vendor}'s, who goes with its market to "
                  f"{names.get(vendor_goes)}, not {names.get(placed)}")
+        if vendor is not None and vendor not in vendor_dest:
+            free.setdefault(vendor, set()).add(placed or routes.default)
         routes.to("payment_accounts", account_id, placed or vendor_goes or routes.default)
+    for vendor, dests in free.items():
+        if len(dests) > 1:
+            said(f"{pred_slug}: vendor {vendor}'s accounts are placed with different successors")
+        else:
+            routes.to("vendors", vendor, dests.pop())
     for number in place["accounts"]:
         if number not in numbers:
             said(f"{pred_slug}: has no payment account {number}")
+    vendors = tables["vendors"]
+    report.by_default += [
+        f"{pred_slug}: vendor {slug} (no stall, no account placed) -> {default.successor}"
+        for vendor_id, slug in db.session.execute(select(vendors.c.id, vendors.c.slug).where(
+            vendors.c.tenant_id == pred).order_by(vendors.c.slug))
+        if vendor_id not in vendor_dest and routes.dest("vendors", vendor_id) == routes.default][:_MAX_SAID]
 
     # Open dossiers: all to one successor, or by procedure name; the closed ones stay with the history.
     if place["open_dossiers"]:
