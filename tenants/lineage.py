@@ -914,6 +914,28 @@ def lines_of(tenant: Tenant) -> list[ReorganisationLine]:
         .order_by(Reorganisation.effective_date, ReorganisationLine.id)))
 
 
+def record_successor(tenant: Tenant, named: list[tuple[str, str, object]]) -> Tenant | None:
+    """For a unit split between successors: the unit in force that holds the record an old address names
+    (``named``: table, column, value), or None (the address names no record, or the record is not found)."""
+    if not named:
+        return None
+    split = list(db.session.scalars(select(ReorganisationLine.successor_id).where(
+        ReorganisationLine.predecessor_id == tenant.id, ReorganisationLine.whole.is_(False))))
+    if not split:
+        return None
+    tables = db.metadata.tables
+    with all_tenants():
+        for table_name, column, value in named:
+            table = tables.get(table_name)
+            if table is None:
+                continue
+            holder = db.session.scalar(select(table.c.tenant_id).where(
+                table.c[column] == value, table.c.tenant_id.in_(split)).limit(1))
+            if holder is not None:
+                return current_successor(db.session.get(Tenant, holder))
+    return None
+
+
 def current_successor(tenant: Tenant) -> Tenant:
     """Follow the successor links to the unit in force (a unit merged twice points on)."""
     seen = set()

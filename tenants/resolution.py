@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
         if tenant is None or tenant.status == "inactive":
             abort(404)
         if tenant.status == "merged" and tenant.successor is not None:
-            moved = redirect_to_successor(tenant, slug)  # its pages live on at the successor's (issue 18)
+            moved = redirect_to_successor(tenant, slug, endpoint, values)  # its pages live on at the successor's
             if moved is not None:
                 abort(moved)
         g.tenant = tenant
@@ -63,14 +63,39 @@ def init_app(app: Flask) -> None:
             deactivate_tenant(token)
 
 
-def redirect_to_successor(tenant, slug: str):
+#: The address arguments that name a record, and where the record is found: a split unit's address redirects to
+#: the successor that received that record (its id or code is kept when it moves).
+RECORDS = {
+    "dossier_id": ("onestop_dossiers", "id"), "code": ("onestop_dossiers", "code"),
+    "market_id": ("markets", "id"), "vendor_id": ("vendors", "id"), "sale_id": ("market_sales", "id"),
+    "public_id": ("payment_intents", "public_id"), "transfer_id": ("bank_transfers", "id"),
+    "product_id": ("products", "id"), "sub_order_id": ("sub_orders", "id"), "notice_id": ("notices", "id"),
+    "relic_id": ("heritage_relics", "id"), "board_id": ("heritage_boards", "id"),
+    "procedure_id": ("onestop_procedures", "id"), "key_id": ("api_keys", "id"),
+}
+REFUNDS = ("payment_refunds", "public_id")
+
+
+def _named_record(endpoint, values) -> list[tuple[str, str, object]]:
+    found = []
+    for arg, value in (values or {}).items():
+        where = RECORDS.get(arg)
+        if arg == "public_id" and endpoint and endpoint.startswith("reconciliation.refund"):
+            where = REFUNDS
+        if where is not None:
+            found.append((*where, value))
+    return found
+
+
+def redirect_to_successor(tenant, slug: str, endpoint=None, values=None):
     """Everything under /c/<slug of a merged unit>/ answers with a permanent redirect to the same page of the unit
-    in force that succeeded it (records keep their ids and codes when they move: tenants/lineage.py), query string
+    in force that succeeded it (for a split unit, the successor that received the record the address names; the
+    default successor for the rest) (records keep their ids and codes when they move: tenants/lineage.py), query string
     included: printed receipt slips, rating QRs and stall posters keep working. 301 for reads, 308 for the rest (the
     method and body are kept). Staff get a notice of where they are now."""
-    from tenants.lineage import current_successor
+    from tenants.lineage import current_successor, record_successor
 
-    successor = current_successor(tenant)
+    successor = record_successor(tenant, _named_record(endpoint, values)) or current_successor(tenant)
     if successor.status != "active":  # a chain that ends in a unit no longer in force: stay, read-only
         return None
     path = request.path  # /c/<slug>/... and /api/c/<slug>/...: the first /c/<slug> segment is the commune's
