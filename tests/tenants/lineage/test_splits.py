@@ -157,3 +157,116 @@ def test_a_split_places_each_kind_of_record_keeps_every_count_and_runs_once(seed
     with seeded.app_context():
         assert (counts(), where("onestop_dossiers", id=tuple(codes)), where("memberships")) == snapshot
         assert db.session.scalar(select(func.count()).select_from(Reorganisation)) == 1
+
+
+# --- the plan's checks --------------------------------------------------------------------------------------------
+
+def part(succ, **places):
+    return {"predecessor": "kieu-ky", "successor": succ, "whole": False, **places}
+
+
+@pytest.mark.parametrize("lines, message", [
+    ([part("bat-trang"), part("da-ton")], "exactly one of its part lines is the default"),
+    ([part("bat-trang", default=True), part("da-ton", default=True)], r"not 2 \(bat-trang, da-ton\)"),
+    ([{"predecessor": "kieu-ky", "successor": "bat-trang"}, part("da-ton", default=True)], "a whole line and other"),
+    ([{"predecessor": "kieu-ky", "successor": "bat-trang", "markets": ["cho-kieu-ky"]}], "a whole line moves"),
+    ([part("bat-trang", markets=["cho-kieu-ky"]), part("da-ton", default=True, markets=["cho-kieu-ky"])],
+     "markets cho-kieu-ky is placed twice"),
+    ([part("bat-trang", accounts=["0011001234567"]), part("da-ton", default=True)], "BANK_BIN:ACCOUNT_NUMBER"),
+    ([part("bat-trang", open_dossiers=True), part("da-ton", default=True, open_dossiers=True)], "open_dossiers"),
+    ([part("bat-trang", markets="cho-kieu-ky"), part("da-ton", default=True)], "markets is a list"),
+    ([part("bat-trang", stalls=[1]), part("da-ton", default=True)], "keys the plan format does not know: stalls"),
+    ([part("kieu-ky"), part("da-ton", default=True)], "only the default line may name the predecessor"),
+    ([part("bat-trang", default=True), part("bat-trang")], "two part lines to the same successor"),
+])
+def test_a_plan_that_does_not_say_where_things_go_is_refused(lines, message):
+    with pytest.raises(PlanError, match=message):
+        parse_plan(json.dumps(dict(SPLIT, lines=lines)).encode())
+
+
+@pytest.fixture
+def three(make):
+    return {slug: make.tenant(slug) for slug in ("kieu-ky", "bat-trang", "da-ton")}
+
+
+def test_a_plan_naming_what_the_unit_does_not_hold_is_refused_and_changes_nothing(app, runner, three, tmp_path):
+    from tests.tenants.market.helpers import make_market
+
+    make_market(app, three["kieu-ky"], "Chợ Kiêu Kỵ")
+    plan = dict(SPLIT, lines=[part("bat-trang", markets=["cho-nowhere"], accounts=["970415:999999"],
+                                   staff=["nobody@example.vn"], open_dossiers=["Thủ tục không có"]),
+                              part("da-ton", default=True)])
+    path = plan_file(tmp_path, plan)
+    dry = runner.invoke(args=["tenants", "reorganise", "--dry-run", path])
+    assert dry.exit_code == 1
+    for said in ("kieu-ky: has no market cho-nowhere", "has no payment account 970415:999999",
+                 "nobody with the e-mail nobody@example.vn", "no procedure named Thủ tục không có",
+                 "market cho-kieu-ky -> da-ton"):
+        assert said in dry.output, said
+    wet = runner.invoke(args=["tenants", "reorganise", path])
+    assert wet.exit_code == 1 and "has no market cho-nowhere" in wet.output
+    with app.app_context():
+        assert db.session.scalar(select(Tenant).where(Tenant.slug == "kieu-ky")).status == "active"
+        assert set(where("markets").values()) == {"kieu-ky"}
+        assert db.session.scalar(select(func.count()).select_from(Reorganisation)) == 0
+
+
+def test_a_vendors_account_placed_away_from_its_market_is_a_decision(app, runner, three, tmp_path):
+    from tests.tenants.market.helpers import make_market, make_vendor
+
+    _market, stalls = make_market(app, three["kieu-ky"], "Chợ Kiêu Kỵ")
+    vendor = make_vendor(app, three["kieu-ky"], stall_id=stalls[0])
+    plan = dict(SPLIT, lines=[part("bat-trang", markets=["cho-kieu-ky"]),
+                              part("da-ton", default=True, accounts=[f"{vendor.bank_bin}:{vendor.account_number}"])])
+    dry = runner.invoke(args=["tenants", "reorganise", "--dry-run", plan_file(tmp_path, plan)])
+    assert dry.exit_code == 1
+    assert f"is vendor {vendor.id}'s, who goes with its market to bat-trang, not da-ton" in dry.output
+
+
+@pytest.mark.usefixtures("bank_secrets_for_lineage")
+def test_a_payment_created_before_a_split_and_paid_after_confirms_once_where_its_account_went(app, client, three):
+    from app.payments.models import BankTransfer, PaymentIntent
+    from tests.payments.helpers import ACCOUNT_A, event_types, make_account, make_intent, post_sepay, sepay_payload
+
+    account = make_account(app, three["kieu-ky"], ACCOUNT_A)
+    intent = make_intent(app, account, 120_000)
+    plan = dict(SPLIT, lines=[part("bat-trang", accounts=[f"970436:{ACCOUNT_A}"]), part("da-ton", default=True)])
+    with app.app_context():
+        transactions.run(lambda: apply_plan(parse_plan(json.dumps(plan).encode())))
+    payload = sepay_payload(ACCOUNT_A, intent.reference_code, 120_000)
+    assert post_sepay(client, payload).status_code == 200
+    assert post_sepay(client, payload).status_code == 200  # reported twice: still one payment
+    with app.app_context(), all_tenants():
+        paid = db.session.scalar(select(PaymentIntent).where(PaymentIntent.id == intent.id))
+        transfers = db.session.scalars(select(BankTransfer)).all()
+        assert paid.status == "succeeded" and paid.tenant_id == three["bat-trang"].id
+        assert len(transfers) == 1 and transfers[0].tenant_id == three["bat-trang"].id
+    assert event_types(app, intent.public_id).count("payment_intent.succeeded") == 1
+    old = client.get(f"/c/kieu-ky/payments/{intent.public_id}")
+    assert old.status_code == 301 and old.headers["Location"].endswith(f"/c/bat-trang/payments/{intent.public_id}")
+
+
+def test_a_unit_whose_default_is_itself_stays_in_force_smaller(app, client, runner, three, tmp_path):
+    from tests.tenants.market.helpers import make_market, make_vendor
+
+    market_id, stalls = make_market(app, three["kieu-ky"], "Chợ Kiêu Kỵ")
+    vendor = make_vendor(app, three["kieu-ky"], stall_id=stalls[0])
+    make_market(app, three["kieu-ky"], "Chợ Đình")
+    plan = dict(SPLIT, lines=[part("bat-trang", markets=["cho-kieu-ky"]), part("kieu-ky", default=True)])
+    path = plan_file(tmp_path, plan)
+    done = runner.invoke(args=["tenants", "reorganise", path])
+    assert done.exit_code == 0, done.output
+    assert "kieu-ky -> bat-trang: did move" in done.output and "kieu-ky keeps the rest" in done.output
+    with app.app_context():
+        kk = db.session.scalar(select(Tenant).where(Tenant.slug == "kieu-ky"))
+        assert kk.status == "active" and kk.successor_id is None and kk.valid_until is None
+        assert where("markets") == {market_id: "bat-trang", market_id + 1: "kieu-ky"}
+        assert where("vendors", id=vendor.id) == {vendor.id: "bat-trang"}
+        assert db.session.scalar(select(func.count()).select_from(ReorganisationLine)) == 1
+    assert client.get("/c/kieu-ky/").status_code == 200
+    units = {u["slug"]: u for u in client.get("/api/communes").get_json()}
+    assert units["kieu-ky"]["successors"] == ["bat-trang"] and units["bat-trang"]["predecessors"] == ["kieu-ky"]
+    again = runner.invoke(args=["tenants", "reorganise", path])
+    assert "already applied, nothing to do" in again.output
+    with app.app_context():
+        assert where("markets") == {market_id: "bat-trang", market_id + 1: "kieu-ky"}
