@@ -123,6 +123,7 @@ class Plan:
     digest: str
     new_units: list[NewUnit]
     lines: list[Line]
+    applies_after: str | None = None  # the key of a plan that must have been applied first
 
     def successors_of(self, slug: str) -> list[str]:
         return [line.successor for line in self.lines if line.predecessor == slug]
@@ -157,9 +158,10 @@ class Report:
         for (pred, succ), tables in self.moved.items():
             total = sum(tables.values())
             detail = ", ".join(f"{name} {n}" for name, n in sorted(tables.items()) if n)
-            label = f"{pred} keeps the rest" if pred == succ else f"{pred} -> {succ}"
-            out.append(f"  {label}: {verb} move {total} rows ({detail or 'none'})" if pred != succ
-                       else f"  {label}: {total} rows stay ({detail or 'none'})")
+            if pred == succ:
+                out.append(f"  {pred} keeps the rest and stays in force, smaller")
+                continue
+            out.append(f"  {pred} -> {succ}: {verb} move {total} rows ({detail or 'none'})")
         if self.by_default:
             out.append("  not placed by the plan, so to the default successor:")
             out += [f"    - {d}" for d in self.by_default]
@@ -202,7 +204,8 @@ def parse_plan(raw: bytes) -> Plan:
     if not lines:
         raise PlanError("The plan has no lines.")
     plan = Plan(_text(data.get("key"), "key"), effective, _text(data.get("legal_basis"), "legal_basis"),
-                hashlib.sha256(raw).hexdigest(), new_units, lines)
+                hashlib.sha256(raw).hexdigest(), new_units, lines,
+                _text(data["applies_after"], "applies_after") if "applies_after" in data else None)
     for pred in dict.fromkeys(line.predecessor for line in lines):
         _check_split(pred, [line for line in lines if line.predecessor == pred])
     if len({u.slug for u in new_units}) != len(new_units):
@@ -765,6 +768,9 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
             report.already_applied = True
             return report
         tenants = {t.slug: t for t in db.session.scalars(select(Tenant))}
+        if plan.applies_after and db.session.scalar(
+                select(Reorganisation.id).where(Reorganisation.key == plan.applies_after)) is None:
+            report.decisions.append(f"applies after {plan.applies_after}, which has not been applied")
         new = {u.slug: u for u in plan.new_units}
         predecessors = {line.predecessor for line in plan.lines}
         for unit in plan.new_units:

@@ -270,3 +270,57 @@ def test_a_unit_whose_default_is_itself_stays_in_force_smaller(app, client, runn
     assert "already applied, nothing to do" in again.output
     with app.app_context():
         assert where("markets") == {market_id: "bat-trang", market_id + 1: "kieu-ky"}
+
+
+# --- the July 2025 plan -------------------------------------------------------------------------------------------
+
+def test_the_july_plan_applies_on_the_demo_after_the_january_plan(seeded, runner, client):
+    from tests.tenants.lineage.test_plan_2025 import PLAN as JANUARY
+    from tests.tenants.lineage.test_plan_2025 import per_tenant
+
+    july = str(JANUARY.parent / "gia-lam-2025-07-01.json")
+    first = runner.invoke(args=["tenants", "reorganise", "--dry-run", july])
+    assert first.exit_code == 1 and "applies after gia-lam-2025-01-01, which has not been applied" in first.output
+    assert runner.invoke(args=["tenants", "reorganise", str(JANUARY)]).exit_code == 0
+    with seeded.app_context():
+        before, money = counts(), sums()
+        dossiers = per_tenant("onestop_dossiers")
+        held = {t: per_tenant(t) for t in ("markets", "vendors", "payment_accounts")}
+        da_ton = tenant_id("da-ton")
+        open_ = where("onestop_dossiers", tenant_id=da_ton, status=OPEN)
+        assert open_
+    dry = runner.invoke(args=["tenants", "reorganise", "--dry-run", july])
+    assert dry.exit_code == 0, dry.output
+    assert "kim-duc -> bat-trang: would move" in dry.output and "kieu-ky keeps the rest" in dry.output
+    assert "trau-quy: market cho-trau-quy -> trau-quy" in dry.output  # not placed: stays with the default
+    done = runner.invoke(args=["tenants", "reorganise", july])
+    assert done.exit_code == 0, done.output
+    with seeded.app_context():
+        assert counts() == before and sums() == money
+        now = per_tenant("onestop_dossiers")
+        assert now["bat-trang"] == dossiers["bat-trang"] + dossiers["kim-duc"] + dossiers["da-ton"]
+        assert now["kieu-ky"] == dossiers["kieu-ky"] and now["trau-quy"] == dossiers["trau-quy"]
+        assert set(where("onestop_dossiers", id=tuple(open_)).values()) == {"bat-trang"}
+        for table, was in held.items():  # the markets of Kiêu Kỵ and Trâu Quỳ stay; Kim Đức's and Đa Tốn's go
+            assert per_tenant(table).get("kieu-ky") == was.get("kieu-ky"), table
+            assert per_tenant(table).get("trau-quy") == was.get("trau-quy"), table
+            assert per_tenant(table).get("bat-trang", 0) == sum(
+                was.get(slug, 0) for slug in ("bat-trang", "kim-duc", "da-ton")), table
+        slugs = {t.slug: t for t in db.session.scalars(select(Tenant))}
+        assert slugs["kim-duc"].status == slugs["da-ton"].status == "merged"
+        assert slugs["da-ton"].successor.slug == "bat-trang" and str(slugs["da-ton"].valid_until) == "2025-06-30"
+        assert slugs["kieu-ky"].status == slugs["trau-quy"].status == "active"
+        assert len([t for t in slugs.values() if t.status == "active"]) == 15
+        event = db.session.scalar(select(Reorganisation).where(Reorganisation.key == "gia-lam-2025-07-01"))
+        assert "1656/NQ-UBTVQH15" in event.legal_basis and str(event.effective_date) == "2025-07-01"
+    # Old addresses through both reorganisations: Kim Lan -> Kim Đức -> Bát Tràng; Đa Tốn -> Bát Tràng.
+    assert client.get("/c/kim-lan/").headers["Location"].endswith("/c/bat-trang/")
+    assert client.get("/c/da-ton/onestop/lookup").headers["Location"].endswith("/c/bat-trang/onestop/lookup")
+    assert client.get("/c/kieu-ky/").status_code == 200
+    units = {u["slug"]: u for u in client.get("/api/communes").get_json()}
+    assert units["bat-trang"]["predecessors"] == ["dong-du", "kim-duc", "da-ton", "kieu-ky", "trau-quy"]
+    assert units["kieu-ky"]["successors"] == ["bat-trang"]
+    again = runner.invoke(args=["tenants", "reorganise", july])
+    assert "already applied, nothing to do" in again.output
+    with seeded.app_context():
+        assert counts() == before and per_tenant("onestop_dossiers") == now
