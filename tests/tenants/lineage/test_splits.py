@@ -152,6 +152,13 @@ def test_a_split_places_each_kind_of_record_keeps_every_count_and_runs_once(seed
     assert page.status_code == 200 and code in page.get_data(as_text=True)
     assert client.get(f"/api/dossiers/{code}").status_code == 200
 
+    # The district's lineage page says the unit was split, and which successor took the rest.
+    from tests.conftest import login
+
+    login(client, "district@gialam.demo", seeded.config["DEMO_PASSWORD"])
+    page = client.get("/district/units/kieu-ky/lineage").get_data(as_text=True)
+    assert "Được chia tách ngày" in page and "bat-trang" in page and "nhận phần còn lại" in page
+
     again = runner.invoke(args=["tenants", "reorganise", path])
     assert again.exit_code == 0 and "already applied, nothing to do" in again.output
     with seeded.app_context():
