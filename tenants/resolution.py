@@ -56,6 +56,24 @@ def init_app(app: Flask) -> None:
         ):
             values["tenant_slug"] = tenant.slug
 
+    @app.after_request
+    def given_away(response):
+        """A unit that gave part of itself away and stays in force: an address of a record it no longer holds (a
+        404 here) redirects to the successor that received it."""
+        tenant = g.get("tenant")
+        if response.status_code != 404 or tenant is None or tenant.status != "active" \
+                or request.method not in READS:
+            return response
+        named = _named_record(request.endpoint, request.view_args)
+        if not named:
+            return response
+        from tenants.lineage import record_successor
+
+        holder = record_successor(tenant, named)
+        if holder is None or holder.id == tenant.id or holder.status != "active":
+            return response
+        return _redirect(tenant.slug, holder, 301)
+
     @app.teardown_request
     def release_tenant(exc):
         token = g.pop("tenant_token", None)
@@ -98,13 +116,18 @@ def redirect_to_successor(tenant, slug: str, endpoint=None, values=None):
     successor = record_successor(tenant, _named_record(endpoint, values)) or current_successor(tenant)
     if successor.status != "active":  # a chain that ends in a unit no longer in force: stay, read-only
         return None
+    if current_user.is_authenticated and request.method in ("GET", "HEAD"):
+        flash(_("%(old)s merged into %(new)s: you are now on %(new)s's pages.", old=tenant.display_name,
+                new=successor.display_name), "info")
+    return _redirect(slug, successor, 301 if request.method in ("GET", "HEAD") else 308)
+
+
+def _redirect(slug: str, successor, status: int):
+    """The same path and query under ``successor``'s slug instead of ``slug``."""
     path = request.path  # /c/<slug>/... and /api/c/<slug>/...: the first /c/<slug> segment is the commune's
     old = f"/c/{slug}"
     at = path.find(old + "/") if (old + "/") in path else path.find(old)
     target = path[:at] + f"/c/{successor.slug}" + path[at + len(old):]
     if request.query_string:
         target += "?" + request.query_string.decode("latin-1")
-    if current_user.is_authenticated and request.method in ("GET", "HEAD"):
-        flash(_("%(old)s merged into %(new)s: you are now on %(new)s's pages.", old=tenant.display_name,
-                new=successor.display_name), "info")
-    return redirect(target, 301 if request.method in ("GET", "HEAD") else 308)
+    return redirect(target, status)

@@ -253,7 +253,7 @@ def test_a_payment_created_before_a_split_and_paid_after_confirms_once_where_its
     assert old.status_code == 301 and old.headers["Location"].endswith(f"/c/bat-trang/payments/{intent.public_id}")
 
 
-def test_a_unit_whose_default_is_itself_stays_in_force_smaller(app, client, runner, three, tmp_path):
+def test_a_unit_whose_default_is_itself_stays_in_force_smaller(app, client, runner, three, make, tmp_path):
     from tests.tenants.market.helpers import make_market, make_vendor
 
     market_id, stalls = make_market(app, three["kieu-ky"], "Chợ Kiêu Kỵ")
@@ -271,6 +271,15 @@ def test_a_unit_whose_default_is_itself_stays_in_force_smaller(app, client, runn
         assert where("vendors", id=vendor.id) == {vendor.id: "bat-trang"}
         assert db.session.scalar(select(func.count()).select_from(ReorganisationLine)) == 1
     assert client.get("/c/kieu-ky/").status_code == 200
+    # The market it gave away: its old address (a 404 at Kiêu Kỵ now) redirects to Bát Tràng; its own stays.
+    from tests.conftest import login
+
+    make.user("admin@kieu-ky.vn", "commune_admin", three["kieu-ky"])
+    login(client, "admin@kieu-ky.vn")
+    given = client.get(f"/c/kieu-ky/market/markets/{market_id}")
+    assert given.status_code == 301 and given.headers["Location"].endswith(f"/c/bat-trang/market/markets/{market_id}")
+    assert client.get(f"/c/kieu-ky/market/markets/{market_id + 1}").status_code == 200
+    assert client.get("/c/kieu-ky/market/markets/999999").status_code == 404
     units = {u["slug"]: u for u in client.get("/api/communes").get_json()}
     assert units["kieu-ky"]["successors"] == ["bat-trang"] and units["bat-trang"]["predecessors"] == ["kieu-ky"]
     again = runner.invoke(args=["tenants", "reorganise", path])
