@@ -96,6 +96,9 @@ REFUNDS = ("payment_refunds", "public_id")
 
 def _named_record(endpoint, values) -> list[tuple[str, str, object]]:
     found = []
+    typed = request.args.get("code", "").strip()
+    if endpoint and endpoint.startswith("onestop_lookup.") and typed and "code" not in (values or {}):
+        found.append(("onestop_dossiers", "code", typed[:40]))  # the look-up form: ?code=<dossier code>
     for arg, value in (values or {}).items():
         where = RECORDS.get(arg)
         if arg == "public_id" and endpoint and endpoint.startswith("reconciliation.refund"):
@@ -113,9 +116,15 @@ def redirect_to_successor(tenant, slug: str, endpoint=None, values=None):
     method and body are kept). Staff get a notice of where they are now."""
     from tenants.lineage import current_successor, record_successor
 
-    successor = record_successor(tenant, _named_record(endpoint, values)) or current_successor(tenant)
+    holder = record_successor(tenant, _named_record(endpoint, values))
+    successor = holder or current_successor(tenant)
     if successor.status != "active":  # a chain that ends in a unit no longer in force: stay, read-only
         return None
+    if holder is not None and holder.id != tenant.successor_id and current_user.is_authenticated \
+            and request.method in ("GET", "HEAD"):
+        flash(_("%(old)s was split: this record is now kept by %(new)s.", old=tenant.display_name,
+                new=holder.display_name), "info")
+        return _redirect(slug, holder, 301)
     if current_user.is_authenticated and request.method in ("GET", "HEAD"):
         flash(_("%(old)s merged into %(new)s: you are now on %(new)s's pages.", old=tenant.display_name,
                 new=successor.display_name), "info")

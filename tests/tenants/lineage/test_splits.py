@@ -143,6 +143,7 @@ def test_a_split_places_each_kind_of_record_keeps_every_count_and_runs_once(seed
                              (f"/c/kieu-ky/onestop/lookup/{codes[next(iter(closed))]}/receipt", "da-ton"),
                              (f"/c/kieu-ky/onestop/d/{next(iter(open_))}", "bat-trang"),
                              ("/c/kieu-ky/onestop/lookup?code=x", "da-ton"),
+                             (f"/c/kieu-ky/onestop/lookup?code={codes[next(iter(open_))]}", "bat-trang"),
                              ("/c/kieu-ky/", "da-ton")):
         old = client.get(path_)
         assert old.status_code == 301, path_
@@ -158,6 +159,11 @@ def test_a_split_places_each_kind_of_record_keeps_every_count_and_runs_once(seed
     login(client, "district@gialam.demo", seeded.config["DEMO_PASSWORD"])
     page = client.get("/district/units/kieu-ky/lineage").get_data(as_text=True)
     assert "Được chia tách ngày" in page and "bat-trang" in page and "nhận phần còn lại" in page
+    # Signed in, an old address of a record that went to another successor than the default says so.
+    moved = client.get(f"/c/kieu-ky/onestop/lookup/{code}", follow_redirects=True)
+    assert moved.request.path == f"/c/bat-trang/onestop/lookup/{code}"
+    assert "Xã Kiêu Kỵ đã được chia tách: hồ sơ, dữ liệu này nay do Xã Bát Tràng quản lý." in moved.get_data(
+        as_text=True)
 
     again = runner.invoke(args=["tenants", "reorganise", path])
     assert again.exit_code == 0 and "already applied, nothing to do" in again.output
