@@ -346,3 +346,51 @@ def test_the_july_plan_applies_on_the_demo_after_the_january_plan(seeded, runner
     assert "already applied, nothing to do" in again.output
     with seeded.app_context():
         assert counts() == before and per_tenant("onestop_dossiers") == now
+
+
+@pytest.fixture
+def office(app, make, three):
+    """Kiêu Kỵ's office: two procedures, a dossier of each still open, the first one's fee asked for on the
+    commune's fee account (an intent that belongs with the account)."""
+    from tenants.onestop import services
+    from tenants.scoping import tenant_context
+    from tests.payments.helpers import ACCOUNT_A, make_account
+    from tests.tenants.onestop.conftest import counter_dossier, procedure, vn
+
+    kieu_ky = three["kieu-ky"]
+    officer = make.user("officer@kieuky.vn", "officer", kieu_ky)
+    make_account(app, kieu_ky, ACCOUNT_A)
+    with app.app_context(), tenant_context(kieu_ky):
+        paid = procedure(name="Chứng thực bản sao", fee=8_000)
+        free = procedure(name="Đăng ký khai sinh", fee=0)
+        with_fee = counter_dossier(officer, paid, vn(2025, 6, 2, 8, 0))
+        services.request_fee(with_fee, db.session.merge(officer))
+        without = counter_dossier(officer, free, vn(2025, 6, 2, 9, 0))
+        db.session.commit()
+        assert with_fee.fee_intent_id is not None
+        return {"paid": paid.id, "free": free.id, "with_fee": with_fee.id, "without": without.id}
+
+
+def test_open_dossiers_placed_by_procedure_take_a_copy_of_it_and_a_fee_left_behind_is_a_decision(
+        app, runner, three, office, tmp_path):
+    plan = dict(SPLIT, lines=[part("bat-trang", open_dossiers=["Đăng ký khai sinh"]), part("da-ton", default=True)])
+    done = runner.invoke(args=["tenants", "reorganise", plan_file(tmp_path, plan)])
+    assert done.exit_code == 0, done.output
+    dossiers = db.metadata.tables["onestop_dossiers"]
+    with app.app_context(), all_tenants():
+        assert where("onestop_dossiers") == {office["with_fee"]: "da-ton", office["without"]: "bat-trang"}
+        copy = db.session.scalar(select(dossiers.c.procedure_id).where(dossiers.c.id == office["without"]))
+        assert where("onestop_procedures") == {office["paid"]: "da-ton", office["free"]: "da-ton", copy: "bat-trang"}
+        names = db.metadata.tables["onestop_procedures"]
+        assert db.session.scalar(select(names.c.name).where(names.c.id == copy)) == "Đăng ký khai sinh"
+
+
+def test_an_open_dossier_whose_fee_is_paid_into_an_account_going_elsewhere_is_a_decision(
+        app, runner, three, office, tmp_path):
+    plan = dict(SPLIT, lines=[part("bat-trang", open_dossiers=["Chứng thực bản sao"]), part("da-ton", default=True)])
+    wet = runner.invoke(args=["tenants", "reorganise", plan_file(tmp_path, plan)])
+    assert wet.exit_code == 1
+    assert (f"kieu-ky: onestop_dossiers {office['with_fee']} belongs with records going to bat-trang and da-ton"
+            in wet.output)
+    with app.app_context():
+        assert set(where("onestop_dossiers").values()) == {"kieu-ky"}
