@@ -206,8 +206,11 @@ def parse_plan(raw: bytes) -> Plan:
     plan = Plan(_text(data.get("key"), "key"), effective, _text(data.get("legal_basis"), "legal_basis"),
                 hashlib.sha256(raw).hexdigest(), new_units, lines,
                 _text(data["applies_after"], "applies_after") if "applies_after" in data else None)
-    for pred in dict.fromkeys(line.predecessor for line in lines):
-        _check_split(pred, [line for line in lines if line.predecessor == pred])
+    by_predecessor: dict[str, list[Line]] = {}
+    for line in lines:
+        by_predecessor.setdefault(line.predecessor, []).append(line)
+    for pred, mine in by_predecessor.items():
+        _check_split(pred, mine)
     if len({u.slug for u in new_units}) != len(new_units):
         raise PlanError("A new unit is listed twice.")
     return plan
