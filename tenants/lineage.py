@@ -836,7 +836,8 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
             _move_routed(route)
         ids = {slug: t.id for slug, t in tenants.items()}
         pairs = [(ids[line.predecessor], ids[line.successor]) for line in bulk]
-        counts = _what_moves(pairs) if pairs else {}  # after the routed rows left: what the bulk move takes
+        if routes and pairs:  # after the routed rows left: what the bulk move takes (recounted only for splits;
+            counts = _what_moves(pairs)  # the counts are per predecessor, whose ids were never stand-ins)
         if pairs:
             _move(pairs, counts)
         _report_moves(report, plan, ids, counts, routes, tenants_rows=tenants)
