@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import Table, and_, exists, func, select, text
+from sqlalchemy import Table, and_, exists, func, or_, select, text
 from sqlalchemy.orm import aliased
 
 from app import audit
@@ -43,6 +43,8 @@ MEMBERSHIPS = "memberships"  # staff: moved as the plan says (handled apart: a p
 _STAYS: dict[str, str] = {}
 _MERGES: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {}
 _RENUMBERS: dict[str, tuple[str, str]] = {}
+_OPEN: dict[str, tuple[str, tuple[str, ...]]] = {}
+_COPIED: dict[str, str] = {}
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
 
@@ -69,6 +71,18 @@ def renumbers(table: str, column: str, how: str) -> None:
     _RENUMBERS[table] = (column, how)
 
 
+def open_records(table: str, column: str, closed: tuple[str, ...]) -> None:
+    """Declare which rows of ``table`` are still open (``column`` not in ``closed``): a split places its open ones as
+    the plan says (``open_dossiers``), the closed ones go with the rest of its history to the default successor."""
+    _OPEN[table] = (column, tuple(closed))
+
+
+def copied_on_split(table: str, why: str) -> None:
+    """Declare that a row of ``table`` that records going to another successor of a split refer to is copied there
+    (a procedure the moved dossiers were filed under), the original staying with the rest."""
+    _COPIED[table] = why
+
+
 class PlanError(DomainError):
     """The plan cannot be applied as written (its message says why)."""
 
@@ -81,11 +95,24 @@ class NewUnit:
     code: str
 
 
+#: What a part line may place with its successor (README "Reorganisations"): market slugs, payment accounts as
+#: "BANK_BIN:ACCOUNT_NUMBER", open dossiers (true: all of them; or a list of procedure names), staff by e-mail.
+PLACES = ("markets", "accounts", "open_dossiers", "staff")
+
+
 @dataclass(frozen=True)
 class Line:
     predecessor: str
     successor: str
     whole: bool
+    default: bool = False  # a part line: this successor receives everything the plan does not send elsewhere
+    places: dict = field(default_factory=dict, compare=False, hash=False)  # PLACES -> what goes with this line
+
+    @property
+    def stays(self) -> bool:
+        """The default of a split is the predecessor itself: it stays in force, smaller (its other successors are
+        outside the plan)."""
+        return self.predecessor == self.successor
 
 
 @dataclass
@@ -96,9 +123,18 @@ class Plan:
     digest: str
     new_units: list[NewUnit]
     lines: list[Line]
+    applies_after: str | None = None  # the key of a plan that must have been applied first
 
     def successors_of(self, slug: str) -> list[str]:
         return [line.successor for line in self.lines if line.predecessor == slug]
+
+    def split(self) -> dict[str, list[Line]]:
+        """The predecessors split between successors: their part lines."""
+        found: dict[str, list[Line]] = {}
+        for line in self.lines:
+            if not line.whole:
+                found.setdefault(line.predecessor, []).append(line)
+        return found
 
 
 @dataclass
@@ -111,6 +147,7 @@ class Report:
     created: list[str] = field(default_factory=list)
     moved: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (pred, succ) -> table -> rows
     decisions: list[str] = field(default_factory=list)
+    by_default: list[str] = field(default_factory=list)  # a split's records the plan does not place: to the default
 
     def lines(self) -> list[str]:
         if self.already_applied:
@@ -121,7 +158,13 @@ class Report:
         for (pred, succ), tables in self.moved.items():
             total = sum(tables.values())
             detail = ", ".join(f"{name} {n}" for name, n in sorted(tables.items()) if n)
+            if pred == succ:
+                out.append(f"  {pred} keeps the rest and stays in force, smaller")
+                continue
             out.append(f"  {pred} -> {succ}: {verb} move {total} rows ({detail or 'none'})")
+        if self.by_default:
+            out.append("  not placed by the plan, so to the default successor:")
+            out += [f"    - {d}" for d in self.by_default]
         if self.decisions:
             out.append("  needs a decision:")
             out += [f"    - {d}" for d in self.decisions]
@@ -155,25 +198,83 @@ def parse_plan(raw: bytes) -> Plan:
         if new.kind not in KINDS or not (len(new.code) == 5 and new.code.isdigit()):
             raise PlanError(f"New unit {new.slug}: kind is xã, thị trấn or phường, and the code has 5 digits.")
         new_units.append(new)
-    lines = []
-    for line in data.get("lines", []):
-        if not isinstance(line, dict) or not isinstance(line.get("whole", True), bool):
-            raise PlanError("Each line is an object: predecessor, successor, whole (true or false).")
-        lines.append(Line(_text(line.get("predecessor"), "line's predecessor"),
-                          _text(line.get("successor"), "line's successor"), line.get("whole", True)))
+    if not isinstance(data.get("lines", []), list):
+        raise PlanError("The plan's lines are a list.")
+    lines = [_line(line) for line in data.get("lines", [])]
     if not lines:
         raise PlanError("The plan has no lines.")
     plan = Plan(_text(data.get("key"), "key"), effective, _text(data.get("legal_basis"), "legal_basis"),
-                hashlib.sha256(raw).hexdigest(), new_units, lines)
-    for pred in {line.predecessor for line in lines}:
-        mine = [line for line in lines if line.predecessor == pred]
-        if len(mine) > 1 or not mine[0].whole:
-            # A split needs per-kind destinations (each market with its stalls and vendors, each account...): not
-            # supported yet, and refused rather than guessed (docs/decisions.md, "Lineage").
-            raise PlanError(f"{pred} is split between successors: splits are not supported by this version.")
+                hashlib.sha256(raw).hexdigest(), new_units, lines,
+                _text(data["applies_after"], "applies_after") if "applies_after" in data else None)
+    by_predecessor: dict[str, list[Line]] = {}
+    for line in lines:
+        by_predecessor.setdefault(line.predecessor, []).append(line)
+    for pred, mine in by_predecessor.items():
+        _check_split(pred, mine)
     if len({u.slug for u in new_units}) != len(new_units):
         raise PlanError("A new unit is listed twice.")
     return plan
+
+
+def _line(line) -> Line:
+    if not isinstance(line, dict) or not isinstance(line.get("whole", True), bool) \
+            or not isinstance(line.get("default", False), bool):
+        raise PlanError("Each line is an object: predecessor, successor, whole (true or false), and for a part line "
+                        "default (true or false) and what it places (markets, accounts, open_dossiers, staff).")
+    unknown = set(line) - {"predecessor", "successor", "whole", "default", "note", *PLACES}
+    if unknown:
+        raise PlanError(f"A line has keys the plan format does not know: {', '.join(sorted(unknown))}.")
+    pred = _text(line.get("predecessor"), "line's predecessor")
+    succ = _text(line.get("successor"), "line's successor")
+    whole = line.get("whole", True)
+    places = {}
+    for kind in PLACES:
+        if kind not in line:
+            continue
+        value = line[kind]
+        if kind == "open_dossiers" and value is True:
+            places[kind] = True
+            continue
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise PlanError(f"{pred} -> {succ}: {kind} is a list of names"
+                            + (" (or true: all of them)." if kind == "open_dossiers" else "."))
+        if kind == "accounts" and not all(re.fullmatch(r"\d{6}:\d{4,19}", v) for v in value):
+            raise PlanError(f"{pred} -> {succ}: an account is written BANK_BIN:ACCOUNT_NUMBER (970415:113000574).")
+        places[kind] = [v.strip() for v in value]
+    if whole and (places or line.get("default")):
+        raise PlanError(f"{pred} -> {succ}: a whole line moves everything; what goes where belongs on part lines "
+                        "(whole: false).")
+    return Line(pred, succ, whole, bool(line.get("default", False)), places)
+
+
+def _check_split(pred: str, mine: list[Line]) -> None:
+    """The lines of one predecessor: one whole line, or part lines with one default and nothing placed twice."""
+    if any(line.whole for line in mine):
+        if len(mine) > 1:
+            raise PlanError(f"{pred} has a whole line and other lines: a unit goes whole to one successor, or in "
+                            "parts (whole: false), each part line saying what it takes, one of them the default.")
+        if mine[0].stays:
+            raise PlanError(f"{pred} cannot be its own successor.")
+        return
+    defaults = [line.successor for line in mine if line.default]
+    if len(defaults) != 1:
+        raise PlanError(f"{pred} is split: exactly one of its part lines is the default (the successor of "
+                        f"everything the plan does not place), not {len(defaults)} ({', '.join(defaults) or 'none'}).")
+    successors = [line.successor for line in mine]
+    if len(set(successors)) != len(successors):
+        raise PlanError(f"{pred} has two part lines to the same successor: put what goes there on one line.")
+    if any(line.stays and not line.default for line in mine):
+        raise PlanError(f"{pred}: only the default line may name the predecessor itself (what stays with it).")
+    for kind in PLACES:
+        seen: dict[str, str] = {}
+        alls = [line.successor for line in mine if line.places.get(kind) is True]
+        if alls and (len(alls) > 1 or any(isinstance(line.places.get(kind), list) for line in mine)):
+            raise PlanError(f"{pred}: open_dossiers is either true on one line (all of them) or procedure names.")
+        for line in mine:
+            for name in line.places.get(kind, []) if isinstance(line.places.get(kind), list) else []:
+                if name in seen:
+                    raise PlanError(f"{pred}: {kind} {name} is placed twice ({seen[name]} and {line.successor}).")
+                seen[name] = line.successor
 
 
 def load_plan(path: str | Path) -> Plan:
@@ -370,6 +471,292 @@ def _move(pairs: list[tuple[int, int]], counts: dict[int, dict[str, int]]) -> No
             counts[pred][MEMBERSHIPS] = _move_memberships(pred, succ)
 
 
+# --- splits -------------------------------------------------------------------------------------------------------
+# A predecessor split between successors: its part lines place markets (with their stalls, the vendors at them, the
+# vendors' accounts, sales and sign-ins), payment accounts, open dossiers and staff; everything else goes to the
+# default line's successor. Every other row follows the rows it refers to (its foreign keys: a sale follows its
+# market, vendor and payment; a document its dossier), so a row is never split from what it belongs with; a row
+# whose parents go to different successors is a decision the plan has not made, and the run refuses.
+
+_MAX_SAID = 20  # decisions said per kind: the dry run stays readable
+
+
+@dataclass
+class Routes:
+    """Where one split predecessor's rows go when not to its default: table -> primary key -> successor id."""
+
+    pred: int
+    default: int
+    rows: dict[str, dict[int, int]] = field(default_factory=dict)
+    copies: set[tuple[str, int, int]] = field(default_factory=set)  # (table, row, successor): copied there
+    remaps: dict[str, dict[int, dict[str, tuple[str, int, int]]]] = field(default_factory=dict)  # child -> col -> copy
+
+    def to(self, table: str, key: int, succ: int) -> None:
+        if succ != self.default:
+            self.rows.setdefault(table, {})[key] = succ
+
+    def dest(self, table: str, key: int) -> int:
+        return self.rows.get(table, {}).get(key, self.default)
+
+    def renamed(self, ids: dict[int, int]) -> Routes:
+        """The same routes with the stand-in ids of new units replaced by their real ids."""
+        def real(i: int) -> int:
+            return ids.get(i, i)
+        return Routes(real(self.pred), real(self.default),
+                      {t: {k: real(v) for k, v in rows.items()} for t, rows in self.rows.items()},
+                      {(t, k, real(s)) for t, k, s in self.copies},
+                      {t: {k: {c: (pt, pk, real(ps)) for c, (pt, pk, ps) in cols.items()} for k, cols in rows.items()}
+                       for t, rows in self.remaps.items()})
+
+
+def _pk(table: Table):
+    cols = list(table.primary_key.columns)
+    return cols[0] if len(cols) == 1 else None
+
+
+def _parents(table: Table) -> list[tuple[str, str]]:
+    """(column, parent table) of each reference to another commune-scoped row."""
+    found = []
+    for fk in table.foreign_key_constraints:
+        parent = fk.referred_table
+        cols = [c.name for c in fk.columns if c.name != "tenant_id"]
+        if parent.name != "tenants" and "tenant_id" in parent.c and len(cols) == 1:
+            found.append((cols[0], parent.name))
+    return found
+
+
+def _route_split(pred_slug: str, lines: list[Line], ids: dict[str, int], names: dict[int, str],
+                 report: Report) -> Routes:
+    """Where each of a split predecessor's rows goes, from its part lines; unplaced markets are said in
+    ``report.by_default``, what the plan cannot be applied with in ``report.decisions``."""
+    tables = db.metadata.tables
+    pred = ids[pred_slug]
+    default = next(line for line in lines if line.default)
+    routes = Routes(pred, ids[default.successor])
+    place: dict[str, dict[str, int]] = {kind: {} for kind in PLACES}
+    for line in lines:
+        for kind, values in line.places.items():
+            for value in (["*"] if values is True else values):
+                place[kind][value] = ids[line.successor]
+    said = report.decisions.append
+
+    markets, stalls = tables["markets"], tables["stalls"]
+    held = dict(db.session.execute(select(markets.c.slug, markets.c.id).where(markets.c.tenant_id == pred)).all())
+    for slug, succ in place["markets"].items():
+        if slug not in held:
+            said(f"{pred_slug}: has no market {slug}")
+        else:
+            routes.to("markets", held[slug], succ)
+    report.by_default += [f"{pred_slug}: market {slug} -> {default.successor}" for slug in sorted(held)
+                          if slug not in place["markets"]]
+
+    # Vendors go with the market of their stalls; a vendor at markets going to two successors is a decision.
+    vendor_dest: dict[int, set[int]] = {}
+    for vendor_id, market_id in db.session.execute(select(stalls.c.vendor_id, stalls.c.market_id).where(
+            stalls.c.tenant_id == pred, stalls.c.vendor_id.is_not(None))):
+        vendor_dest.setdefault(vendor_id, set()).add(routes.dest("markets", market_id))
+    for vendor_id, dests in vendor_dest.items():
+        if len(dests) > 1:
+            said(f"{pred_slug}: vendor {vendor_id} has stalls in markets going to "
+                 f"{' and '.join(sorted(names.get(d, str(d)) for d in dests))}: place those markets together")
+        else:
+            routes.to("vendors", vendor_id, dests.pop())
+
+    # Payment accounts: where the plan says; a vendor's account goes with its vendor.
+    accounts, links = tables["payment_accounts"], tables["vendor_accounts"]
+    numbers = {f"{b}:{n}": i for i, b, n in db.session.execute(select(
+        accounts.c.id, accounts.c.bank_bin, accounts.c.account_number).where(accounts.c.tenant_id == pred))}
+    owner = dict(db.session.execute(select(links.c.account_id, links.c.vendor_id).where(links.c.tenant_id == pred)).all())
+    # A vendor with no stall (a producer of the marketplace) goes with its account when the plan places it.
+    free: dict[int, set[int]] = {}
+    for number, account_id in numbers.items():
+        vendor = owner.get(account_id)
+        vendor_goes = routes.dest("vendors", vendor) if vendor in vendor_dest else None
+        placed = place["accounts"].get(number)
+        if placed is not None and vendor_goes is not None and placed != vendor_goes:
+            said(f"{pred_slug}: account {number} is vendor {vendor}'s, who goes with its market to "
+                 f"{names.get(vendor_goes)}, not {names.get(placed)}")
+        if vendor is not None and vendor not in vendor_dest:
+            free.setdefault(vendor, set()).add(placed or routes.default)
+        routes.to("payment_accounts", account_id, placed or vendor_goes or routes.default)
+    for vendor, dests in free.items():
+        if len(dests) > 1:
+            said(f"{pred_slug}: vendor {vendor}'s accounts are placed with different successors")
+        else:
+            routes.to("vendors", vendor, dests.pop())
+    for number in place["accounts"]:
+        if number not in numbers:
+            said(f"{pred_slug}: has no payment account {number}")
+    vendors = tables["vendors"]
+    report.by_default += [
+        f"{pred_slug}: vendor {slug} (no stall, no account placed) -> {default.successor}"
+        for vendor_id, slug in db.session.execute(select(vendors.c.id, vendors.c.slug).where(
+            vendors.c.tenant_id == pred).order_by(vendors.c.slug))
+        if vendor_id not in vendor_dest and routes.dest("vendors", vendor_id) == routes.default][:_MAX_SAID]
+
+    # Open dossiers: all to one successor, or by procedure name; the closed ones stay with the history.
+    if place["open_dossiers"]:
+        dossiers, procedures = tables["onestop_dossiers"], tables["onestop_procedures"]
+        column, closed = _OPEN["onestop_dossiers"]
+        known = set(db.session.scalars(select(procedures.c.name).where(procedures.c.tenant_id == pred)))
+        for name in place["open_dossiers"]:
+            if name != "*" and name not in known:
+                said(f"{pred_slug}: has no procedure named {name}")
+        for dossier_id, name in db.session.execute(
+                select(dossiers.c.id, procedures.c.name)
+                .join(procedures, procedures.c.id == dossiers.c.procedure_id, isouter=True)
+                .where(dossiers.c.tenant_id == pred, dossiers.c[column].not_in(closed))):
+            succ = place["open_dossiers"].get("*", place["open_dossiers"].get(name))
+            if succ is not None:
+                routes.to("onestop_dossiers", dossier_id, succ)
+
+    # Staff by e-mail (every role the person holds); vendors' sign-ins go with their vendor.
+    members, users = tables[MEMBERSHIPS], tables["users"]
+    people = {}
+    for membership_id, email in db.session.execute(select(members.c.id, users.c.email).join(
+            users, users.c.id == members.c.user_id).where(members.c.tenant_id == pred)):
+        people.setdefault(email, []).append(membership_id)
+    for email, succ in place["staff"].items():
+        if email not in people:
+            said(f"{pred_slug}: nobody with the e-mail {email} serves it")
+        for membership_id in people.get(email, []):
+            routes.to(MEMBERSHIPS, membership_id, succ)
+    signs = tables["vendor_memberships"]
+    for membership_id, vendor_id in db.session.execute(select(signs.c.membership_id, signs.c.vendor_id).where(
+            signs.c.tenant_id == pred)):
+        routes.to(MEMBERSHIPS, membership_id, routes.dest("vendors", vendor_id))
+
+    # Everything else follows what it refers to.
+    for table in _tenant_tables():
+        if _rule(table) != "moves":
+            continue
+        _follow(table, routes, pred_slug, names, report)
+    return routes
+
+
+def _follow(table: Table, routes: Routes, pred_slug: str, names: dict[int, str], report: Report) -> None:
+    """Route the rows of ``table`` that refer to a row going elsewhere (or that the plan placed): each goes where
+    what it refers to goes; a row whose parents go to different successors is a decision, except a parent that is
+    copied (``copied_on_split``)."""
+    parents = _parents(table)
+    routed = [(col, parent) for col, parent in parents if routes.rows.get(parent)]
+    placed = dict(routes.rows.get(table.name, {}))
+    if not routed and not placed:
+        return
+    pk = _pk(table)
+    if pk is None:
+        report.decisions.append(f"{pred_slug}: {table.name} refers to records going elsewhere and has no single key")
+        return
+    near = [table.c[col].in_(list(routes.rows[parent])) for col, parent in routed]
+    if placed:
+        near.append(pk.in_(list(placed)))
+    query = select(pk, *[table.c[col] for col, _ in parents]).where(table.c.tenant_id == routes.pred, or_(*near))
+    said = 0
+    for key, *refs in db.session.execute(query):
+        goes = {}
+        for (col, parent), ref in zip(parents, refs, strict=True):
+            if ref is not None:
+                goes[(col, parent, ref)] = routes.dest(parent, ref)
+        fixed = {d for (_, parent, _), d in goes.items() if parent not in _COPIED}
+        own = placed.get(key)
+        if own is None and len(fixed) == 1:
+            own = next(iter(fixed))
+        if own is None or (fixed - {own}):
+            if said < _MAX_SAID:
+                where = sorted({names.get(d, str(d)) for d in fixed | ({own} if own else set())})
+                report.decisions.append(f"{pred_slug}: {table.name} {key} belongs with records going to "
+                                        f"{' and '.join(where)}: place them with one successor")
+            said += 1
+            continue
+        for (col, parent, ref), dest in goes.items():
+            if parent in _COPIED and dest != own:
+                routes.copies.add((parent, ref, own))
+                routes.remaps.setdefault(table.name, {}).setdefault(key, {})[col] = (parent, ref, own)
+        routes.to(table.name, key, own)
+
+
+def _routed_counts(routes: Routes) -> dict[int, dict[str, int]]:
+    out: dict[int, dict[str, int]] = {}
+    for table, rows in routes.rows.items():
+        for succ in rows.values():
+            out.setdefault(succ, {}).setdefault(table, 0)
+            out[succ][table] += 1
+    for table, _row, succ in routes.copies:
+        out.setdefault(succ, {}).setdefault(table + " (copied)", 0)
+        out[succ][table + " (copied)"] += 1
+    return out
+
+
+def _routed_clashes(routes: Routes, names: dict[int, str], pred_slug: str) -> list[str]:
+    """Keys of the rows a split sends to a successor that the successor holds already."""
+    found = []
+    for name, rows in routes.rows.items():
+        table = db.metadata.tables[name]
+        pk = _pk(table)
+        for key in _clash_keys(table) if name != MEMBERSHIPS else []:
+            cols = [table.c[k] for k in key]
+            for succ in set(rows.values()):
+                mine = [k for k, s in rows.items() if s == succ]
+                going = set(db.session.execute(select(*cols).where(pk.in_(mine))).all())
+                there = set(db.session.execute(select(*cols).where(table.c.tenant_id == succ)).all())
+                found += [f"{name}: {', '.join(f'{k}={v}' for k, v in zip(key, same, strict=True))} of {pred_slug} "
+                          f"exists in {names.get(succ, succ)} already" for same in sorted(going & there)[:_MAX_SAID]]
+    return found
+
+
+def _literal(value: int) -> str:
+    return str(int(value))
+
+
+def _move_routed(routes: Routes) -> dict[int, int]:
+    """Move a split predecessor's routed rows to their successors (the rest goes to the default by ``_move``).
+    Copies first (a procedure for the dossiers that leave), then every routed table in one statement on
+    PostgreSQL (the composite foreign keys are checked at its end), one UPDATE per table on SQLite (deferred keys),
+    then the staff. Returns, per copied row, the copy's id."""
+    tables = db.metadata.tables
+    copied: dict[tuple[str, int, int], int] = {}
+    for name, row_id, succ in sorted(routes.copies):
+        table = tables[name]
+        pk = _pk(table)
+        row = dict(db.session.execute(select(table).where(pk == row_id)).mappings().one())
+        row.pop(pk.name)
+        row["tenant_id"] = succ
+        copied[(name, row_id, succ)] = db.session.execute(table.insert().values(**row)).inserted_primary_key[0]
+    statements = []
+    for table in _tenant_tables():
+        rows = routes.rows.get(table.name)
+        if not rows:
+            continue
+        name, pk = _ident(table.name), _ident(_pk(table).name)
+        remaps = routes.remaps.get(table.name, {})
+        extra = sorted({col for cols in remaps.values() for col in cols})
+        values = ", ".join("(" + ", ".join([_literal(key), _literal(succ)] + [
+            _literal(copied[remaps[key][col]]) if col in remaps.get(key, {}) else "NULL" for col in extra]) + ")"
+            for key, succ in sorted(rows.items()))
+        statements.append((name, pk, f"r_{name}", values, [_ident(c) for c in extra]))
+    if _on_postgres() and statements:
+        ctes = []
+        for name, pk, r, values, extra in statements:
+            sets = ", ".join(["tenant_id = " + r + ".succ"] + [f"{c} = COALESCE({r}.{c}, {name}.{c})" for c in extra])
+            ctes.append(f"{r}(id, succ{''.join(', ' + c for c in extra)}) AS (VALUES {values})")
+            ctes.append(f"u_{name} AS (UPDATE {name} SET {sets} FROM {r} WHERE {name}.{pk} = {r}.id RETURNING 1)")
+        db.session.execute(text("WITH " + ", ".join(ctes) + " SELECT 1"))
+    else:
+        for name, pk, r, values, extra in statements:
+            sets = ", ".join([f"tenant_id = (SELECT succ FROM {r} WHERE {r}.id = {name}.{pk})"] + [
+                f"{c} = COALESCE((SELECT {c} FROM {r} WHERE {r}.id = {name}.{pk}), {c})" for c in extra])
+            db.session.execute(text(
+                f"WITH {r}(id, succ{''.join(', ' + c for c in extra)}) AS (VALUES {values}) "
+                f"UPDATE {name} SET {sets} WHERE {pk} IN (SELECT id FROM {r})"))
+    members = tables[MEMBERSHIPS]
+    other = members.alias("other")
+    for membership_id, succ in routes.rows.get(MEMBERSHIPS, {}).items():
+        already = exists().where(and_(other.c.tenant_id == succ, other.c.user_id == members.c.user_id,
+                                      other.c.role == members.c.role))
+        db.session.execute(members.update().where(members.c.id == membership_id, ~already).values(tenant_id=succ))
+    return copied
+
+
 def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
     """Apply ``plan`` in the caller's unit of work (flushes only; ``transactions.run`` commits), or, with
     ``dry_run``, say what it would move and what needs a decision, changing nothing. Raises PlanError when the plan
@@ -384,6 +771,9 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
             report.already_applied = True
             return report
         tenants = {t.slug: t for t in db.session.scalars(select(Tenant))}
+        if plan.applies_after and db.session.scalar(
+                select(Reorganisation.id).where(Reorganisation.key == plan.applies_after)) is None:
+            report.decisions.append(f"applies after {plan.applies_after}, which has not been applied")
         new = {u.slug: u for u in plan.new_units}
         predecessors = {line.predecessor for line in plan.lines}
         for unit in plan.new_units:
@@ -399,7 +789,7 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
                 report.decisions.append(f"{line.successor}: neither a commune nor a new unit of the plan")
             elif line.successor in tenants and tenants[line.successor].status != "active":
                 report.decisions.append(f"{line.successor}: is {tenants[line.successor].status}, not in force")
-            if line.successor in predecessors:
+            if line.successor in predecessors and not line.stays:
                 report.decisions.append(f"{line.successor}: both a successor and a predecessor in one plan")
         if report.decisions:
             if dry_run:
@@ -408,16 +798,21 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
         # New units have no id yet: a negative stand-in for the clash check and the dry run.
         ids = {slug: t.id for slug, t in tenants.items()}
         ids.update({u.slug: -i for i, u in enumerate(plan.new_units, start=1) if u.slug not in ids})
-        pairs = [(ids[line.predecessor], ids[line.successor]) for line in plan.lines]
         names = {i: slug for slug, i in ids.items()}
+        split = plan.split()
+        routes = {pred: _route_split(pred, lines, ids, names, report) for pred, lines in split.items()}
+        for pred, route in routes.items():
+            report.decisions += _routed_clashes(route, names, pred)
+        # Whole lines, and each split's default line when the rest leaves the predecessor: moved by ``_move``.
+        bulk = [line for line in plan.lines if line.whole or (line.default and not line.stays)]
+        pairs = [(ids[line.predecessor], ids[line.successor]) for line in bulk]
         for table in _tenant_tables():
-            if _rule(table) == "moves":
+            if _rule(table) == "moves" and pairs:
                 report.decisions += _clashes(table, pairs, names)
-        counts = _what_moves(pairs)
+        counts = _what_moves(pairs) if pairs else {}
         if dry_run:
             report.created = [u.slug for u in plan.new_units]
-            for line, (pred, _succ) in zip(plan.lines, pairs, strict=True):
-                report.moved[(line.predecessor, line.successor)] = counts[pred]
+            _report_moves(report, plan, ids, counts, routes, tenants_rows=None)
             return report
         if report.decisions:
             raise PlanError("; ".join(report.decisions))
@@ -435,25 +830,59 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
             db.session.add(tenants[unit.slug])
             report.created.append(unit.slug)
         db.session.flush()
-        pairs = [(tenants[line.predecessor].id, tenants[line.successor].id) for line in plan.lines]
-        _move(pairs, counts)
-        for line, (pred_id, succ_id) in zip(plan.lines, pairs, strict=True):
-            pred = tenants[line.predecessor]
-            moved = {k: v for k, v in counts[pred_id].items() if v}
-            report.moved[(line.predecessor, line.successor)] = moved
+        real = {ids[slug]: tenants[slug].id for slug in ids}
+        routes = {pred: route.renamed(real) for pred, route in routes.items()}
+        for route in routes.values():
+            _move_routed(route)
+        ids = {slug: t.id for slug, t in tenants.items()}
+        pairs = [(ids[line.predecessor], ids[line.successor]) for line in bulk]
+        if routes and pairs:  # after the routed rows left: what the bulk move takes (recounted only for splits;
+            counts = _what_moves(pairs)  # the counts are per predecessor, whose ids were never stand-ins)
+        if pairs:
+            _move(pairs, counts)
+        _report_moves(report, plan, ids, counts, routes, tenants_rows=tenants)
+        for line in plan.lines:
+            if line.stays:
+                continue
+            pred_id, succ_id = ids[line.predecessor], ids[line.successor]
+            moved = report.moved[(line.predecessor, line.successor)]
             db.session.add(ReorganisationLine(reorganisation=event, predecessor_id=pred_id, successor_id=succ_id,
-                                              whole=line.whole, is_default=True, moved=moved))
+                                              whole=line.whole, is_default=line.whole or line.default, moved=moved))
             # The moves are set-based statements the audit hooks do not see row by row: one summary entry in each
             # commune's trail, as the other bulk commands do.
             for trail in (pred_id, succ_id):
                 audit.record("reorganise", table="tenants", tenant_id=trail, details={
                     "reorganisation": plan.key, "predecessor": line.predecessor, "successor": line.successor,
                     "moved": moved})
-            pred.status = "merged"
-            pred.successor_id = succ_id
-            pred.valid_until = plan.effective_date - timedelta(days=1)
+            if line.whole or line.default:  # a split closes unless its default is itself (it stays, smaller)
+                pred = tenants[line.predecessor]
+                pred.status = "merged"
+                pred.successor_id = succ_id
+                pred.valid_until = plan.effective_date - timedelta(days=1)
         db.session.flush()
     return report
+
+
+def _report_moves(report: Report, plan: Plan, ids: dict[str, int], counts: dict[int, dict[str, int]],
+                  routes: dict[str, Routes], tenants_rows) -> None:
+    """What each line moved (or would move): the bulk counts for whole and default lines, the routed rows for the
+    other part lines. Dry, the default line's count still includes the routed rows: they are taken off here."""
+    for line in plan.lines:
+        pred, succ = ids[line.predecessor], ids[line.successor]
+        route = routes.get(line.predecessor)
+        routed = _routed_counts(route) if route is not None else {}
+        if line.whole or (line.default and not line.stays):
+            moved = dict(counts.get(pred, {}))
+            if route is not None and tenants_rows is None:
+                for table_counts in routed.values():
+                    for table, n in table_counts.items():
+                        if table in moved:
+                            moved[table] -= n
+        elif line.stays:
+            moved = {}
+        else:
+            moved = routed.get(succ, {})
+        report.moved[(line.predecessor, line.successor)] = {k: v for k, v in moved.items() if v}
 
 
 # --- reading the lineage ------------------------------------------------------------------------------------------
@@ -493,6 +922,28 @@ def lines_of(tenant: Tenant) -> list[ReorganisationLine]:
         select(ReorganisationLine).join(Reorganisation)
         .where((ReorganisationLine.predecessor_id == tenant.id) | (ReorganisationLine.successor_id == tenant.id))
         .order_by(Reorganisation.effective_date, ReorganisationLine.id)))
+
+
+def record_successor(tenant: Tenant, named: list[tuple[str, str, object]]) -> Tenant | None:
+    """For a unit split between successors: the unit in force that holds the record an old address names
+    (``named``: table, column, value), or None (the address names no record, or the record is not found)."""
+    if not named:
+        return None
+    split = list(db.session.scalars(select(ReorganisationLine.successor_id).where(
+        ReorganisationLine.predecessor_id == tenant.id, ReorganisationLine.whole.is_(False))))
+    if not split:
+        return None
+    tables = db.metadata.tables
+    with all_tenants():
+        for table_name, column, value in named:
+            table = tables.get(table_name)
+            if table is None:
+                continue
+            holder = db.session.scalar(select(table.c.tenant_id).where(
+                table.c[column] == value, table.c.tenant_id.in_(split)).limit(1))
+            if holder is not None:
+                return current_successor(db.session.get(Tenant, holder))
+    return None
 
 
 def current_successor(tenant: Tenant) -> Tenant:

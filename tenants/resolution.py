@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
         if tenant is None or tenant.status == "inactive":
             abort(404)
         if tenant.status == "merged" and tenant.successor is not None:
-            moved = redirect_to_successor(tenant, slug)  # its pages live on at the successor's (issue 18)
+            moved = redirect_to_successor(tenant, slug, endpoint, values)  # its pages live on at the successor's
             if moved is not None:
                 abort(moved)
         g.tenant = tenant
@@ -56,6 +56,24 @@ def init_app(app: Flask) -> None:
         ):
             values["tenant_slug"] = tenant.slug
 
+    @app.after_request
+    def given_away(response):
+        """A unit that gave part of itself away and stays in force: an address of a record it no longer holds (a
+        404 here) redirects to the successor that received it."""
+        tenant = g.get("tenant")
+        if response.status_code != 404 or tenant is None or tenant.status != "active" \
+                or request.method not in READS:
+            return response
+        named = _named_record(request.endpoint, request.view_args)
+        if not named:
+            return response
+        from tenants.lineage import record_successor
+
+        holder = record_successor(tenant, named)
+        if holder is None or holder.id == tenant.id or holder.status != "active":
+            return response
+        return _redirect(tenant.slug, holder, 301)
+
     @app.teardown_request
     def release_tenant(exc):
         token = g.pop("tenant_token", None)
@@ -63,23 +81,62 @@ def init_app(app: Flask) -> None:
             deactivate_tenant(token)
 
 
-def redirect_to_successor(tenant, slug: str):
+#: The address arguments that name a record, and where the record is found: a split unit's address redirects to
+#: the successor that received that record (its id or code is kept when it moves).
+RECORDS = {
+    "dossier_id": ("onestop_dossiers", "id"), "code": ("onestop_dossiers", "code"),
+    "market_id": ("markets", "id"), "vendor_id": ("vendors", "id"), "sale_id": ("market_sales", "id"),
+    "public_id": ("payment_intents", "public_id"), "transfer_id": ("bank_transfers", "id"),
+    "product_id": ("products", "id"), "sub_order_id": ("sub_orders", "id"), "notice_id": ("notices", "id"),
+    "relic_id": ("heritage_relics", "id"), "board_id": ("heritage_boards", "id"),
+    "procedure_id": ("onestop_procedures", "id"), "key_id": ("api_keys", "id"),
+}
+REFUNDS = ("payment_refunds", "public_id")
+
+
+def _named_record(endpoint, values) -> list[tuple[str, str, object]]:
+    found = []
+    typed = request.args.get("code", "").strip()
+    if endpoint and endpoint.startswith("onestop_lookup.") and typed and "code" not in (values or {}):
+        found.append(("onestop_dossiers", "code", typed[:40]))  # the look-up form: ?code=<dossier code>
+    for arg, value in (values or {}).items():
+        where = RECORDS.get(arg)
+        if arg == "public_id" and endpoint and endpoint.startswith("reconciliation.refund"):
+            where = REFUNDS
+        if where is not None:
+            found.append((*where, value))
+    return found
+
+
+def redirect_to_successor(tenant, slug: str, endpoint=None, values=None):
     """Everything under /c/<slug of a merged unit>/ answers with a permanent redirect to the same page of the unit
-    in force that succeeded it (records keep their ids and codes when they move: tenants/lineage.py), query string
+    in force that succeeded it (for a split unit, the successor that received the record the address names; the
+    default successor for the rest) (records keep their ids and codes when they move: tenants/lineage.py), query string
     included: printed receipt slips, rating QRs and stall posters keep working. 301 for reads, 308 for the rest (the
     method and body are kept). Staff get a notice of where they are now."""
-    from tenants.lineage import current_successor
+    from tenants.lineage import current_successor, record_successor
 
-    successor = current_successor(tenant)
+    holder = record_successor(tenant, _named_record(endpoint, values))
+    successor = holder or current_successor(tenant)
     if successor.status != "active":  # a chain that ends in a unit no longer in force: stay, read-only
         return None
+    if holder is not None and holder.id != tenant.successor_id and current_user.is_authenticated \
+            and request.method in ("GET", "HEAD"):
+        flash(_("%(old)s was split: this record is now kept by %(new)s.", old=tenant.display_name,
+                new=holder.display_name), "info")
+        return _redirect(slug, holder, 301)
+    if current_user.is_authenticated and request.method in ("GET", "HEAD"):
+        flash(_("%(old)s merged into %(new)s: you are now on %(new)s's pages.", old=tenant.display_name,
+                new=successor.display_name), "info")
+    return _redirect(slug, successor, 301 if request.method in ("GET", "HEAD") else 308)
+
+
+def _redirect(slug: str, successor, status: int):
+    """The same path and query under ``successor``'s slug instead of ``slug``."""
     path = request.path  # /c/<slug>/... and /api/c/<slug>/...: the first /c/<slug> segment is the commune's
     old = f"/c/{slug}"
     at = path.find(old + "/") if (old + "/") in path else path.find(old)
     target = path[:at] + f"/c/{successor.slug}" + path[at + len(old):]
     if request.query_string:
         target += "?" + request.query_string.decode("latin-1")
-    if current_user.is_authenticated and request.method in ("GET", "HEAD"):
-        flash(_("%(old)s merged into %(new)s: you are now on %(new)s's pages.", old=tenant.display_name,
-                new=successor.display_name), "info")
-    return redirect(target, 301 if request.method in ("GET", "HEAD") else 308)
+    return redirect(target, status)

@@ -92,6 +92,12 @@ def _declare_lineage() -> None:
 
     lineage.merges("onestop_dossier_counters", key=("day",), combine={"last": "max"})
     lineage.stays("onestop_days_off", "a commune's own calendar; the successor's applies from the effective date")
+    # A split: open dossiers go where the plan says, closed ones stay with the default successor's history; a
+    # procedure the moved dossiers were filed under is copied to their successor.
+    from tenants.onestop.statuses import ALL
+
+    lineage.open_records("onestop_dossiers", "status", tuple(s.value for s in ALL if s.final))
+    lineage.copied_on_split("onestop_procedures", "the dossiers moved to another successor keep their procedure")
 
 
 _declare_lineage()

@@ -42,3 +42,34 @@ def test_the_plan_applies_under_row_level_security_as_the_application_role(app, 
             assert db.session.scalar(select(func.count()).select_from(Notice)) == 0
             assert db.session.execute(text("SELECT count(*) FROM notices")).scalar() == 0
         db.session.commit()
+
+
+def test_a_split_applies_under_row_level_security_each_record_with_its_successor(app, make):
+    from tests.tenants.market.helpers import make_market, make_vendor
+
+    kieu_ky, bat_trang, da_ton = (make.tenant(slug) for slug in ("kieu-ky", "bat-trang", "da-ton"))
+    make.notice(kieu_ky, "Lịch tiếp dân Kiêu Kỵ")
+    _market, stalls = make_market(app, kieu_ky, "Chợ Kiêu Kỵ")
+    vendor = make_vendor(app, kieu_ky, stall_id=stalls[0])
+    make_intent(app, make_account(app, kieu_ky, "0011001234567"), 50_000)
+    plan = {"key": "pg-split", "effective_date": "2025-07-01", "legal_basis": "thử", "lines": [
+        {"predecessor": "kieu-ky", "successor": "bat-trang", "whole": False, "markets": ["cho-kieu-ky"]},
+        {"predecessor": "kieu-ky", "successor": "da-ton", "whole": False, "default": True}]}
+    with app.app_context():
+        report = transactions.run(lambda: apply_plan(parse_plan(json.dumps(plan).encode())))
+        assert report.moved[("kieu-ky", "bat-trang")]["markets"] == 1
+        assert report.moved[("kieu-ky", "bat-trang")]["vendors"] == 1
+        assert report.moved[("kieu-ky", "da-ton")]["payment_intents"] == 1
+        seen = {}
+        for tenant in (kieu_ky, bat_trang, da_ton):
+            with tenant_context(tenant):
+                seen[tenant.slug] = {name: db.session.execute(text(f"SELECT count(*) FROM {name}")).scalar()
+                                     for name in ("markets", "stalls", "vendors", "vendor_accounts", "notices",
+                                                  "payment_intents", "payment_accounts")}
+            db.session.commit()
+        assert seen["kieu-ky"] == dict.fromkeys(seen["kieu-ky"], 0)
+        assert seen["bat-trang"] == {"markets": 1, "stalls": 4, "vendors": 1, "vendor_accounts": 1, "notices": 0,
+                                     "payment_intents": 0, "payment_accounts": 1}
+        assert seen["da-ton"] == {"markets": 0, "stalls": 0, "vendors": 0, "vendor_accounts": 0, "notices": 1,
+                                  "payment_intents": 1, "payment_accounts": 1}
+        assert vendor.id

@@ -100,12 +100,12 @@ def test_a_payment_created_before_the_merge_and_paid_after_it_confirms_once_in_t
     assert event_types(app, intent.public_id).count("payment_intent.succeeded") == 1
 
 
-def test_a_plan_naming_a_unit_twice_or_a_split_is_refused(app, communes):
+def test_a_plan_naming_a_unit_twice_or_a_split_without_a_default_is_refused(app, communes):
     from tenants.lineage import PlanError
 
     split = dict(PLAN, lines=[{"predecessor": "da-ton", "successor": "bat-trang", "whole": False},
                               {"predecessor": "da-ton", "successor": "kim-duc", "whole": False}])
-    with pytest.raises(PlanError, match="split"):
+    with pytest.raises(PlanError, match="split: exactly one of its part lines is the default"):
         parse_plan(json.dumps(split).encode())
     with pytest.raises(PlanError, match="date"):
         parse_plan(json.dumps(dict(PLAN, effective_date="soon")).encode())
