@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db, one_of
 from tenants.market.statuses import CONFIRMATIONS, SALE_METHODS, SALE_STATUSES
-from tenants.scoping import TenantScoped
+from tenants.scoping import RemembersOrigin, TenantScoped
 
 # What is sold at a stall (and what a vendor mainly sells); the order is the order of pickers and charts.
 GOODS_CATEGORIES = (
@@ -85,7 +85,7 @@ class Stall(TenantScoped, db.Model):
     vendor_id: Mapped[int | None] = mapped_column(Integer)
 
 
-class MarketSale(TenantScoped, db.Model):
+class MarketSale(TenantScoped, RemembersOrigin, db.Model):
     """One sale. Market and goods category are copied from the stall at the time of sale, so the dashboard's
     figures per market and per category are plain GROUP BYs and do not move when a stall is reassigned."""
 

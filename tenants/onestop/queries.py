@@ -203,35 +203,43 @@ def counts(start: date, end: date, now: datetime) -> dict[str, int]:
     return {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
 
 
-def district_figures(start: date, end: date, now: datetime | None = None) -> dict[int, dict[str, int]]:
+def district_figures(start: date, end: date, now: datetime | None = None,
+                     by_origin: bool = False) -> dict[int, dict[str, int]]:
     """Every commune's counts (the keys of FIGURE_KEYS) in ONE aggregate query, grouped by tenant: for the
     district dashboard. Communes with no dossier in the period are absent."""
     from datetime import timezone as tz
 
+    from app.district.figures import origin, per_holder
+
     now = now or datetime.now(tz.utc)
-    query = _figures_query(start, end, now).add_columns(Dossier.tenant_id).group_by(Dossier.tenant_id)
+    came_from = origin(Dossier).label("origin")  # a dossier's ratings count where the dossier does
+    query = (_figures_query(start, end, now).add_columns(came_from, Dossier.tenant_id)
+             .group_by(came_from, Dossier.tenant_id))
     with all_tenants():
         rows = db.session.execute(query).all()
-    return {row.tenant_id: {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS} for row in rows}
+    return per_holder({(row.origin, row.tenant_id): {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
+                       for row in rows}, by_origin)
 
 
-def district_monthly(start: date, end: date, now: datetime | None = None) -> dict[date, dict[int, dict[str, int]]]:
+def district_monthly(start: date, end: date, now: datetime | None = None,
+                     by_origin: bool = False) -> dict[date, dict[int, dict[str, int]]]:
     """The same counts per Hà Nội calendar month of reception and per commune, {first day of the month: {tenant_id:
     {...}}}, in ONE aggregate query: the district dashboard's monthly trend."""
     from datetime import timezone as tz
 
-    from app.district.figures import as_month, local_month
+    from app.district.figures import as_month, local_month, origin, per_holder
 
     now = now or datetime.now(tz.utc)
     month = local_month(Dossier.received_at)
-    query = (_figures_query(start, end, now).add_columns(month.label("month"), Dossier.tenant_id)
-             .group_by(month, Dossier.tenant_id))
-    out: dict[date, dict[int, dict[str, int]]] = {}
+    came_from = origin(Dossier).label("origin")
+    query = (_figures_query(start, end, now).add_columns(month.label("month"), came_from, Dossier.tenant_id)
+             .group_by(month, came_from, Dossier.tenant_id))
+    out: dict[date, dict[tuple[int, int], dict[str, int]]] = {}
     with all_tenants():
         for row in db.session.execute(query):
-            out.setdefault(as_month(row.month), {})[row.tenant_id] = {
+            out.setdefault(as_month(row.month), {})[(row.origin, row.tenant_id)] = {
                 key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
-    return out
+    return {month: per_holder(rows, by_origin) for month, rows in out.items()}
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
