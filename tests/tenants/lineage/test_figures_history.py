@@ -118,6 +118,8 @@ def test_past_figures_stay_true_after_the_plan(seeded, runner, client):
     assert by_slug["kieu-ky"][note] == ""
     page = client.get("/district/?from=2024-12-01&to=2025-01-31&lang=en").get_data(as_text=True)
     assert "includes the history of Kim Lan, Văn Đức, merged on 01/01/2025" in page
+    page = client.get("/district/?from=2024-12-01&to=2025-01-31&lang=vi").get_data(as_text=True)
+    assert "gồm cả lịch sử của Kim Lan, Văn Đức, sáp nhập ngày 01/01/2025" in page
 
 
 def test_a_records_unit_follows_the_lineage_to_the_period_end():
