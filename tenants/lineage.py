@@ -595,3 +595,48 @@ def history() -> History:
         found.successors.setdefault(pred_id, []).append(succ_id)
         found.predecessors.setdefault(succ_id, []).append(pred_id)
     return found
+
+
+@dataclass
+class OwnFigures:
+    """What a commune's own public figures count for a period (``own_figures``): a merged (closed) unit its own
+    records, read where they went (by origin) up to its last day; a unit in force the records it holds, but not yet
+    those of a predecessor still in force at the period's end; and whose history they include."""
+
+    tenant: Tenant
+    end: date  # the period's end, for a merged unit no later than its last day
+    closed: bool
+    not_yet: list[int]
+    includes: list[tuple[Tenant, date]]
+
+    def where(self, model) -> list:
+        """The criteria on ``model`` (a ``RemembersOrigin``) that keep this unit's own records."""
+        if self.closed:
+            return [model.origin_tenant_id == self.tenant.id]
+        if self.not_yet:
+            return [model.origin_tenant_id.is_(None) | model.origin_tenant_id.not_in(self.not_yet)]
+        return []
+
+    def reading(self):
+        """A merged unit's records are in its successors' books: an explicit read across communes."""
+        from contextlib import nullcontext
+
+        return all_tenants() if self.closed else nullcontext()
+
+    @property
+    def note(self) -> dict:
+        return {"includes_history_of": [t.slug for t, _day in self.includes],
+                "merged_on": sorted({day.isoformat() for _t, day in self.includes})}
+
+
+def own_figures(tenant: Tenant, start: date, end: date) -> OwnFigures:
+    """The rule of docs/decisions.md "Figures that stay true" for one commune's own figures (one query)."""
+    found = history()
+    closed = tenant.status == "merged"
+    if closed and tenant.valid_until is not None:
+        end = max(start, min(end, tenant.valid_until))
+    not_yet = [p for p in found.ancestors(tenant.id) if p != tenant.id and found.in_force(p, end)]
+    merged = [] if closed else found.merged_into(start, end).get(tenant.id, [])
+    names = {t.id: t for t in db.session.scalars(select(Tenant).where(Tenant.id.in_([p for p, _d in merged])))} \
+        if merged else {}
+    return OwnFigures(tenant, end, closed, not_yet, [(names[p], day) for p, day in merged])

@@ -185,7 +185,7 @@ def _figure_columns(now: datetime) -> list:
     ]
 
 
-def _figures_query(start: date, end: date, now: datetime):
+def _figures_query(start: date, end: date, now: datetime, where=()):
     begin, finish = period_bounds(start, end)
     # A rating comes after reception (services.rate refuses a dossier not yet received), so the ratings of the
     # period's dossiers were all given after ``begin``: said in the join, PostgreSQL hashes only those instead of
@@ -194,12 +194,13 @@ def _figures_query(start: date, end: date, now: datetime):
             .select_from(Dossier)
             .outerjoin(Rating, and_(Rating.tenant_id == Dossier.tenant_id, Rating.dossier_id == Dossier.id,
                                     Rating.rated_at >= begin))
-            .where(Dossier.received_at >= begin, Dossier.received_at < finish))
+            .where(Dossier.received_at >= begin, Dossier.received_at < finish, *where))
 
 
-def counts(start: date, end: date, now: datetime) -> dict[str, int]:
-    """The active commune's counts for dossiers received in [start, end] (local dates)."""
-    row = db.session.execute(_figures_query(start, end, now)).one()
+def counts(start: date, end: date, now: datetime, where=()) -> dict[str, int]:
+    """The active commune's counts for dossiers received in [start, end] (local dates); ``where``: criteria on
+    Dossier that keep a commune's own across a reorganisation (tenants.lineage.own_figures)."""
+    row = db.session.execute(_figures_query(start, end, now, where)).one()
     return {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
 
 
@@ -246,22 +247,23 @@ def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def figures(start: date, end: date, now: datetime) -> dict:
+def figures(start: date, end: date, now: datetime, where=()) -> dict:
     """The public figures of Decision 766 for the active commune: exactly the keys of the public API, rates as
-    fractions 0-1 (None when nothing was received)."""
+    fractions 0-1 (None when nothing was received). ``where``: as ``counts``."""
     from sqlalchemy import func
 
-    n = counts(start, end, now)
+    n = counts(start, end, now, where)
     begin, finish = period_bounds(start, end)
     received = n["received"]
     avg_minutes = db.session.scalar(
         select(func.avg(Dossier.processing_minutes))
-        .where(Dossier.received_at >= begin, Dossier.received_at < finish, Dossier.status.in_(statuses.COMPLETED)))
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish, Dossier.status.in_(statuses.COMPLETED),
+               *where))
     ratings = dict.fromkeys(statuses.RATINGS, 0)
     for level, count in db.session.execute(
         select(Rating.level, func.count(Rating.id)).join(
             Dossier, and_(Dossier.tenant_id == Rating.tenant_id, Dossier.id == Rating.dossier_id))
-        .where(Dossier.received_at >= begin, Dossier.received_at < finish).group_by(Rating.level)
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish, *where).group_by(Rating.level)
     ):
         ratings[level] = int(count)
     satisfaction = None

@@ -45,6 +45,12 @@ def figures_of(period) -> tuple[dict[str, dict[str, int]], dict[str, int], list]
     return {c.tenant.slug: dict(c.values) for c in data.communes}, data.totals, trend
 
 
+def metrics(client, slug: str, period) -> dict:
+    response = client.get(f"/api/c/{slug}/onestop/metrics?from={period[0]}&to={period[1]}")
+    assert response.status_code == 200, (slug, period, response.status_code)
+    return response.get_json()
+
+
 def test_past_figures_stay_true_after_the_plan(seeded, runner, client):
     plan = load_plan(PLAN)
     merged_into = {line.predecessor: line.successor for line in plan.lines}
@@ -57,8 +63,28 @@ def test_past_figures_stay_true_after_the_plan(seeded, runner, client):
     assert totals["received"] and before[AFTER][1]["received"] and totals["money_received"]
     assert before[AFTER][1]["sales"] and before[AFTER][1]["money_received"]
 
+    own_before = {(slug, period): metrics(client, slug, period) for slug in ("dong-du", "bat-trang")
+                  for period in (BEFORE, ACROSS)}
+    assert own_before[("dong-du", BEFORE)]["received"] and own_before[("bat-trang", BEFORE)]["received"]
+
     done = runner.invoke(args=["tenants", "reorganise", str(PLAN)])
     assert done.exit_code == 0, done.output
+
+    # A commune's own public figures: the merged Đông Dư still answers for its past, read-only, up to its last day;
+    # Bát Tràng's before the date are its own, across it they include Đông Dư's and say so.
+    dong_du = metrics(client, "dong-du", BEFORE)
+    assert dong_du == {**own_before[("dong-du", BEFORE)], "includes_history_of": [], "merged_on": []}
+    clipped = metrics(client, "dong-du", ACROSS)
+    assert clipped["to"] == "2024-12-31" and clipped["received"] == dong_du["received"]
+    assert metrics(client, "bat-trang", BEFORE) == {**own_before[("bat-trang", BEFORE)], "includes_history_of": [],
+                                                    "merged_on": []}
+    bat_trang = metrics(client, "bat-trang", ACROSS)
+    assert bat_trang["received"] == (own_before[("bat-trang", ACROSS)]["received"]
+                                     + own_before[("dong-du", ACROSS)]["received"])
+    assert bat_trang["includes_history_of"] == ["dong-du"] and bat_trang["merged_on"] == ["2025-01-01"]
+    moved = client.get("/api/c/dong-du/onestop/metrics")  # no past period asked: the successor's, as every address
+    assert moved.status_code == 301 and "/api/c/bat-trang/onestop/metrics" in moved.headers["Location"]
+    assert client.get("/api/c/dong-du/onestop/metrics?from=2025-01-01&to=2025-01-31").status_code == 301
 
     with seeded.app_context():
         after = {p: figures_of(p) for p in PERIODS}
