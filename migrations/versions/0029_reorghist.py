@@ -20,13 +20,15 @@ TABLES = ("onestop_dossiers", "onestop_ratings", "market_sales", "vendors", "pay
           "heritage_artefacts", "heritage_steles", "heritage_boards", "heritage_board_scans", "products", "sub_orders")
 
 
+# A plain ALTER TABLE ADD/DROP COLUMN (SQLite 3.35+ has both): no batch copy of the table, which SQLite's triggers
+# on vendors and products (the catalogue) would not survive, and no rewrite of 200k dossiers on PostgreSQL.
+
+
 def upgrade():
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.add_column(sa.Column("origin_tenant_id", sa.Integer(), nullable=True))
+        op.add_column(table, sa.Column("origin_tenant_id", sa.Integer(), nullable=True))
 
 
 def downgrade():
     for table in TABLES:
-        with op.batch_alter_table(table) as batch:
-            batch.drop_column("origin_tenant_id")
+        op.drop_column(table, "origin_tenant_id")
