@@ -315,8 +315,9 @@ def overdue_list(now: datetime, limit: int = 50) -> list[Dossier]:
                               Dossier.due_at < now).order_by(Dossier.due_at).limit(limit)))
 
 
-def monthly(end: date, now: datetime, months: int = 12) -> list[tuple[date, dict[str, int]]]:
-    """(first day of month, counts) for the ``months`` months ending with ``end``'s month, oldest first."""
+def monthly(end: date, now: datetime, months: int = 12, where=()) -> list[tuple[date, dict[str, int]]]:
+    """(first day of month, counts) for the ``months`` months ending with ``end``'s month, oldest first
+    (``where``: as ``counts``)."""
     firsts = []
     first = end.replace(day=1)
     for _ in range(months):
@@ -325,5 +326,5 @@ def monthly(end: date, now: datetime, months: int = 12) -> list[tuple[date, dict
     out = []
     for first in reversed(firsts):
         last = ((first + timedelta(days=32)).replace(day=1)) - timedelta(days=1)
-        out.append((first, counts(first, last, now)))
+        out.append((first, counts(first, last, now, where)))
     return out

@@ -187,10 +187,16 @@ def _submit_page(form, kept: list, status: int = 200):
 def figures():
     from tenants.onestop.views_staff import period_from_args
 
+    from tenants.lineage import own_figures
+
     start, end = period_from_args(request.args)
     now = services.utcnow()
-    return render_template("onestop/figures.html", start=start, end=end, figures=queries.figures(start, end, now),
-                           monthly=queries.monthly(end, now))
+    own = own_figures(g.tenant, start, end)  # across a reorganisation: as figures_api
+    with own.reading():
+        shown = queries.figures(start, own.end, now, own.where(Dossier))
+        monthly = queries.monthly(own.end, now, where=own.where(Dossier))
+    return render_template("onestop/figures.html", start=start, end=own.end, figures=shown, monthly=monthly,
+                           includes=own.includes)
 
 
 @public_bp.route("/api/c/<tenant_slug>/onestop/metrics")
@@ -210,6 +216,7 @@ def figures_api():
 
 
 answers_for_its_past("onestop_public.figures_api")  # a merged unit's own past figures still answer (#18)
+answers_for_its_past("onestop_public.figures")
 
 
 # --- a dossier by its code (rate-limited) -------------------------------------------------------------------------

@@ -85,6 +85,10 @@ def test_past_figures_stay_true_after_the_plan(seeded, runner, client):
     moved = client.get("/api/c/dong-du/onestop/metrics")  # no past period asked: the successor's, as every address
     assert moved.status_code == 301 and "/api/c/bat-trang/onestop/metrics" in moved.headers["Location"]
     assert client.get("/api/c/dong-du/onestop/metrics?from=2025-01-01&to=2025-01-31").status_code == 301
+    page = client.get("/c/dong-du/onestop/figures?from=2024-12-01&to=2025-01-31&lang=en")  # the public page too
+    assert page.status_code == 200 and "31/12/2024" in page.get_data(as_text=True)
+    page = client.get("/c/bat-trang/onestop/figures?from=2024-12-01&to=2025-01-31&lang=en").get_data(as_text=True)
+    assert "includes the history of Đông Dư, merged on 01/01/2025" in page
 
     with seeded.app_context():
         after = {p: figures_of(p) for p in PERIODS}
