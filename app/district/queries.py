@@ -114,7 +114,8 @@ def district_figures(start: date, end: date) -> DistrictFigures:
     successors, each saying whose history it holds), each record counted under the unit the lineage leads it to
     (docs/decisions.md, "Figures that stay true"): the totals of any past period are the same before and after."""
     _without_jit()
-    communes = lineage.in_force(end)
+    # (a unit marked merged by hand, with no last day, is no longer listed, as before #18)
+    communes = [t for t in lineage.in_force(end) if t.status == "active" or t.valid_until is not None]
     history = lineage.history()
     values = figures.collect([t.id for t in communes], start, end, history)
     keys = figures.registered_keys()

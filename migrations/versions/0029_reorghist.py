@@ -17,7 +17,8 @@ depends_on = None
 # origin), so no backfill; a database that applied a reorganisation before this revision has lost where its moved
 # records came from (docs/decisions.md, "Figures that stay true").
 TABLES = ("onestop_dossiers", "onestop_ratings", "market_sales", "vendors", "payment_intents", "heritage_relics",
-          "heritage_artefacts", "heritage_steles", "heritage_boards", "heritage_board_scans", "products", "sub_orders")
+          "heritage_artefacts", "heritage_steles", "heritage_boards", "heritage_board_scans", "products", "sub_orders",
+          "markets", "stalls")
 
 
 # A plain ALTER TABLE ADD/DROP COLUMN (SQLite 3.35+ has both): no batch copy of the table, which SQLite's triggers

@@ -50,7 +50,7 @@ GOODS_CATEGORY_CODES = tuple(code for code, _label in GOODS_CATEGORIES)
 GOODS_CATEGORY_LABELS = dict(GOODS_CATEGORIES)
 
 
-class Market(TenantScoped, db.Model):
+class Market(TenantScoped, RemembersOrigin, db.Model):
     __tablename__ = "markets"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),
@@ -66,7 +66,7 @@ class Market(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Stall(TenantScoped, db.Model):
+class Stall(TenantScoped, RemembersOrigin, db.Model):
     __tablename__ = "stalls"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),

@@ -165,17 +165,19 @@ def _is_market_vendor():
     return and_(Vendor.active.is_(True), Vendor.at_market.is_(True))
 
 
-def vendor_figures() -> tuple[int, int]:
-    """(market vendors, market vendors with an active bank account): one aggregate query."""
+def vendor_figures(own=None) -> tuple[int, int]:
+    """(market vendors, market vendors with an active bank account): one aggregate query. ``own``: a
+    ``tenants.lineage.OwnFigures``, the criteria that keep a commune's own across a reorganisation."""
     row = db.session.execute(
         select(func.count(Vendor.id), func.coalesce(func.sum(case((_has_bank_account(), 1), else_=0)), 0))
-        .where(_is_market_vendor())
+        .where(_is_market_vendor(), *(own.where(Vendor) if own else ()))
     ).one()
     return int(row[0]), int(row[1])
 
 
-def sales_totals(start: date, end: date) -> Totals:
-    row = db.session.execute(select(*_totals_columns()).where(_paid_between(start, end))).one()
+def sales_totals(start: date, end: date, own=None) -> Totals:
+    row = db.session.execute(select(*_totals_columns()).where(_paid_between(start, end),
+                                                              *(own.where(MarketSale) if own else ()))).one()
     return Totals(*map(int, row))
 
 
@@ -206,11 +208,13 @@ def sales_per_category(start: date, end: date) -> list[tuple[str, Totals]]:
     return sorted(rows.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 
-def market_count() -> tuple[int, int, int]:
-    """(markets, stalls, stalls let to a vendor)."""
-    markets = db.session.scalar(select(func.count(Market.id)).where(Market.active.is_(True)))
+def market_count(own=None) -> tuple[int, int, int]:
+    """(markets, stalls, stalls let to a vendor); ``own``: as ``vendor_figures``."""
+    markets = db.session.scalar(select(func.count(Market.id)).where(Market.active.is_(True),
+                                                                    *(own.where(Market) if own else ())))
     stalls, let = db.session.execute(
         select(func.count(Stall.id), func.coalesce(func.sum(case((Stall.vendor_id.is_not(None), 1), else_=0)), 0))
+        .where(*(own.where(Stall) if own else ()))
     ).one()
     return int(markets or 0), int(stalls), int(let)
 
@@ -219,11 +223,11 @@ def share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def public_stats(start: date, end: date) -> dict:
-    """The commune's public figures (GET /api/c/<slug>/market/stats)."""
-    vendors, with_account = vendor_figures()
-    totals = sales_totals(start, end)
-    markets, stalls, let = market_count()
+def public_stats(start: date, end: date, own=None) -> dict:
+    """The commune's public figures (GET /api/c/<slug>/market/stats); ``own``: as ``vendor_figures``."""
+    vendors, with_account = vendor_figures(own)
+    totals = sales_totals(start, end, own)
+    markets, stalls, let = market_count(own)
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),

@@ -34,6 +34,14 @@ PERIODS = (BEFORE, AFTER, ACROSS)
 def seeded(app, monkeypatch):
     monkeypatch.setitem(app.config, "DEMO_ONESTOP_MONTHS", 1)
     monkeypatch.setitem(app.config, "DEMO_MARKET_DAYS", 4)
+    # Markets in two units that merge (the demo's markets are all in units that stay): Đông Dư into Bát Tràng, which
+    # has its own, and Kim Lan into the new Kim Đức.
+    from tenants.market import demo as market_demo
+
+    monkeypatch.setattr(market_demo, "MARKETS", (
+        *market_demo.MARKETS,
+        ("dong-du", "Chợ Đông Dư", "Thôn Đông Dư Hạ, xã Đông Dư", "05:00–12:00", 12, 0.5, 0.4),
+        ("kim-lan", "Chợ Kim Lan", "Thôn Kim Lan, xã Kim Lan", "05:00–12:00", 8, 0.5, 0.3)))
     with app.app_context():
         demo.seed(app.config["DEMO_PASSWORD"], payment_days=4, now=NOW)
     return app
@@ -47,6 +55,12 @@ def figures_of(period) -> tuple[dict[str, dict[str, int]], dict[str, int], list]
 
 def metrics(client, slug: str, period) -> dict:
     response = client.get(f"/api/c/{slug}/onestop/metrics?from={period[0]}&to={period[1]}")
+    assert response.status_code == 200, (slug, period, response.status_code)
+    return response.get_json()
+
+
+def market(client, slug: str, period) -> dict:
+    response = client.get(f"/api/c/{slug}/market/stats?from={period[0]}&to={period[1]}")
     assert response.status_code == 200, (slug, period, response.status_code)
     return response.get_json()
 
@@ -65,6 +79,10 @@ def test_past_figures_stay_true_after_the_plan(seeded, runner, client):
 
     own_before = {(slug, period): metrics(client, slug, period) for slug in ("dong-du", "bat-trang")
                   for period in (BEFORE, ACROSS)}
+    grown = sorted({s for s in merged_into.values()} - {u.slug for u in plan.new_units})  # existing units that grow
+    market_before = {(slug, period): market(client, slug, period) for slug in [*merged_into, *grown]
+                     for period in (BEFORE, ACROSS)}
+    assert sum(market_before[(p, BEFORE)]["sales"] for p in merged_into)
     assert own_before[("dong-du", BEFORE)]["received"] and own_before[("bat-trang", BEFORE)]["received"]
 
     done = runner.invoke(args=["tenants", "reorganise", str(PLAN)])
@@ -85,6 +103,21 @@ def test_past_figures_stay_true_after_the_plan(seeded, runner, client):
     moved = client.get("/api/c/dong-du/onestop/metrics")  # no past period asked: the successor's, as every address
     assert moved.status_code == 301 and "/api/c/bat-trang/onestop/metrics" in moved.headers["Location"]
     assert client.get("/api/c/dong-du/onestop/metrics?from=2025-01-01&to=2025-01-31").status_code == 301
+    # The market's public figures the same way: each merged unit's own, a grown unit's own before the date and with
+    # its predecessors' across it.
+    none = {"includes_history_of": [], "merged_on": []}
+    for slug in merged_into:
+        assert market(client, slug, BEFORE) == {**market_before[(slug, BEFORE)], **none}, slug
+        assert market(client, slug, ACROSS)["sales"] == market_before[(slug, BEFORE)]["sales"], slug
+    for slug in grown:
+        assert market(client, slug, BEFORE) == {**market_before[(slug, BEFORE)], **none}, slug
+        across = market(client, slug, ACROSS)
+        came = [p for p, s in merged_into.items() if s == slug]
+        for key in ("sales", "sales_amount", "vendors", "markets", "stalls"):
+            assert across[key] == market_before[(slug, ACROSS)][key] + sum(
+                market_before[(p, ACROSS)][key] for p in came), (slug, key)
+        assert across["includes_history_of"] == came
+    assert client.get("/api/c/dong-du/market/stats?from=2024-12-31&to=2024-12-01").status_code == 400
     page = client.get("/c/dong-du/onestop/figures?from=2024-12-01&to=2025-01-31&lang=en")  # the public page too
     assert page.status_code == 200 and "31/12/2024" in page.get_data(as_text=True)
     page = client.get("/c/bat-trang/onestop/figures?from=2024-12-01&to=2025-01-31&lang=en").get_data(as_text=True)
