@@ -53,8 +53,10 @@ def _register_district_figures() -> None:
     from app.district import figures
     from marketplace import queries
 
-    figures.register("marketplace", queries.district_figures, figures.MARKETPLACE_KEYS,
-                     monthly=queries.district_monthly)
+    from functools import partial  # the registry asks for the records' origins (app/district/figures.py)
+
+    figures.register("marketplace", partial(queries.district_figures, by_origin=True), figures.MARKETPLACE_KEYS,
+                     monthly=partial(queries.district_monthly, by_origin=True))
 
 
 _register_district_figures()

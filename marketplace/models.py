@@ -30,13 +30,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import POSTGRESQL_ONLY, db, one_of
 from marketplace.statuses import CATEGORY_SLUGS, FULFILMENTS, PRODUCT_STATUSES, SUB_ORDER_STATUS_VALUES
-from tenants.scoping import TenantScoped
+from tenants.scoping import RemembersOrigin, TenantScoped
 
 
 MAX_ID = 2**31 - 1  # integer primary keys: a larger number in a URL or form names nothing (and must not reach SQL)
 
 
-class Product(TenantScoped, db.Model):
+class Product(TenantScoped, RemembersOrigin, db.Model):
     """A vendor's listing. ``stock`` counts the units on hand, ``reserved`` those held by unpaid sub-orders; what
     can still be bought is ``stock - reserved`` (never negative: the CHECK below and the conditional UPDATE of
     services.checkout)."""
@@ -133,7 +133,7 @@ class Order(db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class SubOrder(TenantScoped, db.Model):
+class SubOrder(TenantScoped, RemembersOrigin, db.Model):
     """One vendor's share of an order, paid by its own payment intent on the vendor's account."""
 
     __tablename__ = "sub_orders"

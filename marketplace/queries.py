@@ -489,45 +489,47 @@ def _district_query(start: date, end: date, by_month: bool):
     per tenant_id (and, ``by_month``, per Hà Nội month of the order: product counts, of now, have no month), each
     aggregated on its own side, stacked (UNION ALL) and summed: at most two short rows per commune leave each side.
     The products side reads ix_products_published_tenant_vendor alone, already in (tenant, vendor) order."""
-    from app.district.figures import local_bounds, local_month
+    from app.district.figures import local_bounds, local_month, origin
 
     since, until = local_bounds(start, end)
-    listed = select(Product.tenant_id.label("tenant_id"),
+    listed = select(origin(Product).label("origin"), Product.tenant_id.label("tenant_id"),
                     (null() if by_month else literal(0)).label("month"),
                     func.count(distinct(Product.vendor_id)).label("producers"), func.count().label("products"),
                     literal(0).label("orders"), literal(0).label("paid_value")
-                    ).where(Product.status == "published").group_by(Product.tenant_id)
+                    ).where(Product.status == "published").group_by(origin(Product), Product.tenant_id)
     month = local_month(SubOrder.created_at)
-    ordered = select(SubOrder.tenant_id, month if by_month else literal(0), literal(0), literal(0), func.count(),
+    ordered = select(origin(SubOrder), SubOrder.tenant_id, month if by_month else literal(0), literal(0), literal(0), func.count(),
                      func.sum(case((SubOrder.status.in_(PAID_STATUSES), SubOrder.subtotal), else_=0))
                      ).where(SubOrder.created_at >= since, SubOrder.created_at < until
-                             ).group_by(SubOrder.tenant_id, *([month] if by_month else []))
+                             ).group_by(origin(SubOrder), SubOrder.tenant_id, *([month] if by_month else []))
     rows_ = union_all(listed, ordered).subquery()
     return select(
-        rows_.c.tenant_id, rows_.c.month,
+        rows_.c.origin, rows_.c.tenant_id, rows_.c.month,
         func.coalesce(func.sum(rows_.c.producers), 0),
         func.coalesce(func.sum(rows_.c.products), 0),
         func.coalesce(func.sum(rows_.c.orders), 0),
         func.coalesce(func.sum(rows_.c.paid_value), 0),
-    ).group_by(rows_.c.tenant_id, rows_.c.month)
+    ).group_by(rows_.c.origin, rows_.c.tenant_id, rows_.c.month)
 
 
-def district_figures(start: date, end: date) -> dict[int, dict]:
+def district_figures(start: date, end: date, by_origin: bool = False) -> dict[int, dict]:
     """Per commune (tenant id): producers (vendors with a published product), published products, sub-orders
     placed from ``start`` to ``end`` (Hà Nội calendar days, both included), and the value of those paid (integers).
     One aggregate query, across communes."""
+    from app.district.figures import per_holder
+
     with all_tenants():
         rows = db.session.execute(_district_query(start, end, by_month=False)).all()
-    return {row[0]: {"producers": int(row[2]), "products": int(row[3]), "orders": int(row[4]),
-                     "paid_value": int(row[5])} for row in rows}
+    return per_holder({(row[0], row[1]): {"producers": int(row[3]), "products": int(row[4]), "orders": int(row[5]),
+                                          "paid_value": int(row[6])} for row in rows}, by_origin)
 
 
-def district_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, int]]]:
+def district_monthly(start: date, end: date, by_origin: bool = False) -> dict[date, dict[int, dict[str, int]]]:
     """The same per Hà Nội month of the order, {first day of the month: {tenant_id: {...}}}, in ONE query: every
     month from ``start``'s to ``end``'s counts the producers and products of now (as ``district_figures`` does)."""
     from datetime import timedelta
 
-    from app.district.figures import as_month
+    from app.district.figures import as_month, per_holder
 
     months = []
     month = start.replace(day=1)
@@ -537,8 +539,9 @@ def district_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, i
     listed: dict[int, tuple[int, int]] = {}
     ordered: dict[date, dict[int, tuple[int, int]]] = {}
     with all_tenants():
-        for tenant_id, month, producers, products, orders, paid in db.session.execute(
+        for came_from, holder, month, producers, products, orders, paid in db.session.execute(
                 _district_query(start, end, by_month=True)):
+            tenant_id = (came_from, holder)  # the commune before a reorganisation, the one now
             if month is None:
                 listed[tenant_id] = (int(producers), int(products))
             else:
@@ -550,4 +553,4 @@ def district_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, i
                                           (*listed.get(tenant_id, (0, 0)), *in_month.get(tenant_id, (0, 0))),
                                           strict=True))
                       for tenant_id in set(listed) | set(in_month)}
-    return out
+    return {month: per_holder(rows, by_origin) for month, rows in out.items()}

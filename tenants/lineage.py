@@ -379,15 +379,28 @@ def _move_all(tables: list[Table], pairs: list[tuple[int, int]]) -> None:
     if not tables:
         return
     if _on_postgres():
-        ctes = ", ".join(f"u{i} AS (UPDATE {_ident(t.name)} SET tenant_id = m.succ FROM m "
+        ctes = ", ".join(f"u{i} AS (UPDATE {_ident(t.name)} SET tenant_id = m.succ{_origin(t)} FROM m "
                          f"WHERE {_ident(t.name)}.tenant_id = m.pred RETURNING 1)" for i, t in enumerate(tables))
         db.session.execute(text(f"WITH {_pairs(pairs)}, {ctes} SELECT 1"))
         return
     for t in tables:
         name = _ident(t.name)
         db.session.execute(text(
-            f"WITH {_pairs(pairs)} UPDATE {name} SET tenant_id = (SELECT succ FROM m WHERE m.pred = {name}.tenant_id) "
-            f"WHERE tenant_id IN (SELECT pred FROM m)"))
+            f"WITH {_pairs(pairs)} UPDATE {name} SET tenant_id = (SELECT succ FROM m WHERE m.pred = {name}.tenant_id)"
+            f"{_origin(t)} WHERE tenant_id IN (SELECT pred FROM m)"))
+
+
+ORIGIN = "origin_tenant_id"  # tenants.scoping.RemembersOrigin
+
+
+def _origin(table: Table) -> str:
+    """For a table whose records carry figures (it has ``origin_tenant_id``): the SET clause that remembers the
+    commune the record came from, in the same statement that moves it (the right-hand side reads the row as it was).
+    A record moved twice keeps its first origin: the lineage leads from there (app/district/figures.py)."""
+    if ORIGIN not in table.c:
+        return ""
+    name = _ident(table.name)
+    return f", {ORIGIN} = COALESCE({name}.{ORIGIN}, {name}.tenant_id)"
 
 
 def _merge_rows(table: Table, pred: int, succ: int) -> None:
@@ -733,18 +746,19 @@ def _move_routed(routes: Routes) -> dict[int, int]:
         values = ", ".join("(" + ", ".join([_literal(key), _literal(succ)] + [
             _literal(copied[remaps[key][col]]) if col in remaps.get(key, {}) else "NULL" for col in extra]) + ")"
             for key, succ in sorted(rows.items()))
-        statements.append((name, pk, f"r_{name}", values, [_ident(c) for c in extra]))
+        statements.append((name, pk, f"r_{name}", values, [_ident(c) for c in extra], _origin(table)))
     if _on_postgres() and statements:
         ctes = []
-        for name, pk, r, values, extra in statements:
+        for name, pk, r, values, extra, origin in statements:
             sets = ", ".join(["tenant_id = " + r + ".succ"] + [f"{c} = COALESCE({r}.{c}, {name}.{c})" for c in extra])
+            sets += origin
             ctes.append(f"{r}(id, succ{''.join(', ' + c for c in extra)}) AS (VALUES {values})")
             ctes.append(f"u_{name} AS (UPDATE {name} SET {sets} FROM {r} WHERE {name}.{pk} = {r}.id RETURNING 1)")
         db.session.execute(text("WITH " + ", ".join(ctes) + " SELECT 1"))
     else:
-        for name, pk, r, values, extra in statements:
+        for name, pk, r, values, extra, origin in statements:
             sets = ", ".join([f"tenant_id = (SELECT succ FROM {r} WHERE {r}.id = {name}.{pk})"] + [
-                f"{c} = COALESCE((SELECT {c} FROM {r} WHERE {r}.id = {name}.{pk}), {c})" for c in extra])
+                f"{c} = COALESCE((SELECT {c} FROM {r} WHERE {r}.id = {name}.{pk}), {c})" for c in extra]) + origin
             db.session.execute(text(
                 f"WITH {r}(id, succ{''.join(', ' + c for c in extra)}) AS (VALUES {values}) "
                 f"UPDATE {name} SET {sets} WHERE {pk} IN (SELECT id FROM {r})"))
@@ -953,3 +967,128 @@ def current_successor(tenant: Tenant) -> Tenant:
         seen.add(tenant.id)
         tenant = tenant.successor
     return tenant
+
+
+# --- figures across a reorganisation ------------------------------------------------------------------------------
+
+@dataclass
+class History:
+    """The lineage as the district's figures read it (``history()``: one query): which unit a record counts under for
+    a period, from the commune it came from (``origin_tenant_id``, else its tenant) and the one that holds it now.
+    docs/decisions.md, "Figures that stay true"."""
+
+    until: dict[int, date | None] = field(default_factory=dict)  # unit -> its last day in force (None: still)
+    successors: dict[int, list[int]] = field(default_factory=dict)  # the default successor first
+    predecessors: dict[int, list[int]] = field(default_factory=dict)
+    _ancestors: dict[int, frozenset[int]] = field(default_factory=dict)
+
+    def in_force(self, unit: int, day: date) -> bool:
+        until = self.until.get(unit)
+        return until is None or until >= day
+
+    def ancestors(self, unit: int) -> frozenset[int]:
+        """``unit`` and every unit whose records could have come to it."""
+        if unit not in self._ancestors:
+            seen, todo = {unit}, [unit]
+            while todo:
+                for pred in self.predecessors.get(todo.pop(), ()):
+                    if pred not in seen:
+                        seen.add(pred)
+                        todo.append(pred)
+            self._ancestors[unit] = frozenset(seen)
+        return self._ancestors[unit]
+
+    def unit_at(self, origin: int, holder: int, day: date) -> int:
+        """The unit in force on ``day`` that a record from ``origin``, held by ``holder`` today, counts under: the
+        origin while it was in force, else its successor on the way to the holder (for a split unit, the successor
+        the record went to; the default one when the holder is not downstream)."""
+        unit, seen = origin, set()
+        while unit not in seen and not self.in_force(unit, day):
+            seen.add(unit)
+            after = self.successors.get(unit)
+            if not after:
+                break
+            unit = after[0] if len(after) == 1 else next(
+                (s for s in after if s in self.ancestors(holder)), after[0])
+        return unit
+
+    def merged_into(self, start: date, end: date) -> dict[int, list[tuple[int, date]]]:
+        """For a period: the units in force at its end that hold the history of units that ended during it, each
+        with (that unit, the day it ended + 1: the reorganisation's effective date)."""
+        out: dict[int, list[tuple[int, date]]] = {}
+        for unit, until in self.until.items():
+            if until is None or not (start <= until < end):
+                continue
+            todo, seen = list(self.successors.get(unit, ())), set()
+            while todo:
+                succ = todo.pop(0)
+                if succ in seen:
+                    continue
+                seen.add(succ)
+                if self.in_force(succ, end):
+                    out.setdefault(succ, []).append((unit, until + timedelta(days=1)))
+                else:
+                    todo += self.successors.get(succ, [])
+        return out
+
+
+def history() -> History:
+    """The lineage for the figures, in one query (every line with both units' last day in force)."""
+    pred, succ = aliased(Tenant), aliased(Tenant)
+    rows = db.session.execute(
+        select(ReorganisationLine.predecessor_id, ReorganisationLine.successor_id, pred.valid_until,
+               succ.valid_until)
+        .join(pred, pred.id == ReorganisationLine.predecessor_id)
+        .join(succ, succ.id == ReorganisationLine.successor_id)
+        .order_by(ReorganisationLine.is_default.desc(), ReorganisationLine.id)).all()
+    found = History()
+    for pred_id, succ_id, pred_until, succ_until in rows:
+        found.until[pred_id], found.until[succ_id] = pred_until, succ_until
+        found.successors.setdefault(pred_id, []).append(succ_id)
+        found.predecessors.setdefault(succ_id, []).append(pred_id)
+    return found
+
+
+@dataclass
+class OwnFigures:
+    """What a commune's own public figures count for a period (``own_figures``): a merged (closed) unit its own
+    records, read where they went (by origin) up to its last day; a unit in force the records it holds, but not yet
+    those of a predecessor still in force at the period's end; and whose history they include."""
+
+    tenant: Tenant
+    end: date  # the period's end, for a merged unit no later than its last day
+    closed: bool
+    not_yet: list[int]
+    includes: list[tuple[Tenant, date]]
+
+    def where(self, model) -> list:
+        """The criteria on ``model`` (a ``RemembersOrigin``) that keep this unit's own records."""
+        if self.closed:
+            return [model.origin_tenant_id == self.tenant.id]
+        if self.not_yet:
+            return [model.origin_tenant_id.is_(None) | model.origin_tenant_id.not_in(self.not_yet)]
+        return []
+
+    def reading(self):
+        """A merged unit's records are in its successors' books: an explicit read across communes."""
+        from contextlib import nullcontext
+
+        return all_tenants() if self.closed else nullcontext()
+
+    @property
+    def note(self) -> dict:
+        return {"includes_history_of": [t.slug for t, _day in self.includes],
+                "merged_on": sorted({day.isoformat() for _t, day in self.includes})}
+
+
+def own_figures(tenant: Tenant, start: date, end: date) -> OwnFigures:
+    """The rule of docs/decisions.md "Figures that stay true" for one commune's own figures (one query)."""
+    found = history()
+    closed = tenant.status == "merged"
+    if closed and tenant.valid_until is not None:
+        end = max(start, min(end, tenant.valid_until))
+    not_yet = [p for p in found.ancestors(tenant.id) if p != tenant.id and found.in_force(p, end)]
+    merged = [] if closed else found.merged_into(start, end).get(tenant.id, [])
+    names = {t.id: t for t in db.session.scalars(select(Tenant).where(Tenant.id.in_([p for p, _d in merged])))} \
+        if merged else {}
+    return OwnFigures(tenant, end, closed, not_yet, [(names[p], day) for p, day in merged])

@@ -12,6 +12,25 @@ from tenants.scoping import activate_tenant, deactivate_tenant
 
 
 READS = ("GET", "HEAD", "OPTIONS")
+_ANSWER_FOR_THEIR_PAST: set[str] = set()
+
+
+def answers_for_its_past(endpoint: str) -> None:
+    """Declare that ``endpoint`` (a commune's public figures, ``?from=YYYY-MM-DD``) answers for a merged unit itself,
+    read-only, when the period asked starts while the unit was in force, instead of redirecting to its successor
+    (docs/decisions.md, "Figures that stay true")."""
+    _ANSWER_FOR_THEIR_PAST.add(endpoint)
+
+
+def _asks_its_past(endpoint: str, tenant) -> bool:
+    from datetime import date
+
+    if endpoint not in _ANSWER_FOR_THEIR_PAST or tenant.valid_until is None:
+        return False
+    try:
+        return date.fromisoformat(request.args.get("from", "")) <= tenant.valid_until
+    except ValueError:
+        return False
 
 
 class CommuneClosed(DomainError):
@@ -38,7 +57,7 @@ def init_app(app: Flask) -> None:
         tenant = get_by_slug(slug)
         if tenant is None or tenant.status == "inactive":
             abort(404)
-        if tenant.status == "merged" and tenant.successor is not None:
+        if tenant.status == "merged" and tenant.successor is not None and not _asks_its_past(endpoint, tenant):
             moved = redirect_to_successor(tenant, slug, endpoint, values)  # its pages live on at the successor's
             if moved is not None:
                 abort(moved)

@@ -9,7 +9,7 @@ from contextvars import ContextVar
 from typing import Iterator
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import ForeignKey, event, inspect
+from sqlalchemy import ForeignKey, Integer, event, inspect
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, with_loader_criteria
 from sqlalchemy.sql.util import find_tables
 
@@ -42,6 +42,16 @@ class TenantScoped:
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:
         return mapped_column(ForeignKey("tenants.id", ondelete="RESTRICT"), nullable=False, index=True)
+
+
+class RemembersOrigin:
+    """Mixin for the records the district's figures count: ``origin_tenant_id`` is the commune that held the record
+    before a reorganisation moved it to a successor (set by tenants/lineage.py; null: never moved, its tenant is its
+    origin). The figures of a past period attribute records by it (docs/decisions.md, "Figures that stay true")."""
+
+    @declared_attr
+    def origin_tenant_id(cls) -> Mapped[int | None]:
+        return mapped_column(Integer, nullable=True)
 
 
 def current_tenant_id() -> int | None:

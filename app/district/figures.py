@@ -117,16 +117,51 @@ def as_month(value) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def collect(tenant_ids: Iterable[int], start: date, end: date) -> dict[int, dict[str, int]]:
-    """Every registered key for every commune in ``tenant_ids`` (zero where a provider has no row for it)."""
+def origin(model):
+    """SQL for the commune a record of ``model`` (a ``tenants.scoping.RemembersOrigin``) came from: the one that held
+    it before a reorganisation moved it, else its own. A provider groups by ``(origin(Model), Model.tenant_id)`` and
+    answers ``{(origin, holder): {...}}``: ``collect`` counts the record under the unit in force at the period's end
+    that the lineage leads it to (docs/decisions.md, "Figures that stay true")."""
+    from sqlalchemy import func
+
+    return func.coalesce(model.origin_tenant_id, model.tenant_id)
+
+
+def per_holder(rows: dict, by_origin: bool) -> dict:
+    """A provider's ``{(origin, holder): values}`` as its caller asked: as they are (``by_origin``, the registry's
+    call), else summed per commune that holds the records today (``{tenant_id: values}``, as before #18)."""
+    if by_origin:
+        return rows
+    out: dict[int, dict[str, int]] = {}
+    for (_origin, holder), values in rows.items():
+        into = out.setdefault(holder, {})
+        for key, value in values.items():
+            into[key] = into.get(key, 0) + value
+    return out
+
+
+def attribute(computed: dict, history, day: date) -> Iterable[tuple[int, dict]]:
+    """A provider's answer as (unit in force on ``day``, values): its keys are tenant ids (a record counts under the
+    commune that holds it) or (origin, holder) pairs (``origin``)."""
+    for key, values in computed.items():
+        origin_id, holder = key if isinstance(key, tuple) else (key, key)
+        yield (history.unit_at(origin_id, holder, day) if history is not None else holder), values
+
+
+def collect(tenant_ids: Iterable[int], start: date, end: date, history=None) -> dict[int, dict[str, int]]:
+    """Every registered key for every commune in ``tenant_ids`` (zero where a provider has no row for it): with the
+    lineage (``tenants.lineage.history()``), each record counted under the unit it belongs to at ``end``."""
     tenant_ids = list(tenant_ids)
     rows: dict[int, dict[str, int]] = {tid: {} for tid in tenant_ids}
     for provider in _PROVIDERS.values():
         computed = provider.compute(start, end) or {}
         for tid in tenant_ids:
-            values = computed.get(tid, {})
             for key in provider.keys:
-                rows[tid][key] = int(values.get(key, 0) or 0)
+                rows[tid][key] = 0
+        for tid, values in attribute(computed, history, end):
+            if tid in rows:
+                for key in provider.keys:
+                    rows[tid][key] += int(values.get(key, 0) or 0)
     return rows
 
 

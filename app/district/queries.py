@@ -13,12 +13,13 @@ from datetime import date, timedelta
 
 from cachetools import TTLCache
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select, text
 
 from app import bounds
 from app.district import figures
 from app.extensions import db
-from app.formatting import to_local
+from app.formatting import format_date, to_local
 from app.clock import utcnow
 from tenants import lineage
 from tenants.models import Tenant
@@ -46,8 +47,17 @@ class CommuneFigures:
     values: dict[str, int]
     score: figures.Score
     rank: int | None = None
-    includes: list[Tenant] | None = None  # units merged into this one: their history is in its figures
+    includes: list[Tenant] | None = None  # units that ended during the period: their history is in these figures
+    merged_on: list[date] | None = None  # the day each of ``includes`` merged into this one
 
+    @property
+    def history_note(self) -> str | None:
+        """"includes the history of Kim Lan, Văn Đức, merged on 01/01/2025" (None when it holds only its own)."""
+        if not self.includes:
+            return None
+        days = ", ".join(dict.fromkeys(format_date(day) for day in self.merged_on or ()))
+        return _("includes the history of %(units)s, merged on %(day)s",
+                 units=", ".join(t.name for t in self.includes), day=days)
 
     def as_json(self) -> dict:
         return {
@@ -61,6 +71,7 @@ class CommuneFigures:
             # The records a merged unit's successor received carry their history with them: its figures for any
             # period include them, and say so (tenants/lineage.py, docs/decisions.md "Lineage").
             "includes_history_of": [t.slug for t in self.includes or ()],
+            "history_note": self.history_note,
         }
 
 
@@ -71,6 +82,7 @@ class DistrictFigures:
     keys: list[str]
     communes: list[CommuneFigures]  # in the order of their codes
     totals: dict[str, int]
+    history: lineage.History | None = None  # the lineage the figures were attributed with (the trend reuses it)
 
     @property
     def ranking(self) -> list[CommuneFigures]:
@@ -98,17 +110,26 @@ def _without_jit() -> None:
 
 
 def district_figures(start: date, end: date) -> DistrictFigures:
+    """The units in force at the period's end (before a reorganisation: the units as they were; across one: its
+    successors, each saying whose history it holds), each record counted under the unit the lineage leads it to
+    (docs/decisions.md, "Figures that stay true"): the totals of any past period are the same before and after."""
     _without_jit()
-    communes = active_communes()
-    values = figures.collect([t.id for t in communes], start, end)
+    # (a unit marked merged by hand, with no last day, is no longer listed, as before #18)
+    communes = [t for t in lineage.in_force(end) if t.status == "active" or t.valid_until is not None]
+    history = lineage.history()
+    values = figures.collect([t.id for t in communes], start, end, history)
     keys = figures.registered_keys()
-    merged_in = lineage.neighbours([t.id for t in communes])[0]
-    rows = [CommuneFigures(t, values[t.id], figures.score(values[t.id]), includes=merged_in[t.id]) for t in communes]
+    merged = history.merged_into(start, end)
+    ended = {t.id: t for t in db.session.scalars(select(Tenant).where(
+        Tenant.id.in_({p for pairs in merged.values() for p, _day in pairs})))} if merged else {}
+    rows = [CommuneFigures(t, values[t.id], figures.score(values[t.id]),
+                           includes=[ended[p] for p, _day in merged.get(t.id, ())],
+                           merged_on=[day for _p, day in merged.get(t.id, ())]) for t in communes]
     scored = sorted((r for r in rows if r.score.value is not None), key=lambda r: (-r.score.value, r.tenant.code))
     for position, row in enumerate(scored, start=1):
         row.rank = position
     totals = {key: sum(r.values[key] for r in rows) for key in keys}
-    return DistrictFigures(start, end, keys, rows, totals)
+    return DistrictFigures(start, end, keys, rows, totals, history)
 
 
 def _month_start(day: date) -> date:
@@ -133,7 +154,8 @@ def kept_trends() -> TTLCache:
     return kept
 
 
-def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS) -> list[tuple[date, dict[str, int]]]:
+def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS,
+                  history: lineage.History | None = None) -> list[tuple[date, dict[str, int]]]:
     """The totals of the communes ``tenant_ids`` per calendar month, for the ``months`` months ending with ``end``'s
     month (that month counted up to ``end``): one query per provider that answers by month, else one per provider
     per month; never one per commune.
@@ -141,19 +163,23 @@ def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS) -> list[tup
     Kept per worker for ``DISTRICT_TREND_SECONDS`` (a year of every commune's records is seconds of work at national
     scale; a trend chart a few minutes old is what a leader's overview can afford, the period's figures are live)."""
     if not current_app.config.get("DISTRICT_TREND_SECONDS", 0):
-        return _monthly_trend(tenant_ids, end, months)
+        return _monthly_trend(tenant_ids, end, months, history)
     key, kept = (frozenset(tenant_ids), end, months), kept_trends()
     with _TREND_LOCK:
         rows = kept.get(key)
     if rows is None:
-        rows = _monthly_trend(tenant_ids, end, months)
+        rows = _monthly_trend(tenant_ids, end, months, history)
         with _TREND_LOCK:
             kept[key] = rows
     return rows
 
 
-def _monthly_trend(tenant_ids, end: date, months: int) -> list[tuple[date, dict[str, int]]]:
+def _monthly_trend(tenant_ids, end: date, months: int,
+                   history: lineage.History | None = None) -> list[tuple[date, dict[str, int]]]:
+    """Each record counted for the units ``tenant_ids`` under the unit the lineage leads it to at ``end`` (as
+    ``district_figures``, whose ``history`` the dashboard passes on)."""
     _without_jit()
+    history = history if history is not None else lineage.history()
     tenant_ids = set(tenant_ids)
     first = _month_start(end)
     for _i in range(months - 1):
@@ -173,5 +199,6 @@ def _monthly_trend(tenant_ids, end: date, months: int) -> list[tuple[date, dict[
         for m in month_starts:
             computed = by_month.get(m, {})
             for key in provider.keys:
-                totals[m][key] = sum(int(v.get(key, 0) or 0) for tid, v in computed.items() if tid in tenant_ids)
+                totals[m][key] = sum(int(v.get(key, 0) or 0) for tid, v in figures.attribute(computed, history, end)
+                                     if tid in tenant_ids)
     return [(m, totals[m]) for m in month_starts]

@@ -86,7 +86,7 @@ def index():
     """Every commune side by side for a period, ranked by the composite score, with charts and a drill-down."""
     start, end = queries.period(request.args)
     data = queries.district_figures(start, end)
-    trend = queries.monthly_trend([c.tenant.id for c in data.communes], end)
+    trend = queries.monthly_trend([c.tenant.id for c in data.communes], end, history=data.history)
     communes = tenant_queries.list_all()
     admin_count = account_services.commune_admin_counts()
     received = sorted(
@@ -133,13 +133,14 @@ def index():
 def figures_csv():
     start, end = queries.period(request.args)
     data = queries.district_figures(start, end)
-    header = [_("Code"), _("Slug"), _("Unit"), _("Rank"), _("Score")] + [str(figures.LABELS.get(k, k)) for k in data.keys]
+    # "Note": a successor's "includes the history of ..." for a period across a reorganisation (#18)
+    header = [_("Code"), _("Slug"), _("Unit"), _("Rank"), _("Score"), _("Note")] + [str(figures.LABELS.get(k, k)) for k in data.keys]
     rows = [
         [c.tenant.code, c.tenant.slug, c.tenant.display_name, c.rank or "", "" if c.score.value is None else c.score.value,
-         *[c.values[k] for k in data.keys]]
+         c.history_note or "", *[c.values[k] for k in data.keys]]
         for c in data.communes
     ]
-    rows.append(["", "", _("Total"), "", "", *[data.totals[k] for k in data.keys]])
+    rows.append(["", "", _("Total"), "", "", "", *[data.totals[k] for k in data.keys]])
     return csv_response(f"gia-lam-{start.isoformat()}-{end.isoformat()}.csv", header, rows)
 
 

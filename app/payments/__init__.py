@@ -53,14 +53,14 @@ def _district_figures(start, end):
     from app.district.figures import local_bounds
     from app.payments import stats
 
-    return stats.district_figures(*local_bounds(start, end))
+    return stats.district_figures(*local_bounds(start, end), by_origin=True)
 
 
 def _district_monthly(start, end):
     from app.district.figures import local_bounds
     from app.payments import stats
 
-    return stats.district_monthly(*local_bounds(start, end))
+    return stats.district_monthly(*local_bounds(start, end), by_origin=True)
 
 
 def _register() -> None:

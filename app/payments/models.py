@@ -44,7 +44,7 @@ from app.payments.statuses import (
     REFUND_STATUSES,
     TRANSFER_STATUSES,
 )
-from tenants.scoping import TenantScoped
+from tenants.scoping import RemembersOrigin, TenantScoped
 
 
 class PaymentAccount(TenantScoped, db.Model):
@@ -96,7 +96,7 @@ class ApiKey(TenantScoped, db.Model):
     )
 
 
-class PaymentIntent(TenantScoped, db.Model):
+class PaymentIntent(TenantScoped, RemembersOrigin, db.Model):
     __tablename__ = "payment_intents"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),

@@ -82,36 +82,45 @@ def _district_sums(since: datetime, until: datetime, month=None):
     commune's own account kept and added per tenant (and month): the period's payments are read from
     ix_payment_intents_succeeded_at, and the account check runs on the few thousand sums, not on each payment
     (asked as an EXISTS per payment, PostgreSQL walked every payment of every commune account instead)."""
+    from app.district.figures import origin
+
     month_columns = [month.label("month")] if month is not None else []
+    came_from = origin(PaymentIntent)  # the commune before a reorganisation (docs/decisions.md)
     per_account = (
-        select(PaymentIntent.tenant_id, PaymentIntent.account_id, *month_columns,
+        select(came_from.label("origin"), PaymentIntent.tenant_id, PaymentIntent.account_id, *month_columns,
                func.sum(PaymentIntent.amount_received).label("total"), func.count().label("payments"))
         .where(PaymentIntent.status == "succeeded", PaymentIntent.succeeded_at >= since,
                PaymentIntent.succeeded_at < until)
-        .group_by(PaymentIntent.tenant_id, PaymentIntent.account_id, *([month] if month is not None else []))
+        .group_by(came_from, PaymentIntent.tenant_id, PaymentIntent.account_id,
+                  *([month] if month is not None else []))
         .subquery()
     )
     kept_month = [per_account.c.month] if month is not None else []
     return (
-        select(*kept_month, per_account.c.tenant_id, func.sum(per_account.c.total), func.sum(per_account.c.payments))
+        select(*kept_month, per_account.c.origin, per_account.c.tenant_id, func.sum(per_account.c.total),
+               func.sum(per_account.c.payments))
         .join(PaymentAccount, (PaymentAccount.tenant_id == per_account.c.tenant_id)
               & (PaymentAccount.id == per_account.c.account_id) & (PaymentAccount.owner_kind == "commune"))
-        .group_by(*kept_month, per_account.c.tenant_id)
+        .group_by(*kept_month, per_account.c.origin, per_account.c.tenant_id)
     )
 
 
-def district_figures(since: datetime, until: datetime) -> dict[int, dict[str, int]]:
+def district_figures(since: datetime, until: datetime, by_origin: bool = False) -> dict[int, dict[str, int]]:
     """Money received and payments per commune for payments that succeeded in [since, until) into the commune's own
     account: one aggregate query, across tenants (the district dashboard's payments figures)."""
+    from app.district.figures import per_holder
+
     with all_tenants():
         rows = db.session.execute(_district_sums(since, until))
-        return {tenant_id: {"money_received": int(total or 0), "payments": int(count)}
-                for tenant_id, total, count in rows}
+        return per_holder({(came_from, tenant_id): {"money_received": int(total or 0), "payments": int(count)}
+                           for came_from, tenant_id, total, count in rows}, by_origin)
 
 
-def district_monthly(since: datetime, until: datetime) -> dict[date, dict[int, dict[str, int]]]:
+def district_monthly(since: datetime, until: datetime, by_origin: bool = False) -> dict[date, dict[int, dict[str, int]]]:
     """The same figures per Vietnamese calendar month and commune, {first day of the month: {tenant_id: {...}}}:
     one aggregate query grouped by commune and month (Hà Nội is UTC+7 all year, no daylight saving)."""
+    from app.district.figures import per_holder
+
     if db.session.get_bind().dialect.name == "postgresql":
         month = func.date_trunc("month", func.timezone("Asia/Ho_Chi_Minh", PaymentIntent.succeeded_at))
     else:
@@ -119,10 +128,10 @@ def district_monthly(since: datetime, until: datetime) -> dict[date, dict[int, d
     out: dict[date, dict[int, dict[str, int]]] = {}
     with all_tenants():
         rows = db.session.execute(_district_sums(since, until, month))
-        for first_day, tenant_id, total, count in rows:
+        for first_day, came_from, tenant_id, total, count in rows:
             if isinstance(first_day, str):
                 first_day = date.fromisoformat(first_day)
             elif isinstance(first_day, datetime):
                 first_day = first_day.date()
-            out.setdefault(first_day, {})[tenant_id] = {"money_received": int(total or 0), "payments": int(count)}
-    return out
+            out.setdefault(first_day, {})[(came_from, tenant_id)] = {"money_received": int(total or 0), "payments": int(count)}
+    return {month: per_holder(rows, by_origin) for month, rows in out.items()}

@@ -19,7 +19,10 @@ def _register() -> None:
     from tenants import tiles
     from tenants.heritage import queries
 
-    figures.register("heritage", queries.district_figures, queries.FIGURE_KEYS, monthly=queries.district_monthly,
+    from functools import partial  # the registry asks for the records' origins (app/district/figures.py)
+
+    figures.register("heritage", partial(queries.district_figures, by_origin=True), queries.FIGURE_KEYS,
+                     monthly=partial(queries.district_monthly, by_origin=True),
                      labels={"relics": _l("Relics"), "boards": _l("QR boards at relics"),
                              "artefacts": _l("Artefacts digitised"), "steles": _l("Steles and documents"),
                              "scans": _l("Board scans")})

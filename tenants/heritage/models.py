@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db, one_of
 from tenants.heritage.kinds import DOCUMENT_KINDS, LANGUAGES, RANKINGS, RELIC_KINDS
-from tenants.scoping import TenantScoped
+from tenants.scoping import RemembersOrigin, TenantScoped
 
 
 def _relic_fk() -> ForeignKeyConstraint:
@@ -37,7 +37,7 @@ def _relic_fk() -> ForeignKeyConstraint:
                                 ondelete="CASCADE")
 
 
-class Relic(TenantScoped, db.Model):
+class Relic(TenantScoped, RemembersOrigin, db.Model):
     """A relic (di tích) of the commune's register, with its public page."""
 
     __tablename__ = "heritage_relics"
@@ -103,7 +103,7 @@ class Festival(TenantScoped, db.Model):
     description: Mapped[str] = mapped_column(Text, default="")
 
 
-class Artefact(TenantScoped, db.Model):
+class Artefact(TenantScoped, RemembersOrigin, db.Model):
     """An artefact (hiện vật) inventoried at a relic, under the commune's inventory number."""
 
     __tablename__ = "heritage_artefacts"
@@ -125,7 +125,7 @@ class Artefact(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Stele(TenantScoped, db.Model):
+class Stele(TenantScoped, RemembersOrigin, db.Model):
     """A stele (bia) or a Hán-Nôm document of a relic: its original text, transcription, translation, rubbings."""
 
     __tablename__ = "heritage_steles"
@@ -169,7 +169,7 @@ class AudioGuide(TenantScoped, db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Board(TenantScoped, db.Model):
+class Board(TenantScoped, RemembersOrigin, db.Model):
     """A QR board put up at a relic: numbered in the commune; its QR opens the relic's page through the scan count."""
 
     __tablename__ = "heritage_boards"
@@ -190,7 +190,7 @@ class Board(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class BoardScan(TenantScoped, db.Model):
+class BoardScan(TenantScoped, RemembersOrigin, db.Model):
     """How many visits scanned a board on a (Vietnamese) day: a count, and nothing about who scanned."""
 
     __tablename__ = "heritage_board_scans"

@@ -170,13 +170,16 @@ def figures(on: date | None = None) -> dict:
 def _district_query(start: date, end: date, by_month: bool):
     """ONE statement across communes: the register's counts per tenant (rows with no month) stacked (UNION ALL) with
     the scans of the period's days per tenant, and per month when ``by_month``."""
+    from app.district.figures import origin
+
     month = _month_of(BoardScan.day) if by_month else null()
-    scans = (select(BoardScan.tenant_id, literal("scans").label("key"), month.label("month"),
-                    func.sum(BoardScan.scans).label("n"))
+    scans = (select(origin(BoardScan).label("origin"), BoardScan.tenant_id, literal("scans").label("key"),
+                    month.label("month"), func.sum(BoardScan.scans).label("n"))
              .where(BoardScan.day >= start, BoardScan.day <= end)
-             .group_by(BoardScan.tenant_id, *((month,) if by_month else ())))
+             .group_by(origin(BoardScan), BoardScan.tenant_id, *((month,) if by_month else ())))
     stock = [
-        select(model.tenant_id, literal(key), null(), func.count()).where(*where).group_by(model.tenant_id)
+        select(origin(model), model.tenant_id, literal(key), null(), func.count()).where(*where)
+        .group_by(origin(model), model.tenant_id)
         for key, model, where in (("relics", Relic, (Relic.published.is_(True),)),
                                   ("boards", Board, (Board.active.is_(True),)),
                                   ("artefacts", Artefact, ()), ("steles", Stele, ()))
@@ -184,22 +187,28 @@ def _district_query(start: date, end: date, by_month: bool):
     return union_all(scans, *stock)
 
 
-def district_figures(start: date, end: date) -> dict[int, dict[str, int]]:
+def district_figures(start: date, end: date, by_origin: bool = False) -> dict[int, dict[str, int]]:
     """Per commune (tenant_id): published relics, boards up, artefacts, steles and documents (the register as it
     stands) and the scans of the period's days, in one aggregate query; communes with none of it are absent."""
+    from app.district.figures import per_holder
+
     out: dict[int, dict[str, int]] = {}
     with all_tenants():
-        for tenant_id, key, _month, value in db.session.execute(_district_query(start, end, by_month=False)):
+        for came_from, holder, key, _month, value in db.session.execute(_district_query(start, end, by_month=False)):
+            tenant_id = (came_from, holder)  # the commune before a reorganisation, the one now (docs/decisions.md)
             out.setdefault(tenant_id, dict.fromkeys(FIGURE_KEYS, 0))[key] = int(value or 0)
-    return out
+    return per_holder(out, by_origin)
 
 
-def district_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, int]]]:
+def district_monthly(start: date, end: date, by_origin: bool = False) -> dict[date, dict[int, dict[str, int]]]:
     """The same per month in one query: the register as it stands, the scans of each month's days."""
+    from app.district.figures import per_holder
+
     stock: dict[int, dict[str, int]] = {}
     scans: dict[date, dict[int, int]] = {}
     with all_tenants():
-        for tenant_id, key, month, value in db.session.execute(_district_query(start, end, by_month=True)):
+        for came_from, holder, key, month, value in db.session.execute(_district_query(start, end, by_month=True)):
+            tenant_id = (came_from, holder)
             if key == "scans":
                 scans.setdefault(_as_month(month), {})[tenant_id] = int(value or 0)
             else:
@@ -210,4 +219,4 @@ def district_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, i
         out[first] = {tenant_id: {**stock.get(tenant_id, dict.fromkeys(FIGURE_KEYS, 0)),
                                   "scans": in_month.get(tenant_id, 0)}
                       for tenant_id in set(stock) | set(in_month)}
-    return out
+    return {month: per_holder(rows, by_origin) for month, rows in out.items()}

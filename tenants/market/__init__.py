@@ -78,7 +78,10 @@ def _register_district_figures() -> None:
     from app.district import figures
     from tenants.market import queries
 
-    figures.register("market", queries.district_figures, figures.MARKET_KEYS, monthly=queries.district_monthly)
+    from functools import partial  # the registry asks for the records' origins (app/district/figures.py)
+
+    figures.register("market", partial(queries.district_figures, by_origin=True), figures.MARKET_KEYS,
+                     monthly=partial(queries.district_monthly, by_origin=True))
 
 
 _register_district_figures()

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db, one_of
 from tenants.market.statuses import CONFIRMATIONS, SALE_METHODS, SALE_STATUSES
-from tenants.scoping import TenantScoped
+from tenants.scoping import RemembersOrigin, TenantScoped
 
 # What is sold at a stall (and what a vendor mainly sells); the order is the order of pickers and charts.
 GOODS_CATEGORIES = (
@@ -50,7 +50,7 @@ GOODS_CATEGORY_CODES = tuple(code for code, _label in GOODS_CATEGORIES)
 GOODS_CATEGORY_LABELS = dict(GOODS_CATEGORIES)
 
 
-class Market(TenantScoped, db.Model):
+class Market(TenantScoped, RemembersOrigin, db.Model):
     __tablename__ = "markets"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),
@@ -66,7 +66,7 @@ class Market(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class Stall(TenantScoped, db.Model):
+class Stall(TenantScoped, RemembersOrigin, db.Model):
     __tablename__ = "stalls"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),
@@ -85,7 +85,7 @@ class Stall(TenantScoped, db.Model):
     vendor_id: Mapped[int | None] = mapped_column(Integer)
 
 
-class MarketSale(TenantScoped, db.Model):
+class MarketSale(TenantScoped, RemembersOrigin, db.Model):
     """One sale. Market and goods category are copied from the stall at the time of sale, so the dashboard's
     figures per market and per category are plain GROUP BYs and do not move when a stall is reassigned."""
 

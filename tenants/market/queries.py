@@ -161,17 +161,19 @@ def _is_market_vendor():
     return and_(Vendor.active.is_(True), Vendor.at_market.is_(True))
 
 
-def vendor_figures() -> tuple[int, int]:
-    """(market vendors, market vendors with an active bank account): one aggregate query."""
+def vendor_figures(own=None) -> tuple[int, int]:
+    """(market vendors, market vendors with an active bank account): one aggregate query. ``own``: a
+    ``tenants.lineage.OwnFigures``, the criteria that keep a commune's own across a reorganisation."""
     row = db.session.execute(
         select(func.count(Vendor.id), func.coalesce(func.sum(case((_has_bank_account(), 1), else_=0)), 0))
-        .where(_is_market_vendor())
+        .where(_is_market_vendor(), *(own.where(Vendor) if own else ()))
     ).one()
     return int(row[0]), int(row[1])
 
 
-def sales_totals(start: date, end: date) -> Totals:
-    row = db.session.execute(select(*_totals_columns()).where(_paid_between(start, end))).one()
+def sales_totals(start: date, end: date, own=None) -> Totals:
+    row = db.session.execute(select(*_totals_columns()).where(_paid_between(start, end),
+                                                              *(own.where(MarketSale) if own else ()))).one()
     return Totals(*map(int, row))
 
 
@@ -202,11 +204,13 @@ def sales_per_category(start: date, end: date) -> list[tuple[str, Totals]]:
     return sorted(rows.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 
-def market_count() -> tuple[int, int, int]:
-    """(markets, stalls, stalls let to a vendor)."""
-    markets = db.session.scalar(select(func.count(Market.id)).where(Market.active.is_(True)))
+def market_count(own=None) -> tuple[int, int, int]:
+    """(markets, stalls, stalls let to a vendor); ``own``: as ``vendor_figures``."""
+    markets = db.session.scalar(select(func.count(Market.id)).where(Market.active.is_(True),
+                                                                    *(own.where(Market) if own else ())))
     stalls, let = db.session.execute(
         select(func.count(Stall.id), func.coalesce(func.sum(case((Stall.vendor_id.is_not(None), 1), else_=0)), 0))
+        .where(*(own.where(Stall) if own else ()))
     ).one()
     return int(markets or 0), int(stalls), int(let)
 
@@ -215,11 +219,11 @@ def share(part: int, whole: int) -> float:
     return round(part / whole, 4) if whole else 0.0
 
 
-def public_stats(start: date, end: date) -> dict:
-    """The commune's public figures (GET /api/c/<slug>/market/stats)."""
-    vendors, with_account = vendor_figures()
-    totals = sales_totals(start, end)
-    markets, stalls, let = market_count()
+def public_stats(start: date, end: date, own=None) -> dict:
+    """The commune's public figures (GET /api/c/<slug>/market/stats); ``own``: as ``vendor_figures``."""
+    vendors, with_account = vendor_figures(own)
+    totals = sales_totals(start, end, own)
+    markets, stalls, let = market_count(own)
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
@@ -247,51 +251,54 @@ def _district_query(start: date, end: date, by_month: bool):
     """Vendor counts and the period's paid sale totals, each aggregated per tenant_id (and, ``by_month``, per Hà Nội
     month of payment: vendor counts, of now, have no month), stacked (UNION ALL) and summed: at most two short rows
     per commune leave each side, however many sales there are."""
-    from app.district.figures import local_month
+    from app.district.figures import local_month, origin
 
     is_qr = MarketSale.method == QR
+    vendor_from, sale_from = origin(Vendor), origin(MarketSale)  # the commune before a reorganisation
     vendor_rows = select(
-        Vendor.tenant_id.label("tenant_id"),
+        vendor_from.label("origin"), Vendor.tenant_id.label("tenant_id"),
         (null() if by_month else literal(0)).label("month"),
         func.count().label("vendors"),
         func.sum(case((_has_bank_account(), 1), else_=0)).label("with_account"),
         literal(0).label("sales"), literal(0).label("qr_sales"),
         literal(0).label("amount"), literal(0).label("qr_amount"),
-    ).where(_is_market_vendor()).group_by(Vendor.tenant_id)
+    ).where(_is_market_vendor()).group_by(vendor_from, Vendor.tenant_id)
     month = local_month(MarketSale.paid_at)
     sale_rows = select(
-        MarketSale.tenant_id.label("tenant_id"),
+        sale_from, MarketSale.tenant_id.label("tenant_id"),
         month if by_month else literal(0),
         literal(0), literal(0), func.count(),
         func.sum(case((is_qr, 1), else_=0)),
         func.sum(MarketSale.amount),
         func.sum(case((is_qr, MarketSale.amount), else_=0)),
-    ).where(_paid_between(start, end)).group_by(MarketSale.tenant_id, *([month] if by_month else []))
+    ).where(_paid_between(start, end)).group_by(sale_from, MarketSale.tenant_id, *([month] if by_month else []))
     stacked = union_all(vendor_rows, sale_rows).subquery()
     return select(
-        stacked.c.tenant_id, stacked.c.month,
+        stacked.c.origin, stacked.c.tenant_id, stacked.c.month,
         func.sum(stacked.c.vendors), func.sum(stacked.c.with_account), func.sum(stacked.c.sales),
         func.sum(stacked.c.qr_sales), func.sum(stacked.c.amount), func.sum(stacked.c.qr_amount),  # DISTRICT_KEYS
-    ).group_by(stacked.c.tenant_id, stacked.c.month)
+    ).group_by(stacked.c.origin, stacked.c.tenant_id, stacked.c.month)
 
 
-def district_figures(start: date, end: date) -> dict[int, dict[str, int]]:
+def district_figures(start: date, end: date, by_origin: bool = False) -> dict[int, dict[str, int]]:
     """Per commune (tenant_id): active vendors, those with an active bank account, and the paid sales of the
     period from ``start`` to ``end`` (Hà Nội days, both included: count and amount, all and by QR). ONE aggregate
     query across tenants: vendor rows and sale rows are stacked (UNION ALL) and summed per tenant_id. Communes with
     neither are absent."""
     with all_tenants():
         rows = db.session.execute(_district_query(start, end, by_month=False)).all()
-    return {
-        tenant_id: dict(zip(DISTRICT_KEYS, (int(v or 0) for v in values), strict=True))
-        for tenant_id, _month, *values in rows
-    }
+    from app.district.figures import per_holder
+
+    return per_holder({
+        (came_from, tenant_id): dict(zip(DISTRICT_KEYS, (int(v or 0) for v in values), strict=True))
+        for came_from, tenant_id, _month, *values in rows
+    }, by_origin)
 
 
-def district_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, int]]]:
+def district_monthly(start: date, end: date, by_origin: bool = False) -> dict[date, dict[int, dict[str, int]]]:
     """The same per Hà Nội month of payment, {first day of the month: {tenant_id: {...}}}, in ONE query: every month
     from ``start``'s to ``end``'s counts the vendors of now (as ``district_figures`` does for any period)."""
-    from app.district.figures import as_month
+    from app.district.figures import as_month, per_holder
 
     months = []
     month = start.replace(day=1)
@@ -301,8 +308,9 @@ def district_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, i
     vendors: dict[int, tuple[int, int]] = {}
     sales: dict[date, dict[int, list[int]]] = {}
     with all_tenants():
-        for tenant_id, month, n_vendors, with_account, *flows in db.session.execute(
+        for came_from, holder, month, n_vendors, with_account, *flows in db.session.execute(
                 _district_query(start, end, by_month=True)):
+            tenant_id = (came_from, holder)
             if month is None:
                 vendors[tenant_id] = (int(n_vendors or 0), int(with_account or 0))
             else:
@@ -315,7 +323,7 @@ def district_monthly(start: date, end: date) -> dict[date, dict[int, dict[str, i
                                 strict=True))
             for tenant_id in set(vendors) | set(in_month)
         }
-    return out
+    return {month: per_holder(rows, by_origin) for month, rows in out.items()}
 
 
 # --- lists for staff pages --------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from app.cache import cached_for_visitors
 from tenants.market import api_bp, queries
+from tenants.resolution import answers_for_its_past
 from tenants.market.models import Market, MarketSale, Stall
 from tenants.vendors import payments as vendor_payments
 from tenants.vendors.models import Vendor
@@ -23,12 +24,25 @@ SHOWN = (MarketSale, Vendor, *vendor_payments.ACCOUNT_MODELS, Market, Stall)  # 
 @api_bp.route("/stats")
 @cached_for_visitors(*SHOWN)
 def stats():
-    """The commune's public market figures: ``?days=N`` (1-366, default 30) up to today."""
-    raw = request.args.get("days", "30")
-    days = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
-    if not 1 <= days <= MAX_STATS_DAYS:
-        return {"error": {"status": 400, "message": _("days must be a whole number from 1 to 366.")}}, 400
-    end = queries.today()
-    start = end - timedelta(days=days - 1)
-    return {"commune": g.tenant.slug, **queries.public_stats(start, end)}, 200, {
+    """The commune's public market figures: ``?days=N`` (1-366, default 30) up to today, or a past period
+    ``?from=YYYY-MM-DD&to=YYYY-MM-DD`` (at most 366 days), for which a merged unit still answers (#18)."""
+    from app import bounds
+    from tenants.lineage import own_figures
+
+    if request.args.get("from"):
+        start, end = bounds.period(request.args, today=queries.today(), max_days=MAX_STATS_DAYS)  # bad: 400
+    else:
+        raw = request.args.get("days", "30")
+        days = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 4 else 0
+        if not 1 <= days <= MAX_STATS_DAYS:
+            return {"error": {"status": 400, "message": _("days must be a whole number from 1 to 366.")}}, 400
+        end = queries.today()
+        start = end - timedelta(days=days - 1)
+    own = own_figures(g.tenant, start, end)  # across a reorganisation (docs/decisions.md "Figures that stay true")
+    with own.reading():
+        shown = queries.public_stats(start, own.end, own)
+    return {"commune": g.tenant.slug, **shown, **own.note}, 200, {
         "Cache-Control": "public, max-age=60", "Access-Control-Allow-Origin": "*"}
+
+
+answers_for_its_past("market_api.stats")  # a merged unit's own past figures still answer (#18)

@@ -22,7 +22,10 @@ def _register() -> None:
     from tenants import tiles
     from tenants.onestop import queries
 
-    figures.register("onestop", queries.district_figures, figures.ONESTOP_KEYS, monthly=queries.district_monthly)
+    from functools import partial  # the registry asks for the records' origins (app/district/figures.py)
+
+    figures.register("onestop", partial(queries.district_figures, by_origin=True), figures.ONESTOP_KEYS,
+                     monthly=partial(queries.district_monthly, by_origin=True))
     tiles.on_desk(tiles.DeskTile("onestop", order=10, links=(
         tiles.Link(_l("One-stop office"), "onestop.queue", primary=True, testid="onestop-link"),)))
     tiles.on_home(tiles.HomeTile("onestop", order=10, links=(

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db, one_of
 from tenants.onestop.statuses import CHANNELS, FEE_METHODS, RATINGS, VALUES
-from tenants.scoping import TenantScoped
+from tenants.scoping import RemembersOrigin, TenantScoped
 
 TIME_UNITS = ("days", "hours")
 DOCUMENT_KINDS = ("submitted", "supplement", "result")  # a supplement: added after a request (Mẫu 02)
@@ -100,7 +100,7 @@ class DossierCounter(TenantScoped, db.Model):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Dossier(TenantScoped, db.Model):
+class Dossier(TenantScoped, RemembersOrigin, db.Model):
     __tablename__ = "onestop_dossiers"
     __table_args__ = (
         UniqueConstraint("tenant_id", "id"),
@@ -220,7 +220,7 @@ class DossierDocument(TenantScoped, db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class Rating(TenantScoped, db.Model):
+class Rating(TenantScoped, RemembersOrigin, db.Model):
     """A citizen's rating of a dossier (one per dossier: a new one replaces it), credited to an officer."""
 
     __tablename__ = "onestop_ratings"

@@ -185,7 +185,7 @@ def _figure_columns(now: datetime) -> list:
     ]
 
 
-def _figures_query(start: date, end: date, now: datetime):
+def _figures_query(start: date, end: date, now: datetime, where=()):
     begin, finish = period_bounds(start, end)
     # A rating comes after reception (services.rate refuses a dossier not yet received), so the ratings of the
     # period's dossiers were all given after ``begin``: said in the join, PostgreSQL hashes only those instead of
@@ -194,66 +194,76 @@ def _figures_query(start: date, end: date, now: datetime):
             .select_from(Dossier)
             .outerjoin(Rating, and_(Rating.tenant_id == Dossier.tenant_id, Rating.dossier_id == Dossier.id,
                                     Rating.rated_at >= begin))
-            .where(Dossier.received_at >= begin, Dossier.received_at < finish))
+            .where(Dossier.received_at >= begin, Dossier.received_at < finish, *where))
 
 
-def counts(start: date, end: date, now: datetime) -> dict[str, int]:
-    """The active commune's counts for dossiers received in [start, end] (local dates)."""
-    row = db.session.execute(_figures_query(start, end, now)).one()
+def counts(start: date, end: date, now: datetime, where=()) -> dict[str, int]:
+    """The active commune's counts for dossiers received in [start, end] (local dates); ``where``: criteria on
+    Dossier that keep a commune's own across a reorganisation (tenants.lineage.own_figures)."""
+    row = db.session.execute(_figures_query(start, end, now, where)).one()
     return {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
 
 
-def district_figures(start: date, end: date, now: datetime | None = None) -> dict[int, dict[str, int]]:
+def district_figures(start: date, end: date, now: datetime | None = None,
+                     by_origin: bool = False) -> dict[int, dict[str, int]]:
     """Every commune's counts (the keys of FIGURE_KEYS) in ONE aggregate query, grouped by tenant: for the
     district dashboard. Communes with no dossier in the period are absent."""
     from datetime import timezone as tz
 
+    from app.district.figures import origin, per_holder
+
     now = now or datetime.now(tz.utc)
-    query = _figures_query(start, end, now).add_columns(Dossier.tenant_id).group_by(Dossier.tenant_id)
+    came_from = origin(Dossier).label("origin")  # a dossier's ratings count where the dossier does
+    query = (_figures_query(start, end, now).add_columns(came_from, Dossier.tenant_id)
+             .group_by(came_from, Dossier.tenant_id))
     with all_tenants():
         rows = db.session.execute(query).all()
-    return {row.tenant_id: {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS} for row in rows}
+    return per_holder({(row.origin, row.tenant_id): {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
+                       for row in rows}, by_origin)
 
 
-def district_monthly(start: date, end: date, now: datetime | None = None) -> dict[date, dict[int, dict[str, int]]]:
+def district_monthly(start: date, end: date, now: datetime | None = None,
+                     by_origin: bool = False) -> dict[date, dict[int, dict[str, int]]]:
     """The same counts per Hà Nội calendar month of reception and per commune, {first day of the month: {tenant_id:
     {...}}}, in ONE aggregate query: the district dashboard's monthly trend."""
     from datetime import timezone as tz
 
-    from app.district.figures import as_month, local_month
+    from app.district.figures import as_month, local_month, origin, per_holder
 
     now = now or datetime.now(tz.utc)
     month = local_month(Dossier.received_at)
-    query = (_figures_query(start, end, now).add_columns(month.label("month"), Dossier.tenant_id)
-             .group_by(month, Dossier.tenant_id))
-    out: dict[date, dict[int, dict[str, int]]] = {}
+    came_from = origin(Dossier).label("origin")
+    query = (_figures_query(start, end, now).add_columns(month.label("month"), came_from, Dossier.tenant_id)
+             .group_by(month, came_from, Dossier.tenant_id))
+    out: dict[date, dict[tuple[int, int], dict[str, int]]] = {}
     with all_tenants():
         for row in db.session.execute(query):
-            out.setdefault(as_month(row.month), {})[row.tenant_id] = {
+            out.setdefault(as_month(row.month), {})[(row.origin, row.tenant_id)] = {
                 key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
-    return out
+    return {month: per_holder(rows, by_origin) for month, rows in out.items()}
 
 
 def _rate(numerator: int, denominator: int) -> float | None:
     return round(numerator / denominator, 4) if denominator else None
 
 
-def figures(start: date, end: date, now: datetime) -> dict:
+def figures(start: date, end: date, now: datetime, where=()) -> dict:
     """The public figures of Decision 766 for the active commune: exactly the keys of the public API, rates as
-    fractions 0-1 (None when nothing was received)."""
+    fractions 0-1 (None when nothing was received). ``where``: as ``counts``."""
     from sqlalchemy import func
 
-    n = counts(start, end, now)
+    n = counts(start, end, now, where)
     begin, finish = period_bounds(start, end)
     received = n["received"]
     avg_minutes = db.session.scalar(
         select(func.avg(Dossier.processing_minutes))
-        .where(Dossier.received_at >= begin, Dossier.received_at < finish, Dossier.status.in_(statuses.COMPLETED)))
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish, Dossier.status.in_(statuses.COMPLETED),
+               *where))
     ratings = dict.fromkeys(statuses.RATINGS, 0)
     for level, count in db.session.execute(
         select(Rating.level, func.count(Rating.id)).join(
             Dossier, and_(Dossier.tenant_id == Rating.tenant_id, Dossier.id == Rating.dossier_id))
-        .where(Dossier.received_at >= begin, Dossier.received_at < finish).group_by(Rating.level)
+        .where(Dossier.received_at >= begin, Dossier.received_at < finish, *where).group_by(Rating.level)
     ):
         ratings[level] = int(count)
     satisfaction = None
@@ -305,8 +315,9 @@ def overdue_list(now: datetime, limit: int = 50) -> list[Dossier]:
                               Dossier.due_at < now).order_by(Dossier.due_at).limit(limit)))
 
 
-def monthly(end: date, now: datetime, months: int = 12) -> list[tuple[date, dict[str, int]]]:
-    """(first day of month, counts) for the ``months`` months ending with ``end``'s month, oldest first."""
+def monthly(end: date, now: datetime, months: int = 12, where=()) -> list[tuple[date, dict[str, int]]]:
+    """(first day of month, counts) for the ``months`` months ending with ``end``'s month, oldest first
+    (``where``: as ``counts``)."""
     firsts = []
     first = end.replace(day=1)
     for _ in range(months):
@@ -315,5 +326,5 @@ def monthly(end: date, now: datetime, months: int = 12) -> list[tuple[date, dict
     out = []
     for first in reversed(firsts):
         last = ((first + timedelta(days=32)).replace(day=1)) - timedelta(days=1)
-        out.append((first, counts(first, last, now)))
+        out.append((first, counts(first, last, now, where)))
     return out

@@ -18,6 +18,7 @@ from app.uploads import upload_limit
 from tenants.onestop import online, payments, proof, queries, receipts, services, statuses
 from tenants.onestop.forms import OfficerRatingForm, RatingForm, SubmitForm, SupplementForm
 from tenants.onestop.models import Dossier, Procedure, Rating
+from tenants.resolution import answers_for_its_past
 from tenants.scoping import tenant_context
 
 public_bp = Blueprint("onestop_public", __name__, template_folder="templates")
@@ -186,10 +187,16 @@ def _submit_page(form, kept: list, status: int = 200):
 def figures():
     from tenants.onestop.views_staff import period_from_args
 
+    from tenants.lineage import own_figures
+
     start, end = period_from_args(request.args)
     now = services.utcnow()
-    return render_template("onestop/figures.html", start=start, end=end, figures=queries.figures(start, end, now),
-                           monthly=queries.monthly(end, now))
+    own = own_figures(g.tenant, start, end)  # across a reorganisation: as figures_api
+    with own.reading():
+        shown = queries.figures(start, own.end, now, own.where(Dossier))
+        monthly = queries.monthly(own.end, now, where=own.where(Dossier))
+    return render_template("onestop/figures.html", start=start, end=own.end, figures=shown, monthly=monthly,
+                           includes=own.includes)
 
 
 @public_bp.route("/api/c/<tenant_slug>/onestop/metrics")
@@ -197,9 +204,19 @@ def figures():
 def figures_api():
     from tenants.onestop.views_staff import period_from_args
 
+    from tenants.lineage import own_figures
+
     start, end = period_from_args(request.args)  # a bad period: 400 with the JSON error (app/__init__.py)
-    body = queries.figures(start, end, services.utcnow())
-    return {"commune": g.tenant.slug, "from": start.isoformat(), "to": end.isoformat(), **body}
+    # Across a reorganisation: a merged unit's own past, a successor's records and whose history they include
+    # (docs/decisions.md, "Figures that stay true").
+    own = own_figures(g.tenant, start, end)
+    with own.reading():
+        body = queries.figures(start, own.end, services.utcnow(), own.where(Dossier))
+    return {"commune": g.tenant.slug, "from": start.isoformat(), "to": own.end.isoformat(), **body, **own.note}
+
+
+answers_for_its_past("onestop_public.figures_api")  # a merged unit's own past figures still answer (#18)
+answers_for_its_past("onestop_public.figures")
 
 
 # --- a dossier by its code (rate-limited) -------------------------------------------------------------------------

@@ -32,13 +32,13 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db, one_of
-from tenants.scoping import TenantScoped
+from tenants.scoping import RemembersOrigin, TenantScoped
 
 VENDOR_KINDS = ("household", "cooperative")
 VENDOR_KIND_LABELS = {"household": _l("Household business"), "cooperative": _l("Cooperative")}
 
 
-class Vendor(TenantScoped, db.Model):
+class Vendor(TenantScoped, RemembersOrigin, db.Model):
     """A household business (hộ kinh doanh) or cooperative (hợp tác xã) of a commune."""
 
     __tablename__ = "vendors"

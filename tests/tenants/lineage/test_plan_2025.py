@@ -116,9 +116,11 @@ def test_the_plan_keeps_every_count_and_a_second_run_changes_nothing(seeded, run
     # row says whose history it holds.
     with seeded.app_context():
         assert [district_figures(*p).totals for p in periods] == totals_before
-        rows = {c.tenant.slug: c for c in district_figures(*periods[0]).communes}
+        rows = {c.tenant.slug: c for c in district_figures(*periods[1]).communes}  # a period across the date
         assert len(rows) == 17 and [t.slug for t in rows["kim-duc"].includes] == ["kim-lan", "van-duc"]
         assert rows["kim-duc"].as_json()["includes_history_of"] == ["kim-lan", "van-duc"]
+        # A period wholly after the date: the successor's own (tests/tenants/lineage/test_figures_history.py)
+        assert not any(c.includes for c in district_figures(*periods[0]).communes)
 
     # The district's lineage page of a unit: before, after, what moved.
     from tests.conftest import login
