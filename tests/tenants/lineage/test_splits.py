@@ -105,6 +105,12 @@ def test_a_split_places_each_kind_of_record_keeps_every_count_and_runs_once(seed
         # A producer with no stall whose account the plan does not place: the default.
         assert not producers or set(where("vendors", id=tuple(producers)).values()) == {"da-ton"}
         assert set(where("market_sales", id=tuple(sales)).values()) == {"bat-trang"}
+        # Routed or defaulted, a moved record remembers where it came from (the figures of past periods read it).
+        for table, ids in (("market_sales", sales), ("onestop_dossiers", open_), ("onestop_dossiers", closed)):
+            origin = db.metadata.tables[table].c.origin_tenant_id
+            with all_tenants():
+                assert set(db.session.scalars(select(origin).where(
+                    db.metadata.tables[table].c.id.in_(list(ids))))) == {kieu_ky}, table
         vendor_accounts = where("vendor_accounts", vendor_id=tuple(at_market))
         assert vendor_accounts and set(vendor_accounts.values()) == {"bat-trang"}
         assert set(where("payment_accounts", id=tuple(vendor_accounts)).values()) == {"bat-trang"}
