@@ -211,3 +211,22 @@ def test_a_vendor_gets_the_daily_summary_only_after_asking(app, client, make):
         run_producers(evening + timedelta(minutes=30))
     [summary] = messages(app, event="daily_summary")
     assert summary["channel"] == "sms" and "20.000" in summary["body"]
+
+
+def test_the_dossier_page_names_each_message_in_the_readers_words(app, client, commune, officer):
+    """Staff see which messages went out as words of their language, not the events' internal names (#19)."""
+    from tests.conftest import login
+
+    with app.app_context(), tenant_context(commune):
+        create_account("Phí", "970415", "113000583", "UBND XA BAT TRANG")
+        dossier = counter_dossier(officer, procedure(time_amount=5), datetime.now(timezone.utc), phone="0912345678",
+                                  email="")
+        db.session.commit()
+        dossier_id = dossier.id
+    login(client, officer.email)
+    page = client.get(f"/c/bat-trang/onestop/d/{dossier_id}").get_data(as_text=True)
+    row = page[page.index('data-testid="notify-row"'):]
+    row = row[:row.index("</tr>")]
+    assert "Đã tiếp nhận hồ sơ" in row and "SMS" in row and ">received<" not in row and ">sms<" not in row
+    english = client.get(f"/c/bat-trang/onestop/d/{dossier_id}?lang=en").get_data(as_text=True)
+    assert "Dossier received" in english and ">received<" not in english
