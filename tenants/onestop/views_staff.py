@@ -19,6 +19,7 @@ from app.formatting import to_local
 from app.clock import as_utc
 from app.uploads import upload_limit
 from tenants.onestop import bp, forms, payments, queries, services, settings, statuses
+from tenants.onestop.models import Dossier
 from tenants.onestop.views_public import counter_qr_url, public_dossier_url, qr_data_uri
 
 staff_only = commune_staff_required(*STAFF_ROLES)
@@ -289,12 +290,16 @@ def period_from_args(args) -> tuple[date, date]:
 @staff_only
 @back_to("onestop.dashboard")  # a bad period: flashed, and the default period shown
 def dashboard():
+    from tenants.lineage import own_figures
+
     start, end = period_from_args(request.args)
     now = services.utcnow()
+    own = own_figures(g.tenant, start, end)  # the figures as the public page counts them, and whose history they hold
     return render_template(
-        "onestop/dashboard.html", start=start, end=end, figures=queries.figures(start, end, now),
+        "onestop/dashboard.html", start=start, end=end, figures=queries.figures(start, end, now, own.where(Dossier)),
         channels=queries.received_by_channel(start, end), per_procedure=queries.processing_by_procedure(start, end),
-        overdue=queries.overdue_list(now), monthly=queries.monthly(end, now), statuses=statuses,
+        overdue=queries.overdue_list(now), monthly=queries.monthly(end, now, where=own.where(Dossier)),
+        statuses=statuses, includes=own.includes,
     )
 
 

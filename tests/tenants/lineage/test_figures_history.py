@@ -122,6 +122,17 @@ def test_past_figures_stay_true_after_the_plan(seeded, runner, client):
     assert page.status_code == 200 and "31/12/2024" in page.get_data(as_text=True)
     page = client.get("/c/bat-trang/onestop/figures?from=2024-12-01&to=2025-01-31&lang=en").get_data(as_text=True)
     assert "includes the history of Đông Dư, merged on 01/01/2025" in page
+    # The commune's own staff dashboard counts as its public page, and says so too.
+    from tests.conftest import login
+
+    staff = seeded.test_client()
+    signed = login(staff, "admin.bat-trang@gialam.demo", seeded.config["DEMO_PASSWORD"])
+    assert signed.status_code == 302, signed.get_data(as_text=True)[:2000]
+    desk = staff.get("/c/bat-trang/onestop/dashboard?from=2024-12-01&to=2025-01-31&lang=en").get_data(as_text=True)
+    assert "includes the history of Đông Dư, merged on 01/01/2025" in desk
+    own = staff.get("/c/bat-trang/onestop/dashboard?from=2024-12-01&to=2024-12-31&lang=en").get_data(as_text=True)
+    assert "includes the history of" not in own
+    assert f'>{own_before[("bat-trang", BEFORE)]["received"]}<' in own.replace(".", "")
 
     with seeded.app_context():
         after = {p: figures_of(p) for p in PERIODS}
