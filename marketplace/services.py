@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy import text as sql_text
 
-from app import locks
+from app import locks, transactions
 from app.clock import as_utc, utcnow
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
@@ -490,7 +490,7 @@ class _NotFree(Exception):
 def _take_again(sub: SubOrder) -> bool:
     """After the hold ended: sell the units again if they are still free (all lines or none)."""
     try:
-        with db.session.begin_nested():
+        with transactions.savepoint():
             for line in _lines(sub):
                 taken = db.session.execute(
                     update(Product)

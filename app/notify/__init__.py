@@ -31,6 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import utcnow
+from app import transactions
 from app.extensions import db
 from app.notify import sms
 from app.notify.models import CHOICES, NotifyMessage, NotifySubscription
@@ -147,7 +148,7 @@ def _write(*, subject: str, event: str, key: str, channel: str, address: str, lo
     if tenant_id is not None:
         message.tenant_id = tenant_id
     try:
-        with db.session.begin_nested():  # a key already written (a producer run twice): nothing more
+        with transactions.savepoint():  # a key already written (a producer run twice): nothing more
             db.session.add(message)
             db.session.flush()
     except IntegrityError:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import NotFound, ValidationError
 from app.text import normalize
+from app import transactions
 from app.extensions import db
 from app.payments.events import emit
 from app.clock import as_utc, utcnow
@@ -156,7 +157,7 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
             occurred_at=txn.occurred_at, raw=txn.raw or {}, status="unmatched", received_at=utcnow(),
         )
         try:
-            with db.session.begin_nested():
+            with transactions.savepoint():
                 db.session.add(transfer)
                 db.session.flush()  # on PostgreSQL a concurrent twin waits here for the first to commit
         except IntegrityError:
