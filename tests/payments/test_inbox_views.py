@@ -547,3 +547,39 @@ def test_settling_a_claim_refuses_a_transfer_not_offered_and_another_communes_cl
     assert post_form(other, f"/c/xa-b/payments/inbox/claims/{claim_id}/settle", {"transfer": str(ours)},
                      token_from="/c/xa-b/payments/inbox").status_code == 404
     assert claims(app)[0]["status"] == "open"
+
+
+def test_two_people_settling_one_claim_at_once_settle_it_once(app, client, world, postgres):
+    """PostgreSQL: each locks its own transfer, then the intent; the second reads the claim under the intent's lock
+    and is refused, its transfer left unmatched for another decision (not counted as a second payment)."""
+    import threading
+
+    from app.auth.models import User
+    from app.errors import DomainError
+    from app.payments.bank import reconciliation
+
+    claim_id = _overdue_claim(app, client, world)
+    found = [arrive(app, f"chuyen tien {n}", 150_000) for n in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list = [None, None]
+
+    def settle(index):
+        with app.app_context():
+            actor = db.session.get(User, world["a_officer"].id)
+            barrier.wait(timeout=30)
+            try:
+                transactions.run(lambda: reconciliation.settle_claim(claim_id, found[index], world["a"].id, actor))
+                outcomes[index] = "settled"
+            except DomainError as err:
+                outcomes[index] = str(err.message)
+
+    threads = [threading.Thread(target=settle, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["The bank has already confirmed this payment.", "settled"]
+    winner = found[outcomes.index("settled")]
+    assert claims(app)[0]["settled_transfer_id"] == winner
+    assert {transfer(app, t)["status"] for t in found} == {"matched", "unmatched"}
+    assert intent_state(app, world["intent_a"].public_id)["amount_received"] == 150_000
