@@ -571,7 +571,7 @@ def test_two_people_settling_one_claim_at_once_settle_it_once(app, client, world
                 transactions.run(lambda: reconciliation.settle_claim(claim_id, found[index], world["a"].id, actor))
                 outcomes[index] = "settled"
             except DomainError as err:
-                outcomes[index] = str(err.message)
+                outcomes[index] = err.message._args[0]  # the message's English id, whatever the locale
 
     threads = [threading.Thread(target=settle, args=(i,)) for i in range(2)]
     for thread in threads:
