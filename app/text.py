@@ -70,3 +70,26 @@ def mobile_number(phone: str | None) -> str | None:
     """``phone`` as ``clean_phone`` writes it if it is a Vietnamese number of ten digits, else None."""
     digits = clean_phone(phone)
     return digits if _VN_PHONE.match(digits) else None
+
+
+# A Vietnamese tax code (mã số thuế, Circular 105/2020/TT-BTC): 10 digits for an enterprise, a household business
+# or a public body; a branch or dependent unit adds 3 digits, written after a hyphen. docs/decisions.md, "One tax
+# code rule".
+_TAX_CODE = re.compile(r"^(\d{10})(?:-?(\d{3}))?$")
+
+
+def clean_tax_code(value: str | None, *, required: bool = False) -> str | None:
+    """The one tax-code rule: ``None`` for nothing given (refused when ``required``); 10 digits, or 10 + "-" + 3 as stored. Spaces and dots are
+    dropped, and 13 digits typed without the hyphen are accepted and stored with it ("0101234567001" ->
+    "0101234567-001"). Anything else raises ``ValidationError`` on the field ``tax_code``."""
+    from flask_babel import lazy_gettext as _l
+
+    from app.errors import ValidationError
+
+    text = re.sub(r"[\s.]", "", normalize(value))
+    if not text and not required:
+        return None
+    found = _TAX_CODE.match(text)
+    if found is None:
+        raise ValidationError(_l("A tax code has 10 digits, or 10 digits, a hyphen and 3 digits."), field="tax_code")
+    return found.group(1) + (f"-{found.group(2)}" if found.group(2) else "")

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from flask import current_app, has_app_context, request, session
@@ -59,6 +60,23 @@ def after_commit(callback: Callable[[], None]) -> None:
     """Run ``callback`` once the current unit of work has committed (never if it rolls back): work that must see
     the commit, such as storing an API answer under its idempotency key."""
     db.session.info.setdefault(_AFTER_COMMIT, []).append(callback)
+
+
+@contextmanager
+def savepoint() -> Iterator[None]:
+    """``db.session.begin_nested()`` that stays inside the unit of work on every database: the one way to take a
+    savepoint (a duplicate key caught and drawn again, a row that may already exist).
+
+    pysqlite opens SQLite's transaction only at the first write, so a SAVEPOINT taken before any write would be
+    the outermost one, and its RELEASE commits what it wrapped even if the unit of work then rolls back. On SQLite
+    the transaction is opened first (BEGIN), so the savepoint is nested in it as on PostgreSQL."""
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            connection.exec_driver_sql("BEGIN")
+    with db.session.begin_nested():
+        yield
 
 
 def _commit() -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from flask_babel import gettext as _, lazy_gettext as _l
 
 from app.errors import DomainError, ValidationError
+from app import transactions
 from app.extensions import db
 from app.text import fold
 from marketplace import services
@@ -90,7 +91,7 @@ def import_rows(vendor_id: int, rows: list[tuple[int, dict]]) -> Iterator[dict]:
     imported, errors = 0, []
     for index, (line, fields) in enumerate(rows, start=1):
         try:
-            with db.session.begin_nested():
+            with transactions.savepoint():
                 # drafts: each gets its photo on its page, then is published (services.PHOTO_FIRST)
                 services.create_product(vendor_id, fields, taken=taken)
             imported += 1

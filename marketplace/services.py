@@ -16,8 +16,9 @@ from datetime import date, datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy import text as sql_text
+from sqlalchemy.exc import IntegrityError
 
-from app import locks
+from app import locks, transactions
 from app.clock import as_utc, utcnow
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
@@ -331,8 +332,32 @@ class OutOfStock(Conflict):
 ORDER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
+ORDER_CODE_ATTEMPTS = 5  # 32^8 codes: a second draw is already rare, a fifth never happens
+
+
 def new_order_code() -> str:
     return "DH" + "".join(secrets.choice(ORDER_CODE_ALPHABET) for _ in range(8))
+
+
+def _order_code_taken(code: str) -> bool:
+    with all_tenants():
+        return db.session.scalar(select(Order.id).where(Order.code == code)) is not None
+
+
+def _add_with_new_code(order: Order) -> None:
+    """Insert ``order`` under a fresh code, drawn again (at most ``ORDER_CODE_ATTEMPTS`` times) when the code is
+    already an order's: in a savepoint, so the rest of the checkout stays (app/transactions.py). Flushes."""
+    for _attempt in range(ORDER_CODE_ATTEMPTS):
+        order.code = new_order_code()
+        try:
+            with transactions.savepoint():
+                db.session.add(order)
+                db.session.flush()
+            return
+        except IntegrityError:
+            if not _order_code_taken(order.code):
+                raise  # another constraint: not a collision
+    raise Conflict(_l("Your order could not be given a code. Please try again."), field="cart")
 
 
 @dataclass(frozen=True)
@@ -444,11 +469,10 @@ def checkout(lines: list[tuple[int, int]], buyer: Buyer, hold: timedelta, *, cli
                       else "")
     total = sum(card.price * quantity for group in groups.values() for card, quantity in group)
     total += sum(fee for _way, fee, _estimate, _place in terms.values())
-    order = Order(code=new_order_code(), buyer_name=buyer.name, phone=buyer.phone, address=buyer.address,
+    order = Order(buyer_name=buyer.name, phone=buyer.phone, address=buyer.address,
                   note=buyer.note, total=total, client_address=(client_address or "")[:64],
                   address_key=address_key(buyer.address), created_at=utcnow())
-    db.session.add(order)
-    db.session.flush()
+    _add_with_new_code(order)
     expires = utcnow() + hold
     for (tenant_id, vendor_id), group in groups.items():
         with tenant_context(tenant_id):
@@ -554,7 +578,7 @@ class _NotFree(Exception):
 def _take_again(sub: SubOrder) -> bool:
     """After the hold ended: sell the units again if they are still free (all lines or none)."""
     try:
-        with db.session.begin_nested():
+        with transactions.savepoint():
             for line in _lines(sub):
                 taken = db.session.execute(
                     update(Product)

@@ -4,14 +4,13 @@ flush; the caller's unit of work commits (app/transactions.py)."""
 from __future__ import annotations
 
 import json
-import re
 from importlib import resources
 
 from flask_babel import lazy_gettext as _l
 
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
-from app.text import normalize, slugify
+from app.text import clean_tax_code, normalize, slugify
 from tenants.models import KINDS, Tenant
 from tenants.queries import get_by_slug
 
@@ -57,19 +56,13 @@ def create_tenant(
     return tenant
 
 
-TAX_CODE = re.compile(r"^\d{10}(-\d{3})?$")
-
-
 def set_tax_code(slug: str, tax_code: str) -> Tenant:
     """The commune's tax code, as its fee receipts print it (Decree 123/2020): 10 digits, or 10-3 for a dependent
-    unit. Flushes."""
+    unit (13 digits typed without the hyphen are stored with it). Flushes."""
     tenant = get_by_slug(slug)
     if tenant is None:
         raise NotFound(_l("No such commune."))
-    tax_code = normalize(tax_code).replace(" ", "")
-    if not TAX_CODE.match(tax_code):
-        raise ValidationError(_l("A tax code has 10 digits, or 10 digits, a hyphen and 3 digits."), field="tax_code")
-    tenant.tax_code = tax_code
+    tenant.tax_code = clean_tax_code(tax_code, required=True)  # the one rule (app/text.py)
     db.session.flush()
     return tenant
 

@@ -170,6 +170,8 @@ def test_tenants_set_tax_code_keeps_a_tax_code_and_refuses_what_is_not_one(app, 
         result = cli("tenants", "set-tax-code", "xa-mo", right)
         assert result.exit_code == 0, result.output
         assert tenants_by_slug(app)["xa-mo"].tax_code == right
+    assert cli("tenants", "set-tax-code", "xa-mo", "0100541999002").exit_code == 0  # the one rule: stored 10-3
+    assert tenants_by_slug(app)["xa-mo"].tax_code == "0100541999-002"
 
 
 @pytest.mark.parametrize(

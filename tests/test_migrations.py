@@ -81,3 +81,36 @@ def test_upgrade_downgrade_upgrade_on_a_fresh_postgresql_database(postgres, data
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def test_0035_writes_the_vendors_13_digit_tax_codes_as_the_one_rule_stores_them(tmp_path):
+    """A branch's code stored without its hyphen (the vendors' form before the one rule) is rewritten 10-3; the
+    others are left alone; the downgrade takes the hyphen out again."""
+    from flask_migrate import downgrade, upgrade
+
+    app = create_app(_test_settings(f"sqlite:///{tmp_path / 'tax.sqlite'}"))
+    with app.app_context():
+        try:
+            upgrade(revision="0027_tenant_tax_code")
+            with db.engine.begin() as conn:
+                conn.execute(text("INSERT INTO tenants (id, slug, name, kind, code, district_name, district_code, "
+                                  "province_name, status) VALUES (1, 'xa-a', 'Xã A', 'xã', '10000', 'Gia Lâm', "
+                                  "'018', 'Hà Nội', 'active')"))
+                for vendor_id, code in ((1, "0101234567001"), (2, "0101234567"), (3, None)):
+                    conn.execute(text(
+                        "INSERT INTO vendors (id, tenant_id, kind, business_name, slug, owner_name, phone, tax_code, "
+                        "goods_category, description, active, at_market) VALUES "
+                        "(:id, 1, 'household', 'HKD', :slug, 'An', '0912345678', :code, 'other', '', 1, 1)"),
+                        {"id": vendor_id, "slug": f"v{vendor_id}", "code": code})
+
+            def codes():
+                with db.engine.connect() as conn:
+                    return [row[0] for row in conn.execute(text("SELECT tax_code FROM vendors ORDER BY id"))]
+
+            upgrade(revision="0035_mend")
+            assert codes() == ["0101234567-001", "0101234567", None]
+            downgrade(revision="0027_tenant_tax_code")
+            assert codes() == ["0101234567001", "0101234567", None]
+        finally:
+            db.session.remove()
+            db.engine.dispose()

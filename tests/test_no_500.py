@@ -40,6 +40,7 @@ SAMPLE_VALUES = {
     "festival_id": 999999,
     "board_id": 999999,
     "charge": "ch_999999",
+    "claim_id": 999999,
 }
 # No control characters: a NUL anywhere is refused before any view (tests/security/test_bounded_input.py sweeps
 # every route with them); this garbage must reach the views' own validation.

@@ -148,3 +148,39 @@ def test_a_vietnamese_day_starts_at_17_00_utc_the_day_before():
     start = local_midnight(date(2026, 12, 8))
     assert start == datetime(2026, 12, 7, 17, 0, tzinfo=timezone.utc)
     assert start.utcoffset().total_seconds() == 0
+
+
+# --- the one tax-code rule (app/text.py) -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, stored", [
+    ("0101234567", "0101234567"),
+    (" 0101 234 567 ", "0101234567"),
+    ("0101234567-001", "0101234567-001"),
+    ("0101234567001", "0101234567-001"),  # a branch's 13 digits typed without the hyphen: stored with it
+    ("0101.234.567-001", "0101234567-001"),
+    ("", None),
+    (None, None),
+])
+def test_a_tax_code_is_stored_in_one_form(typed, stored):
+    from app.text import clean_tax_code
+
+    assert clean_tax_code(typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["123", "01012345678", "0101234567-01", "0101234567--001", "01O1234567",
+                                   "0101234567-0011", "-0101234567"])
+def test_what_is_not_a_tax_code_is_refused_at_its_field(app, typed):
+    from app.errors import ValidationError
+    from app.text import clean_tax_code
+
+    with app.test_request_context(), pytest.raises(ValidationError) as err:
+        clean_tax_code(typed)
+    assert err.value.field == "tax_code"
+
+
+def test_a_required_tax_code_refuses_nothing_given(app):
+    from app.errors import ValidationError
+    from app.text import clean_tax_code
+
+    with app.test_request_context(), pytest.raises(ValidationError):
+        clean_tax_code("  ", required=True)

@@ -21,7 +21,7 @@ fn)``: each run of the worker calls them; their keys (a date, a record id) make 
 from __future__ import annotations
 
 import secrets as _random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -31,11 +31,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.clock import utcnow
+from app import transactions
 from app.extensions import db
 from app.notify import sms
 from app.notify.models import CHOICES, NotifyMessage, NotifySubscription
 
-__all__ = ["Text", "periodic", "send", "send_to", "status_of", "subscribe", "subscription", "public_url"]
+__all__ = ["Text", "daily_to_staff", "periodic", "send", "send_to", "status_of", "subscribe", "subscription", "public_url"]
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def _write(*, subject: str, event: str, key: str, channel: str, address: str, lo
     if tenant_id is not None:
         message.tenant_id = tenant_id
     try:
-        with db.session.begin_nested():  # a key already written (a producer run twice): nothing more
+        with transactions.savepoint():  # a key already written (a producer run twice): nothing more
             db.session.add(message)
             db.session.flush()
     except IntegrityError:
@@ -187,6 +188,30 @@ def send_to(user, subject: str, event: str, build: Callable[[str], Text], *, key
     if subscription(subject) is None:
         subscribe(subject, email=user.email, channel="email", locale=getattr(user, "locale", None) or "vi")
     return send(subject, event, build, key=key)
+
+
+DIGEST_HOUR = 7  # Hà Nội time: a daily staff message is written from this hour on
+
+
+def daily_to_staff(now: datetime, *, event: str, who: str, key: str,
+                   recipients: Callable[[], Iterable[tuple[int, object, Callable[[str], Text]]]]) -> int:
+    """The staff's daily messages (the reconciliation inbox's waiting transfers, the officers' deadline digest):
+    from ``DIGEST_HOUR`` (Hà Nội) on, ``recipients()`` gives (commune id, staff account, build) and each account
+    gets one message a day in its commune: subject ``<who>:<user id>``, key ``<key>:<commune>:<user>:<day>``, so a
+    second run of the day writes nothing. Returns how many were written."""
+    from app.formatting import to_local
+    from tenants.scoping import tenant_context
+
+    local = to_local(now)
+    if local.hour < DIGEST_HOUR:
+        return 0
+    written = 0
+    for tenant_id, user, build in recipients():
+        with tenant_context(tenant_id):
+            if send_to(user, f"{who}:{user.id}", event, build,
+                       key=f"{key}:{tenant_id}:{user.id}:{local:%Y-%m-%d}"):
+                written += 1
+    return written
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ recorded late, nothing is lost.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from sqlalchemy import select, update
 
 from app import transactions
 from app.clock import as_utc, utcnow
+from app.jobs import Round, run_loop
 from app.extensions import db
 from app.notify import channels, producers
 from app.notify.models import NotifyMessage, NotifySubscription
@@ -190,37 +190,8 @@ def run_round(limit: int = 100, should_stop: Callable[[], bool] | None = None) -
 
 def run_worker(*, once: bool = False, interval: float = 2.0, limit: int = 100,
                echo: Callable[[str], None] = print, stop: threading.Event | None = None) -> int:
-    """``flask notify worker``: rounds until SIGTERM/SIGINT (the current message finishes, the rest is given
-    back). ``flask payments worker`` runs the same round after its webhooks."""
-    stop = stop or threading.Event()
-    previous = {}
-    if not once and threading.current_thread() is threading.main_thread():
-        def _on_signal(signum, _frame):
-            echo(f"Received {signal.Signals(signum).name}: finishing the current message, then stopping.")
-            stop.set()
-
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, _on_signal)
-    rounds = 0
-    try:
-        while not stop.is_set():
-            rounds += 1
-            tried = 0
-            try:
-                tried = run_round(limit, stop.is_set)
-                if once or tried:
-                    echo(f"{utcnow():%Y-%m-%d %H:%M:%SZ} notifications tried: {tried}")
-            except Exception:
-                if once:
-                    raise
-                log.exception("notify worker round failed; retrying in %s s", interval)
-            finally:
-                db.session.remove()
-            if once:
-                break
-            if tried < limit:
-                stop.wait(interval)
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return rounds
+    """``flask notify worker``: the one job loop (app/jobs.py) with the notifications' round alone, until
+    SIGTERM/SIGINT (the current message finishes, the rest is given back). ``flask payments worker`` runs the same
+    round after its webhooks."""
+    return run_loop([Round("notifications tried", run_round, batch=True)], name="Notifications worker", once=once,
+                    interval=interval, limit=limit, echo=echo, stop=stop)

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app import locks
+from app import locks, transactions
 from app.errors import NotFound, ValidationError
 from app.clock import as_utc, utcnow
 from app.extensions import db
@@ -102,7 +102,7 @@ def create_intent(
     for _attempt in range(5):
         reference = new_reference_code(prefix)
         try:
-            with db.session.begin_nested():
+            with transactions.savepoint():
                 intent = PaymentIntent(
                     tenant_id=account.tenant_id,
                     public_id=new_id("pi"),

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.errors import NotFound, ValidationError
+from app import transactions
 from app.extensions import db
 from app.payments import vietqr
 from app.payments.bank.notifications import find_reference_codes, new_reference_code
@@ -154,13 +155,12 @@ def create_refund(intent: PaymentIntent, amount: int | None = None, *, reason: s
         destination = {"destination_bank_bin": payer.counter_bank_bin,
                        "destination_account_number": payer.counter_account_number,
                        "destination_account_name": payer.counter_account_name}
-    # Written first: on SQLite the update opens the transaction, so the savepoint below is nested in it (an
-    # outermost SAVEPOINT's RELEASE would commit the refund even if the unit of work then rolled back).
+    # The savepoint below stays nested in the unit of work on SQLite too (transactions.savepoint).
     intent.amount_refunded += amount
     db.session.flush()
     for _attempt in range(5):
         try:
-            with db.session.begin_nested():
+            with transactions.savepoint():
                 refund = Refund(
                     tenant_id=intent.tenant_id, public_id=new_id("re"), account_id=intent.account_id,
                     intent_id=intent.id, amount=amount, currency="vnd", status="pending", reason=reason,

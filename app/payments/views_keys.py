@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from app.auth import services as account_services
 from app.auth.access import commune_staff_required
-from app.errors import DomainError
+from app.errors import DomainError, ValidationError
 from app.forms import BaseForm
 from app.payments import accounts
 
@@ -36,27 +36,24 @@ def index():
     payment_accounts = [a for a in accounts.list_accounts() if a.active]
     form = NewKeyForm()
     form.account.choices = [(a.id, f"{a.label} · {a.account_number}") for a in payment_accounts]
-    status = 200
-    if request.method == "POST":
-        account = next((a for a in payment_accounts if a.id == form.account.data), None)
-        if form.validate_on_submit() and account is not None:
-            try:  # a key moves money through the API: the password again (issue 16, item 16)
-                account_services.confirm_password(current_user._get_current_object(), form.password.data)
-            except DomainError as err:
-                form.show_error(err)
-                status = 400
-            else:
-                _key, secret = accounts.create_api_key(account)  # stored nowhere in clear
-                # Post-redirect-get: reloading the page that shows the secret must not create a second key. The
-                # secret rides in the signed session to the next page view, which takes it out: it is shown once.
-                session[NEW_SECRET] = secret
-                return redirect(url_for("api_keys.index"))
+    if form.validate_on_submit():
+        try:
+            account = next((a for a in payment_accounts if a.id == form.account.data), None)
+            if account is None:
+                raise ValidationError(_("Choose one of the commune's active payment accounts."), field="account")
+            # a key moves money through the API: the password again (issue 16, item 16)
+            account_services.confirm_password(current_user._get_current_object(), form.password.data)
+        except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
+            form.show_error(err)
         else:
-            flash(_("Choose one of the commune's active payment accounts."), "error")
-            status = 400
+            _key, secret = accounts.create_api_key(account)  # stored nowhere in clear
+            # Post-redirect-get: reloading the page that shows the secret must not create a second key. The
+            # secret rides in the signed session to the next page view, which takes it out: it is shown once.
+            session[NEW_SECRET] = secret
+            return redirect(url_for("api_keys.index"))
     secret = session.pop(NEW_SECRET, None) if request.method == "GET" else None
     return render_template("payments/staff_keys.html", tenant=g.tenant, form=form, keys=accounts.list_api_keys(),
-                           secret=secret, has_accounts=bool(payment_accounts)), status
+                           secret=secret, has_accounts=bool(payment_accounts)), (400 if form.is_submitted() else 200)
 
 
 @bp.route("/<int:key_id>/revoke", methods=["POST"])

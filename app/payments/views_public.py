@@ -180,8 +180,8 @@ def image_url(intent: PaymentIntent, kind: str, **values) -> str:
 
 
 _STATUS = select(PaymentIntent.status, PaymentIntent.amount, PaymentIntent.amount_received, PaymentIntent.expires_at,
-                 PaymentIntent.flag, PaymentIntent.cancellation_reason).where(
-    PaymentIntent.public_id == bindparam("public_id"))
+                 PaymentIntent.flag, PaymentIntent.cancellation_reason, Tenant.status).outerjoin(
+    Tenant, Tenant.id == PaymentIntent.tenant_id).where(PaymentIntent.public_id == bindparam("public_id"))
 
 
 @bp.get("/pay/<public_id>/status")
@@ -193,7 +193,7 @@ def status(public_id: str):
         row = db.session.execute(_STATUS, {"public_id": public_id}).first()
         if row is None:
             return _json_404()
-        status_, amount, amount_received, expires_at, flag, reason = row
+        status_, amount, amount_received, expires_at, flag, reason, commune_status = row
         if status_ not in TERMINAL_STATUSES and as_utc(expires_at) <= utcnow():
             intent = expire_if_due(lock_intent(public_id=public_id))  # locked once more only if still due
             status_, amount_received, flag = intent.status, intent.amount_received, intent.flag
@@ -206,6 +206,8 @@ def status(public_id: str):
     body = dict(
         status=status_, amount=amount, amount_received=amount_received, expires_at=_unix(expires_at), flag=flag,
         cancellation_reason=reason,
+        # a merged or inactive commune accepts no payment: the page shows "closed", as the server drew it
+        closed=commune_status not in (None, "active") and status_ != "succeeded",
         now=int(time.time()),  # lets the page correct a phone clock that is off
     )
     if paid is not None:
@@ -252,7 +254,7 @@ def hosted(public_id: str):
         expires_at=_unix(intent.expires_at),
         expires_iso=as_utc(intent.expires_at).isoformat(timespec="seconds"),
         server_now=int(time.time()),
-        state="canceled" if closed else page_state(intent),
+        state="closed" if closed else page_state(intent),
         png_url=image_url(intent, "png"),
         pdf_url=image_url(intent, "pdf"),
     ))

@@ -62,6 +62,10 @@ class AssignForm(BaseForm):
     payment = StringField(_l("Payment id (pi_...) or reference code"), validators=[DataRequired(), Length(max=40)])
 
 
+class SettleClaimForm(BaseForm):
+    transfer = SelectField(_l("The bank transfer of this money"), coerce=int, validators=[DataRequired()])
+
+
 class ResolveForm(BaseForm):
     note = StringField(_l("What was done"), validators=[DataRequired(), Length(max=1000)])
 
@@ -265,18 +269,27 @@ def _overdue_claims(tenant_id: int | None) -> list[tuple]:
     return [(c, intents[c.intent_id].public_id, intents[c.intent_id].reference_code) for c in claims]
 
 
+def _unmatched_transfers(tenant_id: int) -> list[BankTransfer]:
+    """The commune's transfers no payment was found for: what an overdue claim may be settled against."""
+    with all_tenants():
+        return list(db.session.scalars(
+            select(BankTransfer).where(BankTransfer.tenant_id == tenant_id, BankTransfer.status == "unmatched")
+            .order_by(BankTransfer.id.desc()).limit(PAGE_SIZE)))
+
+
 def _render_inbox(tenant_id: int | None, district: bool):
     page = _page()
     with all_tenants() if district else nullcontext():
         rows = _inbox_rows(tenant_id, page)
         total = reconciliation.inbox_count(tenant_id)
         claims = _overdue_claims(tenant_id) if page == 1 else []
+        unmatched = _unmatched_transfers(tenant_id) if claims and not district else []
     prefix = "district_" if district else ""
     return render_template(
         "payments/inbox.html", rows=rows, page=page, total=total, has_next=page * PAGE_SIZE < total, claims=claims,
         claim_days=current_app.config["PAYMENT_CLAIM_DAYS"],
         district=district, assign_form=AssignForm(), resolve_form=ResolveForm(),
-        accept_form=AcceptLateForm(),
+        accept_form=AcceptLateForm(), settle_form=SettleClaimForm(), unmatched=unmatched,
         action=(lambda name, transfer_id: url_for(f"reconciliation.{prefix}{name}", transfer_id=transfer_id)),
     )
 
@@ -360,6 +373,25 @@ def assign(transfer_id: int):
 @back_to("reconciliation.inbox")
 def accept_late(transfer_id: int):
     return _accept_late(g.tenant.id, transfer_id, url_for("reconciliation.inbox"))
+
+
+@bp.route("/c/<tenant_slug>/payments/inbox/claims/<int:claim_id>/settle", methods=["POST"])
+@commune_staff_required(*STAFF_ROLES)
+@back_to("reconciliation.inbox")
+def settle_claim(claim_id: int):
+    """An overdue confirmation by hand, settled against the transfer the bank reported for it (reconciliation
+    .settle_claim: the transfer applied as the bank's report, the claim settled, on the audit trail)."""
+    reconciliation.get_claim(claim_id, g.tenant.id)  # another commune's claim is a 404 before any form message
+    form = SettleClaimForm()
+    form.transfer.choices = [(t.id, str(t.id)) for t in _unmatched_transfers(g.tenant.id)]
+    if not form.validate_on_submit():
+        raise ValidationError(_("Choose the bank transfer of this money."), field="transfer")
+    try:
+        reconciliation.settle_claim(claim_id, form.transfer.data, g.tenant.id, current_user)
+    except DomainError as err:
+        _refused(err)
+    flash(_("The bank transfer is counted for this payment."), "success")
+    return redirect(url_for("reconciliation.inbox"))
 
 
 @bp.route("/c/<tenant_slug>/payments/inbox/<int:transfer_id>/resolve", methods=["POST"])

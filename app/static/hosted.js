@@ -1,6 +1,6 @@
 /* Hosted payment page: countdown, status polling and copy buttons.
    Everything it shows is rendered by the server first (the page works without JavaScript); this script only
-   switches #pay[data-state] (waiting | paid | expired | canceled), fills texts from data-* attributes (so they
+   switches #pay[data-state] (waiting | paid | expired | canceled | closed), fills texts from data-* attributes (so they
    arrive translated) and talks to GET <status-url> every ~2 s. No inline code: CSP is script-src 'self'. */
 (function () {
   "use strict";
@@ -138,6 +138,8 @@
     if (s.status === "succeeded") {
       fillReceipt(s.receipt);
       setState("paid");
+    } else if (s.closed) {
+      setState("closed");  /* the commune takes no payment (merged or inactive): no QR, never "waiting" */
     } else if (s.status === "canceled") {
       setState(s.cancellation_reason === "abandoned" ? "expired" : "canceled");
     }

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import storage
+from app import storage, transactions
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
 from app.text import normalize
@@ -186,7 +186,7 @@ def _artefact_values(values: dict, artefact_id: int | None) -> dict:
 def _flush_unique(message, field: str) -> None:
     """Flush in a savepoint: a unique key taken by a concurrent transaction is a Conflict, not a 500."""
     try:
-        with db.session.begin_nested():
+        with transactions.savepoint():
             db.session.flush()
     except IntegrityError:
         raise Conflict(message, field=field) from None
@@ -358,7 +358,7 @@ def record_scan(board: Board, day: date) -> None:
     if bump():
         return
     try:
-        with db.session.begin_nested():
+        with transactions.savepoint():
             db.session.add(BoardScan(board_id=board.id, day=day, scans=1))
             db.session.flush()
     except IntegrityError:

@@ -103,44 +103,38 @@ def dossier_changed(dossier: Dossier, action: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- officers' digest
 
-DIGEST_HOUR = 7  # Hà Nội time: the digest of the day is written from this hour on
 NEAR = timedelta(days=2)
 
 
 def officers_digest(now: datetime) -> int:
-    """Each officer with open dossiers due within two days gets one digest a day (its key names the day)."""
-    local = to_local(now)
-    if local.hour < DIGEST_HOUR:
-        return 0
+    """Each officer with open dossiers due within two days gets one digest a day (``notify.daily_to_staff``)."""
     from app.extensions import db
-    from tenants.scoping import tenant_context
 
-    rows = db.session.execute(
-        select(Dossier.tenant_id, Dossier.officer_id, Dossier.code, Dossier.due_at)
-        .where(Dossier.status.in_((RECEIVED.value, PROCESSING.value, AWAITING_FEE.value)),
-               Dossier.officer_id.is_not(None), Dossier.clock_paused_at.is_(None), Dossier.due_at <= now + NEAR)
-        .order_by(Dossier.tenant_id, Dossier.officer_id, Dossier.due_at)).all()
-    by_officer: dict[tuple[int, int], list] = {}
-    for row in rows:
-        by_officer.setdefault((row.tenant_id, row.officer_id), []).append(row)
-    written = 0
-    for (tenant_id, officer_id), items in by_officer.items():
-        officer = db.session.get(User, officer_id)
-        if officer is None:
-            continue
+    def recipients():
+        rows = db.session.execute(
+            select(Dossier.tenant_id, Dossier.officer_id, Dossier.code, Dossier.due_at)
+            .where(Dossier.status.in_((RECEIVED.value, PROCESSING.value, AWAITING_FEE.value)),
+                   Dossier.officer_id.is_not(None), Dossier.clock_paused_at.is_(None), Dossier.due_at <= now + NEAR)
+            .order_by(Dossier.tenant_id, Dossier.officer_id, Dossier.due_at)).all()
+        by_officer: dict[tuple[int, int], list] = {}
+        for row in rows:
+            by_officer.setdefault((row.tenant_id, row.officer_id), []).append(row)
+        for (tenant_id, officer_id), items in by_officer.items():
+            officer = db.session.get(User, officer_id)
+            if officer is None:
+                continue
 
-        def build(_locale, items=items):
-            lines = [f"- {r.code}: {format_datetime(to_local(as_utc(r.due_at)))}" for r in items[:50]]
-            return notify.Text(
-                title=_("%(n)s dossiers due within two days", n=len(items)),
-                body="\n".join([_("Dossiers you handle that are due soon or late:")] + lines),
-                reason=_("you are the officer of these dossiers."))
+            def build(_locale, items=items):
+                lines = [f"- {r.code}: {format_datetime(to_local(as_utc(r.due_at)))}" for r in items[:50]]
+                return notify.Text(
+                    title=_("%(n)s dossiers due within two days", n=len(items)),
+                    body="\n".join([_("Dossiers you handle that are due soon or late:")] + lines),
+                    reason=_("you are the officer of these dossiers."))
 
-        with tenant_context(tenant_id):
-            if notify.send_to(officer, f"officer:{officer_id}", "deadline_digest", build,
-                              key=f"onestop-digest:{tenant_id}:{officer_id}:{local:%Y-%m-%d}"):
-                written += 1
-    return written
+            yield tenant_id, officer, build
+
+    return notify.daily_to_staff(now, event="deadline_digest", who="officer", key="onestop-digest",
+                                 recipients=recipients)
 
 
 notify.periodic("onestop.officers_digest", officers_digest)

@@ -25,6 +25,26 @@ def _proven_dossier(code: str):
     return found
 
 
+def _private_file(data: bytes, mimetype: str, filename: str, *, attachment: bool = False) -> Response:
+    """A file of the applicant's own (a PDF made here, or their result as stored): never cached by a shared cache,
+    named for the browser; a stored upload is downloaded, sandboxed, never shown inline as a page of this site."""
+    response = Response(data, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'{"attachment" if attachment else "inline"}; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    if attachment:
+        response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _proven_fee_receipt(code: str):
+    """The applicant's dossier and its fee receipt (404 while there is none)."""
+    found = _proven_dossier(code)
+    receipt = receipts.receipt_of(found.id)
+    if receipt is None:
+        raise NotFound(_("No fee receipt yet."))
+    return found, receipt
+
+
 def _local(value) -> str:
     from app.clock import as_utc
     from app.formatting import to_local
@@ -75,10 +95,7 @@ def receipt_pdf(code: str):
                line(f"Lệ phí: {format_vnd(procedure.fee) if procedure.fee else 'Miễn phí'}", 3.6)),
         below=(line("Quét mã để theo dõi hồ sơ, bổ sung giấy tờ và nhận kết quả điện tử", 3.4),),
     )
-    response = Response(posters.render_pdf(sheet, "a4"), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="bien-nhan-{found.code}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _private_file(posters.render_pdf(sheet, "a4"), "application/pdf", f"bien-nhan-{found.code}.pdf")
 
 
 @lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>/supplement", methods=["POST"])
@@ -110,11 +127,8 @@ def result(code: str):
         abort(404)
     audit.record("download", table="onestop_documents", record_id=document.id,
                  details={"dossier": found.id, "by": "applicant"})
-    response = Response(data, mimetype=document.content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="ket-qua-{found.code}.{document.storage_key.rsplit(".", 1)[-1]}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    extension = document.storage_key.rsplit(".", 1)[-1]
+    return _private_file(data, document.content_type, f"ket-qua-{found.code}.{extension}", attachment=True)
 
 
 def _fee_receipt_page(found, receipt):
@@ -126,19 +140,13 @@ def _fee_receipt_page(found, receipt):
 
 @lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>/fee-receipt")
 def fee_receipt(code: str):
-    found = _proven_dossier(code)
-    receipt = receipts.receipt_of(found.id)
-    if receipt is None:
-        raise NotFound(_("No fee receipt yet."))
+    found, receipt = _proven_fee_receipt(code)
     return render_template("onestop/fee_receipt.html", **_fee_receipt_page(found, receipt))
 
 
 @lookup_bp.route("/c/<tenant_slug>/onestop/lookup/<code>/fee-receipt.pdf")
 def fee_receipt_pdf(code: str):
-    found = _proven_dossier(code)
-    receipt = receipts.receipt_of(found.id)
-    if receipt is None:
-        raise NotFound(_("No fee receipt yet."))
+    found, receipt = _proven_fee_receipt(code)
     page = _fee_receipt_page(found, receipt)
     line = posters.Line
     sheet = posters.Sheet(
@@ -155,10 +163,8 @@ def fee_receipt_pdf(code: str):
                line(f"Thời điểm thu: {_local(receipt.paid_at)} · Lập: {_local(receipt.issued_at)}", 3.4)),
         below=(line("Quét mã để tra cứu, xác thực biên lai", 3.4),),
     )
-    response = Response(posters.render_pdf(sheet, "a5"), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="bien-lai-{receipt.series}-{page["number"]}.pdf"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return _private_file(posters.render_pdf(sheet, "a5"), "application/pdf",
+                         f"bien-lai-{receipt.series}-{page['number']}.pdf")
 
 
 @lookup_bp.route("/c/<tenant_slug>/onestop/fee-receipts/<token>")

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 
 from app.cache import cached_for_visitors
-from app.errors import DomainError, NotFound, back_to
+from app.errors import DomainError, NotFound, ValidationError, back_to
 from app.extensions import db, limit_reads, limiter
 from app.clock import as_utc
 from app.links import external_url
@@ -294,18 +294,17 @@ def rate_officer(token: str):
     form = OfficerRatingForm()
     if form.validate_on_submit():
         try:
-            found = queries.get_by_code(form.code.data or "")
-        except NotFound as err:  # a code typed wrong is this form's error, not a missing page
-            form.code.errors = [str(err.message)]
-        else:
             try:
-                services.rate(found, form.level.data or "", form.reason.data or "", id_number=form.id_number.data,
-                              counter_officer_id=officer.id if officer else None)
-            except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
-                form.show_error(err)
-            else:
-                flash(_("Thank you: your rating was recorded."), "success")
-                return redirect(url_for("onestop_lookup.rate_officer", token=token))
+                found = queries.get_by_code(form.code.data or "")
+            except NotFound as err:  # a code typed wrong is this form's error, not a missing page
+                raise ValidationError(err.message, field="code") from err
+            services.rate(found, form.level.data or "", form.reason.data or "", id_number=form.id_number.data,
+                          counter_officer_id=officer.id if officer else None)
+        except DomainError as err:  # at its field, the form again (400: the boundary rolls back)
+            form.show_error(err)
+        else:
+            flash(_("Thank you: your rating was recorded."), "success")
+            return redirect(url_for("onestop_lookup.rate_officer", token=token))
     return render_template("onestop/rate_officer.html", officer=officer, ratings=statuses.RATING_LABELS,
                            form=form), (400 if form.is_submitted() else 200)
 

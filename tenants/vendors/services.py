@@ -19,12 +19,11 @@ from app.auth.passwords import hash_password
 from app.clock import utcnow
 from app.errors import Conflict, NotFound, ValidationError
 from app.extensions import db
-from app.text import normalize, slugify
+from app.text import clean_tax_code, normalize, slugify
 from tenants.vendors import invitations, payments
 from tenants.vendors.models import VENDOR_KINDS, Vendor, VendorMembership
 
 _PHONE = re.compile(r"^\+?[0-9]{8,15}$")
-_TAX_CODE = re.compile(r"^[0-9]{10}([0-9]{3})?$")
 
 
 def _text(value: str | None) -> str:
@@ -49,15 +48,13 @@ def clean_profile(business_name: str, owner_name: str, phone: str, tax_code: str
     ValidationError naming its field."""
     business_name, owner_name = _text(business_name), _text(owner_name)
     phone = _text(phone).replace(" ", "").replace(".", "")
-    tax_code = _text(tax_code).replace("-", "") or None
     if not business_name or len(business_name) > 200:
         raise ValidationError(_l("Enter the business name (200 characters at most)."), field="business_name")
     if not owner_name or len(owner_name) > 120:
         raise ValidationError(_l("Enter the owner's name (120 characters at most)."), field="owner_name")
     if not _PHONE.match(phone):
         raise ValidationError(_l("Enter a phone number of 8 to 15 digits."), field="phone")
-    if tax_code is not None and not _TAX_CODE.match(tax_code):
-        raise ValidationError(_l("A tax code has 10 or 13 digits."), field="tax_code")
+    tax_code = clean_tax_code(tax_code)  # the one rule (app/text.py): 10 digits, or 10-3 for a branch
     if kind not in VENDOR_KINDS:
         raise ValidationError(_l("Choose household business or cooperative."), field="kind")
     return {"business_name": business_name, "owner_name": owner_name, "phone": phone, "tax_code": tax_code,

@@ -151,3 +151,31 @@ def test_there_is_one_expiry_command(runner):
     """`flask payments expire` expires every purpose's intents; the marketplace has no command repeating it."""
     assert runner.invoke(args=["marketplace", "expire"]).exit_code != 0
     assert runner.invoke(args=["payments", "expire", "--help"]).exit_code == 0
+
+
+def test_a_new_order_code_that_collides_is_drawn_again(app, shop, monkeypatch):
+    p = shop["products"]
+    taken = checkout(app, [(p["binh"], 1)])
+    draws = iter([taken, taken, "DH2345ABCD"])
+    monkeypatch.setattr(services, "new_order_code", lambda: next(draws))
+    code = checkout(app, [(p["am"], 1)], phone="0912000111")
+    assert code == "DH2345ABCD"
+    assert [s["subtotal"] for s in sub_orders(app, code)] == [450_000]
+    assert len(sub_orders(app, taken)) == 1  # the first order is untouched
+    assert product_state(app, p["am"])["reserved"] == 1
+
+
+def test_a_code_that_keeps_colliding_orders_nothing_and_says_so(app, shop, monkeypatch):
+    from app.errors import Conflict
+
+    p = shop["products"]
+    taken = checkout(app, [(p["binh"], 1)])
+    monkeypatch.setattr(services, "new_order_code", lambda: taken)
+
+    def work():
+        services.checkout([(p["am"], 1)], services.clean_buyer("Trần Thị Bình", "0912000111", "Số 1 Trâu Quỳ"),
+                          timedelta(minutes=30))
+
+    with app.app_context(), pytest.raises(Conflict):
+        transactions.run(work)
+    assert product_state(app, p["am"])["reserved"] == 0 and len(sub_orders(app, taken)) == 1

@@ -180,6 +180,8 @@ def test_staff_hear_of_transfers_waiting_in_the_reconciliation_inbox(app, client
     assert post_sepay(client, sepay_payload("113000583", "CHUYEN TIEN", 10_000,
                                             gateway="VietinBank")).status_code < 300
     with app.app_context():
+        run_producers(datetime(2030, 1, 7, 6, 0, tzinfo=VN_TZ))  # before the hour of the staff's daily messages
+        assert messages(app, event="reconciliation_waiting") == []
         run_producers(datetime(2030, 1, 7, 9, 0, tzinfo=VN_TZ))
         run_producers(datetime(2030, 1, 7, 10, 0, tzinfo=VN_TZ))
     [waiting] = messages(app, event="reconciliation_waiting")

@@ -103,3 +103,15 @@ def test_an_account_of_another_commune_cannot_get_a_key(client, world, app, make
     response = post_form(client, "/c/xa-a/payments/keys/", {"account": str(foreign.id), "password": TEST_PASSWORD},
                          token_from="/c/xa-a/payments/keys/")
     assert response.status_code == 400 and 'data-testid="new-key-secret"' not in response.get_data(as_text=True)
+
+
+def test_a_wrong_password_creates_no_key_and_says_so_at_its_field(client, world):
+    login(client, "admin@a.vn")
+    page = client.get("/c/xa-a/payments/keys/?lang=en").get_data(as_text=True)
+    account_id = re.search(r'<option[^>]*value="(\d+)"', page).group(1)
+    response = post_form(client, "/c/xa-a/payments/keys/?lang=en", {"account": account_id, "password": "wrong"},
+                         token_from="/c/xa-a/payments/keys/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and "Give your password again to confirm this change." in html
+    assert 'data-testid="new-key-secret"' not in html
+    assert key_rows(client.get("/c/xa-a/payments/keys/").get_data(as_text=True)) == key_rows(page)

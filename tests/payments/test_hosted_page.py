@@ -219,7 +219,7 @@ def test_status_json_follows_the_intent(app, client, intent):
     pay(app, intent, 100_000)
     assert client.get(url).get_json() | {"now": 0} == {
         "status": "requires_action", "amount": 150_000, "amount_received": 100_000, "expires_at": intent["expires_at"],
-        "flag": "short", "cancellation_reason": None, "now": 0}
+        "flag": "short", "cancellation_reason": None, "closed": False, "now": 0}
     pay(app, intent, 50_000)
     done = client.get(url).get_json()
     assert (done["status"], done["amount_received"], done["flag"]) == ("succeeded", 150_000, None)

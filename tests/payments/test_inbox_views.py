@@ -485,3 +485,101 @@ def test_a_claim_the_bank_never_confirmed_shows_in_the_inbox_after_the_set_days(
     other = app.test_client()
     login(other, "officer@b.vn")
     assert 'data-testid="overdue-claim"' not in other.get("/c/xa-b/payments/inbox").get_data(as_text=True)
+
+
+def _overdue_claim(app, client, world) -> int:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from app.payments.models import PaymentClaim
+    from tenants.scoping import all_tenants
+
+    login(client, "officer@a.vn")
+    post_form(client, f"/c/xa-a/payments/{world['intent_a'].public_id}/confirm",
+              {"amount": "150000", "note": "Seen in the bank app"})
+    with app.app_context(), all_tenants():
+        db.session.execute(update(PaymentClaim).values(
+            claimed_at=datetime.now(timezone.utc) - timedelta(days=app.config["PAYMENT_CLAIM_DAYS"], minutes=1)))
+        db.session.commit()
+    return claims(app)[0]["id"]
+
+
+def test_an_overdue_claim_is_settled_against_the_transfer_staff_find_for_it(app, client, world):
+    claim_id = _overdue_claim(app, client, world)
+    found = arrive(app, "chuyen tien ma sai", 150_000)  # the memo was mistyped: no payment found
+    page = client.get("/c/xa-a/payments/inbox").get_data(as_text=True)
+    assert 'data-testid="settle-claim-form"' in page and f'<option value="{found}">' in page
+    response = post_form(client, f"/c/xa-a/payments/inbox/claims/{claim_id}/settle", {"transfer": str(found)},
+                         token_from="/c/xa-a/payments/inbox")
+    assert response.status_code == 302
+    [claim] = claims(app)
+    assert claim["status"] == "settled" and claim["settled_transfer_id"] == found
+    assert transfer(app, found)["status"] == "matched"
+    state = intent_state(app, world["intent_a"].public_id)
+    assert state["status"] == "succeeded" and state["amount_received"] == 150_000 and state["flag"] is None
+    assert 'data-testid="overdue-claim"' not in client.get("/c/xa-a/payments/inbox").get_data(as_text=True)
+    with app.app_context():
+        from sqlalchemy import select
+
+        from app.audit.models import AuditEntry
+        from tenants.scoping import all_tenants
+
+        with all_tenants():
+            tables = set(db.session.scalars(select(AuditEntry.table_name).where(AuditEntry.action == "update")))
+    assert {"payment_claims", "bank_transfers"} <= tables  # who settled it, on the audit trail
+    again = post_form(client, f"/c/xa-a/payments/inbox/claims/{claim_id}/settle", {"transfer": str(found)},
+                      token_from="/c/xa-a/payments/inbox")
+    assert again.status_code in (302, 400) and claims(app)[0]["settled_transfer_id"] == found
+
+
+def test_settling_a_claim_refuses_a_transfer_not_offered_and_another_communes_claim(app, client, world):
+    claim_id = _overdue_claim(app, client, world)
+    theirs = arrive(app, "khong ma", 90_000, ACCOUNT_B)
+    ours = arrive(app, "khong ma", 150_000)
+    before = (claims(app), transfers(app), intent_state(app, world["intent_a"].public_id))
+    refused = post_form(client, f"/c/xa-a/payments/inbox/claims/{claim_id}/settle?lang=en", {"transfer": str(theirs)},
+                        token_from="/c/xa-a/payments/inbox")
+    assert refused.status_code == 302 and "Choose the bank transfer of this money." in flashes(client)
+    assert (claims(app), transfers(app), intent_state(app, world["intent_a"].public_id)) == before  # nothing changed
+    other = app.test_client()
+    login(other, "officer@b.vn")
+    assert post_form(other, f"/c/xa-b/payments/inbox/claims/{claim_id}/settle", {"transfer": str(ours)},
+                     token_from="/c/xa-b/payments/inbox").status_code == 404
+    assert claims(app)[0]["status"] == "open"
+
+
+def test_two_people_settling_one_claim_at_once_settle_it_once(app, client, world, postgres):
+    """PostgreSQL: each locks its own transfer, then the intent; the second reads the claim under the intent's lock
+    and is refused, its transfer left unmatched for another decision (not counted as a second payment)."""
+    import threading
+
+    from app.auth.models import User
+    from app.errors import DomainError
+    from app.payments.bank import reconciliation
+
+    claim_id = _overdue_claim(app, client, world)
+    found = [arrive(app, f"chuyen tien {n}", 150_000) for n in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list = [None, None]
+
+    def settle(index):
+        with app.app_context():
+            actor = db.session.get(User, world["a_officer"].id)
+            barrier.wait(timeout=30)
+            try:
+                transactions.run(lambda: reconciliation.settle_claim(claim_id, found[index], world["a"].id, actor))
+                outcomes[index] = "settled"
+            except DomainError as err:
+                outcomes[index] = err.message._args[0]  # the message's English id, whatever the locale
+
+    threads = [threading.Thread(target=settle, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["The bank has already confirmed this payment.", "settled"]
+    winner = found[outcomes.index("settled")]
+    assert claims(app)[0]["settled_transfer_id"] == winner
+    assert {transfer(app, t)["status"] for t in found} == {"matched", "unmatched"}
+    assert intent_state(app, world["intent_a"].public_id)["amount_received"] == 150_000

@@ -62,6 +62,10 @@ def test_a_closed_communes_payment_page_says_so_and_serves_no_qr(app, client, ma
     page = client.get(f"/pay/{intent.public_id}?lang=en").get_data(as_text=True)
     assert 'data-testid="commune-closed"' in page and "no longer works" in page
     assert f"/pay/{intent.public_id}/qr.png" not in page
+    # the status says closed, not "waiting" (nor "canceled": nobody canceled it), and the poll agrees
+    assert 'data-state="closed">Payment closed</strong>' in page and 'data-testid="closed-panel"' in page
+    assert ">Waiting for your transfer<" not in page and ">Canceled<" not in page
+    assert client.get(f"/pay/{intent.public_id}/status").get_json()["closed"] is True
     assert client.get(f"/pay/{intent.public_id}/qr.png").status_code == 404
     assert client.get(f"/pay/{intent.public_id}/qr.svg").status_code == 404
 

@@ -25,7 +25,7 @@ FIXED = {"action": "deactivate", "size": "a4", "kind": "png"}
 # Record kinds the sweep does not make yet (their routes are listed, not silently passed).
 NOT_SWEPT_PARAMS = {"document_id", "day_off_id", "code", "token", "name"}
 SWEPT_PARAMS = {"notice_id", "user_id", "market_id", "vendor_id", "public_id", "key_id", "procedure_id", "dossier_id",
-                "product_id", "sale_id", "sub_order_id", "transfer_id",
+                "product_id", "sale_id", "sub_order_id", "transfer_id", "claim_id",
                 "relic_id", "artefact_id", "stele_id", "festival_id", "board_id"}
 
 
@@ -64,6 +64,12 @@ def b_records(app, make, monkeypatch):
         ids["sale_id"] = market_services.record_cash_sale(b_vendor.id, "20000").id
         db.session.commit()
     ids.update(heritage_records(app, b))
+    with app.app_context(), tenant_context(b):  # a confirmation by hand of B (the inbox settles it)
+        from app.auth.models import User
+        from app.payments.bank.reconciliation import confirm_by_hand
+
+        ids["claim_id"] = confirm_by_hand(intent.public_id, 30_000, db.session.get(User, b_officer.id)).id
+        db.session.commit()
     return a, ids, a_vendor.email
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.errors import NotFound, ValidationError
 from app.text import normalize
+from app import transactions
 from app.extensions import db
 from app.payments.events import emit
 from app.clock import as_utc, utcnow
@@ -156,7 +157,7 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
             occurred_at=txn.occurred_at, raw=txn.raw or {}, status="unmatched", received_at=utcnow(),
         )
         try:
-            with db.session.begin_nested():
+            with transactions.savepoint():
                 db.session.add(transfer)
                 db.session.flush()  # on PostgreSQL a concurrent twin waits here for the first to commit
         except IntegrityError:
@@ -427,11 +428,46 @@ def assign(transfer_id: int, tenant_id: int | None, intent_public_id: str, actor
         if intent is None or (tenant_id is not None and intent.tenant_id != tenant_id) or (
                 account_ids is not None and intent.account_id not in account_ids):
             raise NotFound(_l("No such payment."), field="intent")
-        transfer.tenant_id, transfer.intent_id = intent.tenant_id, intent.id
-        transfer.resolved_by_id = actor.id
-        _apply(intent, transfer)
-        db.session.flush()
-        return transfer
+        return _assign_to(transfer, intent, actor)
+
+
+def _assign_to(transfer: BankTransfer, intent: PaymentIntent, actor) -> BankTransfer:
+    """A person's decision that this transfer (locked) pays this intent (locked after it): applied as every bank
+    report is (``_apply``), recorded as theirs (``resolved_by_id``: on the audit trail)."""
+    transfer.tenant_id, transfer.intent_id = intent.tenant_id, intent.id
+    transfer.resolved_by_id = actor.id
+    _apply(intent, transfer)
+    db.session.flush()
+    return transfer
+
+
+def get_claim(claim_id: int, tenant_id: int) -> PaymentClaim:
+    """A confirmation by hand of ``tenant_id``; another commune's does not exist here (404)."""
+    with all_tenants():
+        claim = db.session.scalar(select(PaymentClaim).where(PaymentClaim.id == claim_id,
+                                                             PaymentClaim.tenant_id == tenant_id))
+    if claim is None:
+        raise NotFound(_l("No such confirmation by hand."))
+    return claim
+
+
+def settle_claim(claim_id: int, transfer_id: int, tenant_id: int, actor) -> PaymentClaim:
+    """An overdue confirmation by hand, settled against the bank transfer a person found for it in the commune's
+    inbox (a mistyped memo, say): the transfer is applied to the claim's intent as a bank report is (``_apply``),
+    so the money is counted once and the claim settled once the amount due is in; a transfer for less counts and
+    stays "short" with the claim open. Locks the transfer, then the intent (app/locks.py), and reads the claim
+    under the intent's lock: of two people settling one claim, the second is told it is settled. Flushes only."""
+    with all_tenants():
+        claim = get_claim(claim_id, tenant_id)
+        transfer = get_inbox_transfer(transfer_id, tenant_id, for_update=True)
+        if transfer.status != "unmatched":
+            raise ValidationError(_l("Only unmatched transfers can be assigned."), field="transfer")
+        intent = lock_intent(intent_id=claim.intent_id)
+        db.session.refresh(claim)
+        if claim.status != "open":
+            raise ValidationError(_l("The bank has already confirmed this payment."), field="transfer")
+        _assign_to(transfer, intent, actor)
+        return claim
 
 
 def accept_late(transfer_id: int, tenant_id: int | None, actor, *,

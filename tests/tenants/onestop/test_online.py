@@ -162,6 +162,8 @@ def test_the_receipt_lists_the_files_and_the_appointment_and_its_qr_is_the_way_b
     assert "Đỗ Thu Hà" in stranger.get(way_back).get_data(as_text=True)
     pdf = client.get(f"/c/bat-trang/onestop/lookup/{code}/receipt.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Cache-Control"] == "private, no-store"
+    assert pdf.headers["Content-Disposition"] == f'inline; filename="bien-nhan-{code}.pdf"'
 
 
 def test_without_the_proof_the_receipt_result_and_supplement_are_refused(app, sent):
@@ -169,7 +171,7 @@ def test_without_the_proof_the_receipt_result_and_supplement_are_refused(app, se
     stranger = app.test_client()
     base = f"/c/bat-trang/onestop/lookup/{code}"
     for url in (f"{base}/receipt", f"{base}/receipt?k=wrong", f"{base}/receipt.pdf", f"{base}/result",
-                f"{base}/fee-receipt"):
+                f"{base}/fee-receipt", f"{base}/fee-receipt.pdf"):
         assert stranger.get(url).status_code == 403, url
     page = stranger.get(base).get_data(as_text=True)
     assert "Đỗ Thu Hà" not in page and 'data-testid="supplement"' not in page
@@ -237,6 +239,9 @@ def test_the_electronic_result_is_downloaded_by_the_applicant_and_every_download
     for _ in range(2):
         download = client.get(f"{base}/result")
         assert download.status_code == 200 and download.data == PDF
+        assert download.headers["Content-Disposition"] == f'attachment; filename="ket-qua-{code}.pdf"'
+        assert download.headers["Cache-Control"] == "private, no-store"
+        assert download.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert app.test_client().get(f"{base}/result").status_code == 403
     with app.app_context(), tenant_context(commune):
         downloads = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "download")).all()
@@ -276,7 +281,10 @@ def test_a_paid_fee_gets_a_receipt_numbered_in_the_communes_series_with_a_qr_to_
     checked = app.test_client().get(verify).get_data(as_text=True)
     assert "0000001" in checked and "N. V. An" in checked and "001090012345" not in checked
     assert app.test_client().get("/c/bat-trang/onestop/fee-receipts/forged").status_code == 404
-    assert client.get(f"{base}/fee-receipt.pdf").data.startswith(b"%PDF")
+    pdf = client.get(f"{base}/fee-receipt.pdf")
+    assert pdf.data.startswith(b"%PDF") and pdf.headers["Cache-Control"] == "private, no-store"
+    assert pdf.headers["Content-Disposition"] == 'inline; filename="bien-lai-BL-26E-0000001.pdf"'
+    assert app.test_client().get(f"{base}/fee-receipt.pdf").status_code == 403
 
 
 # --- the look-up by code ----------------------------------------------------------------------------------------

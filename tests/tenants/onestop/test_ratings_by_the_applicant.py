@@ -121,3 +121,21 @@ def test_ratings_are_limited_per_dossier_and_per_address(app, client, monkeypatc
     same_address = [client.post(url, data={"level": "satisfied", "csrf_token": token},
                                 environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code for _ in range(6)]
     assert same_address[:3] == [302, 302, 302] and 429 in same_address
+
+
+def test_the_counter_form_refuses_at_its_fields_with_400_and_records_nothing(app, client, commune, officer, dossier):
+    """A code typed wrong and a rule the service refuses take the same path: the form again, the reason under its
+    field, status 400, nothing written (mend, item 2)."""
+    _id, code, _key = dossier
+    with app.test_request_context():
+        url = f"/c/bat-trang/onestop/rate/{proof.counter_token(commune.id, officer.id)}?lang=en"
+    token = csrf_token(client, url)
+    unknown = client.post(url, data={"code": "XX-000", "id_number": ID_NUMBER, "level": "satisfied",
+                                     "csrf_token": token})
+    html = unknown.get_data(as_text=True)
+    assert unknown.status_code == 400 and 'value="XX-000"' in html and _rating(app, commune) is None
+    assert "No dossier has this code." in html
+    no_reason = client.post(url, data={"code": code, "id_number": ID_NUMBER, "level": "unsatisfied",
+                                       "csrf_token": token})
+    assert no_reason.status_code == 400 and "Tell us why you are not satisfied." in no_reason.get_data(as_text=True)
+    assert _rating(app, commune) is None
