@@ -502,3 +502,12 @@ def current_successor(tenant: Tenant) -> Tenant:
         seen.add(tenant.id)
         tenant = tenant.successor
     return tenant
+
+
+def merged_into(tenant_id: int) -> list[Tenant]:
+    """The units merged into ``tenant_id`` (its predecessors that have ended), in the order of ``neighbours``: the
+    desk asks on every request, so one plain join without the aliases neighbours builds (issue #17)."""
+    return list(db.session.scalars(
+        select(Tenant).join(ReorganisationLine, ReorganisationLine.predecessor_id == Tenant.id)
+        .where(ReorganisationLine.successor_id == tenant_id, Tenant.valid_until.is_not(None))
+        .order_by(ReorganisationLine.id)))

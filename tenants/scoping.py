@@ -38,6 +38,7 @@ class TenantScoped:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("__tablename__"):
             _SCOPED_TABLES.add(cls.__tablename__)
+            _DECISIONS.clear()  # a statement's answer may change with a table declared later
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:
@@ -94,13 +95,42 @@ def _is_scoped(mapper) -> bool:
     return mapper is not None and issubclass(mapper.class_, TenantScoped)
 
 
-def _touches_scoped(state) -> bool:
+def _computes_touches_scoped(state) -> bool:
     """Whether a statement reads or writes a tenant-owned table anywhere: in its result columns, but also in a
     FROM, a join, a subquery, an EXISTS or a WHERE (``select(func.count()).select_from(Notice)``)."""
     if any(_is_scoped(m) for m in state.all_mappers):
         return True
     tables = find_tables(state.statement, check_columns=True, include_crud=True)
     return any(getattr(t, "name", None) in _SCOPED_TABLES for t in tables)
+
+
+# The answer above depends only on the statement's structure (its tables, joins, subqueries, columns), never on its
+# parameters' values: it is memoised by the statement's cache key, the key SQLAlchemy's own compiled cache uses (the
+# structure without the values; computed once per statement object and reused when it is compiled). A statement that
+# has no cache key (SQLAlchemy cannot cache it either) is walked every time. Bounded: emptied when full.
+_DECISIONS: dict[tuple, bool] = {}
+DECISIONS_MAX = 5000
+CHECK_DECISIONS = False  # the test suite sets it: every memoised answer is compared with a fresh walk
+
+
+class DecisionMismatch(AssertionError):
+    """The memoised scoping decision differs from the computed one (only raised with CHECK_DECISIONS)."""
+
+
+def _touches_scoped(state) -> bool:
+    cache_key = state.statement._generate_cache_key()
+    if cache_key is None:
+        return _computes_touches_scoped(state)
+    key = cache_key.key
+    decision = _DECISIONS.get(key)
+    if decision is None:
+        decision = _computes_touches_scoped(state)
+        if len(_DECISIONS) >= DECISIONS_MAX:
+            _DECISIONS.clear()
+        _DECISIONS[key] = decision
+    elif CHECK_DECISIONS and decision != _computes_touches_scoped(state):
+        raise DecisionMismatch(f"memoised scoping decision {decision} is wrong for {state.statement}")
+    return decision
 
 
 def _sets_tenant_id(statement) -> bool:
