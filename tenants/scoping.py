@@ -138,12 +138,22 @@ def _sets_tenant_id(statement) -> bool:
     return any(getattr(key, "key", key) == "tenant_id" for key in values)
 
 
-def _sync_rls(session: Session, connection=None) -> None:
-    """Write the active tenant into the current PostgreSQL transaction when it changed."""
+_UNSET = ("", "")  # no tenant, not across tenants: what a transaction starts with
+
+
+def _sync_rls(session: Session, connection=None, beginning: bool = False) -> None:
+    """Write the active tenant into the current PostgreSQL transaction when it changed.
+
+    A transaction begins with neither setting (``set_config(..., true)`` ends with the transaction, and the
+    application never sets them for a whole connection): one that begins with no tenant active writes nothing, so
+    a commune page sends ``set_config`` once, when its tenant becomes known (issue #17)."""
     connection = connection if connection is not None else session.connection()
     if connection.dialect.name != "postgresql":
         return
     wanted = (str(current_tenant_id() or ""), "on" if reading_all_tenants() else "")
+    if beginning and wanted == _UNSET:
+        connection.info["rls_settings"] = wanted
+        return
     if connection.info.get("rls_settings") == wanted:
         return
     connection.exec_driver_sql(
@@ -170,12 +180,14 @@ class TenantSession(FlaskSession):
 @event.listens_for(Session, "after_begin")
 def _on_begin(session, transaction, connection) -> None:
     connection.info.pop("rls_settings", None)  # SET LOCAL ended with the previous transaction
-    _sync_rls(session, connection)
+    session.info["rls_postgresql"] = connection.dialect.name == "postgresql"
+    _sync_rls(session, connection, beginning=True)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_queries(state) -> None:
-    _sync_rls(state.session)
+    if state.session.info.get("rls_postgresql", True):  # known once a transaction began: SQLite skips the work
+        _sync_rls(state.session)
     if state.is_column_load or not (state.is_select or state.is_update or state.is_delete or state.is_insert):
         return
     if reading_all_tenants() or state.execution_options.get("all_tenants"):
