@@ -67,6 +67,7 @@ def _login_form() -> LoginForm:
 # rendered in full (None here).
 _TOKEN_MARK = "csrf-token-to-fill-8c1f0e5a"
 _NEXT_MARK = "next-to-fill-3b7d92c4"
+_BLANK_PAGES_MAX = 16
 
 
 def _blank_login_page() -> str | None:
@@ -81,6 +82,8 @@ def _blank_login_page() -> str | None:
         page = render_template("auth/login.html", form=form)
         if page.count(_TOKEN_MARK) != 1 or page.count(_NEXT_MARK) != 1:  # not one blank form: render each time
             return None
+        if len(pages) >= _BLANK_PAGES_MAX:  # the Host header is the client's (production trusts a few only)
+            pages.clear()
         pages[key] = page
     return page.replace(_TOKEN_MARK, str(escape(generate_csrf())), 1).replace(
         _NEXT_MARK, str(escape(request.args.get("next", ""))), 1)

@@ -58,3 +58,11 @@ def test_flashed_messages_are_shown_not_cached(app, client, admin):  # noqa: F81
     page = client.get("/login").get_data(as_text=True)
     assert "Chào bạn" in page
     assert "flash-" not in client.get("/login").get_data(as_text=True)  # shown once, then the cached page
+
+
+def test_the_pages_kept_are_bounded_whatever_hosts_clients_name(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "TRUSTED_HOSTS", None)
+    app.extensions.pop("blank_login_pages", None)
+    for n in range(40):
+        assert client.get("/login", base_url=f"http://host{n}.example/").status_code == 200
+    assert 0 < len(app.extensions["blank_login_pages"]) <= 16
