@@ -66,3 +66,12 @@ def test_the_pages_kept_are_bounded_whatever_hosts_clients_name(app, client, mon
     for n in range(40):
         assert client.get("/login", base_url=f"http://host{n}.example/").status_code == 200
     assert 0 < len(app.extensions["blank_login_pages"]) <= 16
+
+
+def test_the_blank_sign_in_page_runs_no_query(app, client):
+    from tests.conftest import count_queries
+
+    client.get("/login")
+    with count_queries(app) as statements:
+        assert client.get("/login?next=/c/xa-a/desk").status_code == 200
+    assert statements == []
