@@ -25,6 +25,22 @@ class GialamFlask(Flask):
 
         return run_request(super().dispatch_request)
 
+    # Flask asks of every hook and view, on every request, whether it is a coroutine function (about a dozen
+    # inspect calls a request): the answer for a function never changes, so the plain ones are remembered (#17).
+    KNOWN_SYNC_MAX = 4096
+
+    def ensure_sync(self, func):
+        known = self.__dict__.setdefault("_known_sync", set())
+        try:
+            if func in known:
+                return func
+        except TypeError:  # an unhashable callable: asked every time, as Flask does
+            return super().ensure_sync(func)
+        answer = super().ensure_sync(func)
+        if answer is func and len(known) < self.KNOWN_SYNC_MAX:
+            known.add(func)
+        return answer
+
 
 def create_app(config: Mapping | type | None = None) -> Flask:
     app = GialamFlask(__name__, instance_path=str(INSTANCE_DIR), instance_relative_config=False)
@@ -104,6 +120,9 @@ def register_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(migrations), render_as_batch=True, compare_type=True)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Asia/Ho_Chi_Minh")
+    from app import jinja_gettext
+
+    jinja_gettext.install(app)  # the templates' _() reads the request's catalogue directly (#17)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

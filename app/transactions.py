@@ -81,9 +81,21 @@ def savepoint() -> Iterator[None]:
 
 def _commit() -> None:
     db.session.commit()
+    _run_after_commit()
+
+
+def _run_after_commit() -> None:
     callbacks = db.session.info.pop(_AFTER_COMMIT, [])
     for callback in callbacks:
         callback()
+
+
+def _untouched() -> bool:
+    """The request's session began no transaction and holds no change: committing would begin an empty transaction
+    (and run the commit hooks over nothing) only to end it. What the hooks do needs a transaction: the audit trail
+    and the cache's stamp note flushed writes, the idempotency mark is written in the work's own transaction."""
+    session = db.session()
+    return not session.in_transaction() and not (session.new or session.dirty or session.deleted)
 
 
 def _rollback() -> None:
@@ -133,7 +145,10 @@ def run_request(view: Callable[[], object]):
         try:
             response = current_app.make_response(view())
             if response.status_code < 400:
-                _commit()
+                if _untouched():  # nothing read or written: no transaction to begin only to commit (issue #17)
+                    _run_after_commit()
+                else:
+                    _commit()
             else:
                 _rollback()
             return response

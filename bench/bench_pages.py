@@ -117,6 +117,14 @@ PAGES = [
     Page("market stats JSON", "/api/c/{slug}/market/stats", cached=True),
 ]
 
+# Pages rendered per request for a signed-in user, and the catalogue JSON with a query (issue #17's rows), on the
+# demo data only (the scale setup makes no commune admin or vendor to sign in as).
+RENDERED_PAGES = [
+    Page("catalogue JSON with a query", "/api/products?per_page=24&q={search}"),
+    Page("officer's desk", "/c/{slug}/desk", login="admin.{slug}@gialam.demo", public=False),
+    Page("vendor's sales page", "/c/{slug}/market/me/sales", login="vendor.{slug}.1@gialam.demo", public=False),
+]
+
 # On the scale data (--database-url): the same pages, the district's rows measured with one connection per worker
 # (a render takes seconds with 3,321 communes: 16 connections would only queue, and time out, behind it), and
 # the district's public JSON for a month and for a year (not cached: every period is its own query).
@@ -706,10 +714,10 @@ def main() -> int:
             print("Finding the pages' values in the scale data...", flush=True)
             values, pages, results = {**setup_scale(args.database_url, directory), "data": "scale"}, SCALE_PAGES, SCALE_RESULTS
         elif args.keep and saved.exists():
-            values, pages, results = {**DEMO_VALUES, **json.loads(saved.read_text())}, PAGES, RESULTS
+            values, pages, results = {**DEMO_VALUES, **json.loads(saved.read_text())}, PAGES + RENDERED_PAGES, RESULTS
         else:
             print("Setting up the demo database...", flush=True)
-            values, pages, results = setup(directory), PAGES, RESULTS
+            values, pages, results = setup(directory), PAGES + RENDERED_PAGES, RESULTS
             saved.write_text(json.dumps(values))
         values["sepay_key"] = "bench-sepay-" + secrets.token_hex(8)
         report = measure(args, values, directory, pages)

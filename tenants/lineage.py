@@ -1092,3 +1092,12 @@ def own_figures(tenant: Tenant, start: date, end: date) -> OwnFigures:
     names = {t.id: t for t in db.session.scalars(select(Tenant).where(Tenant.id.in_([p for p, _d in merged])))} \
         if merged else {}
     return OwnFigures(tenant, end, closed, not_yet, [(names[p], day) for p, day in merged])
+
+
+def merged_into(tenant_id: int) -> list[Tenant]:
+    """The units merged into ``tenant_id`` (its predecessors that have ended), in the order of ``neighbours``: the
+    desk asks on every request, so one plain join without the aliases neighbours builds (issue #17)."""
+    return list(db.session.scalars(
+        select(Tenant).join(ReorganisationLine, ReorganisationLine.predecessor_id == Tenant.id)
+        .where(ReorganisationLine.successor_id == tenant_id, Tenant.valid_until.is_not(None))
+        .order_by(ReorganisationLine.id)))

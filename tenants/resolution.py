@@ -67,12 +67,17 @@ def init_app(app: Flask) -> None:
             # a merged commune is read-only for its staff, and refuses what citizens and shoppers would send it
             raise CommuneClosed(closed_message(tenant))
 
+    expecting: dict[str, bool] = app.extensions.setdefault("endpoints_expecting_tenant", {})
+
     @app.url_defaults
     def add_tenant_slug(endpoint, values):
         tenant = g.get("tenant")
-        if tenant is not None and "tenant_slug" not in values and app.url_map.is_endpoint_expecting(
-            endpoint, "tenant_slug"
-        ):
+        if tenant is None or "tenant_slug" in values:
+            return
+        wants = expecting.get(endpoint)
+        if wants is None:  # remembered per endpoint: the routes are all registered before the first request (#17)
+            wants = expecting[endpoint] = app.url_map.is_endpoint_expecting(endpoint, "tenant_slug")
+        if wants:
             values["tenant_slug"] = tenant.slug
 
     @app.after_request

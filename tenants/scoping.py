@@ -38,6 +38,7 @@ class TenantScoped:
         super().__init_subclass__(**kwargs)
         if cls.__dict__.get("__tablename__"):
             _SCOPED_TABLES.add(cls.__tablename__)
+            _DECISIONS.clear()  # a statement's answer may change with a table declared later
 
     @declared_attr
     def tenant_id(cls) -> Mapped[int]:
@@ -104,7 +105,7 @@ def _is_scoped(mapper) -> bool:
     return mapper is not None and issubclass(mapper.class_, TenantScoped)
 
 
-def _touches_scoped(state) -> bool:
+def _computes_touches_scoped(state) -> bool:
     """Whether a statement reads or writes a tenant-owned table anywhere: in its result columns, but also in a
     FROM, a join, a subquery, an EXISTS or a WHERE (``select(func.count()).select_from(Notice)``)."""
     if any(_is_scoped(m) for m in state.all_mappers):
@@ -113,17 +114,56 @@ def _touches_scoped(state) -> bool:
     return any(getattr(t, "name", None) in _SCOPED_TABLES for t in tables)
 
 
+# The answer above depends only on the statement's structure (its tables, joins, subqueries, columns), never on its
+# parameters' values: it is memoised by the statement's cache key, the key SQLAlchemy's own compiled cache uses (the
+# structure without the values; computed once per statement object and reused when it is compiled). A statement that
+# has no cache key (SQLAlchemy cannot cache it either) is walked every time. Bounded: emptied when full.
+_DECISIONS: dict[tuple, bool] = {}
+DECISIONS_MAX = 5000
+CHECK_DECISIONS = False  # the test suite sets it: every memoised answer is compared with a fresh walk
+
+
+class DecisionMismatch(AssertionError):
+    """The memoised scoping decision differs from the computed one (only raised with CHECK_DECISIONS)."""
+
+
+def _touches_scoped(state) -> bool:
+    cache_key = state.statement._generate_cache_key()
+    if cache_key is None:
+        return _computes_touches_scoped(state)
+    key = cache_key.key
+    decision = _DECISIONS.get(key)
+    if decision is None:
+        decision = _computes_touches_scoped(state)
+        if len(_DECISIONS) >= DECISIONS_MAX:
+            _DECISIONS.clear()
+        _DECISIONS[key] = decision
+    elif CHECK_DECISIONS and decision != _computes_touches_scoped(state):
+        raise DecisionMismatch(f"memoised scoping decision {decision} is wrong for {state.statement}")
+    return decision
+
+
 def _sets_tenant_id(statement) -> bool:
     values = getattr(statement, "_values", None) or {}
     return any(getattr(key, "key", key) == "tenant_id" for key in values)
 
 
-def _sync_rls(session: Session, connection=None) -> None:
-    """Write the active tenant into the current PostgreSQL transaction when it changed."""
+_UNSET = ("", "")  # no tenant, not across tenants: what a transaction starts with
+
+
+def _sync_rls(session: Session, connection=None, beginning: bool = False) -> None:
+    """Write the active tenant into the current PostgreSQL transaction when it changed.
+
+    A transaction begins with neither setting (``set_config(..., true)`` ends with the transaction, and the
+    application never sets them for a whole connection): one that begins with no tenant active writes nothing, so
+    a commune page sends ``set_config`` once, when its tenant becomes known (issue #17)."""
     connection = connection if connection is not None else session.connection()
     if connection.dialect.name != "postgresql":
         return
     wanted = (str(current_tenant_id() or ""), "on" if reading_all_tenants() else "")
+    if beginning and wanted == _UNSET:
+        connection.info["rls_settings"] = wanted
+        return
     if connection.info.get("rls_settings") == wanted:
         return
     connection.exec_driver_sql(
@@ -150,12 +190,14 @@ class TenantSession(FlaskSession):
 @event.listens_for(Session, "after_begin")
 def _on_begin(session, transaction, connection) -> None:
     connection.info.pop("rls_settings", None)  # SET LOCAL ended with the previous transaction
-    _sync_rls(session, connection)
+    session.info["rls_postgresql"] = connection.dialect.name == "postgresql"
+    _sync_rls(session, connection, beginning=True)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _scope_queries(state) -> None:
-    _sync_rls(state.session)
+    if state.session.info.get("rls_postgresql", True):  # known once a transaction began: SQLite skips the work
+        _sync_rls(state.session)
     if state.is_column_load or not (state.is_select or state.is_update or state.is_delete or state.is_insert):
         return
     if reading_all_tenants() or state.execution_options.get("all_tenants"):

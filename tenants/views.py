@@ -41,9 +41,9 @@ def _merged_in() -> list:
     """The desk's notice for the staff of merged units, who land here now: the units merged into this one, since
     when (tenants/lineage.py)."""
     from app.formatting import format_date
-    from tenants.lineage import neighbours
+    from tenants.lineage import merged_into
 
-    merged = [t for t in neighbours([g.tenant.id])[0][g.tenant.id] if t.valid_until is not None]
+    merged = merged_into(g.tenant.id)
     if not merged:
         return []
     return [tiles.Figure(_l("Units merged into this one since %(day)s: %(units)s",
@@ -53,7 +53,7 @@ def _merged_in() -> list:
 
 # The core's own tiles: its staff, and the way back to the public page.
 tiles.on_desk(tiles.DeskTile(
-    "staff", order=80, read=lambda: [tiles.Figure(_l("Staff accounts"), len(account_services.staff_of(g.tenant)),
+    "staff", order=80, read=lambda: [tiles.Figure(_l("Staff accounts"), account_services.staff_count(g.tenant),
                                        testid="staff-count")]))
 tiles.on_desk(tiles.DeskTile(
     "staff_accounts", order=81, roles=("commune_admin",),

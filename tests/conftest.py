@@ -22,6 +22,7 @@ from werkzeug.serving import make_server  # noqa: E402
 
 from app import _normalise_database_url, create_app  # noqa: E402
 from app.extensions import db, limiter  # noqa: E402
+from tenants import scoping  # noqa: E402
 
 APP_ROLE = "gialam_app"
 # The tests' own Redis database (TEST_REDIS_URL to choose another, e.g. for two test runs at once); tests delete only
@@ -106,6 +107,7 @@ def database(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(database):
+    scoping.CHECK_DECISIONS = True  # every memoised tenant-scoping decision of the suite is checked (issue #17)
     app = create_app(_test_settings(database["app_url"]))
     yield app
     with app.app_context():

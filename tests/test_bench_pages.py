@@ -60,7 +60,7 @@ def test_the_scale_run_loads_every_page_of_the_demo_run_and_the_district_json():
 
 def test_the_demo_values_name_everything_the_demo_pages_ask_for_besides_what_the_setup_finds():
     found_by_setup = {"slug", "qr_path", "api_key", "account_number", "product_path", "dossier_path", "sepay_key"}
-    for page in bench.PAGES:
+    for page in bench.PAGES + bench.RENDERED_PAGES:
         assert _fields(page) <= found_by_setup | set(bench.DEMO_VALUES), page.name
 
 

@@ -178,6 +178,15 @@ def staff_of(tenant, role: str | None = None) -> list[tuple[User, str]]:
     return [(user, r) for user, r in db.session.execute(query)]
 
 
+def staff_count(tenant) -> int:
+    """``len(staff_of(tenant))`` counted in SQL (the desk prints the number; issue #17): one row per staff
+    membership, as staff_of lists them."""
+    return db.session.scalar(
+        select(func.count()).select_from(Membership).join(User, Membership.user_id == User.id)
+        .where(Membership.tenant_id == tenant.id, Membership.role.in_(STAFF_ROLES))
+    )
+
+
 def get_staff_member(tenant, user_id: int, role: str) -> User:
     """A user with ``role`` in ``tenant``; any other user, including one of another commune, is NotFound."""
     user = db.session.scalar(

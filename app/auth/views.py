@@ -2,10 +2,12 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import get_locale, gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import escape
 
 from app.auth import bp, services, sessions, throttle
 from app.auth.access import home_endpoint_for
@@ -29,9 +31,11 @@ def _safe_next(target: str | None) -> str | None:
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
-    form = LoginForm()
-    form.remember.label.text = _("Keep me signed in on this device for %(days)d days",
-                                 days=current_app.config["REMEMBER_DAYS"])
+    if request.method == "GET":
+        page = _blank_login_page()
+        if page is not None:
+            return page, 200
+    form = _login_form()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
@@ -48,6 +52,42 @@ def login():
         flash(_("Wrong email, phone number or password."), "error")
         return render_template("auth/login.html", form=form), 401
     return render_template("auth/login.html", form=form), (400 if form.errors else 200)
+
+
+def _login_form() -> LoginForm:
+    form = LoginForm()
+    form.remember.label.text = _("Keep me signed in on this device for %(days)d days",
+                                 days=current_app.config["REMEMBER_DAYS"])
+    return form
+
+
+# The blank sign-in page is the same for every visitor but for its CSRF token and the `next` it carries: rendered
+# once per language (and address), then only those two values are put in per request, without building the form
+# (issue #17: the form's rendering and construction were most of the page). The token is the one the form would
+# carry (flask_wtf's generate_csrf with the same settings). A page with flashed messages, or in debug mode, is
+# rendered in full (None here).
+_TOKEN_MARK = "csrf-token-to-fill-8c1f0e5a"
+_NEXT_MARK = "next-to-fill-3b7d92c4"
+_BLANK_PAGES_MAX = 16
+
+
+def _blank_login_page() -> str | None:
+    if current_app.debug or session.get("_flashes"):
+        return None
+    pages = current_app.extensions.setdefault("blank_login_pages", {})
+    key = (str(get_locale()), request.host, request.script_root)
+    page = pages.get(key)
+    if page is None:
+        form = _login_form()
+        form.csrf_token.current_token, form.next.data = _TOKEN_MARK, _NEXT_MARK
+        page = render_template("auth/login.html", form=form)
+        if page.count(_TOKEN_MARK) != 1 or page.count(_NEXT_MARK) != 1:  # not one blank form: render each time
+            return None
+        if len(pages) >= _BLANK_PAGES_MAX:  # the Host header is the client's (production trusts a few only)
+            pages.clear()
+        pages[key] = page
+    return page.replace(_TOKEN_MARK, str(escape(generate_csrf())), 1).replace(
+        _NEXT_MARK, str(escape(request.args.get("next", ""))), 1)
 
 
 @bp.route("/logout", methods=["POST"])

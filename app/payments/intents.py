@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import locks, transactions
 from app.errors import NotFound, ValidationError
@@ -123,6 +124,9 @@ def create_intent(
                 )
                 db.session.add(intent)
                 db.session.flush()
+            # The account a lazy load would read back (same ids, so the same object of the identity map): known
+            # already, so serialising the new intent does not query for it (issue #17).
+            set_committed_value(intent, "account", account)
             break
         except IntegrityError:  # a reference code collision: draw again
             continue

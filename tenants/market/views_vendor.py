@@ -24,6 +24,11 @@ from tenants.vendors import views as vendor_views
 from tenants.vendors.access import vendor_required
 
 
+def _resolved(labels: dict) -> dict:
+    """The labels translated once for the page, not once per row they are printed on (issue #17)."""
+    return {key: str(label) for key, label in labels.items()}
+
+
 def _ledger_page(form: SaleForm, status: int = 200, confirm: int | None = None):
     f = queries.LedgerFilter.from_args(request.args)
     page = bounds.page_number(request.args)
@@ -34,8 +39,9 @@ def _ledger_page(form: SaleForm, status: int = 200, confirm: int | None = None):
     return render_template(
         "market/sales.html", vendor=vendor_services.get_vendor(g.vendor_id), form=form, filter=f, sales=sales,
         page=page, has_next=len(sales) == queries.LEDGER_PAGE, total=total, today_total=today_total, per_day=per_day,
-        per_month=per_month, status_labels=STATUS_LABELS, method_labels=METHOD_LABELS,
-        confirmation_labels=CONFIRMATION_LABELS, has_account=vendor_payments.vendor_account(g.vendor_id) is not None,
+        per_month=per_month, status_labels=_resolved(STATUS_LABELS), method_labels=_resolved(METHOD_LABELS),
+        confirmation_labels=_resolved(CONFIRMATION_LABELS),
+        has_account=vendor_payments.vendor_account(g.vendor_id) is not None,
         confirm=confirm, ceiling=services.sale_ceiling(),
     ), status
 

@@ -1,0 +1,102 @@
+"""In-process cost of the pages of bench_pages.py, per request: CPU time and Python function calls (issue #17).
+
+The HTTP ratios of bench_pages.py need a quiet machine; these two figures do not (much): CPU time of the process
+(``time.process_time``, the best of ``--rounds``) and the number of Python function calls cProfile counts, which
+does not depend on the machine's load at all. Production configuration, response cache off, Flask's test client.
+
+    .venv/bin/python bench/bench_pages.py --keep /tmp/gl --only login   # once: seeds the demo database
+    .venv/bin/python bench/profile_pages.py --keep /tmp/gl               # every page
+    .venv/bin/python bench/profile_pages.py --keep /tmp/gl --only desk --profile cumtime   # and where it goes
+
+Run it from two checkouts on the same kept database to compare code (the POST rows add intents and transfers).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import pstats
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import bench_pages  # noqa: E402
+
+
+def _client(app, page, values):
+    client = app.test_client()
+    base = "http://127.0.0.1/"
+    if page.login:
+        html = client.get("/login", base_url=base).get_data(as_text=True)
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+        answer = client.post("/login", base_url=base, data={
+            "email": page.login.format(**values), "password": values["password"], "csrf_token": token})
+        if answer.status_code != 302:
+            raise RuntimeError(f"{page.name}: could not sign in ({answer.status_code})")
+    counter = iter(range(int(time.time() * 1000), 1 << 62))
+    path = page.path.format(**values)
+    headers = {k: v.format(**values) for k, v in page.headers.items()}
+
+    def request():
+        body = page.body.format(n=next(counter), **values).encode() if page.body else None
+        return client.open(path, method=page.method, data=body, headers=headers, base_url=base)
+
+    return request
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--keep", type=Path, required=True, help="a directory bench_pages.py --keep seeded")
+    parser.add_argument("--requests", type=int, default=20, help="per round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", action="append", default=[])
+    parser.add_argument("--profile", default=None, help="print the profile sorted by this key (cumtime, tottime)")
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
+    args = parser.parse_args()
+    values = {**bench_pages.DEMO_VALUES, **json.loads((args.keep / "values.json").read_text())}
+    values["sepay_key"] = "bench-sepay-profile"
+    os.environ.update({
+        "APP_ENV": "production", "RESPONSE_CACHE": "off", "SECRET_KEY": "p" * 64, "PUBLIC_BASE_URL": "http://127.0.0.1",
+        "RATELIMIT_STORAGE_URI": args.redis, "API_RATE_LIMIT": "1000000 per second",
+        "WEBHOOK_RATE_LIMIT": "1000000 per minute", "ONESTOP_LOOKUP_RATE_LIMIT": "1000000 per second",
+        "SEPAY_API_KEY": values["sepay_key"], "DATABASE_URL": values["database_url"],
+        "UPLOAD_DIR": values["upload_dir"]})
+    from app import create_app
+
+    app = create_app()
+    pages = bench_pages.selected(bench_pages.PAGES + bench_pages.RENDERED_PAGES, args.only)
+    print(f"{'page':36} {'CPU µs':>8} {'calls':>8}")
+    for page in pages:
+        request = _client(app, page, values)
+        status = request().status_code
+        if status != page.expect:
+            raise RuntimeError(f"{page.name}: answered {status}, expected {page.expect}")
+        for _ in range(5):
+            request()
+        best = float("inf")
+        for _ in range(args.rounds):
+            started = time.process_time()
+            for _ in range(args.requests):
+                request()
+            best = min(best, (time.process_time() - started) / args.requests)
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(args.requests):
+            request()
+        profile.disable()
+        stats = pstats.Stats(profile)
+        print(f"{page.name:36} {best * 1e6:8.0f} {stats.total_calls // args.requests:8d}", flush=True)
+        if args.profile:
+            stats.sort_stats(args.profile).print_stats(30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
