@@ -44,6 +44,7 @@ from cachetools import LRUCache
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.http import parse_cookie
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +56,21 @@ _SAFE_SESSION_KEYS = frozenset({"lang", "_permanent", "_fresh"})
 _CACHEABLE_MARK = "_cached_for_visitors"
 
 
-def cached_for_visitors(*shown):
+_NO_QUERY_MARK = "_cached_without_query"
+
+
+def cached_for_visitors(*shown, without_query: bool = False):
     """Opt a view in: its 200 answers to visitors without a session are served from the response cache until a
-    commit writes one of the ``shown`` models' tables (or table names), or the communes table."""
+    commit writes one of the ``shown`` models' tables (or table names), or the communes table. ``without_query``:
+    only the address without a query string (``?lang=`` aside) is cached, for an API whose queries are unbounded
+    (``/api/products``: the catalogue's first page is cached, a search is not)."""
     tables = tuple(sorted({m if isinstance(m, str) else m.__table__.name for m in shown} | set(ALWAYS_SHOWN)))
     _WATCHED_TABLES.update(tables)
 
     def mark(view):
         setattr(view, _CACHEABLE_MARK, tables)
+        if without_query:
+            setattr(view, _NO_QUERY_MARK, True)
         return view
 
     return mark
@@ -187,6 +195,47 @@ class RedisStamp:
             raise StampUnavailable(str(error)) from error
 
 
+class MemoStamp:
+    """The generations of every watched table, read in one round trip and kept in this process for ``seconds``
+    (``RESPONSE_CACHE_GENERATION_MS``): a hit then costs no round trip at all. The bound it adds: a commit made by
+    another process (another worker, another app server) is seen here at most ``seconds`` after its bump; a commit
+    made by this process is seen at once (its bump forgets the memo). Pages are stored under the generations read
+    *before* they render, so a memo older than the data never labels an old page as new."""
+
+    def __init__(self, stamp, seconds: float, clock=time.monotonic):
+        self.stamp = stamp
+        self.kind = stamp.kind
+        self.seconds = seconds
+        self.clock = clock
+        self._memo: tuple[float, dict[str, str]] = (float("-inf"), {})  # (read at, table -> generation)
+
+    def current(self, tables: tuple[str, ...]) -> tuple[str, ...]:
+        read_at, values = self._memo
+        now = self.clock()
+        if now - read_at < self.seconds:
+            try:
+                return tuple(values[table] for table in tables)
+            except KeyError:  # a table watched since the memo was read
+                pass
+        wanted = tuple(sorted(_WATCHED_TABLES.union(tables)))
+        fresh = dict(zip(wanted, self.stamp.current(wanted), strict=True))
+        self._memo = (now, fresh)  # one assignment: threads see the old memo or the new one, never half of one
+        return tuple(fresh[table] for table in tables)
+
+    def __getattr__(self, name):  # the stamp's own attributes (its Redis client, for one)
+        return getattr(self.stamp, name)
+
+    def forget(self) -> None:
+        self._memo = (float("-inf"), {})
+
+    def bump(self, tables) -> None:
+        self.forget()
+        try:
+            self.stamp.bump(tables)
+        finally:
+            self.forget()  # a read between the two forgets may have kept the old generation
+
+
 def _redis_url(config) -> str | None:
     url = config.get("CACHE_REDIS_URL")
     if url:
@@ -212,9 +261,14 @@ def make_stamp(config, instance_path: str):
     return FileStamp(Path(instance_path) / "cache-generation")
 
 
+def _memoised(stamp, config):
+    seconds = int(config.get("RESPONSE_CACHE_GENERATION_MS", 0) or 0) / 1000
+    return MemoStamp(stamp, seconds) if seconds > 0 and stamp.kind != "memory" else stamp
+
+
 # ---------------------------------------------------------------------------------------------- the store
 class _Store:
-    """A bounded LRU of (generation, stored_at, status, headers, body) per key, for this process."""
+    """A bounded LRU of (generation, stored_at, status, headers, body, tables) per key, for this process."""
 
     def __init__(self, size: int):
         self.size = size
@@ -242,13 +296,14 @@ class ResponseCache:
         self.wsgi_app = app.wsgi_app
         self.enabled = bool(app.config.get("RESPONSE_CACHE", True))
         self.max_age = float(app.config.get("RESPONSE_CACHE_SECONDS", 600))
-        self.stamp = make_stamp(app.config, app.instance_path)
+        self.stamp = _memoised(make_stamp(app.config, app.instance_path), app.config)
         self.store = _Store(int(app.config.get("RESPONSE_CACHE_SIZE", 4096)))
         self.languages = tuple(app.config["LANGUAGES"])
         self.default_language = app.config["BABEL_DEFAULT_LOCALE"]
         self.session_cookie = app.config.get("SESSION_COOKIE_NAME", "session")
         self.remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
         self._endpoints: dict[str, tuple[str, ...]] | None = None
+        self._no_query: frozenset[str] = frozenset()
         self._serializer = None
         self.hits = 0
         self.misses = 0
@@ -257,6 +312,8 @@ class ResponseCache:
     def endpoints(self) -> dict[str, tuple[str, ...]]:
         """Endpoint -> the tables its page shows, for the views that opted in."""
         if self._endpoints is None:
+            self._no_query = frozenset(name for name, view in self.app.view_functions.items()
+                                       if getattr(view, _NO_QUERY_MARK, False))
             self._endpoints = {
                 name: getattr(view, _CACHEABLE_MARK) for name, view in self.app.view_functions.items()
                 if getattr(view, _CACHEABLE_MARK, None)
@@ -279,14 +336,12 @@ class ResponseCache:
         return True, data.get("lang")
 
     def _key(self, environ) -> tuple | None:
-        """(cache key, tables shown) for an anonymous GET to an opted-in endpoint, else None (Flask answers)."""
+        """The cache key of an anonymous GET (not yet knowing whether its endpoint opted in), else None."""
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("HTTP_AUTHORIZATION"):
             return None
         session_lang = None
         cookie_header = environ.get("HTTP_COOKIE")
         if cookie_header:
-            from werkzeug.http import parse_cookie
-
             cookies = parse_cookie(cookie_header)
             if self.remember_cookie in cookies:
                 return None
@@ -295,13 +350,6 @@ class ResponseCache:
                 anonymous, session_lang = self._session_language(session_value)
                 if not anonymous:
                     return None
-        try:
-            endpoint, _args = self.app.url_map.bind_to_environ(environ).match()
-        except Exception:  # 404, 405, redirects: Flask answers
-            return None
-        tables = self.endpoints().get(endpoint)
-        if tables is None:
-            return None
         query = environ.get("QUERY_STRING", "")
         lang = None
         if query:
@@ -311,14 +359,32 @@ class ResponseCache:
             lang = self.default_language
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         return (environ.get("wsgi.url_scheme", "http"), host, environ.get("SCRIPT_NAME", ""),
-                environ.get("PATH_INFO", ""), query, lang), tables
+                environ.get("PATH_INFO", ""), query, lang)
+
+    def _tables(self, environ) -> tuple[str, ...] | None:
+        """The tables an opted-in endpoint shows, or None when this address is not cached (Flask answers)."""
+        try:
+            endpoint, _args = self.app.url_map.bind_to_environ(environ).match()
+        except Exception:  # 404, 405, redirects: Flask answers
+            return None
+        tables = self.endpoints().get(endpoint)
+        if tables is not None and endpoint in self._no_query:
+            query = environ.get("QUERY_STRING", "")
+            if query and set(parse_qs(query, keep_blank_values=True)) - {"lang"}:
+                return None
+        return tables
 
     # Serving ----------------------------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
-        found = self._key(environ) if self.enabled else None
-        if found is None:
+        """A stored entry is looked up by its key first: a hit needs no routing, only the generations of the tables
+        stored with it (from the memo, usually). Only a miss asks the URL map whether the endpoint opted in."""
+        key = self._key(environ) if self.enabled else None
+        if key is None:
             return self.wsgi_app(environ, start_response)
-        key, tables = found
+        entry = self.store.get(key)
+        tables = entry[5] if entry is not None else self._tables(environ)
+        if tables is None:
+            return self.wsgi_app(environ, start_response)
         try:
             generation = self.stamp.current(tables)
         except StampUnavailable:  # its Redis is down (logged once by app/redis_health.py): render, store nothing
@@ -326,7 +392,6 @@ class ResponseCache:
         except Exception:
             log.exception("response cache: the generation stamp cannot be read; serving without the cache")
             return self.wsgi_app(environ, start_response)
-        entry = self.store.get(key)
         if entry is not None and entry[0] == generation and time.monotonic() - entry[1] < self.max_age:
             self.hits += 1
             if _not_modified(environ, entry[3]):
@@ -355,7 +420,7 @@ class ResponseCache:
         status = captured.get("status", "")
         headers = captured.get("headers") or []
         if status.startswith("200") and not any(name.lower() == "set-cookie" for name, _v in headers):
-            self.store.put(key, (generation, time.monotonic(), status, tuple(headers), body))
+            self.store.put(key, (generation, time.monotonic(), status, tuple(headers), body, tables))
         return [body]
 
     def bump(self, tables=None) -> None:
