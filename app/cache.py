@@ -322,7 +322,7 @@ class ResponseCache:
 
     def _session_language(self, cookie_value: str) -> tuple[bool, str | None]:
         """(anonymous?, language kept in the session) for a signed cookie session; a session with anything but
-        the language (a user id, flashes, a CSRF token) is not anonymous."""
+        the language (a user id, flashes, a CSRF token) is not anonymous (its language is not a key then)."""
         if self._serializer is None:
             self._serializer = self.app.session_interface.get_signing_serializer(self.app)
         if self._serializer is None:
@@ -331,9 +331,14 @@ class ResponseCache:
             data = self._serializer.loads(cookie_value, max_age=int(self.app.permanent_session_lifetime.total_seconds()))
         except Exception:  # a bad or expired cookie: Flask will start a new session and set a cookie
             return False, None
-        if not isinstance(data, dict) or set(data) - _SAFE_SESSION_KEYS:
+        if not isinstance(data, dict):
             return False, None
-        return True, data.get("lang")
+        lang = data.get("lang") if isinstance(data.get("lang"), str) else None
+        return not set(data) - _SAFE_SESSION_KEYS, lang
+
+    def session_language(self, cookie_value: str) -> str | None:
+        """The language kept in a signed session cookie (anyone's), or None (app/shedding.py answers in it)."""
+        return self._session_language(cookie_value)[1]
 
     def _key(self, environ) -> tuple | None:
         """The cache key of an anonymous GET (not yet knowing whether its endpoint opted in), else None."""
