@@ -114,7 +114,9 @@ class LoadShedder:
 
     def _render(self, kind: str, lang: str) -> tuple[str, bytes]:
         try:
-            with self.app.test_request_context("/", query_string={"lang": lang}):
+            # As a visitor of the public address (production trusts only its host: another would build no URL).
+            base_url = self.app.config.get("PUBLIC_BASE_URL") or None
+            with self.app.test_request_context("/", base_url=base_url, query_string={"lang": lang}):
                 from flask import render_template
                 from flask_babel import gettext
 

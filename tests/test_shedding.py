@@ -75,6 +75,14 @@ def test_a_late_request_gets_a_translated_503_with_retry_after_and_runs_nothing(
     assert gated.extensions["load_shedder"].shed == 5
 
 
+def test_the_busy_page_renders_where_only_the_public_address_is_trusted(gated, make):
+    """Production trusts only PUBLIC_BASE_URL's host: the page is rendered as on that address, not as plain text."""
+    gated.config.update(TRUSTED_HOSTS=["dichvu.example.vn"], PUBLIC_BASE_URL="https://dichvu.example.vn")
+    page = gated.test_client().get("/marketplace/", headers={**_late(), "Host": "dichvu.example.vn"})
+    assert page.status_code == 503 and page.mimetype == "text/html"
+    assert "<h1>Hệ thống đang bận</h1>" in page.get_data(as_text=True)
+
+
 def test_a_cached_page_is_served_to_a_late_request(gated, make):
     make.tenant("bat-trang", "Bát Tràng")
     client = gated.test_client()
