@@ -20,6 +20,9 @@ How it works:
   otherwise in small files of the instance folder, shared by the workers of one machine (``CACHE_STAMP=memory``
   keeps them in the process: tests and a single-process server).
 - A stored page that carries an ETag answers a matching ``If-None-Match`` with a 304, as Flask would.
+- Overloaded (app/shedding.py would refuse the request: it waited too long in the server's queue), a page whose
+  entry is stale but younger than ``RESPONSE_CACHE_SECONDS`` is answered from it with ``X-Cache: STALE`` instead
+  of a 503: in a checkout storm every order changes the stock the catalogue shows.
 - When the stamp's Redis does not answer (app/redis_health.py: one timeout, logged once, then refused at once until
   it answers), pages are rendered and nothing is stored; a bump that could not be written is owed and written
   before the next read or bump that reaches Redis, so no server serves a page older than a commit made during the
@@ -307,6 +310,7 @@ class ResponseCache:
         self._serializer = None
         self.hits = 0
         self.misses = 0
+        self.stale = 0  # stale entries answered because the load shedder would have refused the request
 
     # What may be cached ---------------------------------------------------------------------------------------
     def endpoints(self) -> dict[str, tuple[str, ...]]:
@@ -397,14 +401,14 @@ class ResponseCache:
         except Exception:
             log.exception("response cache: the generation stamp cannot be read; serving without the cache")
             return self.wsgi_app(environ, start_response)
-        if entry is not None and entry[0] == generation and time.monotonic() - entry[1] < self.max_age:
-            self.hits += 1
-            if _not_modified(environ, entry[3]):
-                start_response("304 NOT MODIFIED", [(name, value) for name, value in entry[3]
-                                                    if name.lower() not in _BODY_HEADERS] + [("X-Cache", "HIT")])
-                return [b""]
-            start_response(entry[2], [*entry[3], ("X-Cache", "HIT")])
-            return [entry[4]]
+        if entry is not None and time.monotonic() - entry[1] < self.max_age:
+            if entry[0] == generation:
+                self.hits += 1
+                return _replay(entry, environ, start_response, "HIT")
+            overdue = getattr(self.wsgi_app, "overdue", None)  # app/shedding.py: it would answer 503
+            if overdue is not None and overdue(environ):
+                self.stale += 1  # overloaded: the page as it was a moment ago beats "busy, try again"
+                return _replay(entry, environ, start_response, "STALE")
         self.misses += 1
         captured: dict = {}
 
@@ -436,6 +440,15 @@ class ResponseCache:
 
 
 _BODY_HEADERS = frozenset({"content-length", "content-type", "content-encoding"})
+
+
+def _replay(entry, environ, start_response, mark: str):
+    if _not_modified(environ, entry[3]):
+        start_response("304 NOT MODIFIED", [(name, value) for name, value in entry[3]
+                                            if name.lower() not in _BODY_HEADERS] + [("X-Cache", mark)])
+        return [b""]
+    start_response(entry[2], [*entry[3], ("X-Cache", mark)])
+    return [entry[4]]
 
 
 def _not_modified(environ, headers) -> bool:

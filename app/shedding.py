@@ -6,7 +6,9 @@ How long a request waited is ``now - X-Request-Start``: nginx sets the header wh
 proxy did) to the moment the worker queued the connection for a thread. So the wait counts the time spent behind
 other requests, which is what grows without bound in a storm.
 
-- WSGI middleware inside the response cache: a cached page is answered before this gate, even in a storm.
+- WSGI middleware inside the response cache: a cached page is answered before this gate, even in a storm; and a
+  page whose entry went stale (a checkout changed a product's stock) is answered from that entry, marked
+  ``X-Cache: STALE``, rather than refused (app/cache.py), so the catalogue stays up while checkouts storm.
 - It decides before Flask runs anything, so a shed request changed nothing; a request admitted runs to completion.
   A bank notification that is shed gets 503, which the gateways retry (docs/payments.md, "Transactions").
 - The answer is cheap: the translated page (or the JSON error for /api and /v1) is rendered once per language and
@@ -68,11 +70,16 @@ class LoadShedder:
         started = request_start(environ.get("HTTP_X_REQUEST_START"))
         return None if started is None else self.clock() - started
 
+    def overdue(self, environ) -> bool:
+        """Whether this request waited too long (it would be refused); the response cache asks it too."""
+        if self.max_wait <= 0 or environ.get("PATH_INFO", "") in EXEMPT_PATHS:
+            return False
+        waited = self.waited(environ)
+        return waited is not None and waited > self.max_wait
+
     def __call__(self, environ, start_response):
-        if self.max_wait > 0 and environ.get("PATH_INFO", "") not in EXEMPT_PATHS:
-            waited = self.waited(environ)
-            if waited is not None and waited > self.max_wait:
-                return self._refuse(environ, start_response)
+        if self.overdue(environ):
+            return self._refuse(environ, start_response)
         return self.wsgi_app(environ, start_response)
 
     # The answer ---------------------------------------------------------------------------------------------------

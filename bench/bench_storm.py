@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import secrets
 import statistics
@@ -51,6 +52,7 @@ _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_
 # ---------------------------------------------------------------------------------------------- setup
 def setup(owner_url: str, fresh: bool, products: int) -> dict:
     """The commune, vendor and products of the storm (written once), and the counts before it."""
+    os.environ.setdefault("APP_ENV", "testing")  # this process only writes the data; the server is production
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from sqlalchemy import create_engine, func, select, text
