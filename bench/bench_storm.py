@@ -250,11 +250,13 @@ async def reader(port: int, stop: asyncio.Event, record: dict) -> None:
         n += 1
         answer = await fetch(port, "GET", path)
         record["requests"].setdefault(f"catalogue {path}", []).append((answer.status, answer.seconds))
+        mark = answer.headers.get("x-cache", "rendered") if answer.status == 200 else str(answer.status)
+        record["catalogue_answers"][mark] = record["catalogue_answers"].get(mark, 0) + 1
         await asyncio.sleep(0.05)
 
 
 async def storm(port: int, values: dict, checkouts: int, readers: int) -> dict:
-    record: dict = {"requests": {}, "outcomes": [], "accepted": []}
+    record: dict = {"requests": {}, "outcomes": [], "accepted": [], "catalogue_answers": {}}
     stop = asyncio.Event()
     reading = [asyncio.create_task(reader(port, stop, record)) for _ in range(readers)]
     await asyncio.sleep(1)  # the readers' first answers: the catalogue before the storm
@@ -293,6 +295,7 @@ def summarise(record: dict) -> dict:
         outcomes[key] = outcomes.get(key, 0) + 1
     whole = [seconds for _stage, _status, seconds in record["outcomes"]]
     return {"rows": rows, "outcomes": outcomes, "storm_seconds": record["storm_seconds"],
+            "catalogue_answers": record["catalogue_answers"],
             "checkout_whole_p50_ms": _percentile(whole, 50) * 1000,
             "checkout_whole_p99_ms": _percentile(whole, 99) * 1000}
 
@@ -310,6 +313,8 @@ def table(report: dict) -> str:
                f"(3 requests) p50 {summary['checkout_whole_p50_ms']:,.0f} ms, p99 "
                f"{summary['checkout_whole_p99_ms']:,.0f} ms; outcomes: "
                + ", ".join(f"{k}: {v}" for k, v in sorted(summary["outcomes"].items())))
+    out.append("Catalogue answers (X-Cache): " + ", ".join(
+        f"{k}: {v}" for k, v in sorted(summary.get("catalogue_answers", {}).items())))
     out.append(f"Nothing lost: {check['found']}/{check['accepted']} accepted orders found with their line; "
                f"reserved stock {'equals' if check['reserved_as_expected'] else 'DIFFERS FROM'} the accepted units "
                f"{check['reserved_diff'] or ''}; orders created {check['orders_created']} "
