@@ -295,7 +295,7 @@ def summarise(record: dict) -> dict:
         outcomes[key] = outcomes.get(key, 0) + 1
     whole = [seconds for _stage, _status, seconds in record["outcomes"]]
     return {"rows": rows, "outcomes": outcomes, "storm_seconds": record["storm_seconds"],
-            "catalogue_answers": record["catalogue_answers"],
+            "catalogue_answers": record.get("catalogue_answers", {}),
             "checkout_whole_p50_ms": _percentile(whole, 50) * 1000,
             "checkout_whole_p99_ms": _percentile(whole, 99) * 1000}
 
