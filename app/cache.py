@@ -16,7 +16,9 @@ How it works:
   a stored page is a miss as soon as the generation of one of its tables changed. A dossier moving on thus leaves
   the landing page, the communes' pages and the marketplace cached; only the one-stop figures are rendered again.
 - The generations live in Redis when one is configured (``CACHE_REDIS_URL``, or the Redis of
-  ``RATELIMIT_STORAGE_URI``), one key per table read in one round trip, so several app servers share them;
+  ``RATELIMIT_STORAGE_URI``), one key per table read in one round trip, so several app servers share them; each
+  process keeps what it read for ``RESPONSE_CACHE_GENERATION_MS`` (``MemoStamp``: another process's commit shows
+  here at most that late, this process's own at once), so a hit usually costs no round trip;
   otherwise in small files of the instance folder, shared by the workers of one machine (``CACHE_STAMP=memory``
   keeps them in the process: tests and a single-process server).
 - A stored page that carries an ETag answers a matching ``If-None-Match`` with a 304, as Flask would.
