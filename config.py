@@ -177,6 +177,7 @@ class Config:
     # queue (since X-Request-Start, set by nginx or gunicorn.conf.py) gets 503 with Retry-After at once; 0: off.
     SHED_QUEUE_MS = _count("SHED_QUEUE_MS", 2000)
     SHED_RETRY_AFTER = _count("SHED_RETRY_AFTER", 2) or 1  # seconds, in the 503's Retry-After
+    SHED_SESSION_QUEUE_MS = _count("SHED_SESSION_QUEUE_MS", 4000)  # the bound for a request with a session (a cart)
     # The district dashboard's 12-month trend is kept this long per worker (0: computed on every page). At national
     # scale it is a scan of a year of every commune's records (seconds); the period's figures and table stay live.
     DISTRICT_TREND_SECONDS = _count("DISTRICT_TREND_SECONDS", 600)

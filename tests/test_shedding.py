@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def gated(app):
     """The app with shedding on (tests have it off): more than 0.5 s in the queue is too long."""
-    gated = create_app({**app.config, "SHED_QUEUE_MS": 500, "SHED_RETRY_AFTER": 3})
+    gated = create_app({**app.config, "SHED_QUEUE_MS": 500, "SHED_RETRY_AFTER": 3, "SHED_SESSION_QUEUE_MS": 0})
     yield gated
 
 
@@ -193,3 +193,15 @@ def test_an_overloaded_stale_page_is_answered_from_its_entry_instead_of_503(gate
     assert fresh.status_code == 200 and "X-Cache" not in fresh.headers
     assert "Bát Tràng Mới" in fresh.get_data(as_text=True)
     assert client.get("/api/communes", headers=_late()).status_code == 503  # never stored: nothing to fall back on
+
+
+def test_a_request_with_a_session_may_wait_longer_work_under_way_is_finished_first(app, make):
+    make.tenant("bat-trang", "Bát Tràng")
+    gated = create_app({**app.config, "SHED_QUEUE_MS": 500, "SHED_SESSION_QUEUE_MS": 3000})
+    shopper = gated.test_client()
+    shopper.get("/login")  # a session (its CSRF token), as a shopper's cart
+    assert shopper.get_cookie("session") is not None
+    assert shopper.get("/login", headers=_late(1.5)).status_code == 200  # with a session: admitted up to 3 s
+    assert shopper.get("/login", headers=_late(3.5)).status_code == 503
+    visitor = gated.test_client()
+    assert visitor.get("/login", headers=_late(1.5)).status_code == 503  # a new visitor: 0.5 s
