@@ -213,6 +213,7 @@ class MemoStamp:
         self.seconds = seconds
         self.clock = clock
         self._memo: tuple[float, dict[str, str]] = (float("-inf"), {})  # (read at, table -> generation)
+        self._bumps = 0  # bumps by this process (an int's += is not atomic across threads; any change is enough)
 
     def current(self, tables: tuple[str, ...]) -> tuple[str, ...]:
         read_at, values = self._memo
@@ -223,8 +224,10 @@ class MemoStamp:
             except KeyError:  # a table watched since the memo was read
                 pass
         wanted = tuple(sorted(_WATCHED_TABLES.union(tables)))
+        bumps = self._bumps
         fresh = dict(zip(wanted, self.stamp.current(wanted), strict=True))
-        self._memo = (now, fresh)  # one assignment: threads see the old memo or the new one, never half of one
+        if bumps == self._bumps:  # a bump by this process meanwhile: the values may predate it, keep no memo
+            self._memo = (now, fresh)  # one assignment: threads see the old memo or the new one, never half of one
         return tuple(fresh[table] for table in tables)
 
     def __getattr__(self, name):  # the stamp's own attributes (its Redis client, for one)
@@ -234,11 +237,13 @@ class MemoStamp:
         self._memo = (float("-inf"), {})
 
     def bump(self, tables) -> None:
+        self._bumps += 1
         self.forget()
         try:
             self.stamp.bump(tables)
         finally:
-            self.forget()  # a read between the two forgets may have kept the old generation
+            self._bumps += 1  # a read that began before the bump and ends after it keeps no memo
+            self.forget()
 
 
 def _redis_url(config) -> str | None:

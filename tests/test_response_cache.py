@@ -316,3 +316,23 @@ def test_the_generation_memo_is_on_in_production_and_off_in_tests(app):
     memo = _memoised(stamp, {"RESPONSE_CACHE_GENERATION_MS": 1000})
     assert isinstance(memo, MemoStamp) and memo.seconds == 1.0 and memo.client is stamp.client
     assert _memoised(stamp, {"RESPONSE_CACHE_GENERATION_MS": 0}) is stamp
+
+
+def test_a_read_that_straddles_this_processs_bump_is_not_memoised():
+    """A thread reads the generations, another bumps before the read returns: the old values must not be kept, or
+    this process would serve its own write stale for a whole period."""
+    from app.cache import MemoStamp, MemoryStamp
+
+    memo = None
+
+    class SlowStamp(MemoryStamp):
+        def current(self, tables):
+            values = super().current(tables)
+            if not getattr(self, "bumped_once", False):
+                self.bumped_once = True
+                memo.bump(("notices",))  # lands while this read is in flight
+            return values
+
+    memo = MemoStamp(SlowStamp(), 60.0)
+    before = memo.current(("notices",))
+    assert memo.current(("notices",)) != before  # read again: the bump is seen, not the straddling read's memo
