@@ -7,13 +7,13 @@ export FLASK_APP := wsgi.py
 # An unset APP_ENV means production (config.py). Each target says which configuration it runs: `make run` and its
 # steps the development one (random secrets generated once under instance/), tests and tools the testing one.
 DEV_TARGETS := run translations migrate seed serve
-TEST_TARGETS := test lint e2e bench bench-scale
+TEST_TARGETS := test lint e2e bench bench-scale bench-storm
 $(DEV_TARGETS): export APP_ENV ?= development
 $(TEST_TARGETS): export APP_ENV = testing
 # The dependency set is locked: every install uses constraints.txt (regenerate with scripts/lock.py).
 CONSTRAINTS := constraints.txt
 
-.PHONY: run test lint install install-dev translations migrate seed serve bench bench-scale e2e clean
+.PHONY: run test lint install install-dev translations migrate seed serve bench bench-scale bench-storm e2e clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,12 @@ bench: install-dev translations
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/scale_big
 bench-scale: install-dev translations
 	$(PY) bench/bench_pages.py --database-url $(BENCH_DATABASE_URL)
+
+# The 1,000-checkout storm against gunicorn on PostgreSQL (#17, bench/README.md): EMPTIES the database named by
+# STORM_DATABASE_URL (the owner's URL; --fresh drops its public schema), migrates it and writes a small catalogue.
+STORM_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/storm
+bench-storm: install-dev translations
+	$(PY) bench/bench_storm.py --database-url $(STORM_DATABASE_URL) --fresh
 
 clean:
 	rm -rf $(VENV) instance/*.sqlite* .pytest_cache

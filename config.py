@@ -169,6 +169,15 @@ class Config:
     # Whole-response cache of the public pages that are the same for every visitor (app/cache.py).
     RESPONSE_CACHE = _env("RESPONSE_CACHE", "on") != "off"
     RESPONSE_CACHE_SECONDS = _count("RESPONSE_CACHE_SECONDS", 600)  # a bound on staleness if a bump is ever lost
+    # How long a process keeps the generations it read from Redis (or the stamp files) before reading them again
+    # (0: on every request): a hit then costs no round trip. A commit made elsewhere shows on the cached pages of
+    # this process at most this late; this process's own commits show at once (#17, docs/decisions.md).
+    RESPONSE_CACHE_GENERATION_MS = _count("RESPONSE_CACHE_GENERATION_MS", 1000)
+    # Load shedding (app/shedding.py, docs/operations.md): a request that waited longer than this in the server's
+    # queue (since X-Request-Start, set by nginx or gunicorn.conf.py) gets 503 with Retry-After at once; 0: off.
+    SHED_QUEUE_MS = _count("SHED_QUEUE_MS", 2000)
+    SHED_RETRY_AFTER = _count("SHED_RETRY_AFTER", 2) or 1  # seconds, in the 503's Retry-After
+    SHED_SESSION_QUEUE_MS = _count("SHED_SESSION_QUEUE_MS", 4000)  # the bound for a request with a session (a cart)
     # The district dashboard's 12-month trend is kept this long per worker (0: computed on every page). At national
     # scale it is a scan of a year of every commune's records (seconds); the period's figures and table stay live.
     DISTRICT_TREND_SECONDS = _count("DISTRICT_TREND_SECONDS", 600)
@@ -203,6 +212,8 @@ class TestingConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     ALLOW_LOOPBACK_WEBHOOKS = True  # the delivery tests run a receiver on 127.0.0.1; tests/security switch it off
     CACHE_STAMP = "memory"
+    RESPONSE_CACHE_GENERATION_MS = 0  # every write shows at once; tests/test_response_cache.py tests the memo
+    SHED_QUEUE_MS = 0  # no shedding; tests/test_shedding.py turns it on
     DISTRICT_TREND_SECONDS = 0  # tests see every change at once; tests/district tests the keeping itself
     DEMO_PAYMENT_DAYS = 0  # seed-demo runs in many tests; tests/test_demo.py seeds the two weeks of payments
     DEMO_MARKET_DAYS = 0  # likewise: tests/tenants/market/test_demo.py seeds market sales itself

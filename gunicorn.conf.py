@@ -20,8 +20,11 @@ old ones gracefully; the master keeps the listening socket open the whole time, 
 is why the application is not preloaded into the master: a preloaded master would fork the old code again.
 """
 
+import ipaddress
 import multiprocessing
 import os
+import threading
+import time
 
 
 def _int(name: str, default: int) -> int:
@@ -74,3 +77,61 @@ def post_fork(server, worker):
 
     with app.app_context():
         db.engine.dispose(close=False)
+
+
+# ---------------------------------------------------------------------------------------------- load shedding
+# app/shedding.py answers 503 to a request that waited too long behind others; it reads the wait from X-Request-Start.
+# nginx sets that header when it reads the request (deploy/nginx.conf); without a trusted proxy in front (a client
+# could send any value), the worker sets it here to the moment it queued the connection for a thread, which is where
+# a storm's requests wait (gthread accepts up to worker_connections and queues them for `threads` threads).
+_queued = threading.local()
+
+
+def post_worker_init(worker):
+    """Note when each connection is queued for a thread (gthread's enqueue_req), and hand it to the thread that
+    serves it (handle) so that pre_request can put it in the request's headers."""
+    if not hasattr(worker, "enqueue_req") or not hasattr(worker, "handle"):
+        return  # sync workers have no queue of their own: only a proxy's header counts
+    enqueue, handle = worker.enqueue_req, worker.handle
+
+    def enqueue_req(conn):
+        conn.gialam_queued_at = time.time()
+        enqueue(conn)
+
+    def handle_conn(conn):
+        _queued.at = getattr(conn, "gialam_queued_at", None)
+        try:
+            return handle(conn)
+        finally:
+            _queued.at = None
+
+    worker.enqueue_req = enqueue_req
+    worker.handle = handle_conn
+
+
+def _trusted(worker, peer) -> bool:
+    allowed = worker.cfg.forwarded_allow_ips
+    if not isinstance(peer, tuple) or "*" in allowed:  # a UNIX socket's peer is the local proxy
+        return True
+    try:
+        address = ipaddress.ip_address(peer[0])
+    except ValueError:
+        return False
+    for entry in allowed:
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def pre_request(worker, req):
+    """X-Request-Start: a trusted proxy's is kept; otherwise it is the moment this worker queued the connection."""
+    queued_at = getattr(_queued, "at", None)
+    has_header = any(name == "X-REQUEST-START" for name, _value in req.headers)
+    if has_header and _trusted(worker, req.peer_addr):
+        return
+    req.headers = [(name, value) for name, value in req.headers if name != "X-REQUEST-START"]
+    if queued_at is not None:
+        req.headers.append(("X-REQUEST-START", f"t={queued_at:.6f}"))

@@ -62,9 +62,10 @@ def create_app(config: Mapping | type | None = None) -> Flask:
         INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
 
-    from app import cache
+    from app import cache, shedding
 
-    cache.init_app(app)  # WSGI middleware, inside ProxyFix below
+    shedding.init_app(app)  # WSGI middleware around Flask: a request that waited too long gets 503 at once
+    cache.init_app(app)  # WSGI middleware, outside the shedder (a cached page is served in a storm), inside ProxyFix
     if app.config["TRUSTED_PROXY_COUNT"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

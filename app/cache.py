@@ -16,10 +16,15 @@ How it works:
   a stored page is a miss as soon as the generation of one of its tables changed. A dossier moving on thus leaves
   the landing page, the communes' pages and the marketplace cached; only the one-stop figures are rendered again.
 - The generations live in Redis when one is configured (``CACHE_REDIS_URL``, or the Redis of
-  ``RATELIMIT_STORAGE_URI``), one key per table read in one round trip, so several app servers share them;
+  ``RATELIMIT_STORAGE_URI``), one key per table read in one round trip, so several app servers share them; each
+  process keeps what it read for ``RESPONSE_CACHE_GENERATION_MS`` (``MemoStamp``: another process's commit shows
+  here at most that late, this process's own at once), so a hit usually costs no round trip;
   otherwise in small files of the instance folder, shared by the workers of one machine (``CACHE_STAMP=memory``
   keeps them in the process: tests and a single-process server).
 - A stored page that carries an ETag answers a matching ``If-None-Match`` with a 304, as Flask would.
+- Overloaded (app/shedding.py would refuse the request: it waited too long in the server's queue), a page whose
+  entry is stale but younger than ``RESPONSE_CACHE_SECONDS`` is answered from it with ``X-Cache: STALE`` instead
+  of a 503: in a checkout storm every order changes the stock the catalogue shows.
 - When the stamp's Redis does not answer (app/redis_health.py: one timeout, logged once, then refused at once until
   it answers), pages are rendered and nothing is stored; a bump that could not be written is owed and written
   before the next read or bump that reaches Redis, so no server serves a page older than a commit made during the
@@ -44,6 +49,7 @@ from cachetools import LRUCache
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from werkzeug.http import parse_cookie
 
 log = logging.getLogger(__name__)
 
@@ -55,14 +61,21 @@ _SAFE_SESSION_KEYS = frozenset({"lang", "_permanent", "_fresh"})
 _CACHEABLE_MARK = "_cached_for_visitors"
 
 
-def cached_for_visitors(*shown):
+_NO_QUERY_MARK = "_cached_without_query"
+
+
+def cached_for_visitors(*shown, without_query: bool = False):
     """Opt a view in: its 200 answers to visitors without a session are served from the response cache until a
-    commit writes one of the ``shown`` models' tables (or table names), or the communes table."""
+    commit writes one of the ``shown`` models' tables (or table names), or the communes table. ``without_query``:
+    only the address without a query string (``?lang=`` aside) is cached, for an API whose queries are unbounded
+    (``/api/products``: the catalogue's first page is cached, a search is not)."""
     tables = tuple(sorted({m if isinstance(m, str) else m.__table__.name for m in shown} | set(ALWAYS_SHOWN)))
     _WATCHED_TABLES.update(tables)
 
     def mark(view):
         setattr(view, _CACHEABLE_MARK, tables)
+        if without_query:
+            setattr(view, _NO_QUERY_MARK, True)
         return view
 
     return mark
@@ -187,6 +200,52 @@ class RedisStamp:
             raise StampUnavailable(str(error)) from error
 
 
+class MemoStamp:
+    """The generations of every watched table, read in one round trip and kept in this process for ``seconds``
+    (``RESPONSE_CACHE_GENERATION_MS``): a hit then costs no round trip at all. The bound it adds: a commit made by
+    another process (another worker, another app server) is seen here at most ``seconds`` after its bump; a commit
+    made by this process is seen at once (its bump forgets the memo). Pages are stored under the generations read
+    *before* they render, so a memo older than the data never labels an old page as new."""
+
+    def __init__(self, stamp, seconds: float, clock=time.monotonic):
+        self.stamp = stamp
+        self.kind = stamp.kind
+        self.seconds = seconds
+        self.clock = clock
+        self._memo: tuple[float, dict[str, str]] = (float("-inf"), {})  # (read at, table -> generation)
+        self._bumps = 0  # bumps by this process (an int's += is not atomic across threads; any change is enough)
+
+    def current(self, tables: tuple[str, ...]) -> tuple[str, ...]:
+        read_at, values = self._memo
+        now = self.clock()
+        if now - read_at < self.seconds:
+            try:
+                return tuple(values[table] for table in tables)
+            except KeyError:  # a table watched since the memo was read
+                pass
+        wanted = tuple(sorted(_WATCHED_TABLES.union(tables)))
+        bumps = self._bumps
+        fresh = dict(zip(wanted, self.stamp.current(wanted), strict=True))
+        if bumps == self._bumps:  # a bump by this process meanwhile: the values may predate it, keep no memo
+            self._memo = (now, fresh)  # one assignment: threads see the old memo or the new one, never half of one
+        return tuple(fresh[table] for table in tables)
+
+    def __getattr__(self, name):  # the stamp's own attributes (its Redis client, for one)
+        return getattr(self.stamp, name)
+
+    def forget(self) -> None:
+        self._memo = (float("-inf"), {})
+
+    def bump(self, tables) -> None:
+        self._bumps += 1
+        self.forget()
+        try:
+            self.stamp.bump(tables)
+        finally:
+            self._bumps += 1  # a read that began before the bump and ends after it keeps no memo
+            self.forget()
+
+
 def _redis_url(config) -> str | None:
     url = config.get("CACHE_REDIS_URL")
     if url:
@@ -212,9 +271,14 @@ def make_stamp(config, instance_path: str):
     return FileStamp(Path(instance_path) / "cache-generation")
 
 
+def _memoised(stamp, config):
+    seconds = int(config.get("RESPONSE_CACHE_GENERATION_MS", 0) or 0) / 1000
+    return MemoStamp(stamp, seconds) if seconds > 0 and stamp.kind != "memory" else stamp
+
+
 # ---------------------------------------------------------------------------------------------- the store
 class _Store:
-    """A bounded LRU of (generation, stored_at, status, headers, body) per key, for this process."""
+    """A bounded LRU of (generation, stored_at, status, headers, body, tables) per key, for this process."""
 
     def __init__(self, size: int):
         self.size = size
@@ -242,21 +306,25 @@ class ResponseCache:
         self.wsgi_app = app.wsgi_app
         self.enabled = bool(app.config.get("RESPONSE_CACHE", True))
         self.max_age = float(app.config.get("RESPONSE_CACHE_SECONDS", 600))
-        self.stamp = make_stamp(app.config, app.instance_path)
+        self.stamp = _memoised(make_stamp(app.config, app.instance_path), app.config)
         self.store = _Store(int(app.config.get("RESPONSE_CACHE_SIZE", 4096)))
         self.languages = tuple(app.config["LANGUAGES"])
         self.default_language = app.config["BABEL_DEFAULT_LOCALE"]
         self.session_cookie = app.config.get("SESSION_COOKIE_NAME", "session")
         self.remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
         self._endpoints: dict[str, tuple[str, ...]] | None = None
+        self._no_query: frozenset[str] = frozenset()
         self._serializer = None
         self.hits = 0
         self.misses = 0
+        self.stale = 0  # stale entries answered because the load shedder would have refused the request
 
     # What may be cached ---------------------------------------------------------------------------------------
     def endpoints(self) -> dict[str, tuple[str, ...]]:
         """Endpoint -> the tables its page shows, for the views that opted in."""
         if self._endpoints is None:
+            self._no_query = frozenset(name for name, view in self.app.view_functions.items()
+                                       if getattr(view, _NO_QUERY_MARK, False))
             self._endpoints = {
                 name: getattr(view, _CACHEABLE_MARK) for name, view in self.app.view_functions.items()
                 if getattr(view, _CACHEABLE_MARK, None)
@@ -265,7 +333,7 @@ class ResponseCache:
 
     def _session_language(self, cookie_value: str) -> tuple[bool, str | None]:
         """(anonymous?, language kept in the session) for a signed cookie session; a session with anything but
-        the language (a user id, flashes, a CSRF token) is not anonymous."""
+        the language (a user id, flashes, a CSRF token) is not anonymous (its language is not a key then)."""
         if self._serializer is None:
             self._serializer = self.app.session_interface.get_signing_serializer(self.app)
         if self._serializer is None:
@@ -274,19 +342,22 @@ class ResponseCache:
             data = self._serializer.loads(cookie_value, max_age=int(self.app.permanent_session_lifetime.total_seconds()))
         except Exception:  # a bad or expired cookie: Flask will start a new session and set a cookie
             return False, None
-        if not isinstance(data, dict) or set(data) - _SAFE_SESSION_KEYS:
+        if not isinstance(data, dict):
             return False, None
-        return True, data.get("lang")
+        lang = data.get("lang") if isinstance(data.get("lang"), str) else None
+        return not set(data) - _SAFE_SESSION_KEYS, lang
+
+    def session_language(self, cookie_value: str) -> str | None:
+        """The language kept in a signed session cookie (anyone's), or None (app/shedding.py answers in it)."""
+        return self._session_language(cookie_value)[1]
 
     def _key(self, environ) -> tuple | None:
-        """(cache key, tables shown) for an anonymous GET to an opted-in endpoint, else None (Flask answers)."""
+        """The cache key of an anonymous GET (not yet knowing whether its endpoint opted in), else None."""
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("HTTP_AUTHORIZATION"):
             return None
         session_lang = None
         cookie_header = environ.get("HTTP_COOKIE")
         if cookie_header:
-            from werkzeug.http import parse_cookie
-
             cookies = parse_cookie(cookie_header)
             if self.remember_cookie in cookies:
                 return None
@@ -295,13 +366,6 @@ class ResponseCache:
                 anonymous, session_lang = self._session_language(session_value)
                 if not anonymous:
                     return None
-        try:
-            endpoint, _args = self.app.url_map.bind_to_environ(environ).match()
-        except Exception:  # 404, 405, redirects: Flask answers
-            return None
-        tables = self.endpoints().get(endpoint)
-        if tables is None:
-            return None
         query = environ.get("QUERY_STRING", "")
         lang = None
         if query:
@@ -311,14 +375,32 @@ class ResponseCache:
             lang = self.default_language
         host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
         return (environ.get("wsgi.url_scheme", "http"), host, environ.get("SCRIPT_NAME", ""),
-                environ.get("PATH_INFO", ""), query, lang), tables
+                environ.get("PATH_INFO", ""), query, lang)
+
+    def _tables(self, environ) -> tuple[str, ...] | None:
+        """The tables an opted-in endpoint shows, or None when this address is not cached (Flask answers)."""
+        try:
+            endpoint, _args = self.app.url_map.bind_to_environ(environ).match()
+        except Exception:  # 404, 405, redirects: Flask answers
+            return None
+        tables = self.endpoints().get(endpoint)
+        if tables is not None and endpoint in self._no_query:
+            query = environ.get("QUERY_STRING", "")
+            if query and set(parse_qs(query, keep_blank_values=True)) - {"lang"}:
+                return None
+        return tables
 
     # Serving ----------------------------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
-        found = self._key(environ) if self.enabled else None
-        if found is None:
+        """A stored entry is looked up by its key first: a hit needs no routing, only the generations of the tables
+        stored with it (from the memo, usually). Only a miss asks the URL map whether the endpoint opted in."""
+        key = self._key(environ) if self.enabled else None
+        if key is None:
             return self.wsgi_app(environ, start_response)
-        key, tables = found
+        entry = self.store.get(key)
+        tables = entry[5] if entry is not None else self._tables(environ)
+        if tables is None:
+            return self.wsgi_app(environ, start_response)
         try:
             generation = self.stamp.current(tables)
         except StampUnavailable:  # its Redis is down (logged once by app/redis_health.py): render, store nothing
@@ -326,15 +408,14 @@ class ResponseCache:
         except Exception:
             log.exception("response cache: the generation stamp cannot be read; serving without the cache")
             return self.wsgi_app(environ, start_response)
-        entry = self.store.get(key)
-        if entry is not None and entry[0] == generation and time.monotonic() - entry[1] < self.max_age:
-            self.hits += 1
-            if _not_modified(environ, entry[3]):
-                start_response("304 NOT MODIFIED", [(name, value) for name, value in entry[3]
-                                                    if name.lower() not in _BODY_HEADERS] + [("X-Cache", "HIT")])
-                return [b""]
-            start_response(entry[2], [*entry[3], ("X-Cache", "HIT")])
-            return [entry[4]]
+        if entry is not None and time.monotonic() - entry[1] < self.max_age:
+            if entry[0] == generation:
+                self.hits += 1
+                return _replay(entry, environ, start_response, "HIT")
+            overdue = getattr(self.wsgi_app, "overdue", None)  # app/shedding.py: it would answer 503
+            if overdue is not None and overdue(environ):
+                self.stale += 1  # overloaded: the page as it was a moment ago beats "busy, try again"
+                return _replay(entry, environ, start_response, "STALE")
         self.misses += 1
         captured: dict = {}
 
@@ -355,7 +436,7 @@ class ResponseCache:
         status = captured.get("status", "")
         headers = captured.get("headers") or []
         if status.startswith("200") and not any(name.lower() == "set-cookie" for name, _v in headers):
-            self.store.put(key, (generation, time.monotonic(), status, tuple(headers), body))
+            self.store.put(key, (generation, time.monotonic(), status, tuple(headers), body, tables))
         return [body]
 
     def bump(self, tables=None) -> None:
@@ -366,6 +447,15 @@ class ResponseCache:
 
 
 _BODY_HEADERS = frozenset({"content-length", "content-type", "content-encoding"})
+
+
+def _replay(entry, environ, start_response, mark: str):
+    if _not_modified(environ, entry[3]):
+        start_response("304 NOT MODIFIED", [(name, value) for name, value in entry[3]
+                                            if name.lower() not in _BODY_HEADERS] + [("X-Cache", mark)])
+        return [b""]
+    start_response(entry[2], [*entry[3], ("X-Cache", mark)])
+    return [entry[4]]
 
 
 def _not_modified(environ, headers) -> bool:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import gettext as _
 
+from app.cache import cached_for_visitors
 from marketplace import api_bp, queries
 from marketplace.statuses import category
+from marketplace.views_public import SHOWN
 from tenants.queries import get_by_slug
 
 
@@ -26,6 +28,7 @@ def _positive(name: str, default: int, maximum: int):
 
 
 @api_bp.get("/products")
+@cached_for_visitors(*SHOWN, without_query=True)  # the catalogue's first page; a query is rendered (unbounded keys)
 def products():
     q = request.args.get("q", "")
     if len(q) > 100:

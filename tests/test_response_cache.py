@@ -203,3 +203,136 @@ def test_an_unwritable_stamp_file_means_no_cache_not_a_crash(tmp_path):
     blocked.write_text("x")
     stamp = FileStamp(blocked / "stamp")  # its folder cannot be created
     assert stamp.current(("tenants",)) != stamp.current(("tenants",))  # never the same twice: nothing can match
+
+
+# ---------------------------------------------------------------------------------------------- issue #17
+def test_a_hit_answers_what_flask_renders_body_and_headers(app, client, make):
+    """The middleware's answer to a hit is the page Flask renders (the cache off), byte for byte, with the same
+    headers (X-Cache aside)."""
+    make.tenant("bat-trang", "Bát Tràng")
+    cache = _cache(app)
+    for path in ("/", "/c/bat-trang/", "/api/communes", "/api/products", "/marketplace/"):
+        client.get(path)
+        hit, _sql, was_hit = _get(app, client, path)
+        assert was_hit, path
+        cache.enabled = False
+        try:
+            rendered = client.get(path)
+        finally:
+            cache.enabled = True
+        assert hit.get_data() == rendered.get_data(), path
+        assert hit.status == rendered.status
+        assert hit.headers.pop("X-Cache") == "HIT"
+        assert sorted(hit.headers.items()) == sorted(rendered.headers.items()), path
+
+
+def test_the_catalogue_json_is_cached_without_a_query_and_a_stock_change_shows_at_once(app, client, make):
+    from tests.marketplace.helpers import make_product, make_vendor
+
+    tenant = make.tenant("bat-trang", "Bát Tràng")
+    vendor = make_vendor(app, tenant)
+    product = make_product(app, tenant, vendor, stock=7)
+    first = client.get("/api/products").get_json()
+    assert first["items"][0]["stock"] == 7
+    assert _get(app, client, "/api/products")[2]
+    assert _get(app, client, "/api/products?lang=en")[0].status_code == 200
+    assert _get(app, client, "/api/products?lang=en")[2]  # the language is not a query
+    for query in ("?per_page=24", "?q=gom", "?page=1", "?per_page="):  # searches and pages are rendered each time
+        client.get("/api/products" + query)
+        assert not _get(app, client, "/api/products" + query)[2], query
+    from marketplace.models import Product
+    from tenants.scoping import tenant_context
+
+    with app.app_context(), tenant_context(tenant):
+        db.session.execute(update(Product).where(Product.id == product).values(stock=3))
+        db.session.commit()
+    response, _sql, hit = _get(app, client, "/api/products")
+    assert not hit and response.get_json()["items"][0]["stock"] == 3
+
+
+def test_a_hit_needs_no_routing_and_no_stamp_round_trip_within_the_memo(app, make):
+    """With the memo on, a hit reads the generations once per period for every table, not once per request, and
+    does not ask the URL map."""
+    from app.cache import MemoStamp, MemoryStamp
+
+    make.tenant("bat-trang", "Bát Tràng")
+    cache = _cache(app)
+    reads = []
+
+    class CountingStamp(MemoryStamp):
+        def current(self, tables):
+            reads.append(tables)
+            return super().current(tables)
+
+    now = [100.0]
+    inner = CountingStamp()
+    saved = cache.stamp
+    cache.stamp = MemoStamp(inner, 1.0, clock=lambda: now[0])
+    try:
+        client = app.test_client()
+        client.get("/c/bat-trang/")
+        assert len(reads) == 1
+        matched = []
+        original = app.url_map.bind_to_environ
+        app.url_map.bind_to_environ = lambda *a, **k: matched.append(1) or original(*a, **k)
+        try:
+            for _ in range(5):
+                assert _get(app, client, "/c/bat-trang/")[2]
+        finally:
+            del app.url_map.bind_to_environ
+        assert matched == [] and len(reads) == 1
+        now[0] += 1.0  # the memo expired: one read of every watched table
+        assert _get(app, client, "/c/bat-trang/")[2]
+        assert len(reads) == 2 and "tenants" in reads[1] and len(reads[1]) > 1
+    finally:
+        cache.stamp = saved
+
+
+def test_the_memo_bounds_what_another_process_writes_and_sees_its_own_writes_at_once():
+    """Two servers sharing one stamp: a bump on one is seen by the other's memo after at most its period; a bump
+    made through a memo is seen by that memo at once."""
+    from app.cache import MemoStamp, MemoryStamp
+
+    shared = MemoryStamp()
+    now = [0.0]
+    one = MemoStamp(shared, 0.5, clock=lambda: now[0])
+    other = MemoStamp(shared, 0.5, clock=lambda: now[0])
+    before = other.current(("notices", "tenants"))
+    assert one.current(("notices", "tenants")) == before
+    one.bump(("notices",))
+    assert one.current(("notices", "tenants")) != before  # its own write: at once
+    now[0] = 0.49
+    assert other.current(("notices", "tenants")) == before  # within the bound: the old generation
+    now[0] = 0.5
+    fresh = other.current(("notices", "tenants"))
+    assert fresh != before and fresh == one.current(("notices", "tenants"))  # at the bound: the new one
+
+
+def test_the_generation_memo_is_on_in_production_and_off_in_tests(app):
+    from app.cache import MemoStamp, RedisStamp, _memoised
+
+    assert not isinstance(_cache(app).stamp, MemoStamp)  # tests see every write at once
+    stamp = RedisStamp("redis://127.0.0.1:1/0", "k")
+    memo = _memoised(stamp, {"RESPONSE_CACHE_GENERATION_MS": 1000})
+    assert isinstance(memo, MemoStamp) and memo.seconds == 1.0 and memo.client is stamp.client
+    assert _memoised(stamp, {"RESPONSE_CACHE_GENERATION_MS": 0}) is stamp
+
+
+def test_a_read_that_straddles_this_processs_bump_is_not_memoised():
+    """A thread reads the generations, another bumps before the read returns: the old values must not be kept, or
+    this process would serve its own write stale for a whole period."""
+    from app.cache import MemoStamp, MemoryStamp
+
+    memo = None
+
+    class SlowStamp(MemoryStamp):
+        def current(self, tables):
+            values = super().current(tables)
+            if not getattr(self, "bumped_once", False):
+                self.bumped_once = True
+                memo.bump(("notices",))  # lands while this read is in flight
+            return values
+
+    memo = MemoStamp(SlowStamp(), 60.0)
+    before = memo.current(("notices",))
+    assert memo.current(("notices",)) != before  # read again: the bump is seen, not the straddling read's memo

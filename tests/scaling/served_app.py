@@ -42,7 +42,17 @@ def release():
     return {"release": RELEASE, "pid": os.getpid()}
 
 
+@uploads.get("/slow")
+def slow():
+    """Holds its thread for ?seconds= (tests/test_shedding.py saturates a one-thread worker with it)."""
+    import time
+
+    time.sleep(min(float(request.args.get("seconds", "1")), 5))
+    return {"slept": True}
+
+
 app.register_blueprint(uploads)
 from app.extensions import csrf  # noqa: E402
 
 csrf.exempt(uploads)
+
