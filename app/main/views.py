@@ -8,10 +8,25 @@ from flask import render_template
 from app.cache import cached_for_visitors
 
 
+LANDING_ALL_UP_TO = 60  # up to this many communes the landing page lists them all (a district: 22), filtered in place
+LANDING_MATCHES = 60  # beyond it, the communes of one district or of a search, at most this many
+
+
 @bp.route("/")
 @cached_for_visitors()  # the communes, nothing else
 def index():
-    return render_template("main/index.html", communes=tenant_queries.list_active())
+    """Every commune when they are few (a district's); at a province's or the nation's size (3,321) the provinces
+    and their districts, a search, and the communes of the district or search chosen (``?district=``, ``?q=``)."""
+    total = tenant_queries.count_active()
+    if total <= LANDING_ALL_UP_TO:
+        return render_template("main/index.html", communes=tenant_queries.list_active(), total=total, grouped=False)
+    q = request.args.get("q", "").replace("\x00", "").strip()[:100]
+    district = request.args.get("district", "").strip()[:10]
+    groups = tenant_queries.active_districts()
+    found, shown = (tenant_queries.find_active(q, district, limit=LANDING_MATCHES) if q or district else (0, None))
+    chosen = next((name for _p, districts in groups for code, name, _n in districts if code == district), None)
+    return render_template("main/index.html", communes=shown, total=total, grouped=True, groups=groups, q=q,
+                           district=district, district_name=chosen, found=found)
 
 
 @bp.route("/lang/<code>", methods=["GET", "POST"])
@@ -58,11 +73,11 @@ def api_communes():
         return jsonify({"error": {"message": _("Give the date as YYYY-MM-DD."), "param": "on"}}), 400
     page = _positive("page", 1, 1_000_000)
     if page is None:
-        return jsonify({"error": {"message": _("Give the page as a whole number from 1."), "param": "page"}}), 400
+        return jsonify({"error": {"message": _("page must be a whole number of at least 1."), "param": "page"}}), 400
     per_page = _positive("per_page", COMMUNES_PER_PAGE, COMMUNES_MAX_PER_PAGE)
     if per_page is None:
-        return jsonify({"error": {"message": _("Give per_page as a whole number from 1 to %(n)s.",
-                                               n=COMMUNES_MAX_PER_PAGE), "param": "per_page"}}), 400
+        return jsonify({"error": {"message": _("per_page must be a whole number from 1 to %(max)s.",
+                                               max=COMMUNES_MAX_PER_PAGE), "param": "per_page"}}), 400
     q = request.args.get("q", "").replace("\x00", "")[:100]
     district = request.args.get("district", "")[:10]
     total, units = tenant_queries.in_force_page(day, offset=(page - 1) * per_page, limit=per_page, q=q,
