@@ -8,6 +8,7 @@ no CSRF token so that catalogue pages stay the same for every visitor; checkout 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import (
@@ -37,6 +38,7 @@ from marketplace import bp, cart, images, payments, queries, services
 from marketplace.forms import CheckoutForm, FindOrderForm
 from marketplace.models import Product
 from marketplace.statuses import AWAITING_PAYMENT, CATEGORIES, category, status_label
+from tenants import queries as tenant_queries
 from tenants.vendors.access import vendor_of
 from tenants.vendors.models import Vendor
 
@@ -119,15 +121,15 @@ def index():
 @cached_for_visitors(*SHOWN)
 def search():
     q = (request.args.get("q") or "")[:100]
-    commune = request.args.get("commune") or None
     cat = request.args.get("category") or None
     if cat and category(cat) is None:
         cat = None
     sort = _sort("relevance" if q else "newest")
+    commune, communes = _commune_filter(queries.search_communes(q, cat), request.args.get("commune") or None)
     page = queries.public_search(q=q, commune=commune, category=cat, sort=sort, page=_page_number(),
                                  per_page=PER_PAGE)
     return _render("marketplace/search.html", page=page, q=q, commune=commune, category_slug=cat, sort=sort,
-                   communes=_with_chosen(queries.search_communes(q, cat), commune))
+                   communes=communes)
 
 
 def _with_chosen(communes: list[tuple], chosen: str | None) -> list[tuple]:
@@ -138,6 +140,47 @@ def _with_chosen(communes: list[tuple], chosen: str | None) -> list[tuple]:
     return sorted([*communes, known[chosen]], key=lambda c: (c[1], c[0])) if chosen in known else communes
 
 
+COMMUNE_OPTIONS_MAX = 60  # up to this many communes with results, the filter is a list of them; beyond, a text field
+COMMUNE_SUGGESTIONS = 12
+
+
+@dataclass
+class CommuneFilter:
+    """What the search page's commune filter shows: ``options`` (slug, name, kind, results) for a list, or, when more
+    communes than COMMUNE_OPTIONS_MAX have results (3,321 at national scale: a 190 KB list on every page), a text
+    field (``with_results`` communes have some) with the ``chosen`` commune, or the ``suggestions`` a typed name
+    matched, or ``unknown`` when it matched none."""
+
+    options: list[tuple] | None = None
+    with_results: int = 0
+    chosen: tuple | None = None
+    suggestions: list | None = None
+    unknown: str | None = None
+
+
+def _commune_filter(communes: list[tuple], asked: str | None) -> tuple[str | None, CommuneFilter]:
+    """(the commune slug to search in, the filter to show) for ``?commune=``: a slug, or in the text field a name
+    (with or without accents) or a code, resolved to the one active commune it names."""
+    if len(communes) <= COMMUNE_OPTIONS_MAX:
+        return asked, CommuneFilter(options=_with_chosen(communes, asked))
+    shown = CommuneFilter(with_results=len(communes))
+    if not asked:
+        return None, shown
+    results = {slug: n for slug, _name, _kind, n in communes}
+    found, candidates = tenant_queries.find_active(asked, limit=COMMUNE_SUGGESTIONS)
+    exact = next((t for t in candidates if t.slug == asked), None)
+    if exact is None and found == 1:
+        exact = candidates[0]
+    if exact is not None:
+        shown.chosen = (exact.slug, exact.name, exact.kind, results.get(exact.slug, 0))
+        return exact.slug, shown
+    if candidates:
+        shown.suggestions = [(t, results.get(t.slug, 0)) for t in candidates]
+    else:
+        shown.unknown = asked[:100]
+    return None, shown
+
+
 @bp.route("/category/<slug>")
 @cached_for_visitors(*SHOWN)
 def category_page(slug: str):
@@ -145,10 +188,10 @@ def category_page(slug: str):
     if cat is None:
         abort(404)
     sort = _sort()
-    commune = request.args.get("commune") or None
+    commune, communes = _commune_filter(queries.search_communes("", slug), request.args.get("commune") or None)
     page = queries.public_search(category=slug, commune=commune, sort=sort, page=_page_number(), per_page=PER_PAGE)
     return _render("marketplace/search.html", page=page, q="", commune=commune, category_slug=slug, sort=sort,
-                   communes=_with_chosen(queries.search_communes("", slug), commune), heading=cat.label)
+                   communes=communes, heading=cat.label)
 
 
 @bp.route("/p/<commune_slug>/<slug>")
