@@ -170,7 +170,7 @@ def public_home(limit: int = 8) -> dict:
             "communes": public_communes()}
 
 
-def public_communes() -> list[tuple[str, str, str, int]]:
+def public_communes(limit: int | None = None) -> list[tuple[str, str, str, int]]:
     """(slug, name, kind, products) of the active communes with published products of active vendors, for the
     filter and the home page: a sum of the counts the database keeps (``CatalogueCount``), not a count of every
     product."""
@@ -180,19 +180,21 @@ def public_communes() -> list[tuple[str, str, str, int]]:
             select(Tenant.slug, Tenant.name, Tenant.kind, products)
             .join(CatalogueCount, CatalogueCount.tenant_id == Tenant.id).where(Tenant.status == "active")
             .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).having(products > 0)
-            .order_by(Tenant.name, Tenant.slug)
+            .order_by(Tenant.name, Tenant.slug).limit(limit)
         ).all()
     return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
 
 
-def search_communes(q: str = "", category: str | None = None) -> list[tuple[str, str, str, int]]:
+def search_communes(q: str = "", category: str | None = None,
+                    limit: int | None = None) -> list[tuple[str, str, str, int]]:
     """(slug, name, kind, results) of the communes where the current search (text and group, any commune) finds
     products, for the search page's commune filter (#19 item 11: the filter showed catalogue totals). Without a
-    text query: the kept counts of the group; with one: the matches counted per commune (one query)."""
+    text query: the kept counts of the group; with one: the matches counted per commune (one query). ``limit``: the
+    first that many (in name order) only."""
     q = (q or "").replace("\x00", "")
     if not q:
         if not category:
-            return public_communes()
+            return public_communes(limit)
         products = func.sum(CatalogueCount.products)
         with all_tenants():
             rows = db.session.execute(
@@ -200,7 +202,7 @@ def search_communes(q: str = "", category: str | None = None) -> list[tuple[str,
                 .join(CatalogueCount, CatalogueCount.tenant_id == Tenant.id)
                 .where(Tenant.status == "active", CatalogueCount.category == category)
                 .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).having(products > 0)
-                .order_by(Tenant.name, Tenant.slug)).all()
+                .order_by(Tenant.name, Tenant.slug).limit(limit)).all()
         return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
     found = match_and_rank(q, Product.name_folded, Product.name_lower)
     if found is None:
@@ -220,7 +222,8 @@ def search_communes(q: str = "", category: str | None = None) -> list[tuple[str,
     with all_tenants():
         rows = db.session.execute(
             select(Tenant.slug, Tenant.name, Tenant.kind, count).join(hits, hits.c.tenant_id == Tenant.id)
-            .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).order_by(Tenant.name, Tenant.slug)).all()
+            .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).order_by(Tenant.name, Tenant.slug)
+            .limit(limit)).all()
     return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
 
 

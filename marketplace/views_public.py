@@ -125,7 +125,8 @@ def search():
     if cat and category(cat) is None:
         cat = None
     sort = _sort("relevance" if q else "newest")
-    commune, communes = _commune_filter(queries.search_communes(q, cat), request.args.get("commune") or None)
+    commune, communes = _commune_filter(queries.search_communes(q, cat, limit=COMMUNE_OPTIONS_MAX + 1),
+                                        request.args.get("commune") or None)
     page = queries.public_search(q=q, commune=commune, category=cat, sort=sort, page=_page_number(),
                                  per_page=PER_PAGE)
     return _render("marketplace/search.html", page=page, q=q, commune=commune, category_slug=cat, sort=sort,
@@ -148,34 +149,34 @@ COMMUNE_SUGGESTIONS = 12
 class CommuneFilter:
     """What the search page's commune filter shows: ``options`` (slug, name, kind, results) for a list, or, when more
     communes than COMMUNE_OPTIONS_MAX have results (3,321 at national scale: a 190 KB list on every page), a text
-    field (``with_results`` communes have some) with the ``chosen`` commune, or the ``suggestions`` a typed name
-    matched, or ``unknown`` when it matched none."""
+    field with the ``chosen`` commune (a Tenant), or the ``suggestions`` a typed name matched, or ``unknown`` when
+    it matched none."""
 
     options: list[tuple] | None = None
-    with_results: int = 0
-    chosen: tuple | None = None
+    chosen: object | None = None
     suggestions: list | None = None
     unknown: str | None = None
+    options_max: int = 0
 
 
 def _commune_filter(communes: list[tuple], asked: str | None) -> tuple[str | None, CommuneFilter]:
-    """(the commune slug to search in, the filter to show) for ``?commune=``: a slug, or in the text field a name
-    (with or without accents) or a code, resolved to the one active commune it names."""
+    """(the commune slug to search in, the filter to show) for ``?commune=``, given the first COMMUNE_OPTIONS_MAX + 1
+    communes with results: a slug, or in the text field a name (with or without accents) or a code, resolved to the
+    one active commune it names."""
     if len(communes) <= COMMUNE_OPTIONS_MAX:
         return asked, CommuneFilter(options=_with_chosen(communes, asked))
-    shown = CommuneFilter(with_results=len(communes))
+    shown = CommuneFilter(options_max=COMMUNE_OPTIONS_MAX)
     if not asked:
         return None, shown
-    results = {slug: n for slug, _name, _kind, n in communes}
     found, candidates = tenant_queries.find_active(asked, limit=COMMUNE_SUGGESTIONS)
     exact = next((t for t in candidates if t.slug == asked), None)
     if exact is None and found == 1:
         exact = candidates[0]
     if exact is not None:
-        shown.chosen = (exact.slug, exact.name, exact.kind, results.get(exact.slug, 0))
+        shown.chosen = exact
         return exact.slug, shown
     if candidates:
-        shown.suggestions = [(t, results.get(t.slug, 0)) for t in candidates]
+        shown.suggestions = candidates
     else:
         shown.unknown = asked[:100]
     return None, shown
@@ -188,7 +189,8 @@ def category_page(slug: str):
     if cat is None:
         abort(404)
     sort = _sort()
-    commune, communes = _commune_filter(queries.search_communes("", slug), request.args.get("commune") or None)
+    commune, communes = _commune_filter(queries.search_communes("", slug, limit=COMMUNE_OPTIONS_MAX + 1),
+                                        request.args.get("commune") or None)
     page = queries.public_search(category=slug, commune=commune, sort=sort, page=_page_number(), per_page=PER_PAGE)
     return _render("marketplace/search.html", page=page, q="", commune=commune, category_slug=slug, sort=sort,
                    communes=communes, heading=cat.label)
