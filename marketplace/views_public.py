@@ -98,12 +98,6 @@ def commune_options(communes, selected: str | None) -> Markup:
 HOME_COMMUNES = 24  # the home page lists the communes with the most products; the search page's filter has them all
 
 
-def _home_communes(communes: list[tuple]) -> list[tuple]:
-    if len(communes) <= HOME_COMMUNES:
-        return communes
-    return sorted(sorted(communes, key=lambda c: -c[3])[:HOME_COMMUNES], key=lambda c: (c[1], c[0]))
-
-
 def _render(template: str, **context) -> Response:
     return _cacheable(render_template(template, cart_count=cart.count(), categories=CATEGORIES,
                                       category_of=category, links=_card_links(), commune_options=commune_options,
@@ -113,8 +107,8 @@ def _render(template: str, **context) -> Response:
 @bp.route("/")
 @cached_for_visitors(*SHOWN)
 def index():
-    home = queries.public_home()
-    return _render("marketplace/index.html", home=home, shown_communes=_home_communes(home["communes"]))
+    home = queries.public_home(communes=HOME_COMMUNES)
+    return _render("marketplace/index.html", home=home, shown_communes=home["communes"])
 
 
 @bp.route("/search")
