@@ -86,7 +86,7 @@ def main() -> None:
            "RATELIMIT_STORAGE_URI": args.redis, "PYTHONPATH": str(root), "GUNICORN_BIND": f"127.0.0.1:{port}",
            "GUNICORN_WORKERS": "2", "SEPAY_API_KEY": "bench", "UPLOAD_DIR": "/tmp/bench-memory-uploads"}
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
-    server = subprocess.Popen([gunicorn, "-c", str(root / "gunicorn.conf.py"), "--chdir", str(root), "wsgi:app"],
+    server = subprocess.Popen([gunicorn, "-c", str(root / "gunicorn.conf.py"), "--chdir", str(root), "wsgi:app"], cwd=root,
                               env=env, stdout=subprocess.DEVNULL, stderr=open("/tmp/bench-memory.log", "w"))
     try:
         for _ in range(600):
