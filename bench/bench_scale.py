@@ -71,6 +71,7 @@ def _pages(app) -> list[tuple[str, str]]:
     return [
         ("landing page", "/"),
         ("communes JSON (/api/communes)", "/api/communes"),
+        ("commune page", f"/c/{commune}/"),
         ("district metrics JSON, 30 days", f"/api/district/metrics?{month}"),
         ("district metrics JSON, 12 months", f"/api/district/metrics?{year}"),
         ("district dashboard HTML, 30 days", f"/district/?{month}"),
