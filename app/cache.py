@@ -197,6 +197,12 @@ def _redis_url(config) -> str | None:
     return None
 
 
+def shared_redis_url(config) -> str | None:
+    """The Redis the app servers share (``CACHE_REDIS_URL``, or a redis:// rate-limit storage), or None: the
+    cache's stamp and the district's shared trends (app/district/queries.py) live there."""
+    return _redis_url(config)
+
+
 def make_stamp(config, instance_path: str):
     choice = config.get("CACHE_STAMP") or "auto"
     url = _redis_url(config)

@@ -144,10 +144,10 @@ def kept_trends() -> TTLCache:
 def shared_trends():
     """The Redis client the workers share the trends through (the cache's Redis: ``CACHE_REDIS_URL`` or a redis://
     ``RATELIMIT_STORAGE_URI``), or None without one. One client per app."""
-    from app.cache import _redis_url
+    from app.cache import shared_redis_url
 
     if "district_trend_redis" not in current_app.extensions:
-        url = _redis_url(current_app.config)
+        url = shared_redis_url(current_app.config)
         client = None
         if url:
             import redis
