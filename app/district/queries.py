@@ -220,16 +220,29 @@ def _shared_trend(client, tenant_ids, end: date, months: int, seconds: int) -> l
             return _load_trend(raw)
         if time.monotonic() >= deadline:
             return _monthly_trend(tenant_ids, end, months)
+    raw = client.get(key)  # computed and stored between our miss and our lock
+    if raw is not None:
+        return _load_trend(raw)
     try:
-        raw = client.get(key)  # computed and stored between our miss and our lock
-        if raw is not None:
-            return _load_trend(raw)
         rows = _monthly_trend(tenant_ids, end, months)
+    except BaseException:
+        _let_go(client, lock, token)
+        raise
+    try:  # Redis failing now must not make the caller compute it a second time
         client.set(key, _dump_trend(rows), ex=seconds)
-        return rows
-    finally:
-        if client.get(lock) == token.encode():  # ours still (not expired and taken by another)
+    except Exception as error:
+        log.warning("district trend: not stored in Redis (%s)", error)
+    _let_go(client, lock, token)
+    return rows
+
+
+def _let_go(client, lock: str, token: str) -> None:
+    """Delete the lock if it is still ours (not expired and taken by another worker meanwhile)."""
+    try:
+        if client.get(lock) == token.encode():
             client.delete(lock)
+    except Exception as error:  # it expires by itself
+        log.warning("district trend: lock not released (%s)", error)
 
 
 def _monthly_trend(tenant_ids, end: date, months: int) -> list[tuple[date, dict[str, int]]]:

@@ -122,3 +122,22 @@ def test_without_redis_answering_the_trend_is_computed_in_the_worker(database, m
         assert queries.monthly_trend([1], date(2026, 11, 30)) == [(date(2026, 11, 30), {"n": 1})]
         db.engine.dispose()
     assert len(computed) == 1  # kept in the worker meanwhile
+
+
+def test_redis_failing_after_the_computation_does_not_make_it_computed_twice(two_workers, monkeypatch):
+    computed = []
+    monkeypatch.setattr(queries, "_monthly_trend", lambda ids, end, months: computed.append(1) or [(end, {"n": 1})])
+    worker = two_workers[0]
+    with worker.app_context():
+        client = queries.shared_trends()
+        real_set = client.set
+
+        def set_fails_for_the_answer(name, value, **kwargs):
+            if not name.endswith(":computing"):
+                raise ConnectionError("Redis went away")
+            return real_set(name, value, **kwargs)
+
+        monkeypatch.setattr(client, "set", set_fails_for_the_answer)
+        assert queries.monthly_trend([1], date(2026, 11, 30)) == [(date(2026, 11, 30), {"n": 1})]
+        assert client.get(queries._trend_key([1], date(2026, 11, 30), 12) + ":computing") is None  # let go
+    assert len(computed) == 1
