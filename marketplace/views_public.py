@@ -150,7 +150,6 @@ class CommuneFilter:
     chosen: object | None = None
     suggestions: list | None = None
     unknown: str | None = None
-    options_max: int = 0
 
 
 def _commune_filter(communes: list[tuple], asked: str | None) -> tuple[str | None, CommuneFilter]:
@@ -159,7 +158,7 @@ def _commune_filter(communes: list[tuple], asked: str | None) -> tuple[str | Non
     one active commune it names."""
     if len(communes) <= COMMUNE_OPTIONS_MAX:
         return asked, CommuneFilter(options=_with_chosen(communes, asked))
-    shown = CommuneFilter(options_max=COMMUNE_OPTIONS_MAX)
+    shown = CommuneFilter()
     if not asked:
         return None, shown
     found, candidates = tenant_queries.find_active(asked, limit=COMMUNE_SUGGESTIONS)
