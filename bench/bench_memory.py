@@ -36,28 +36,29 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _addresses(database_url: str, limit: int) -> list[str]:
+def _addresses(database_url: str, limit: int, spread: int = 1) -> list[str]:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(database_url)
     with engine.connect() as conn:
         conn.execute(text("SELECT set_config('app.all_tenants', 'on', false)"))
         communes = conn.execute(text("SELECT slug, name, code, district_code FROM tenants WHERE status = 'active' "
-                                     "ORDER BY random() LIMIT 1200")).all()
+                                     "ORDER BY random() LIMIT :n"), {"n": 1200 * spread}).all()
         products = conn.execute(text("SELECT t.slug, p.slug, p.name FROM products p JOIN tenants t ON t.id = "
-                                     "p.tenant_id WHERE p.status = 'published' ORDER BY random() LIMIT 600")).all()
+                                     "p.tenant_id WHERE p.status = 'published' ORDER BY random() LIMIT :n"),
+                                {"n": 600 * spread}).all()
     engine.dispose()
     words = sorted({w for _c, _s, name in products for w in name.lower().split() if len(w) > 2})
     districts = sorted({d for *_rest, d in communes})
     paths = ["/", "/api/communes", "/marketplace/", "/marketplace/search"]
     paths += [f"/?district={d}" for d in districts]
-    paths += [f"/?q={quote(name)}" for _s, name, _c, _d in communes[:150]]
+    paths += [f"/?q={quote(name)}" for _s, name, _c, _d in communes[:150 * spread]]
     paths += [f"/api/communes?page={n}" for n in range(1, 40)] + [f"/api/communes?q={quote(n)}" for _s, n, _c, _d in
                                                                     communes[:100]]
-    paths += [f"/c/{slug}/" for slug, *_rest in communes[:700]]
-    paths += [f"/marketplace/search?q={quote(w)}" for w in words[:300]]
-    paths += [f"/marketplace/search?commune={slug}" for slug, *_rest in communes[:400]]
-    paths += [f"/marketplace/p/{c}/{s}" for c, s, _n in products[:400]]
+    paths += [f"/c/{slug}/" for slug, *_rest in communes[:700 * spread]]
+    paths += [f"/marketplace/search?q={quote(w)}" for w in words[:300 * spread]]
+    paths += [f"/marketplace/search?commune={slug}" for slug, *_rest in communes[:400 * spread]]
+    paths += [f"/marketplace/p/{c}/{s}" for c, s, _n in products[:400 * spread]]
     random.Random(17).shuffle(paths)
     return (paths * (1 + limit // max(1, len(paths))))[:limit]
 
@@ -76,10 +77,11 @@ def main() -> None:
     parser.add_argument("--database-url", required=True, help="the application role's URL (row-level security)")
     parser.add_argument("--root", default=str(ROOT), help="the checkout whose code is served")
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--spread", type=int, default=1, help="that many times more distinct addresses")
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
     args = parser.parse_args()
     root = Path(args.root).resolve()
-    paths = _addresses(args.database_url, args.requests)
+    paths = _addresses(args.database_url, args.requests, args.spread)
     port = _free_port()
     env = {**os.environ, "APP_ENV": "production", "DATABASE_URL": args.database_url,
            "SECRET_KEY": secrets.token_hex(32), "PUBLIC_BASE_URL": "http://127.0.0.1",
