@@ -169,8 +169,12 @@ class Config:
     # Whole-response cache of the public pages that are the same for every visitor (app/cache.py).
     RESPONSE_CACHE = _env("RESPONSE_CACHE", "on") != "off"
     RESPONSE_CACHE_SECONDS = _count("RESPONSE_CACHE_SECONDS", 600)  # a bound on staleness if a bump is ever lost
-    # The district dashboard's 12-month trend is kept this long per worker (0: computed on every page). At national
-    # scale it is a scan of a year of every commune's records (seconds); the period's figures and table stay live.
+    # Answers kept per worker: each is a whole page (10-50 KB at national scale), so this bounds a worker's memory
+    # (bench/README.md, "Issue #17": 2048 keeps a worker within 150 MB on the scale data).
+    RESPONSE_CACHE_SIZE = max(1, _count("RESPONSE_CACHE_SIZE", 4096))
+    # The district dashboard's 12-month trend is kept this long (0: computed on every page), shared by the workers
+    # through the cache's Redis when there is one. At national scale it is a scan of a year of every commune's
+    # records (seconds); the period's figures and table stay live.
     DISTRICT_TREND_SECONDS = _count("DISTRICT_TREND_SECONDS", 600)
     # Where the cache's generation stamp lives: auto = Redis when CACHE_REDIS_URL (or a redis:// rate-limit storage)
     # is set, else a file of the instance folder (the workers of one machine); memory = this process only.
