@@ -61,6 +61,8 @@ def test_a_district_link_shows_exactly_its_communes(client, nation):
         shown = _links(html)
         assert shown == expected[:views.LANDING_MATCHES]
         assert f"Communes found: {len(expected)}" in html
+        assert html.count('<details class="formula" open>') == 1  # the chosen district's province is open
+        assert f'href="/?district={code}#communes" aria-current="true"' in html
         if len(expected) > views.LANDING_MATCHES:
             assert "the first 12; refine the search" in html
 
