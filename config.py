@@ -178,8 +178,12 @@ class Config:
     SHED_QUEUE_MS = _count("SHED_QUEUE_MS", 2000)
     SHED_RETRY_AFTER = _count("SHED_RETRY_AFTER", 2) or 1  # seconds, in the 503's Retry-After
     SHED_SESSION_QUEUE_MS = _count("SHED_SESSION_QUEUE_MS", 4000)  # the bound for a request with a session (a cart)
-    # The district dashboard's 12-month trend is kept this long per worker (0: computed on every page). At national
-    # scale it is a scan of a year of every commune's records (seconds); the period's figures and table stay live.
+    # Answers kept per worker: each is a whole page (10-50 KB at national scale), so this bounds a worker's memory
+    # (bench/README.md, "Issue #17": 2048 keeps a worker within 150 MB on the scale data).
+    RESPONSE_CACHE_SIZE = max(1, _count("RESPONSE_CACHE_SIZE", 2048))
+    # The district dashboard's 12-month trend is kept this long (0: computed on every page), shared by the workers
+    # through the cache's Redis when there is one. At national scale it is a scan of a year of every commune's
+    # records (seconds); the period's figures and table stay live.
     DISTRICT_TREND_SECONDS = _count("DISTRICT_TREND_SECONDS", 600)
     # Where the cache's generation stamp lives: auto = Redis when CACHE_REDIS_URL (or a redis:// rate-limit storage)
     # is set, else a file of the instance folder (the workers of one machine); memory = this process only.

@@ -256,6 +256,12 @@ def _redis_url(config) -> str | None:
     return None
 
 
+def shared_redis_url(config) -> str | None:
+    """The Redis the app servers share (``CACHE_REDIS_URL``, or a redis:// rate-limit storage), or None: the
+    cache's stamp and the district's shared trends (app/district/queries.py) live there."""
+    return _redis_url(config)
+
+
 def make_stamp(config, instance_path: str):
     choice = config.get("CACHE_STAMP") or "auto"
     url = _redis_url(config)
@@ -307,7 +313,7 @@ class ResponseCache:
         self.enabled = bool(app.config.get("RESPONSE_CACHE", True))
         self.max_age = float(app.config.get("RESPONSE_CACHE_SECONDS", 600))
         self.stamp = _memoised(make_stamp(app.config, app.instance_path), app.config)
-        self.store = _Store(int(app.config.get("RESPONSE_CACHE_SIZE", 4096)))
+        self.store = _Store(int(app.config.get("RESPONSE_CACHE_SIZE", 2048)))
         self.languages = tuple(app.config["LANGUAGES"])
         self.default_language = app.config["BABEL_DEFAULT_LOCALE"]
         self.session_cookie = app.config.get("SESSION_COOKIE_NAME", "session")

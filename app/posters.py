@@ -13,7 +13,6 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 import segno
-from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -80,6 +79,8 @@ def _fit(text: str, size: float, width: float, measure) -> float:
 
 def render_pdf(sheet: Sheet, paper: str) -> bytes:
     width, height = PAPER[paper]
+    from fpdf import FPDF  # here, not at import: fpdf2 and fontTools are ~20 MB of every worker's memory
+
     pdf = FPDF(orientation="P", unit="mm", format=(width, height))
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)

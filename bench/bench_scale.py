@@ -69,6 +69,9 @@ def _pages(app) -> list[tuple[str, str]]:
     month = f"from={today - timedelta(days=30):%Y-%m-%d}&to={today:%Y-%m-%d}"
     year = f"from={today - timedelta(days=365):%Y-%m-%d}&to={today:%Y-%m-%d}"
     return [
+        ("landing page", "/"),
+        ("communes JSON (/api/communes)", "/api/communes"),
+        ("commune page", f"/c/{commune}/"),
         ("district metrics JSON, 30 days", f"/api/district/metrics?{month}"),
         ("district metrics JSON, 12 months", f"/api/district/metrics?{year}"),
         ("district dashboard HTML, 30 days", f"/district/?{month}"),

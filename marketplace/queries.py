@@ -158,19 +158,36 @@ def _search_matches(q: str, commune, category, vendor, sort: str, page: int, per
     return Page([_card(row) for row in rows], ids[0][0], page, per_page)
 
 
-def public_home(limit: int = 8) -> dict:
-    """Featured and new products, and the communes that sell (three queries)."""
+def public_home(limit: int = 8, communes: int = 24) -> dict:
+    """Featured and new products, the ``communes`` communes with the most products (in name order) and how many
+    communes sell (three queries; never the list of every commune, 3,321 at national scale)."""
     with all_tenants():
         featured = db.session.execute(
             _published().where(Product.featured.is_(True)).order_by(Product.created_at.desc(), Product.id.desc())
             .limit(limit)).all()
         newest = db.session.execute(
             _published().order_by(Product.created_at.desc(), Product.id.desc()).limit(limit)).all()
+    top, total = top_communes(communes)
     return {"featured": [_card(r) for r in featured], "newest": [_card(r) for r in newest],
-            "communes": public_communes()}
+            "communes": top, "communes_total": total}
 
 
-def public_communes() -> list[tuple[str, str, str, int]]:
+def top_communes(n: int) -> tuple[list[tuple[str, str, str, int]], int]:
+    """(the ``n`` communes of ``public_communes`` with the most products, ties by name and slug, listed in name
+    order; how many communes ``public_communes`` has): one query, the total counted by a window over the groups."""
+    products = func.sum(CatalogueCount.products)
+    with all_tenants():
+        rows = db.session.execute(
+            select(Tenant.slug, Tenant.name, Tenant.kind, products, func.count().over())
+            .join(CatalogueCount, CatalogueCount.tenant_id == Tenant.id).where(Tenant.status == "active")
+            .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).having(products > 0)
+            .order_by(products.desc(), Tenant.name, Tenant.slug).limit(n)
+        ).all()
+    total = int(rows[0][4]) if rows else 0
+    return sorted(((slug, name, kind, int(k)) for slug, name, kind, k, _total in rows), key=lambda c: (c[1], c[0])), total
+
+
+def public_communes(limit: int | None = None) -> list[tuple[str, str, str, int]]:
     """(slug, name, kind, products) of the active communes with published products of active vendors, for the
     filter and the home page: a sum of the counts the database keeps (``CatalogueCount``), not a count of every
     product."""
@@ -180,19 +197,21 @@ def public_communes() -> list[tuple[str, str, str, int]]:
             select(Tenant.slug, Tenant.name, Tenant.kind, products)
             .join(CatalogueCount, CatalogueCount.tenant_id == Tenant.id).where(Tenant.status == "active")
             .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).having(products > 0)
-            .order_by(Tenant.name, Tenant.slug)
+            .order_by(Tenant.name, Tenant.slug).limit(limit)
         ).all()
     return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
 
 
-def search_communes(q: str = "", category: str | None = None) -> list[tuple[str, str, str, int]]:
+def search_communes(q: str = "", category: str | None = None,
+                    limit: int | None = None) -> list[tuple[str, str, str, int]]:
     """(slug, name, kind, results) of the communes where the current search (text and group, any commune) finds
     products, for the search page's commune filter (#19 item 11: the filter showed catalogue totals). Without a
-    text query: the kept counts of the group; with one: the matches counted per commune (one query)."""
+    text query: the kept counts of the group; with one: the matches counted per commune (one query). ``limit``: the
+    first that many (in name order) only."""
     q = (q or "").replace("\x00", "")
     if not q:
         if not category:
-            return public_communes()
+            return public_communes(limit)
         products = func.sum(CatalogueCount.products)
         with all_tenants():
             rows = db.session.execute(
@@ -200,7 +219,7 @@ def search_communes(q: str = "", category: str | None = None) -> list[tuple[str,
                 .join(CatalogueCount, CatalogueCount.tenant_id == Tenant.id)
                 .where(Tenant.status == "active", CatalogueCount.category == category)
                 .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).having(products > 0)
-                .order_by(Tenant.name, Tenant.slug)).all()
+                .order_by(Tenant.name, Tenant.slug).limit(limit)).all()
         return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
     found = match_and_rank(q, Product.name_folded, Product.name_lower)
     if found is None:
@@ -220,7 +239,8 @@ def search_communes(q: str = "", category: str | None = None) -> list[tuple[str,
     with all_tenants():
         rows = db.session.execute(
             select(Tenant.slug, Tenant.name, Tenant.kind, count).join(hits, hits.c.tenant_id == Tenant.id)
-            .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).order_by(Tenant.name, Tenant.slug)).all()
+            .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).order_by(Tenant.name, Tenant.slug)
+            .limit(limit)).all()
     return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
 
 

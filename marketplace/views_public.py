@@ -46,6 +46,7 @@ from marketplace.statuses import (
     category,
     status_label,
 )
+from tenants import queries as tenant_queries
 from tenants.vendors.access import vendor_of
 from tenants.vendors.models import Vendor
 
@@ -105,12 +106,6 @@ def commune_options(communes, selected: str | None) -> Markup:
 HOME_COMMUNES = 24  # the home page lists the communes with the most products; the search page's filter has them all
 
 
-def _home_communes(communes: list[tuple]) -> list[tuple]:
-    if len(communes) <= HOME_COMMUNES:
-        return communes
-    return sorted(sorted(communes, key=lambda c: -c[3])[:HOME_COMMUNES], key=lambda c: (c[1], c[0]))
-
-
 def _render(template: str, **context) -> Response:
     return _cacheable(render_template(template, cart_count=cart.count(), categories=CATEGORIES,
                                       category_of=category, links=_card_links(), commune_options=commune_options,
@@ -120,23 +115,24 @@ def _render(template: str, **context) -> Response:
 @bp.route("/")
 @cached_for_visitors(*SHOWN)
 def index():
-    home = queries.public_home()
-    return _render("marketplace/index.html", home=home, shown_communes=_home_communes(home["communes"]))
+    home = queries.public_home(communes=HOME_COMMUNES)
+    return _render("marketplace/index.html", home=home, shown_communes=home["communes"])
 
 
 @bp.route("/search")
 @cached_for_visitors(*SHOWN)
 def search():
     q = (request.args.get("q") or "")[:100]
-    commune = request.args.get("commune") or None
     cat = request.args.get("category") or None
     if cat and category(cat) is None:
         cat = None
     sort = _sort("relevance" if q else "newest")
+    commune, communes = _commune_filter(queries.search_communes(q, cat, limit=COMMUNE_OPTIONS_MAX + 1),
+                                        request.args.get("commune") or None)
     page = queries.public_search(q=q, commune=commune, category=cat, sort=sort, page=_page_number(),
                                  per_page=PER_PAGE)
     return _render("marketplace/search.html", page=page, q=q, commune=commune, category_slug=cat, sort=sort,
-                   communes=_with_chosen(queries.search_communes(q, cat), commune))
+                   communes=communes)
 
 
 def _with_chosen(communes: list[tuple], chosen: str | None) -> list[tuple]:
@@ -147,6 +143,46 @@ def _with_chosen(communes: list[tuple], chosen: str | None) -> list[tuple]:
     return sorted([*communes, known[chosen]], key=lambda c: (c[1], c[0])) if chosen in known else communes
 
 
+COMMUNE_OPTIONS_MAX = 60  # up to this many communes with results, the filter is a list of them; beyond, a text field
+COMMUNE_SUGGESTIONS = 12
+
+
+@dataclass
+class CommuneFilter:
+    """What the search page's commune filter shows: ``options`` (slug, name, kind, results) for a list, or, when more
+    communes than COMMUNE_OPTIONS_MAX have results (3,321 at national scale: a 190 KB list on every page), a text
+    field with the ``chosen`` commune (a Tenant), or the ``suggestions`` a typed name matched, or ``unknown`` when
+    it matched none."""
+
+    options: list[tuple] | None = None
+    chosen: object | None = None
+    suggestions: list | None = None
+    unknown: str | None = None
+
+
+def _commune_filter(communes: list[tuple], asked: str | None) -> tuple[str | None, CommuneFilter]:
+    """(the commune slug to search in, the filter to show) for ``?commune=``, given the first COMMUNE_OPTIONS_MAX + 1
+    communes with results: a slug, or in the text field a name (with or without accents) or a code, resolved to the
+    one active commune it names."""
+    if len(communes) <= COMMUNE_OPTIONS_MAX:
+        return asked, CommuneFilter(options=_with_chosen(communes, asked))
+    shown = CommuneFilter()
+    if not asked:
+        return None, shown
+    found, candidates = tenant_queries.find_active(asked, limit=COMMUNE_SUGGESTIONS)
+    exact = next((t for t in candidates if t.slug == asked), None)
+    if exact is None and found == 1:
+        exact = candidates[0]
+    if exact is not None:
+        shown.chosen = exact
+        return exact.slug, shown
+    if candidates:
+        shown.suggestions = candidates
+    else:
+        shown.unknown = asked[:100]
+    return None, shown
+
+
 @bp.route("/category/<slug>")
 @cached_for_visitors(*SHOWN)
 def category_page(slug: str):
@@ -154,10 +190,11 @@ def category_page(slug: str):
     if cat is None:
         abort(404)
     sort = _sort()
-    commune = request.args.get("commune") or None
+    commune, communes = _commune_filter(queries.search_communes("", slug, limit=COMMUNE_OPTIONS_MAX + 1),
+                                        request.args.get("commune") or None)
     page = queries.public_search(category=slug, commune=commune, sort=sort, page=_page_number(), per_page=PER_PAGE)
     return _render("marketplace/search.html", page=page, q="", commune=commune, category_slug=slug, sort=sort,
-                   communes=_with_chosen(queries.search_communes("", slug), commune), heading=cat.label)
+                   communes=communes, heading=cat.label)
 
 
 @bp.route("/p/<commune_slug>/<slug>")

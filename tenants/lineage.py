@@ -901,14 +901,18 @@ def _report_moves(report: Report, plan: Plan, ids: dict[str, int], counts: dict[
 
 # --- reading the lineage ------------------------------------------------------------------------------------------
 
-def in_force(on: date) -> list[Tenant]:
-    """The units in force on a day: created by then (or always there) and not yet ended."""
-    query = select(Tenant).where(
+def in_force_where(on: date) -> tuple:
+    """The conditions of the units in force on a day (``in_force``; /api/communes pages through them)."""
+    return (
         Tenant.status != "inactive",
         (Tenant.valid_from.is_(None)) | (Tenant.valid_from <= on),
         (Tenant.valid_until.is_(None)) | (Tenant.valid_until >= on),
-    ).order_by(Tenant.code, Tenant.id)
-    return list(db.session.scalars(query))
+    )
+
+
+def in_force(on: date) -> list[Tenant]:
+    """The units in force on a day: created by then (or always there) and not yet ended."""
+    return list(db.session.scalars(select(Tenant).where(*in_force_where(on)).order_by(Tenant.code, Tenant.id)))
 
 
 def neighbours(tenant_ids: list[int]) -> tuple[dict[int, list[Tenant]], dict[int, list[Tenant]]]:

@@ -167,3 +167,12 @@ def test_the_redis_timeouts_come_from_the_environment_and_reach_both_redis_clien
                         REDIS_RETRY_SECONDS="3")
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.splitlines() == ["0.12 0.12 0 3.0 GuardedConnection"] * 2
+
+
+@pytest.mark.parametrize(("given", "kept"), [(None, 2048), ("2048", 2048), ("0", 1)])
+def test_the_response_cache_s_size_comes_from_the_environment(tmp_path, database_url, given, kept):
+    """RESPONSE_CACHE_SIZE bounds the answers each worker keeps, so its memory (bench/README.md, "Issue #17")."""
+    code = "from wsgi import app\nprint(app.extensions['response_cache'].store.entries.maxsize)\n"
+    result = start_wsgi(tmp_path, code, SECRET_KEY=GOOD_SECRET, DATABASE_URL=database_url, RESPONSE_CACHE_SIZE=given)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == [str(kept)]

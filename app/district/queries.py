@@ -6,6 +6,10 @@ A fixed number of queries whatever the number of communes: one for the communes,
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import secrets
 import threading
 import time
 from dataclasses import dataclass
@@ -142,10 +146,14 @@ def _next_month(day: date) -> date:
 
 _TREND_LOCK = threading.Lock()  # cachetools' caches are not thread-safe
 KEPT_TRENDS = 32  # a handful of periods and communes' sets: never grows without bound
+TREND_WAIT_SECONDS = 30.0  # how long a worker waits for another's computation of the same trend before doing it
+_TREND_POLL_SECONDS = 0.1
+log = logging.getLogger(__name__)
 
 
 def kept_trends() -> TTLCache:
-    """This app's kept trends, (communes, end, months) -> rows, each for ``DISTRICT_TREND_SECONDS``."""
+    """This app's kept trends, (communes, end, months) -> rows, each for ``DISTRICT_TREND_SECONDS`` (used when no
+    Redis is configured: then each worker keeps its own)."""
     seconds = current_app.config.get("DISTRICT_TREND_SECONDS", 0)
     kept = current_app.extensions.get("district_trends")
     if kept is None or kept.ttl != seconds:
@@ -154,16 +162,57 @@ def kept_trends() -> TTLCache:
     return kept
 
 
+def shared_trends():
+    """The Redis client the workers share the trends through (the cache's Redis: ``CACHE_REDIS_URL`` or a redis://
+    ``RATELIMIT_STORAGE_URI``), or None without one. One client per app."""
+    from app.cache import shared_redis_url
+
+    if "district_trend_redis" not in current_app.extensions:
+        url = shared_redis_url(current_app.config)
+        client = None
+        if url:
+            import redis
+
+            from app.redis_health import client_options
+
+            client = redis.Redis.from_url(url, **client_options(current_app.config, url))
+        current_app.extensions["district_trend_redis"] = client
+    return current_app.extensions["district_trend_redis"]
+
+
+def _trend_key(tenant_ids, end: date, months: int) -> str:
+    ids = ",".join(str(i) for i in sorted(set(tenant_ids)))
+    digest = hashlib.sha256(ids.encode()).hexdigest()[:24]
+    return f"{current_app.config.get('CACHE_KEY_PREFIX', 'gialam:')}district-trend:{digest}:{end.isoformat()}:{months}"
+
+
+def _dump_trend(rows) -> str:
+    return json.dumps([[month.isoformat(), totals] for month, totals in rows])
+
+
+def _load_trend(raw) -> list[tuple[date, dict[str, int]]]:
+    return [(date.fromisoformat(month), totals) for month, totals in json.loads(raw)]
+
+
 def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS,
                   history: lineage.History | None = None) -> list[tuple[date, dict[str, int]]]:
     """The totals of the communes ``tenant_ids`` per calendar month, for the ``months`` months ending with ``end``'s
     month (that month counted up to ``end``): one query per provider that answers by month, else one per provider
     per month; never one per commune.
 
-    Kept per worker for ``DISTRICT_TREND_SECONDS`` (a year of every commune's records is seconds of work at national
-    scale; a trend chart a few minutes old is what a leader's overview can afford, the period's figures are live)."""
-    if not current_app.config.get("DISTRICT_TREND_SECONDS", 0):
+    Kept for ``DISTRICT_TREND_SECONDS`` (a year of every commune's records is seconds of work at national scale; a
+    trend chart a few minutes old is what a leader's overview can afford, the period's figures are live). With a
+    Redis (the cache's), one computation serves every worker of every server (``_shared_trend``); without one, each
+    worker keeps its own."""
+    seconds = current_app.config.get("DISTRICT_TREND_SECONDS", 0)
+    if not seconds:
         return _monthly_trend(tenant_ids, end, months, history)
+    client = shared_trends()
+    if client is not None:
+        try:
+            return _shared_trend(client, tenant_ids, end, months, seconds, history)
+        except Exception as error:  # Redis down or refusing: the trend is computed here, never a 500 for it
+            log.warning("district trend: Redis unavailable (%s); computed in this worker", error)
     key, kept = (frozenset(tenant_ids), end, months), kept_trends()
     with _TREND_LOCK:
         rows = kept.get(key)
@@ -172,6 +221,51 @@ def monthly_trend(tenant_ids, end: date, months: int = TREND_MONTHS,
         with _TREND_LOCK:
             kept[key] = rows
     return rows
+
+
+def _shared_trend(client, tenant_ids, end: date, months: int, seconds: int,
+                  history: lineage.History | None = None) -> list[tuple[date, dict[str, int]]]:
+    """The trend from Redis, or computed by one worker while the others wait for it: the first to miss takes a lock
+    (``SET NX``, expiring after ``TREND_WAIT_SECONDS``), computes, stores the answer for ``seconds`` and lets go; the
+    others poll for the answer and compute it themselves only if none came within ``TREND_WAIT_SECONDS`` (the
+    computing worker died or is that slow). An answer is never older than ``seconds`` (it expires in Redis)."""
+    key = _trend_key(tenant_ids, end, months)
+    raw = client.get(key)
+    if raw is not None:
+        return _load_trend(raw)
+    lock = f"{key}:computing"
+    token = secrets.token_hex(8)
+    deadline = time.monotonic() + TREND_WAIT_SECONDS
+    while not client.set(lock, token, nx=True, ex=max(1, int(TREND_WAIT_SECONDS))):
+        time.sleep(_TREND_POLL_SECONDS)
+        raw = client.get(key)
+        if raw is not None:
+            return _load_trend(raw)
+        if time.monotonic() >= deadline:
+            return _monthly_trend(tenant_ids, end, months, history)
+    raw = client.get(key)  # computed and stored between our miss and our lock
+    if raw is not None:
+        return _load_trend(raw)
+    try:
+        rows = _monthly_trend(tenant_ids, end, months, history)
+    except BaseException:
+        _let_go(client, lock, token)
+        raise
+    try:  # Redis failing now must not make the caller compute it a second time
+        client.set(key, _dump_trend(rows), ex=seconds)
+    except Exception as error:
+        log.warning("district trend: not stored in Redis (%s)", error)
+    _let_go(client, lock, token)
+    return rows
+
+
+def _let_go(client, lock: str, token: str) -> None:
+    """Delete the lock if it is still ours (not expired and taken by another worker meanwhile)."""
+    try:
+        if client.get(lock) == token.encode():
+            client.delete(lock)
+    except Exception as error:  # it expires by itself
+        log.warning("district trend: lock not released (%s)", error)
 
 
 def _monthly_trend(tenant_ids, end: date, months: int,

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
 import segno
-from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 from app.posters import FONT_BOLD, FONT_REGULAR  # the fonts live in the core (app/fonts)
@@ -88,6 +87,8 @@ def _fit(text: str, size: float, width: float, measure) -> float:
 
 def render_pdf(content: PosterContent, size: str) -> bytes:
     width, height = SIZES[size]
+    from fpdf import FPDF  # here, not at import: fpdf2 and fontTools are ~20 MB of every worker's memory
+
     pdf = FPDF(orientation="P", unit="mm", format=(width, height))
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)

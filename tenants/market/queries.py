@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import and_, case, func, literal, null, select, union_all
+from sqlalchemy import and_, bindparam, case, func, literal, null, select, union_all
 
 from app import bounds
 from app.errors import ValidationError
@@ -247,10 +247,24 @@ def public_stats(start: date, end: date, own=None) -> dict:
 DISTRICT_KEYS = ("vendors", "vendors_with_bank_account", "sales", "qr_sales", "sales_amount", "qr_sales_amount")
 
 
-def _district_query(start: date, end: date, by_month: bool):
+_DISTRICT_STATEMENTS: dict[tuple[str, bool], object] = {}  # (dialect, by_month) -> the statement, built once
+
+
+def _district_rows(start: date, end: date, by_month: bool):
+    """The rows of ``_district_statement`` for the period from ``start`` to ``end`` (Hà Nội days, both included)."""
+    dialect = db.session.get_bind().dialect.name
+    statement = _DISTRICT_STATEMENTS.get((dialect, by_month))
+    if statement is None:  # built once per process: building it costs more than running it from the cache
+        statement = _DISTRICT_STATEMENTS.setdefault((dialect, by_month), _district_statement(by_month))
+    return db.session.execute(statement, {"since": local_midnight(start),
+                                          "until": local_midnight(end + timedelta(days=1))})
+
+
+def _district_statement(by_month: bool):
     """Vendor counts and the period's paid sale totals, each aggregated per tenant_id (and, ``by_month``, per Hà Nội
     month of payment: vendor counts, of now, have no month), stacked (UNION ALL) and summed: at most two short rows
-    per commune leave each side, however many sales there are."""
+    per commune leave each side, however many sales there are. The period is bound at execution (``since``,
+    ``until``: UTC instants), so that the statement is built once (``_district_rows``)."""
     from app.district.figures import local_month, origin
 
     is_qr = MarketSale.method == QR
@@ -271,7 +285,8 @@ def _district_query(start: date, end: date, by_month: bool):
         func.sum(case((is_qr, 1), else_=0)),
         func.sum(MarketSale.amount),
         func.sum(case((is_qr, MarketSale.amount), else_=0)),
-    ).where(_paid_between(start, end)).group_by(sale_from, MarketSale.tenant_id, *([month] if by_month else []))
+    ).where(MarketSale.status == PAID, MarketSale.paid_at >= bindparam("since"), MarketSale.paid_at < bindparam("until")
+            ).group_by(sale_from, MarketSale.tenant_id, *([month] if by_month else []))
     stacked = union_all(vendor_rows, sale_rows).subquery()
     return select(
         stacked.c.origin, stacked.c.tenant_id, stacked.c.month,
@@ -286,7 +301,7 @@ def district_figures(start: date, end: date, by_origin: bool = False) -> dict[in
     query across tenants: vendor rows and sale rows are stacked (UNION ALL) and summed per tenant_id. Communes with
     neither are absent."""
     with all_tenants():
-        rows = db.session.execute(_district_query(start, end, by_month=False)).all()
+        rows = _district_rows(start, end, by_month=False).all()
     from app.district.figures import per_holder
 
     return per_holder({
@@ -308,8 +323,7 @@ def district_monthly(start: date, end: date, by_origin: bool = False) -> dict[da
     vendors: dict[int, tuple[int, int]] = {}
     sales: dict[date, dict[int, list[int]]] = {}
     with all_tenants():
-        for came_from, holder, month, n_vendors, with_account, *flows in db.session.execute(
-                _district_query(start, end, by_month=True)):
+        for came_from, holder, month, n_vendors, with_account, *flows in _district_rows(start, end, by_month=True):
             tenant_id = (came_from, holder)
             if month is None:
                 vendors[tenant_id] = (int(n_vendors or 0), int(with_account or 0))

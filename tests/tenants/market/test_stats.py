@@ -178,3 +178,48 @@ def test_the_public_json_is_cached_and_fresh_after_a_sale_or_a_new_vendor(app, c
     response, hit = _served(app, client, path)
     assert not hit and (response.get_json()["qr_sales"], response.get_json()["sales_amount"]) == (4, 425_000)
     assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def _sales_by_python(app, start, end) -> dict[int, dict[str, int]]:
+    """The period's paid sales per commune, summed in Python from every sale row (the reference for the SQL)."""
+    from app.clock import as_utc
+    from tenants.market.statuses import PAID, QR
+    from tenants.scoping import all_tenants
+
+    since, until = queries.local_midnight(start), queries.local_midnight(end + timedelta(days=1))
+    out: dict[int, dict[str, int]] = {}
+    with app.app_context(), all_tenants():
+        for sale in db.session.query(MarketSale):
+            if sale.status == PAID and since <= as_utc(sale.paid_at) < until:
+                row = out.setdefault(sale.tenant_id, {"sales": 0, "qr_sales": 0, "sales_amount": 0,
+                                                      "qr_sales_amount": 0})
+                row["sales"] += 1
+                row["sales_amount"] += sale.amount
+                row["qr_sales"] += sale.method == QR
+                row["qr_sales_amount"] += sale.amount if sale.method == QR else 0
+    return out
+
+
+def test_the_district_statement_is_built_once_and_answers_each_period_as_python_would(app, data, monkeypatch):
+    """Issue #17: the statement was rebuilt on every request; now built once per process with the period bound at
+    execution. Periods asked one after the other each get their own answer, equal to summing the rows in Python."""
+    monkeypatch.setattr(queries, "_DISTRICT_STATEMENTS", {})
+    built = []
+    real = queries._district_statement
+    monkeypatch.setattr(queries, "_district_statement", lambda by_month: built.append(by_month) or real(by_month))
+    today = datetime.now(timezone.utc).date() + timedelta(days=1)
+    keys = ("sales", "qr_sales", "sales_amount", "qr_sales_amount")
+    for days in (30, 60, 1, 60, 30):  # the cash sale of forty days ago is in the 60 days only
+        start = today - timedelta(days=days)
+        with app.app_context():
+            answer = queries.district_figures(start, today)
+        by_sql = {tid: {k: v[k] for k in keys} for tid, v in answer.items() if v["sales"]}
+        assert by_sql == _sales_by_python(app, start, today), days
+        assert answer[data["trau_quy"].id]["sales"] == {30: 5, 60: 6, 1: 5}[days]
+    with app.app_context():
+        monthly = queries.district_monthly(today - timedelta(days=60), today)
+    for month, per_commune in monthly.items():
+        last = min(((month.replace(day=28) + timedelta(days=4)).replace(day=1)) - timedelta(days=1), today)
+        expected = _sales_by_python(app, max(month, today - timedelta(days=60)), last)
+        assert {tid: {k: v[k] for k in keys} for tid, v in per_commune.items() if v["sales"]} == expected, month
+    assert built == [False, True]  # once each, whatever the number of requests
