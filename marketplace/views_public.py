@@ -46,6 +46,7 @@ from marketplace.statuses import (
     category,
     status_label,
 )
+from tenants.lineage import moved_holder
 from tenants.vendors.access import vendor_of
 from tenants.vendors.models import Vendor
 
@@ -160,12 +161,24 @@ def category_page(slug: str):
                    communes=_with_chosen(queries.search_communes("", slug), commune), heading=cat.label)
 
 
+def _moved(endpoint: str, **values) -> Response:
+    """A printed QR code or link of a commune a reorganisation merged or split: a permanent redirect to the page of
+    the record's successor (tenants.lineage.moved_holder), query string kept."""
+    target = url_for(endpoint, **values)
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, 301)
+
+
 @bp.route("/p/<commune_slug>/<slug>")
 @cached_for_visitors(*SHOWN)
 def product(commune_slug: str, slug: str):
     detail = queries.public_product(commune_slug, slug)
     if detail is None:
-        abort(404)
+        holder = moved_holder(commune_slug, "products", slug=slug)
+        if holder is None:
+            abort(404)
+        return _moved("marketplace.product", commune_slug=holder.slug, slug=slug)
     card = detail.card
     more = queries.public_search(vendor=(card.tenant_id, card.vendor_id), sort="newest", per_page=5).items
     return _render("marketplace/product.html", detail=detail, p=card,
@@ -177,7 +190,10 @@ def product(commune_slug: str, slug: str):
 def storefront(commune_slug: str, vendor_slug: str):
     shop = queries.public_vendor(commune_slug, vendor_slug)
     if shop is None:
-        abort(404)
+        holder = moved_holder(commune_slug, "vendors", slug=vendor_slug)
+        if holder is None:
+            abort(404)
+        return _moved("marketplace.storefront", commune_slug=holder.slug, vendor_slug=vendor_slug)
     sort = _sort()
     page = queries.public_search(vendor=(shop.tenant_id, shop.vendor_id), sort=sort, page=_page_number(),
                                  per_page=PER_PAGE)
