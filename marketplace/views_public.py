@@ -47,6 +47,7 @@ from marketplace.statuses import (
     status_label,
 )
 from tenants.lineage import moved_holder
+from tenants.resolution import moved_commune_filter
 from tenants.vendors.access import vendor_of
 from tenants.vendors.models import Vendor
 
@@ -128,6 +129,8 @@ def index():
 @bp.route("/search")
 @cached_for_visitors(*SHOWN)
 def search():
+    if (moved := moved_commune_filter()) is not None:
+        return moved
     q = (request.args.get("q") or "")[:100]
     commune = request.args.get("commune") or None
     cat = request.args.get("category") or None
@@ -154,6 +157,8 @@ def category_page(slug: str):
     cat = category(slug)
     if cat is None:
         abort(404)
+    if (moved := moved_commune_filter()) is not None:
+        return moved
     sort = _sort()
     commune = request.args.get("commune") or None
     page = queries.public_search(category=slug, commune=commune, sort=sort, page=_page_number(), per_page=PER_PAGE)

@@ -68,6 +68,27 @@ def test_a_merged_communes_product_and_shop_addresses_redirect_to_its_successor(
     assert client.get(f"/marketplace/p/no-such-commune/{product}").status_code == 404
 
 
+def test_a_closed_communes_name_in_a_filter_redirects_to_its_successor(seeded, runner, client):
+    """The commune filter of the catalogue's pages and of GET /api/products, in a printed link or a client's code."""
+    assert client.get("/marketplace/search?commune=kim-lan").status_code == 200
+    done = runner.invoke(args=["tenants", "reorganise", str(PLAN)])  # Kim Lan merged into Kim Đức
+    assert done.exit_code == 0, done.output
+
+    for old, new in (("/marketplace/search?q=g%E1%BB%91m&commune=kim-lan&sort=newest",
+                      "/marketplace/search?q=g%E1%BB%91m&commune=kim-duc&sort=newest"),
+                     ("/marketplace/category/thu-cong-my-nghe?commune=kim-lan",
+                      "/marketplace/category/thu-cong-my-nghe?commune=kim-duc"),
+                     ("/api/products?commune=kim-lan&per_page=5", "/api/products?commune=kim-duc&per_page=5")):
+        answer = client.get(old)
+        assert answer.status_code == 301, old
+        assert answer.headers["Location"].endswith(new)
+        assert client.get(answer.headers["Location"]).status_code == 200
+    # A commune in force, or none: answered as before; an unknown one is still bad input.
+    assert client.get("/api/products?commune=kim-duc").status_code == 200
+    assert client.get("/api/products?commune=no-such-commune").status_code == 400
+    assert client.get("/marketplace/search?q=x").status_code == 200
+
+
 def test_a_split_communes_addresses_follow_each_record_to_its_own_successor(seeded, runner, client, tmp_path):
     with seeded.app_context():
         products = published("kieu-ky")
