@@ -37,8 +37,13 @@ COUNTED = ("onestop_dossiers", "onestop_ratings", "payment_intents", "market_sal
            "markets", "payment_accounts", "sub_orders", "order_lines")
 
 
-def national_plan(slugs: list[str], key: str) -> dict:
-    lines, new_units = [], []
+def national_plan(slugs: list[str], key: str, markets: dict[str, list[str]] | None = None,
+                  accounts: dict[str, list[str]] | None = None) -> dict:
+    """Every three communes in code order, the first two merge into the third; every 50th group into a new unit;
+    every 10th group (``markets`` and ``accounts`` given: each commune's market slugs and own fee accounts) its first
+    commune is split instead: its first market (stalls, vendors, their accounts and sales), its own fee account and
+    its open dossiers go to the group's successor, the rest (the default) to the previous group's."""
+    lines, new_units, previous = [], [], None
     for i in range(0, len(slugs) - 2, 3):
         a, b, c = slugs[i:i + 3]
         group = i // 3
@@ -46,10 +51,38 @@ def national_plan(slugs: list[str], key: str) -> dict:
             succ = f"hop-nhat-{key.rsplit('-', 1)[-1]}-{group}"
             new_units.append({"slug": succ, "name": f"Hợp Nhất {group}", "kind": "xã", "code": f"{group % 100000:05d}"})
             lines += [{"predecessor": s, "successor": succ, "whole": True} for s in (a, b, c)]
+        elif group % 10 == 5 and markets is not None and previous is not None:  # a split between two successors
+            succ = c
+            lines += [
+                {"predecessor": a, "successor": c, "whole": False, "markets": markets.get(a, [])[:1],
+                 "accounts": (accounts or {}).get(a, [])[:1], "open_dossiers": True},
+                {"predecessor": a, "successor": previous, "whole": False, "default": True},
+                {"predecessor": b, "successor": c, "whole": True},
+            ]
         else:
+            succ = c
             lines += [{"predecessor": s, "successor": c, "whole": True} for s in (a, b)]
+        previous = succ
     return {"key": key, "effective_date": "2025-07-01", "legal_basis": "benchmark: national-size plan",
             "new_units": new_units, "lines": lines}
+
+
+def placeable() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Each commune's market slugs, and its own fee accounts as "BANK_BIN:ACCOUNT_NUMBER" (two queries)."""
+    tables = db.metadata.tables
+    markets, accounts_, links = tables["markets"], tables["payment_accounts"], tables["vendor_accounts"]
+    out_markets: dict[str, list[str]] = {}
+    out_accounts: dict[str, list[str]] = {}
+    with all_tenants():
+        for slug, market in db.session.execute(select(Tenant.slug, markets.c.slug).join(
+                markets, markets.c.tenant_id == Tenant.id).order_by(markets.c.id)):
+            out_markets.setdefault(slug, []).append(market)
+        for slug, bank, number in db.session.execute(
+                select(Tenant.slug, accounts_.c.bank_bin, accounts_.c.account_number)
+                .join(accounts_, accounts_.c.tenant_id == Tenant.id)
+                .where(~accounts_.c.id.in_(select(links.c.account_id))).order_by(accounts_.c.id)):
+            out_accounts.setdefault(slug, []).append(f"{bank}:{number}")
+    return out_markets, out_accounts
 
 
 SPENT: dict[str, list] = {}
@@ -79,19 +112,23 @@ def counts() -> dict[str, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rollback", action="store_true", help="undo the real run at the end (nothing is kept)")
+    parser.add_argument("--no-splits", action="store_true", help="merges only (the plan of the first measurements)")
     args = parser.parse_args()
-    for name in ("_what_moves", "_clashes", "_move_all", "_merge_rows", "_renumber", "_move_memberships"):
+    for name in ("_what_moves", "_clashes", "_move_all", "_merge_rows", "_renumber", "_move_memberships",
+                 "_route_split", "_routed_clashes", "_move_routed"):
         timed(lineage, name)
     timed(lineage.audit, "record")
     app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"]})
     with app.app_context():
         slugs = list(db.session.scalars(select(Tenant.slug).where(Tenant.status == "active").order_by(Tenant.code, Tenant.id)))
-        raw = json.dumps(national_plan(slugs, f"bench-national-{int(time.time())}")).encode()
+        places = (None, None) if args.no_splits else placeable()
+        raw = json.dumps(national_plan(slugs, f"bench-national-{int(time.time())}", *places)).encode()
         plan = parse_plan(raw)
+        split = len({line.predecessor for line in plan.lines if not line.whole})
         before = counts()
         db.session.commit()
         print(f"{len(slugs)} communes in force; plan: {len(plan.lines)} lines, {len(plan.new_units)} new units, "
-              f"{len(raw) // 1024} KiB")
+              f"{split} split between two successors, {len(raw) // 1024} KiB")
         started = time.perf_counter()
         report = transactions.run(lambda: apply_plan(plan, dry_run=True))
         print(f"dry run: {time.perf_counter() - started:.1f} s, {len(report.decisions)} decisions")
@@ -108,7 +145,10 @@ def main() -> None:
         for tables in report.moved.values():
             for table, n in tables.items():
                 moved[table] = moved.get(table, 0) + n
-        print(f"applied: {elapsed:.1f} s, {sum(moved.values()):,} rows moved")
+        routed = sum(n for line in plan.lines if not line.whole and not line.default
+                     for n in report.moved.get((line.predecessor, line.successor), {}).values())
+        print(f"applied: {elapsed:.1f} s, {sum(moved.values()):,} rows moved, {routed:,} of them routed by part "
+              f"lines to a successor other than the default")
         for name, (seconds, calls) in sorted(SPENT.items(), key=lambda kv: -kv[1][0]):
             print(f"  {name:28} {seconds:8.1f} s  {calls:>6} calls")
         for table, n in sorted(moved.items(), key=lambda kv: -kv[1]):

@@ -10,6 +10,7 @@ from marketplace import api_bp, queries
 from marketplace.statuses import category
 from marketplace.views_public import SHOWN
 from tenants.queries import get_by_slug
+from tenants.resolution import moved_commune_filter
 
 
 def _bad(message: str):
@@ -42,6 +43,8 @@ def products():
     cat = request.args.get("category") or None
     if cat is not None and category(cat) is None:
         return _bad(_("Unknown category: %(value)s.", value=cat[:40]))
+    if (moved := moved_commune_filter()) is not None:
+        return moved  # a closed commune's filter: the same question of its successor
     commune = request.args.get("commune") or None
     if commune is not None and (len(commune) > 80 or "\x00" in commune or get_by_slug(commune) is None):
         return _bad(_("Unknown commune: %(value)s.", value=commune[:40]))

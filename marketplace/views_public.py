@@ -47,6 +47,8 @@ from marketplace.statuses import (
     status_label,
 )
 from tenants import queries as tenant_queries
+from tenants.lineage import moved_holder
+from tenants.resolution import moved_commune_filter
 from tenants.vendors.access import vendor_of
 from tenants.vendors.models import Vendor
 
@@ -122,6 +124,8 @@ def index():
 @bp.route("/search")
 @cached_for_visitors(*SHOWN)
 def search():
+    if (moved := moved_commune_filter()) is not None:
+        return moved
     q = (request.args.get("q") or "")[:100]
     cat = request.args.get("category") or None
     if cat and category(cat) is None:
@@ -189,6 +193,8 @@ def category_page(slug: str):
     cat = category(slug)
     if cat is None:
         abort(404)
+    if (moved := moved_commune_filter()) is not None:
+        return moved
     sort = _sort()
     commune, communes = _commune_filter(queries.search_communes("", slug, limit=COMMUNE_OPTIONS_MAX + 1),
                                         request.args.get("commune") or None)
@@ -197,12 +203,24 @@ def category_page(slug: str):
                    communes=communes, heading=cat.label)
 
 
+def _moved(endpoint: str, **values) -> Response:
+    """A printed QR code or link of a commune a reorganisation merged or split: a permanent redirect to the page of
+    the record's successor (tenants.lineage.moved_holder), query string kept."""
+    target = url_for(endpoint, **values)
+    if request.query_string:
+        target += "?" + request.query_string.decode("latin-1")
+    return redirect(target, 301)
+
+
 @bp.route("/p/<commune_slug>/<slug>")
 @cached_for_visitors(*SHOWN)
 def product(commune_slug: str, slug: str):
     detail = queries.public_product(commune_slug, slug)
     if detail is None:
-        abort(404)
+        holder = moved_holder(commune_slug, "products", slug=slug)
+        if holder is None:
+            abort(404)
+        return _moved("marketplace.product", commune_slug=holder.slug, slug=slug)
     card = detail.card
     more = queries.public_search(vendor=(card.tenant_id, card.vendor_id), sort="newest", per_page=5).items
     return _render("marketplace/product.html", detail=detail, p=card,
@@ -214,7 +232,10 @@ def product(commune_slug: str, slug: str):
 def storefront(commune_slug: str, vendor_slug: str):
     shop = queries.public_vendor(commune_slug, vendor_slug)
     if shop is None:
-        abort(404)
+        holder = moved_holder(commune_slug, "vendors", slug=vendor_slug)
+        if holder is None:
+            abort(404)
+        return _moved("marketplace.storefront", commune_slug=holder.slug, vendor_slug=vendor_slug)
     sort = _sort()
     page = queries.public_search(vendor=(shop.tenant_id, shop.vendor_id), sort=sort, page=_page_number(),
                                  per_page=PER_PAGE)

@@ -964,6 +964,41 @@ def record_successor(tenant: Tenant, named: list[tuple[str, str, object]]) -> Te
     return None
 
 
+def later_units(tenant_id: int) -> set[int]:
+    """Every unit that received records from ``tenant_id``, directly or through later reorganisations (one query per
+    generation: a unit is reorganised a few times at most)."""
+    found: set[int] = set()
+    todo = {tenant_id}
+    while todo:
+        todo = set(db.session.scalars(select(ReorganisationLine.successor_id).where(
+            ReorganisationLine.predecessor_id.in_(todo)))) - found - {tenant_id}
+        found |= todo
+    return found
+
+
+def moved_holder(commune_slug: str, table_name: str, **match) -> Tenant | None:
+    """For a public address outside ``/c/`` that names a commune by its slug and a record by ``match`` (the
+    marketplace's ``/p/<commune>/<product>``, ``/shop/<commune>/<vendor>``): the unit in force that now holds the
+    record, when the commune gave it away in a reorganisation (merged, or split: found by the record, not by the
+    slug), else None. Records keep their slugs when they move (a clash is a decision of the plan), and a record
+    that came from that commune (``origin_tenant_id``) is preferred over a namesake of the successor's own."""
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == commune_slug))
+    if tenant is None:
+        return None
+    later = later_units(tenant.id)
+    if not later:
+        return None
+    table = db.metadata.tables[table_name]
+    query = select(table.c.tenant_id).where(table.c.tenant_id.in_(later),
+                                            *(table.c[column] == value for column, value in match.items()))
+    if "origin_tenant_id" in table.c:
+        query = query.order_by((table.c.origin_tenant_id == tenant.id).desc())
+    with all_tenants():
+        holder_id = db.session.scalar(query.limit(1))
+    holder = db.session.get(Tenant, holder_id) if holder_id is not None else None
+    return holder if holder is not None and holder.status == "active" else None
+
+
 def current_successor(tenant: Tenant) -> Tenant:
     """Follow the successor links to the unit in force (a unit merged twice points on)."""
     seen = set()

@@ -164,3 +164,27 @@ def _redirect(slug: str, successor, status: int):
     if request.query_string:
         target += "?" + request.query_string.decode("latin-1")
     return redirect(target, status)
+
+
+def moved_commune_filter(arg: str = "commune"):
+    """A public address outside ``/c/`` that names a commune in its query (``/marketplace/search?commune=<slug>``,
+    the category pages, ``GET /api/products``), for a commune a reorganisation closed: a permanent redirect to the
+    same address naming the unit in force that succeeded it (the default successor of a split unit), else None."""
+    from urllib.parse import urlencode
+
+    from werkzeug.datastructures import MultiDict
+
+    from tenants.lineage import current_successor
+
+    slug = request.args.get(arg)
+    if not slug or len(slug) > 80 or "\x00" in slug:
+        return None
+    tenant = get_by_slug(slug)
+    if tenant is None or tenant.status != "merged" or tenant.successor is None:
+        return None
+    successor = current_successor(tenant)
+    if successor.status != "active" or successor.id == tenant.id:
+        return None
+    args = MultiDict(request.args)
+    args.setlist(arg, [successor.slug])
+    return redirect(f"{request.path}?{urlencode(list(args.items(multi=True)))}", 301)
