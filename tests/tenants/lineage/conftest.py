@@ -1,5 +1,6 @@
 import pytest
 
+from app import demo
 from tests.payments.helpers import CASSO_KEY, PAYOS_KEY, SEPAY_KEY, SEPAY_SECRET
 
 
@@ -10,3 +11,13 @@ def bank_secrets_for_lineage(app, monkeypatch):
                         ("CASSO_CHECKSUM_KEY", CASSO_KEY), ("PAYOS_CHECKSUM_KEY", PAYOS_KEY),
                         ("PRODUCTION", False)):
         monkeypatch.setitem(app.config, name, value)
+
+
+@pytest.fixture
+def seeded(app, monkeypatch):
+    """The demo, one month of dossiers and three market days, seeded as if the 22 units were in force today."""
+    monkeypatch.setitem(app.config, "DEMO_ONESTOP_MONTHS", 1)  # set for this test only (the app is the session's)
+    monkeypatch.setitem(app.config, "DEMO_MARKET_DAYS", 3)
+    with app.app_context():
+        demo.seed(app.config["DEMO_PASSWORD"], payment_days=2)
+    return app

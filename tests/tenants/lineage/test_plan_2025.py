@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
-from app import demo
 from app.extensions import db
 from tenants.lineage import load_plan
 from tenants.models import Reorganisation, ReorganisationLine, Tenant
@@ -17,14 +15,6 @@ from tenants.scoping import all_tenants
 PLAN = Path(__file__).resolve().parents[3] / "app/data/reorganisations/gia-lam-2025-01-01.json"
 COUNTED = ("onestop_dossiers", "onestop_ratings", "payment_intents", "bank_transfers", "market_sales", "products",
            "vendors", "stalls", "markets", "payment_accounts", "memberships", "heritage_relics", "sub_orders")
-
-
-@pytest.fixture
-def seeded(app):
-    app.config.update(DEMO_ONESTOP_MONTHS=1, DEMO_MARKET_DAYS=3)
-    with app.app_context():
-        demo.seed(app.config["DEMO_PASSWORD"], payment_days=2)
-    return app
 
 
 def counts() -> dict[str, int]:

@@ -6,26 +6,16 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from sqlalchemy import select
 
 from marketplace.models import Product
 from tenants.models import Tenant
 from tenants.scoping import all_tenants
 from tenants.vendors.models import Vendor
-from app import demo
 from app.extensions import db
 from tests.tenants.lineage.test_plan_2025 import PLAN
 from tests.tenants.lineage.test_splits import SPLIT, plan_file, tenant_id
 
-
-
-@pytest.fixture
-def seeded(app):
-    app.config.update(DEMO_ONESTOP_MONTHS=1, DEMO_MARKET_DAYS=3)
-    with app.app_context():
-        demo.seed(app.config["DEMO_PASSWORD"], payment_days=2)
-    return app
 
 
 def published(commune: str) -> list[tuple[int, str, int, str]]:

@@ -10,7 +10,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from app import demo, transactions
+from app import transactions
 from app.extensions import db
 from tenants.lineage import PlanError, apply_plan, parse_plan
 from tenants.models import Reorganisation, ReorganisationLine, Tenant
@@ -32,14 +32,6 @@ def plan_file(tmp_path, plan, name="plan.json"):
     path = tmp_path / name
     path.write_text(json.dumps(plan, ensure_ascii=False), encoding="utf-8")
     return str(path)
-
-
-@pytest.fixture
-def seeded(app):
-    app.config.update(DEMO_ONESTOP_MONTHS=1, DEMO_MARKET_DAYS=3)
-    with app.app_context():
-        demo.seed(app.config["DEMO_PASSWORD"], payment_days=2)
-    return app
 
 
 def where(table: str, **match) -> dict[int, str]:
