@@ -27,7 +27,7 @@ def test_the_district_trends_are_kept_for_their_time_and_bounded(app, monkeypatc
     from app.district import queries
 
     computed = []
-    monkeypatch.setattr(queries, "_monthly_trend", lambda ids, end, months: computed.append(end) or [end])
+    monkeypatch.setattr(queries, "_monthly_trend", lambda ids, end, months, history=None: computed.append(end) or [end])
     monkeypatch.setitem(app.config, "DISTRICT_TREND_SECONDS", 600)
     clock = [1_000.0]
     monkeypatch.setattr(queries.time, "monotonic", lambda: clock[0])

@@ -78,7 +78,7 @@ def test_a_worker_waits_for_the_one_computing_it_instead_of_computing_it_too(two
     computed = []
     started = threading.Event()
 
-    def slow(ids, end, months):
+    def slow(ids, end, months, history=None):
         computed.append(threading.get_ident())
         started.set()
         time.sleep(0.5)
@@ -103,7 +103,7 @@ def test_a_worker_waits_for_the_one_computing_it_instead_of_computing_it_too(two
 
 def test_the_shared_trend_expires_after_district_trend_seconds(database, redis_client, monkeypatch):
     worker = _worker(database, seconds=1)
-    monkeypatch.setattr(queries, "_monthly_trend", lambda ids, end, months: [(end, {"n": len(ids)})])
+    monkeypatch.setattr(queries, "_monthly_trend", lambda ids, end, months, history=None: [(end, {"n": len(ids)})])
     with worker.app_context():
         key = queries._trend_key([1], date(2026, 11, 30), 12)
         queries.monthly_trend([1], date(2026, 11, 30))
@@ -116,7 +116,7 @@ def test_without_redis_answering_the_trend_is_computed_in_the_worker(database, m
                          "CACHE_REDIS_URL": "redis://127.0.0.1:1/0", "CACHE_KEY_PREFIX": PREFIX,
                          "DISTRICT_TREND_SECONDS": 600, "REDIS_TIMEOUT_SECONDS": 0.2})
     computed = []
-    monkeypatch.setattr(queries, "_monthly_trend", lambda ids, end, months: computed.append(1) or [(end, {"n": 1})])
+    monkeypatch.setattr(queries, "_monthly_trend", lambda ids, end, months, history=None: computed.append(1) or [(end, {"n": 1})])
     with worker.app_context():
         assert queries.monthly_trend([1], date(2026, 11, 30)) == [(date(2026, 11, 30), {"n": 1})]
         assert queries.monthly_trend([1], date(2026, 11, 30)) == [(date(2026, 11, 30), {"n": 1})]
@@ -126,7 +126,7 @@ def test_without_redis_answering_the_trend_is_computed_in_the_worker(database, m
 
 def test_redis_failing_after_the_computation_does_not_make_it_computed_twice(two_workers, monkeypatch):
     computed = []
-    monkeypatch.setattr(queries, "_monthly_trend", lambda ids, end, months: computed.append(1) or [(end, {"n": 1})])
+    monkeypatch.setattr(queries, "_monthly_trend", lambda ids, end, months, history=None: computed.append(1) or [(end, {"n": 1})])
     worker = two_workers[0]
     with worker.app_context():
         client = queries.shared_trends()

@@ -74,7 +74,7 @@ def test_staff_see_each_messages_status_on_the_dossier(app, client, setup):
     drain(app)
     login(client, "officer@battrang.vn")
     html = client.get(f"/c/bat-trang/onestop/d/{dossier_id}").get_data(as_text=True)
-    assert 'data-testid="notify-status"' in html and 'data-status="sent"' in html and "received" in html
+    assert 'data-testid="notify-status"' in html and 'data-status="sent"' in html and "Đã tiếp nhận hồ sơ" in html
 
 
 @pytest.mark.parametrize("choice, expected", [("zalo", ["zalo"]), ("none", [])])
