@@ -15,6 +15,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: the browser tests' Playwright keeps an event loop running in the main
+    thread for the whole session, and asyncio.run refuses to start inside it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 @pytest.fixture(scope="module")
 def storm():
     sys.path.insert(0, str(ROOT / "bench"))
@@ -65,8 +74,8 @@ def shop():
 
 def test_a_checkout_is_accepted_only_on_a_redirect_to_its_order(storm, shop):
     record = {"requests": {}, "outcomes": [], "accepted": []}
-    asyncio.run(storm.one_checkout(shop, 1, 42, record))
-    asyncio.run(storm.one_checkout(shop, 7, 43, record))  # refused at the last step
+    _run(storm.one_checkout(shop, 1, 42, record))
+    _run(storm.one_checkout(shop, 7, 43, record))  # refused at the last step
     assert record["accepted"] == [("ABC123", 42)]
     assert [(stage, status) for stage, status, _s in record["outcomes"]] == [("accepted", 302), ("checkout", 503)]
     summary = storm.summarise({**record, "storm_seconds": 1.0})
@@ -75,5 +84,5 @@ def test_a_checkout_is_accepted_only_on_a_redirect_to_its_order(storm, shop):
 
 
 def test_an_unanswered_request_is_status_0(storm):
-    answer = asyncio.run(storm.fetch(1, "GET", "/"))  # nothing listens on port 1
+    answer = _run(storm.fetch(1, "GET", "/"))  # nothing listens on port 1
     assert answer.status == 0

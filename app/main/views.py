@@ -1,6 +1,7 @@
 from flask import abort, current_app, jsonify, redirect, request, session, url_for
 from flask_babel import gettext as _
 
+from app.links import external_url
 from app.main import bp
 from tenants import queries as tenant_queries
 from flask import render_template
@@ -95,7 +96,7 @@ def api_communes():
     links = {"first": 1, "prev": page - 1 if page > 1 else None, "next": page + 1 if page < last else None,
              "last": last}
     response.headers["Link"] = ", ".join(
-        f'<{url_for("main.api_communes", _external=True, **{**request.args.to_dict(), "page": n})}>; rel="{rel}"'
+        f'<{external_url("main.api_communes", **{**request.args.to_dict(), "page": n})}>; rel="{rel}"'
         for rel, n in links.items() if n is not None)
     return response
 
