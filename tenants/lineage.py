@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import Table, and_, exists, func, or_, select, text
+from sqlalchemy import Table, and_, exists, func, select, text
 from sqlalchemy.orm import aliased
 
 from app import audit
@@ -493,16 +493,45 @@ def _move(pairs: list[tuple[int, int]], counts: dict[int, dict[str, int]]) -> No
 
 _MAX_SAID = 20  # decisions said per kind: the dry run stays readable
 
+# The routes live in temporary tables (per connection; on PostgreSQL dropped at commit), filled and read set-based:
+# split_routes (pred, tbl, id, succ): a split predecessor's row going elsewhere than its default;
+# split_remaps (pred, tbl, id, col, ptbl, pid, succ, new_id): a row whose ``col`` refers to a copied row (ptbl, pid)
+# that a copy in ``succ`` replaces (new_id: the copy, once made). split_goes and split_verdict hold one table's
+# routing while ``_follow`` decides it.
+_TEMP = {
+    "split_routes": "pred BIGINT, tbl VARCHAR(63), id BIGINT, succ BIGINT",
+    "split_remaps": "pred BIGINT, tbl VARCHAR(63), id BIGINT, col VARCHAR(63), ptbl VARCHAR(63), pid BIGINT, "
+                    "succ BIGINT, new_id BIGINT",
+    "split_goes": "id BIGINT, col VARCHAR(63), ptbl VARCHAR(63), ref BIGINT, dest BIGINT, copied INTEGER",
+    "split_verdict": "id BIGINT, placed BIGINT, own BIGINT, bad INTEGER",
+}
+
+
+def _temp_tables() -> None:
+    """Create (or empty) the routes' temporary tables."""
+    after = " ON COMMIT DROP" if _on_postgres() else ""
+    for name, columns in _TEMP.items():
+        db.session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}){after}"))
+        db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.execute(text("CREATE INDEX IF NOT EXISTS split_routes_row ON split_routes (tbl, id)"))
+
+
+def _analyze(temp: str) -> None:
+    """PostgreSQL: statistics for a temporary table (autovacuum never sees one), so the joins on it are planned for
+    its real size."""
+    if _on_postgres():
+        db.session.execute(text(f"ANALYZE {_ident(temp)}"))
+
 
 @dataclass
 class Routes:
-    """Where one split predecessor's rows go when not to its default: table -> primary key -> successor id."""
+    """Where one split predecessor's rows go when not to its default. The placements are gathered in ``rows``
+    (table -> primary key -> successor id), then ``store``d in split_routes, where following and moving read them."""
 
     pred: int
     default: int
     rows: dict[str, dict[int, int]] = field(default_factory=dict)
-    copies: set[tuple[str, int, int]] = field(default_factory=set)  # (table, row, successor): copied there
-    remaps: dict[str, dict[int, dict[str, tuple[str, int, int]]]] = field(default_factory=dict)  # child -> col -> copy
+    tables: list[str] = field(default_factory=list)  # the tables with rows in split_routes, in routing order
 
     def to(self, table: str, key: int, succ: int) -> None:
         if succ != self.default:
@@ -511,15 +540,25 @@ class Routes:
     def dest(self, table: str, key: int) -> int:
         return self.rows.get(table, {}).get(key, self.default)
 
+    def store(self) -> None:
+        """The placements to split_routes (one statement)."""
+        params = [{"pred": self.pred, "tbl": table, "id": key, "succ": succ}
+                  for table, rows in self.rows.items() for key, succ in rows.items()]
+        if params:
+            db.session.execute(text("INSERT INTO split_routes (pred, tbl, id, succ) VALUES (:pred, :tbl, :id, :succ)"),
+                               params)
+        self.tables = [table for table, rows in self.rows.items() if rows]
+        self.rows = {}
+        _analyze("split_routes")
+
     def renamed(self, ids: dict[int, int]) -> Routes:
-        """The same routes with the stand-in ids of new units replaced by their real ids."""
-        def real(i: int) -> int:
-            return ids.get(i, i)
-        return Routes(real(self.pred), real(self.default),
-                      {t: {k: real(v) for k, v in rows.items()} for t, rows in self.rows.items()},
-                      {(t, k, real(s)) for t, k, s in self.copies},
-                      {t: {k: {c: (pt, pk, real(ps)) for c, (pt, pk, ps) in cols.items()} for k, cols in rows.items()}
-                       for t, rows in self.remaps.items()})
+        """The same routes with the stand-in ids of new units replaced by their real ids (one UPDATE per new unit)."""
+        for stand_in, real in ids.items():
+            if stand_in != real and stand_in < 0:
+                for name in ("split_routes", "split_remaps"):
+                    db.session.execute(text(f"UPDATE {name} SET succ = {_literal(real)} WHERE pred = "
+                                            f"{_literal(self.pred)} AND succ = {_literal(stand_in)}"))
+        return Routes(ids.get(self.pred, self.pred), ids.get(self.default, self.default), tables=list(self.tables))
 
 
 def _pk(table: Table):
@@ -640,6 +679,7 @@ def _route_split(pred_slug: str, lines: list[Line], ids: dict[str, int], names: 
         routes.to(MEMBERSHIPS, membership_id, routes.dest("vendors", vendor_id))
 
     # Everything else follows what it refers to.
+    routes.store()
     for table in _tenant_tables():
         if _rule(table) != "moves":
             continue
@@ -650,70 +690,105 @@ def _route_split(pred_slug: str, lines: list[Line], ids: dict[str, int], names: 
 def _follow(table: Table, routes: Routes, pred_slug: str, names: dict[int, str], report: Report) -> None:
     """Route the rows of ``table`` that refer to a row going elsewhere (or that the plan placed): each goes where
     what it refers to goes; a row whose parents go to different successors is a decision, except a parent that is
-    copied (``copied_on_split``)."""
+    copied (``copied_on_split``). Set-based: one statement gathers where each such row's parents go (split_goes),
+    one decides per row (split_verdict, GROUP BY), one adds the routes and one the copies it needs."""
     parents = _parents(table)
-    routed = [(col, parent) for col, parent in parents if routes.rows.get(parent)]
-    placed = dict(routes.rows.get(table.name, {}))
+    routed = [(col, parent) for col, parent in parents if parent in routes.tables]
+    placed = table.name in routes.tables
     if not routed and not placed:
         return
     pk = _pk(table)
     if pk is None:
         report.decisions.append(f"{pred_slug}: {table.name} refers to records going elsewhere and has no single key")
         return
-    near = [table.c[col].in_(list(routes.rows[parent])) for col, parent in routed]
+    name, key, tbl = _ident(table.name), _ident(pk.name), _ident(table.name)
+    pred, default = _literal(routes.pred), _literal(routes.default)
+
+    def routes_of(parent: str) -> str:
+        return f"SELECT id FROM split_routes WHERE pred = {pred} AND tbl = '{_ident(parent)}'"
+
+    near = [f"t.{_ident(col)} IN ({routes_of(parent)})" for col, parent in routed]
     if placed:
-        near.append(pk.in_(list(placed)))
-    query = select(pk, *[table.c[col] for col, _ in parents]).where(table.c.tenant_id == routes.pred, or_(*near))
-    said = 0
-    for key, *refs in db.session.execute(query):
-        goes = {}
-        for (col, parent), ref in zip(parents, refs, strict=True):
-            if ref is not None:
-                goes[(col, parent, ref)] = routes.dest(parent, ref)
-        fixed = {d for (_, parent, _), d in goes.items() if parent not in _COPIED}
-        own = placed.get(key)
-        if own is None and len(fixed) == 1:
-            own = next(iter(fixed))
-        if own is None or (fixed - {own}):
-            if said < _MAX_SAID:
-                where = sorted({names.get(d, str(d)) for d in fixed | ({own} if own else set())})
-                report.decisions.append(f"{pred_slug}: {table.name} {key} belongs with records going to "
-                                        f"{' and '.join(where)}: place them with one successor")
-            said += 1
-            continue
-        for (col, parent, ref), dest in goes.items():
-            if parent in _COPIED and dest != own:
-                routes.copies.add((parent, ref, own))
-                routes.remaps.setdefault(table.name, {}).setdefault(key, {})[col] = (parent, ref, own)
-        routes.to(table.name, key, own)
+        near.append(f"t.{key} IN ({routes_of(tbl)})")
+    rows = f"SELECT t.{key} AS id FROM {name} t WHERE t.tenant_id = {pred} AND ({' OR '.join(near)})"
+    for temp in ("split_goes", "split_verdict"):
+        db.session.execute(text(f"DELETE FROM {temp}"))
+    goes = " UNION ALL ".join(
+        f"SELECT t.{key}, '{_ident(col)}', '{_ident(parent)}', t.{_ident(col)}, COALESCE(r.succ, {default}), "
+        f"{1 if parent in _COPIED else 0} FROM {name} t JOIN c ON c.id = t.{key} LEFT JOIN split_routes r "
+        f"ON r.pred = {pred} AND r.tbl = '{_ident(parent)}' AND r.id = t.{_ident(col)} "
+        f"WHERE t.{_ident(col)} IS NOT NULL" for col, parent in parents)
+    if goes:
+        db.session.execute(text(f"WITH c AS ({rows}) INSERT INTO split_goes (id, col, ptbl, ref, dest, copied) "
+                                f"{goes}"))
+        _analyze("split_goes")
+    fixed = "CASE WHEN g.copied = 0 THEN g.dest END"
+    db.session.execute(text(
+        f"WITH c AS ({rows}), v AS (SELECT c.id, p.succ AS placed, count(DISTINCT {fixed}) AS n, min({fixed}) AS one "
+        f"FROM c LEFT JOIN split_goes g ON g.id = c.id LEFT JOIN split_routes p ON p.pred = {pred} "
+        f"AND p.tbl = '{tbl}' AND p.id = c.id GROUP BY c.id, p.succ), "
+        f"w AS (SELECT id, placed, COALESCE(placed, CASE WHEN n = 1 THEN one END) AS own, n, one FROM v) "
+        f"INSERT INTO split_verdict (id, placed, own, bad) SELECT id, placed, own, CASE WHEN own IS NULL OR n > 1 OR (n = 1 AND one <> own) THEN 1 ELSE 0 END "
+        f"FROM w"))
+    bad = db.session.execute(text(
+        f"SELECT id, own FROM split_verdict WHERE bad = 1 ORDER BY id LIMIT {_MAX_SAID}")).all()
+    if bad:
+        dests: dict[int, set[int]] = {int(i): ({int(own)} if own else set()) for i, own in bad}
+        for i, dest in db.session.execute(text(
+                "SELECT g.id, g.dest FROM split_goes g JOIN split_verdict v ON v.id = g.id "
+                f"WHERE v.bad = 1 AND g.copied = 0 AND g.id IN ({', '.join(_literal(i) for i in dests)})")):
+            dests[int(i)].add(int(dest))
+        for i, _own in bad:
+            where = sorted({names.get(d, str(d)) for d in dests[int(i)]})
+            report.decisions.append(f"{pred_slug}: {table.name} {i} belongs with records going to "
+                                    f"{' and '.join(where)}: place them with one successor")
+    added = db.session.execute(text(
+        f"INSERT INTO split_routes (pred, tbl, id, succ) SELECT {pred}, '{tbl}', id, own FROM split_verdict "
+        f"WHERE bad = 0 AND placed IS NULL AND own <> {default}")).rowcount
+    if added and table.name not in routes.tables:
+        routes.tables.append(table.name)
+        _analyze("split_routes")
+    if any(parent in _COPIED for _col, parent in parents):
+        db.session.execute(text(
+            f"INSERT INTO split_remaps (pred, tbl, id, col, ptbl, pid, succ) SELECT {pred}, '{tbl}', g.id, g.col, "
+            f"g.ptbl, g.ref, v.own FROM split_goes g JOIN split_verdict v ON v.id = g.id "
+            f"WHERE v.bad = 0 AND g.copied = 1 AND g.dest <> v.own"))
 
 
 def _routed_counts(routes: Routes) -> dict[int, dict[str, int]]:
+    """Per successor, the rows routed to it per table, and the rows copied there (two grouped counts)."""
     out: dict[int, dict[str, int]] = {}
-    for table, rows in routes.rows.items():
-        for succ in rows.values():
-            out.setdefault(succ, {}).setdefault(table, 0)
-            out[succ][table] += 1
-    for table, _row, succ in routes.copies:
-        out.setdefault(succ, {}).setdefault(table + " (copied)", 0)
-        out[succ][table + " (copied)"] += 1
+    pred = _literal(routes.pred)
+    for succ, table, n in db.session.execute(text(
+            f"SELECT succ, tbl, count(*) FROM split_routes WHERE pred = {pred} GROUP BY succ, tbl")):
+        out.setdefault(int(succ), {})[table] = int(n)
+    for succ, table, n in db.session.execute(text(
+            f"SELECT succ, ptbl, count(DISTINCT pid) FROM split_remaps WHERE pred = {pred} GROUP BY succ, ptbl")):
+        out.setdefault(int(succ), {})[table + " (copied)"] = int(n)
     return out
 
 
 def _routed_clashes(routes: Routes, names: dict[int, str], pred_slug: str) -> list[str]:
-    """Keys of the rows a split sends to a successor that the successor holds already."""
+    """Keys of the rows a split sends to a successor that the successor holds already (one query per key)."""
     found = []
-    for name, rows in routes.rows.items():
+    same = "IS NOT DISTINCT FROM" if _on_postgres() else "IS"
+    pred = _literal(routes.pred)
+    for name in routes.tables:
         table = db.metadata.tables[name]
-        pk = _pk(table)
+        pk = _ident(_pk(table).name)
         for key in _clash_keys(table) if name != MEMBERSHIPS else []:
-            cols = [table.c[k] for k in key]
-            for succ in set(rows.values()):
-                mine = [k for k, s in rows.items() if s == succ]
-                going = set(db.session.execute(select(*cols).where(pk.in_(mine))).all())
-                there = set(db.session.execute(select(*cols).where(table.c.tenant_id == succ)).all())
-                found += [f"{name}: {', '.join(f'{k}={v}' for k, v in zip(key, same, strict=True))} of {pred_slug} "
-                          f"exists in {names.get(succ, succ)} already" for same in sorted(going & there)[:_MAX_SAID]]
+            cols = ", ".join(f"g.{_ident(k)}" for k in key)
+            match = " AND ".join(f"s.{_ident(k)} {same} g.{_ident(k)}" for k in key)
+            rows = db.session.execute(text(
+                f"SELECT DISTINCT r.succ, {cols} FROM {_ident(name)} g JOIN split_routes r ON r.pred = {pred} "
+                f"AND r.tbl = '{_ident(name)}' AND r.id = g.{pk} WHERE EXISTS (SELECT 1 FROM {_ident(name)} s "
+                f"WHERE s.tenant_id = r.succ AND {match})")).all()
+            by_succ: dict[int, list[tuple]] = {}
+            for succ, *values in rows:
+                by_succ.setdefault(int(succ), []).append(tuple(values))
+            for succ, values in by_succ.items():
+                found += [f"{name}: {', '.join(f'{k}={v}' for k, v in zip(key, one, strict=True))} of {pred_slug} "
+                          f"exists in {names.get(succ, succ)} already" for one in sorted(values)[:_MAX_SAID]]
     return found
 
 
@@ -721,53 +796,55 @@ def _literal(value: int) -> str:
     return str(int(value))
 
 
-def _move_routed(routes: Routes) -> dict[int, int]:
+def _move_routed(routes: Routes) -> dict[tuple[str, int, int], int]:
     """Move a split predecessor's routed rows to their successors (the rest goes to the default by ``_move``).
-    Copies first (a procedure for the dossiers that leave), then every routed table in one statement on
-    PostgreSQL (the composite foreign keys are checked at its end), one UPDATE per table on SQLite (deferred keys),
-    then the staff. Returns, per copied row, the copy's id."""
+    Copies first (a procedure for the dossiers that leave: one INSERT per copied row, a few per split), then every
+    routed table in one statement on PostgreSQL (``UPDATE ... FROM split_routes``; the composite foreign keys are
+    checked at its end), one UPDATE per table on SQLite (deferred keys), then the staff. Returns, per copied row,
+    the copy's id."""
     tables = db.metadata.tables
+    pred = _literal(routes.pred)
     copied: dict[tuple[str, int, int], int] = {}
-    for name, row_id, succ in sorted(routes.copies):
+    for name, row_id, succ in db.session.execute(text(
+            f"SELECT DISTINCT ptbl, pid, succ FROM split_remaps WHERE pred = {pred} ORDER BY ptbl, pid, succ")).all():
         table = tables[name]
         pk = _pk(table)
         row = dict(db.session.execute(select(table).where(pk == row_id)).mappings().one())
         row.pop(pk.name)
         row["tenant_id"] = succ
-        copied[(name, row_id, succ)] = db.session.execute(table.insert().values(**row)).inserted_primary_key[0]
+        new_id = db.session.execute(table.insert().values(**row)).inserted_primary_key[0]
+        copied[(name, int(row_id), int(succ))] = new_id
+        db.session.execute(text(
+            f"UPDATE split_remaps SET new_id = {_literal(new_id)} WHERE pred = {pred} AND ptbl = '{_ident(name)}' "
+            f"AND pid = {_literal(row_id)} AND succ = {_literal(succ)}"))
+    remapped: dict[str, list[str]] = {}
+    for name, col in db.session.execute(text(f"SELECT DISTINCT tbl, col FROM split_remaps WHERE pred = {pred}")):
+        remapped.setdefault(name, []).append(_ident(col))
     statements = []
     for table in _tenant_tables():
-        rows = routes.rows.get(table.name)
-        if not rows:
+        if table.name not in routes.tables:
             continue
         name, pk = _ident(table.name), _ident(_pk(table).name)
-        remaps = routes.remaps.get(table.name, {})
-        extra = sorted({col for cols in remaps.values() for col in cols})
-        values = ", ".join("(" + ", ".join([_literal(key), _literal(succ)] + [
-            _literal(copied[remaps[key][col]]) if col in remaps.get(key, {}) else "NULL" for col in extra]) + ")"
-            for key, succ in sorted(rows.items()))
-        statements.append((name, pk, f"r_{name}", values, [_ident(c) for c in extra], _origin(table)))
+        sets = [f"{c} = COALESCE((SELECT m.new_id FROM split_remaps m WHERE m.pred = {pred} AND m.tbl = '{name}' "
+                f"AND m.id = {name}.{pk} AND m.col = '{c}'), {name}.{c})" for c in sorted(remapped.get(name, []))]
+        statements.append((name, pk, sets, _origin(table)))
     if _on_postgres() and statements:
-        ctes = []
-        for name, pk, r, values, extra, origin in statements:
-            sets = ", ".join(["tenant_id = " + r + ".succ"] + [f"{c} = COALESCE({r}.{c}, {name}.{c})" for c in extra])
-            sets += origin
-            ctes.append(f"{r}(id, succ{''.join(', ' + c for c in extra)}) AS (VALUES {values})")
-            ctes.append(f"u_{name} AS (UPDATE {name} SET {sets} FROM {r} WHERE {name}.{pk} = {r}.id RETURNING 1)")
+        ctes = [f"u_{name} AS (UPDATE {name} SET {', '.join(['tenant_id = r.succ', *sets])}{origin} "
+                f"FROM split_routes r WHERE r.pred = {pred} AND r.tbl = '{name}' AND {name}.{pk} = r.id RETURNING 1)"
+                for name, pk, sets, origin in statements]
         db.session.execute(text("WITH " + ", ".join(ctes) + " SELECT 1"))
     else:
-        for name, pk, r, values, extra, origin in statements:
-            sets = ", ".join([f"tenant_id = (SELECT succ FROM {r} WHERE {r}.id = {name}.{pk})"] + [
-                f"{c} = COALESCE((SELECT {c} FROM {r} WHERE {r}.id = {name}.{pk}), {c})" for c in extra]) + origin
+        for name, pk, sets, origin in statements:
+            route = f"SELECT r.succ FROM split_routes r WHERE r.pred = {pred} AND r.tbl = '{name}' AND r.id = {name}.{pk}"
             db.session.execute(text(
-                f"WITH {r}(id, succ{''.join(', ' + c for c in extra)}) AS (VALUES {values}) "
-                f"UPDATE {name} SET {sets} WHERE {pk} IN (SELECT id FROM {r})"))
-    members = tables[MEMBERSHIPS]
-    other = members.alias("other")
-    for membership_id, succ in routes.rows.get(MEMBERSHIPS, {}).items():
-        already = exists().where(and_(other.c.tenant_id == succ, other.c.user_id == members.c.user_id,
-                                      other.c.role == members.c.role))
-        db.session.execute(members.update().where(members.c.id == membership_id, ~already).values(tenant_id=succ))
+                f"UPDATE {name} SET {', '.join([f'tenant_id = ({route})', *sets])}{origin} "
+                f"WHERE {pk} IN (SELECT id FROM split_routes WHERE pred = {pred} AND tbl = '{name}')"))
+    if MEMBERSHIPS in routes.tables:
+        route = f"SELECT r.succ FROM split_routes r WHERE r.pred = {pred} AND r.tbl = '{MEMBERSHIPS}' AND r.id = m.id"
+        db.session.execute(text(
+            f"UPDATE {MEMBERSHIPS} AS m SET tenant_id = ({route}) WHERE m.id IN (SELECT id FROM split_routes WHERE "
+            f"pred = {pred} AND tbl = '{MEMBERSHIPS}') AND NOT EXISTS (SELECT 1 FROM {MEMBERSHIPS} o WHERE "
+            f"o.tenant_id = ({route}) AND o.user_id = m.user_id AND o.role = m.role)"))
     return copied
 
 
@@ -814,6 +891,8 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
         ids.update({u.slug: -i for i, u in enumerate(plan.new_units, start=1) if u.slug not in ids})
         names = {i: slug for slug, i in ids.items()}
         split = plan.split()
+        if split:
+            _temp_tables()
         routes = {pred: _route_split(pred, lines, ids, names, report) for pred, lines in split.items()}
         for pred, route in routes.items():
             report.decisions += _routed_clashes(route, names, pred)
