@@ -499,6 +499,9 @@ _MAX_SAID = 20  # decisions said per kind: the dry run stays readable
 # that a copy in ``succ`` replaces (new_id: the copy, once made). split_goes and split_verdict hold one table's
 # routing while ``_follow`` decides it.
 _TEMP = {
+    "split_places": "pred BIGINT, kind VARCHAR(63), name TEXT, succ BIGINT",
+    "split_accounts": "id BIGINT, number TEXT, vendor BIGINT, stalled INTEGER, vendor_goes BIGINT, "
+                      "placed BIGINT",
     "split_routes": "pred BIGINT, tbl VARCHAR(63), id BIGINT, succ BIGINT",
     "split_remaps": "pred BIGINT, tbl VARCHAR(63), id BIGINT, col VARCHAR(63), ptbl VARCHAR(63), pid BIGINT, "
                     "succ BIGINT, new_id BIGINT",
@@ -592,7 +595,7 @@ def _route_split(pred_slug: str, lines: list[Line], ids: dict[str, int], names: 
                 place[kind][value] = ids[line.successor]
     said = report.decisions.append
 
-    markets, stalls = tables["markets"], tables["stalls"]
+    markets = tables["markets"]
     held = dict(db.session.execute(select(markets.c.slug, markets.c.id).where(markets.c.tenant_id == pred)).all())
     for slug, succ in place["markets"].items():
         if slug not in held:
@@ -602,84 +605,115 @@ def _route_split(pred_slug: str, lines: list[Line], ids: dict[str, int], names: 
     report.by_default += [f"{pred_slug}: market {slug} -> {default.successor}" for slug in sorted(held)
                           if slug not in place["markets"]]
 
-    # Vendors go with the market of their stalls; a vendor at markets going to two successors is a decision.
-    vendor_dest: dict[int, set[int]] = {}
-    for vendor_id, market_id in db.session.execute(select(stalls.c.vendor_id, stalls.c.market_id).where(
-            stalls.c.tenant_id == pred, stalls.c.vendor_id.is_not(None))):
-        vendor_dest.setdefault(vendor_id, set()).add(routes.dest("markets", market_id))
-    for vendor_id, dests in vendor_dest.items():
-        if len(dests) > 1:
-            said(f"{pred_slug}: vendor {vendor_id} has stalls in markets going to "
-                 f"{' and '.join(sorted(names.get(d, str(d)) for d in dests))}: place those markets together")
-        else:
-            routes.to("vendors", vendor_id, dests.pop())
+    routes.store()
+    p, d = _literal(pred), _literal(routes.default)
+    if any(place[kind] for kind in ("accounts", "open_dossiers", "staff")):
+        db.session.execute(text("INSERT INTO split_places (pred, kind, name, succ) VALUES (:pred, :kind, :name, :succ)"),
+                           [{"pred": pred, "kind": kind, "name": name, "succ": succ}
+                            for kind in ("accounts", "open_dossiers", "staff") for name, succ in place[kind].items()])
 
-    # Payment accounts: where the plan says; a vendor's account goes with its vendor.
-    accounts, links = tables["payment_accounts"], tables["vendor_accounts"]
-    numbers = {f"{b}:{n}": i for i, b, n in db.session.execute(select(
-        accounts.c.id, accounts.c.bank_bin, accounts.c.account_number).where(accounts.c.tenant_id == pred))}
-    owner = dict(db.session.execute(select(links.c.account_id, links.c.vendor_id).where(links.c.tenant_id == pred)).all())
+    def go(table: str, select_id_succ: str) -> None:
+        """Route the rows ``select_id_succ`` yields (id, successor), those not to the default (one INSERT)."""
+        added = db.session.execute(text(
+            f"INSERT INTO split_routes (pred, tbl, id, succ) SELECT {p}, '{table}', x.id, x.succ FROM "
+            f"({select_id_succ}) x WHERE x.succ <> {d}")).rowcount
+        if added and table not in routes.tables:
+            routes.tables.append(table)
+
+    def route(table: str, column: str) -> str:
+        return f"LEFT JOIN split_routes r ON r.pred = {p} AND r.tbl = '{table}' AND r.id = {column}"
+
+    # Vendors go with the market of their stalls; a vendor at markets going to two successors is a decision.
+    stalled = f"SELECT s.vendor_id FROM stalls s WHERE s.tenant_id = {p} AND s.vendor_id IS NOT NULL"
+    vendor_dest = (f"SELECT s.vendor_id AS id, COALESCE(r.succ, {d}) AS succ FROM stalls s {route('markets', 's.market_id')} "
+                   f"WHERE s.tenant_id = {p} AND s.vendor_id IS NOT NULL")
+    torn: dict[int, set[int]] = {}
+    for vendor_id, dest in db.session.execute(text(
+            f"SELECT v.id, v.succ FROM ({vendor_dest}) v WHERE v.id IN (SELECT id FROM ({vendor_dest}) w GROUP BY id "
+            "HAVING count(DISTINCT succ) > 1)")):
+        torn.setdefault(int(vendor_id), set()).add(int(dest))
+    for vendor_id, dests in sorted(torn.items()):
+        said(f"{pred_slug}: vendor {vendor_id} has stalls in markets going to "
+             f"{' and '.join(sorted(names.get(d, str(d)) for d in dests))}: place those markets together")
+    go("vendors", f"SELECT id, min(succ) AS succ FROM ({vendor_dest}) v GROUP BY id HAVING count(DISTINCT succ) = 1")
+
+    # Payment accounts: where the plan says; a vendor's account goes with its vendor. split_accounts: per account,
+    # its number, its vendor, whether the vendor has a stall, where the vendor goes then, where the plan places it.
+    db.session.execute(text("DELETE FROM split_accounts"))
+    db.session.execute(text(
+        "INSERT INTO split_accounts (id, number, vendor, stalled, vendor_goes, placed) "
+        f"SELECT a.id, a.bank_bin || ':' || a.account_number, l.vendor_id, "
+        f"CASE WHEN l.vendor_id IN ({stalled}) THEN 1 ELSE 0 END, "
+        f"CASE WHEN l.vendor_id IN ({stalled}) THEN COALESCE(r.succ, {d}) END, pl.succ "
+        f"FROM payment_accounts a LEFT JOIN vendor_accounts l ON l.account_id = a.id AND l.tenant_id = {p} "
+        f"{route('vendors', 'l.vendor_id')} LEFT JOIN split_places pl ON pl.pred = {p} AND pl.kind = 'accounts' "
+        f"AND pl.name = a.bank_bin || ':' || a.account_number WHERE a.tenant_id = {p}"))
+    for number, vendor, vendor_goes, placed in db.session.execute(text(
+            "SELECT number, vendor, vendor_goes, placed FROM split_accounts WHERE placed IS NOT NULL "
+            "AND vendor_goes IS NOT NULL AND placed <> vendor_goes ORDER BY id")):
+        said(f"{pred_slug}: account {number} is vendor {vendor}'s, who goes with its market to "
+             f"{names.get(vendor_goes)}, not {names.get(placed)}")
+    go("payment_accounts", f"SELECT id, COALESCE(placed, vendor_goes, {d}) AS succ FROM split_accounts")
     # A vendor with no stall (a producer of the marketplace) goes with its account when the plan places it.
-    free: dict[int, set[int]] = {}
-    for number, account_id in numbers.items():
-        vendor = owner.get(account_id)
-        vendor_goes = routes.dest("vendors", vendor) if vendor in vendor_dest else None
-        placed = place["accounts"].get(number)
-        if placed is not None and vendor_goes is not None and placed != vendor_goes:
-            said(f"{pred_slug}: account {number} is vendor {vendor}'s, who goes with its market to "
-                 f"{names.get(vendor_goes)}, not {names.get(placed)}")
-        if vendor is not None and vendor not in vendor_dest:
-            free.setdefault(vendor, set()).add(placed or routes.default)
-        routes.to("payment_accounts", account_id, placed or vendor_goes or routes.default)
-    for vendor, dests in free.items():
-        if len(dests) > 1:
-            said(f"{pred_slug}: vendor {vendor}'s accounts are placed with different successors")
-        else:
-            routes.to("vendors", vendor, dests.pop())
-    for number in place["accounts"]:
-        if number not in numbers:
-            said(f"{pred_slug}: has no payment account {number}")
-    vendors = tables["vendors"]
+    free = f"SELECT vendor, COALESCE(placed, {d}) AS succ FROM split_accounts WHERE vendor IS NOT NULL AND stalled = 0"
+    for (vendor,) in db.session.execute(text(
+            f"SELECT vendor FROM ({free}) f GROUP BY vendor HAVING count(DISTINCT succ) > 1 ORDER BY vendor")):
+        said(f"{pred_slug}: vendor {vendor}'s accounts are placed with different successors")
+    go("vendors", f"SELECT vendor AS id, min(succ) AS succ FROM ({free}) f GROUP BY vendor "
+                  "HAVING count(DISTINCT succ) = 1")
+    if place["accounts"]:
+        held_numbers = set(db.session.scalars(text("SELECT number FROM split_accounts WHERE placed IS NOT NULL")))
+        for number in place["accounts"]:
+            if number not in held_numbers:
+                said(f"{pred_slug}: has no payment account {number}")
     report.by_default += [
         f"{pred_slug}: vendor {slug} (no stall, no account placed) -> {default.successor}"
-        for vendor_id, slug in db.session.execute(select(vendors.c.id, vendors.c.slug).where(
-            vendors.c.tenant_id == pred).order_by(vendors.c.slug))
-        if vendor_id not in vendor_dest and routes.dest("vendors", vendor_id) == routes.default][:_MAX_SAID]
+        for (slug,) in db.session.execute(text(
+            f"SELECT v.slug FROM vendors v {route('vendors', 'v.id')} WHERE v.tenant_id = {p} AND r.id IS NULL "
+            f"AND v.id NOT IN ({stalled}) ORDER BY v.slug LIMIT {_MAX_SAID}"))]
 
     # Open dossiers: all to one successor, or by procedure name; the closed ones stay with the history.
     if place["open_dossiers"]:
-        dossiers, procedures = tables["onestop_dossiers"], tables["onestop_procedures"]
+        procedures = tables["onestop_procedures"]
         column, closed = _OPEN["onestop_dossiers"]
-        known = set(db.session.scalars(select(procedures.c.name).where(procedures.c.tenant_id == pred)))
+        known = set(db.session.scalars(select(procedures.c.name).where(
+            procedures.c.tenant_id == pred, procedures.c.name.in_(list(place["open_dossiers"])))))
         for name in place["open_dossiers"]:
             if name != "*" and name not in known:
                 said(f"{pred_slug}: has no procedure named {name}")
-        for dossier_id, name in db.session.execute(
-                select(dossiers.c.id, procedures.c.name)
-                .join(procedures, procedures.c.id == dossiers.c.procedure_id, isouter=True)
-                .where(dossiers.c.tenant_id == pred, dossiers.c[column].not_in(closed))):
-            succ = place["open_dossiers"].get("*", place["open_dossiers"].get(name))
-            if succ is not None:
-                routes.to("onestop_dossiers", dossier_id, succ)
+        everything = place["open_dossiers"].get("*")
+        succ = _literal(everything) if everything is not None else "pl.succ"
+        params = {f"closed{i}": value for i, value in enumerate(closed)}
+        not_closed = f" AND dd.{_ident(column)} IS NOT NULL AND dd.{_ident(column)} NOT IN " \
+            f"({', '.join(':' + k for k in params)})" if closed else ""
+        added = db.session.execute(text(
+            f"INSERT INTO split_routes (pred, tbl, id, succ) SELECT {p}, 'onestop_dossiers', dd.id, {succ} "
+            f"FROM onestop_dossiers dd LEFT JOIN onestop_procedures pr ON pr.id = dd.procedure_id "
+            f"LEFT JOIN split_places pl ON pl.pred = {p} AND pl.kind = 'open_dossiers' AND pl.name = pr.name "
+            f"WHERE dd.tenant_id = {p}{not_closed} AND {succ} IS NOT NULL "
+            f"AND {succ} <> {d}"), params).rowcount
+        if added and "onestop_dossiers" not in routes.tables:
+            routes.tables.append("onestop_dossiers")
 
     # Staff by e-mail (every role the person holds); vendors' sign-ins go with their vendor.
-    members, users = tables[MEMBERSHIPS], tables["users"]
-    people = {}
-    for membership_id, email in db.session.execute(select(members.c.id, users.c.email).join(
-            users, users.c.id == members.c.user_id).where(members.c.tenant_id == pred)):
-        people.setdefault(email, []).append(membership_id)
-    for email, succ in place["staff"].items():
-        if email not in people:
-            said(f"{pred_slug}: nobody with the e-mail {email} serves it")
-        for membership_id in people.get(email, []):
-            routes.to(MEMBERSHIPS, membership_id, succ)
-    signs = tables["vendor_memberships"]
-    for membership_id, vendor_id in db.session.execute(select(signs.c.membership_id, signs.c.vendor_id).where(
-            signs.c.tenant_id == pred)):
-        routes.to(MEMBERSHIPS, membership_id, routes.dest("vendors", vendor_id))
+    if place["staff"]:
+        serving = set(db.session.scalars(text(
+            f"SELECT u.email FROM {MEMBERSHIPS} m JOIN users u ON u.id = m.user_id JOIN split_places pl "
+            f"ON pl.pred = {p} AND pl.kind = 'staff' AND pl.name = u.email WHERE m.tenant_id = {p}")))
+        for email in place["staff"]:
+            if email not in serving:
+                said(f"{pred_slug}: nobody with the e-mail {email} serves it")
+        go(MEMBERSHIPS, f"SELECT m.id, pl.succ FROM {MEMBERSHIPS} m JOIN users u ON u.id = m.user_id "
+                        f"JOIN split_places pl ON pl.pred = {p} AND pl.kind = 'staff' AND pl.name = u.email "
+                        f"WHERE m.tenant_id = {p}")
+    signs = (f"SELECT vm.membership_id AS id, r.succ FROM vendor_memberships vm JOIN split_routes r ON r.pred = {p} "
+             f"AND r.tbl = 'vendors' AND r.id = vm.vendor_id WHERE vm.tenant_id = {p}")
+    db.session.execute(text(f"DELETE FROM split_routes WHERE pred = {p} AND tbl = '{MEMBERSHIPS}' "
+                            f"AND id IN (SELECT id FROM ({signs}) s)"))
+    go(MEMBERSHIPS, signs)
+    _analyze("split_routes")
 
     # Everything else follows what it refers to.
-    routes.store()
     for table in _tenant_tables():
         if _rule(table) != "moves":
             continue
