@@ -535,6 +535,7 @@ class Routes:
     default: int
     rows: dict[str, dict[int, int]] = field(default_factory=dict)
     tables: list[str] = field(default_factory=list)  # the tables with rows in split_routes, in routing order
+    scratch: bool = False  # split_goes and split_verdict hold the last followed table's rows
 
     def to(self, table: str, key: int, succ: int) -> None:
         if succ != self.default:
@@ -552,7 +553,6 @@ class Routes:
                                params)
         self.tables = [table for table, rows in self.rows.items() if rows]
         self.rows = {}
-        _analyze("split_routes")
 
     def renamed(self, ids: dict[int, int]) -> Routes:
         """The same routes with the stand-in ids of new units replaced by their real ids (one UPDATE per new unit)."""
@@ -718,6 +718,9 @@ def _route_split(pred_slug: str, lines: list[Line], ids: dict[str, int], names: 
         if _rule(table) != "moves":
             continue
         _follow(table, routes, pred_slug, names, report)
+    if routes.scratch:  # the next split starts from empty scratch tables
+        for temp in ("split_goes", "split_verdict"):
+            db.session.execute(text(f"DELETE FROM {temp}"))
     return routes
 
 
@@ -745,25 +748,30 @@ def _follow(table: Table, routes: Routes, pred_slug: str, names: dict[int, str],
     if placed:
         near.append(f"t.{key} IN ({routes_of(tbl)})")
     rows = f"SELECT t.{key} AS id FROM {name} t WHERE t.tenant_id = {pred} AND ({' OR '.join(near)})"
-    for temp in ("split_goes", "split_verdict"):
-        db.session.execute(text(f"DELETE FROM {temp}"))
+    if routes.scratch:  # what the previous table left in split_goes and split_verdict
+        for temp in ("split_goes", "split_verdict"):
+            db.session.execute(text(f"DELETE FROM {temp}"))
+        routes.scratch = False
     goes = " UNION ALL ".join(
         f"SELECT t.{key}, '{_ident(col)}', '{_ident(parent)}', t.{_ident(col)}, COALESCE(r.succ, {default}), "
         f"{1 if parent in _COPIED else 0} FROM {name} t JOIN c ON c.id = t.{key} LEFT JOIN split_routes r "
         f"ON r.pred = {pred} AND r.tbl = '{_ident(parent)}' AND r.id = t.{_ident(col)} "
         f"WHERE t.{_ident(col)} IS NOT NULL" for col, parent in parents)
-    if goes:
-        db.session.execute(text(f"WITH c AS ({rows}) INSERT INTO split_goes (id, col, ptbl, ref, dest, copied) "
-                                f"{goes}"))
-        _analyze("split_goes")
+    gathered = db.session.execute(text(
+        f"WITH c AS ({rows}) INSERT INTO split_goes (id, col, ptbl, ref, dest, copied) {goes}")).rowcount if goes else 0
+    if not gathered and not placed:  # no row of the table refers to a routed row (the usual case): one statement
+        return
+    routes.scratch = True
     fixed = "CASE WHEN g.copied = 0 THEN g.dest END"
-    db.session.execute(text(
+    decided = db.session.execute(text(
         f"WITH c AS ({rows}), v AS (SELECT c.id, p.succ AS placed, count(DISTINCT {fixed}) AS n, min({fixed}) AS one "
         f"FROM c LEFT JOIN split_goes g ON g.id = c.id LEFT JOIN split_routes p ON p.pred = {pred} "
         f"AND p.tbl = '{tbl}' AND p.id = c.id GROUP BY c.id, p.succ), "
         f"w AS (SELECT id, placed, COALESCE(placed, CASE WHEN n = 1 THEN one END) AS own, n, one FROM v) "
         f"INSERT INTO split_verdict (id, placed, own, bad) SELECT id, placed, own, CASE WHEN own IS NULL OR n > 1 OR (n = 1 AND one <> own) THEN 1 ELSE 0 END "
-        f"FROM w"))
+        f"FROM w")).rowcount
+    if not decided:
+        return
     bad = db.session.execute(text(
         f"SELECT id, own FROM split_verdict WHERE bad = 1 ORDER BY id LIMIT {_MAX_SAID}")).all()
     if bad:
@@ -781,7 +789,6 @@ def _follow(table: Table, routes: Routes, pred_slug: str, names: dict[int, str],
         f"WHERE bad = 0 AND placed IS NULL AND own <> {default}")).rowcount
     if added and table.name not in routes.tables:
         routes.tables.append(table.name)
-        _analyze("split_routes")
     if any(parent in _COPIED for _col, parent in parents):
         db.session.execute(text(
             f"INSERT INTO split_remaps (pred, tbl, id, col, ptbl, pid, succ) SELECT {pred}, '{tbl}', g.id, g.col, "
