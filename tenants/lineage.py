@@ -505,8 +505,9 @@ _TEMP = {
     "split_routes": "pred BIGINT, tbl VARCHAR(63), id BIGINT, succ BIGINT",
     "split_remaps": "pred BIGINT, tbl VARCHAR(63), id BIGINT, col VARCHAR(63), ptbl VARCHAR(63), pid BIGINT, "
                     "succ BIGINT, new_id BIGINT",
-    "split_goes": "id BIGINT, col VARCHAR(63), ptbl VARCHAR(63), ref BIGINT, dest BIGINT, copied INTEGER",
-    "split_verdict": "id BIGINT, placed BIGINT, own BIGINT, bad INTEGER",
+    "split_defaults": "pred BIGINT, succ BIGINT",
+    "split_goes": "pred BIGINT, id BIGINT, col VARCHAR(63), ptbl VARCHAR(63), ref BIGINT, dest BIGINT, copied INTEGER",
+    "split_verdict": "pred BIGINT, id BIGINT, placed BIGINT, own BIGINT, bad INTEGER",
 }
 
 
@@ -535,7 +536,6 @@ class Routes:
     default: int
     rows: dict[str, dict[int, int]] = field(default_factory=dict)
     tables: list[str] = field(default_factory=list)  # the tables with rows in split_routes, in routing order
-    scratch: bool = False  # split_goes and split_verdict hold the last followed table's rows
 
     def to(self, table: str, key: int, succ: int) -> None:
         if succ != self.default:
@@ -551,7 +551,7 @@ class Routes:
         if params:
             db.session.execute(text("INSERT INTO split_routes (pred, tbl, id, succ) VALUES (:pred, :tbl, :id, :succ)"),
                                params)
-        self.tables = [table for table, rows in self.rows.items() if rows]
+        self.tables += [table for table, rows in self.rows.items() if rows and table not in self.tables]
         self.rows = {}
 
     def renamed(self, ids: dict[int, int]) -> Routes:
@@ -561,7 +561,7 @@ class Routes:
                 for name in ("split_routes", "split_remaps"):
                     db.session.execute(text(f"UPDATE {name} SET succ = {_literal(real)} WHERE pred = "
                                             f"{_literal(self.pred)} AND succ = {_literal(stand_in)}"))
-        return Routes(ids.get(self.pred, self.pred), ids.get(self.default, self.default), tables=list(self.tables))
+        return Routes(ids.get(self.pred, self.pred), ids.get(self.default, self.default), tables=self.tables)
 
 
 def _pk(table: Table):
@@ -581,19 +581,19 @@ def _parents(table: Table) -> list[tuple[str, str]]:
 
 
 def _route_split(pred_slug: str, lines: list[Line], ids: dict[str, int], names: dict[int, str],
-                 report: Report) -> Routes:
+                 report: Report, decisions: list[str], routed: list[str]) -> Routes:
     """Where each of a split predecessor's rows goes, from its part lines; unplaced markets are said in
     ``report.by_default``, what the plan cannot be applied with in ``report.decisions``."""
     tables = db.metadata.tables
     pred = ids[pred_slug]
     default = next(line for line in lines if line.default)
-    routes = Routes(pred, ids[default.successor])
+    routes = Routes(pred, ids[default.successor], tables=routed)
     place: dict[str, dict[str, int]] = {kind: {} for kind in PLACES}
     for line in lines:
         for kind, values in line.places.items():
             for value in (["*"] if values is True else values):
                 place[kind][value] = ids[line.successor]
-    said = report.decisions.append
+    said = decisions.append
 
     markets = tables["markets"]
     held = dict(db.session.execute(select(markets.c.slug, markets.c.id).where(markets.c.tenant_id == pred)).all())
@@ -711,89 +711,110 @@ def _route_split(pred_slug: str, lines: list[Line], ids: dict[str, int], names: 
     db.session.execute(text(f"DELETE FROM split_routes WHERE pred = {p} AND tbl = '{MEMBERSHIPS}' "
                             f"AND id IN (SELECT id FROM ({signs}) s)"))
     go(MEMBERSHIPS, signs)
-    _analyze("split_routes")
-
-    # Everything else follows what it refers to.
-    for table in _tenant_tables():
-        if _rule(table) != "moves":
-            continue
-        _follow(table, routes, pred_slug, names, report)
-    if routes.scratch:  # the next split starts from empty scratch tables
-        for temp in ("split_goes", "split_verdict"):
-            db.session.execute(text(f"DELETE FROM {temp}"))
     return routes
 
 
-def _follow(table: Table, routes: Routes, pred_slug: str, names: dict[int, str], report: Report) -> None:
-    """Route the rows of ``table`` that refer to a row going elsewhere (or that the plan placed): each goes where
-    what it refers to goes; a row whose parents go to different successors is a decision, except a parent that is
-    copied (``copied_on_split``). Set-based: one statement gathers where each such row's parents go (split_goes),
-    one decides per row (split_verdict, GROUP BY), one adds the routes and one the copies it needs."""
-    parents = _parents(table)
-    routed = [(col, parent) for col, parent in parents if parent in routes.tables]
-    placed = table.name in routes.tables
-    if not routed and not placed:
+def _follow_all(routes: dict[str, Routes], names: dict[int, str], said: dict[str, list[str]]) -> None:
+    """Everything else follows what it refers to: table by table (the mapper registry's order, parents first), for
+    every split predecessor of the plan at once (split_defaults: each one's default successor)."""
+    if not routes:
         return
-    pk = _pk(table)
-    if pk is None:
-        report.decisions.append(f"{pred_slug}: {table.name} refers to records going elsewhere and has no single key")
-        return
-    name, key, tbl = _ident(table.name), _ident(pk.name), _ident(table.name)
-    pred, default = _literal(routes.pred), _literal(routes.default)
-
-    def routes_of(parent: str) -> str:
-        return f"SELECT id FROM split_routes WHERE pred = {pred} AND tbl = '{_ident(parent)}'"
-
-    near = [f"t.{_ident(col)} IN ({routes_of(parent)})" for col, parent in routed]
-    if placed:
-        near.append(f"t.{key} IN ({routes_of(tbl)})")
-    rows = f"SELECT t.{key} AS id FROM {name} t WHERE t.tenant_id = {pred} AND ({' OR '.join(near)})"
-    if routes.scratch:  # what the previous table left in split_goes and split_verdict
+    db.session.execute(text("INSERT INTO split_defaults (pred, succ) VALUES (:pred, :succ)"),
+                       [{"pred": r.pred, "succ": r.default} for r in routes.values()])
+    _analyze("split_routes")
+    slugs = {r.pred: slug for slug, r in routes.items()}
+    tables = next(iter(routes.values())).tables  # shared by every split's Routes
+    scratch = False
+    for table in _tenant_tables():
+        if _rule(table) == "moves":
+            scratch = _follow(table, tables, slugs, names, said, scratch)
+    if scratch:
         for temp in ("split_goes", "split_verdict"):
             db.session.execute(text(f"DELETE FROM {temp}"))
-        routes.scratch = False
+
+
+def _follow(table: Table, tables: list[str], slugs: dict[int, str], names: dict[int, str],
+            said: dict[str, list[str]], scratch: bool) -> bool:
+    """Route the rows of ``table`` that refer to a row going elsewhere (or that the plan placed): each goes where
+    what it refers to goes; a row whose parents go to different successors is a decision, except a parent that is
+    copied (``copied_on_split``). Set-based, for every split at once: one statement gathers where each such row's
+    parents go (split_goes), one decides per row (split_verdict, GROUP BY), one adds the routes and one the copies
+    it needs. Returns whether split_goes and split_verdict hold rows (``scratch``: emptied before the next use)."""
+    parents = _parents(table)
+    routed = [(col, parent) for col, parent in parents if parent in tables]
+    placed = table.name in tables
+    if not routed and not placed:
+        return scratch
+    pk = _pk(table)
+    if pk is None:
+        concerned = [t for _col, t in routed] + ([table.name] if placed else [])
+        for (pred,) in db.session.execute(text(
+                "SELECT DISTINCT pred FROM split_routes WHERE tbl IN "
+                f"({', '.join(repr(_ident(t)) for t in concerned)}) ORDER BY pred")):
+            said[slugs[int(pred)]].append(f"{slugs[int(pred)]}: {table.name} refers to records going elsewhere and "
+                                          "has no single key")
+        return scratch
+    name, key, tbl = _ident(table.name), _ident(pk.name), _ident(table.name)
+
+    def routed_row(parent: str, column: str) -> str:
+        return (f"EXISTS (SELECT 1 FROM split_routes x WHERE x.tbl = '{_ident(parent)}' AND x.id = t.{column} "
+                "AND x.pred = t.tenant_id)")
+
+    near = [routed_row(parent, _ident(col)) for col, parent in routed]
+    if placed:
+        near.append(routed_row(tbl, key))
+    rows = (f"SELECT t.{key} AS id, t.tenant_id AS pred FROM {name} t "
+            f"WHERE t.tenant_id IN (SELECT pred FROM split_defaults) AND ({' OR '.join(near)})")
+    if scratch:  # what the previous table left in split_goes and split_verdict
+        for temp in ("split_goes", "split_verdict"):
+            db.session.execute(text(f"DELETE FROM {temp}"))
     goes = " UNION ALL ".join(
-        f"SELECT t.{key}, '{_ident(col)}', '{_ident(parent)}', t.{_ident(col)}, COALESCE(r.succ, {default}), "
-        f"{1 if parent in _COPIED else 0} FROM {name} t JOIN c ON c.id = t.{key} LEFT JOIN split_routes r "
-        f"ON r.pred = {pred} AND r.tbl = '{_ident(parent)}' AND r.id = t.{_ident(col)} "
+        f"SELECT c.pred, t.{key}, '{_ident(col)}', '{_ident(parent)}', t.{_ident(col)}, COALESCE(r.succ, sd.succ), "
+        f"{1 if parent in _COPIED else 0} FROM {name} t JOIN ({rows}) c ON c.id = t.{key} "
+        f"JOIN split_defaults sd ON sd.pred = c.pred LEFT JOIN split_routes r "
+        f"ON r.pred = c.pred AND r.tbl = '{_ident(parent)}' AND r.id = t.{_ident(col)} "
         f"WHERE t.{_ident(col)} IS NOT NULL" for col, parent in parents)
     gathered = db.session.execute(text(
-        f"WITH c AS ({rows}) INSERT INTO split_goes (id, col, ptbl, ref, dest, copied) {goes}")).rowcount if goes else 0
+        f"INSERT INTO split_goes (pred, id, col, ptbl, ref, dest, copied) {goes}")).rowcount \
+        if goes else 0
     if not gathered and not placed:  # no row of the table refers to a routed row (the usual case): one statement
-        return
-    routes.scratch = True
+        return False
     fixed = "CASE WHEN g.copied = 0 THEN g.dest END"
+    # (No WITH before INSERT: the SQLite driver gives no row count for a statement that starts with one.)
+    v = (f"SELECT c.pred, c.id, p.succ AS placed, count(DISTINCT {fixed}) AS n, min({fixed}) AS one "
+         f"FROM ({rows}) c LEFT JOIN split_goes g ON g.id = c.id LEFT JOIN split_routes p "
+         f"ON p.pred = c.pred AND p.tbl = '{tbl}' AND p.id = c.id GROUP BY c.pred, c.id, p.succ")
+    w = f"SELECT pred, id, placed, COALESCE(placed, CASE WHEN n = 1 THEN one END) AS own, n, one FROM ({v}) v"
     decided = db.session.execute(text(
-        f"WITH c AS ({rows}), v AS (SELECT c.id, p.succ AS placed, count(DISTINCT {fixed}) AS n, min({fixed}) AS one "
-        f"FROM c LEFT JOIN split_goes g ON g.id = c.id LEFT JOIN split_routes p ON p.pred = {pred} "
-        f"AND p.tbl = '{tbl}' AND p.id = c.id GROUP BY c.id, p.succ), "
-        f"w AS (SELECT id, placed, COALESCE(placed, CASE WHEN n = 1 THEN one END) AS own, n, one FROM v) "
-        f"INSERT INTO split_verdict (id, placed, own, bad) SELECT id, placed, own, CASE WHEN own IS NULL OR n > 1 OR (n = 1 AND one <> own) THEN 1 ELSE 0 END "
-        f"FROM w")).rowcount
+        f"INSERT INTO split_verdict (pred, id, placed, own, bad) SELECT pred, id, placed, own, "
+        f"CASE WHEN own IS NULL OR n > 1 OR (n = 1 AND one <> own) THEN 1 ELSE 0 END FROM ({w}) w")).rowcount
     if not decided:
-        return
+        return True
     bad = db.session.execute(text(
-        f"SELECT id, own FROM split_verdict WHERE bad = 1 ORDER BY id LIMIT {_MAX_SAID}")).all()
+        "SELECT pred, id, own FROM (SELECT pred, id, own, row_number() OVER (PARTITION BY pred ORDER BY id) AS k "
+        f"FROM split_verdict WHERE bad = 1) b WHERE k <= {_MAX_SAID} ORDER BY pred, id")).all()
     if bad:
-        dests: dict[int, set[int]] = {int(i): ({int(own)} if own else set()) for i, own in bad}
+        dests: dict[int, set[int]] = {int(i): ({int(own)} if own else set()) for _p, i, own in bad}
         for i, dest in db.session.execute(text(
-                "SELECT g.id, g.dest FROM split_goes g JOIN split_verdict v ON v.id = g.id "
-                f"WHERE v.bad = 1 AND g.copied = 0 AND g.id IN ({', '.join(_literal(i) for i in dests)})")):
+                "SELECT g.id, g.dest FROM split_goes g WHERE g.copied = 0 AND g.id IN "
+                f"({', '.join(_literal(i) for i in dests)})")):
             dests[int(i)].add(int(dest))
-        for i, _own in bad:
+        for pred, i, _own in bad:
             where = sorted({names.get(d, str(d)) for d in dests[int(i)]})
-            report.decisions.append(f"{pred_slug}: {table.name} {i} belongs with records going to "
-                                    f"{' and '.join(where)}: place them with one successor")
+            said[slugs[int(pred)]].append(f"{slugs[int(pred)]}: {table.name} {i} belongs with records going to "
+                                          f"{' and '.join(where)}: place them with one successor")
     added = db.session.execute(text(
-        f"INSERT INTO split_routes (pred, tbl, id, succ) SELECT {pred}, '{tbl}', id, own FROM split_verdict "
-        f"WHERE bad = 0 AND placed IS NULL AND own <> {default}")).rowcount
-    if added and table.name not in routes.tables:
-        routes.tables.append(table.name)
+        f"INSERT INTO split_routes (pred, tbl, id, succ) SELECT v.pred, '{tbl}', v.id, v.own FROM split_verdict v "
+        "JOIN split_defaults sd ON sd.pred = v.pred WHERE v.bad = 0 AND v.placed IS NULL AND v.own <> sd.succ"
+    )).rowcount
+    if added and table.name not in tables:
+        tables.append(table.name)
     if any(parent in _COPIED for _col, parent in parents):
         db.session.execute(text(
-            f"INSERT INTO split_remaps (pred, tbl, id, col, ptbl, pid, succ) SELECT {pred}, '{tbl}', g.id, g.col, "
+            f"INSERT INTO split_remaps (pred, tbl, id, col, ptbl, pid, succ) SELECT v.pred, '{tbl}', g.id, g.col, "
             f"g.ptbl, g.ref, v.own FROM split_goes g JOIN split_verdict v ON v.id = g.id "
             f"WHERE v.bad = 0 AND g.copied = 1 AND g.dest <> v.own"))
+    return True
 
 
 def _routed_counts(routes: Routes) -> dict[int, dict[str, int]]:
@@ -934,7 +955,13 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
         split = plan.split()
         if split:
             _temp_tables()
-        routes = {pred: _route_split(pred, lines, ids, names, report) for pred, lines in split.items()}
+        said: dict[str, list[str]] = {pred: [] for pred in split}
+        shared: list[str] = []  # the tables with routed rows, in routing order
+        routes = {pred: _route_split(pred, lines, ids, names, report, said[pred], shared)
+                  for pred, lines in split.items()}
+        _follow_all(routes, names, said)  # everything else follows what it refers to
+        for pred in split:
+            report.decisions += said[pred]
         for pred, route in routes.items():
             report.decisions += _routed_clashes(route, names, pred)
         # Whole lines, and each split's default line when the rest leaves the predecessor: moved by ``_move``.
