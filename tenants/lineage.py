@@ -506,9 +506,13 @@ _TEMP = {
     "split_remaps": "pred BIGINT, tbl VARCHAR(63), id BIGINT, col VARCHAR(63), ptbl VARCHAR(63), pid BIGINT, "
                     "succ BIGINT, new_id BIGINT",
     "split_defaults": "pred BIGINT, succ BIGINT",
+    "split_rows": "pred BIGINT, id BIGINT",
     "split_goes": "pred BIGINT, id BIGINT, col VARCHAR(63), ptbl VARCHAR(63), ref BIGINT, dest BIGINT, copied INTEGER",
     "split_verdict": "pred BIGINT, id BIGINT, placed BIGINT, own BIGINT, bad INTEGER",
 }
+
+
+SCRATCH = ("split_rows", "split_goes", "split_verdict")  # one table's routing, emptied before the next
 
 
 def _temp_tables() -> None:
@@ -729,7 +733,7 @@ def _follow_all(routes: dict[str, Routes], names: dict[int, str], said: dict[str
         if _rule(table) == "moves":
             scratch = _follow(table, tables, slugs, names, said, scratch)
     if scratch:
-        for temp in ("split_goes", "split_verdict"):
+        for temp in SCRATCH:
             db.session.execute(text(f"DELETE FROM {temp}"))
 
 
@@ -765,9 +769,13 @@ def _follow(table: Table, tables: list[str], slugs: dict[int, str], names: dict[
         near.append(routed_row(tbl, key))
     rows = (f"SELECT t.{key} AS id, t.tenant_id AS pred FROM {name} t "
             f"WHERE t.tenant_id IN (SELECT pred FROM split_defaults) AND ({' OR '.join(near)})")
-    if scratch:  # what the previous table left in split_goes and split_verdict
-        for temp in ("split_goes", "split_verdict"):
+    if scratch:  # what the previous table left in split_rows, split_goes and split_verdict
+        for temp in SCRATCH:
             db.session.execute(text(f"DELETE FROM {temp}"))
+    found = db.session.execute(text(f"INSERT INTO split_rows (id, pred) {rows}")).rowcount
+    if not found:  # no row of the table refers to a routed row (the usual case): one statement
+        return False
+    rows = "SELECT id, pred FROM split_rows"
     goes = " UNION ALL ".join(
         f"SELECT c.pred, t.{key}, '{_ident(col)}', '{_ident(parent)}', t.{_ident(col)}, COALESCE(r.succ, sd.succ), "
         f"{1 if parent in _COPIED else 0} FROM {name} t JOIN ({rows}) c ON c.id = t.{key} "
@@ -777,8 +785,8 @@ def _follow(table: Table, tables: list[str], slugs: dict[int, str], names: dict[
     gathered = db.session.execute(text(
         f"INSERT INTO split_goes (pred, id, col, ptbl, ref, dest, copied) {goes}")).rowcount \
         if goes else 0
-    if not gathered and not placed:  # no row of the table refers to a routed row (the usual case): one statement
-        return False
+    if not gathered and not placed:
+        return True
     fixed = "CASE WHEN g.copied = 0 THEN g.dest END"
     # (No WITH before INSERT: the SQLite driver gives no row count for a statement that starts with one.)
     v = (f"SELECT c.pred, c.id, p.succ AS placed, count(DISTINCT {fixed}) AS n, min({fixed}) AS one "
