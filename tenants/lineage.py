@@ -522,6 +522,8 @@ def _temp_tables() -> None:
         db.session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}){after}"))
         db.session.execute(text(f"DELETE FROM {name}"))
     db.session.execute(text("CREATE INDEX IF NOT EXISTS split_routes_row ON split_routes (tbl, id)"))
+    db.session.execute(text("CREATE INDEX IF NOT EXISTS split_remaps_row ON split_remaps (tbl, id)"))
+    db.session.execute(text("CREATE INDEX IF NOT EXISTS split_remaps_copy ON split_remaps (ptbl, pid)"))
 
 
 def _analyze(temp: str) -> None:
@@ -866,17 +868,18 @@ def _literal(value: int) -> str:
     return str(int(value))
 
 
-def _move_routed(routes: Routes) -> dict[tuple[str, int, int], int]:
-    """Move a split predecessor's routed rows to their successors (the rest goes to the default by ``_move``).
+def _move_routed(routed: list[str]) -> dict[tuple[str, int, int], int]:
+    """Move the routed rows of every split of the plan (split_routes: ``routed`` lists its tables) to their
+    successors (the rest goes to the default by ``_move``).
     Copies first (a procedure for the dossiers that leave: one INSERT per copied row, a few per split), then every
     routed table in one statement on PostgreSQL (``UPDATE ... FROM split_routes``; the composite foreign keys are
     checked at its end), one UPDATE per table on SQLite (deferred keys), then the staff. Returns, per copied row,
     the copy's id."""
     tables = db.metadata.tables
-    pred = _literal(routes.pred)
+    _analyze("split_routes")
     copied: dict[tuple[str, int, int], int] = {}
     for name, row_id, succ in db.session.execute(text(
-            f"SELECT DISTINCT ptbl, pid, succ FROM split_remaps WHERE pred = {pred} ORDER BY ptbl, pid, succ")).all():
+            "SELECT DISTINCT ptbl, pid, succ FROM split_remaps ORDER BY ptbl, pid, succ")).all():
         table = tables[name]
         pk = _pk(table)
         row = dict(db.session.execute(select(table).where(pk == row_id)).mappings().one())
@@ -885,35 +888,35 @@ def _move_routed(routes: Routes) -> dict[tuple[str, int, int], int]:
         new_id = db.session.execute(table.insert().values(**row)).inserted_primary_key[0]
         copied[(name, int(row_id), int(succ))] = new_id
         db.session.execute(text(
-            f"UPDATE split_remaps SET new_id = {_literal(new_id)} WHERE pred = {pred} AND ptbl = '{_ident(name)}' "
+            f"UPDATE split_remaps SET new_id = {_literal(new_id)} WHERE ptbl = '{_ident(name)}' "
             f"AND pid = {_literal(row_id)} AND succ = {_literal(succ)}"))
     remapped: dict[str, list[str]] = {}
-    for name, col in db.session.execute(text(f"SELECT DISTINCT tbl, col FROM split_remaps WHERE pred = {pred}")):
+    for name, col in db.session.execute(text("SELECT DISTINCT tbl, col FROM split_remaps")):
         remapped.setdefault(name, []).append(_ident(col))
     statements = []
     for table in _tenant_tables():
-        if table.name not in routes.tables:
+        if table.name not in routed:
             continue
         name, pk = _ident(table.name), _ident(_pk(table).name)
-        sets = [f"{c} = COALESCE((SELECT m.new_id FROM split_remaps m WHERE m.pred = {pred} AND m.tbl = '{name}' "
+        sets = [f"{c} = COALESCE((SELECT m.new_id FROM split_remaps m WHERE m.tbl = '{name}' "
                 f"AND m.id = {name}.{pk} AND m.col = '{c}'), {name}.{c})" for c in sorted(remapped.get(name, []))]
         statements.append((name, pk, sets, _origin(table)))
     if _on_postgres() and statements:
         ctes = [f"u_{name} AS (UPDATE {name} SET {', '.join(['tenant_id = r.succ', *sets])}{origin} "
-                f"FROM split_routes r WHERE r.pred = {pred} AND r.tbl = '{name}' AND {name}.{pk} = r.id RETURNING 1)"
+                f"FROM split_routes r WHERE r.tbl = '{name}' AND {name}.{pk} = r.id RETURNING 1)"
                 for name, pk, sets, origin in statements]
         db.session.execute(text("WITH " + ", ".join(ctes) + " SELECT 1"))
     else:
         for name, pk, sets, origin in statements:
-            route = f"SELECT r.succ FROM split_routes r WHERE r.pred = {pred} AND r.tbl = '{name}' AND r.id = {name}.{pk}"
+            route = f"SELECT r.succ FROM split_routes r WHERE r.tbl = '{name}' AND r.id = {name}.{pk}"
             db.session.execute(text(
                 f"UPDATE {name} SET {', '.join([f'tenant_id = ({route})', *sets])}{origin} "
-                f"WHERE {pk} IN (SELECT id FROM split_routes WHERE pred = {pred} AND tbl = '{name}')"))
-    if MEMBERSHIPS in routes.tables:
-        route = f"SELECT r.succ FROM split_routes r WHERE r.pred = {pred} AND r.tbl = '{MEMBERSHIPS}' AND r.id = m.id"
+                f"WHERE {pk} IN (SELECT id FROM split_routes WHERE tbl = '{name}')"))
+    if MEMBERSHIPS in routed:
+        route = f"SELECT r.succ FROM split_routes r WHERE r.tbl = '{MEMBERSHIPS}' AND r.id = m.id"
         db.session.execute(text(
             f"UPDATE {MEMBERSHIPS} AS m SET tenant_id = ({route}) WHERE m.id IN (SELECT id FROM split_routes WHERE "
-            f"pred = {pred} AND tbl = '{MEMBERSHIPS}') AND NOT EXISTS (SELECT 1 FROM {MEMBERSHIPS} o WHERE "
+            f"tbl = '{MEMBERSHIPS}') AND NOT EXISTS (SELECT 1 FROM {MEMBERSHIPS} o WHERE "
             f"o.tenant_id = ({route}) AND o.user_id = m.user_id AND o.role = m.role)"))
     return copied
 
@@ -1001,8 +1004,8 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
         db.session.flush()
         real = {ids[slug]: tenants[slug].id for slug in ids}
         routes = {pred: route.renamed(real) for pred, route in routes.items()}
-        for route in routes.values():
-            _move_routed(route)
+        if routes:
+            _move_routed(next(iter(routes.values())).tables)
         ids = {slug: t.id for slug, t in tenants.items()}
         pairs = [(ids[line.predecessor], ids[line.successor]) for line in bulk]
         if routes and pairs:  # after the routed rows left: what the bulk move takes (recounted only for splits;
