@@ -547,9 +547,6 @@ class Routes:
         if succ != self.default:
             self.rows.setdefault(table, {})[key] = succ
 
-    def dest(self, table: str, key: int) -> int:
-        return self.rows.get(table, {}).get(key, self.default)
-
     def store(self) -> None:
         """The placements to split_routes (one statement)."""
         params = [{"pred": self.pred, "tbl": table, "id": key, "succ": succ}
