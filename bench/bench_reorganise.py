@@ -115,7 +115,7 @@ def main() -> None:
     parser.add_argument("--no-splits", action="store_true", help="merges only (the plan of the first measurements)")
     args = parser.parse_args()
     for name in ("_what_moves", "_clashes", "_move_all", "_merge_rows", "_renumber", "_move_memberships",
-                 "_route_split", "_routed_clashes", "_move_routed"):
+                 "_route_split", "_follow_all", "_routed_clashes", "_move_routed"):
         timed(lineage, name)
     timed(lineage.audit, "record")
     app = create_app({"SQLALCHEMY_DATABASE_URI": os.environ["DATABASE_URL"]})

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-from sqlalchemy import Table, and_, exists, func, or_, select, text
+from sqlalchemy import Table, and_, exists, func, select, text
 from sqlalchemy.orm import aliased
 
 from app import audit
@@ -493,33 +493,78 @@ def _move(pairs: list[tuple[int, int]], counts: dict[int, dict[str, int]]) -> No
 
 _MAX_SAID = 20  # decisions said per kind: the dry run stays readable
 
+# The routes live in temporary tables (per connection; on PostgreSQL dropped at commit), filled and read set-based:
+# split_routes (pred, tbl, id, succ): a split predecessor's row going elsewhere than its default;
+# split_remaps (pred, tbl, id, col, ptbl, pid, succ, new_id): a row whose ``col`` refers to a copied row (ptbl, pid)
+# that a copy in ``succ`` replaces (new_id: the copy, once made). split_goes and split_verdict hold one table's
+# routing while ``_follow`` decides it.
+_TEMP = {
+    "split_places": "pred BIGINT, kind VARCHAR(63), name TEXT, succ BIGINT",
+    "split_accounts": "id BIGINT, number TEXT, vendor BIGINT, stalled INTEGER, vendor_goes BIGINT, "
+                      "placed BIGINT",
+    "split_routes": "pred BIGINT, tbl VARCHAR(63), id BIGINT, succ BIGINT",
+    "split_remaps": "pred BIGINT, tbl VARCHAR(63), id BIGINT, col VARCHAR(63), ptbl VARCHAR(63), pid BIGINT, "
+                    "succ BIGINT, new_id BIGINT",
+    "split_defaults": "pred BIGINT, succ BIGINT",
+    "split_rows": "pred BIGINT, id BIGINT",
+    "split_goes": "pred BIGINT, id BIGINT, col VARCHAR(63), ptbl VARCHAR(63), ref BIGINT, dest BIGINT, copied INTEGER",
+    "split_verdict": "pred BIGINT, id BIGINT, placed BIGINT, own BIGINT, bad INTEGER",
+}
+
+
+SCRATCH = ("split_rows", "split_goes", "split_verdict")  # one table's routing, emptied before the next
+
+
+def _temp_tables() -> None:
+    """Create (or empty) the routes' temporary tables."""
+    after = " ON COMMIT DROP" if _on_postgres() else ""
+    for name, columns in _TEMP.items():
+        db.session.execute(text(f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({columns}){after}"))
+        db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.execute(text("CREATE INDEX IF NOT EXISTS split_routes_row ON split_routes (tbl, id)"))
+    db.session.execute(text("CREATE INDEX IF NOT EXISTS split_remaps_row ON split_remaps (tbl, id)"))
+    db.session.execute(text("CREATE INDEX IF NOT EXISTS split_remaps_copy ON split_remaps (ptbl, pid)"))
+
+
+def _analyze(temp: str) -> None:
+    """PostgreSQL: statistics for a temporary table (autovacuum never sees one), so the joins on it are planned for
+    its real size."""
+    if _on_postgres():
+        db.session.execute(text(f"ANALYZE {_ident(temp)}"))
+
 
 @dataclass
 class Routes:
-    """Where one split predecessor's rows go when not to its default: table -> primary key -> successor id."""
+    """Where one split predecessor's rows go when not to its default. The placements are gathered in ``rows``
+    (table -> primary key -> successor id), then ``store``d in split_routes, where following and moving read them."""
 
     pred: int
     default: int
     rows: dict[str, dict[int, int]] = field(default_factory=dict)
-    copies: set[tuple[str, int, int]] = field(default_factory=set)  # (table, row, successor): copied there
-    remaps: dict[str, dict[int, dict[str, tuple[str, int, int]]]] = field(default_factory=dict)  # child -> col -> copy
+    tables: list[str] = field(default_factory=list)  # the tables with rows in split_routes, in routing order
 
     def to(self, table: str, key: int, succ: int) -> None:
         if succ != self.default:
             self.rows.setdefault(table, {})[key] = succ
 
-    def dest(self, table: str, key: int) -> int:
-        return self.rows.get(table, {}).get(key, self.default)
+    def store(self) -> None:
+        """The placements to split_routes (one statement)."""
+        params = [{"pred": self.pred, "tbl": table, "id": key, "succ": succ}
+                  for table, rows in self.rows.items() for key, succ in rows.items()]
+        if params:
+            db.session.execute(text("INSERT INTO split_routes (pred, tbl, id, succ) VALUES (:pred, :tbl, :id, :succ)"),
+                               params)
+        self.tables += [table for table, rows in self.rows.items() if rows and table not in self.tables]
+        self.rows = {}
 
     def renamed(self, ids: dict[int, int]) -> Routes:
-        """The same routes with the stand-in ids of new units replaced by their real ids."""
-        def real(i: int) -> int:
-            return ids.get(i, i)
-        return Routes(real(self.pred), real(self.default),
-                      {t: {k: real(v) for k, v in rows.items()} for t, rows in self.rows.items()},
-                      {(t, k, real(s)) for t, k, s in self.copies},
-                      {t: {k: {c: (pt, pk, real(ps)) for c, (pt, pk, ps) in cols.items()} for k, cols in rows.items()}
-                       for t, rows in self.remaps.items()})
+        """The same routes with the stand-in ids of new units replaced by their real ids (one UPDATE per new unit)."""
+        for stand_in, real in ids.items():
+            if stand_in != real and stand_in < 0:
+                for name in ("split_routes", "split_remaps"):
+                    db.session.execute(text(f"UPDATE {name} SET succ = {_literal(real)} WHERE pred = "
+                                            f"{_literal(self.pred)} AND succ = {_literal(stand_in)}"))
+        return Routes(ids.get(self.pred, self.pred), ids.get(self.default, self.default), tables=self.tables)
 
 
 def _pk(table: Table):
@@ -539,21 +584,21 @@ def _parents(table: Table) -> list[tuple[str, str]]:
 
 
 def _route_split(pred_slug: str, lines: list[Line], ids: dict[str, int], names: dict[int, str],
-                 report: Report) -> Routes:
+                 report: Report, decisions: list[str], routed: list[str]) -> Routes:
     """Where each of a split predecessor's rows goes, from its part lines; unplaced markets are said in
     ``report.by_default``, what the plan cannot be applied with in ``report.decisions``."""
     tables = db.metadata.tables
     pred = ids[pred_slug]
     default = next(line for line in lines if line.default)
-    routes = Routes(pred, ids[default.successor])
+    routes = Routes(pred, ids[default.successor], tables=routed)
     place: dict[str, dict[str, int]] = {kind: {} for kind in PLACES}
     for line in lines:
         for kind, values in line.places.items():
             for value in (["*"] if values is True else values):
                 place[kind][value] = ids[line.successor]
-    said = report.decisions.append
+    said = decisions.append
 
-    markets, stalls = tables["markets"], tables["stalls"]
+    markets = tables["markets"]
     held = dict(db.session.execute(select(markets.c.slug, markets.c.id).where(markets.c.tenant_id == pred)).all())
     for slug, succ in place["markets"].items():
         if slug not in held:
@@ -563,157 +608,256 @@ def _route_split(pred_slug: str, lines: list[Line], ids: dict[str, int], names: 
     report.by_default += [f"{pred_slug}: market {slug} -> {default.successor}" for slug in sorted(held)
                           if slug not in place["markets"]]
 
-    # Vendors go with the market of their stalls; a vendor at markets going to two successors is a decision.
-    vendor_dest: dict[int, set[int]] = {}
-    for vendor_id, market_id in db.session.execute(select(stalls.c.vendor_id, stalls.c.market_id).where(
-            stalls.c.tenant_id == pred, stalls.c.vendor_id.is_not(None))):
-        vendor_dest.setdefault(vendor_id, set()).add(routes.dest("markets", market_id))
-    for vendor_id, dests in vendor_dest.items():
-        if len(dests) > 1:
-            said(f"{pred_slug}: vendor {vendor_id} has stalls in markets going to "
-                 f"{' and '.join(sorted(names.get(d, str(d)) for d in dests))}: place those markets together")
-        else:
-            routes.to("vendors", vendor_id, dests.pop())
+    routes.store()
+    p, d = _literal(pred), _literal(routes.default)
+    if any(place[kind] for kind in ("accounts", "open_dossiers", "staff")):
+        db.session.execute(text("INSERT INTO split_places (pred, kind, name, succ) VALUES (:pred, :kind, :name, :succ)"),
+                           [{"pred": pred, "kind": kind, "name": name, "succ": succ}
+                            for kind in ("accounts", "open_dossiers", "staff") for name, succ in place[kind].items()])
 
-    # Payment accounts: where the plan says; a vendor's account goes with its vendor.
-    accounts, links = tables["payment_accounts"], tables["vendor_accounts"]
-    numbers = {f"{b}:{n}": i for i, b, n in db.session.execute(select(
-        accounts.c.id, accounts.c.bank_bin, accounts.c.account_number).where(accounts.c.tenant_id == pred))}
-    owner = dict(db.session.execute(select(links.c.account_id, links.c.vendor_id).where(links.c.tenant_id == pred)).all())
+    def go(table: str, select_id_succ: str) -> None:
+        """Route the rows ``select_id_succ`` yields (id, successor), those not to the default (one INSERT)."""
+        added = db.session.execute(text(
+            f"INSERT INTO split_routes (pred, tbl, id, succ) SELECT {p}, '{table}', x.id, x.succ FROM "
+            f"({select_id_succ}) x WHERE x.succ <> {d}")).rowcount
+        if added and table not in routes.tables:
+            routes.tables.append(table)
+
+    def route(table: str, column: str) -> str:
+        return f"LEFT JOIN split_routes r ON r.pred = {p} AND r.tbl = '{table}' AND r.id = {column}"
+
+    # Vendors go with the market of their stalls; a vendor at markets going to two successors is a decision.
+    stalled = f"SELECT s.vendor_id FROM stalls s WHERE s.tenant_id = {p} AND s.vendor_id IS NOT NULL"
+    vendor_dest = (f"SELECT s.vendor_id AS id, COALESCE(r.succ, {d}) AS succ FROM stalls s {route('markets', 's.market_id')} "
+                   f"WHERE s.tenant_id = {p} AND s.vendor_id IS NOT NULL")
+    torn: dict[int, set[int]] = {}
+    for vendor_id, dest in db.session.execute(text(
+            f"SELECT v.id, v.succ FROM ({vendor_dest}) v WHERE v.id IN (SELECT id FROM ({vendor_dest}) w GROUP BY id "
+            "HAVING count(DISTINCT succ) > 1)")):
+        torn.setdefault(int(vendor_id), set()).add(int(dest))
+    for vendor_id, dests in sorted(torn.items()):
+        said(f"{pred_slug}: vendor {vendor_id} has stalls in markets going to "
+             f"{' and '.join(sorted(names.get(d, str(d)) for d in dests))}: place those markets together")
+    go("vendors", f"SELECT id, min(succ) AS succ FROM ({vendor_dest}) v GROUP BY id HAVING count(DISTINCT succ) = 1")
+
+    # Payment accounts: where the plan says; a vendor's account goes with its vendor. split_accounts: per account,
+    # its number, its vendor, whether the vendor has a stall, where the vendor goes then, where the plan places it.
+    db.session.execute(text("DELETE FROM split_accounts"))
+    db.session.execute(text(
+        "INSERT INTO split_accounts (id, number, vendor, stalled, vendor_goes, placed) "
+        f"SELECT a.id, a.bank_bin || ':' || a.account_number, l.vendor_id, "
+        f"CASE WHEN l.vendor_id IN ({stalled}) THEN 1 ELSE 0 END, "
+        f"CASE WHEN l.vendor_id IN ({stalled}) THEN COALESCE(r.succ, {d}) END, pl.succ "
+        f"FROM payment_accounts a LEFT JOIN vendor_accounts l ON l.account_id = a.id AND l.tenant_id = {p} "
+        f"{route('vendors', 'l.vendor_id')} LEFT JOIN split_places pl ON pl.pred = {p} AND pl.kind = 'accounts' "
+        f"AND pl.name = a.bank_bin || ':' || a.account_number WHERE a.tenant_id = {p}"))
+    for number, vendor, vendor_goes, placed in db.session.execute(text(
+            "SELECT number, vendor, vendor_goes, placed FROM split_accounts WHERE placed IS NOT NULL "
+            "AND vendor_goes IS NOT NULL AND placed <> vendor_goes ORDER BY id")):
+        said(f"{pred_slug}: account {number} is vendor {vendor}'s, who goes with its market to "
+             f"{names.get(vendor_goes)}, not {names.get(placed)}")
+    go("payment_accounts", f"SELECT id, COALESCE(placed, vendor_goes, {d}) AS succ FROM split_accounts")
     # A vendor with no stall (a producer of the marketplace) goes with its account when the plan places it.
-    free: dict[int, set[int]] = {}
-    for number, account_id in numbers.items():
-        vendor = owner.get(account_id)
-        vendor_goes = routes.dest("vendors", vendor) if vendor in vendor_dest else None
-        placed = place["accounts"].get(number)
-        if placed is not None and vendor_goes is not None and placed != vendor_goes:
-            said(f"{pred_slug}: account {number} is vendor {vendor}'s, who goes with its market to "
-                 f"{names.get(vendor_goes)}, not {names.get(placed)}")
-        if vendor is not None and vendor not in vendor_dest:
-            free.setdefault(vendor, set()).add(placed or routes.default)
-        routes.to("payment_accounts", account_id, placed or vendor_goes or routes.default)
-    for vendor, dests in free.items():
-        if len(dests) > 1:
-            said(f"{pred_slug}: vendor {vendor}'s accounts are placed with different successors")
-        else:
-            routes.to("vendors", vendor, dests.pop())
-    for number in place["accounts"]:
-        if number not in numbers:
-            said(f"{pred_slug}: has no payment account {number}")
-    vendors = tables["vendors"]
+    free = f"SELECT vendor, COALESCE(placed, {d}) AS succ FROM split_accounts WHERE vendor IS NOT NULL AND stalled = 0"
+    for (vendor,) in db.session.execute(text(
+            f"SELECT vendor FROM ({free}) f GROUP BY vendor HAVING count(DISTINCT succ) > 1 ORDER BY vendor")):
+        said(f"{pred_slug}: vendor {vendor}'s accounts are placed with different successors")
+    go("vendors", f"SELECT vendor AS id, min(succ) AS succ FROM ({free}) f GROUP BY vendor "
+                  "HAVING count(DISTINCT succ) = 1")
+    if place["accounts"]:
+        held_numbers = set(db.session.scalars(text("SELECT number FROM split_accounts WHERE placed IS NOT NULL")))
+        for number in place["accounts"]:
+            if number not in held_numbers:
+                said(f"{pred_slug}: has no payment account {number}")
     report.by_default += [
         f"{pred_slug}: vendor {slug} (no stall, no account placed) -> {default.successor}"
-        for vendor_id, slug in db.session.execute(select(vendors.c.id, vendors.c.slug).where(
-            vendors.c.tenant_id == pred).order_by(vendors.c.slug))
-        if vendor_id not in vendor_dest and routes.dest("vendors", vendor_id) == routes.default][:_MAX_SAID]
+        for (slug,) in db.session.execute(text(
+            f"SELECT v.slug FROM vendors v {route('vendors', 'v.id')} WHERE v.tenant_id = {p} AND r.id IS NULL "
+            f"AND v.id NOT IN ({stalled}) ORDER BY v.slug LIMIT {_MAX_SAID}"))]
 
     # Open dossiers: all to one successor, or by procedure name; the closed ones stay with the history.
     if place["open_dossiers"]:
-        dossiers, procedures = tables["onestop_dossiers"], tables["onestop_procedures"]
+        procedures = tables["onestop_procedures"]
         column, closed = _OPEN["onestop_dossiers"]
-        known = set(db.session.scalars(select(procedures.c.name).where(procedures.c.tenant_id == pred)))
+        known = set(db.session.scalars(select(procedures.c.name).where(
+            procedures.c.tenant_id == pred, procedures.c.name.in_(list(place["open_dossiers"])))))
         for name in place["open_dossiers"]:
             if name != "*" and name not in known:
                 said(f"{pred_slug}: has no procedure named {name}")
-        for dossier_id, name in db.session.execute(
-                select(dossiers.c.id, procedures.c.name)
-                .join(procedures, procedures.c.id == dossiers.c.procedure_id, isouter=True)
-                .where(dossiers.c.tenant_id == pred, dossiers.c[column].not_in(closed))):
-            succ = place["open_dossiers"].get("*", place["open_dossiers"].get(name))
-            if succ is not None:
-                routes.to("onestop_dossiers", dossier_id, succ)
+        everything = place["open_dossiers"].get("*")
+        succ = _literal(everything) if everything is not None else "pl.succ"
+        params = {f"closed{i}": value for i, value in enumerate(closed)}
+        not_closed = f" AND dd.{_ident(column)} IS NOT NULL AND dd.{_ident(column)} NOT IN " \
+            f"({', '.join(':' + k for k in params)})" if closed else ""
+        added = db.session.execute(text(
+            f"INSERT INTO split_routes (pred, tbl, id, succ) SELECT {p}, 'onestop_dossiers', dd.id, {succ} "
+            f"FROM onestop_dossiers dd LEFT JOIN onestop_procedures pr ON pr.id = dd.procedure_id "
+            f"LEFT JOIN split_places pl ON pl.pred = {p} AND pl.kind = 'open_dossiers' AND pl.name = pr.name "
+            f"WHERE dd.tenant_id = {p}{not_closed} AND {succ} IS NOT NULL "
+            f"AND {succ} <> {d}"), params).rowcount
+        if added and "onestop_dossiers" not in routes.tables:
+            routes.tables.append("onestop_dossiers")
 
     # Staff by e-mail (every role the person holds); vendors' sign-ins go with their vendor.
-    members, users = tables[MEMBERSHIPS], tables["users"]
-    people = {}
-    for membership_id, email in db.session.execute(select(members.c.id, users.c.email).join(
-            users, users.c.id == members.c.user_id).where(members.c.tenant_id == pred)):
-        people.setdefault(email, []).append(membership_id)
-    for email, succ in place["staff"].items():
-        if email not in people:
-            said(f"{pred_slug}: nobody with the e-mail {email} serves it")
-        for membership_id in people.get(email, []):
-            routes.to(MEMBERSHIPS, membership_id, succ)
-    signs = tables["vendor_memberships"]
-    for membership_id, vendor_id in db.session.execute(select(signs.c.membership_id, signs.c.vendor_id).where(
-            signs.c.tenant_id == pred)):
-        routes.to(MEMBERSHIPS, membership_id, routes.dest("vendors", vendor_id))
-
-    # Everything else follows what it refers to.
-    for table in _tenant_tables():
-        if _rule(table) != "moves":
-            continue
-        _follow(table, routes, pred_slug, names, report)
+    if place["staff"]:
+        serving = set(db.session.scalars(text(
+            f"SELECT u.email FROM {MEMBERSHIPS} m JOIN users u ON u.id = m.user_id JOIN split_places pl "
+            f"ON pl.pred = {p} AND pl.kind = 'staff' AND pl.name = u.email WHERE m.tenant_id = {p}")))
+        for email in place["staff"]:
+            if email not in serving:
+                said(f"{pred_slug}: nobody with the e-mail {email} serves it")
+        go(MEMBERSHIPS, f"SELECT m.id, pl.succ FROM {MEMBERSHIPS} m JOIN users u ON u.id = m.user_id "
+                        f"JOIN split_places pl ON pl.pred = {p} AND pl.kind = 'staff' AND pl.name = u.email "
+                        f"WHERE m.tenant_id = {p}")
+    signs = (f"SELECT vm.membership_id AS id, r.succ FROM vendor_memberships vm JOIN split_routes r ON r.pred = {p} "
+             f"AND r.tbl = 'vendors' AND r.id = vm.vendor_id WHERE vm.tenant_id = {p}")
+    db.session.execute(text(f"DELETE FROM split_routes WHERE pred = {p} AND tbl = '{MEMBERSHIPS}' "
+                            f"AND id IN (SELECT id FROM ({signs}) s)"))
+    go(MEMBERSHIPS, signs)
     return routes
 
 
-def _follow(table: Table, routes: Routes, pred_slug: str, names: dict[int, str], report: Report) -> None:
+def _follow_all(routes: dict[str, Routes], names: dict[int, str], said: dict[str, list[str]]) -> None:
+    """Everything else follows what it refers to: table by table (the mapper registry's order, parents first), for
+    every split predecessor of the plan at once (split_defaults: each one's default successor)."""
+    if not routes:
+        return
+    db.session.execute(text("INSERT INTO split_defaults (pred, succ) VALUES (:pred, :succ)"),
+                       [{"pred": r.pred, "succ": r.default} for r in routes.values()])
+    _analyze("split_routes")
+    slugs = {r.pred: slug for slug, r in routes.items()}
+    tables = next(iter(routes.values())).tables  # shared by every split's Routes
+    scratch = False
+    for table in _tenant_tables():
+        if _rule(table) == "moves":
+            scratch = _follow(table, tables, slugs, names, said, scratch)
+    if scratch:
+        for temp in SCRATCH:
+            db.session.execute(text(f"DELETE FROM {temp}"))
+
+
+def _follow(table: Table, tables: list[str], slugs: dict[int, str], names: dict[int, str],
+            said: dict[str, list[str]], scratch: bool) -> bool:
     """Route the rows of ``table`` that refer to a row going elsewhere (or that the plan placed): each goes where
     what it refers to goes; a row whose parents go to different successors is a decision, except a parent that is
-    copied (``copied_on_split``)."""
+    copied (``copied_on_split``). Set-based, for every split at once: one statement gathers where each such row's
+    parents go (split_goes), one decides per row (split_verdict, GROUP BY), one adds the routes and one the copies
+    it needs. Returns whether split_goes and split_verdict hold rows (``scratch``: emptied before the next use)."""
     parents = _parents(table)
-    routed = [(col, parent) for col, parent in parents if routes.rows.get(parent)]
-    placed = dict(routes.rows.get(table.name, {}))
+    routed = [(col, parent) for col, parent in parents if parent in tables]
+    placed = table.name in tables
     if not routed and not placed:
-        return
+        return scratch
     pk = _pk(table)
     if pk is None:
-        report.decisions.append(f"{pred_slug}: {table.name} refers to records going elsewhere and has no single key")
-        return
-    near = [table.c[col].in_(list(routes.rows[parent])) for col, parent in routed]
+        concerned = [t for _col, t in routed] + ([table.name] if placed else [])
+        for (pred,) in db.session.execute(text(
+                "SELECT DISTINCT pred FROM split_routes WHERE tbl IN "
+                f"({', '.join(repr(_ident(t)) for t in concerned)}) ORDER BY pred")):
+            said[slugs[int(pred)]].append(f"{slugs[int(pred)]}: {table.name} refers to records going elsewhere and "
+                                          "has no single key")
+        return scratch
+    name, key, tbl = _ident(table.name), _ident(pk.name), _ident(table.name)
+
+    def routed_row(parent: str, column: str) -> str:
+        return (f"EXISTS (SELECT 1 FROM split_routes x WHERE x.tbl = '{_ident(parent)}' AND x.id = t.{column} "
+                "AND x.pred = t.tenant_id)")
+
+    near = [routed_row(parent, _ident(col)) for col, parent in routed]
     if placed:
-        near.append(pk.in_(list(placed)))
-    query = select(pk, *[table.c[col] for col, _ in parents]).where(table.c.tenant_id == routes.pred, or_(*near))
-    said = 0
-    for key, *refs in db.session.execute(query):
-        goes = {}
-        for (col, parent), ref in zip(parents, refs, strict=True):
-            if ref is not None:
-                goes[(col, parent, ref)] = routes.dest(parent, ref)
-        fixed = {d for (_, parent, _), d in goes.items() if parent not in _COPIED}
-        own = placed.get(key)
-        if own is None and len(fixed) == 1:
-            own = next(iter(fixed))
-        if own is None or (fixed - {own}):
-            if said < _MAX_SAID:
-                where = sorted({names.get(d, str(d)) for d in fixed | ({own} if own else set())})
-                report.decisions.append(f"{pred_slug}: {table.name} {key} belongs with records going to "
-                                        f"{' and '.join(where)}: place them with one successor")
-            said += 1
-            continue
-        for (col, parent, ref), dest in goes.items():
-            if parent in _COPIED and dest != own:
-                routes.copies.add((parent, ref, own))
-                routes.remaps.setdefault(table.name, {}).setdefault(key, {})[col] = (parent, ref, own)
-        routes.to(table.name, key, own)
+        near.append(routed_row(tbl, key))
+    rows = (f"SELECT t.{key} AS id, t.tenant_id AS pred FROM {name} t "
+            f"WHERE t.tenant_id IN (SELECT pred FROM split_defaults) AND ({' OR '.join(near)})")
+    if scratch:  # what the previous table left in split_rows, split_goes and split_verdict
+        for temp in SCRATCH:
+            db.session.execute(text(f"DELETE FROM {temp}"))
+    found = db.session.execute(text(f"INSERT INTO split_rows (id, pred) {rows}")).rowcount
+    if not found:  # no row of the table refers to a routed row (the usual case): one statement
+        return False
+    rows = "SELECT id, pred FROM split_rows"
+    goes = " UNION ALL ".join(
+        f"SELECT c.pred, t.{key}, '{_ident(col)}', '{_ident(parent)}', t.{_ident(col)}, COALESCE(r.succ, sd.succ), "
+        f"{1 if parent in _COPIED else 0} FROM {name} t JOIN ({rows}) c ON c.id = t.{key} "
+        f"JOIN split_defaults sd ON sd.pred = c.pred LEFT JOIN split_routes r "
+        f"ON r.pred = c.pred AND r.tbl = '{_ident(parent)}' AND r.id = t.{_ident(col)} "
+        f"WHERE t.{_ident(col)} IS NOT NULL" for col, parent in parents)
+    gathered = db.session.execute(text(
+        f"INSERT INTO split_goes (pred, id, col, ptbl, ref, dest, copied) {goes}")).rowcount \
+        if goes else 0
+    if not gathered and not placed:
+        return True
+    fixed = "CASE WHEN g.copied = 0 THEN g.dest END"
+    # (No WITH before INSERT: the SQLite driver gives no row count for a statement that starts with one.)
+    v = (f"SELECT c.pred, c.id, p.succ AS placed, count(DISTINCT {fixed}) AS n, min({fixed}) AS one "
+         f"FROM ({rows}) c LEFT JOIN split_goes g ON g.id = c.id LEFT JOIN split_routes p "
+         f"ON p.pred = c.pred AND p.tbl = '{tbl}' AND p.id = c.id GROUP BY c.pred, c.id, p.succ")
+    w = f"SELECT pred, id, placed, COALESCE(placed, CASE WHEN n = 1 THEN one END) AS own, n, one FROM ({v}) v"
+    decided = db.session.execute(text(
+        f"INSERT INTO split_verdict (pred, id, placed, own, bad) SELECT pred, id, placed, own, "
+        f"CASE WHEN own IS NULL OR n > 1 OR (n = 1 AND one <> own) THEN 1 ELSE 0 END FROM ({w}) w")).rowcount
+    if not decided:
+        return True
+    bad = db.session.execute(text(
+        "SELECT pred, id, own FROM (SELECT pred, id, own, row_number() OVER (PARTITION BY pred ORDER BY id) AS k "
+        f"FROM split_verdict WHERE bad = 1) b WHERE k <= {_MAX_SAID} ORDER BY pred, id")).all()
+    if bad:
+        dests: dict[int, set[int]] = {int(i): ({int(own)} if own else set()) for _p, i, own in bad}
+        for i, dest in db.session.execute(text(
+                "SELECT g.id, g.dest FROM split_goes g WHERE g.copied = 0 AND g.id IN "
+                f"({', '.join(_literal(i) for i in dests)})")):
+            dests[int(i)].add(int(dest))
+        for pred, i, _own in bad:
+            where = sorted({names.get(d, str(d)) for d in dests[int(i)]})
+            said[slugs[int(pred)]].append(f"{slugs[int(pred)]}: {table.name} {i} belongs with records going to "
+                                          f"{' and '.join(where)}: place them with one successor")
+    added = db.session.execute(text(
+        f"INSERT INTO split_routes (pred, tbl, id, succ) SELECT v.pred, '{tbl}', v.id, v.own FROM split_verdict v "
+        "JOIN split_defaults sd ON sd.pred = v.pred WHERE v.bad = 0 AND v.placed IS NULL AND v.own <> sd.succ"
+    )).rowcount
+    if added and table.name not in tables:
+        tables.append(table.name)
+    if any(parent in _COPIED for _col, parent in parents):
+        db.session.execute(text(
+            f"INSERT INTO split_remaps (pred, tbl, id, col, ptbl, pid, succ) SELECT v.pred, '{tbl}', g.id, g.col, "
+            f"g.ptbl, g.ref, v.own FROM split_goes g JOIN split_verdict v ON v.id = g.id "
+            f"WHERE v.bad = 0 AND g.copied = 1 AND g.dest <> v.own"))
+    return True
 
 
 def _routed_counts(routes: Routes) -> dict[int, dict[str, int]]:
+    """Per successor, the rows routed to it per table, and the rows copied there (two grouped counts)."""
     out: dict[int, dict[str, int]] = {}
-    for table, rows in routes.rows.items():
-        for succ in rows.values():
-            out.setdefault(succ, {}).setdefault(table, 0)
-            out[succ][table] += 1
-    for table, _row, succ in routes.copies:
-        out.setdefault(succ, {}).setdefault(table + " (copied)", 0)
-        out[succ][table + " (copied)"] += 1
+    pred = _literal(routes.pred)
+    for succ, table, n in db.session.execute(text(
+            f"SELECT succ, tbl, count(*) FROM split_routes WHERE pred = {pred} GROUP BY succ, tbl")):
+        out.setdefault(int(succ), {})[table] = int(n)
+    for succ, table, n in db.session.execute(text(
+            f"SELECT succ, ptbl, count(DISTINCT pid) FROM split_remaps WHERE pred = {pred} GROUP BY succ, ptbl")):
+        out.setdefault(int(succ), {})[table + " (copied)"] = int(n)
     return out
 
 
 def _routed_clashes(routes: Routes, names: dict[int, str], pred_slug: str) -> list[str]:
-    """Keys of the rows a split sends to a successor that the successor holds already."""
+    """Keys of the rows a split sends to a successor that the successor holds already (one query per key)."""
     found = []
-    for name, rows in routes.rows.items():
+    same = "IS NOT DISTINCT FROM" if _on_postgres() else "IS"
+    pred = _literal(routes.pred)
+    for name in routes.tables:
         table = db.metadata.tables[name]
-        pk = _pk(table)
+        pk = _ident(_pk(table).name)
         for key in _clash_keys(table) if name != MEMBERSHIPS else []:
-            cols = [table.c[k] for k in key]
-            for succ in set(rows.values()):
-                mine = [k for k, s in rows.items() if s == succ]
-                going = set(db.session.execute(select(*cols).where(pk.in_(mine))).all())
-                there = set(db.session.execute(select(*cols).where(table.c.tenant_id == succ)).all())
-                found += [f"{name}: {', '.join(f'{k}={v}' for k, v in zip(key, same, strict=True))} of {pred_slug} "
-                          f"exists in {names.get(succ, succ)} already" for same in sorted(going & there)[:_MAX_SAID]]
+            cols = ", ".join(f"g.{_ident(k)}" for k in key)
+            match = " AND ".join(f"s.{_ident(k)} {same} g.{_ident(k)}" for k in key)
+            rows = db.session.execute(text(
+                f"SELECT DISTINCT r.succ, {cols} FROM {_ident(name)} g JOIN split_routes r ON r.pred = {pred} "
+                f"AND r.tbl = '{_ident(name)}' AND r.id = g.{pk} WHERE EXISTS (SELECT 1 FROM {_ident(name)} s "
+                f"WHERE s.tenant_id = r.succ AND {match})")).all()
+            by_succ: dict[int, list[tuple]] = {}
+            for succ, *values in rows:
+                by_succ.setdefault(int(succ), []).append(tuple(values))
+            for succ, values in by_succ.items():
+                found += [f"{name}: {', '.join(f'{k}={v}' for k, v in zip(key, one, strict=True))} of {pred_slug} "
+                          f"exists in {names.get(succ, succ)} already" for one in sorted(values)[:_MAX_SAID]]
     return found
 
 
@@ -721,53 +865,56 @@ def _literal(value: int) -> str:
     return str(int(value))
 
 
-def _move_routed(routes: Routes) -> dict[int, int]:
-    """Move a split predecessor's routed rows to their successors (the rest goes to the default by ``_move``).
-    Copies first (a procedure for the dossiers that leave), then every routed table in one statement on
-    PostgreSQL (the composite foreign keys are checked at its end), one UPDATE per table on SQLite (deferred keys),
-    then the staff. Returns, per copied row, the copy's id."""
+def _move_routed(routed: list[str]) -> dict[tuple[str, int, int], int]:
+    """Move the routed rows of every split of the plan (split_routes: ``routed`` lists its tables) to their
+    successors (the rest goes to the default by ``_move``).
+    Copies first (a procedure for the dossiers that leave: one INSERT per copied row, a few per split), then every
+    routed table in one statement on PostgreSQL (``UPDATE ... FROM split_routes``; the composite foreign keys are
+    checked at its end), one UPDATE per table on SQLite (deferred keys), then the staff. Returns, per copied row,
+    the copy's id."""
     tables = db.metadata.tables
+    _analyze("split_routes")
     copied: dict[tuple[str, int, int], int] = {}
-    for name, row_id, succ in sorted(routes.copies):
+    for name, row_id, succ in db.session.execute(text(
+            "SELECT DISTINCT ptbl, pid, succ FROM split_remaps ORDER BY ptbl, pid, succ")).all():
         table = tables[name]
         pk = _pk(table)
         row = dict(db.session.execute(select(table).where(pk == row_id)).mappings().one())
         row.pop(pk.name)
         row["tenant_id"] = succ
-        copied[(name, row_id, succ)] = db.session.execute(table.insert().values(**row)).inserted_primary_key[0]
+        new_id = db.session.execute(table.insert().values(**row)).inserted_primary_key[0]
+        copied[(name, int(row_id), int(succ))] = new_id
+        db.session.execute(text(
+            f"UPDATE split_remaps SET new_id = {_literal(new_id)} WHERE ptbl = '{_ident(name)}' "
+            f"AND pid = {_literal(row_id)} AND succ = {_literal(succ)}"))
+    remapped: dict[str, list[str]] = {}
+    for name, col in db.session.execute(text("SELECT DISTINCT tbl, col FROM split_remaps")):
+        remapped.setdefault(name, []).append(_ident(col))
     statements = []
     for table in _tenant_tables():
-        rows = routes.rows.get(table.name)
-        if not rows:
+        if table.name not in routed:
             continue
         name, pk = _ident(table.name), _ident(_pk(table).name)
-        remaps = routes.remaps.get(table.name, {})
-        extra = sorted({col for cols in remaps.values() for col in cols})
-        values = ", ".join("(" + ", ".join([_literal(key), _literal(succ)] + [
-            _literal(copied[remaps[key][col]]) if col in remaps.get(key, {}) else "NULL" for col in extra]) + ")"
-            for key, succ in sorted(rows.items()))
-        statements.append((name, pk, f"r_{name}", values, [_ident(c) for c in extra], _origin(table)))
+        sets = [f"{c} = COALESCE((SELECT m.new_id FROM split_remaps m WHERE m.tbl = '{name}' "
+                f"AND m.id = {name}.{pk} AND m.col = '{c}'), {name}.{c})" for c in sorted(remapped.get(name, []))]
+        statements.append((name, pk, sets, _origin(table)))
     if _on_postgres() and statements:
-        ctes = []
-        for name, pk, r, values, extra, origin in statements:
-            sets = ", ".join(["tenant_id = " + r + ".succ"] + [f"{c} = COALESCE({r}.{c}, {name}.{c})" for c in extra])
-            sets += origin
-            ctes.append(f"{r}(id, succ{''.join(', ' + c for c in extra)}) AS (VALUES {values})")
-            ctes.append(f"u_{name} AS (UPDATE {name} SET {sets} FROM {r} WHERE {name}.{pk} = {r}.id RETURNING 1)")
+        ctes = [f"u_{name} AS (UPDATE {name} SET {', '.join(['tenant_id = r.succ', *sets])}{origin} "
+                f"FROM split_routes r WHERE r.tbl = '{name}' AND {name}.{pk} = r.id RETURNING 1)"
+                for name, pk, sets, origin in statements]
         db.session.execute(text("WITH " + ", ".join(ctes) + " SELECT 1"))
     else:
-        for name, pk, r, values, extra, origin in statements:
-            sets = ", ".join([f"tenant_id = (SELECT succ FROM {r} WHERE {r}.id = {name}.{pk})"] + [
-                f"{c} = COALESCE((SELECT {c} FROM {r} WHERE {r}.id = {name}.{pk}), {c})" for c in extra]) + origin
+        for name, pk, sets, origin in statements:
+            route = f"SELECT r.succ FROM split_routes r WHERE r.tbl = '{name}' AND r.id = {name}.{pk}"
             db.session.execute(text(
-                f"WITH {r}(id, succ{''.join(', ' + c for c in extra)}) AS (VALUES {values}) "
-                f"UPDATE {name} SET {sets} WHERE {pk} IN (SELECT id FROM {r})"))
-    members = tables[MEMBERSHIPS]
-    other = members.alias("other")
-    for membership_id, succ in routes.rows.get(MEMBERSHIPS, {}).items():
-        already = exists().where(and_(other.c.tenant_id == succ, other.c.user_id == members.c.user_id,
-                                      other.c.role == members.c.role))
-        db.session.execute(members.update().where(members.c.id == membership_id, ~already).values(tenant_id=succ))
+                f"UPDATE {name} SET {', '.join([f'tenant_id = ({route})', *sets])}{origin} "
+                f"WHERE {pk} IN (SELECT id FROM split_routes WHERE tbl = '{name}')"))
+    if MEMBERSHIPS in routed:
+        route = f"SELECT r.succ FROM split_routes r WHERE r.tbl = '{MEMBERSHIPS}' AND r.id = m.id"
+        db.session.execute(text(
+            f"UPDATE {MEMBERSHIPS} AS m SET tenant_id = ({route}) WHERE m.id IN (SELECT id FROM split_routes WHERE "
+            f"tbl = '{MEMBERSHIPS}') AND NOT EXISTS (SELECT 1 FROM {MEMBERSHIPS} o WHERE "
+            f"o.tenant_id = ({route}) AND o.user_id = m.user_id AND o.role = m.role)"))
     return copied
 
 
@@ -814,7 +961,15 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
         ids.update({u.slug: -i for i, u in enumerate(plan.new_units, start=1) if u.slug not in ids})
         names = {i: slug for slug, i in ids.items()}
         split = plan.split()
-        routes = {pred: _route_split(pred, lines, ids, names, report) for pred, lines in split.items()}
+        if split:
+            _temp_tables()
+        said: dict[str, list[str]] = {pred: [] for pred in split}
+        shared: list[str] = []  # the tables with routed rows, in routing order
+        routes = {pred: _route_split(pred, lines, ids, names, report, said[pred], shared)
+                  for pred, lines in split.items()}
+        _follow_all(routes, names, said)  # everything else follows what it refers to
+        for pred in split:
+            report.decisions += said[pred]
         for pred, route in routes.items():
             report.decisions += _routed_clashes(route, names, pred)
         # Whole lines, and each split's default line when the rest leaves the predecessor: moved by ``_move``.
@@ -846,8 +1001,8 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
         db.session.flush()
         real = {ids[slug]: tenants[slug].id for slug in ids}
         routes = {pred: route.renamed(real) for pred, route in routes.items()}
-        for route in routes.values():
-            _move_routed(route)
+        if routes:
+            _move_routed(next(iter(routes.values())).tables)
         ids = {slug: t.id for slug, t in tenants.items()}
         pairs = [(ids[line.predecessor], ids[line.successor]) for line in bulk]
         if routes and pairs:  # after the routed rows left: what the bulk move takes (recounted only for splits;
