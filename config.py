@@ -178,6 +178,11 @@ class Config:
     SHED_QUEUE_MS = _count("SHED_QUEUE_MS", 2000)
     SHED_RETRY_AFTER = _count("SHED_RETRY_AFTER", 2) or 1  # seconds, in the 503's Retry-After
     SHED_SESSION_QUEUE_MS = _count("SHED_SESSION_QUEUE_MS", 4000)  # the bound for a request with a session (a cart)
+    # New work, a shopper's first cart (POST /marketplace/cart/add with no cart in the session), that waited longer
+    # than this is admitted only within SHED_NEW_PER_SECOND a second per worker, so that the shoppers already
+    # admitted can finish their checkout (#17, docs/operations.md); 0: new carts under the bounds above.
+    SHED_NEW_QUEUE_MS = _count("SHED_NEW_QUEUE_MS", 500)
+    SHED_NEW_PER_SECOND = _count("SHED_NEW_PER_SECOND", 5)
     # Answers kept per worker: each is a whole page (10-50 KB at national scale), so this bounds a worker's memory
     # (bench/README.md, "Issue #17": 2048 keeps a worker within 150 MB on the scale data).
     RESPONSE_CACHE_SIZE = max(1, _count("RESPONSE_CACHE_SIZE", 2048))

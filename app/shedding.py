@@ -15,6 +15,13 @@ other requests, which is what grows without bound in a storm.
   kind, then replayed.
 - A request carrying a session cookie may wait up to ``SHED_SESSION_QUEUE_MS`` (4 s): work under way (a cart on its
   way to checkout) is finished before new work is started. A forged cookie buys a client only that longer wait.
+- New work is rationed sooner: a shopper's first cart (``POST /marketplace/cart/add`` from a session holding no
+  cart) that waited more than ``SHED_NEW_QUEUE_MS`` (500 ms) is admitted only within ``SHED_NEW_PER_SECOND`` (5) new
+  carts a second per worker (a token bucket holding one second's worth), and refused at once beyond it. Each cart
+  admitted brings two costlier requests (the checkout form, the checkout) that queue behind whatever is admitted
+  after it: rationing new carts while the queue is long lets the shoppers admitted finish instead of being refused
+  at the last step, and the ration (not a wait alone) keeps a storm from refusing every new shopper when the
+  worker's threads start late. ``SHED_NEW_QUEUE_MS=0`` puts new carts under the bounds above, as any request.
 - Off when ``SHED_QUEUE_MS`` is 0 (the tests' default) or when a request carries no ``X-Request-Start``.
 """
 
@@ -31,6 +38,7 @@ from flask import Flask
 log = logging.getLogger(__name__)
 
 EXEMPT_PATHS = frozenset({"/healthz"})  # a saturated server is alive: its health check never gets 503
+NEW_WORK_PATHS = frozenset({"/marketplace/cart/add"})  # POSTed by a shopper without a cart: a new checkout begins
 
 
 def request_start(value: str | None) -> float | None:
@@ -62,12 +70,20 @@ class LoadShedder:
         # A request with a session (a shopper with a cart on the way to checkout, a signed-in officer) may wait
         # longer: finishing work under way is worth more than starting new work (never less than the bound above).
         self.session_wait = max(self.max_wait, int(app.config.get("SHED_SESSION_QUEUE_MS", 0) or 0) / 1000)
+        # New work (a first cart) that waited longer than this (never more than the bound above; 0: no bound of its
+        # own) is admitted only within a ration of `new_rate` a second (a bucket of one second's worth; 0: none).
+        self.new_wait = min(self.max_wait, int(app.config.get("SHED_NEW_QUEUE_MS", 0) or 0) / 1000)
+        self.new_rate = int(app.config.get("SHED_NEW_PER_SECOND", 0) or 0)
+        self._tokens, self._refilled = float(self.new_rate), None
+        self._ration_lock = threading.Lock()
         self.retry_after = str(int(app.config.get("SHED_RETRY_AFTER", 2) or 1))
         self.languages = tuple(app.config["LANGUAGES"])
         self.default_language = app.config["BABEL_DEFAULT_LOCALE"]
         self.session_cookie = app.config.get("SESSION_COOKIE_NAME", "session")
         self.clock = clock
         self.shed = 0
+        self.shed_new = 0  # of which new work refused (past SHED_NEW_QUEUE_MS and beyond its ration)
+        self._serializer = None
         self._answers: dict[tuple[str, str], tuple[str, bytes]] = {}
         self._lock = threading.Lock()
 
@@ -76,13 +92,57 @@ class LoadShedder:
         return None if started is None else self.clock() - started
 
     def overdue(self, environ) -> bool:
-        """Whether this request waited too long (it would be refused); the response cache asks it too."""
+        """Whether this request waited too long (it would be refused); the response cache asks it too (for a GET,
+        never new work). New work admitted past its bound takes one of the ration's tokens."""
         if self.max_wait <= 0 or environ.get("PATH_INFO", "") in EXEMPT_PATHS:
             return False
         waited = self.waited(environ)
-        if waited is None or waited <= self.max_wait:
+        if waited is None:
+            return False
+        if waited > self.new_wait > 0 and self.new_work(environ):
+            if waited <= self.max_wait and self._ration():
+                return False
+            self.shed_new += 1
+            return True
+        if waited <= self.max_wait:
             return False
         return waited > self.session_wait or f"{self.session_cookie}=" not in environ.get("HTTP_COOKIE", "")
+
+    def new_work(self, environ) -> bool:
+        """Whether this request starts new work: a cart add from a session that holds no cart (no session, or a
+        cookie that is not a valid session of this app, counts as none). A shopper adding to a cart goes on."""
+        if environ.get("REQUEST_METHOD") != "POST" or environ.get("PATH_INFO", "") not in NEW_WORK_PATHS:
+            return False
+        cookie_header = environ.get("HTTP_COOKIE", "")
+        if f"{self.session_cookie}=" not in cookie_header:
+            return True
+        from werkzeug.http import parse_cookie
+
+        value = parse_cookie(cookie_header).get(self.session_cookie)
+        return not value or not self._session(value).get("cart")
+
+    def _ration(self) -> bool:
+        """Take a token of the new-work ration if one is left (refilled at ``new_rate`` a second, up to one
+        second's worth)."""
+        with self._ration_lock:
+            now = self.clock()
+            if self._refilled is not None:
+                self._tokens = min(float(self.new_rate), self._tokens + (now - self._refilled) * self.new_rate)
+            self._refilled = now
+            if self._tokens >= 1:
+                self._tokens -= 1
+                return True
+            return False
+
+    def _session(self, value: str) -> dict:
+        """The data of a signed session cookie, or {} when it is not one (Flask would start a new session)."""
+        if self._serializer is None:
+            self._serializer = self.app.session_interface.get_signing_serializer(self.app)
+        try:
+            data = self._serializer.loads(value, max_age=int(self.app.permanent_session_lifetime.total_seconds()))
+        except Exception:  # a bad, forged or expired cookie
+            return {}
+        return data if isinstance(data, dict) else {}
 
     def __call__(self, environ, start_response):
         if self.overdue(environ):

@@ -4,6 +4,8 @@ accepted order exists and holds its stock (nothing lost).
 
     .venv/bin/python bench/bench_storm.py --database-url postgresql://postgres@127.0.0.1:5432/storm --fresh
     .venv/bin/python bench/bench_storm.py --database-url ... --shed-ms 0      # the same storm without shedding
+    .venv/bin/python bench/bench_storm.py --database-url ... --new-ms 0       # new carts under the 2 s bound, as before
+    .venv/bin/python bench/bench_storm.py --database-url ... --new-per-second 10   # a larger ration of new carts
 
 What it does:
 
@@ -11,14 +13,16 @@ What it does:
    ``storm-xa`` with one vendor and ``--products`` published products of large stock;
 2. serves the real application (``wsgi:app``, production configuration, ``gunicorn.conf.py``: 2 gthread workers)
    as the application role under row-level security, with the checkout's per-address limits lifted (every client
-   is 127.0.0.1) and ``SHED_QUEUE_MS=--shed-ms``;
+   is 127.0.0.1), ``SHED_QUEUE_MS=--shed-ms`` and, when given, ``SHED_NEW_QUEUE_MS=--new-ms`` and
+   ``SHED_NEW_PER_SECOND=--new-per-second`` (the ration of shoppers' first carts; config.py's defaults otherwise);
 3. starts ``--checkouts`` clients at once, each a guest: adds one unit of a product to the cart (POST), opens the
    checkout form (GET, its CSRF token), sends it (POST; a 302 to the order page is an accepted order). A 503 ends
    that client's checkout (a browser would retry after ``Retry-After``). Meanwhile ``--readers`` visitors loop over
    ``/api/products`` and ``/marketplace/`` (the cached catalogue) until the last checkout ends;
 4. checks in the database, as the owner: every accepted order exists, each product's reserved units grew by exactly
    the accepted orders' units, and no order exists that no client was told about (or says how many);
-5. prints a table and writes bench/results/storm.json.
+5. prints a table, the orders completed against the shoppers admitted (a cart add answered 302), and writes
+   bench/results/storm.json.
 
 The clients are one asyncio process (raw HTTP/1.1, one connection per request, as 1,000 separate browsers), on the
 same machine as the server: they take part of its CPU, as in every run of this script.
@@ -313,6 +317,11 @@ def table(report: dict) -> str:
                f"(3 requests) p50 {summary['checkout_whole_p50_ms']:,.0f} ms, p99 "
                f"{summary['checkout_whole_p99_ms']:,.0f} ms; outcomes: "
                + ", ".join(f"{k}: {v}" for k, v in sorted(summary["outcomes"].items())))
+    admitted = summary["rows"].get("cart add (POST)", {}).get("statuses", {}).get("302", 0)
+    completed = summary["outcomes"].get("accepted", 0)
+    out.append(f"Orders completed / shoppers admitted: {completed} / {admitted}"
+               + (f" ({completed / admitted:.0%})" if admitted else "")
+               + f"; SHED_NEW_QUEUE_MS={report.get('new_ms')}, SHED_NEW_PER_SECOND={report.get('new_per_second')}")
     out.append("Catalogue answers (X-Cache): " + ", ".join(
         f"{k}: {v}" for k, v in sorted(summary.get("catalogue_answers", {}).items())))
     out.append(f"Nothing lost: {check['found']}/{check['accepted']} accepted orders found with their line; "
@@ -320,6 +329,13 @@ def table(report: dict) -> str:
                f"{check['reserved_diff'] or ''}; orders created {check['orders_created']} "
                f"(no client heard of {check['orders_no_client_heard_of']}).")
     return "\n".join(out)
+
+
+def _config(name: str) -> int:
+    """A setting as the server's production configuration reads it (the environment, else config.py)."""
+    from config import ProductionConfig
+
+    return getattr(ProductionConfig, name)
 
 
 def main() -> int:
@@ -330,6 +346,10 @@ def main() -> int:
     parser.add_argument("--readers", type=int, default=10)
     parser.add_argument("--products", type=int, default=5)
     parser.add_argument("--shed-ms", type=int, default=2000, help="SHED_QUEUE_MS of the server (0: no shedding)")
+    parser.add_argument("--new-ms", type=int, default=None,
+                        help="SHED_NEW_QUEUE_MS of the server (0: a first cart waits as any request; default: config.py's)")
+    parser.add_argument("--new-per-second", type=int, default=None,
+                        help="SHED_NEW_PER_SECOND of the server (new carts a worker admits a second past --new-ms)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
     print(f"setting up {args.database_url.rsplit('/', 1)[-1]}", flush=True)
@@ -339,6 +359,10 @@ def main() -> int:
            "PUBLIC_BASE_URL": "http://127.0.0.1", "RATELIMIT_STORAGE_URI": args.redis, "PYTHONPATH": str(ROOT),
            "UPLOAD_DIR": str(directory / "uploads"), "CHECKOUT_RATE_LIMIT": "1000000 per minute",
            "MARKETPLACE_HELD_UNITS_LIMIT": "100000000", "SHED_QUEUE_MS": str(args.shed_ms)}
+    if args.new_ms is not None:
+        env["SHED_NEW_QUEUE_MS"] = str(args.new_ms)
+    if args.new_per_second is not None:
+        env["SHED_NEW_PER_SECOND"] = str(args.new_per_second)
     server = Server("wsgi:app", env, "gthread", ROOT, directory / "server.log")
     try:
         for path in ("/api/products", "/marketplace/"):  # cached by both workers (most likely) before the storm
@@ -349,6 +373,9 @@ def main() -> int:
     finally:
         server.stop()
     report = {"machine": machine(), "checkouts": args.checkouts, "readers": args.readers, "shed_ms": args.shed_ms,
+              "new_ms": args.new_ms if args.new_ms is not None else _config("SHED_NEW_QUEUE_MS"),
+              "new_per_second": args.new_per_second if args.new_per_second is not None
+              else _config("SHED_NEW_PER_SECOND"),
               "summary": summarise(record), "check": verify(values, record["accepted"])}
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False))

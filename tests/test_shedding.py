@@ -205,3 +205,115 @@ def test_a_request_with_a_session_may_wait_longer_work_under_way_is_finished_fir
     assert shopper.get("/login", headers=_late(3.5)).status_code == 503
     visitor = gated.test_client()
     assert visitor.get("/login", headers=_late(1.5)).status_code == 503  # a new visitor: 0.5 s
+
+
+# ---------------------------------------------------------------------------------------------- new work first
+class _Clock:
+    def __init__(self):
+        self.now = 1_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _environ(clock, path: str = "/marketplace/cart/add", method: str = "POST", waited: float = 0.6,
+             cookie: str = "") -> dict:
+    environ = {"PATH_INFO": path, "REQUEST_METHOD": method, "HTTP_X_REQUEST_START": f"t={clock.now - waited:.3f}"}
+    if cookie:
+        environ["HTTP_COOKIE"] = cookie
+    return environ
+
+
+def _shedder(app, **bounds):
+    from app.shedding import LoadShedder
+
+    settings = {"SHED_QUEUE_MS": 2000, "SHED_SESSION_QUEUE_MS": 4000, "SHED_NEW_QUEUE_MS": 500,
+                "SHED_NEW_PER_SECOND": 2, **bounds}
+    clock = _Clock()
+    return LoadShedder(create_app({**app.config, **settings}), clock=clock), clock
+
+
+def _session_cookie(app, data: dict) -> str:
+    return "session=" + app.session_interface.get_signing_serializer(app).dumps(data)
+
+
+def test_past_its_bound_a_first_cart_is_rationed_work_under_way_is_not(app):
+    """The decision: a cart add from a session without a cart is new work; once it waited 0.5 s, a worker admits 2 a
+    second (a bucket of one second's worth) and refuses the rest at once. A shopper adding to a cart, the checkout
+    and everything else keep their bounds (2 s; 4 s with a session) and take nothing from the ration."""
+    shedder, clock = _shedder(app)
+    assert not shedder.overdue(_environ(clock, waited=0.4))  # a short queue: admitted, no ration needed
+    assert not shedder.overdue(_environ(clock)) and not shedder.overdue(_environ(clock))  # the ration: 2
+    assert shedder.overdue(_environ(clock))  # the third in this second: refused (2 s was its bound before)
+    with_cart = _session_cookie(shedder.app, {"cart": {"7": 1}})
+    assert not shedder.overdue(_environ(clock, waited=3.5, cookie=with_cart))  # adding to a cart: work under way
+    assert shedder.overdue(_environ(clock, waited=4.5, cookie=with_cart))
+    assert not shedder.overdue(_environ(clock, method="GET", waited=1.5))  # not a cart add: the 2 s bound
+    assert not shedder.overdue(_environ(clock, path="/marketplace/checkout", waited=1.5))
+    assert not shedder.overdue(_environ(clock, path="/healthz", waited=60))
+    forged = _session_cookie(create_app({**app.config, "SECRET_KEY": "another-secret"}), {"cart": {"7": 1}})
+    for cookie in (_session_cookie(shedder.app, {"lang": "en"}), _session_cookie(shedder.app, {"cart": {}}),
+                   "session=forged.cart", "session=", forged):
+        assert shedder.overdue(_environ(clock, cookie=cookie)), cookie  # no cart (or not a session of this app)
+    assert shedder.shed_new == 6
+    clock.now += 0.5  # half a second: one more
+    assert not shedder.overdue(_environ(clock)) and shedder.overdue(_environ(clock))
+    clock.now += 60  # a quiet minute keeps one second's worth, not sixty
+    assert not shedder.overdue(_environ(clock)) and not shedder.overdue(_environ(clock))
+    assert shedder.overdue(_environ(clock))
+    clock.now += 60
+    assert shedder.overdue(_environ(clock, waited=2.5))  # past SHED_QUEUE_MS: refused, ration or not
+    assert not shedder.overdue(_environ(clock)) and not shedder.overdue(_environ(clock))  # its token was not taken
+
+
+def test_the_new_work_bound_switches_off_and_never_exceeds_the_queue_bound(app):
+    off, clock = _shedder(app, SHED_NEW_QUEUE_MS=0)
+    assert all(not off.overdue(_environ(clock, waited=1.5)) for _ in range(10))  # as any request: 2 s
+    assert off.overdue(_environ(clock, waited=2.5)) and off.shed_new == 0
+    no_ration, clock = _shedder(app, SHED_NEW_PER_SECOND=0)
+    assert not no_ration.overdue(_environ(clock, waited=0.4)) and no_ration.overdue(_environ(clock, waited=0.6))
+    assert _shedder(app, SHED_QUEUE_MS=200)[0].new_wait == pytest.approx(0.2)  # never longer than SHED_QUEUE_MS
+    shedding_off, clock = _shedder(app, SHED_QUEUE_MS=0)
+    assert not shedding_off.overdue(_environ(clock, waited=60))  # shedding off: all of it
+
+
+def test_in_a_queue_a_new_shopper_is_refused_and_an_admitted_one_finishes_nothing_lost(app, make):
+    """Over HTTP: with the queue 1 s long and no ration left (0 a second), a new shopper's first cart gets 503
+    (without the new-work bound it was admitted: 1 s is under SHED_QUEUE_MS) and changes nothing, while a shopper who already has a cart adds to it
+    and checks out: the order accepted exists, with its stock held; no order exists for the refused one."""
+    from sqlalchemy import func, select
+
+    from app.extensions import db
+    from marketplace.models import Order
+    from tenants.scoping import all_tenants
+    from tests.conftest import csrf_token
+    from tests.marketplace.helpers import make_product, make_vendor, product_state
+
+    bat_trang = make.tenant("bat-trang", "Bát Tràng")
+    product = make_product(app, bat_trang, make_vendor(app, bat_trang), stock=10)
+    gated = create_app({**app.config, "SHED_QUEUE_MS": 2000, "SHED_SESSION_QUEUE_MS": 4000,
+                        "SHED_NEW_QUEUE_MS": 300, "SHED_NEW_PER_SECOND": 0, "SHED_RETRY_AFTER": 2})
+    ungated = create_app({**gated.config, "SHED_NEW_QUEUE_MS": 0})
+    cart = {"product_id": str(product), "quantity": "1"}
+
+    admitted = gated.test_client()
+    assert admitted.post("/marketplace/cart/add", data=cart).status_code == 302  # before the storm: no wait
+    assert admitted.post("/marketplace/cart/add", data=cart, headers=_late(1.0)).status_code == 302  # adds to it
+    token = csrf_token(admitted, "/marketplace/checkout")
+    sent = admitted.post("/marketplace/checkout", headers=_late(3.0), data={
+        "csrf_token": token, "name": "Trần Thị Bình", "phone": "0912345678", "address": "Số 1 Trâu Quỳ", "note": ""})
+    assert sent.status_code == 302 and "/marketplace/orders/" in sent.headers["Location"]
+    code = sent.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
+
+    newcomer = gated.test_client()
+    refused = newcomer.post("/marketplace/cart/add", data=cart, headers=_late(1.0))
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "2" and "Set-Cookie" not in refused.headers
+    assert newcomer.get_cookie("session") is None  # no cart was started
+    assert gated.extensions["load_shedder"].shed_new == 1
+    assert ungated.test_client().post("/marketplace/cart/add", data=cart,
+                                      headers=_late(1.0)).status_code == 302  # without the gate: admitted
+
+    with gated.app_context(), all_tenants():
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 1  # only the accepted one
+        assert db.session.scalar(select(Order.code)) == code
+    assert product_state(app, product)["reserved"] == 2  # the accepted order's two units, nothing else
