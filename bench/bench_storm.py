@@ -17,7 +17,8 @@ What it does:
    ``SHED_NEW_PER_SECOND=--new-per-second`` (the ration of shoppers' first carts; config.py's defaults otherwise);
 3. starts ``--checkouts`` clients at once, each a guest: adds one unit of a product to the cart (POST), opens the
    checkout form (GET, its CSRF token), sends it (POST; a 302 to the order page is an accepted order). A 503 ends
-   that client's checkout (a browser would retry after ``Retry-After``). Meanwhile ``--readers`` visitors loop over
+   that client's checkout, unless ``--retries`` are left: then it waits ``Retry-After`` and sends the same step
+   again, as a shopper clicking again would. Meanwhile ``--readers`` visitors loop over
    ``/api/products`` and ``/marketplace/`` (the cached catalogue) until the last checkout ends;
 4. checks in the database, as the owner: every accepted order exists, each product's reserved units grew by exactly
    the accepted orders' units, and no order exists that no client was told about (or says how many);
@@ -214,29 +215,41 @@ def _cookie(answer: Answer, cookie: str) -> str:
     return cookie
 
 
-async def one_checkout(port: int, n: int, product_id: int, record: dict) -> None:
+async def one_checkout(port: int, n: int, product_id: int, record: dict, retries: int = 0) -> None:
+    """One shopper: cart add, checkout form, checkout. A 503 ends the checkout, unless ``retries`` are left: then
+    the shopper waits ``Retry-After`` and sends the same step again (as a browser's user would click again)."""
     started = time.monotonic()
+    left = [retries]
 
-    def note(kind: str, answer: Answer) -> None:
-        record["requests"].setdefault(kind, []).append((answer.status, answer.seconds))
+    async def step(kind: str, method: str, path: str, **kwargs) -> Answer:
+        while True:
+            answer = await fetch(port, method, path, **kwargs)
+            record["requests"].setdefault(kind, []).append((answer.status, answer.seconds))
+            if answer.status != 503 or left[0] <= 0:
+                return answer
+            left[0] -= 1
+            record["retries"] = record.get("retries", 0) + 1
+            try:
+                pause = float(answer.headers.get("retry-after", "2"))
+            except ValueError:
+                pause = 2.0
+            await asyncio.sleep(min(max(pause, 0.0), 30.0))
 
-    added = await fetch(port, "POST", "/marketplace/cart/add", form={"product_id": product_id, "quantity": 1})
-    note("cart add (POST)", added)
+    added = await step("cart add (POST)", "POST", "/marketplace/cart/add", form={"product_id": product_id, "quantity": 1})
     if added.status != 302:
         record["outcomes"].append(("cart", added.status, time.monotonic() - started))
         return
+    record["admitted"] = record.get("admitted", 0) + 1
     cookie = _cookie(added, "")
-    form_page = await fetch(port, "GET", "/marketplace/checkout", cookie=cookie)
-    note("checkout form (GET)", form_page)
+    form_page = await step("checkout form (GET)", "GET", "/marketplace/checkout", cookie=cookie)
     match = _CSRF.search(form_page.body.decode("utf-8", "replace")) if form_page.status == 200 else None
     if match is None:
         record["outcomes"].append(("form", form_page.status, time.monotonic() - started))
         return
     cookie = _cookie(form_page, cookie)
-    sent = await fetch(port, "POST", "/marketplace/checkout", cookie=cookie, form={
+    sent = await step("checkout (POST)", "POST", "/marketplace/checkout", cookie=cookie, form={
         "csrf_token": match.group(1) or match.group(2), "name": f"Khách thử tải {n}", "phone": f"09{n:08d}",
         "address": f"Số {n} đường Thử Tải, Trâu Quỳ", "note": ""})
-    note("checkout (POST)", sent)
     location = sent.headers.get("location", "")
     if sent.status == 302 and "/marketplace/orders/" in location:
         code = location.rstrip("/").rsplit("/", 1)[-1]
@@ -259,14 +272,15 @@ async def reader(port: int, stop: asyncio.Event, record: dict) -> None:
         await asyncio.sleep(0.05)
 
 
-async def storm(port: int, values: dict, checkouts: int, readers: int) -> dict:
+async def storm(port: int, values: dict, checkouts: int, readers: int, retries: int = 0) -> dict:
     record: dict = {"requests": {}, "outcomes": [], "accepted": [], "catalogue_answers": {}}
     stop = asyncio.Event()
     reading = [asyncio.create_task(reader(port, stop, record)) for _ in range(readers)]
     await asyncio.sleep(1)  # the readers' first answers: the catalogue before the storm
     products = values["products"]
     started = time.monotonic()
-    await asyncio.gather(*(one_checkout(port, n, products[n % len(products)], record) for n in range(checkouts)))
+    await asyncio.gather(*(one_checkout(port, n, products[n % len(products)], record, retries)
+                           for n in range(checkouts)))
     record["storm_seconds"] = time.monotonic() - started
     stop.set()
     await asyncio.gather(*reading)
@@ -299,6 +313,7 @@ def summarise(record: dict) -> dict:
         outcomes[key] = outcomes.get(key, 0) + 1
     whole = [seconds for _stage, _status, seconds in record["outcomes"]]
     return {"rows": rows, "outcomes": outcomes, "storm_seconds": record["storm_seconds"],
+            "admitted": record.get("admitted", 0), "retries": record.get("retries", 0),
             "catalogue_answers": record.get("catalogue_answers", {}),
             "checkout_whole_p50_ms": _percentile(whole, 50) * 1000,
             "checkout_whole_p99_ms": _percentile(whole, 99) * 1000}
@@ -317,11 +332,12 @@ def table(report: dict) -> str:
                f"(3 requests) p50 {summary['checkout_whole_p50_ms']:,.0f} ms, p99 "
                f"{summary['checkout_whole_p99_ms']:,.0f} ms; outcomes: "
                + ", ".join(f"{k}: {v}" for k, v in sorted(summary["outcomes"].items())))
-    admitted = summary["rows"].get("cart add (POST)", {}).get("statuses", {}).get("302", 0)
+    admitted = summary["admitted"]
     completed = summary["outcomes"].get("accepted", 0)
     out.append(f"Orders completed / shoppers admitted: {completed} / {admitted}"
                + (f" ({completed / admitted:.0%})" if admitted else "")
-               + f"; SHED_NEW_QUEUE_MS={report.get('new_ms')}, SHED_NEW_PER_SECOND={report.get('new_per_second')}")
+               + f"; SHED_NEW_QUEUE_MS={report.get('new_ms')}, SHED_NEW_PER_SECOND={report.get('new_per_second')}"
+               + f"; retries sent {summary['retries']} (up to {report.get('retries', 0)} a shopper)")
     out.append("Catalogue answers (X-Cache): " + ", ".join(
         f"{k}: {v}" for k, v in sorted(summary.get("catalogue_answers", {}).items())))
     out.append(f"Nothing lost: {check['found']}/{check['accepted']} accepted orders found with their line; "
@@ -350,6 +366,8 @@ def main() -> int:
                         help="SHED_NEW_QUEUE_MS of the server (0: a first cart waits as any request; default: config.py's)")
     parser.add_argument("--new-per-second", type=int, default=None,
                         help="SHED_NEW_PER_SECOND of the server (new carts a worker admits a second past --new-ms)")
+    parser.add_argument("--retries", type=int, default=0,
+                        help="a shopper refused (503) waits Retry-After and sends the same step again, this many times")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/13")
     args = parser.parse_args()
     print(f"setting up {args.database_url.rsplit('/', 1)[-1]}", flush=True)
@@ -369,10 +387,11 @@ def main() -> int:
             for _ in range(4):
                 asyncio.run(fetch(server.port, "GET", path))
         print(f"storm: {args.checkouts} checkouts, {args.readers} readers", flush=True)
-        record = asyncio.run(storm(server.port, values, args.checkouts, args.readers))
+        record = asyncio.run(storm(server.port, values, args.checkouts, args.readers, args.retries))
     finally:
         server.stop()
     report = {"machine": machine(), "checkouts": args.checkouts, "readers": args.readers, "shed_ms": args.shed_ms,
+              "retries": args.retries,
               "new_ms": args.new_ms if args.new_ms is not None else _config("SHED_NEW_QUEUE_MS"),
               "new_per_second": args.new_per_second if args.new_per_second is not None
               else _config("SHED_NEW_PER_SECOND"),

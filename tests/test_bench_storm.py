@@ -35,7 +35,10 @@ def storm():
 
 
 class _Shop(BaseHTTPRequestHandler):
-    """cart/add: 302 with a session; the form: a CSRF token; checkout: 302 to an order, or 503 when told to."""
+    """cart/add: 302 with a session; the form: a CSRF token; checkout: 302 to an order, or 503 when told to
+    (shopper 7 always, shopper 8 once)."""
+
+    refused_once: set = set()
 
     def log_message(self, *args):
         pass
@@ -55,6 +58,9 @@ class _Shop(BaseHTTPRequestHandler):
             self._answer(302, [("Set-Cookie", "session=abc; HttpOnly; Path=/"), ("Location", "/marketplace/cart")])
         elif "0900000007" in form:
             self._answer(503, [("Retry-After", "2")], b"busy")
+        elif "0900000008" in form and "0900000008" not in _Shop.refused_once:
+            _Shop.refused_once.add("0900000008")
+            self._answer(503, [("Retry-After", "0")], b"busy")
         else:
             assert "session=abc" in self.headers.get("Cookie", "") and "csrf_token=tok" in form
             self._answer(302, [("Location", "/marketplace/orders/ABC123")])
@@ -86,3 +92,13 @@ def test_a_checkout_is_accepted_only_on_a_redirect_to_its_order(storm, shop):
 def test_an_unanswered_request_is_status_0(storm):
     answer = _run(storm.fetch(1, "GET", "/"))  # nothing listens on port 1
     assert answer.status == 0
+
+
+def test_a_shopper_refused_retries_the_same_step_after_retry_after(storm, shop):
+    record = {"requests": {}, "outcomes": [], "accepted": []}
+    _run(storm.one_checkout(shop, 8, 44, record, retries=2))  # refused once at the last step, then accepted
+    assert record["accepted"] == [("ABC123", 44)] and record["retries"] == 1 and record["admitted"] == 1
+    assert [status for status, _s in record["requests"]["checkout (POST)"]] == [503, 302]
+    assert len(record["requests"]["cart add (POST)"]) == 1  # only the refused step is sent again
+    summary = storm.summarise({**record, "storm_seconds": 1.0})
+    assert summary["admitted"] == 1 and summary["retries"] == 1 and summary["outcomes"] == {"accepted": 1}
