@@ -282,7 +282,55 @@ def search_communes(q: str = "", category: str | None = None,
     """(slug, name, kind, results) of the communes where the current search (text and group, any commune) finds
     products, for the search page's commune filter (#19 item 11: the filter showed catalogue totals). Without a
     text query: the kept counts of the group; with one: the matches counted per commune (one query). ``limit``: the
-    first that many (in name order) only."""
+    first that many (in name order) only. The statement is built once per shape (``_prebuilt``, #17); PostgreSQL's
+    text search (the trigram function's matches) is built per call, as ``search_communes_built``."""
+    q = (q or "").replace("\x00", "")
+    values = search_values(q) if q else None
+    if q and values is None:
+        return []
+    if values is not None and db.session.get_bind().dialect.name == "postgresql":
+        return search_communes_built(q, category, limit)
+    words = sum(1 for name in values if name.startswith("word")) if values else 0
+    shape = ("communes", words, bool(category), limit is not None)
+    statement = _prebuilt(shape, lambda: _communes_statement(words, bool(category), limit is not None))
+    params = {**(values or {})}
+    if category:
+        params["category"] = category
+    if limit is not None:
+        params["limit"] = limit
+    with all_tenants():
+        rows = db.session.execute(statement, params).all()
+    return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
+
+
+def _communes_statement(words: int, category: bool, limited: bool):
+    """``search_communes``' statement for one shape (SQLite, or no text query), its values bind parameters."""
+    if not words:
+        products = func.sum(CatalogueCount.products)
+        query = (select(Tenant.slug, Tenant.name, Tenant.kind, products)
+                 .join(CatalogueCount, CatalogueCount.tenant_id == Tenant.id).where(Tenant.status == "active"))
+        if category:
+            query = query.where(CatalogueCount.category == bindparam("category", type_=String))
+        query = (query.group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).having(products > 0)
+                 .order_by(Tenant.name, Tenant.slug))
+    else:
+        where, _rank = match_and_rank_bound(words, Product.name_folded, Product.name_lower)
+        hits = _published().with_only_columns(Product.tenant_id.label("tenant_id")).where(where)
+        if category:
+            hits = hits.where(Product.category == bindparam("category", type_=String))
+        hits = hits.subquery("hits")
+        query = (select(Tenant.slug, Tenant.name, Tenant.kind, func.count()).join(hits, hits.c.tenant_id == Tenant.id)
+                 .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).order_by(Tenant.name, Tenant.slug))
+    return query.limit(bindparam("limit", type_=Integer)) if limited else query
+
+
+def search_communes_built(q: str = "", category: str | None = None,
+                    limit: int | None = None) -> list[tuple[str, str, str, int]]:
+    """(slug, name, kind, results) of the communes where the current search (text and group, any commune) finds
+    products, for the search page's commune filter (#19 item 11: the filter showed catalogue totals). Without a
+    text query: the kept counts of the group; with one: the matches counted per commune (one query). ``limit``: the
+    first that many (in name order) only. Built per call, values inline: the definition ``search_communes`` (its
+    statements prebuilt per shape) is tested against (tests/marketplace/test_prebuilt.py)."""
     q = (q or "").replace("\x00", "")
     if not q:
         if not category:

@@ -107,3 +107,14 @@ def test_a_product_page_finds_the_published_products_of_its_own_commune_only(app
             assert queries.public_product(other, slug) is None  # never under another commune's address
         assert shown == 10
         assert queries.public_product("bat-trang", "no-such-product") is None
+
+
+def test_the_commune_filter_answers_as_the_statement_built_per_call(app, shops):
+    compared = found = 0
+    with app.app_context(), tenant_context(shops["bat-trang"]):
+        for q, category, limit in itertools.product(QUERIES, [None, "thuc-pham", "do-uong"], [None, 1, 60]):
+            prebuilt = queries.search_communes(q, category, limit=limit)
+            assert prebuilt == queries.search_communes_built(q, category, limit=limit), (q, category, limit)
+            compared += 1
+            found += len(prebuilt)
+    assert compared == len(QUERIES) * 9 and found > 40
