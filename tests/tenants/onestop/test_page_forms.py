@@ -10,20 +10,11 @@ import pytest
 from sqlalchemy import update
 
 from app.extensions import db
-from tenants.onestop import proof, statuses, views_public
+from tenants.onestop import statuses, views_public
 from tenants.onestop.forms import RatingForm, SupplementForm
 from tenants.onestop.models import Dossier
 from tenants.scoping import tenant_context
-from tests.tenants.onestop.conftest import counter_dossier, procedure, vn
-
-
-@pytest.fixture
-def dossier(app, commune, officer):
-    with app.app_context(), tenant_context(commune):
-        d = counter_dossier(officer, procedure(), vn(2026, 3, 2, 9, 0))
-        db.session.commit()
-        with app.test_request_context():
-            return d.id, d.code, proof.applicant_key(d)
+from tests.tenants.onestop.test_ratings_by_the_applicant import dossier  # noqa: F401 (received: id, code, key)
 
 
 def _page(client, path: str) -> str:
