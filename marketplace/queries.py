@@ -132,6 +132,18 @@ def public_search(*, q: str = "", commune: str | None = None, category: str | No
     return Page([_card(row) for row in found], total, page, per_page)
 
 
+def producer_newest(vendor: tuple[int, int], limit: int) -> list[ProductCard]:
+    """The ``limit`` newest published products of a producer (tenant id, vendor id): the cards of
+    ``public_search(vendor=vendor, sort="newest", per_page=limit)`` without its count, which the product page's "more
+    from this producer" does not show (one statement, the prebuilt one of that shape)."""
+    _count, rows = _prebuilt(("search", 0, False, False, True, "newest"),
+                             lambda: _search_statements(0, False, False, True, "newest"))
+    with all_tenants():
+        found = db.session.execute(rows, {"vendor_tenant": vendor[0], "vendor": vendor[1], "limit": limit,
+                                          "offset": 0}).all()
+    return [_card(row) for row in found]
+
+
 _PREBUILT: dict[tuple, object] = {}
 PREBUILT_MAX = 512  # shapes: words (1-100) x filters x orders; emptied when full
 

@@ -97,13 +97,16 @@ def test_a_product_page_finds_the_published_products_of_its_own_commune_only(app
         slugs = {shops["bat-trang"].id: "bat-trang", shops["kieu-ky"].id: "kieu-ky"}
         shown = 0
         for slug, tenant_id, vendor_id, _status in products:
-            listed = {c.slug: c for c in queries.public_search_built(vendor=(tenant_id, vendor_id), per_page=50).items}
+            newest = queries.public_search_built(vendor=(tenant_id, vendor_id), per_page=50).items
+            listed = {c.slug: c for c in newest}
             detail = queries.public_product(slugs[tenant_id], slug)
             if slug in listed:
                 assert detail is not None and detail.card == listed[slug]
                 shown += 1
             else:  # a draft, a stopped vendor's
                 assert detail is None
+            for limit in (1, 2, 5):  # the product page's "more from this producer": the first cards, no count
+                assert queries.producer_newest((tenant_id, vendor_id), limit) == newest[:limit]
             other = "kieu-ky" if slugs[tenant_id] == "bat-trang" else "bat-trang"
             assert queries.public_product(other, slug) is None  # never under another commune's address
         assert shown == 10
