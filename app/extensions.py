@@ -3,7 +3,6 @@
 import sqlite3
 
 from flask import request
-from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -14,6 +13,7 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
+from app.jinja_gettext import CatalogueBabel
 from tenants.scoping import TenantSession
 
 # Stable constraint names, so Alembic migrations are the same on SQLite and PostgreSQL.
@@ -57,7 +57,7 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False, "c
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-babel = Babel()
+babel = CatalogueBabel()  # Flask-Babel reading the request's catalogue directly (#17)
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 _LIMITED_READS: set[str] = set()  # names of the blueprints whose GETs are counted too (limit_reads)
 

@@ -58,6 +58,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--profile", default=None, help="print the profile sorted by this key (cumtime, tottime)")
+    parser.add_argument("--dump", type=Path, default=None, help="save each page's profile here (pstats files)")
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
     args = parser.parse_args()
     values = {**bench_pages.DEMO_VALUES, **json.loads((args.keep / "values.json").read_text())}
@@ -93,6 +94,9 @@ def main() -> int:
         profile.disable()
         stats = pstats.Stats(profile)
         print(f"{page.name:36} {best * 1e6:8.0f} {stats.total_calls // args.requests:8d}", flush=True)
+        if args.dump:
+            args.dump.mkdir(parents=True, exist_ok=True)
+            stats.dump_stats(args.dump / (re.sub(r"\W+", "_", page.name).strip("_") + ".prof"))
         if args.profile:
             stats.sort_stats(args.profile).print_stats(30)
     return 0

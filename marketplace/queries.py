@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, distinct, func, literal, null, select, union_all
+from sqlalchemy import Integer, String, and_, bindparam, case, distinct, func, literal, null, select, union_all
 
 from app.extensions import db
 from marketplace.models import MAX_ID, CatalogueCount, Order, OrderLine, Product, SubOrder
-from marketplace.search import match_and_rank, published_matches
+from marketplace.search import match_and_rank, match_and_rank_bound, published_matches, search_values
 from marketplace.statuses import CONFIRMED, DELIVERED, DELIVERY, PAID, PICKUP, SHIPPED
 from tenants.vendors.models import Vendor
 from tenants.models import Tenant
@@ -100,7 +100,94 @@ class Page:
 def public_search(*, q: str = "", commune: str | None = None, category: str | None = None,
                   vendor: tuple[int, int] | None = None, sort: str = "newest", page: int = 1,
                   per_page: int = 24) -> Page:
-    """One page of published products across communes (two queries: the count and the rows)."""
+    """One page of published products across communes (two queries: the count and the rows).
+
+    The statements are built once per shape (words in the query, which filters, the order) with bind parameters,
+    and given each request's values (``_prebuilt``, issue #17): building and keying a statement cost more than
+    running it. ``public_search_built`` is the same search built per call, the definition tests hold this to."""
+    q = (q or "").replace("\x00", "")
+    if (commune and "\x00" in commune) or (category and "\x00" in category):
+        return Page([], 0, page, per_page)
+    values = search_values(q) if q else None
+    if q and values is None:
+        return Page([], 0, page, per_page)
+    if sort == "relevance" and values is None:
+        sort = "newest"
+    if values is not None and db.session.get_bind().dialect.name == "postgresql":
+        return _search_matches(q, commune, category, vendor, sort, page, per_page)
+    words = sum(1 for name in values if name.startswith("word")) if values else 0
+    shape = ("search", words, bool(commune), bool(category), bool(vendor), sort if sort in SORTS else "newest")
+    count, rows = _prebuilt(shape, lambda: _search_statements(words, bool(commune), bool(category), bool(vendor),
+                                                              sort))
+    params = {**(values or {}), "limit": per_page, "offset": (page - 1) * per_page}
+    if commune:
+        params["commune"] = commune
+    if category:
+        params["category"] = category
+    if vendor:
+        params["vendor_tenant"], params["vendor"] = vendor
+    with all_tenants():
+        total = int(db.session.scalar(count, params))
+        found = db.session.execute(rows, params).all()
+    return Page([_card(row) for row in found], total, page, per_page)
+
+
+def producer_newest(vendor: tuple[int, int], limit: int) -> list[ProductCard]:
+    """The ``limit`` newest published products of a producer (tenant id, vendor id): the cards of
+    ``public_search(vendor=vendor, sort="newest", per_page=limit)`` without its count, which the product page's "more
+    from this producer" does not show (one statement, the prebuilt one of that shape)."""
+    _count, rows = _prebuilt(("search", 0, False, False, True, "newest"),
+                             lambda: _search_statements(0, False, False, True, "newest"))
+    with all_tenants():
+        found = db.session.execute(rows, {"vendor_tenant": vendor[0], "vendor": vendor[1], "limit": limit,
+                                          "offset": 0}).all()
+    return [_card(row) for row in found]
+
+
+_PREBUILT: dict[tuple, object] = {}
+PREBUILT_MAX = 512  # shapes: words (1-100) x filters x orders; emptied when full
+
+
+def _prebuilt(shape: tuple, build):
+    """The statement(s) built for this ``shape``, built by ``build()`` the first time. A statement object that is
+    reused also keeps its SQLAlchemy cache key (computed once per object), so only the execution is paid per call."""
+    found = _PREBUILT.get(shape)
+    if found is None:
+        if len(_PREBUILT) >= PREBUILT_MAX:
+            _PREBUILT.clear()
+        found = _PREBUILT[shape] = build()
+    return found
+
+
+def _search_statements(words: int, commune: bool, category: bool, vendor: bool, sort: str):
+    """(count, rows) of ``public_search`` for one shape, every value a bind parameter (the names ``search_values``
+    gives, and commune, category, vendor_tenant, vendor, limit, offset)."""
+    query = _published()
+    rank = None
+    if words:
+        where, rank = match_and_rank_bound(words, Product.name_folded, Product.name_lower)
+        query = query.where(where)
+    if commune:
+        query = query.where(Tenant.slug == bindparam("commune", type_=String))
+    if category:
+        query = query.where(Product.category == bindparam("category", type_=String))
+    if vendor:
+        query = query.where(Product.tenant_id == bindparam("vendor_tenant", type_=Integer),
+                            Product.vendor_id == bindparam("vendor", type_=Integer))
+    if not words and not vendor:  # the kept counts, as public_search_built
+        count = _kept_total_bound(commune, category)
+    else:
+        count = select(func.count()).select_from(query.subquery())
+    rows = (_order_by(query, sort, rank).limit(bindparam("limit", type_=Integer))
+            .offset(bindparam("offset", type_=Integer)))
+    return count, rows
+
+
+def public_search_built(*, q: str = "", commune: str | None = None, category: str | None = None,
+                        vendor: tuple[int, int] | None = None, sort: str = "newest", page: int = 1,
+                        per_page: int = 24) -> Page:
+    """``public_search`` with its statements built per call, values inline: the straightforward definition, kept
+    so that tests compare the prebuilt statements' answers with it (tests/marketplace/test_prebuilt.py)."""
     q = (q or "").replace("\x00", "")
     if (commune and "\x00" in commune) or (category and "\x00" in category):
         return Page([], 0, page, per_page)
@@ -207,7 +294,55 @@ def search_communes(q: str = "", category: str | None = None,
     """(slug, name, kind, results) of the communes where the current search (text and group, any commune) finds
     products, for the search page's commune filter (#19 item 11: the filter showed catalogue totals). Without a
     text query: the kept counts of the group; with one: the matches counted per commune (one query). ``limit``: the
-    first that many (in name order) only."""
+    first that many (in name order) only. The statement is built once per shape (``_prebuilt``, #17); PostgreSQL's
+    text search (the trigram function's matches) is built per call, as ``search_communes_built``."""
+    q = (q or "").replace("\x00", "")
+    values = search_values(q) if q else None
+    if q and values is None:
+        return []
+    if values is not None and db.session.get_bind().dialect.name == "postgresql":
+        return search_communes_built(q, category, limit)
+    words = sum(1 for name in values if name.startswith("word")) if values else 0
+    shape = ("communes", words, bool(category), limit is not None)
+    statement = _prebuilt(shape, lambda: _communes_statement(words, bool(category), limit is not None))
+    params = {**(values or {})}
+    if category:
+        params["category"] = category
+    if limit is not None:
+        params["limit"] = limit
+    with all_tenants():
+        rows = db.session.execute(statement, params).all()
+    return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
+
+
+def _communes_statement(words: int, category: bool, limited: bool):
+    """``search_communes``' statement for one shape (SQLite, or no text query), its values bind parameters."""
+    if not words:
+        products = func.sum(CatalogueCount.products)
+        query = (select(Tenant.slug, Tenant.name, Tenant.kind, products)
+                 .join(CatalogueCount, CatalogueCount.tenant_id == Tenant.id).where(Tenant.status == "active"))
+        if category:
+            query = query.where(CatalogueCount.category == bindparam("category", type_=String))
+        query = (query.group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).having(products > 0)
+                 .order_by(Tenant.name, Tenant.slug))
+    else:
+        where, _rank = match_and_rank_bound(words, Product.name_folded, Product.name_lower)
+        hits = _published().with_only_columns(Product.tenant_id.label("tenant_id")).where(where)
+        if category:
+            hits = hits.where(Product.category == bindparam("category", type_=String))
+        hits = hits.subquery("hits")
+        query = (select(Tenant.slug, Tenant.name, Tenant.kind, func.count()).join(hits, hits.c.tenant_id == Tenant.id)
+                 .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).order_by(Tenant.name, Tenant.slug))
+    return query.limit(bindparam("limit", type_=Integer)) if limited else query
+
+
+def search_communes_built(q: str = "", category: str | None = None,
+                    limit: int | None = None) -> list[tuple[str, str, str, int]]:
+    """(slug, name, kind, results) of the communes where the current search (text and group, any commune) finds
+    products, for the search page's commune filter (#19 item 11: the filter showed catalogue totals). Without a
+    text query: the kept counts of the group; with one: the matches counted per commune (one query). ``limit``: the
+    first that many (in name order) only. Built per call, values inline: the definition ``search_communes`` (its
+    statements prebuilt per shape) is tested against (tests/marketplace/test_prebuilt.py)."""
     q = (q or "").replace("\x00", "")
     if not q:
         if not category:
@@ -244,6 +379,16 @@ def search_communes(q: str = "", category: str | None = None,
     return [(slug, name, kind, int(n)) for slug, name, kind, n in rows]
 
 
+def _kept_total_bound(commune: bool, category: bool):
+    """``_kept_total`` with its commune and group as bind parameters (``commune``, ``category``)."""
+    query = _kept_total(None, None)
+    if commune:
+        query = query.where(Tenant.slug == bindparam("commune", type_=String))
+    if category:
+        query = query.where(CatalogueCount.category == bindparam("category", type_=String))
+    return query
+
+
 def _kept_total(commune: str | None, category: str | None):
     """The number of published products of active vendors in active communes, optionally of one commune and one
     group, from the kept counts (``CatalogueCount``): what the count of a page without a text query would find."""
@@ -271,12 +416,11 @@ def public_product(commune_slug: str, slug: str) -> ProductDetail | None:
     """A published product by its readable address (one query)."""
     if "\x00" in commune_slug + slug:
         return None
+    statement = _prebuilt(("product",), lambda: _published().add_columns(
+        Product.description, Product.ocop_certificate, Product.ocop_expires_on, Vendor.description, Vendor.phone)
+        .where(Tenant.slug == bindparam("commune", type_=String), Product.slug == bindparam("slug", type_=String)))
     with all_tenants():
-        row = db.session.execute(
-            _published().add_columns(Product.description, Product.ocop_certificate, Product.ocop_expires_on,
-                                     Vendor.description, Vendor.phone)
-            .where(Tenant.slug == commune_slug, Product.slug == slug)
-        ).first()
+        row = db.session.execute(statement, {"commune": commune_slug, "slug": slug}).first()
     if row is None:
         return None
     return ProductDetail(_card(row), row[16], list(row[10] or []), row[17], row[18], row[19], row[20])

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, Text, and_, case, column, func, literal
+from sqlalchemy import BigInteger, DateTime, Integer, String, Text, and_, bindparam, case, column, func, literal
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.text import fold
@@ -47,27 +47,51 @@ def folded_patterns(query: str) -> list[str]:
     return [f"%{_like(word)}%" for word in folded.split(" ")] if folded else []
 
 
+def search_values(query: str) -> dict[str, str] | None:
+    """The values a search ``query`` compares with, by name: ``word0``, ``word1``... (the LIKE patterns the folded
+    name must all match) and the three rank patterns; None when the query has no word. ``match_and_rank`` puts them
+    in a statement as they are; ``match_and_rank_bound`` as bind parameters of the same names (a statement built once
+    per number of words, marketplace/queries.py)."""
+    query = (query or "")[:MAX_QUERY_LENGTH]
+    folded, lower = folded_key(query), lower_key(query)
+    if not folded:
+        return None
+    values = {f"word{i}": pattern for i, pattern in enumerate(folded_patterns(query))}
+    values.update(rank_lower_word=f"% {_like(lower)} %", rank_lower=f"%{_like(lower)}%",
+                  rank_folded_word=f"% {_like(folded)} %")
+    return values
+
+
+def _match_and_rank_of(values: dict, folded_column, lower_column, value):
+    where = and_(*[folded_column.like(value(name), escape="\\") for name in values if name.startswith("word")])
+    padded_lower = literal(" ") + lower_column + literal(" ")
+    padded_folded = literal(" ") + folded_column + literal(" ")
+    rank = case(
+        (padded_lower.like(value("rank_lower_word"), escape="\\"), 0),
+        (lower_column.like(value("rank_lower"), escape="\\"), 1),
+        (padded_folded.like(value("rank_folded_word"), escape="\\"), 2),
+        else_=3,
+    )
+    return where, rank
+
+
 def match_and_rank(query: str, folded_column, lower_column):
     """(where clause, rank expression) for a search ``query``; None when the query has no word.
 
     Every word must appear in the folded name. Rank (lower first): 0 the exact text with its marks as a whole
     word, 1 the exact text inside a word, 2 the folded text as whole words, 3 the folded words anywhere.
     """
-    query = (query or "")[:MAX_QUERY_LENGTH]
-    folded, lower = folded_key(query), lower_key(query)
-    if not folded:
+    values = search_values(query)
+    if values is None:
         return None
-    where = and_(*[folded_column.like(pattern, escape="\\") for pattern in folded_patterns(query)])
-    padded_lower = literal(" ") + lower_column + literal(" ")
-    padded_folded = literal(" ") + folded_column + literal(" ")
-    rank = case(
-        (padded_lower.like(f"% {_like(lower)} %", escape="\\"), 0),
-        (lower_column.like(f"%{_like(lower)}%", escape="\\"), 1),
-        (padded_folded.like(f"% {_like(folded)} %", escape="\\"), 2),
-        else_=3,
-    )
-    return where, rank
+    return _match_and_rank_of(values, folded_column, lower_column, values.__getitem__)
 
+
+def match_and_rank_bound(words: int, folded_column, lower_column):
+    """``match_and_rank`` for a query of ``words`` words, its values left as bind parameters named as
+    ``search_values`` names them: the same conditions, built once and given each query's values."""
+    names = {f"word{i}": None for i in range(words)}
+    return _match_and_rank_of(names, folded_column, lower_column, lambda name: bindparam(name, type_=String))
 
 
 def published_matches(query: str):

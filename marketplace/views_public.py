@@ -222,7 +222,7 @@ def product(commune_slug: str, slug: str):
             abort(404)
         return _moved("marketplace.product", commune_slug=holder.slug, slug=slug)
     card = detail.card
-    more = queries.public_search(vendor=(card.tenant_id, card.vendor_id), sort="newest", per_page=5).items
+    more = queries.producer_newest((card.tenant_id, card.vendor_id), 5)
     return _render("marketplace/product.html", detail=detail, p=card,
                    more=[m for m in more if m.id != card.id][:4])
 

@@ -1,12 +1,27 @@
 """Reads of the tenant registry (a global table: no scoping needed)."""
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import String, bindparam, select
 
 from app.extensions import db
 from tenants.models import Tenant
 
 
+@cache
+def _by_slug():
+    """The statement of ``get_by_slug``, built once (on first use: the models are all mapped by then)."""
+    return select(Tenant).where(Tenant.slug == bindparam("slug", type_=String))
+
+
 def get_by_slug(slug: str) -> Tenant | None:
+    """The tenant with this slug. One statement object, given the slug as a bind parameter: SQLAlchemy keeps its
+    cache key on the object, so a request pays for running it only. ``get_by_slug_built`` builds it per call: the
+    definition tests/tenants/test_by_slug.py holds this to."""
+    return db.session.scalar(_by_slug(), {"slug": slug})
+
+
+def get_by_slug_built(slug: str) -> Tenant | None:
     return db.session.scalar(select(Tenant).where(Tenant.slug == slug))
 
 

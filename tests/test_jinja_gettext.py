@@ -61,3 +61,43 @@ def test_outside_a_request(app):
     with app.app_context():
         assert jinja_gettext.translations() is get_translations()
     assert jinja_gettext.translations().ugettext("Sign in") == "Sign in"  # no context: the null catalogue
+
+
+def _flask_babels(domain):
+    """What Flask-Babel's own Domain answers (the straightforward look-up CatalogueDomain shortcuts)."""
+    from flask_babel import Domain
+
+    return Domain.get_translations(domain)
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_gettext_and_lazy_strings_translate_as_flask_babels_domain(app, language):
+    """Python's gettext and the lazy strings (form labels, statuses) read the cached catalogue through
+    CatalogueDomain: the same catalogue, hence the same text, as Flask-Babel's Domain, first call, every message,
+    under force_locale, after refresh()."""
+    from flask_babel import get_domain, gettext, lazy_gettext, pgettext
+
+    from tenants.onestop import statuses
+
+    messages = _messages()
+    with app.test_request_context("/"):
+        from flask import session
+
+        session["lang"] = language
+        refresh()
+        domain = get_domain()
+        assert isinstance(domain, jinja_gettext.CatalogueDomain)
+        assert domain.get_translations() is _flask_babels(domain)  # the first call loads through Flask-Babel
+        for msgid in messages:
+            assert gettext(msgid) == _flask_babels(domain).ugettext(msgid)
+            assert str(lazy_gettext(msgid)) == _flask_babels(domain).ugettext(msgid)
+        for status in statuses.ALL:
+            assert str(status.label) == _flask_babels(domain).upgettext("dossier status", status.label._args[1])
+        other = "en" if language == "vi" else "vi"
+        with force_locale(other):
+            assert domain.get_translations() is _flask_babels(domain)
+            assert gettext("Sign in") == _flask_babels(domain).ugettext("Sign in")
+        assert domain.get_translations() is _flask_babels(domain)
+        assert pgettext("dossier status", "Registered") == _flask_babels(domain).upgettext("dossier status",
+                                                                                        "Registered")
+    assert (gettext("Sign in"), str(lazy_gettext("Sign in"))) == ("Sign in", "Sign in")  # outside: no catalogue
