@@ -74,6 +74,33 @@ def _sorted(rows: list, column: str, descending: bool) -> list:
     return present + [r for r in rows if key(r)[0]]
 
 
+@dataclass(frozen=True)
+class SortHeading:
+    """A column heading of the table: a link that sorts by ``column`` (first ``first``, the other way when it
+    already does); ``current``: the table is sorted by it now, ``descending``: that way."""
+
+    column: str
+    label: str
+    href: str
+    current: bool
+    descending: bool
+
+
+def _sort_headings(columns, sort: str, descending: bool) -> list[SortHeading]:
+    """Each heading's link: ``url_for("district.index", **dict(request.args, sort=column, dir=..., page=1))``, built
+    once with placeholders and filled in per column (columns and directions are plain words a URL does not escape;
+    36 url_for calls and macro calls were a tenth of the page's rendering)."""
+    pattern = url_for("district.index", **dict(request.args, sort="__sort__", dir="__dir__", page=1))
+    headings = []
+    for column, label, first in columns:
+        current = sort == column
+        descending_now = descending if current else False
+        next_dir = ("asc" if descending_now else "desc") if current else first
+        headings.append(SortHeading(column, label, pattern.replace("__sort__", column).replace("__dir__", next_dir),
+                                    current, descending_now))
+    return headings
+
+
 def _value_text(key: str, value: int | None, number=format_number) -> str:
     if value is None:
         return "—"
@@ -123,13 +150,17 @@ def index():
     table = [(c, desk.replace("__slug__", c.tenant.slug), "—" if c.score.value is None else number(c.score.value, 1, fixed=True),
               [percent(c.score.rates.get(comp.key)) for comp in figures.COMPONENTS],
               [value_text(key, c.values.get(key)) for key in data.keys]) for c in ranked.rows]
+    headings = _sort_headings(
+        [("rank", _("Rank"), "desc"), ("unit", _("Unit"), "asc"), ("score", _("Score"), "desc"),
+         *((f"rate.{comp.key}", _("%(rate)s (rate)", rate=comp.label), "desc") for comp in figures.COMPONENTS),
+         *((key, labels.get(key, key), "desc") for key in data.keys)], sort, descending)
     lineage_url = url_for("district.lineage", slug="__slug__")
     units = [(c, desk.replace("__slug__", c.slug), lineage_url.replace("__slug__", c.slug)) for c in unit_page.rows]
     return render_template(
         "district/index.html", data=data, table=table, units=units, admin_count=admin_count, received=received,
         score_bars=score_bars, trend_charts=trend_charts, components=figures.COMPONENTS,
         labels=labels, key_labels=[labels.get(key, key) for key in data.keys],
-        value_text=value_text, rate_labels=[str(c.label) for c in figures.COMPONENTS], providers=figures.providers(), charted=charted, chart_bars=CHART_BARS,
+        value_text=value_text, headings=headings, rate_labels=[str(c.label) for c in figures.COMPONENTS], providers=figures.providers(), charted=charted, chart_bars=CHART_BARS,
         ranked=ranked, unit_page=unit_page, sort=sort, descending=descending, table_page=TABLE_PAGE, search=request.args.get("q", "").strip()[:100],
     )
 
