@@ -504,21 +504,15 @@ def sub_order_lines(sub_order_ids: list[int]) -> dict[int, list[OrderLine]]:
 # ------------------------------------------------------------------------------------------------ the district
 
 
-_DISTRICT_STATEMENTS: dict[tuple[str, bool], object] = {}  # (dialect, by_month) -> the statement, built once
-
-
 def _district_query(start: date, end: date, by_month: bool):
     """The rows of ``_district_statement`` for the period from ``start`` to ``end`` (Hà Nội days, both included).
     The statement is built once per process and the period bound at execution, as the market's (issue #17: building
     it was most of this provider's time on the demo)."""
-    from app.district.figures import local_bounds
+    from app.district.figures import local_bounds, statement
 
-    dialect = db.session.get_bind().dialect.name
-    statement = _DISTRICT_STATEMENTS.get((dialect, by_month))
-    if statement is None:
-        statement = _DISTRICT_STATEMENTS.setdefault((dialect, by_month), _district_statement(by_month))
     since, until = local_bounds(start, end)
-    return db.session.execute(statement, {"since": since, "until": until})
+    return db.session.execute(statement("marketplace", by_month, _district_statement),
+                              {"since": since, "until": until})
 
 
 def _district_statement(by_month: bool):

@@ -77,27 +77,25 @@ def received_per_commune(days: int = 30) -> list[tuple[Tenant, int, int]]:
     return sorted(rows, key=lambda row: (-row[1], row[0].code))
 
 
-_DISTRICT_STATEMENTS: dict[tuple[str, bool], object] = {}  # (dialect, by_month) -> the statement, built once
-
-
 def _district_rows(since: datetime, until: datetime, by_month: bool):
     """The rows of ``_district_sums`` for [since, until): the statement built once per process (per dialect, by
     month or not), the period bound at execution (issue #17: building it cost more than running it on the demo)."""
+    from app.district.figures import statement
+
+    return db.session.execute(statement("payments", by_month, _district_statement), {"since": since, "until": until})
+
+
+def _district_statement(by_month: bool):
     from sqlalchemy import bindparam
 
-    dialect = db.session.get_bind().dialect.name
-    statement = _DISTRICT_STATEMENTS.get((dialect, by_month))
-    if statement is None:
-        if not by_month:
-            month = None
-        elif dialect == "postgresql":
-            month = func.date_trunc("month", func.timezone("Asia/Ho_Chi_Minh", PaymentIntent.succeeded_at))
-        else:
-            month = func.strftime("%Y-%m-01", PaymentIntent.succeeded_at, "+7 hours")
-        at = PaymentIntent.succeeded_at.type
-        statement = _DISTRICT_STATEMENTS.setdefault((dialect, by_month), _district_sums(
-            bindparam("since", type_=at), bindparam("until", type_=at), month))
-    return db.session.execute(statement, {"since": since, "until": until})
+    if not by_month:
+        month = None
+    elif db.session.get_bind().dialect.name == "postgresql":
+        month = func.date_trunc("month", func.timezone("Asia/Ho_Chi_Minh", PaymentIntent.succeeded_at))
+    else:
+        month = func.strftime("%Y-%m-01", PaymentIntent.succeeded_at, "+7 hours")
+    at = PaymentIntent.succeeded_at.type
+    return _district_sums(bindparam("since", type_=at), bindparam("until", type_=at), month)
 
 
 def _district_sums(since, until, month=None):

@@ -167,17 +167,12 @@ def figures(on: date | None = None) -> dict:
             "scans_per_month": [(m, per_month.get(m, 0)) for m in months]}
 
 
-_DISTRICT_STATEMENTS: dict[tuple[str, bool], object] = {}  # (dialect, by_month) -> the statement, built once
-
-
 def _district_rows(start: date, end: date, by_month: bool):
     """The rows of ``_district_query`` for the period's days: the statement built once per process, the period
     bound at execution (issue #17: building it cost more than running it on the demo)."""
-    dialect = db.session.get_bind().dialect.name
-    statement = _DISTRICT_STATEMENTS.get((dialect, by_month))
-    if statement is None:
-        statement = _DISTRICT_STATEMENTS.setdefault((dialect, by_month), _district_query(by_month))
-    return db.session.execute(statement, {"start": start, "end": end})
+    from app.district.figures import statement
+
+    return db.session.execute(statement("heritage", by_month, _district_query), {"start": start, "end": end})
 
 
 def _district_query(by_month: bool):

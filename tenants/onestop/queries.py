@@ -201,33 +201,31 @@ def _figures_select(begin, finish, now, where=()):
             .where(Dossier.received_at >= begin, Dossier.received_at < finish, *where))
 
 
-_DISTRICT_STATEMENTS: dict[tuple[str, bool], object] = {}  # (dialect, by_month) -> the statement, built once
-
-
 def _district_rows(start: date, end: date, now: datetime, by_month: bool):
     """Every commune's figures grouped by (origin, holder[, Hà Nội month of reception]): the statement built once
     per process, the period and ``now`` bound at execution (issue #17: building it took longer than running it on
     the demo; the market's provider does the same)."""
+    from app.district.figures import statement
+
+    begin, finish = period_bounds(start, end)
+    return db.session.execute(statement("onestop", by_month, _district_statement),
+                              {"begin": begin, "finish": finish, "now": now})
+
+
+def _district_statement(by_month: bool):
     from sqlalchemy import bindparam
 
     from app.district.figures import local_month, origin
 
-    dialect = db.session.get_bind().dialect.name
-    statement = _DISTRICT_STATEMENTS.get((dialect, by_month))
-    if statement is None:
-        came_from = origin(Dossier).label("origin")  # a dossier's ratings count where the dossier does
-        query = _figures_select(bindparam("begin", type_=Dossier.received_at.type),
-                                bindparam("finish", type_=Dossier.received_at.type),
-                                bindparam("now", type_=Dossier.due_at.type))
-        if by_month:
-            month = local_month(Dossier.received_at)
-            query = query.add_columns(month.label("month"), came_from, Dossier.tenant_id).group_by(
-                month, came_from, Dossier.tenant_id)
-        else:
-            query = query.add_columns(came_from, Dossier.tenant_id).group_by(came_from, Dossier.tenant_id)
-        statement = _DISTRICT_STATEMENTS.setdefault((dialect, by_month), query)
-    begin, finish = period_bounds(start, end)
-    return db.session.execute(statement, {"begin": begin, "finish": finish, "now": now})
+    came_from = origin(Dossier).label("origin")  # a dossier's ratings count where the dossier does
+    query = _figures_select(bindparam("begin", type_=Dossier.received_at.type),
+                            bindparam("finish", type_=Dossier.received_at.type),
+                            bindparam("now", type_=Dossier.due_at.type))
+    if not by_month:
+        return query.add_columns(came_from, Dossier.tenant_id).group_by(came_from, Dossier.tenant_id)
+    month = local_month(Dossier.received_at)
+    return query.add_columns(month.label("month"), came_from, Dossier.tenant_id).group_by(
+        month, came_from, Dossier.tenant_id)
 
 
 def counts(start: date, end: date, now: datetime, where=()) -> dict[str, int]:
