@@ -57,6 +57,7 @@ class Product(TenantScoped, RemembersOrigin, db.Model):
         Index("ix_products_status_category", "status", "category"),
         # The district's producers and products: published products per commune and vendor, in order (0014_district).
         Index("ix_products_published_tenant_vendor", "tenant_id", "vendor_id",
+              postgresql_include=["origin_tenant_id"],  # grouped by since 0029 (0036_district)
               postgresql_where=text("status = 'published'"), sqlite_where=text("status = 'published'")),
         # Search on PostgreSQL: trigrams of the folded name of published products, read by the catalogue_search()
         # function of migration 0013_catalogue (marketplace/search.py). Not on SQLite (see POSTGRESQL_ONLY).
@@ -148,7 +149,8 @@ class SubOrder(TenantScoped, RemembersOrigin, db.Model):
         Index("ix_sub_orders_tenant_vendor_status", "tenant_id", "vendor_id", "status"),
         Index("ix_sub_orders_tenant_created", "tenant_id", "created_at"),
         # The district's orders: every commune's sub-orders placed in a period (0014_district).
-        Index("ix_sub_orders_created_figures", "created_at", postgresql_include=["tenant_id", "status", "subtotal"]),
+        Index("ix_sub_orders_created_figures", "created_at",
+              postgresql_include=["tenant_id", "status", "subtotal", "origin_tenant_id"]),  # 0036_district
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

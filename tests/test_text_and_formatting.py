@@ -184,3 +184,37 @@ def test_a_required_tax_code_refuses_nothing_given(app):
 
     with app.test_request_context(), pytest.raises(ValidationError):
         clean_tax_code("  ", required=True)
+
+
+def _edge_numbers():
+    import random
+    from decimal import Decimal
+
+    rng = random.Random(17)
+    values = [0, 1, -1, 999, 1000, -1000, 999_999, 1_000_000, 12345, -12345678, 10**15, 0.0, -0.0, 0.004, -0.004,
+              0.005, 0.015, 0.125, 2.675, 1.005, 99.995, 999.995, -999.995, 5.06, 96.5, 1e-7, 123456.789,
+              Decimal("2.675"), Decimal("-0.0049"), Decimal("1234.5000"), 100.0, 1e16]
+    values += [rng.randint(-10**12, 10**12) for _ in range(300)]
+    values += [rng.uniform(-1e7, 1e7) for _ in range(300)] + [rng.random() for _ in range(300)]
+    values += [round(rng.uniform(-1000, 1000), rng.randint(0, 4)) for _ in range(300)]
+    return values
+
+
+@pytest.mark.parametrize("locale", ["vi", "en"])
+def test_format_number_is_babels_answer(app, locale):
+    """format_number computes Babel's pattern by hand (issue #17, the district dashboard's 700 numbers): the same text
+    as flask_babel.format_decimal for every kind of value, rounding (half-even on the decimal text) and sign
+    included; infinities and NaN go to Babel itself."""
+    from flask_babel import format_decimal
+
+    from app.formatting import format_number
+
+    with app.test_request_context(f"/?lang={locale}"):
+        for value in _edge_numbers():
+            for digits in (0, 1, 2, 3):
+                for fixed in (False, True):
+                    pattern = "#,##0" + ("." + ("0" if fixed else "#") * digits if digits else "")
+                    assert format_number(value, digits, fixed) == format_decimal(value, format=pattern), \
+                        (value, digits, fixed)
+        for value in (float("inf"), float("-inf"), float("nan")):
+            assert format_number(value) == format_decimal(value, format="#,##0.##")

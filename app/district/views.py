@@ -13,7 +13,7 @@ from app.district import api_bp, bp, figures, queries
 from app.errors import NotFound, back_to
 from app.exports import csv_response
 from app.extensions import db
-from app.formatting import format_number, format_percent, format_vnd
+from app.formatting import format_number, format_vnd, number_formatters
 from app.text import fold
 from tenants import queries as tenant_queries
 from tenants.models import Tenant
@@ -74,10 +74,37 @@ def _sorted(rows: list, column: str, descending: bool) -> list:
     return present + [r for r in rows if key(r)[0]]
 
 
-def _value_text(key: str, value: int | None) -> str:
+@dataclass(frozen=True)
+class SortHeading:
+    """A column heading of the table: a link that sorts by ``column`` (first ``first``, the other way when it
+    already does); ``current``: the table is sorted by it now, ``descending``: that way."""
+
+    column: str
+    label: str
+    href: str
+    current: bool
+    descending: bool
+
+
+def _sort_headings(columns, sort: str, descending: bool) -> list[SortHeading]:
+    """Each heading's link: ``url_for("district.index", **dict(request.args, sort=column, dir=..., page=1))``, built
+    once with placeholders and filled in per column (columns and directions are plain words a URL does not escape;
+    36 url_for calls and macro calls were a tenth of the page's rendering)."""
+    pattern = url_for("district.index", **dict(request.args, sort="__sort__", dir="__dir__", page=1))
+    headings = []
+    for column, label, first in columns:
+        current = sort == column
+        descending_now = descending if current else False
+        next_dir = ("asc" if descending_now else "desc") if current else first
+        headings.append(SortHeading(column, label, pattern.replace("__sort__", column).replace("__dir__", next_dir),
+                                    current, descending_now))
+    return headings
+
+
+def _value_text(key: str, value: int | None, number=format_number) -> str:
     if value is None:
         return "—"
-    return format_vnd(value) if key in figures.MONEY_KEYS else format_number(value, 0)
+    return format_vnd(value) if key in figures.MONEY_KEYS else number(value, 0)
 
 
 @bp.route("/")
@@ -85,6 +112,11 @@ def _value_text(key: str, value: int | None) -> str:
 def index():
     """Every commune side by side for a period, ranked by the composite score, with charts and a drill-down."""
     start, end = queries.period(request.args)
+    number, percent = number_formatters()  # the locale looked up once for the page's ~700 numbers
+
+    def value_text(key: str, value: int | None) -> str:
+        return _value_text(key, value, number)
+
     data = queries.district_figures(start, end)
     trend = queries.monthly_trend([c.tenant.id for c in data.communes], end, history=data.history)
     communes = tenant_queries.list_all()
@@ -94,14 +126,14 @@ def index():
          for c in data.communes),
         key=lambda row: -row[1],
     )
-    score_bars = [(c.tenant.display_name, int(round(c.score.value or 0)), format_number(c.score.value, 1, fixed=True))
+    score_bars = [(c.tenant.display_name, int(round(c.score.value or 0)), number(c.score.value, 1, fixed=True))
                   for c in data.ranking if c.score.value is not None]
     # A bar per commune for a district (22 here); for a province or the country, the first CHART_BARS only.
     charted = len(data.communes) > CHART_BARS
     received, score_bars = received[:CHART_BARS], score_bars[:CHART_BARS]
     trend_charts = [
         (key, figures.LABELS[key],
-         [(month.strftime("%m/%y"), totals.get(key, 0), _value_text(key, totals.get(key, 0))) for month, totals in trend])
+         [(month.strftime("%m/%y"), totals.get(key, 0), value_text(key, totals.get(key, 0))) for month, totals in trend])
         for key in ("money_received", "received", "sales_amount", "paid_value") if key in data.keys
     ]
     labels = {key: str(label) for key, label in figures.LABELS.items()}  # translated once, not once per cell
@@ -115,15 +147,20 @@ def index():
     unit_page = _page_of(communes, "units_page", search, _searchable)
     # Built in Python once per row shown (not with url_for and a macro call per cell).
     desk = url_for("communes.desk", tenant_slug="__slug__")
-    table = [(c, desk.replace("__slug__", c.tenant.slug), "—" if c.score.value is None else format_number(c.score.value, 1, fixed=True),
-              [format_percent(c.score.rates.get(comp.key)) for comp in figures.COMPONENTS],
-              [_value_text(key, c.values.get(key)) for key in data.keys]) for c in ranked.rows]
-    units = [(c, desk.replace("__slug__", c.slug)) for c in unit_page.rows]
+    table = [(c, desk.replace("__slug__", c.tenant.slug), "—" if c.score.value is None else number(c.score.value, 1, fixed=True),
+              [percent(c.score.rates.get(comp.key)) for comp in figures.COMPONENTS],
+              [value_text(key, c.values.get(key)) for key in data.keys]) for c in ranked.rows]
+    headings = _sort_headings(
+        [("rank", _("Rank"), "desc"), ("unit", _("Unit"), "asc"), ("score", _("Score"), "desc"),
+         *((f"rate.{comp.key}", _("%(rate)s (rate)", rate=comp.label), "desc") for comp in figures.COMPONENTS),
+         *((key, labels.get(key, key), "desc") for key in data.keys)], sort, descending)
+    lineage_url = url_for("district.lineage", slug="__slug__")
+    units = [(c, desk.replace("__slug__", c.slug), lineage_url.replace("__slug__", c.slug)) for c in unit_page.rows]
     return render_template(
         "district/index.html", data=data, table=table, units=units, admin_count=admin_count, received=received,
         score_bars=score_bars, trend_charts=trend_charts, components=figures.COMPONENTS,
         labels=labels, key_labels=[labels.get(key, key) for key in data.keys],
-        value_text=_value_text, providers=figures.providers(), charted=charted, chart_bars=CHART_BARS,
+        value_text=value_text, headings=headings, rate_labels=[str(c.label) for c in figures.COMPONENTS], providers=figures.providers(), charted=charted, chart_bars=CHART_BARS,
         ranked=ranked, unit_page=unit_page, sort=sort, descending=descending, table_page=TABLE_PAGE, search=request.args.get("q", "").strip()[:100],
     )
 

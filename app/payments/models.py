@@ -109,7 +109,7 @@ class PaymentIntent(TenantScoped, RemembersOrigin, db.Model):
         Index("ix_payment_intents_tenant_account_created", "tenant_id", "account_id", "id"),
         # The district's money received: succeeded payments of every commune in a period (0014_district).
         Index("ix_payment_intents_succeeded_at", "succeeded_at",
-              postgresql_include=["tenant_id", "account_id", "amount_received"],
+              postgresql_include=["tenant_id", "account_id", "amount_received", "origin_tenant_id"],  # 0036
               postgresql_where=text("status = 'succeeded'"), sqlite_where=text("status = 'succeeded'")),
     )
 

@@ -77,7 +77,28 @@ def received_per_commune(days: int = 30) -> list[tuple[Tenant, int, int]]:
     return sorted(rows, key=lambda row: (-row[1], row[0].code))
 
 
-def _district_sums(since: datetime, until: datetime, month=None):
+def _district_rows(since: datetime, until: datetime, by_month: bool):
+    """The rows of ``_district_sums`` for [since, until): the statement built once per process (per dialect, by
+    month or not), the period bound at execution (issue #17: building it cost more than running it on the demo)."""
+    from app.district.figures import statement
+
+    return db.session.execute(statement("payments", by_month, _district_statement), {"since": since, "until": until})
+
+
+def _district_statement(by_month: bool):
+    from sqlalchemy import bindparam
+
+    if not by_month:
+        month = None
+    elif db.session.get_bind().dialect.name == "postgresql":
+        month = func.date_trunc("month", func.timezone("Asia/Ho_Chi_Minh", PaymentIntent.succeeded_at))
+    else:
+        month = func.strftime("%Y-%m-01", PaymentIntent.succeeded_at, "+7 hours")
+    at = PaymentIntent.succeeded_at.type
+    return _district_sums(bindparam("since", type_=at), bindparam("until", type_=at), month)
+
+
+def _district_sums(since, until, month=None):
     """Succeeded payments of [since, until) summed per (tenant, account[, month]) first, then only the sums on a
     commune's own account kept and added per tenant (and month): the period's payments are read from
     ix_payment_intents_succeeded_at, and the account check runs on the few thousand sums, not on each payment
@@ -111,7 +132,7 @@ def district_figures(since: datetime, until: datetime, by_origin: bool = False) 
     from app.district.figures import per_holder
 
     with all_tenants():
-        rows = db.session.execute(_district_sums(since, until))
+        rows = _district_rows(since, until, by_month=False)
         return per_holder({(came_from, tenant_id): {"money_received": int(total or 0), "payments": int(count)}
                            for came_from, tenant_id, total, count in rows}, by_origin)
 
@@ -121,13 +142,9 @@ def district_monthly(since: datetime, until: datetime, by_origin: bool = False) 
     one aggregate query grouped by commune and month (Hà Nội is UTC+7 all year, no daylight saving)."""
     from app.district.figures import per_holder
 
-    if db.session.get_bind().dialect.name == "postgresql":
-        month = func.date_trunc("month", func.timezone("Asia/Ho_Chi_Minh", PaymentIntent.succeeded_at))
-    else:
-        month = func.strftime("%Y-%m-01", PaymentIntent.succeeded_at, "+7 hours")
     out: dict[date, dict[int, dict[str, int]]] = {}
     with all_tenants():
-        rows = db.session.execute(_district_sums(since, until, month))
+        rows = _district_rows(since, until, by_month=True)
         for first_day, came_from, tenant_id, total, count in rows:
             if isinstance(first_day, str):
                 first_day = date.fromisoformat(first_day)

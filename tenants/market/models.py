@@ -106,7 +106,7 @@ class MarketSale(TenantScoped, RemembersOrigin, db.Model):
         Index("ix_market_sales_tenant_vendor_created", "tenant_id", "vendor_id", "created_at"),
         Index("ix_market_sales_tenant_status_paid", "tenant_id", "status", "paid_at"),
         # The district's sales: every commune's paid sales in a period (0014_district).
-        Index("ix_market_sales_paid_figures", "paid_at", postgresql_include=["tenant_id", "method", "amount"],
+        Index("ix_market_sales_paid_figures", "paid_at", postgresql_include=["tenant_id", "method", "amount", "origin_tenant_id"],
               postgresql_where=text("status = 'paid'"), sqlite_where=text("status = 'paid'")),
     )
 

@@ -247,16 +247,12 @@ def public_stats(start: date, end: date, own=None) -> dict:
 DISTRICT_KEYS = ("vendors", "vendors_with_bank_account", "sales", "qr_sales", "sales_amount", "qr_sales_amount")
 
 
-_DISTRICT_STATEMENTS: dict[tuple[str, bool], object] = {}  # (dialect, by_month) -> the statement, built once
-
-
 def _district_rows(start: date, end: date, by_month: bool):
     """The rows of ``_district_statement`` for the period from ``start`` to ``end`` (Hà Nội days, both included)."""
-    dialect = db.session.get_bind().dialect.name
-    statement = _DISTRICT_STATEMENTS.get((dialect, by_month))
-    if statement is None:  # built once per process: building it costs more than running it from the cache
-        statement = _DISTRICT_STATEMENTS.setdefault((dialect, by_month), _district_statement(by_month))
-    return db.session.execute(statement, {"since": local_midnight(start),
+    from app.district.figures import statement
+
+    # built once per process: building it costs more than running it from the cache
+    return db.session.execute(statement("market", by_month, _district_statement), {"since": local_midnight(start),
                                           "until": local_midnight(end + timedelta(days=1))})
 
 

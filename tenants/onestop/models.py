@@ -123,7 +123,8 @@ class Dossier(TenantScoped, RemembersOrigin, db.Model):
         # what the figures count, so that PostgreSQL answers from the index alone (migration 0014_district).
         Index("ix_onestop_dossiers_received_figures", "received_at",
               postgresql_include=["tenant_id", "id", "status", "channel", "fee_amount", "fee_method",
-                                  "finished_on_time", "clock_paused_at", "due_at", "result_file_key"]),
+                                  "finished_on_time", "clock_paused_at", "due_at", "result_file_key",
+                                  "origin_tenant_id"]),  # grouped by since 0029 (0036_district)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -367,3 +367,28 @@ def test_the_table_shows_each_communes_rates_and_sorts_by_any_column(app, client
         assert 'href="/district/?from=2026-11-01&amp;to=2026-11-30&amp;sort=unit&amp;dir=asc&amp;page=1"' in table
     finally:
         figures.register(market.name, market.compute, market.keys, market.monthly)
+
+
+@pytest.mark.parametrize("query", ["", "from=2026-11-01&to=2026-11-30&q=b%C3%A1t&page=2", "sort=unit&dir=desc&x=a+b",
+                                   "sort=rate.on_time&dir=asc&page=3&units_page=2"])
+def test_the_sort_links_are_those_url_for_builds(app, query):
+    """#17: the headings' links are built once with placeholders, not with url_for per heading: the same addresses,
+    whatever the query string already holds (a sort, a page, a search, an unknown argument)."""
+    from flask import url_for
+
+    from app.district.views import _sort_headings
+
+    columns = [("rank", "Rank", "desc"), ("unit", "Unit", "asc"), ("rate.on_time", "On time", "desc"),
+               ("received", "Received", "desc")]
+    with app.test_request_context(f"/district/?{query}"):
+        from flask import request
+
+        for sort in ("rank", "unit", "rate.on_time", "received"):
+            for descending in (False, True):
+                for heading, (column, _label, first) in zip(_sort_headings(columns, sort, descending), columns,
+                                                            strict=True):
+                    current = sort == column
+                    next_dir = ("asc" if descending else "desc") if current else first
+                    assert heading.href == url_for("district.index", **dict(request.args, sort=column,
+                                                                            dir=next_dir, page=1))
+                    assert heading.current == current and heading.descending == (descending and current)

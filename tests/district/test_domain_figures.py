@@ -203,3 +203,31 @@ def test_every_monthly_answer_equals_the_period_answer_for_each_month(app, distr
                     assert {**zeros, **monthly.get(tenant_id, {})} == {**zeros, **period.get(tenant_id, {})}, (
                         provider.name, month, tenant_id)
                 month = last + timedelta(days=1)
+
+
+def test_each_providers_statement_built_once_answers_as_one_built_for_the_call(app, district, monkeypatch):
+    """#17: every provider's statement is built once per process and the period bound at execution
+    (``figures.statement``). For periods asked one after the other (by day and by month, the empty, the partial and
+    the whole), each answer equals the one a statement built afresh for that call gives."""
+    from datetime import timedelta
+
+    monkeypatch.setattr(figures, "_STATEMENTS", {})
+    end = today()
+    periods = [(end - timedelta(days=days), end) for days in (0, 29, 400)] + [(end.replace(day=1), end),
+                                                                             (end - timedelta(days=800), end - timedelta(days=500))]
+    with app.test_request_context("/"):
+        kept = {}
+        for start, stop in periods * 2:
+            for provider in figures.providers():
+                kept[provider.name, start, stop] = (provider.compute(start, stop),
+                                                    provider.monthly and provider.monthly(start, stop))
+        built = dict(figures._STATEMENTS)
+        assert {name for name, _dialect, _by_month in built} >= {"onestop", "market", "marketplace", "payments",
+                                                                 "heritage"}
+        for start, stop in periods:
+            for provider in figures.providers():
+                figures._STATEMENTS.clear()  # built for this call
+                fresh = provider.compute(start, stop)
+                figures._STATEMENTS.clear()
+                assert kept[provider.name, start, stop] == (fresh, provider.monthly and provider.monthly(start, stop))
+        assert any(v for (_name, *_p), (v, _m) in kept.items()), "the data set counts something"

@@ -203,7 +203,9 @@ def _sales_by_python(app, start, end) -> dict[int, dict[str, int]]:
 def test_the_district_statement_is_built_once_and_answers_each_period_as_python_would(app, data, monkeypatch):
     """Issue #17: the statement was rebuilt on every request; now built once per process with the period bound at
     execution. Periods asked one after the other each get their own answer, equal to summing the rows in Python."""
-    monkeypatch.setattr(queries, "_DISTRICT_STATEMENTS", {})
+    from app.district import figures as district_figures
+
+    monkeypatch.setattr(district_figures, "_STATEMENTS", {})
     built = []
     real = queries._district_statement
     monkeypatch.setattr(queries, "_district_statement", lambda by_month: built.append(by_month) or real(by_month))
