@@ -53,6 +53,11 @@ class DeskTile:
     read: Callable[[], Iterable[Figure | Chart]] | None = None  # read in the active commune, once per desk shown
     roles: tuple[str, ...] = STAFF_ROLES  # who sees the tile (district admins see every tile: oversight)
     order: int = 50
+    # A tile whose figures are counts: ``counts()`` gives their scalar subqueries (``select(func.count())...
+    # .scalar_subquery()``), which the desk reads with every other tile's in ONE statement, and ``shown(*values)``
+    # turns their values into the tile's figures (issue #17: one statement per tile was most of the desk's work).
+    counts: Callable[[], tuple] | None = None
+    shown: Callable[..., Iterable[Figure | Chart]] | None = None
 
 
 @dataclass(frozen=True)
@@ -110,15 +115,40 @@ class Desk:
 
 
 def desk(user, tenant) -> Desk:
-    """The desk of ``tenant`` as ``user`` sees it: the tiles of their roles, read in the active commune."""
+    """The desk of ``tenant`` as ``user`` sees it: the tiles of their roles, read in the active commune: the
+    counts of every tile in one statement, then each tile's own ``read``."""
+    sees: dict[tuple[str, ...], bool] = {}  # by the tiles' roles: most tiles share STAFF_ROLES, asked once
+    for roles in {tile.roles for tile in _DESK.values()}:
+        sees[roles] = is_commune_staff(user, tenant.id, *roles)
+    shown = [tile for tile in _ordered(_DESK.values()) if sees[tile.roles]]
+    values = _read_counts(shown)
     page = Desk([], [], [])
-    for tile in _ordered(_DESK.values()):
-        if not is_commune_staff(user, tenant.id, *tile.roles):
-            continue
-        for item in tile.read() if tile.read else ():
+    for tile in shown:
+        items = list(tile.read()) if tile.read else []
+        if tile.counts is not None:
+            items.extend(tile.shown(*values[tile.name]))
+        for item in items:
             (page.charts if isinstance(item, Chart) else page.figures).append(item)
         page.links.extend(tile.links)
     return page
+
+
+def _read_counts(shown: list[DeskTile]) -> dict[str, tuple]:
+    """{tile's name: the values of its ``counts()``}: every tile's subqueries in one SELECT (scoped to the active
+    commune by tenants/scoping.py like any other statement: it applies to the subqueries too)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+
+    columns = [(tile.name, tile.counts()) for tile in shown if tile.counts is not None]
+    if not columns:
+        return {}
+    row = db.session.execute(select(*(c for _name, counts in columns for c in counts))).one()
+    values, at = {}, 0
+    for name, counts in columns:
+        values[name] = tuple(int(v or 0) for v in row[at:at + len(counts)])
+        at += len(counts)
+    return values
 
 
 @dataclass
