@@ -58,6 +58,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--profile", default=None, help="print the profile sorted by this key (cumtime, tottime)")
+    parser.add_argument("--lines", type=int, default=30, help="rows of the profile printed")
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
     args = parser.parse_args()
     values = {**bench_pages.DEMO_VALUES, **json.loads((args.keep / "values.json").read_text())}
@@ -94,7 +95,7 @@ def main() -> int:
         stats = pstats.Stats(profile)
         print(f"{page.name:36} {best * 1e6:8.0f} {stats.total_calls // args.requests:8d}", flush=True)
         if args.profile:
-            stats.sort_stats(args.profile).print_stats(30)
+            stats.sort_stats(args.profile).print_stats(args.lines)
     return 0
 
 
