@@ -59,6 +59,25 @@ def test_paid_today_from_the_per_day_totals_equals_its_own_query(app, sales):
                 sales.id, queries.LedgerFilter(day - timedelta(days=1), day - timedelta(days=1)))[0], f
 
 
+def test_the_ledger_totals_of_the_statement_built_once_equal_one_built_for_the_values(app, sales):
+    with app.app_context(), tenant_context(sales.tenant_id):
+        for f in _filters():
+            where = [MarketSale.vendor_id == sales.id, queries._paid_between(f.start, f.end)]
+            if f.method:
+                where.append(MarketSale.method == f.method)
+            day = queries._local_day(MarketSale.paid_at)
+            rows = db.session.execute(select(day, *queries._totals_columns()).where(*where).group_by(day)
+                                      .order_by(day)).all()
+            per_day = [(queries._as_date(d), queries.Totals(*map(int, rest))) for d, *rest in rows]
+            total, got, _months = queries.ledger_totals(sales.id, f)
+            if f.status not in (None, "paid"):
+                assert (total, got) == (queries.Totals(), []), f
+                continue
+            assert got == per_day, f
+            assert total.amount == sum(t.amount for _d, t in per_day), f
+        assert queries.ledger_totals(sales.id, queries.LedgerFilter.from_args({}))[0].sales == 3  # the cash ones
+
+
 def test_the_ledger_lines_read_as_columns_equal_the_orm_objects(app, sales):
     with app.app_context(), tenant_context(sales.tenant_id):
         for f in _filters():
