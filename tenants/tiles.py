@@ -6,6 +6,9 @@ in the domain's ``__init__.py``::
     from tenants import tiles
     tiles.on_desk(tiles.DeskTile("heritage", links=(tiles.Link(_l("Heritage"), "heritage.index"),),
                                  read=lambda: [tiles.Figure(_l("Relics"), queries.relic_count())]))
+
+A tile whose figures are counts gives their scalar subqueries instead of a ``read``: the desk reads every tile's in
+one statement (``counts=lambda: (queries.relic_count_subquery(),), from_counts=lambda relics: [tiles.Figure(...)]``).
 """
 
 from __future__ import annotations
@@ -54,10 +57,11 @@ class DeskTile:
     roles: tuple[str, ...] = STAFF_ROLES  # who sees the tile (district admins see every tile: oversight)
     order: int = 50
     # A tile whose figures are counts: ``counts()`` gives their scalar subqueries (``select(func.count())...
-    # .scalar_subquery()``), which the desk reads with every other tile's in ONE statement, and ``shown(*values)``
-    # turns their values into the tile's figures (issue #17: one statement per tile was most of the desk's work).
+    # .scalar_subquery()``), which the desk reads with every other tile's in ONE statement, and
+    # ``from_counts(*values)`` turns their values into the tile's figures (issue #17: a statement per tile was most
+    # of the desk's work). Both or neither.
     counts: Callable[[], tuple] | None = None
-    shown: Callable[..., Iterable[Figure | Chart]] | None = None
+    from_counts: Callable[..., Iterable[Figure | Chart]] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ _HOME: dict[str, HomeTile] = {}
 
 def on_desk(tile: DeskTile) -> DeskTile:
     """Register (or replace, by name) a tile of the desk."""
+    if (tile.counts is None) != (tile.from_counts is None):
+        raise ValueError(f"desk tile {tile.name!r}: counts and from_counts go together")
     _DESK[tile.name] = tile
     return tile
 
@@ -126,7 +132,7 @@ def desk(user, tenant) -> Desk:
     for tile in shown:
         items = list(tile.read()) if tile.read else []
         if tile.counts is not None:
-            items.extend(tile.shown(*values[tile.name]))
+            items.extend(tile.from_counts(*values[tile.name]))
         for item in items:
             (page.charts if isinstance(item, Chart) else page.figures).append(item)
         page.links.extend(tile.links)

@@ -92,12 +92,12 @@ def _register() -> None:
     from app.payments import notify  # noqa: F401  (staff hear of transfers waiting in the inbox: issue #20)
 
     figures.register("payments", _district_figures, figures.PAYMENTS_KEYS, monthly=_district_monthly)
-    tiles.on_desk(tiles.DeskTile("payments", order=20, read=_desk_panel, counts=_desk_counts, shown=_desk_inbox, links=(
+    tiles.on_desk(tiles.DeskTile("payments", order=20, read=_desk_panel, counts=_desk_counts, from_counts=_desk_inbox, links=(
         tiles.Link(_l("Payments"), "reconciliation.payments", primary=True, testid="payments-link"),
         tiles.Link(_l("Reconciliation inbox"), "reconciliation.inbox"),
     )))
     tiles.on_desk(tiles.DeskTile("money_destinations", order=21, counts=_money_destination_changes,
-                                 shown=_money_destinations_panel))
+                                 from_counts=_money_destinations_panel))
 
 
 _register()

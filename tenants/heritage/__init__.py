@@ -31,7 +31,7 @@ def _register() -> None:
         return [tiles.Figure(_l("Relics"), relics, endpoint="heritage.register"),
                 tiles.Figure(_l("QR boards at relics"), boards, endpoint="heritage.boards")]
 
-    tiles.on_desk(tiles.DeskTile("heritage", order=60, counts=queries.desk_count_subqueries, shown=desk_figures, links=(
+    tiles.on_desk(tiles.DeskTile("heritage", order=60, counts=queries.desk_count_subqueries, from_counts=desk_figures, links=(
         tiles.Link(_l("Heritage"), "heritage.register", testid="heritage-staff-link"),)))
     tiles.on_home(tiles.HomeTile("heritage", order=60, links=(
         tiles.Link(_l("Relics and heritage"), "heritage.index", testid="heritage-link"),)))

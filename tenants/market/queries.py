@@ -97,8 +97,8 @@ LEDGER_COLUMNS = ("id", "amount", "method", "status", "created_at", "note")  # w
 
 def ledger(vendor_id: int, f: LedgerFilter, page: int = 1, per_page: int = LEDGER_PAGE) -> list:
     """A page of the vendor's sales, newest first: rows of ``LEDGER_COLUMNS`` (read as attributes, ``row.amount``),
-    not ORM objects: the page prints six columns of fifty sales, and loading them as objects was a fifth of its
-    work (issue #17; tests/tenants/market/test_sales_page_speed.py keeps them equal to the objects')."""
+    not ORM objects: the page prints six columns of fifty sales (issue #17; tests/tenants/market/
+    test_sales_page_speed.py keeps them equal to the objects')."""
     query = _ledger_query(vendor_id, f).with_only_columns(*(getattr(MarketSale, c) for c in LEDGER_COLUMNS))
     query = query.order_by(MarketSale.created_at.desc(), MarketSale.id.desc())
     return list(db.session.execute(query.limit(per_page).offset((max(page, 1) - 1) * per_page)))

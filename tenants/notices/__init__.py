@@ -12,7 +12,7 @@ from tenants.notices import services, views  # noqa: E402,F401
 tiles.on_desk(tiles.DeskTile(
     "notices", order=30, links=(tiles.Link(_l("Notices"), "notices.index"),),
     counts=lambda: (services.recent_count_subquery(limit=5),),
-    shown=lambda recent: [tiles.Figure(_l("Recent notices"), recent)]))
+    from_counts=lambda recent: [tiles.Figure(_l("Recent notices"), recent)]))
 tiles.on_home(tiles.HomeTile(
     "notices", order=30, shown=("notices",),
     section=lambda: tiles.Section("notices/_home.html", {"notices": services.published(limit=10)})))

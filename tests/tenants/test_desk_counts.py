@@ -106,3 +106,13 @@ def test_the_desk_reads_its_counts_in_one_statement(app, client, make):
     assert len(counting) >= 4
     subqueries = sum(1 for s in data_statements(statements) if s.count("count(*)") >= len(counting))
     assert subqueries == 1
+
+
+def test_a_tile_gives_counts_and_what_they_show_together():
+    import pytest
+
+    from tenants import tiles
+
+    with pytest.raises(ValueError, match="together"):
+        tiles.on_desk(tiles.DeskTile("half", counts=lambda: ()))
+    assert "half" not in {t.name for t in tiles.desk_tiles()}
