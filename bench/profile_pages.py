@@ -59,6 +59,7 @@ def main() -> int:
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--profile", default=None, help="print the profile sorted by this key (cumtime, tottime)")
     parser.add_argument("--dump", type=Path, default=None, help="save each page's profile here (pstats files)")
+    parser.add_argument("--lines", type=int, default=30, help="rows of the profile printed")
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
     args = parser.parse_args()
     values = {**bench_pages.DEMO_VALUES, **json.loads((args.keep / "values.json").read_text())}
@@ -98,7 +99,7 @@ def main() -> int:
             args.dump.mkdir(parents=True, exist_ok=True)
             stats.dump_stats(args.dump / (re.sub(r"\W+", "_", page.name).strip("_") + ".prof"))
         if args.profile:
-            stats.sort_stats(args.profile).print_stats(30)
+            stats.sort_stats(args.profile).print_stats(args.lines)
     return 0
 
 

@@ -6,6 +6,9 @@ in the domain's ``__init__.py``::
     from tenants import tiles
     tiles.on_desk(tiles.DeskTile("heritage", links=(tiles.Link(_l("Heritage"), "heritage.index"),),
                                  read=lambda: [tiles.Figure(_l("Relics"), queries.relic_count())]))
+
+A tile whose figures are counts gives their scalar subqueries instead of a ``read``: the desk reads every tile's in
+one statement (``counts=lambda: (queries.relic_count_subquery(),), from_counts=lambda relics: [tiles.Figure(...)]``).
 """
 
 from __future__ import annotations
@@ -53,6 +56,12 @@ class DeskTile:
     read: Callable[[], Iterable[Figure | Chart]] | None = None  # read in the active commune, once per desk shown
     roles: tuple[str, ...] = STAFF_ROLES  # who sees the tile (district admins see every tile: oversight)
     order: int = 50
+    # A tile whose figures are counts: ``counts()`` gives their scalar subqueries (``select(func.count())...
+    # .scalar_subquery()``), which the desk reads with every other tile's in ONE statement, and
+    # ``from_counts(*values)`` turns their values into the tile's figures (issue #17: a statement per tile was most
+    # of the desk's work). Both or neither.
+    counts: Callable[[], tuple] | None = None
+    from_counts: Callable[..., Iterable[Figure | Chart]] | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,8 @@ _HOME: dict[str, HomeTile] = {}
 
 def on_desk(tile: DeskTile) -> DeskTile:
     """Register (or replace, by name) a tile of the desk."""
+    if (tile.counts is None) != (tile.from_counts is None):
+        raise ValueError(f"desk tile {tile.name!r}: counts and from_counts go together")
     _DESK[tile.name] = tile
     return tile
 
@@ -110,15 +121,40 @@ class Desk:
 
 
 def desk(user, tenant) -> Desk:
-    """The desk of ``tenant`` as ``user`` sees it: the tiles of their roles, read in the active commune."""
+    """The desk of ``tenant`` as ``user`` sees it: the tiles of their roles, read in the active commune: the
+    counts of every tile in one statement, then each tile's own ``read``."""
+    sees: dict[tuple[str, ...], bool] = {}  # by the tiles' roles: most tiles share STAFF_ROLES, asked once
+    for roles in {tile.roles for tile in _DESK.values()}:
+        sees[roles] = is_commune_staff(user, tenant.id, *roles)
+    shown = [tile for tile in _ordered(_DESK.values()) if sees[tile.roles]]
+    values = _read_counts(shown)
     page = Desk([], [], [])
-    for tile in _ordered(_DESK.values()):
-        if not is_commune_staff(user, tenant.id, *tile.roles):
-            continue
-        for item in tile.read() if tile.read else ():
+    for tile in shown:
+        items = list(tile.read()) if tile.read else []
+        if tile.counts is not None:
+            items.extend(tile.from_counts(*values[tile.name]))
+        for item in items:
             (page.charts if isinstance(item, Chart) else page.figures).append(item)
         page.links.extend(tile.links)
     return page
+
+
+def _read_counts(shown: list[DeskTile]) -> dict[str, tuple]:
+    """{tile's name: the values of its ``counts()``}: every tile's subqueries in one SELECT (scoped to the active
+    commune by tenants/scoping.py like any other statement: it applies to the subqueries too)."""
+    from sqlalchemy import select
+
+    from app.extensions import db
+
+    columns = [(tile.name, tile.counts()) for tile in shown if tile.counts is not None]
+    if not columns:
+        return {}
+    row = db.session.execute(select(*(c for _name, counts in columns for c in counts))).one()
+    values, at = {}, 0
+    for name, counts in columns:
+        values[name] = tuple(int(v or 0) for v in row[at:at + len(counts)])
+        at += len(counts)
+    return values
 
 
 @dataclass

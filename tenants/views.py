@@ -53,8 +53,8 @@ def _merged_in() -> list:
 
 # The core's own tiles: its staff, and the way back to the public page.
 tiles.on_desk(tiles.DeskTile(
-    "staff", order=80, read=lambda: [tiles.Figure(_l("Staff accounts"), account_services.staff_count(g.tenant),
-                                       testid="staff-count")]))
+    "staff", order=80, counts=lambda: (account_services.staff_count_subquery(g.tenant),),
+    from_counts=lambda staff: [tiles.Figure(_l("Staff accounts"), staff, testid="staff-count")]))
 tiles.on_desk(tiles.DeskTile(
     "staff_accounts", order=81, roles=("commune_admin",),
     links=(tiles.Link(_l("Staff accounts"), "communes.staff", testid="staff-link"),)))

@@ -181,10 +181,17 @@ def staff_of(tenant, role: str | None = None) -> list[tuple[User, str]]:
 def staff_count(tenant) -> int:
     """``len(staff_of(tenant))`` counted in SQL (the desk prints the number; issue #17): one row per staff
     membership, as staff_of lists them."""
-    return db.session.scalar(
-        select(func.count()).select_from(Membership).join(User, Membership.user_id == User.id)
-        .where(Membership.tenant_id == tenant.id, Membership.role.in_(STAFF_ROLES))
-    )
+    return db.session.scalar(_staff_count_select(tenant))
+
+
+def staff_count_subquery(tenant):
+    """``staff_count`` as a scalar subquery (the desk reads it with its other counts in one statement)."""
+    return _staff_count_select(tenant).scalar_subquery()
+
+
+def _staff_count_select(tenant):
+    return (select(func.count()).select_from(Membership).join(User, Membership.user_id == User.id)
+            .where(Membership.tenant_id == tenant.id, Membership.role.in_(STAFF_ROLES)))
 
 
 def get_staff_member(tenant, user_id: int, role: str) -> User:

@@ -6,20 +6,34 @@ Payments imports no domain. What it shows elsewhere it registers here: its figur
 
 
 def _desk_panel():
-    from flask import g
     from flask_babel import lazy_gettext as _l
 
     from app.payments import stats
-    from app.payments.bank import reconciliation
     from tenants import tiles
 
     week = stats.received_per_day(days=7)
     return [
         tiles.Figure(_l("Received today"), week[-1][1], money=True, testid="received-today"),
-        tiles.Figure(_l("Transfers waiting in the inbox"), reconciliation.inbox_count(g.tenant.id),
-                     endpoint="reconciliation.inbox", attention=True, testid="desk-inbox"),
         tiles.Chart(_l("Money received, last 7 days"), stats.chart_rows(week), testid="desk-chart"),
     ]
+
+
+def _desk_counts():
+    """The inbox's count, read with the desk's other counts in one statement (tenants/tiles.py)."""
+    from flask import g
+
+    from app.payments.bank import reconciliation
+
+    return (reconciliation.inbox_count_subquery(g.tenant.id),)
+
+
+def _desk_inbox(waiting):
+    from flask_babel import lazy_gettext as _l
+
+    from tenants import tiles
+
+    return [tiles.Figure(_l("Transfers waiting in the inbox"), waiting,
+                         endpoint="reconciliation.inbox", attention=True, testid="desk-inbox")]
 
 
 # Where money goes: a change of any of these is announced on the commune's desk (issue 16, item 16). The audit trail
@@ -29,22 +43,28 @@ MONEY_DESTINATIONS = ("payment_accounts", "api_keys", "webhook_endpoints")
 MONEY_NOTICE_DAYS = 14
 
 
-def _money_destinations_panel():
+def _money_destination_changes():
+    """How many changes of where money goes the commune had in the last MONEY_NOTICE_DAYS, as a scalar subquery
+    (the desk reads it with its other counts in one statement)."""
     from datetime import timedelta
 
     from flask import g
-    from flask_babel import lazy_gettext as _l
     from sqlalchemy import func, select
 
     from app.audit.models import AuditEntry
     from app.clock import utcnow
-    from app.extensions import db
-    from tenants import tiles
 
-    changes = db.session.scalar(select(func.count()).select_from(AuditEntry).where(
+    return (select(func.count()).select_from(AuditEntry).where(
         AuditEntry.tenant_id == g.tenant.id, AuditEntry.table_name.in_(MONEY_DESTINATIONS),
         AuditEntry.actor_kind.in_(("user", "api")),  # made on the site or through the API (not the operator's CLI)
-        AuditEntry.at >= utcnow() - timedelta(days=MONEY_NOTICE_DAYS)))
+        AuditEntry.at >= utcnow() - timedelta(days=MONEY_NOTICE_DAYS)).scalar_subquery(),)
+
+
+def _money_destinations_panel(changes):
+    from flask_babel import lazy_gettext as _l
+
+    from tenants import tiles
+
     return [tiles.Figure(_l("Changes to where money goes (receiving accounts, API keys, webhooks), last 14 days"),
                          changes, attention=True, testid="money-destination-changes")]
 
@@ -72,11 +92,12 @@ def _register() -> None:
     from app.payments import notify  # noqa: F401  (staff hear of transfers waiting in the inbox: issue #20)
 
     figures.register("payments", _district_figures, figures.PAYMENTS_KEYS, monthly=_district_monthly)
-    tiles.on_desk(tiles.DeskTile("payments", order=20, read=_desk_panel, links=(
+    tiles.on_desk(tiles.DeskTile("payments", order=20, read=_desk_panel, counts=_desk_counts, from_counts=_desk_inbox, links=(
         tiles.Link(_l("Payments"), "reconciliation.payments", primary=True, testid="payments-link"),
         tiles.Link(_l("Reconciliation inbox"), "reconciliation.inbox"),
     )))
-    tiles.on_desk(tiles.DeskTile("money_destinations", order=21, read=_money_destinations_panel))
+    tiles.on_desk(tiles.DeskTile("money_destinations", order=21, counts=_money_destination_changes,
+                                 from_counts=_money_destinations_panel))
 
 
 _register()

@@ -27,12 +27,11 @@ def _register() -> None:
                              "artefacts": _l("Artefacts digitised"), "steles": _l("Steles and documents"),
                              "scans": _l("Board scans")})
 
-    def desk_figures():
-        relics, boards = queries.desk_counts()
+    def desk_figures(relics, boards):
         return [tiles.Figure(_l("Relics"), relics, endpoint="heritage.register"),
                 tiles.Figure(_l("QR boards at relics"), boards, endpoint="heritage.boards")]
 
-    tiles.on_desk(tiles.DeskTile("heritage", order=60, read=desk_figures, links=(
+    tiles.on_desk(tiles.DeskTile("heritage", order=60, counts=queries.desk_count_subqueries, from_counts=desk_figures, links=(
         tiles.Link(_l("Heritage"), "heritage.register", testid="heritage-staff-link"),)))
     tiles.on_home(tiles.HomeTile("heritage", order=60, links=(
         tiles.Link(_l("Relics and heritage"), "heritage.index", testid="heritage-link"),)))

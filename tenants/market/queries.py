@@ -92,9 +92,16 @@ def _ledger_query(vendor_id: int, f: LedgerFilter):
     return query
 
 
-def ledger(vendor_id: int, f: LedgerFilter, page: int = 1, per_page: int = LEDGER_PAGE) -> list[MarketSale]:
-    query = _ledger_query(vendor_id, f).order_by(MarketSale.created_at.desc(), MarketSale.id.desc())
-    return list(db.session.scalars(query.limit(per_page).offset((max(page, 1) - 1) * per_page)))
+LEDGER_COLUMNS = ("id", "amount", "method", "status", "created_at", "note")  # what the ledger's lines print
+
+
+def ledger(vendor_id: int, f: LedgerFilter, page: int = 1, per_page: int = LEDGER_PAGE) -> list:
+    """A page of the vendor's sales, newest first: rows of ``LEDGER_COLUMNS`` (read as attributes, ``row.amount``),
+    not ORM objects: the page prints six columns of fifty sales (issue #17; tests/tenants/market/
+    test_sales_page_speed.py keeps them equal to the objects')."""
+    query = _ledger_query(vendor_id, f).with_only_columns(*(getattr(MarketSale, c) for c in LEDGER_COLUMNS))
+    query = query.order_by(MarketSale.created_at.desc(), MarketSale.id.desc())
+    return list(db.session.execute(query.limit(per_page).offset((max(page, 1) - 1) * per_page)))
 
 
 def ledger_rows(vendor_id: int, f: LedgerFilter) -> list[MarketSale]:
@@ -129,15 +136,33 @@ def _paid_between(start: date, end: date):
                 MarketSale.paid_at < local_midnight(end + timedelta(days=1)))
 
 
+_LEDGER_TOTALS: dict[tuple[str, bool], object] = {}  # (dialect, by method) -> the statement of ledger_totals
+
+
+def _ledger_totals_statement(by_method: bool):
+    """The vendor's paid sales per Hà Nội day of payment, with the vendor, the period (``since``, ``until``: UTC
+    instants) and, ``by_method``, the method bound at execution: built once per process (``ledger_totals``);
+    tests/tenants/market/test_sales_page_speed.py keeps its answers equal to a statement built for the values."""
+    where = [MarketSale.vendor_id == bindparam("vendor_id"), MarketSale.status == PAID,
+             MarketSale.paid_at >= bindparam("since"), MarketSale.paid_at < bindparam("until")]
+    if by_method:
+        where.append(MarketSale.method == bindparam("method"))
+    day = _local_day(MarketSale.paid_at)
+    return select(day, *_totals_columns()).where(*where).group_by(day).order_by(day)
+
+
 def ledger_totals(vendor_id: int, f: LedgerFilter) -> tuple[Totals, list[tuple[date, Totals]], list[tuple[str, Totals]]]:
     """(paid total, per day, per month) of the vendor's paid sales in the filter's dates (and method)."""
-    where = [MarketSale.vendor_id == vendor_id, _paid_between(f.start, f.end)]
-    if f.method:
-        where.append(MarketSale.method == f.method)
     if f.status and f.status != PAID:
         return Totals(), [], []
-    day = _local_day(MarketSale.paid_at)
-    rows = db.session.execute(select(day, *_totals_columns()).where(*where).group_by(day).order_by(day)).all()
+    key = (db.session.get_bind().dialect.name, bool(f.method))
+    statement = _LEDGER_TOTALS.get(key)
+    if statement is None:  # built once per process: building it cost more than running it (issue #17)
+        statement = _LEDGER_TOTALS.setdefault(key, _ledger_totals_statement(by_method=bool(f.method)))
+    values = {"vendor_id": vendor_id, "since": local_midnight(f.start), "until": local_midnight(f.end + timedelta(days=1))}
+    if f.method:
+        values["method"] = f.method
+    rows = db.session.execute(statement, values).all()
     per_day = [(_as_date(d), Totals(*map(int, rest))) for d, *rest in rows]
     months: dict[str, list[int]] = {}
     for d, t in per_day:
@@ -147,6 +172,17 @@ def ledger_totals(vendor_id: int, f: LedgerFilter) -> tuple[Totals, list[tuple[d
     per_month = [(label, Totals(*values)) for label, values in months.items()]
     total = Totals(*(sum(getattr(t, k) for _d, t in per_day) for k in ("sales", "amount", "qr_sales", "qr_amount")))
     return total, per_day, per_month
+
+
+def day_totals(vendor_id: int, day: date, f: LedgerFilter | None = None, per_day=None) -> Totals:
+    """The vendor's paid total of ``day`` (every method). When ``f``, whose ``ledger_totals`` gave ``per_day``,
+    already covers that day with no method nor status narrowing it, the day's line of ``per_day`` is that total: the
+    sales page's "paid today" costs no second statement on its default view (the last 30 days). Otherwise one
+    statement (``ledger_totals`` of that day)."""
+    if (f is not None and per_day is not None and f.start <= day <= f.end and not f.method
+            and f.status in (None, PAID)):
+        return next((totals for d, totals in per_day if d == day), Totals())
+    return ledger_totals(vendor_id, LedgerFilter(day, day))[0]
 
 
 # --- the commune's figures ----------------------------------------------------------------------------------------

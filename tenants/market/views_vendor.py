@@ -34,10 +34,10 @@ def _ledger_page(form: SaleForm, status: int = 200, confirm: int | None = None):
     page = bounds.page_number(request.args)
     total, per_day, per_month = queries.ledger_totals(g.vendor_id, f)
     sales = queries.ledger(g.vendor_id, f, page)
-    day = queries.today()
-    today_total, _days, _months = queries.ledger_totals(g.vendor_id, queries.LedgerFilter(day, day))
+    today_total = queries.day_totals(g.vendor_id, queries.today(), f, per_day)
     return render_template(
         "market/sales.html", vendor=vendor_services.get_vendor(g.vendor_id), form=form, filter=f, sales=sales,
+        sale_base=url_for("market.sale", sale_id=0).rsplit("/", 1)[0],  # + "/<id>": one url_for, not one per sale
         page=page, has_next=len(sales) == queries.LEDGER_PAGE, total=total, today_total=today_total, per_day=per_day,
         per_month=per_month, status_labels=_resolved(STATUS_LABELS), method_labels=_resolved(METHOD_LABELS),
         confirmation_labels=_resolved(CONFIRMATION_LABELS),

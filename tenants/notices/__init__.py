@@ -11,7 +11,8 @@ from tenants.notices import services, views  # noqa: E402,F401
 
 tiles.on_desk(tiles.DeskTile(
     "notices", order=30, links=(tiles.Link(_l("Notices"), "notices.index"),),
-    read=lambda: [tiles.Figure(_l("Recent notices"), len(services.recent(limit=5)))]))
+    counts=lambda: (services.recent_count_subquery(limit=5),),
+    from_counts=lambda recent: [tiles.Figure(_l("Recent notices"), recent)]))
 tiles.on_home(tiles.HomeTile(
     "notices", order=30, shown=("notices",),
     section=lambda: tiles.Section("notices/_home.html", {"notices": services.published(limit=10)})))

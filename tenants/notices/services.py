@@ -2,7 +2,7 @@
 Services flush; the boundary commits (app/transactions.py)."""
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.errors import NotFound, ValidationError
 from app.extensions import db
@@ -17,6 +17,11 @@ def published(limit: int = 10) -> list[Notice]:
 
 def recent(limit: int = 50) -> list[Notice]:
     return list(db.session.scalars(select(Notice).order_by(Notice.created_at.desc(), Notice.id.desc()).limit(limit)))
+
+
+def recent_count_subquery(limit: int = 5):
+    """``len(recent(limit))`` as a scalar subquery (the desk's count, read with its other counts)."""
+    return select(func.count()).select_from(select(Notice.id).limit(limit).subquery()).scalar_subquery()
 
 
 def get(notice_id: int) -> Notice:

@@ -32,7 +32,9 @@ def _text(value: str | None) -> str:
 
 
 def get_vendor(vendor_id: int) -> Vendor:
-    vendor = db.session.scalar(select(Vendor).where(Vendor.id == vendor_id))
+    # Session.get: the vendor's pages read it twice (the page, its tab bar); the second from the identity map.
+    # TenantSession.get answers None for another commune's vendor, as the scoped query did (tenants/scoping.py).
+    vendor = db.session.get(Vendor, vendor_id)
     if vendor is None:
         raise NotFound(_l("No such vendor."))
     return vendor

@@ -365,12 +365,21 @@ def inbox_query(tenant_id: int | None, account_ids: Collection[int] | None = Non
 def inbox_count(tenant_id: int | None, account_ids: Collection[int] | None = None) -> int:
     """How many transfers wait in a commune's inbox (``None``: the district's, all of them; across tenants), or
     for the payee of ``account_ids``."""
+    return db.session.scalar(_inbox_count_select(tenant_id, account_ids))
+
+
+def inbox_count_subquery(tenant_id: int):
+    """``inbox_count(tenant_id)`` as a scalar subquery (the desk reads it with its other counts)."""
+    return _inbox_count_select(tenant_id).scalar_subquery()
+
+
+def _inbox_count_select(tenant_id: int | None, account_ids: Collection[int] | None = None):
     query = select(func.count()).select_from(BankTransfer).where(BankTransfer.status.in_(INBOX_STATUSES))
     if tenant_id is not None:
         query = query.where(BankTransfer.tenant_id == tenant_id)
     if account_ids is not None:
         query = query.where(of_accounts(account_ids))
-    return db.session.scalar(query)
+    return query
 
 
 def get_inbox_transfer(transfer_id: int, tenant_id: int | None, *, account_ids: Collection[int] | None = None,
