@@ -1206,9 +1206,10 @@ class History:
                 (s for s in after if s in self.ancestors(holder)), after[0])
         return unit
 
-    def merged_into(self, start: date, end: date) -> dict[int, list[tuple[int, date]]]:
+    def merged_during(self, start: date, end: date) -> dict[int, list[tuple[int, date]]]:
         """For a period: the units in force at its end that hold the history of units that ended during it, each
-        with (that unit, the day it ended + 1: the reorganisation's effective date)."""
+        with (that unit, the day it ended + 1: the reorganisation's effective date). (The module's ``merged_into``
+        answers another question: every ended predecessor of one unit, whenever it ended.)"""
         out: dict[int, list[tuple[int, date]]] = {}
         for unit, until in self.until.items():
             if until is None or not (start <= until < end):
@@ -1282,7 +1283,7 @@ def own_figures(tenant: Tenant, start: date, end: date) -> OwnFigures:
     if closed and tenant.valid_until is not None:
         end = max(start, min(end, tenant.valid_until))
     not_yet = [p for p in found.ancestors(tenant.id) if p != tenant.id and found.in_force(p, end)]
-    merged = [] if closed else found.merged_into(start, end).get(tenant.id, [])
+    merged = [] if closed else found.merged_during(start, end).get(tenant.id, [])
     names = {t.id: t for t in db.session.scalars(select(Tenant).where(Tenant.id.in_([p for p, _d in merged])))} \
         if merged else {}
     return OwnFigures(tenant, end, closed, not_yet, [(names[p], day) for p, day in merged])
