@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import and_, case, distinct, func, literal, null, select, union_all
+from sqlalchemy import and_, bindparam, case, distinct, func, literal, null, select, union_all
 
 from app.extensions import db
 from marketplace.models import MAX_ID, CatalogueCount, Order, OrderLine, Product, SubOrder
@@ -504,14 +504,24 @@ def sub_order_lines(sub_order_ids: list[int]) -> dict[int, list[OrderLine]]:
 # ------------------------------------------------------------------------------------------------ the district
 
 
-def _district_query(start: date, end: date, by_month: bool):
+_DISTRICT_STATEMENTS: dict[tuple[str, bool], object] = {}  # (dialect, by_month) -> the statement, built once
+
+
+def _district_rows(start: date, end: date, by_month: bool):
+    """The rows of ``_district_statement`` for the period from ``start`` to ``end`` (Hà Nội days, both included)."""
+    from app.district.figures import period_rows
+
+    return period_rows(_DISTRICT_STATEMENTS, _district_statement, start, end, by_month)
+
+
+def _district_statement(by_month: bool):
     """Published products counted per tenant_id (producers: distinct vendors) and the period's sub-orders counted
     per tenant_id (and, ``by_month``, per Hà Nội month of the order: product counts, of now, have no month), each
     aggregated on its own side, stacked (UNION ALL) and summed: at most two short rows per commune leave each side.
-    The products side reads ix_products_published_tenant_vendor alone, already in (tenant, vendor) order."""
-    from app.district.figures import local_bounds, local_month, origin
+    The products side reads ix_products_published_tenant_vendor alone, already in (tenant, vendor) order. The
+    period is bound at execution (``since``, ``until``: UTC instants), so that the statement is built once."""
+    from app.district.figures import local_month, origin
 
-    since, until = local_bounds(start, end)
     listed = select(origin(Product).label("origin"), Product.tenant_id.label("tenant_id"),
                     (null() if by_month else literal(0)).label("month"),
                     func.count(distinct(Product.vendor_id)).label("producers"), func.count().label("products"),
@@ -520,7 +530,7 @@ def _district_query(start: date, end: date, by_month: bool):
     month = local_month(SubOrder.created_at)
     ordered = select(origin(SubOrder), SubOrder.tenant_id, month if by_month else literal(0), literal(0), literal(0), func.count(),
                      func.sum(case((SubOrder.status.in_(PAID_STATUSES), SubOrder.subtotal), else_=0))
-                     ).where(SubOrder.created_at >= since, SubOrder.created_at < until
+                     ).where(SubOrder.created_at >= bindparam("since"), SubOrder.created_at < bindparam("until")
                              ).group_by(origin(SubOrder), SubOrder.tenant_id, *([month] if by_month else []))
     rows_ = union_all(listed, ordered).subquery()
     return select(
@@ -539,7 +549,7 @@ def district_figures(start: date, end: date, by_origin: bool = False) -> dict[in
     from app.district.figures import per_holder
 
     with all_tenants():
-        rows = db.session.execute(_district_query(start, end, by_month=False)).all()
+        rows = _district_rows(start, end, by_month=False).all()
     return per_holder({(row[0], row[1]): {"producers": int(row[3]), "products": int(row[4]), "orders": int(row[5]),
                                           "paid_value": int(row[6])} for row in rows}, by_origin)
 
@@ -559,8 +569,7 @@ def district_monthly(start: date, end: date, by_origin: bool = False) -> dict[da
     listed: dict[int, tuple[int, int]] = {}
     ordered: dict[date, dict[int, tuple[int, int]]] = {}
     with all_tenants():
-        for came_from, holder, month, producers, products, orders, paid in db.session.execute(
-                _district_query(start, end, by_month=True)):
+        for came_from, holder, month, producers, products, orders, paid in _district_rows(start, end, by_month=True):
             tenant_id = (came_from, holder)  # the commune before a reorganisation, the one now
             if month is None:
                 listed[tenant_id] = (int(producers), int(products))

@@ -96,6 +96,22 @@ def local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return since, until
 
 
+def period_rows(statements: dict, build: Callable[[bool], object], start: date, end: date, by_month: bool):
+    """Run a provider's district statement for the period from ``start`` to ``end`` (Hà Nội days, both included).
+    The statement, ``build(by_month)``, is built once per process and database dialect and kept in the provider's
+    own ``statements`` (building it cost more than running it from SQLAlchemy's compiled cache, issue #17); the
+    period is bound at execution: ``since``/``until`` (``local_bounds``, for stored times) and ``first_day``/
+    ``last_day`` (the dates, for stored days). docs/decisions.md, "Second read, #17 session"."""
+    from app.extensions import db
+
+    key = (db.session.get_bind().dialect.name, by_month)
+    statement = statements.get(key)
+    if statement is None:
+        statement = statements.setdefault(key, build(by_month))
+    since, until = local_bounds(start, end)
+    return db.session.execute(statement, {"since": since, "until": until, "first_day": start, "last_day": end})
+
+
 def local_month(column):
     """SQL for the first day of the Hà Nội calendar month of a stored UTC time (for a provider's ``monthly``);
     read the values back with ``as_month``. Hà Nội is UTC+7 all year (no daylight saving)."""

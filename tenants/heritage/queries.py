@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import func, literal, null, select, union_all
+from sqlalchemy import bindparam, func, literal, null, select, union_all
 
 from app.extensions import db
 from app.formatting import to_local
@@ -167,15 +167,26 @@ def figures(on: date | None = None) -> dict:
             "scans_per_month": [(m, per_month.get(m, 0)) for m in months]}
 
 
-def _district_query(start: date, end: date, by_month: bool):
+_DISTRICT_STATEMENTS: dict[tuple[str, bool], object] = {}  # (dialect, by_month) -> the statement, built once
+
+
+def _district_rows(start: date, end: date, by_month: bool):
+    """The rows of ``_district_statement`` for the period from ``start`` to ``end`` (days, both included)."""
+    from app.district.figures import period_rows
+
+    return period_rows(_DISTRICT_STATEMENTS, _district_statement, start, end, by_month)
+
+
+def _district_statement(by_month: bool):
     """ONE statement across communes: the register's counts per tenant (rows with no month) stacked (UNION ALL) with
-    the scans of the period's days per tenant, and per month when ``by_month``."""
+    the scans of the period's days per tenant, and per month when ``by_month``. The period is bound at execution
+    (``first_day``, ``last_day``: dates), so that the statement is built once."""
     from app.district.figures import origin
 
     month = _month_of(BoardScan.day) if by_month else null()
     scans = (select(origin(BoardScan).label("origin"), BoardScan.tenant_id, literal("scans").label("key"),
                     month.label("month"), func.sum(BoardScan.scans).label("n"))
-             .where(BoardScan.day >= start, BoardScan.day <= end)
+             .where(BoardScan.day >= bindparam("first_day"), BoardScan.day <= bindparam("last_day"))
              .group_by(origin(BoardScan), BoardScan.tenant_id, *((month,) if by_month else ())))
     stock = [
         select(origin(model), model.tenant_id, literal(key), null(), func.count()).where(*where)
@@ -194,7 +205,7 @@ def district_figures(start: date, end: date, by_origin: bool = False) -> dict[in
 
     out: dict[int, dict[str, int]] = {}
     with all_tenants():
-        for came_from, holder, key, _month, value in db.session.execute(_district_query(start, end, by_month=False)):
+        for came_from, holder, key, _month, value in _district_rows(start, end, by_month=False):
             tenant_id = (came_from, holder)  # the commune before a reorganisation, the one now (docs/decisions.md)
             out.setdefault(tenant_id, dict.fromkeys(FIGURE_KEYS, 0))[key] = int(value or 0)
     return per_holder(out, by_origin)
@@ -207,7 +218,7 @@ def district_monthly(start: date, end: date, by_origin: bool = False) -> dict[da
     stock: dict[int, dict[str, int]] = {}
     scans: dict[date, dict[int, int]] = {}
     with all_tenants():
-        for came_from, holder, key, month, value in db.session.execute(_district_query(start, end, by_month=True)):
+        for came_from, holder, key, month, value in _district_rows(start, end, by_month=True):
             tenant_id = (came_from, holder)
             if key == "scans":
                 scans.setdefault(_as_month(month), {})[tenant_id] = int(value or 0)

@@ -252,19 +252,16 @@ _DISTRICT_STATEMENTS: dict[tuple[str, bool], object] = {}  # (dialect, by_month)
 
 def _district_rows(start: date, end: date, by_month: bool):
     """The rows of ``_district_statement`` for the period from ``start`` to ``end`` (Hà Nội days, both included)."""
-    dialect = db.session.get_bind().dialect.name
-    statement = _DISTRICT_STATEMENTS.get((dialect, by_month))
-    if statement is None:  # built once per process: building it costs more than running it from the cache
-        statement = _DISTRICT_STATEMENTS.setdefault((dialect, by_month), _district_statement(by_month))
-    return db.session.execute(statement, {"since": local_midnight(start),
-                                          "until": local_midnight(end + timedelta(days=1))})
+    from app.district.figures import period_rows
+
+    return period_rows(_DISTRICT_STATEMENTS, _district_statement, start, end, by_month)
 
 
 def _district_statement(by_month: bool):
     """Vendor counts and the period's paid sale totals, each aggregated per tenant_id (and, ``by_month``, per Hà Nội
     month of payment: vendor counts, of now, have no month), stacked (UNION ALL) and summed: at most two short rows
     per commune leave each side, however many sales there are. The period is bound at execution (``since``,
-    ``until``: UTC instants), so that the statement is built once (``_district_rows``)."""
+    ``until``: UTC instants), so that the statement is built once (``app.district.figures.period_rows``)."""
     from app.district.figures import local_month, origin
 
     is_qr = MarketSale.method == QR
