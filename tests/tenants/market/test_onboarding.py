@@ -153,6 +153,23 @@ def test_a_bank_account_already_registered_is_refused_on_its_field_and_nothing_i
 
 
 
+def test_a_refusal_at_a_field_is_shown_once_at_that_field(app, client, admin):
+    """One form error helper (``BaseForm.show_error``, docs/decisions.md "Second read, #17 session"): a service's
+    refusal that names a field of the form is written under that field, and not flashed above the form as well
+    (the second helper, now gone, did both)."""
+    assert onboard(client).status_code == 201
+    before = counts(app)
+    response = onboard(client, email="hai@trauquy.vn", phone="0912000111")  # the same bank account again
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and html.count("This bank account is already registered.") == 1
+    assert counts(app) == before
+    # a market not offered (the list is the commune's markets): not the form's error but a 404, nothing saved
+    response = onboard(client, email="hai@trauquy.vn", phone="0912000111", account_number="113366669999",
+                       new_stall="A9", new_stall_market="99999")
+    assert response.status_code == 404
+    assert counts(app) == before
+
+
 def test_a_producer_registered_for_the_marketplace_is_not_counted_among_the_market_vendors(app, client, admin, make):
     """#19 item 2: a commune whose one vendor is a marketplace producer shows no market vendor (not "100 % with a
     bank account"), and a producer added to a commune with a market changes none of its market figures."""
