@@ -333,6 +333,27 @@ def _on_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+def _lock_what_moves() -> None:
+    """Before the plan reads anything (PostgreSQL): the tenants, the staff and every table the plan may move rows of,
+    locked against writes until its commit (SHARE ROW EXCLUSIVE: reads go on; an INSERT, UPDATE or DELETE waits for
+    the plan, and the plan waits for the writers already under way), taken in one order: ``app.locks.ORDER``'s
+    tables first (money, then the domain rows), then the others by name. A payment confirmation racing the plan thus
+    ends before it (the move sees every row it wrote, a new bank transfer included) or starts writing after it (it
+    finds its intent in the successor). Row locks would not do: they cannot hold back the rows inserted meanwhile,
+    which the move's snapshot does not see. A writer that holds one of these tables and then asks for one the plan
+    holds is a deadlock PostgreSQL ends by rolling one back whole (the bank sends again; the plan is run again, it
+    is idempotent). SQLite needs none: its one writer at a time holds the file from the plan's first write, and
+    every move statement reads what was committed before it. docs/decisions.md, "Second read, #17 session"."""
+    if not _on_postgres():
+        return
+    from app.locks import ORDER
+
+    names = {t.name for t in _tenant_tables()} | {"tenants", MEMBERSHIPS}
+    first = [name for name in ORDER if name in names]
+    ordered = first + sorted(names - set(first))
+    db.session.execute(text(f"LOCK TABLE {', '.join(_ident(n) for n in ordered)} IN SHARE ROW EXCLUSIVE MODE"))
+
+
 def _defer_foreign_keys() -> None:
     """SQLite: composite foreign keys (tenant_id, x_id) are checked at commit for the rest of this transaction.
     (PostgreSQL moves every table in one statement instead: ``_move_all``.)"""
@@ -924,6 +945,8 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
     cannot be applied (nothing is changed: the caller rolls back)."""
     report = Report(plan.key, dry_run)
     with all_tenants():
+        if not dry_run:
+            _lock_what_moves()
         done = db.session.scalar(select(Reorganisation).where(Reorganisation.key == plan.key))
         if done is not None:
             if done.digest != plan.digest:
