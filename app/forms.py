@@ -71,14 +71,3 @@ WTFORMS_MESSAGES = (
     _l("The CSRF token has expired."),
     _l("The CSRF tokens do not match."),
 )
-
-
-def show_error(form, err) -> None:
-    """A form refused by a rule (a ``DomainError``): its message under the field it names, when the form has that
-    field, and as a flash message. The view then renders the form again with status 400."""
-    from flask import flash
-
-    field = getattr(form, err.field, None) if err.field else None
-    if field is not None and isinstance(getattr(field, "errors", None), (list, tuple)):
-        field.errors = list(field.errors) + [str(err.message)]
-    flash(str(err.message), "error")

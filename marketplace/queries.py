@@ -648,7 +648,7 @@ def sub_order_lines(sub_order_ids: list[int]) -> dict[int, list[OrderLine]]:
 # ------------------------------------------------------------------------------------------------ the district
 
 
-def _district_query(start: date, end: date, by_month: bool):
+def _district_rows(start: date, end: date, by_month: bool):
     """The rows of ``_district_statement`` for the period from ``start`` to ``end`` (Hà Nội days, both included).
     The statement is built once per process and the period bound at execution, as the market's (issue #17: building
     it was most of this provider's time on the demo)."""
@@ -694,7 +694,7 @@ def district_figures(start: date, end: date, by_origin: bool = False) -> dict[in
     from app.district.figures import per_holder
 
     with all_tenants():
-        rows = _district_query(start, end, by_month=False).all()
+        rows = _district_rows(start, end, by_month=False).all()
     return per_holder({(row[0], row[1]): {"producers": int(row[3]), "products": int(row[4]), "orders": int(row[5]),
                                           "paid_value": int(row[6])} for row in rows}, by_origin)
 
@@ -714,7 +714,7 @@ def district_monthly(start: date, end: date, by_origin: bool = False) -> dict[da
     listed: dict[int, tuple[int, int]] = {}
     ordered: dict[date, dict[int, tuple[int, int]]] = {}
     with all_tenants():
-        for came_from, holder, month, producers, products, orders, paid in _district_query(start, end,
+        for came_from, holder, month, producers, products, orders, paid in _district_rows(start, end,
                                                                                             by_month=True):
             tenant_id = (came_from, holder)  # the commune before a reorganisation, the one now
             if month is None:

@@ -333,6 +333,27 @@ def _on_postgres() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
+def _lock_what_moves() -> None:
+    """Before the plan reads anything (PostgreSQL): the tenants, the staff and every table the plan may move rows of,
+    locked against writes until its commit (SHARE ROW EXCLUSIVE: reads go on; an INSERT, UPDATE or DELETE waits for
+    the plan, and the plan waits for the writers already under way), taken in one order: ``app.locks.ORDER``'s
+    tables first (money, then the domain rows), then the others by name. A payment confirmation racing the plan thus
+    ends before it (the move sees every row it wrote, a new bank transfer included) or starts writing after it (it
+    finds its intent in the successor). Row locks would not do: they cannot hold back the rows inserted meanwhile,
+    which the move's snapshot does not see. A writer that holds one of these tables and then asks for one the plan
+    holds is a deadlock PostgreSQL ends by rolling one back whole (the bank sends again; the plan is run again, it
+    is idempotent). SQLite needs none: its one writer at a time holds the file from the plan's first write, and
+    every move statement reads what was committed before it. docs/decisions.md, "Second read, #17 session"."""
+    if not _on_postgres():
+        return
+    from app.locks import ORDER
+
+    names = {t.name for t in _tenant_tables()} | {"tenants", MEMBERSHIPS}
+    first = [name for name in ORDER if name in names]
+    ordered = first + sorted(names - set(first))
+    db.session.execute(text(f"LOCK TABLE {', '.join(_ident(n) for n in ordered)} IN SHARE ROW EXCLUSIVE MODE"))
+
+
 def _defer_foreign_keys() -> None:
     """SQLite: composite foreign keys (tenant_id, x_id) are checked at commit for the rest of this transaction.
     (PostgreSQL moves every table in one statement instead: ``_move_all``.)"""
@@ -924,6 +945,8 @@ def apply_plan(plan: Plan, dry_run: bool = False) -> Report:
     cannot be applied (nothing is changed: the caller rolls back)."""
     report = Report(plan.key, dry_run)
     with all_tenants():
+        if not dry_run:
+            _lock_what_moves()
         done = db.session.scalar(select(Reorganisation).where(Reorganisation.key == plan.key))
         if done is not None:
             if done.digest != plan.digest:
@@ -1206,9 +1229,10 @@ class History:
                 (s for s in after if s in self.ancestors(holder)), after[0])
         return unit
 
-    def merged_into(self, start: date, end: date) -> dict[int, list[tuple[int, date]]]:
+    def merged_during(self, start: date, end: date) -> dict[int, list[tuple[int, date]]]:
         """For a period: the units in force at its end that hold the history of units that ended during it, each
-        with (that unit, the day it ended + 1: the reorganisation's effective date)."""
+        with (that unit, the day it ended + 1: the reorganisation's effective date). (The module's ``merged_into``
+        answers another question: every ended predecessor of one unit, whenever it ended.)"""
         out: dict[int, list[tuple[int, date]]] = {}
         for unit, until in self.until.items():
             if until is None or not (start <= until < end):
@@ -1282,7 +1306,7 @@ def own_figures(tenant: Tenant, start: date, end: date) -> OwnFigures:
     if closed and tenant.valid_until is not None:
         end = max(start, min(end, tenant.valid_until))
     not_yet = [p for p in found.ancestors(tenant.id) if p != tenant.id and found.in_force(p, end)]
-    merged = [] if closed else found.merged_into(start, end).get(tenant.id, [])
+    merged = [] if closed else found.merged_during(start, end).get(tenant.id, [])
     names = {t.id: t for t in db.session.scalars(select(Tenant).where(Tenant.id.in_([p for p, _d in merged])))} \
         if merged else {}
     return OwnFigures(tenant, end, closed, not_yet, [(names[p], day) for p, day in merged])

@@ -4,12 +4,6 @@ runs to completion. The last test saturates a real gunicorn worker (gunicorn.con
 
 from __future__ import annotations
 
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -20,6 +14,7 @@ import requests
 from app import create_app
 from app.shedding import request_start
 from tests.conftest import count_queries
+from tests.scaling.servers import gunicorn_servers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -101,45 +96,16 @@ def test_the_busy_message_is_translated():
 
 
 # ---------------------------------------------------------------------------------------------- a real server
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def one_thread_server(database, app, make):
     """gunicorn with the project's gunicorn.conf.py, one gthread worker with ONE thread, shedding after 0.3 s."""
     make.tenant("bat-trang", "Bát Tràng")
     settings = {"SQLALCHEMY_DATABASE_URI": database["app_url"], "SECRET_KEY": "testing-secret",
                 "SHED_QUEUE_MS": 300, "SHED_RETRY_AFTER": 2}
-    port = _free_port()
-    env = {**os.environ, "APP_ENV": "testing", "GIALAM_TEST_SETTINGS": json.dumps(settings), "PYTHONPATH": str(ROOT),
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "1",
-           "GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_LOGLEVEL": "warning"}
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py",
-                                "tests.scaling.served_app:app"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited: {process.stderr.read()[-2000:]}")
-            try:
-                if requests.get(f"{url}/healthz", timeout=3).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "gunicorn did not start within 30 s"
-            time.sleep(0.1)
+    with gunicorn_servers(settings, options=("-c", "gunicorn.conf.py"),
+                          env={"GUNICORN_BIND": "127.0.0.1:{port}", "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "1",
+                               "GUNICORN_WORKER_CLASS": "gthread", "GUNICORN_LOGLEVEL": "warning"}) as [url]:
         yield url
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
 
 
 def test_a_saturated_worker_sheds_quickly_serves_its_cache_and_finishes_what_it_admitted(one_thread_server):

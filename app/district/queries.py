@@ -123,7 +123,7 @@ def district_figures(start: date, end: date) -> DistrictFigures:
     history = lineage.history()
     values = figures.collect([t.id for t in communes], start, end, history)
     keys = figures.registered_keys()
-    merged = history.merged_into(start, end)
+    merged = history.merged_during(start, end)
     ended = {t.id: t for t in db.session.scalars(select(Tenant).where(
         Tenant.id.in_({p for pairs in merged.values() for p, _day in pairs})))} if merged else {}
     rows = [CommuneFigures(t, values[t.id], figures.score(values[t.id]),

@@ -172,14 +172,14 @@ def figures(on: date | None = None) -> dict:
 
 
 def _district_rows(start: date, end: date, by_month: bool):
-    """The rows of ``_district_query`` for the period's days: the statement built once per process, the period
+    """The rows of ``_district_statement`` for the period's days: the statement built once per process, the period
     bound at execution (issue #17: building it cost more than running it on the demo)."""
     from app.district.figures import statement
 
-    return db.session.execute(statement("heritage", by_month, _district_query), {"start": start, "end": end})
+    return db.session.execute(statement("heritage", by_month, _district_statement), {"start": start, "end": end})
 
 
-def _district_query(by_month: bool):
+def _district_statement(by_month: bool):
     """ONE statement across communes: the register's counts per tenant (rows with no month) stacked (UNION ALL) with
     the scans of the period's days (bound at execution: ``start``, ``end``) per tenant, and per month when
     ``by_month``."""

@@ -296,7 +296,7 @@ def _district_statement(by_month: bool):
     """Vendor counts and the period's paid sale totals, each aggregated per tenant_id (and, ``by_month``, per Hà Nội
     month of payment: vendor counts, of now, have no month), stacked (UNION ALL) and summed: at most two short rows
     per commune leave each side, however many sales there are. The period is bound at execution (``since``,
-    ``until``: UTC instants), so that the statement is built once (``_district_rows``)."""
+    ``until``: UTC instants), so that the statement is built once (``app.district.figures.statement``)."""
     from app.district.figures import local_month, origin
 
     is_qr = MarketSale.method == QR

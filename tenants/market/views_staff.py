@@ -12,7 +12,6 @@ from flask_login import current_user
 from app.auth.access import commune_staff_required
 from app.auth.models import STAFF_ROLES
 from app.errors import DomainError, back_to
-from app.forms import show_error
 from app.formatting import format_vnd
 from app.links import external_url
 from tenants.market import bp, poster, queries, services
@@ -171,7 +170,7 @@ def onboard():
                     market_id=int(form.new_stall_market.data) if (form.new_stall_market.data or "").isdigit()
                     else None)
             except DomainError as err:
-                show_error(form, err)
+                form.show_error(err)
             else:
                 flash(_("Vendor %(name)s registered.", name=vendor.business_name), "success")
                 return _invited(vendor, user, token, 201)

@@ -12,7 +12,6 @@ from app import bounds
 from app.errors import DomainError, back_to
 from app.exports import csv_response
 from app.formatting import format_datetime, format_vnd
-from app.forms import show_error
 from tenants.market import bp, payments, poster, queries, services
 from tenants.market.forms import SaleForm
 from tenants.market.models import GOODS_CATEGORY_LABELS
@@ -63,7 +62,7 @@ def sales():
         except services.NeedsConfirmation as ask:
             return _ledger_page(form, 200, confirm=ask.amount)  # nothing recorded: "really this amount?"
         except DomainError as err:
-            show_error(form, err)
+            form.show_error(err)
         else:
             if method == QR:
                 return redirect(url_for("market.sale", sale_id=sale.id))

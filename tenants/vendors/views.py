@@ -12,7 +12,6 @@ from app.auth import services as account_services
 from app.auth import sessions
 from app.auth.access import home_endpoint_for
 from app.errors import DomainError, back_to
-from app.forms import show_error
 from app import bounds
 from tenants.vendors import bp, invitations, pages, payments, services
 from tenants.vendors.access import vendor_required
@@ -38,7 +37,7 @@ def profile():
         try:
             services.update_profile(vendor.id, form.owner_name.data, form.phone.data, form.description.data or "")
         except DomainError as err:
-            show_error(form, err)
+            form.show_error(err)
         else:
             flash(_("Profile saved."), "success")
             return redirect(url_for("vendors.profile"))
@@ -63,7 +62,7 @@ def bank():
             services.change_bank_account(g.vendor_id, form.bank_bin.data, form.account_number.data,
                                          form.holder_name.data)
         except DomainError as err:
-            show_error(form, err)
+            form.show_error(err)
         else:
             flash(_("Bank account saved. Print your stall poster again: its QR pays into this account."), "success")
             return redirect(url_for("vendors.bank"))

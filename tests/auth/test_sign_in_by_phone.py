@@ -16,14 +16,7 @@ from app.text import clean_phone, mobile_number
 from tenants.market import services as market_services
 from tenants.scoping import tenant_context
 from tests.conftest import csrf_token, login
-from tests.tenants.market.helpers import english
-
-FORM = {
-    "business_name": "Hộ kinh doanh Rau sạch Hường", "kind": "household", "owner_name": "Nguyễn Thị Hường",
-    "phone": "0912 345 678", "email": "", "tax_code": "", "goods_category": "vegetables", "stall_id": "",
-    "bank_bin": "970415", "account_number": "113366668888", "holder_name": "Nguyễn Thị Hường",
-}
-
+from tests.tenants.market.helpers import admin, english, onboard  # noqa: F401 (admin: a fixture)
 
 @pytest.mark.parametrize("written", ["0912345678", "0912 345 678", "0912.345.678", "0912-345-678", "+84912345678",
                                      "+84 912 345 678", "84912345678", " (+84) 912.345.678 "])
@@ -42,18 +35,9 @@ def test_an_email_stays_an_email():
     assert clean_phone(None) == ""
 
 
-@pytest.fixture
-def admin(app, client, make):
-    tenant = make.tenant("trau-quy", "Trâu Quỳ")
-    make.user("admin@trauquy.vn", "commune_admin", tenant)
-    login(client, "admin@trauquy.vn")
-    english(client)
-    return tenant
-
-
 def register(client, **changes):
-    token = csrf_token(client, "/c/trau-quy/market/vendors/new")
-    return client.post("/c/trau-quy/market/vendors/new", data={**FORM, **changes, "csrf_token": token})
+    """A stallholder with no e-mail address registered by the commune's admin."""
+    return onboard(client, **{"email": "", **changes})
 
 
 def invitation_path(html: str) -> str:

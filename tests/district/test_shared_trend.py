@@ -15,18 +15,14 @@ from app.district import queries
 from app.extensions import db
 from tests.conftest import CHEAP_ARGON2, TEST_REDIS_URL
 from tests.district.test_dashboard import _paid
+from tests.scaling import servers
 
 PREFIX = "trend-test:"
 
 
 @pytest.fixture
 def redis_client():
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except Exception:
-        pytest.skip(f"Redis is not running at {TEST_REDIS_URL}")
+    client = servers.redis_client()
     for key in client.scan_iter(match=f"{PREFIX}*"):
         client.delete(key)
     yield client

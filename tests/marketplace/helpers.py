@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -80,6 +81,18 @@ def checkout(app, lines, *, hold=timedelta(minutes=30), phone: str = "0912345678
         order = services.checkout(lines, services.clean_buyer("Trần Thị Bình", phone, "Số 1 Trâu Quỳ"), hold)
         db.session.commit()
         return order.code
+
+
+def check_out_page(client, phone: str = "0912 345 678", **fields) -> str:
+    """The shopper on ``client`` checks its cart out through the checkout page (name, ``phone``, address, and any
+    other ``fields`` posted with them); returns the order code of the page it is sent to."""
+    page = client.get("/marketplace/checkout").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    response = client.post("/marketplace/checkout", data={
+        "csrf_token": token, "name": "Trần Thị Bình", "phone": phone, "address": "Số 1 Trâu Quỳ", "note": "",
+        **fields})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"].rsplit("/", 1)[1]
 
 
 def sub_orders(app, code: str) -> list[dict]:

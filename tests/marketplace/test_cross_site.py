@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import login
-from tests.marketplace.test_views_public import _check_out
+from tests.marketplace.helpers import check_out_page
 
 pytestmark = pytest.mark.usefixtures("bank_secrets")
 
@@ -30,7 +30,7 @@ def test_a_cross_site_cart_post_sets_no_cookie_and_the_signed_in_session_survive
     p = shop["products"]
     officer.post("/marketplace/cart/add", data={"product_id": p["binh"], "quantity": "1"},
                  headers={"Sec-Fetch-Site": "same-origin"})
-    code = _check_out(officer)  # an order the session remembers
+    code = check_out_page(officer)  # an order the session remembers
     officer.post("/marketplace/cart/add", data={"product_id": p["am"], "quantity": "1"})
 
     # What the browser sends for the attacker's form: a SameSite=Lax cookie stays home, so no cookie at all.

@@ -20,7 +20,7 @@ from marketplace.models import Order, SubOrder
 from tenants.scoping import all_tenants
 from tenants.vendors.models import Vendor
 from tests.conftest import csrf_token, login
-from tests.marketplace.helpers import checkout, make_vendor_user, offer, product_state, sub_orders
+from tests.marketplace.helpers import check_out_page, checkout, make_vendor_user, offer, product_state, sub_orders
 from tests.payments.helpers import post_sepay, sepay_payload
 
 pytestmark = pytest.mark.usefixtures("bank_secrets")
@@ -147,16 +147,6 @@ def test_a_way_the_producer_does_not_offer_orders_nothing(app, shop):
 # ------------------------------------------------------------------------------------------------ the pages
 
 
-def _check_out(client) -> str:
-    page = client.get("/marketplace/checkout").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/marketplace/checkout", data={
-        "csrf_token": token, "name": "Trần Thị Bình", "phone": "0912345678", "address": "Số 1 Trâu Quỳ", "note": "",
-        "shipping_fee": "0", "delivery_fee": "0"})  # a tampered fee in the form is ignored
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.headers["Location"].rsplit("/", 1)[1]
-
-
 def test_the_cart_offers_each_producers_ways_and_the_choice_reaches_the_order(app, client, both):
     p = both["products"]
     client.post("/marketplace/cart/add", data={"product_id": p["binh"], "quantity": "2"})
@@ -182,7 +172,7 @@ def test_the_cart_offers_each_producers_ways_and_the_choice_reaches_the_order(ap
     html = client.get("/marketplace/cart").get_data(as_text=True)
     assert 'data-testid="way-pickup" checked' in html and "1.700.000 ₫" in html
 
-    code = _check_out(client)
+    code = check_out_page(client, "0912345678", shipping_fee="0", delivery_fee="0")  # a tampered fee is ignored
     subs = sub_orders(app, code)
     assert [(s["subtotal"], s["amount"]) for s in subs] == [(500_000, 500_000), (1_200_000, 1_200_000)]
     page = client.get(f"/marketplace/orders/{code}").get_data(as_text=True)
@@ -208,7 +198,7 @@ def test_a_choice_the_producer_withdrew_before_checkout_is_refused_and_orders_no
 def test_the_fee_is_in_the_order_page_the_producers_order_and_the_receipt(app, client, both):
     p = both["products"]
     client.post("/marketplace/cart/add", data={"product_id": p["binh"], "quantity": "1"})
-    code = _check_out(client)
+    code = check_out_page(client, "0912345678")
     [sub] = sub_orders(app, code)
     assert sub["amount"] == 280_000
     page = client.get(f"/marketplace/orders/{code}").get_data(as_text=True)

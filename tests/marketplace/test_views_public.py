@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.conftest import count_queries, data_statements
-from tests.marketplace.helpers import make_product, make_vendor, sub_orders
+from tests.marketplace.helpers import check_out_page, make_product, make_vendor, sub_orders
 
 pytestmark = pytest.mark.usefixtures("bank_secrets")
 
@@ -96,7 +96,7 @@ def test_query_counts_do_not_grow_with_the_page_size(app, client, shop):
              "/api/products?per_page=200"]
     client.post("/marketplace/cart/add", data={"product_id": shop["products"]["binh"], "quantity": "1"})
     client.post("/marketplace/cart/add", data={"product_id": shop["products"]["vang"], "quantity": "1"})
-    code = _check_out(client)
+    code = check_out_page(client)
     client.get(f"/marketplace/orders/{code}")  # the first opening extends the short holds (once; counted below)
     paths += ["/marketplace/cart", f"/marketplace/orders/{code}"]
     few = {path: _count(app, client, path) for path in paths}
@@ -106,22 +106,13 @@ def test_query_counts_do_not_grow_with_the_page_size(app, client, shop):
     assert max(few.values()) <= 6, few
 
 
-def _check_out(client, phone="0912 345 678") -> str:
-    page = client.get("/marketplace/checkout").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    response = client.post("/marketplace/checkout", data={
-        "csrf_token": token, "name": "Trần Thị Bình", "phone": phone, "address": "Số 1 Trâu Quỳ", "note": ""})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.headers["Location"].rsplit("/", 1)[1]
-
-
 def test_guest_checkout_shows_one_qr_per_vendor_and_the_order_is_found_again_by_code_and_phone(app, client, shop):
     p = shop["products"]
     client.post("/marketplace/cart/add", data={"product_id": p["binh"], "quantity": "2"})
     client.post("/marketplace/cart/add", data={"product_id": p["vang"], "quantity": "1"})
     cart = client.get("/marketplace/cart").get_data(as_text=True)
     assert cart.count('data-testid="cart-group"') == 2 and "1.700.000 ₫" in cart
-    code = _check_out(client)
+    code = check_out_page(client)
     html = client.get(f"/marketplace/orders/{code}").get_data(as_text=True)
     assert html.count('data-testid="qr"') == 2
     subs = sub_orders(app, code)
@@ -144,7 +135,7 @@ def test_guest_checkout_shows_one_qr_per_vendor_and_the_order_is_found_again_by_
 
 def test_finding_an_order_by_code_and_phone_is_rate_limited_per_address(app, client, shop, monkeypatch):
     client.post("/marketplace/cart/add", data={"product_id": shop["products"]["binh"], "quantity": "1"})
-    code = _check_out(client)
+    code = check_out_page(client)
     monkeypatch.setitem(app.config, "ORDER_LOOKUP_RATE_LIMIT", "3 per minute")
     guesser = app.test_client()
     page = guesser.get("/marketplace/orders/find").get_data(as_text=True)

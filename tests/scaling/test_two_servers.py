@@ -10,16 +10,13 @@ the row-level-security role, as in production; on SQLite they share the test dat
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import pytest
 import requests
@@ -32,30 +29,13 @@ from app.payments.stripe_wire import new_id
 from tenants.scoping import all_tenants, tenant_context
 from tests.conftest import CHEAP_ARGON2, TEST_PASSWORD, TEST_REDIS_URL
 from tests.payments.helpers import Receiver, create_intent
+from tests.scaling import servers as servers_
+from tests.scaling.servers import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = TEST_REDIS_URL
 PREFIX = "district-test"
 MEMO_MS = 300  # RESPONSE_CACHE_GENERATION_MS of both servers: each keeps the generations this long (as production)
 BUCKET = "district-test-uploads"
-
-
-def _redis():
-    redis = pytest.importorskip("redis")
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=0.5)
-    try:
-        client.ping()
-    except Exception:
-        if os.environ.get("REQUIRE_REDIS"):  # CI (.ci/run starts Redis): a missing Redis is a failure
-            pytest.fail(f"Redis is not running at {REDIS_URL}")
-        pytest.skip(f"Redis is not running at {REDIS_URL}")
-    return client
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _forget_our_keys(client) -> None:
@@ -65,7 +45,7 @@ def _forget_our_keys(client) -> None:
 
 @pytest.fixture(scope="module")
 def redis_client():
-    client = _redis()
+    client = servers_.redis_client()
     _forget_our_keys(client)
     yield client
     _forget_our_keys(client)
@@ -100,40 +80,10 @@ def servers(database, redis_client, s3, tmp_path_factory):
         "S3_ACCESS_KEY_ID": "test", "S3_SECRET_ACCESS_KEY": "test", "S3_ADDRESSING_STYLE": "path",
         "UPLOAD_DIR": str(tmp_path_factory.mktemp("not-used")),
     }
-    env = {**os.environ, "APP_ENV": "testing", "GIALAM_TEST_SETTINGS": json.dumps(settings), "PYTHONPATH": str(ROOT)}
-    processes, urls = [], []
-    try:
-        for _ in range(2):
-            port = _free_port()
-            processes.append(subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}", "--no-control-socket",
-                 "--chdir", str(ROOT), "--graceful-timeout", "3", "tests.scaling.served_app:app"],
-                cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-            ))
-            urls.append(f"http://127.0.0.1:{port}")
-        deadline = time.monotonic() + 30
-        for url, process in zip(urls, processes, strict=True):
-            while True:
-                if process.poll() is not None:
-                    raise RuntimeError(f"app server exited: {process.stderr.read()[-2000:]}")
-                try:
-                    if requests.get(f"{url}/healthz", timeout=3).status_code == 200:
-                        break
-                except requests.RequestException:  # not listening yet, or still importing
-                    pass
-                if time.monotonic() > deadline:
-                    raise RuntimeError("app server did not start within 30 s")
-                time.sleep(0.1)
+    with servers_.gunicorn_servers(settings, 2, options=("--workers", "1", "--bind", "127.0.0.1:{port}",
+                                                          "--no-control-socket", "--chdir", str(ROOT),
+                                                          "--graceful-timeout", "3")) as urls:
         yield urls
-    finally:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
 
 
 @pytest.fixture(autouse=True)

@@ -206,9 +206,9 @@ def test_a_records_unit_follows_the_lineage_to_the_period_end():
     assert history.unit_at(1, 4, date(2025, 12, 31)) == 4
     assert history.unit_at(3, 3, date(2025, 12, 31)) == 4  # a holder not downstream: the default successor
     assert history.unit_at(7, 7, date(2020, 1, 1)) == 7  # a unit never reorganised
-    assert history.merged_into(date(2024, 12, 1), date(2025, 1, 31)) == {3: [(1, date(2025, 1, 1)),
+    assert history.merged_during(date(2024, 12, 1), date(2025, 1, 31)) == {3: [(1, date(2025, 1, 1)),
                                                                              (2, date(2025, 1, 1))]}
-    assert history.merged_into(date(2024, 12, 1), date(2025, 12, 31)) == {
+    assert history.merged_during(date(2024, 12, 1), date(2025, 12, 31)) == {
         4: [(1, date(2025, 1, 1)), (2, date(2025, 1, 1)), (3, date(2025, 7, 1))],
         5: [(1, date(2025, 1, 1)), (2, date(2025, 1, 1)), (3, date(2025, 7, 1))]}
-    assert history.merged_into(date(2025, 1, 1), date(2025, 3, 31)) == {}
+    assert history.merged_during(date(2025, 1, 1), date(2025, 3, 31)) == {}

@@ -73,3 +73,96 @@ def test_a_split_applies_under_row_level_security_each_record_with_its_successor
         assert seen["da-ton"] == {"markets": 0, "stalls": 0, "vendors": 0, "vendor_accounts": 0, "notices": 1,
                                   "payment_intents": 1, "payment_accounts": 1}
         assert vendor.id
+
+
+def _confirmation(app, intent, release):
+    """A bank notification of ``intent`` confirmed in a thread, committed when ``release`` is set: returns (thread,
+    the event set once it has flushed, the errors it met)."""
+    import threading
+    from datetime import datetime, timezone
+
+    from app.payments.bank.notifications import BankTransaction
+    from app.payments.bank.reconciliation import confirm_transfer
+
+    flushed, errors = threading.Event(), []
+
+    def confirm():
+        try:
+            with app.app_context():
+                confirm_transfer(BankTransaction(
+                    provider="sepay", provider_txn_id=f"race-{intent.public_id}", amount=intent.amount,
+                    content=intent.reference_code, account_number="0011001234567", bank="Vietcombank",
+                    occurred_at=datetime.now(timezone.utc), reference=None, raw={}))
+                flushed.set()
+                assert release.wait(30)
+                db.session.commit()
+        except Exception as err:  # reported by the test
+            errors.append(err)
+        finally:
+            flushed.set()
+
+    thread = threading.Thread(target=confirm)
+    thread.start()
+    return thread, flushed, errors
+
+
+MERGE = {"key": "race", "effective_date": "2025-01-01", "legal_basis": "thử",
+         "lines": [{"predecessor": "dong-du", "successor": "bat-trang"}]}
+
+
+def _paid_once_in(app, public_id: str, tenant) -> None:
+    from tests.payments.helpers import intent_state, transfers
+
+    assert intent_state(app, public_id)["status"] == "succeeded"
+    assert intent_state(app, public_id)["amount_received"] > 0
+    assert [(t["tenant_id"], t["status"]) for t in transfers(app)] == [(tenant.id, "matched")]
+
+
+def test_a_confirmation_under_way_when_the_plan_starts_is_moved_with_everything_it_wrote(app, make):
+    """docs/decisions.md "Second read, #17 session": the plan locks what it moves, so it waits for a confirmation
+    already writing, and its move then sees the rows that confirmation inserted (before the locks, the move's
+    snapshot missed the new bank transfer: left with the merged unit, the intent moved without it)."""
+    import threading
+
+    dong_du, bat_trang = make.tenant("dong-du"), make.tenant("bat-trang")
+    intent = make_intent(app, make_account(app, dong_du, "0011001234567"), 50_000)
+    release = threading.Event()
+    confirming, flushed, errors = _confirmation(app, intent, release)
+    assert flushed.wait(30) and not errors
+    applied: list = []
+
+    def reorganise():
+        with app.app_context():
+            applied.append(transactions.run(lambda: apply_plan(parse_plan(json.dumps(MERGE).encode()))))
+
+    plan = threading.Thread(target=reorganise)
+    plan.start()
+    plan.join(1.0)
+    waited = plan.is_alive()
+    release.set()
+    confirming.join(30)
+    plan.join(60)
+    assert waited and not errors and applied
+    _paid_once_in(app, intent.public_id, bat_trang)
+
+
+def test_a_confirmation_arriving_while_the_plan_runs_waits_and_finds_its_intent_in_the_successor(app, make):
+    import threading
+
+    dong_du, bat_trang = make.tenant("dong-du"), make.tenant("bat-trang")
+    intent = make_intent(app, make_account(app, dong_du, "0011001234567"), 50_000)
+    release = threading.Event()
+    release.set()
+    started: dict = {}
+
+    def plan_then_a_confirmation():
+        apply_plan(parse_plan(json.dumps(MERGE).encode()))  # applied, not yet committed
+        started["thread"], _flushed, started["errors"] = _confirmation(app, intent, release)
+        started["thread"].join(1.0)
+        started["waited"] = started["thread"].is_alive()
+
+    with app.app_context():
+        transactions.run(plan_then_a_confirmation, retries=1)  # the commit (and its hooks) as the command's
+    started["thread"].join(30)
+    assert started["waited"] and not started["errors"]
+    _paid_once_in(app, intent.public_id, bat_trang)

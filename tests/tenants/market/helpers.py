@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
+import pytest
 from sqlalchemy import select
 
 from app.auth.passwords import hash_password
@@ -13,7 +14,7 @@ from app.extensions import db
 from tenants.market import services
 from tenants.market.models import MarketSale
 from tenants.scoping import all_tenants, tenant_context
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import TEST_PASSWORD, csrf_token, login
 
 _numbers = itertools.count(1)
 
@@ -77,3 +78,27 @@ def english(client) -> None:
     """Messages in the test's language (the UI defaults to Vietnamese)."""
     with client.session_transaction() as session:
         session["lang"] = "en"
+
+
+# The staff's onboarding form, as a commune admin fills it in (tests of the page, and of signing in by phone).
+VENDOR_FORM = {
+    "business_name": "Hộ kinh doanh Rau sạch Hường", "kind": "household", "owner_name": "Nguyễn Thị Hường",
+    "phone": "0912 345 678", "email": "huong@trauquy.vn", "tax_code": "", "goods_category": "vegetables",
+    "stall_id": "", "bank_bin": "970415", "account_number": "113366668888", "holder_name": "Nguyễn Thị Hường",
+}
+
+
+@pytest.fixture
+def admin(app, client, make):
+    """Trâu Quỳ, its commune admin signed in on ``client``, the pages in English (import it as a fixture)."""
+    tenant = make.tenant("trau-quy", "Trâu Quỳ")
+    make.user("admin@trauquy.vn", "commune_admin", tenant)
+    login(client, "admin@trauquy.vn")
+    english(client)
+    return tenant
+
+
+def onboard(client, **changes):
+    """The signed-in admin registers a vendor on Trâu Quỳ's onboarding page: ``VENDOR_FORM`` with ``changes``."""
+    token = csrf_token(client, "/c/trau-quy/market/vendors/new")
+    return client.post("/c/trau-quy/market/vendors/new", data={**VENDOR_FORM, **changes, "csrf_token": token})

@@ -17,34 +17,13 @@ from tenants.vendors.access import vendor_of
 from tenants.vendors.models import Vendor
 from tenants.scoping import all_tenants, tenant_context
 from tests.conftest import csrf_token, login
-from tests.tenants.market.helpers import english, make_market, make_vendor
-
-FORM = {
-    "business_name": "Hộ kinh doanh Rau sạch Hường", "kind": "household", "owner_name": "Nguyễn Thị Hường",
-    "phone": "0912 345 678", "email": "huong@trauquy.vn", "tax_code": "", "goods_category": "vegetables",
-    "stall_id": "", "bank_bin": "970415", "account_number": "113366668888", "holder_name": "Nguyễn Thị Hường",
-}
-
+from tests.tenants.market.helpers import VENDOR_FORM, admin, make_market, make_vendor, onboard  # noqa: F401 (admin: a fixture)
 
 def counts(app) -> tuple[int, int, int]:
     with app.app_context(), all_tenants():
         return (db.session.scalar(select(func.count()).select_from(Vendor)),
                 db.session.scalar(select(func.count()).select_from(PaymentAccount)),
-                db.session.scalar(select(func.count()).select_from(User).where(User.email == FORM["email"])))
-
-
-@pytest.fixture
-def admin(app, client, make):
-    tenant = make.tenant("trau-quy", "Trâu Quỳ")
-    make.user("admin@trauquy.vn", "commune_admin", tenant)
-    login(client, "admin@trauquy.vn")
-    english(client)
-    return tenant
-
-
-def onboard(client, **changes):
-    token = csrf_token(client, "/c/trau-quy/market/vendors/new")
-    return client.post("/c/trau-quy/market/vendors/new", data={**FORM, **changes, "csrf_token": token})
+                db.session.scalar(select(func.count()).select_from(User).where(User.email == VENDOR_FORM["email"])))
 
 
 @pytest.mark.parametrize("changes, field, words", [
@@ -68,9 +47,9 @@ def test_bad_bank_details_are_refused_with_a_clear_message_and_nothing_is_saved(
     assert words in html
     assert counts(app) == (0, 0, 0)
     with app.app_context(), tenant_context(admin), pytest.raises(ValidationError) as err:
-        payments.check_bank_details(FORM["bank_bin"] if field != "bank_bin" else changes["bank_bin"],
-                                    changes.get("account_number", FORM["account_number"]),
-                                    changes.get("holder_name", FORM["holder_name"]))
+        payments.check_bank_details(VENDOR_FORM["bank_bin"] if field != "bank_bin" else changes["bank_bin"],
+                                    changes.get("account_number", VENDOR_FORM["account_number"]),
+                                    changes.get("holder_name", VENDOR_FORM["holder_name"]))
     assert err.value.field == field
 
 
@@ -151,6 +130,23 @@ def test_a_bank_account_already_registered_is_refused_on_its_field_and_nothing_i
     assert refused.value.field == "account_number"
     assert counts(app) == before
 
+
+
+def test_a_refusal_at_a_field_is_shown_once_at_that_field(app, client, admin):
+    """One form error helper (``BaseForm.show_error``, docs/decisions.md "Second read, #17 session"): a service's
+    refusal that names a field of the form is written under that field, and not flashed above the form as well
+    (the second helper, now gone, did both)."""
+    assert onboard(client).status_code == 201
+    before = counts(app)
+    response = onboard(client, email="hai@trauquy.vn", phone="0912000111")  # the same bank account again
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and html.count("This bank account is already registered.") == 1
+    assert counts(app) == before
+    # a market not offered (the list is the commune's markets): not the form's error but a 404, nothing saved
+    response = onboard(client, email="hai@trauquy.vn", phone="0912000111", account_number="113366669999",
+                       new_stall="A9", new_stall_market="99999")
+    assert response.status_code == 404
+    assert counts(app) == before
 
 
 def test_a_producer_registered_for_the_marketplace_is_not_counted_among_the_market_vendors(app, client, admin, make):

@@ -3,24 +3,14 @@ every market page answers a vendor sweep of garbage with 4xx, never a 500."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from app.extensions import db
 from tenants.market.models import Market, Stall
 from tenants.scoping import tenant_context
 from tests.conftest import csrf_token, login
-from tests.tenants.market.helpers import english, make_vendor
+from tests.tenants.market.helpers import admin, make_vendor  # noqa: F401 (admin: a fixture)
 from tests.test_no_500 import GARBAGE, _routes
-
-
-@pytest.fixture
-def admin(app, client, make):
-    tenant = make.tenant("trau-quy", "Trâu Quỳ")
-    make.user("admin@trauquy.vn", "commune_admin", tenant)
-    login(client, "admin@trauquy.vn")
-    english(client)
-    return tenant
 
 
 def post(client, path, data):

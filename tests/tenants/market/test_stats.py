@@ -26,6 +26,7 @@ from tenants.vendors.models import Vendor
 from tenants.scoping import tenant_context
 from tests.conftest import login
 from tests.tenants.market.helpers import make_market, make_vendor
+from tests.district.helpers import month_periods, record_builds
 
 CLERK = SimpleNamespace(id=None, email="bank@test", sign_in_name="bank@test")
 
@@ -203,12 +204,7 @@ def _sales_by_python(app, start, end) -> dict[int, dict[str, int]]:
 def test_the_district_statement_is_built_once_and_answers_each_period_as_python_would(app, data, monkeypatch):
     """Issue #17: the statement was rebuilt on every request; now built once per process with the period bound at
     execution. Periods asked one after the other each get their own answer, equal to summing the rows in Python."""
-    from app.district import figures as district_figures
-
-    monkeypatch.setattr(district_figures, "_STATEMENTS", {})
-    built = []
-    real = queries._district_statement
-    monkeypatch.setattr(queries, "_district_statement", lambda by_month: built.append(by_month) or real(by_month))
+    built = record_builds(monkeypatch, queries)
     today = datetime.now(timezone.utc).date() + timedelta(days=1)
     keys = ("sales", "qr_sales", "sales_amount", "qr_sales_amount")
     for days in (30, 60, 1, 60, 30):  # the cash sale of forty days ago is in the 60 days only
@@ -220,8 +216,7 @@ def test_the_district_statement_is_built_once_and_answers_each_period_as_python_
         assert answer[data["trau_quy"].id]["sales"] == {30: 5, 60: 6, 1: 5}[days]
     with app.app_context():
         monthly = queries.district_monthly(today - timedelta(days=60), today)
-    for month, per_commune in monthly.items():
-        last = min(((month.replace(day=28) + timedelta(days=4)).replace(day=1)) - timedelta(days=1), today)
-        expected = _sales_by_python(app, max(month, today - timedelta(days=60)), last)
+    for month, per_commune, first, last in month_periods(monthly, today - timedelta(days=60), today):
+        expected = _sales_by_python(app, first, last)
         assert {tid: {k: v[k] for k in keys} for tid, v in per_commune.items() if v["sales"]} == expected, month
     assert built == [False, True]  # once each, whatever the number of requests
