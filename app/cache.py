@@ -22,6 +22,8 @@ How it works:
   otherwise in small files of the instance folder, shared by the workers of one machine (``CACHE_STAMP=memory``
   keeps them in the process: tests and a single-process server).
 - A stored page that carries an ETag answers a matching ``If-None-Match`` with a 304, as Flask would.
+- A view may bound how long its answer is kept (``keep_until``); a ``bounded`` view's answer is stored only when it
+  did (the QR image of a payment intent: the versioned PNG, until the intent's deadline).
 - Overloaded (app/shedding.py would refuse the request: it waited too long in the server's queue), a page whose
   entry is stale but younger than ``RESPONSE_CACHE_SECONDS`` is answered from it with ``X-Cache: STALE`` instead
   of a 503: in a checkout storm every order changes the stock the catalogue shows.
