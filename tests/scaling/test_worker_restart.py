@@ -69,3 +69,20 @@ def test_the_bound_comes_from_the_environment_and_zero_turns_it_off(monkeypatch)
 def test_this_process_resident_memory_is_read(monkeypatch):
     size = gunicorn_settings(monkeypatch)["resident_mb"]()
     assert size is None or 5 < size < 10_000
+
+
+def test_a_real_worker_above_its_bound_is_replaced_and_no_request_fails(database, tmp_path):
+    """gunicorn with gunicorn.conf.py calls the hook: with a bound every worker exceeds (1 MB), the one worker is
+    replaced every MEMORY_CHECK_EVERY requests, and every request is answered."""
+    from tests.scaling.test_serving import Gunicorn
+
+    release_file = tmp_path / "release"
+    release_file.write_text("one")
+    server = Gunicorn(database, tmp_path, release_file, GUNICORN_MAX_WORKER_MB="1", GUNICORN_WORKERS="1")
+    try:
+        answers = [server.get("/_test/uploads/release") for _ in range(600)]
+    finally:
+        server.stop()
+    assert None not in answers
+    pids = [answer["pid"] for answer in answers]
+    assert len(set(pids)) >= 2, set(pids)
