@@ -3,7 +3,8 @@
     gunicorn -c gunicorn.conf.py wsgi:app
 
 Every setting can be changed from the environment without editing this file (GUNICORN_BIND, GUNICORN_WORKERS,
-GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_CONTROL_SOCKET). See
+GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_CONTROL_SOCKET,
+GUNICORN_MAX_WORKER_MB, GUNICORN_MAX_REQUESTS). See
 docs/scaling.md.
 
 Why these defaults (measured by bench/bench_pages.py on a 2-vCPU machine, figures in bench/README.md):
