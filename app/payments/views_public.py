@@ -114,7 +114,8 @@ def _read_across_tenants(statement, public_id: str):
 
 
 class _VersionCache:
-    """(public id, kind, v) -> (row, ETag, the communes' generation), remembered only after the database confirmed that ``v`` is current.
+    """(public id, kind, v) -> (row, ETag, the communes' generation), remembered only after the database confirmed
+    that ``v`` is current.
 
     A versioned URL names content, not state (its response is cached for a year anyway), so once confirmed it can be
     answered again with no query at all. Bounded; least recently used first out.
