@@ -3,7 +3,8 @@
     gunicorn -c gunicorn.conf.py wsgi:app
 
 Every setting can be changed from the environment without editing this file (GUNICORN_BIND, GUNICORN_WORKERS,
-GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_CONTROL_SOCKET). See
+GUNICORN_WORKER_CLASS, GUNICORN_THREADS, GUNICORN_TIMEOUT, GUNICORN_KEEPALIVE, GUNICORN_CONTROL_SOCKET,
+GUNICORN_MAX_WORKER_MB, GUNICORN_MAX_REQUESTS). See
 docs/scaling.md.
 
 Why these defaults (measured by bench/bench_pages.py on a 2-vCPU machine, figures in bench/README.md):
@@ -43,9 +44,18 @@ graceful_timeout = 20
 # (which it answers with 502 when the request is a POST). tests/scaling/test_serving.py checks the two files.
 keepalive = _int("GUNICORN_KEEPALIVE", 15)
 backlog = 512
-# Restart workers now and then so that a slow leak never grows into an outage; jitter keeps them apart.
-max_requests = _int("GUNICORN_MAX_REQUESTS", 10_000)
-max_requests_jitter = 1_000
+# A worker is restarted when it has grown, not after a fixed number of requests (issue #17). A restart costs a new
+# worker's boot (importing the app: 1.5-3 s of CPU on this 2-vCPU machine) and an empty response cache; at 10,000
+# requests it came every 2-4 s on cached pages, and the two workers' first restarts (equal counts) fell together,
+# leaving nobody to answer for a second or two: the landing page's p99 of 1.7 s in bench/README.md. What a leak
+# grows is memory, so that is what restarts a worker: its resident memory checked every MEMORY_CHECK_EVERY requests
+# against GUNICORN_MAX_WORKER_MB (300 MB; the aim for a worker is 150 MB; 0 turns the check off). The count stays as
+# a backstop for any other leak, a hundred times higher, its jitter a tenth of it so that workers never restart
+# together.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 1_000_000)
+max_requests_jitter = max_requests // 10
+max_worker_mb = _int("GUNICORN_MAX_WORKER_MB", 300)
+MEMORY_CHECK_EVERY = 256
 # Each worker imports the app itself, so that a reload (HUP) loads the new release; a broken release still stops
 # the start (a worker that cannot boot halts the master), and deploy.sh runs `flask db upgrade`, which builds the
 # app, before it reloads.
@@ -135,3 +145,24 @@ def pre_request(worker, req):
     req.headers = [(name, value) for name, value in req.headers if name != "X-REQUEST-START"]
     if queued_at is not None:
         req.headers.append(("X-REQUEST-START", f"t={queued_at:.6f}"))
+
+
+# ---------------------------------------------------------------------------------------------- restart by memory
+def resident_mb() -> float | None:
+    """This process's resident memory in MB (Linux's /proc/self/statm), or None where it cannot be read."""
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1_048_576
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def post_request(worker, req, environ, resp):
+    """Every MEMORY_CHECK_EVERY requests, a worker above max_worker_mb finishes this request and exits (as gunicorn's
+    max_requests does: ``alive`` off); the master starts a fresh one."""
+    if not max_worker_mb or worker.nr % MEMORY_CHECK_EVERY or not worker.alive:
+        return
+    size = resident_mb()
+    if size is not None and size > max_worker_mb:
+        worker.log.info("Restarting worker after current request: %.0f MB resident, above %d MB", size, max_worker_mb)
+        worker.alive = False

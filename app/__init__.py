@@ -63,7 +63,9 @@ def create_app(config: Mapping | type | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}
 
     from app import cache, shedding
+    from app.auth import blank_page
 
+    blank_page.init_app(app)  # WSGI middleware directly around Flask: the blank sign-in page for a cookie-less visitor
     shedding.init_app(app)  # WSGI middleware around Flask: a request that waited too long gets 503 at once
     cache.init_app(app)  # WSGI middleware, outside the shedder (a cached page is served in a storm), inside ProxyFix
     if app.config["TRUSTED_PROXY_COUNT"]:

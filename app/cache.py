@@ -22,6 +22,8 @@ How it works:
   otherwise in small files of the instance folder, shared by the workers of one machine (``CACHE_STAMP=memory``
   keeps them in the process: tests and a single-process server).
 - A stored page that carries an ETag answers a matching ``If-None-Match`` with a 304, as Flask would.
+- A view may bound how long its answer is kept (``keep_until``); a ``bounded`` view's answer is stored only when it
+  did (the QR image of a payment intent: the versioned PNG, until the intent's deadline).
 - Overloaded (app/shedding.py would refuse the request: it waited too long in the server's queue), a page whose
   entry is stale but younger than ``RESPONSE_CACHE_SECONDS`` is answered from it with ``X-Cache: STALE`` instead
   of a 503: in a checkout storm every order changes the stock the catalogue shows.
@@ -62,13 +64,17 @@ _CACHEABLE_MARK = "_cached_for_visitors"
 
 
 _NO_QUERY_MARK = "_cached_without_query"
+_BOUNDED_MARK = "_cached_when_bounded"
+_UNTIL = "gialam.response_cache.until"  # the WSGI environ's key: keep_until's deadline (UNIX time) for this answer
 
 
-def cached_for_visitors(*shown, without_query: bool = False):
+def cached_for_visitors(*shown, without_query: bool = False, bounded: bool = False):
     """Opt a view in: its 200 answers to visitors without a session are served from the response cache until a
     commit writes one of the ``shown`` models' tables (or table names), or the communes table. ``without_query``:
     only the address without a query string (``?lang=`` aside) is cached, for an API whose queries are unbounded
-    (``/api/products``: the catalogue's first page is cached, a search is not)."""
+    (``/api/products``: the catalogue's first page is cached, a search is not). ``bounded``: an answer is stored only
+    when the view said until when it holds (``keep_until``), and never served after that (the QR image of a payment
+    intent: until the intent's deadline, and only for a URL naming the payload's current version)."""
     tables = tuple(sorted({m if isinstance(m, str) else m.__table__.name for m in shown} | set(ALWAYS_SHOWN)))
     _WATCHED_TABLES.update(tables)
 
@@ -76,9 +82,22 @@ def cached_for_visitors(*shown, without_query: bool = False):
         setattr(view, _CACHEABLE_MARK, tables)
         if without_query:
             setattr(view, _NO_QUERY_MARK, True)
+        if bounded:
+            setattr(view, _BOUNDED_MARK, True)
         return view
 
     return mark
+
+
+def keep_until(deadline) -> None:
+    """The answer the current request is given may be served from the response cache until ``deadline`` (a UTC
+    datetime, aware or naive) at the latest, and no longer than ``RESPONSE_CACHE_SECONDS``. A ``bounded`` view's
+    answer is stored only when the view called this."""
+    from flask import request
+
+    from app.clock import as_utc
+
+    request.environ[_UNTIL] = as_utc(deadline).timestamp()
 
 
 def watched_tables() -> frozenset[str]:
@@ -284,7 +303,8 @@ def _memoised(stamp, config):
 
 # ---------------------------------------------------------------------------------------------- the store
 class _Store:
-    """A bounded LRU of (generation, stored_at, status, headers, body, tables) per key, for this process."""
+    """A bounded LRU of (generation, stored_at, status, headers, body, tables, expires) per key, for this process
+    (``stored_at`` and ``expires`` on the monotonic clock)."""
 
     def __init__(self, size: int):
         self.size = size
@@ -320,6 +340,7 @@ class ResponseCache:
         self.remember_cookie = app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
         self._endpoints: dict[str, tuple[str, ...]] | None = None
         self._no_query: frozenset[str] = frozenset()
+        self._bounded: frozenset[str] = frozenset()
         self._serializer = None
         self.hits = 0
         self.misses = 0
@@ -331,6 +352,8 @@ class ResponseCache:
         if self._endpoints is None:
             self._no_query = frozenset(name for name, view in self.app.view_functions.items()
                                        if getattr(view, _NO_QUERY_MARK, False))
+            self._bounded = frozenset(name for name, view in self.app.view_functions.items()
+                                      if getattr(view, _BOUNDED_MARK, False))
             self._endpoints = {
                 name: getattr(view, _CACHEABLE_MARK) for name, view in self.app.view_functions.items()
                 if getattr(view, _CACHEABLE_MARK, None)
@@ -383,18 +406,19 @@ class ResponseCache:
         return (environ.get("wsgi.url_scheme", "http"), host, environ.get("SCRIPT_NAME", ""),
                 environ.get("PATH_INFO", ""), query, lang)
 
-    def _tables(self, environ) -> tuple[str, ...] | None:
-        """The tables an opted-in endpoint shows, or None when this address is not cached (Flask answers)."""
+    def _tables(self, environ) -> tuple[tuple[str, ...] | None, bool]:
+        """(the tables an opted-in endpoint shows, whether it is ``bounded``), or (None, False) when this address is
+        not cached (Flask answers)."""
         try:
             endpoint, _args = self.app.url_map.bind_to_environ(environ).match()
         except Exception:  # 404, 405, redirects: Flask answers
-            return None
+            return None, False
         tables = self.endpoints().get(endpoint)
         if tables is not None and endpoint in self._no_query:
             query = environ.get("QUERY_STRING", "")
             if query and set(parse_qs(query, keep_blank_values=True)) - {"lang"}:
-                return None
-        return tables
+                return None, False
+        return tables, endpoint in self._bounded
 
     # Serving ----------------------------------------------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -404,7 +428,7 @@ class ResponseCache:
         if key is None:
             return self.wsgi_app(environ, start_response)
         entry = self.store.get(key)
-        tables = entry[5] if entry is not None else self._tables(environ)
+        tables, bounded = (entry[5], False) if entry is not None else self._tables(environ)
         if tables is None:
             return self.wsgi_app(environ, start_response)
         try:
@@ -414,7 +438,7 @@ class ResponseCache:
         except Exception:
             log.exception("response cache: the generation stamp cannot be read; serving without the cache")
             return self.wsgi_app(environ, start_response)
-        if entry is not None and time.monotonic() - entry[1] < self.max_age:
+        if entry is not None and time.monotonic() < entry[6]:
             if entry[0] == generation:
                 self.hits += 1
                 return _replay(entry, environ, start_response, "HIT")
@@ -422,6 +446,10 @@ class ResponseCache:
             if overdue is not None and overdue(environ):
                 self.stale += 1  # overloaded: the page as it was a moment ago beats "busy, try again"
                 return _replay(entry, environ, start_response, "STALE")
+        if entry is not None:  # an entry not served: what the endpoint allows now, as for an address never stored
+            tables, bounded = self._tables(environ)
+            if tables is None:
+                return self.wsgi_app(environ, start_response)
         self.misses += 1
         captured: dict = {}
 
@@ -442,7 +470,11 @@ class ResponseCache:
         status = captured.get("status", "")
         headers = captured.get("headers") or []
         if status.startswith("200") and not any(name.lower() == "set-cookie" for name, _v in headers):
-            self.store.put(key, (generation, time.monotonic(), status, tuple(headers), body, tables))
+            now = time.monotonic()
+            until = environ.get(_UNTIL)
+            expires = now + self.max_age if until is None else min(now + self.max_age, now + until - time.time())
+            if expires > now and (until is not None or not bounded):
+                self.store.put(key, (generation, now, status, tuple(headers), body, tables, expires))
         return [body]
 
     def bump(self, tables=None) -> None:

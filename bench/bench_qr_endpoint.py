@@ -98,6 +98,7 @@ def make_database(directory: Path) -> dict:
         with tenant_context(tenant):
             account = create_account("Phí chứng thực", "970415", "113366668888", "UBND XA BAT TRANG")
             intent = create_intent(account, 150_000, description="Bench")
+            db.session.commit()  # services leave the commit to their caller (the request, or this script)
         png, etag, _ = qr.qr_image(intent.qr_payload, "png")
         info = {
             "database_url": url,
@@ -150,7 +151,11 @@ class Server:
         else:
             self.kind = "werkzeug"
             self._start_werkzeug(target, env)
-        _wait_ready(self.port, ready_path)
+        try:
+            _wait_ready(self.port, ready_path)
+        except RuntimeError:
+            self.stop()  # not left serving after the benchmark gave up on it
+            raise
 
     def _start_werkzeug(self, target: str, env: dict) -> None:
         from werkzeug.serving import make_server

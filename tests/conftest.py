@@ -126,6 +126,7 @@ def _clean_tables(request, database):
             _assert_money_invariants(app)
         limiter.reset()
         app.extensions["response_cache"].clear()  # the truncation below bypasses the session hooks
+        app.extensions["blank_login_page"].pages.clear()  # a test may have changed what the sign-in page shows
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with database["owner_engine"].begin() as conn:
         if database["kind"] == "postgresql":

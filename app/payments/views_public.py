@@ -24,11 +24,12 @@ import threading
 import time
 
 from cachetools import LRUCache
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from sqlalchemy import bindparam, select
 from werkzeug.datastructures import HeaderSet
 from werkzeug.http import parse_set_header
 
+from app.cache import cached_for_visitors, keep_until
 from app.errors import NotFound
 from app.extensions import db
 from app.payments import qr
@@ -113,7 +114,8 @@ def _read_across_tenants(statement, public_id: str):
 
 
 class _VersionCache:
-    """(public id, kind, v) -> (row, ETag), remembered only after the database confirmed that ``v`` is current.
+    """(public id, kind, v) -> (row, ETag, the communes' generation), remembered only after the database confirmed
+    that ``v`` is current.
 
     A versioned URL names content, not state (its response is cached for a year anyway), so once confirmed it can be
     answered again with no query at all. Bounded; least recently used first out.
@@ -140,25 +142,47 @@ class _VersionCache:
 _confirmed_versions = _VersionCache()
 
 
+def _communes_generation():
+    """The communes table's generation in the response cache's stamp (app/cache.py), or None when it cannot be read:
+    a confirmed version is kept with it, so a commune closed (merged, inactive) stops its QR images at once, on the
+    response cache's hits and here alike."""
+    cache = current_app.extensions.get("response_cache")
+    if cache is None:
+        return None
+    try:
+        return cache.stamp.current(("tenants",))
+    except Exception:  # its Redis is down (logged by app/redis_health.py): the database is asked every time
+        return None
+
+
 @bp.get("/pay/<public_id>/qr.<kind>")
+@cached_for_visitors(bounded=True)  # the png of a confirmed version only, until the intent's deadline (below)
 def qr_image(public_id: str, kind: str):
-    """The QR image (png, svg or pdf) of an intent's payload, served from the image cache by payload."""
+    """The QR image (png, svg or pdf) of an intent's payload, served from the image cache by payload.
+
+    A versioned PNG (what the hosted page shows) is the same for every visitor: the response cache (app/cache.py) may
+    answer it before Flask, as this route's version cache would (no query), until the intent's deadline and until a
+    commit changes the communes table (a commune closed). SVG and PDF are downloads, the PDF tens of KB: rendered
+    here each time, from the image cache."""
     if kind not in qr.MIMETYPES or not _valid_id(public_id):
         return _plain_404()
     asked_version = request.args.get("v")
     cache_key = (public_id, kind, asked_version)
-    confirmed = _confirmed_versions.get(cache_key) if asked_version else None
-    if confirmed is not None and as_utc(confirmed[0][1]) > utcnow():
-        row, etag = confirmed  # a version seen before, still payable: neither the database nor the hash again
+    communes = _communes_generation() if asked_version else None
+    confirmed = _confirmed_versions.get(cache_key) if communes is not None else None
+    if confirmed is not None and as_utc(confirmed[0][1]) > utcnow() and confirmed[2] == communes:
+        row, etag = confirmed[:2]  # a version seen before, still payable: neither the database nor the hash again
     else:
         row = _read_across_tenants(_PAYLOAD_AND_REFERENCE if kind == "pdf" else _PAYLOAD, public_id)
         if row is None:
             return _plain_404()
         etag = qr.etag_for(row[0], kind)  # cheap: answers a revalidation without rendering on a cold cache
-        if asked_version == etag.strip('"'):
-            _confirmed_versions.put(cache_key, (tuple(row), etag))
+        if asked_version == etag.strip('"') and communes is not None:
+            _confirmed_versions.put(cache_key, (tuple(row), etag, communes))
     payload = row[0]
     version = etag.strip('"')
+    if kind == "png" and asked_version == version:
+        keep_until(row[1])  # the same answer for everyone until the intent can no longer be paid
     if request.if_none_match.contains_weak(version):
         response = ImageResponse(status=304)  # werkzeug sends no entity headers with a 304
     else:
