@@ -56,15 +56,23 @@ def _sign_in_district_admin_in_memory(app) -> dict:
 
 
 def _pages(app) -> list[tuple[str, str]]:
+    from app.payments.models import PaymentIntent
     from marketplace.models import Product
     from tenants.models import Tenant
-    from tenants.scoping import all_tenants
+    from tenants.onestop.models import Dossier
+    from tenants.scoping import all_tenants, tenant_context
+    from tenants.vendors.models import Vendor
 
     today = date.today()
-    with app.app_context(), all_tenants():
-        slug, commune = db.session.execute(
-            select(Product.slug, Tenant.slug).join(Tenant, Tenant.id == Product.tenant_id)
-            .where(Product.status == "published").order_by(Product.id.desc()).limit(1)).one()
+    with app.app_context():
+        with all_tenants():
+            slug, commune, vendor, tenant_id = db.session.execute(
+                select(Product.slug, Tenant.slug, Vendor.slug, Tenant.id).join(Tenant, Tenant.id == Product.tenant_id)
+                .join(Vendor, Vendor.id == Product.vendor_id)
+                .where(Product.status == "published").order_by(Product.id.desc()).limit(1)).one()
+        with tenant_context(db.session.get(Tenant, tenant_id)):
+            dossier = db.session.scalar(select(Dossier.code).order_by(Dossier.id.desc()).limit(1))
+            intent = db.session.scalar(select(PaymentIntent.public_id).order_by(PaymentIntent.id.desc()).limit(1))
         db.session.rollback()
     month = f"from={today - timedelta(days=30):%Y-%m-%d}&to={today:%Y-%m-%d}"
     year = f"from={today - timedelta(days=365):%Y-%m-%d}&to={today:%Y-%m-%d}"
@@ -84,6 +92,18 @@ def _pages(app) -> list[tuple[str, str]]:
         ("search page, no query (all products)", "/marketplace/search"),
         ("category page", "/marketplace/category/thuc-pham"),
         ("product page", f"/marketplace/p/{commune}/{slug}"),
+        ("producer's storefront", f"/marketplace/shop/{commune}/{vendor}"),
+        ("catalogue JSON, no query", "/api/products"),
+        ("catalogue JSON 'gao tam'", "/api/products?per_page=24&q=gao+tam"),
+        ("public dossier look-up", f"/c/{commune}/onestop/lookup/{dossier}"),
+        ("dossier JSON (/api/dossiers)", f"/api/dossiers/{dossier}"),
+        ("one-stop public figures", f"/c/{commune}/onestop/figures"),
+        ("one-stop metrics JSON", f"/api/c/{commune}/onestop/metrics"),
+        ("one-stop procedures", f"/c/{commune}/onestop/procedures"),
+        ("market stats JSON", f"/api/c/{commune}/market/stats"),
+        ("heritage page", f"/c/{commune}/heritage/"),
+        ("notices page", f"/c/{commune}/notices/"),
+        ("hosted payment page", f"/pay/{intent}"),
     ]
 
 

@@ -236,13 +236,57 @@ def _search_matches(q: str, commune, category, vendor, sort: str, page: int, per
     counted = select(func.count().label("total")).select_from(found).subquery("counted")
     shown = (_order_by(select(found.c.id), sort, found.c.rank, found.c)
              .limit(per_page).offset((page - 1) * per_page).lateral("shown"))
-    _, card_rank = match_and_rank(q, Product.name_folded, Product.name_lower)
     with all_tenants():
         ids = db.session.execute(select(counted.c.total, shown.c.id)
                                  .select_from(counted.outerjoin(shown, literal(True)))).all()
-        page_ids = [row[1] for row in ids if row[1] is not None]
+    return _cards_page(q, sort, [row[1] for row in ids if row[1] is not None], ids[0][0], page, per_page)
+
+
+def _cards_page(q: str, sort: str, page_ids: list[int], total: int, page: int, per_page: int) -> Page:
+    """The cards of a text search's page, read by id under row-level security, in the search's order."""
+    _, card_rank = match_and_rank(q, Product.name_folded, Product.name_lower)
+    with all_tenants():
         rows = db.session.execute(_order_by(_published().where(Product.id.in_(page_ids)), sort, card_rank)).all()
-    return Page([_card(row) for row in rows], ids[0][0], page, per_page)
+    return Page([_card(row) for row in rows], total, page, per_page)
+
+
+def search_page(q: str, category: str | None, commune: str | None, *, sort: str, page: int, per_page: int,
+                communes: int) -> tuple[list[tuple[str, str, str, int]], Page]:
+    """The search page's two readings at once: ``search_communes(q, category, limit=communes)`` (the filter) and
+    ``public_search`` of the same query in ``commune`` (the page). On PostgreSQL with a text query, ONE call of
+    ``catalogue_search`` serves both (the matches read once, in a CTE, then counted per commune, counted in the
+    commune and paged): visiting every matching product is most of a text search's time at national scale, and
+    the page paid it twice. Elsewhere, the two functions."""
+    q = (q or "").replace("\x00", "")
+    pg = db.session.get_bind().dialect.name == "postgresql"
+    if (not pg or match_and_rank(q, Product.name_folded, Product.name_lower) is None
+            or (commune and "\x00" in commune) or (category and "\x00" in category)):
+        return (search_communes(q, category, limit=communes),
+                public_search(q=q, commune=commune, category=category, sort=sort, page=page, per_page=per_page))
+    matches = published_matches(q)
+    where, rank = match_and_rank(q, matches.c.name_folded, matches.c.name_lower)
+    chosen = select(matches.c.id, matches.c.tenant_id, matches.c.created_at, matches.c.price, matches.c.name_folded,
+                    rank.label("rank")).select_from(matches).where(where)
+    if category:
+        chosen = chosen.where(matches.c.category == category)
+    found = chosen.cte("found")  # referenced three times: PostgreSQL computes it once
+    in_commune = (found.c.tenant_id == select(Tenant.id).where(Tenant.slug == commune).scalar_subquery()
+                  if commune else literal(True))
+    total = select(func.count()).select_from(found).where(in_commune).scalar_subquery()
+    shown = func.array(_order_by(select(found.c.id).where(in_commune), sort, found.c.rank, found.c)
+                       .limit(per_page).offset((page - 1) * per_page).scalar_subquery())
+    per_commune = (select(Tenant.slug, Tenant.name, Tenant.kind, func.count().label("results"))
+                   .join(found, found.c.tenant_id == Tenant.id)
+                   .group_by(Tenant.id, Tenant.slug, Tenant.name, Tenant.kind).order_by(Tenant.name, Tenant.slug)
+                   .limit(communes).subquery("per_commune"))
+    one_row = select(literal(1).label("one")).subquery("one_row")  # the total and the ids even with no commune
+    with all_tenants():
+        rows = db.session.execute(
+            select(per_commune.c.slug, per_commune.c.name, per_commune.c.kind, per_commune.c.results, total, shown)
+            .select_from(one_row.outerjoin(per_commune, literal(True)))
+            .order_by(per_commune.c.name, per_commune.c.slug)).all()
+    filter_ = [(slug, name, kind, int(n)) for slug, name, kind, n, _t, _i in rows if slug is not None]
+    return filter_, _cards_page(q, sort, list(rows[0][5] or []), int(rows[0][4]), page, per_page)
 
 
 def public_home(limit: int = 8, communes: int = 24) -> dict:

@@ -131,10 +131,14 @@ def search():
     if cat and category(cat) is None:
         cat = None
     sort = _sort("relevance" if q else "newest")
-    commune, communes = _commune_filter(queries.search_communes(q, cat, limit=COMMUNE_OPTIONS_MAX + 1),
-                                        request.args.get("commune") or None)
-    page = queries.public_search(q=q, commune=commune, category=cat, sort=sort, page=_page_number(),
-                                 per_page=PER_PAGE)
+    asked = request.args.get("commune") or None
+    # The filter's communes and the page for the commune asked for, in one reading of the matches (#17)
+    found, page = queries.search_page(q, cat, asked, sort=sort, page=_page_number(), per_page=PER_PAGE,
+                                      communes=COMMUNE_OPTIONS_MAX + 1)
+    commune, communes = _commune_filter(found, asked)
+    if commune != asked:  # a name or code typed in the filter's text field, resolved to a commune (or to none)
+        page = queries.public_search(q=q, commune=commune, category=cat, sort=sort, page=_page_number(),
+                                     per_page=PER_PAGE)
     return _render("marketplace/search.html", page=page, q=q, commune=commune, category_slug=cat, sort=sort,
                    communes=communes)
 

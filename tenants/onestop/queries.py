@@ -158,7 +158,8 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     return begin, finish
 
 
-def _figure_columns(now: datetime) -> list:
+def _figure_columns(now: datetime, level) -> list:
+    """``level``: the SQL of the dossier's rating level (NULL: not rated)."""
     from sqlalchemy import func
 
     open_ = Dossier.status.in_(statuses.OPEN)
@@ -179,22 +180,37 @@ def _figure_columns(now: datetime) -> list:
         # dossier processed or returned, downloadable from the applicant's page).
         count_if(and_(Dossier.result_file_key.is_not(None), Dossier.status.in_(statuses.COMPLETED))).label("digitised"),
         count_if(Dossier.status.in_(statuses.COMPLETED)).label("results"),
-        func.count(Rating.id).label("ratings_total"),
-        count_if(Rating.level == "unsatisfied").label("ratings_unsatisfied"),
+        func.count(level).label("ratings_total"),
+        count_if(level == "unsatisfied").label("ratings_unsatisfied"),
         count_if(running_late).label("overdue"),
     ]
 
 
-def _figures_query(start: date, end: date, now: datetime, where=()):
-    return _figures_select(*period_bounds(start, end), now, where)
+def _figures_query(start: date, end: date, now: datetime, where=(), per_dossier: bool = True):
+    """(the query of the counts of FIGURE_KEYS for the dossiers received in [start, end], the SQL of each dossier's
+    rating level for more columns: ``figures`` counts the levels).
+
+    A rating comes after reception (services.rate refuses a dossier not yet received), so the ratings of the
+    period's dossiers were all given after ``begin``. ``per_dossier`` (one commune's figures): each dossier's rating
+    is looked up by its key (a subquery on the unique (tenant_id, dossier_id) index). Joined instead, PostgreSQL
+    estimated one row on each side (the scoping's ``tenant_id = n`` and the row-level policy's range on the same
+    column multiply their selectivities) and rescanned every rating of the commune for each dossier: 0.4 s for a
+    commune's year at national scale, 30 ms this way. Across communes (``per_dossier=False``, the district) the
+    ratings are joined (``_figures_select``)."""
+    begin, finish = period_bounds(start, end)
+    if not per_dossier:
+        return _figures_select(begin, finish, now, where), Rating.level
+    level = (select(Rating.level).where(Rating.tenant_id == Dossier.tenant_id, Rating.dossier_id == Dossier.id,
+                                        Rating.rated_at >= begin).scalar_subquery())
+    query = select(*_figure_columns(now, level)).select_from(Dossier)
+    return query.where(Dossier.received_at >= begin, Dossier.received_at < finish, *where), level
 
 
 def _figures_select(begin, finish, now, where=()):
-    """The figures' aggregate for dossiers received in [begin, finish) (UTC instants, or bound parameters)."""
-    # A rating comes after reception (services.rate refuses a dossier not yet received), so the ratings of the
-    # period's dossiers were all given after ``begin``: said in the join, PostgreSQL hashes only those instead of
-    # every rating of every commune.
-    return (select(*_figure_columns(now))
+    """The figures' aggregate across communes for dossiers received in [begin, finish) (UTC instants, or bound
+    parameters), the ratings joined: the join says ``rated_at >= begin`` so that PostgreSQL hashes only those
+    instead of every rating of every commune."""
+    return (select(*_figure_columns(now, Rating.level))
             .select_from(Dossier)
             .outerjoin(Rating, and_(Rating.tenant_id == Dossier.tenant_id, Rating.dossier_id == Dossier.id,
                                     Rating.rated_at >= begin))
@@ -231,7 +247,7 @@ def _district_statement(by_month: bool):
 def counts(start: date, end: date, now: datetime, where=()) -> dict[str, int]:
     """The active commune's counts for dossiers received in [start, end] (local dates); ``where``: criteria on
     Dossier that keep a commune's own across a reorganisation (tenants.lineage.own_figures)."""
-    row = db.session.execute(_figures_query(start, end, now, where)).one()
+    row = db.session.execute(_figures_query(start, end, now, where)[0]).one()
     return {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
 
 
@@ -273,23 +289,24 @@ def _rate(numerator: int, denominator: int) -> float | None:
 
 def figures(start: date, end: date, now: datetime, where=()) -> dict:
     """The public figures of Decision 766 for the active commune: exactly the keys of the public API, rates as
-    fractions 0-1 (None when nothing was received). ``where``: as ``counts``."""
+    fractions 0-1 (None when nothing was received). ``where``: as ``counts``.
+
+    One statement: the counts' query (each dossier of the period with its rating, at most one) also averages the
+    processing time of the completed ones and counts the ratings per level. They were two more statements, and
+    the ratings' own join of ratings to dossiers was planned at national scale as a loop over the commune's
+    ratings rescanning its dossiers (about 0.25 s a page; bench/README.md, "Issue #17", engineer ``scale``)."""
     from sqlalchemy import func
 
-    n = counts(start, end, now, where)
-    begin, finish = period_bounds(start, end)
+    completed = Dossier.status.in_(statuses.COMPLETED)
+    query, rating_level = _figures_query(start, end, now, where)
+    per_level = [func.coalesce(func.sum(case((rating_level == level, 1), else_=0)), 0).label(f"rated_{level}")
+                 for level in statuses.RATINGS]
+    row = db.session.execute(query.add_columns(
+        func.avg(case((completed, Dossier.processing_minutes))).label("avg_minutes"), *per_level)).one()
+    n = {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
     received = n["received"]
-    avg_minutes = db.session.scalar(
-        select(func.avg(Dossier.processing_minutes))
-        .where(Dossier.received_at >= begin, Dossier.received_at < finish, Dossier.status.in_(statuses.COMPLETED),
-               *where))
-    ratings = dict.fromkeys(statuses.RATINGS, 0)
-    for level, count in db.session.execute(
-        select(Rating.level, func.count(Rating.id)).join(
-            Dossier, and_(Dossier.tenant_id == Rating.tenant_id, Dossier.id == Rating.dossier_id))
-        .where(Dossier.received_at >= begin, Dossier.received_at < finish, *where).group_by(Rating.level)
-    ):
-        ratings[level] = int(count)
+    avg_minutes = row.avg_minutes
+    ratings = {level: int(getattr(row, f"rated_{level}") or 0) for level in statuses.RATINGS}
     satisfaction = None
     if received:
         satisfaction = round(max(0.0, 1 - (received - n["on_time"]) / received
@@ -341,14 +358,19 @@ def overdue_list(now: datetime, limit: int = 50) -> list[Dossier]:
 
 def monthly(end: date, now: datetime, months: int = 12, where=()) -> list[tuple[date, dict[str, int]]]:
     """(first day of month, counts) for the ``months`` months ending with ``end``'s month, oldest first
-    (``where``: as ``counts``)."""
+    (``where``: as ``counts``): one statement grouped by the Hà Nội month of reception, the same counts as
+    ``counts`` for each month (it was one statement per month, twelve on the public figures page)."""
+    from app.district.figures import as_month, local_month
+
     firsts = []
     first = end.replace(day=1)
     for _ in range(months):
         firsts.append(first)
         first = (first - timedelta(days=1)).replace(day=1)
-    out = []
-    for first in reversed(firsts):
-        last = ((first + timedelta(days=32)).replace(day=1)) - timedelta(days=1)
-        out.append((first, counts(first, last, now, where)))
-    return out
+    firsts.reverse()
+    last = ((firsts[-1] + timedelta(days=32)).replace(day=1)) - timedelta(days=1)
+    month = local_month(Dossier.received_at)
+    found = {as_month(row.month): {key: int(getattr(row, key) or 0) for key in FIGURE_KEYS}
+             for row in db.session.execute(_figures_query(firsts[0], last, now, where)[0]
+                                           .add_columns(month.label("month")).group_by(month))}
+    return [(first, found.get(first, dict.fromkeys(FIGURE_KEYS, 0))) for first in firsts]

@@ -122,8 +122,9 @@ def test_postgresql_reads_the_candidates_from_the_trigram_function(app, client, 
     with count_queries(app) as statements:
         assert client.get("/marketplace/search?q=mat+ong").status_code == 200
     uses_function = [s for s in data_statements(statements) if "catalogue_search" in s]
-    # the total and the page's ids (then the cards by id), and the commune filter's result counts (#19 item 11)
-    assert len(uses_function) == (2 if is_postgres else 0)
+    # ONE call (#17): the commune filter's result counts (#19 item 11), the total and the page's ids (then the
+    # cards by id) from the same matches
+    assert len(uses_function) == (1 if is_postgres else 0)
 
 
 def test_the_search_function_returns_published_products_of_every_commune_only(app, two_communes, postgres):
@@ -156,3 +157,20 @@ def test_filters_sorts_and_pages_of_a_text_search_are_the_same_on_both_databases
         assert names(commune="no-such-commune") == []
     if sort == "relevance":
         assert everything == ["Mật ong hoa nhãn Kiêu Kỵ", "Mật ong rừng"]  # same rank: the newer first
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest", "price_desc", "name"])
+def test_the_search_page_in_one_reading_equals_the_filter_and_the_page_read_apart(app, two_communes, sort):
+    """``search_page`` (one call of the trigram function on PostgreSQL) answers what ``search_communes`` and
+    ``public_search`` answer apart, for every query, group, commune, page and limit."""
+    with app.app_context():
+        for q in ("mat ong", "ong", "gao tam", "bat trang", "la", "xyz", "!!!", ""):
+            for category in (None, "thuc-pham", "thu-cong-my-nghe"):
+                for commune in (None, "kieu-ky", "bat-trang", "no-such-commune", "Kiêu Kỵ"):
+                    for page, per_page, limit in ((1, 24, 61), (1, 1, 1), (2, 1, 2), (3, 2, None)):
+                        args = (q, category, commune)
+                        assert queries.search_page(q, category, commune, sort=sort, page=page, per_page=per_page,
+                                                   communes=limit) == (
+                            queries.search_communes(q, category, limit=limit),
+                            queries.public_search(q=q, commune=commune, category=category, sort=sort, page=page,
+                                                  per_page=per_page)), (args, page, per_page, limit)

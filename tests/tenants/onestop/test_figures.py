@@ -169,3 +169,65 @@ def test_the_public_satisfaction_figure_is_explained_where_it_is_shown(client, d
     assert "100 % minus the share" in explained and "not an average of the ratings" in explained
     assert "3 ratings were given (1 unsatisfied) for 6 dossiers received" in explained
     assert 'aria-describedby="satisfaction-explained"' in page
+
+
+# --- the public figures in one statement, the 12 months in one (#17, national-scale misses) ------------------------
+
+def _figures_by_separate_statements(start, end, now):
+    """The figures as they were computed before #17: the counts, then the average of the completed dossiers, then
+    the ratings of the period's dossiers per level (without the join's ``rated_at`` bound), three statements."""
+    from sqlalchemy import and_, func, select
+
+    from tenants.onestop import statuses
+
+    n = queries.counts(start, end, now)
+    begin, finish = queries.period_bounds(start, end)
+    avg = db.session.scalar(select(func.avg(Dossier.processing_minutes)).where(
+        Dossier.received_at >= begin, Dossier.received_at < finish, Dossier.status.in_(statuses.COMPLETED)))
+    ratings = dict.fromkeys(statuses.RATINGS, 0)
+    for level, count in db.session.execute(
+            select(Rating.level, func.count(Rating.id))
+            .join(Dossier, and_(Dossier.tenant_id == Rating.tenant_id, Dossier.id == Rating.dossier_id))
+            .where(Dossier.received_at >= begin, Dossier.received_at < finish).group_by(Rating.level)):
+        ratings[level] = int(count)
+    return n, (round(float(avg) / 60, 2) if avg is not None else None), ratings
+
+
+PERIODS = [MARCH, (date(2026, 2, 1), date(2026, 4, 30)), (date(2026, 2, 27), date(2026, 3, 2)),
+           (date(2026, 3, 17), date(2026, 3, 19)), (date(2025, 1, 1), date(2025, 1, 31))]
+
+
+@pytest.mark.parametrize("period", PERIODS)
+def test_the_one_statement_figures_equal_the_separate_statements(app, data, period):
+    from tests.conftest import count_queries, data_statements
+
+    commune, _other = data
+    with app.app_context(), tenant_context(commune):
+        n, avg_hours, ratings = _figures_by_separate_statements(*period, NOW)
+        with count_queries(app) as statements:
+            shown = queries.figures(*period, NOW)
+    assert len(data_statements(statements)) == 1
+    assert shown["received"] == n["received"] and shown["avg_processing_hours"] == avg_hours
+    assert shown["ratings"] == ratings
+
+
+def test_the_twelve_months_in_one_statement_equal_each_month_counted_alone(app, data):
+    from datetime import timedelta
+
+    from tests.conftest import count_queries, data_statements
+
+    commune, _other = data
+    with app.app_context(), tenant_context(commune):
+        # 03:00 on 1 March in Hà Nội is still 28 February in UTC: counted in March, as ``counts`` does
+        seed(procedure(name="Chứng thực").id, [("counter", "returned", vn(2026, 3, 1, 3), vn(2026, 3, 1, 9), True, 30,
+                                                 0, None, True, "satisfied", False)], prefix="B")
+        with count_queries(app) as statements:
+            grouped = queries.monthly(date(2026, 4, 10), NOW)
+        alone = []
+        for first, _counts in grouped:
+            last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+            alone.append((first, queries.counts(first, last, NOW)))
+    assert len(data_statements(statements)) == 1
+    assert len(grouped) == 12 and grouped[0][0] == date(2025, 5, 1) and grouped[-1][0] == date(2026, 4, 1)
+    assert grouped == alone
+    assert dict(grouped)[date(2026, 3, 1)]["received"] == 7 and dict(grouped)[date(2026, 2, 1)]["received"] == 1
