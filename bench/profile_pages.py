@@ -19,6 +19,7 @@ import json
 import os
 import pstats
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -53,14 +54,27 @@ def _client(app, page, values):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--keep", type=Path, required=True, help="a directory bench_pages.py --keep seeded")
+    parser.add_argument("--keep", type=Path, required=True, help="a directory bench_pages.py --keep seeded (with "
+                        "--database-url: a directory for its values)")
+    parser.add_argument("--database-url", default=None, help="profile a PostgreSQL database loaded by `flask "
+                        "seed-scale` (its owner's URL; the app runs as gialam_app) instead of the kept demo")
     parser.add_argument("--requests", type=int, default=20, help="per round")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", action="append", default=[])
     parser.add_argument("--profile", default=None, help="print the profile sorted by this key (cumtime, tottime)")
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"))
     args = parser.parse_args()
-    values = {**bench_pages.DEMO_VALUES, **json.loads((args.keep / "values.json").read_text())}
+    if args.database_url:
+        # In a process of its own: config.py reads the environment once, and the set-up's app is not production.
+        args.keep.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-c", "import json, sys; sys.path[:0] = sys.argv[3:]; import bench_pages; "
+                        "from pathlib import Path; keep = Path(sys.argv[2]); (keep / 'values.json').write_text("
+                        "json.dumps(bench_pages.setup_scale(sys.argv[1], keep), default=str))",
+                        args.database_url, str(args.keep), str(ROOT), str(ROOT / "bench")],
+                       check=True, env={**os.environ, "APP_ENV": "development"})
+        values = json.loads((args.keep / "values.json").read_text())
+    else:
+        values = {**bench_pages.DEMO_VALUES, **json.loads((args.keep / "values.json").read_text())}
     values["sepay_key"] = "bench-sepay-profile"
     os.environ.update({
         "APP_ENV": "production", "RESPONSE_CACHE": "off", "SECRET_KEY": "p" * 64, "PUBLIC_BASE_URL": "http://127.0.0.1",
@@ -68,11 +82,18 @@ def main() -> int:
         "WEBHOOK_RATE_LIMIT": "1000000 per minute", "ONESTOP_LOOKUP_RATE_LIMIT": "1000000 per second",
         "SEPAY_API_KEY": values["sepay_key"], "DATABASE_URL": values["database_url"],
         "UPLOAD_DIR": values["upload_dir"]})
+    from sqlalchemy import event
+
     from app import create_app
+    from app.extensions import db
 
     app = create_app()
     pages = bench_pages.selected(bench_pages.PAGES + bench_pages.RENDERED_PAGES, args.only)
-    print(f"{'page':36} {'CPU µs':>8} {'calls':>8}")
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute",
+                     lambda conn, cursor, statement, *rest: statements.append(statement))
+    print(f"{'page':36} {'CPU µs':>8} {'calls':>8} {'SQL':>5} {'of it set_config':>16}")
     for page in pages:
         request = _client(app, page, values)
         status = request().status_code
@@ -92,7 +113,14 @@ def main() -> int:
             request()
         profile.disable()
         stats = pstats.Stats(profile)
-        print(f"{page.name:36} {best * 1e6:8.0f} {stats.total_calls // args.requests:8d}", flush=True)
+        statements.clear()
+        request()
+        bookkeeping = sum("set_config" in statement for statement in statements)
+        print(f"{page.name:36} {best * 1e6:8.0f} {stats.total_calls // args.requests:8d} {len(statements):5d} "
+              f"{bookkeeping:16d}", flush=True)
+        if args.profile:
+            for statement in statements:
+                print("   ", " ".join(statement.split())[:160])
         if args.profile:
             stats.sort_stats(args.profile).print_stats(30)
     return 0
