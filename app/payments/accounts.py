@@ -143,16 +143,15 @@ def authenticate_api_key(secret: str | None) -> ApiKey | None:
     if not secret or not secret.startswith("sk_") or len(secret) > 200:
         return None
     with all_tenants():
-        # The key, its account (joined) and its commune in one query (issue #17); the commune is loaded whole, as
-        # the session.get() that was here loaded it, for whatever the request reads of it next.
-        found = db.session.execute(select(ApiKey, Tenant).join(Tenant, Tenant.id == ApiKey.tenant_id)
+        # The key, its account (joined) and its commune's status in one query (issue #17).
+        found = db.session.execute(select(ApiKey, Tenant.status).join(Tenant, Tenant.id == ApiKey.tenant_id)
                                    .where(ApiKey.key_hash == hash_key(secret))).first()
         if found is None:
             return None
-        key, tenant = found
+        key, tenant_status = found
         if key.revoked_at is not None or not key.account.active:
             return None
-        if tenant.status != "active":  # an inactive commune's keys stop working
+        if tenant_status != "active":  # an inactive commune's keys stop working
             return None
         now = datetime.now(timezone.utc)
         last = key.last_used_at
