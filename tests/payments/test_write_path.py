@@ -218,3 +218,71 @@ def test_a_matched_transfer_is_still_settled_after_its_insert(app, client, accou
     assert intent_state(app, other.public_id)["status"] == "succeeded"
     with app.app_context(), all_tenants():
         assert db.session.get(PaymentIntent, intent.id).status == "requires_action"
+
+
+# --- the rate limiter's Redis round trips -----------------------------------------------------------------------
+
+@pytest.fixture
+def redis_storage():
+    redis = pytest.importorskip("redis")
+    from limits.storage import RedisStorage
+
+    from tests.conftest import TEST_REDIS_URL
+
+    try:
+        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"Redis is not running at {TEST_REDIS_URL}")
+    storage = RedisStorage(TEST_REDIS_URL, key_prefix="test-write-path", wrap_exceptions=True)
+    yield storage
+    storage.reset()
+
+
+def test_the_header_figures_are_limits_own_in_one_round_trip(redis_storage, monkeypatch):
+    from limits import parse
+    from limits.strategies import FixedWindowRateLimiter
+
+    from app.extensions import _OneTripWindows
+
+    item = parse("5 per minute")
+    ours, theirs = _OneTripWindows(redis_storage), FixedWindowRateLimiter(redis_storage)
+    for hits in range(7):  # below, at and past the limit; and before the first hit (no key yet)
+        reset, remaining = ours.get_window_stats(item, "api-key:1")
+        their_reset, their_remaining = theirs.get_window_stats(item, "api-key:1")
+        assert remaining == their_remaining == max(0, 5 - hits)
+        assert abs(reset - their_reset) < 1.5  # the same TTL, read a moment apart
+        ours.hit(item, "api-key:1")
+    connection = redis_storage.get_connection(True).connection_pool.connection_class
+    sent = []
+    real_send = connection.send_packed_command
+    monkeypatch.setattr(connection, "send_packed_command",
+                        lambda self, command, check_health=True: sent.append(command) or real_send(self, command,
+                                                                                                  check_health))
+    ours.get_window_stats(item, "api-key:1")
+    assert len(sent) == 1
+
+
+def test_a_redis_failure_is_limits_storage_error(redis_storage, monkeypatch):
+    """What makes the limiter fall back to counting in memory, as with limits' own calls."""
+    import redis
+    from limits import parse
+    from limits.errors import StorageError
+
+    from app.extensions import _OneTripWindows
+
+    def down(*args, **kwargs):
+        raise redis.exceptions.ConnectionError("down")
+
+    monkeypatch.setattr(redis.client.Pipeline, "execute", down)
+    with pytest.raises(StorageError):
+        _OneTripWindows(redis_storage).get_window_stats(parse("5 per minute"), "api-key:1")
+
+
+def test_the_api_answers_with_the_same_rate_limit_headers(app, client, make_api_key, monkeypatch):
+    monkeypatch.setitem(app.config, "API_RATE_LIMIT", "5 per minute")
+    creds = make_api_key()
+    answers = [_create(client, creds) for _ in range(6)]
+    assert [a.status_code for a in answers] == [200] * 5 + [429]
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1", "0", "0"]
+    assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"5"}
+    assert 0 < int(answers[-1].headers["Retry-After"]) <= 60
