@@ -286,3 +286,45 @@ def test_the_api_answers_with_the_same_rate_limit_headers(app, client, make_api_
     assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["4", "3", "2", "1", "0", "0"]
     assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"5"}
     assert 0 < int(answers[-1].headers["Retry-After"]) <= 60
+
+
+# --- the receiving accounts, read once ----------------------------------------------------------------------------
+
+def test_the_receiving_accounts_picked_from_the_receivers_read_are_those_a_query_finds(app, make):
+    from dataclasses import replace
+
+    from tests.payments.helpers import ACCOUNT_B, make_account
+
+    a = make_account(app, make.tenant("xa-a", "Xã A"), ACCOUNT_A, bank_bin="970436")
+    b = make_account(app, make.tenant("xa-b", "Xã B"), ACCOUNT_A, bank_bin="970415")  # the same number elsewhere
+    c = make_account(app, make.tenant("xa-c", "Xã C"), ACCOUNT_B, bank_bin="970436")
+    with app.app_context(), all_tenants():
+        from app.payments.models import PaymentAccount
+
+        read = tuple(db.session.scalars(select(PaymentAccount).order_by(PaymentAccount.id)))
+        cases = 0
+        for number in (ACCOUNT_A, ACCOUNT_B, f" {ACCOUNT_A} ", "999"):
+            for bank_bin in (None, "970436", "970415"):
+                for account_ids in (None, (a.id,), (b.id, c.id), ()):
+                    txn = replace(_transaction("X", None), account_number=number, bank_bin=bank_bin,
+                                  account_ids=account_ids)
+                    asked = reconciliation._receiving_accounts(txn)
+                    with count_queries(app) as statements:
+                        picked = reconciliation._receiving_accounts(
+                            replace(txn, accounts_read=(frozenset({ACCOUNT_A, ACCOUNT_B}), read)))
+                    assert [x.id for x in picked] == [x.id for x in asked], (number, bank_bin, account_ids)
+                    if number.strip() in (ACCOUNT_A, ACCOUNT_B):
+                        assert data_statements(statements) == []
+                    cases += 1
+        assert cases == 48
+
+
+@pytest.mark.usefixtures("bank_secrets")
+def test_a_notification_reads_the_payment_accounts_once(app, client, intent):
+    with count_queries(app) as statements:
+        response = post_sepay(client, sepay_payload(ACCOUNT_A, intent.reference_code, 150_000))
+    assert response.status_code == 200
+    assert len([s for s in data_statements(statements) if "FROM payment_accounts" in s
+                and s.lstrip().startswith("SELECT payment_accounts")]) == 1
+    [stored] = transfers(app)
+    assert (stored["status"], stored["intent_id"]) == ("matched", intent.id)

@@ -54,6 +54,10 @@ def _receiving_accounts(txn: BankTransaction) -> list[PaymentAccount] | None:
     number = _clean(txn.account_number).strip()
     if txn.account_ids is None and not number:
         return None
+    if txn.accounts_read is not None and number in txn.accounts_read[0]:  # read by the receiver: not again
+        return sorted((account for account in txn.accounts_read[1] if account.account_number == number
+                       and (not txn.bank_bin or account.bank_bin == txn.bank_bin)
+                       and (txn.account_ids is None or account.id in txn.account_ids)), key=lambda a: a.id)
     query = select(PaymentAccount).order_by(PaymentAccount.id)
     if txn.account_ids is not None:
         query = query.where(PaymentAccount.id.in_(txn.account_ids))
