@@ -1,6 +1,7 @@
 """Extension objects, created unbound and initialised in create_app (the application-factory pattern)."""
 
 import sqlite3
+import time
 
 from flask import request
 from flask_limiter import Limiter
@@ -9,6 +10,11 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from limits import RateLimitItem
+from limits.errors import StorageError
+from limits.storage import RedisStorage
+from limits.strategies import FixedWindowRateLimiter
+from limits.util import WindowStats
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -58,7 +64,35 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = CatalogueBabel()  # Flask-Babel reading the request's catalogue directly (#17)
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+class _OneTripWindows(FixedWindowRateLimiter):
+    """The fixed window's figures for the X-RateLimit-* headers (the count so far and when the window ends) in one
+    Redis round trip: limits asks with a GET, then a TTL; here the two go in one pipeline (issue #17: the API's
+    POSTs and the bank notifications answer with the headers, and each round trip is a wait under load). The
+    answer is limits' own (``get_window_stats`` of ``FixedWindowRateLimiter``); a Redis error is its StorageError
+    too, so the limiter's fallback to counting in memory is unchanged."""
+
+    def get_window_stats(self, item: RateLimitItem, *identifiers: str) -> WindowStats:
+        storage = self.storage
+        key = storage.prefixed_key(item.key_for(*identifiers))
+        try:
+            count, ttl = storage.get_connection(True).pipeline(transaction=False).get(key).ttl(key).execute()
+        except storage.base_exceptions as exc:
+            raise StorageError(exc) from exc
+        return WindowStats(max(ttl, 0) + time.time(), max(0, item.amount - int(count or 0)))
+
+
+class GialamLimiter(Limiter):
+    """Flask-Limiter, with the fixed window's header figures read in one Redis round trip (``_OneTripWindows``)."""
+
+    def init_app(self, app) -> None:
+        super().init_app(app)
+        if isinstance(self.storage, RedisStorage) and type(self._limiter) is FixedWindowRateLimiter:
+            self._limiter = _OneTripWindows(self.storage)  # the strategy Flask-Limiter made from the same storage
+
+
+limiter = GialamLimiter(key_func=get_remote_address, default_limits=[])
 _LIMITED_READS: set[str] = set()  # names of the blueprints whose GETs are counted too (limit_reads)
 
 

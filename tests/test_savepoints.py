@@ -55,8 +55,8 @@ def test_a_plain_begin_nested_would_have_committed_on_sqlite(app, make):
 
 
 def test_a_bank_transfer_recorded_first_in_a_failed_unit_of_work_is_not_kept(app, make):
-    """``confirm_transfer`` writes the transfer in a savepoint, as the first write of a bank notification's unit
-    of work: a failure after it must leave no transfer (on SQLite it was committed at the RELEASE)."""
+    """The transfer is the first write of a bank notification's unit of work (once in a savepoint, whose RELEASE
+    committed it on SQLite): a failure after it must leave no transfer."""
     import uuid
     from datetime import datetime, timezone
 

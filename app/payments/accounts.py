@@ -143,10 +143,15 @@ def authenticate_api_key(secret: str | None) -> ApiKey | None:
     if not secret or not secret.startswith("sk_") or len(secret) > 200:
         return None
     with all_tenants():
-        key = db.session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(secret)))
-        if key is None or key.revoked_at is not None or not key.account.active:
+        # The key, its account (joined) and its commune's status in one query (issue #17).
+        found = db.session.execute(select(ApiKey, Tenant.status).join(Tenant, Tenant.id == ApiKey.tenant_id)
+                                   .where(ApiKey.key_hash == hash_key(secret))).first()
+        if found is None:
             return None
-        if db.session.get(Tenant, key.tenant_id).status != "active":  # an inactive commune's keys stop working
+        key, tenant_status = found
+        if key.revoked_at is not None or not key.account.active:
+            return None
+        if tenant_status != "active":  # an inactive commune's keys stop working
             return None
         now = datetime.now(timezone.utc)
         last = key.last_used_at

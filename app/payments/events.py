@@ -34,7 +34,8 @@ def emit(intent: PaymentIntent, type_: str, *, data_object: dict | None = None, 
 
 def emit_each(intent: PaymentIntent, types: tuple[str, ...], *, data_object: dict | None = None,
               request_id: str | None = None, idempotency_key: str | None = None) -> list[Event]:
-    """Several events of one change, in order, with one read of the account's webhook endpoints."""
+    """Several events of one change, in order, with one read of the account's webhook endpoints and one INSERT:
+    each carries the intent as it is when they are emitted, and the domain hears them in order once stored."""
     from app.payments.intents import serialize
 
     unknown = [type_ for type_ in types if type_ not in EVENT_TYPES]
@@ -47,12 +48,24 @@ def emit_each(intent: PaymentIntent, types: tuple[str, ...], *, data_object: dic
             WebhookEndpoint.status == "enabled",
         )
     ).all()
-    return [_store(intent, type_, endpoints, data_object if data_object is not None else serialize(intent),
-                   request_id, idempotency_key) for type_ in types]
+    if data_object is None:
+        data_object = serialize(intent)
+    events = [_event(intent, type_, data_object, request_id, idempotency_key) for type_ in types]
+    db.session.add_all(events)
+    db.session.flush()  # one INSERT for all of them (issue #17): their ids, in order, for the deliveries
+    for event in events:
+        for endpoint in endpoints:
+            wanted = endpoint.enabled_events or ["*"]
+            if "*" in wanted or event.type in wanted:
+                db.session.add(WebhookDelivery(tenant_id=intent.tenant_id, event_id=event.id, endpoint_id=endpoint.id,
+                                               status="pending", next_attempt_at=event.created_at))
+    for event in events:
+        notify(intent, event.type)
+    return events
 
 
-def _store(intent, type_, endpoints, data_object, request_id, idempotency_key) -> Event:
-    event = Event(
+def _event(intent, type_, data_object, request_id, idempotency_key) -> Event:
+    return Event(
         tenant_id=intent.tenant_id,
         public_id=new_id("evt"),
         account_id=intent.account_id,
@@ -63,15 +76,6 @@ def _store(intent, type_, endpoints, data_object, request_id, idempotency_key) -
         idempotency_key=idempotency_key,
         created_at=datetime.now(timezone.utc),
     )
-    db.session.add(event)
-    db.session.flush()
-    for endpoint in endpoints:
-        wanted = endpoint.enabled_events or ["*"]
-        if "*" in wanted or type_ in wanted:
-            db.session.add(WebhookDelivery(tenant_id=intent.tenant_id, event_id=event.id, endpoint_id=endpoint.id,
-                                           status="pending", next_attempt_at=event.created_at))
-    notify(intent, type_)
-    return event
 
 
 def serialize_event(event: Event, pending_webhooks: int = 0) -> dict:

@@ -61,6 +61,9 @@ class BankTransaction:
     of money in), where a refund goes; ``account_ids`` limits the transfer to those payment accounts (the account a
     statement was imported for, the account whose own secret authenticated the notification).
     ``raw`` is the provider's transaction object as received (kept for the reconciliation inbox and audits).
+    ``accounts_read`` is what a receiver already read, in this unit of work, of the payment accounts of every commune
+    with these account numbers (to choose their secrets): ``confirm_transfer`` picks the receiving accounts among them
+    instead of reading them again (issue #17).
     """
 
     provider: str
@@ -78,6 +81,7 @@ class BankTransaction:
     counter_account_number: str | None = None
     counter_account_name: str | None = None
     account_ids: tuple[int, ...] | None = None
+    accounts_read: tuple[frozenset[str], tuple] | None = field(default=None, repr=False, compare=False)
 
 
 class NotificationError(ValueError):

@@ -40,7 +40,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -129,14 +129,15 @@ class _Secret:
 
 def _account_secrets(numbers: list, pick: Callable[[PaymentAccount], object]) -> list[_Secret]:
     """Per-account secrets valid for every transaction of the body (same number, same bank when named), each with
-    the accounts that hold it, most specific first."""
+    the accounts that hold it, most specific first. The accounts read are kept for ``_limited`` (``g``)."""
     if not numbers or any(n is None for n in numbers):
         return []
+    wanted = frozenset(n for n, _ in numbers)
     with all_tenants():
         accounts = db.session.scalars(
-            select(PaymentAccount).where(PaymentAccount.account_number.in_({n for n, _ in numbers}))
-            .order_by(PaymentAccount.id)
+            select(PaymentAccount).where(PaymentAccount.account_number.in_(wanted)).order_by(PaymentAccount.id)
         ).all()
+    g.bank_accounts_read = (wanted, tuple(accounts))
     common: dict | None = None
     for number, bank_bin in set(numbers):
         holders: dict = {}
@@ -205,10 +206,12 @@ def _handle(receive: Callable[[bytes], list[BankTransaction] | None]):
 # --- SePay -----------------------------------------------------------------------------------------------------
 
 def _limited(transactions: list[BankTransaction], account_ids: tuple[int, ...] | None) -> list[BankTransaction]:
-    """Accepted with an account's own secret: the transactions apply to that account alone."""
-    if account_ids is None:
+    """Accepted with an account's own secret: the transactions apply to that account alone. Each carries the
+    accounts read to choose the secrets, so ``confirm_transfer`` does not read them again (issue #17)."""
+    read = g.pop("bank_accounts_read", None)
+    if account_ids is None and read is None:
         return transactions
-    return [replace(txn, account_ids=account_ids) for txn in transactions]
+    return [replace(txn, account_ids=account_ids, accounts_read=read) for txn in transactions]
 
 
 def _sepay(body: bytes) -> list[BankTransaction]:

@@ -15,8 +15,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, func, or_, select
 
 from app.errors import NotFound, ValidationError
 from app.text import normalize
@@ -54,6 +53,10 @@ def _receiving_accounts(txn: BankTransaction) -> list[PaymentAccount] | None:
     number = _clean(txn.account_number).strip()
     if txn.account_ids is None and not number:
         return None
+    if txn.accounts_read is not None and number in txn.accounts_read[0]:  # read by the receiver: not again
+        return sorted((account for account in txn.accounts_read[1] if account.account_number == number
+                       and (not txn.bank_bin or account.bank_bin == txn.bank_bin)
+                       and (txn.account_ids is None or account.id in txn.account_ids)), key=lambda a: a.id)
     query = select(PaymentAccount).order_by(PaymentAccount.id)
     if txn.account_ids is not None:
         query = query.where(PaymentAccount.id.in_(txn.account_ids))
@@ -74,16 +77,18 @@ def _receiving_bin(txn: BankTransaction, accounts: list[PaymentAccount] | None) 
 
 def _existing(txn: BankTransaction, bank_bin: str | None) -> BankTransfer | None:
     """The transfer already recorded for this transaction: the same provider transaction into this account, or
-    (whatever the source) the same bank reference into this account."""
+    (whatever the source) the same bank reference into this account. One query for both (issue #17); a row
+    matching the provider transaction comes first, as when they were two queries asked in that order."""
     account = func.coalesce(BankTransfer.account_number, "") == (_clean(txn.account_number).strip() or "")
     bank = func.coalesce(BankTransfer.bank_bin, "") == (bank_bin or "")
-    found = db.session.scalar(select(BankTransfer).where(
-        BankTransfer.provider == txn.provider, BankTransfer.provider_txn_id == txn.provider_txn_id, account, bank,
-    ))
+    same_txn = and_(BankTransfer.provider == txn.provider, BankTransfer.provider_txn_id == txn.provider_txn_id)
     reference = _reference(txn)
-    if found is None and reference:
-        found = db.session.scalar(select(BankTransfer).where(BankTransfer.bank_reference == reference, account, bank))
-    return found
+    if not reference:
+        return db.session.scalar(select(BankTransfer).where(same_txn, account, bank))
+    found = db.session.scalars(select(BankTransfer).where(or_(same_txn, BankTransfer.bank_reference == reference),
+                                                          account, bank)).all()
+    return next((t for t in found if t.provider == txn.provider and t.provider_txn_id == txn.provider_txn_id),
+                found[0] if found else None)
 
 
 def _reference(txn: BankTransaction) -> str | None:
@@ -148,37 +153,36 @@ def confirm_transfer(txn: BankTransaction, *, intent_public_id: str | None = Non
         existing = _existing(txn, bank_bin)
         if existing is not None:
             return ConfirmOutcome(existing, None, duplicate=True)
+        prefix = current_app.config["PAYMENT_REFERENCE_PREFIX"]
+        codes = None if intent_public_id or txn.direction != "in" else find_reference_codes(txn.content or "", prefix)
+        # Known before the INSERT when no intent can be named (money out, or no reference code in the text): the
+        # transfer is written whole at once, not inserted and then updated (issue #17).
+        settled_now = txn.direction != "in" or (not intent_public_id and not codes)
         transfer = BankTransfer(
             provider=txn.provider, provider_txn_id=txn.provider_txn_id, amount=txn.amount,
             content=_clean(txn.content)[:1000], account_number=_clean(txn.account_number).strip() or None,
             bank=_clean(txn.bank)[:100] or None, bank_bin=bank_bin, bank_reference=_reference(txn),
             counter_bank_bin=txn.counter_bank_bin, counter_account_number=_clean(txn.counter_account_number) or None,
             counter_account_name=_clean(txn.counter_account_name)[:120] or None,
-            occurred_at=txn.occurred_at, raw=txn.raw or {}, status="unmatched", received_at=utcnow(),
+            occurred_at=txn.occurred_at, raw=txn.raw or {}, received_at=utcnow(),
+            status="outgoing" if txn.direction != "in" else "unmatched",
+            tenant_id=_tenant_of(accounts) if settled_now else None,
         )
-        try:
-            with transactions.savepoint():
-                db.session.add(transfer)
-                db.session.flush()  # on PostgreSQL a concurrent twin waits here for the first to commit
-        except IntegrityError:
-            existing = _existing(txn, bank_bin)
-            if existing is None:
-                raise
-            return ConfirmOutcome(existing, None, duplicate=True)
+        db.session.add(transfer)
+        # A twin delivered at the same moment passed the check above too: on PostgreSQL this INSERT waits for it to
+        # commit, then the unit of work runs again and answers "already recorded" from the check (no savepoint on
+        # every notification for it, issue #17).
+        with transactions.run_again_on_duplicate():
+            db.session.flush()
 
         if txn.direction != "in":
-            transfer.status = "outgoing"
-            transfer.tenant_id = _tenant_of(accounts)
             from app.payments.refunds import complete_by_transfer
 
             complete_by_transfer(transfer, accounts)
             db.session.flush()
             return ConfirmOutcome(transfer, None)
 
-        prefix = current_app.config["PAYMENT_REFERENCE_PREFIX"]
-        intent = _locked_intent(public_id=intent_public_id,
-                                codes=None if intent_public_id else find_reference_codes(txn.content or "", prefix),
-                                accounts=accounts)
+        intent = _locked_intent(public_id=intent_public_id, codes=codes, accounts=accounts)
         if intent is not None and accounts is not None and intent.account_id not in {a.id for a in accounts}:
             transfer.note = NOTE_OTHER_ACCOUNT
             intent = None
