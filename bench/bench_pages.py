@@ -124,7 +124,7 @@ PAGES = [
 # the row above measures 16 admins asking at once, each waiting behind the others' renders.
 DISTRICT_CONNECTIONS = 2
 RENDERED_PAGES = [
-    Page("district dashboard, one admin per worker (-c2)", "/district/", login="{district_email}", public=False,
+    Page("district dashboard, one admin per worker", "/district/", login="{district_email}", public=False,
          connections=DISTRICT_CONNECTIONS),
     Page("catalogue JSON with a query", "/api/products?per_page=24&q={search}"),
     Page("officer's desk", "/c/{slug}/desk", login="admin.{slug}@gialam.demo", public=False),

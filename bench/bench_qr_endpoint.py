@@ -84,7 +84,9 @@ def make_database(directory: Path) -> dict:
     from tenants.scoping import tenant_context
 
     url = f"sqlite:///{directory / 'bench.sqlite'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + secrets.token_hex(16)})
+    # Whatever APP_ENV the caller has (`make bench` sets none: production), the set-up names what production needs.
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + secrets.token_hex(16),
+                      "PUBLIC_BASE_URL": "http://127.0.0.1"})
     with app.app_context():
         logging.disable(logging.INFO)  # the migration's own log lines
         try:
