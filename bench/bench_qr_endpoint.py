@@ -86,7 +86,8 @@ def make_database(directory: Path) -> dict:
     url = f"sqlite:///{directory / 'bench.sqlite'}"
     # Whatever APP_ENV the caller has (`make bench` sets none: production), the set-up names what production needs.
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + secrets.token_hex(16),
-                      "PUBLIC_BASE_URL": "http://127.0.0.1"})
+                      "PUBLIC_BASE_URL": "http://127.0.0.1",
+                      "RATELIMIT_STORAGE_URI": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")})
     with app.app_context():
         logging.disable(logging.INFO)  # the migration's own log lines
         try:
