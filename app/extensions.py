@@ -88,7 +88,8 @@ class GialamLimiter(Limiter):
 
     def init_app(self, app) -> None:
         super().init_app(app)
-        if isinstance(self.storage, RedisStorage) and type(self._limiter) is FixedWindowRateLimiter:
+        # Disabled (RATELIMIT_ENABLED false), Flask-Limiter makes no storage and no strategy: nothing to replace.
+        if isinstance(getattr(self, "_storage", None), RedisStorage) and type(self._limiter) is FixedWindowRateLimiter:
             self._limiter = _OneTripWindows(self.storage)  # the strategy Flask-Limiter made from the same storage
 
 

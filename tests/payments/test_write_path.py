@@ -328,3 +328,20 @@ def test_a_notification_reads_the_payment_accounts_once(app, client, intent):
                 and s.lstrip().startswith("SELECT payment_accounts")]) == 1
     [stored] = transfers(app)
     assert (stored["status"], stored["intent_id"]) == ("matched", intent.id)
+
+
+def test_an_app_with_rate_limits_off_starts_and_keeps_the_library_strategy(database, redis_storage):
+    """``GialamLimiter.init_app`` replaces the strategy only when Flask-Limiter made one on Redis: with
+    RATELIMIT_ENABLED false it makes no storage, and reading ``Limiter.storage`` then failed an assertion, so the app
+    did not start (bench_scale.py sets it off)."""
+    from app import create_app
+    from app.extensions import _OneTripWindows, limiter
+    from tests.conftest import TEST_REDIS_URL, _test_settings
+
+    off = create_app({**_test_settings(database["app_url"]), "RATELIMIT_ENABLED": False,
+                      "RATELIMIT_STORAGE_URI": TEST_REDIS_URL})
+    assert off.config["RATELIMIT_ENABLED"] is False
+    on = create_app({**_test_settings(database["app_url"]), "RATELIMIT_ENABLED": True,
+                     "RATELIMIT_STORAGE_URI": TEST_REDIS_URL})
+    assert on.config["RATELIMIT_ENABLED"] is True
+    assert type(limiter._limiter) is _OneTripWindows  # the last app initialised, on Redis: replaced
