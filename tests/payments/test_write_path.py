@@ -330,18 +330,21 @@ def test_a_notification_reads_the_payment_accounts_once(app, client, intent):
     assert (stored["status"], stored["intent_id"]) == ("matched", intent.id)
 
 
-def test_an_app_with_rate_limits_off_starts_and_keeps_the_library_strategy(database, redis_storage):
+def test_rate_limits_off_start_and_on_redis_get_the_one_trip_strategy(redis_storage):
     """``GialamLimiter.init_app`` replaces the strategy only when Flask-Limiter made one on Redis: with
-    RATELIMIT_ENABLED false it makes no storage, and reading ``Limiter.storage`` then failed an assertion, so the app
-    did not start (bench_scale.py sets it off)."""
-    from app import create_app
-    from app.extensions import _OneTripWindows, limiter
-    from tests.conftest import TEST_REDIS_URL, _test_settings
+    RATELIMIT_ENABLED false it makes no storage, and reading ``Limiter.storage`` then failed an assertion, so a fresh
+    process with rate limits off (bench_scale.py) did not start. A fresh limiter each, as in a new process."""
+    from flask import Flask
 
-    off = create_app({**_test_settings(database["app_url"]), "RATELIMIT_ENABLED": False,
-                      "RATELIMIT_STORAGE_URI": TEST_REDIS_URL})
-    assert off.config["RATELIMIT_ENABLED"] is False
-    on = create_app({**_test_settings(database["app_url"]), "RATELIMIT_ENABLED": True,
-                     "RATELIMIT_STORAGE_URI": TEST_REDIS_URL})
-    assert on.config["RATELIMIT_ENABLED"] is True
-    assert type(limiter._limiter) is _OneTripWindows  # the last app initialised, on Redis: replaced
+    from app.extensions import GialamLimiter, _OneTripWindows
+    from tests.conftest import TEST_REDIS_URL
+
+    def initialised(enabled: bool) -> GialamLimiter:
+        flask_app = Flask(f"limits-{enabled}")
+        flask_app.config.update(RATELIMIT_ENABLED=enabled, RATELIMIT_STORAGE_URI=TEST_REDIS_URL)
+        limiter = GialamLimiter(key_func=lambda: "the same caller")
+        limiter.init_app(flask_app)
+        return limiter
+
+    assert not initialised(False).enabled
+    assert type(initialised(True)._limiter) is _OneTripWindows
